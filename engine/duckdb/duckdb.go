@@ -1,0 +1,206 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+	"runtime"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// Config says which database to open and what to run in it before it is locked.
+type Config struct {
+	// Path is a DuckDB database file; empty means an in-memory database.
+	Path string
+	// InitSQL runs in order at start-up, before the lock-down; each entry may hold several
+	// statements.
+	InitSQL []string
+	// MaxConns bounds concurrent engine connections (default: 2 × CPUs).
+	MaxConns int
+}
+
+// lockdown runs after the start-up SQL. Order matters: lock_configuration must come last.
+var lockdown = []string{
+	"SET autoinstall_known_extensions = false",
+	"SET autoload_known_extensions = false",
+	"SET allow_community_extensions = false",
+	"SET enable_external_access = false",
+	"SET lock_configuration = true",
+}
+
+// Backend is an open, locked DuckDB database.
+type Backend struct {
+	db        *sql.DB
+	connector *duckdb.Connector
+}
+
+// Open opens the database, runs the start-up SQL and locks the engine.
+func Open(ctx context.Context, cfg Config) (*Backend, error) {
+	connector, err := duckdb.NewConnector(cfg.Path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb %q: %w", cfg.Path, err)
+	}
+	db := sql.OpenDB(connector)
+	n := cfg.MaxConns
+	if n <= 0 {
+		n = 2 * runtime.NumCPU()
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	b := &Backend{db: db, connector: connector}
+	for i, q := range cfg.InitSQL {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("duckdb start-up SQL #%d: %w", i+1, err)
+		}
+	}
+	for _, q := range lockdown {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("duckdb lock-down %q: %w", q, err)
+		}
+	}
+	return b, nil
+}
+
+// Close closes the database.
+func (b *Backend) Close() error {
+	err := b.db.Close()
+	if cerr := b.connector.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Query runs engine SQL and streams its rows.
+func (b *Backend) Query(ctx context.Context, query string, args []any) (engine.Rows, error) {
+	rows, err := b.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, mapError(ctx, err)
+	}
+	cols, err := rows.Columns()
+	if err != nil {
+		rows.Close()
+		return nil, mapError(ctx, err)
+	}
+	r := &resultRows{ctx: ctx, rows: rows, raw: make([]any, len(cols)), ptrs: make([]any, len(cols)), vals: make([]any, len(cols))}
+	for i := range r.raw {
+		r.ptrs[i] = &r.raw[i]
+	}
+	return r, nil
+}
+
+type resultRows struct {
+	ctx  context.Context
+	rows *sql.Rows
+	raw  []any
+	ptrs []any
+	vals []any
+}
+
+func (r *resultRows) Next() bool { return r.rows.Next() }
+
+func (r *resultRows) Values() ([]any, error) {
+	if err := r.rows.Scan(r.ptrs...); err != nil {
+		return nil, mapError(r.ctx, err)
+	}
+	for i, v := range r.raw {
+		r.vals[i] = normalize(v)
+	}
+	return r.vals, nil
+}
+
+func (r *resultRows) Err() error {
+	if err := r.rows.Err(); err != nil {
+		return mapError(r.ctx, err)
+	}
+	return nil
+}
+
+func (r *resultRows) Close() error { return r.rows.Close() }
+
+// normalize converts DuckDB's Go values into the set engine.Rows promises.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case nil, bool, int64, float64, string, []byte, time.Time, *big.Int:
+		return x
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint64:
+		return new(big.Int).SetUint64(x)
+	case float32:
+		return float64(x)
+	case duckdb.Decimal:
+		return engine.Decimal{Unscaled: x.Value, Scale: int(x.Scale)}
+	case duckdb.Interval:
+		return engine.Interval{Months: x.Months, Days: x.Days, Micros: x.Micros}
+	case duckdb.UUID:
+		return x.String()
+	case *duckdb.UUID:
+		return x.String()
+	}
+	return fmt.Sprint(v)
+}
+
+// mapError gives DuckDB's error a SQLSTATE. Cancellation is 57014; errors in the SQL itself are
+// class 42 or 22; only failures of the engine itself are internal.
+func mapError(ctx context.Context, err error) error {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to user request")
+	}
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return sqlerr.Internal(err)
+	}
+	code := sqlerr.InternalError
+	switch de.Type {
+	case duckdb.ErrorTypeInterrupt:
+		code = sqlerr.QueryCanceled
+	case duckdb.ErrorTypeDivideByZero:
+		code = sqlerr.DivisionByZero
+	case duckdb.ErrorTypeOutOfRange:
+		code = "22003"
+	case duckdb.ErrorTypeConversion, duckdb.ErrorTypeInvalidInput:
+		code = sqlerr.InvalidTextRepresentation
+	case duckdb.ErrorTypeMismatchType, duckdb.ErrorTypeInvalidType:
+		code = sqlerr.DatatypeMismatch
+	case duckdb.ErrorTypeCatalog:
+		code = sqlerr.UndefinedTable
+	case duckdb.ErrorTypeBinder:
+		code = "42000"
+	case duckdb.ErrorTypeParser, duckdb.ErrorTypeSyntax:
+		code = sqlerr.SyntaxError
+	case duckdb.ErrorTypePermission:
+		code = sqlerr.InsufficientPrivilege
+	case duckdb.ErrorTypeNotImplemented:
+		code = sqlerr.FeatureNotSupported
+	case duckdb.ErrorTypeOutOfMemory:
+		// Not 53200: Npgsql would drop its whole pool over one heavy query.
+		code = sqlerr.ProgramLimitExceeded
+	}
+	if code == sqlerr.InternalError {
+		return sqlerr.Internal(err)
+	}
+	return &sqlerr.Error{Code: code, Severity: sqlerr.SeverityError, Message: de.Msg}
+}
+
+var _ engine.Backend = (*Backend)(nil)

@@ -1,0 +1,52 @@
+package engine
+
+import (
+	"context"
+	"math/big"
+)
+
+// Backend runs engine SQL. Implementations live in sub-packages (engine/duckdb, ...).
+type Backend interface {
+	// Query starts the statement and returns its rows as a stream. The context bounds the whole
+	// stream: cancelling it stops the engine. Errors are *sqlerr.Error.
+	Query(ctx context.Context, sql string, args []any) (Rows, error)
+	// Close releases the backend.
+	Close() error
+}
+
+// Rows is a stream of result rows.
+type Rows interface {
+	Next() bool
+	// Values returns the current row. Each value is nil, bool, int64, float64, string, []byte,
+	// time.Time, *big.Int, Decimal or Interval. The slice may be reused by the next call.
+	Values() ([]any, error)
+	Err() error
+	Close() error
+}
+
+// Decimal is an exact number: Unscaled × 10^-Scale.
+type Decimal struct {
+	Unscaled *big.Int
+	Scale    int
+}
+
+// Interval is a PostgreSQL-style interval: months, days and microseconds kept apart.
+type Interval struct {
+	Months int32
+	Days   int32
+	Micros int64
+}
+
+// RowWriter receives result rows. values[i] is column i in PostgreSQL text format, nil for NULL.
+// The slice and its contents are reused after WriteRow returns.
+type RowWriter interface {
+	WriteRow(values [][]byte) error
+}
+
+// Result sums up an execution.
+type Result struct {
+	// Rows is how many rows were written.
+	Rows int64
+	// Truncated is true when the plan's row cap cut the result.
+	Truncated bool
+}

@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// Config wires the executor to its backends.
+type Config struct {
+	// Backends by source name, as plans name them (planner.Plan.Source).
+	Backends map[string]Backend
+	// Default runs plans that read no dataset (SELECT 1) or name no source.
+	Default string
+	Log     *slog.Logger
+}
+
+// Executor runs plans on backends.
+type Executor struct {
+	backends map[string]Backend
+	def      string
+	log      *slog.Logger
+}
+
+// New returns an executor over the configured backends.
+func New(cfg Config) *Executor {
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Executor{backends: cfg.Backends, def: cfg.Default, log: log}
+}
+
+// Execute runs a query plan and writes its rows to w.
+func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, w RowWriter) (Result, error) {
+	if plan.Kind != planner.KindQuery {
+		return Result{}, nil
+	}
+	name := plan.Source
+	if name == "" {
+		name = e.def
+	}
+	be, ok := e.backends[name]
+	if !ok {
+		return Result{}, sqlerr.Internal(fmt.Errorf("plan names source %q, which has no backend", name))
+	}
+	rows, err := be.Query(ctx, plan.SQL, plan.Args)
+	if err != nil {
+		return Result{}, err
+	}
+	defer rows.Close()
+
+	var res Result
+	out := make([][]byte, len(plan.Columns))
+	bufs := make([][]byte, len(plan.Columns))
+	for rows.Next() {
+		if plan.MaxRows > 0 && res.Rows >= plan.MaxRows {
+			res.Truncated = true
+			break
+		}
+		vals, err := rows.Values()
+		if err != nil {
+			return res, err
+		}
+		if len(vals) != len(out) {
+			return res, sqlerr.Internal(fmt.Errorf("engine returned %d columns, plan has %d", len(vals), len(out)))
+		}
+		for i, v := range vals {
+			if v == nil {
+				out[i] = nil
+				continue
+			}
+			bufs[i], err = AppendText(bufs[i][:0], v, plan.Columns[i].Type)
+			if err != nil {
+				return res, err
+			}
+			out[i] = bufs[i]
+		}
+		if err := w.WriteRow(out); err != nil {
+			return res, err
+		}
+		res.Rows++
+	}
+	if err := rows.Err(); err != nil {
+		return res, err
+	}
+	return res, nil
+}

@@ -1,0 +1,300 @@
+package engine
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// AppendText appends v in PostgreSQL's text format for type t. The engine may hand back a
+// different Go kind than the announced type (a DATE for a timestamp, an integer for numeric);
+// the value is converted so the client always gets what RowDescription promised.
+func AppendText(buf []byte, v any, t planner.Type) ([]byte, error) {
+	switch t.OID {
+	case planner.TypeBool.OID:
+		b, ok := v.(bool)
+		if !ok {
+			return nil, mismatch(v, t)
+		}
+		if b {
+			return append(buf, 't'), nil
+		}
+		return append(buf, 'f'), nil
+	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
+		return appendInteger(buf, v, t)
+	case planner.TypeFloat4.OID, planner.TypeFloat8.OID:
+		f, ok := toFloat(v)
+		if !ok {
+			return nil, mismatch(v, t)
+		}
+		bits := 64
+		if t.OID == planner.TypeFloat4.OID {
+			bits = 32
+		}
+		return AppendFloat(buf, f, bits), nil
+	case planner.TypeNumeric.OID:
+		return appendNumeric(buf, v, t)
+	case planner.TypeDate.OID:
+		tm, ok := v.(time.Time)
+		if !ok {
+			return appendAny(buf, v), nil
+		}
+		return tm.AppendFormat(buf, "2006-01-02"), nil
+	case planner.TypeTimestamp.OID:
+		tm, ok := v.(time.Time)
+		if !ok {
+			return appendAny(buf, v), nil
+		}
+		return tm.AppendFormat(buf, "2006-01-02 15:04:05.999999"), nil
+	case planner.TypeTimestamptz.OID:
+		tm, ok := v.(time.Time)
+		if !ok {
+			return appendAny(buf, v), nil
+		}
+		return appendTimestamptz(buf, tm.UTC()), nil
+	case planner.TypeTime.OID:
+		tm, ok := v.(time.Time)
+		if !ok {
+			return appendAny(buf, v), nil
+		}
+		return tm.AppendFormat(buf, "15:04:05.999999"), nil
+	case planner.TypeInterval.OID:
+		iv, ok := v.(Interval)
+		if !ok {
+			return appendAny(buf, v), nil
+		}
+		return appendInterval(buf, iv), nil
+	case planner.TypeBytea.OID:
+		b, ok := v.([]byte)
+		if !ok {
+			b = []byte(fmt.Sprint(v))
+		}
+		buf = append(buf, `\x`...)
+		return hex.AppendEncode(buf, b), nil
+	}
+	return appendAny(buf, v), nil
+}
+
+func mismatch(v any, t planner.Type) error {
+	return sqlerr.Internal(fmt.Errorf("engine value %T does not fit announced type %s", v, t.Name))
+}
+
+func appendInteger(buf []byte, v any, t planner.Type) ([]byte, error) {
+	switch x := v.(type) {
+	case int64:
+		return strconv.AppendInt(buf, x, 10), nil
+	case *big.Int:
+		return x.Append(buf, 10), nil
+	case bool:
+		if x {
+			return append(buf, '1'), nil
+		}
+		return append(buf, '0'), nil
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<63 {
+			return strconv.AppendInt(buf, int64(x), 10), nil
+		}
+	case Decimal:
+		if x.Scale == 0 {
+			return x.Unscaled.Append(buf, 10), nil
+		}
+		q := new(big.Int).Quo(x.Unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(x.Scale)), nil))
+		return q.Append(buf, 10), nil
+	}
+	return nil, mismatch(v, t)
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int64:
+		return float64(x), true
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f, true
+	case Decimal:
+		f, _ := new(big.Float).Quo(new(big.Float).SetInt(x.Unscaled),
+			new(big.Float).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(x.Scale)), nil))).Float64()
+		return f, true
+	}
+	return 0, false
+}
+
+// AppendFloat formats like PostgreSQL 12+ (extra_float_digits = 1): the shortest text that reads
+// back exactly, in positional notation for decimal exponents from -4 up to (not including) 15 for
+// float8 (6 for float4), exponential otherwise.
+func AppendFloat(buf []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(buf, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(buf, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(buf, "-Infinity"...)
+	case f == 0:
+		if math.Signbit(f) {
+			return append(buf, "-0"...)
+		}
+		return append(buf, '0')
+	}
+	maxExp := 15
+	if bits == 32 {
+		maxExp = 6
+	}
+	e := strconv.FormatFloat(f, 'e', -1, bits)
+	exp := 0
+	if i := strings.LastIndexByte(e, 'e'); i >= 0 {
+		exp, _ = strconv.Atoi(e[i+1:])
+	}
+	if exp < -4 || exp >= maxExp {
+		return append(buf, e...)
+	}
+	return strconv.AppendFloat(buf, f, 'f', -1, bits)
+}
+
+func appendNumeric(buf []byte, v any, t planner.Type) ([]byte, error) {
+	switch x := v.(type) {
+	case Decimal:
+		return appendDecimal(buf, x), nil
+	case int64:
+		return strconv.AppendInt(buf, x, 10), nil
+	case *big.Int:
+		return x.Append(buf, 10), nil
+	case float64:
+		if math.IsNaN(x) {
+			return append(buf, "NaN"...), nil
+		}
+		return strconv.AppendFloat(buf, x, 'f', -1, 64), nil
+	case string:
+		return append(buf, x...), nil
+	}
+	return nil, mismatch(v, t)
+}
+
+// appendDecimal keeps the scale, as PostgreSQL prints numeric (1250.00 stays 1250.00).
+func appendDecimal(buf []byte, d Decimal) []byte {
+	s := d.Unscaled.String()
+	neg := false
+	if s[0] == '-' {
+		neg, s = true, s[1:]
+	}
+	if neg {
+		buf = append(buf, '-')
+	}
+	if d.Scale <= 0 {
+		return append(buf, s...)
+	}
+	for len(s) <= d.Scale {
+		s = "0" + s
+	}
+	buf = append(buf, s[:len(s)-d.Scale]...)
+	buf = append(buf, '.')
+	return append(buf, s[len(s)-d.Scale:]...)
+}
+
+func appendTimestamptz(buf []byte, tm time.Time) []byte {
+	buf = tm.AppendFormat(buf, "2006-01-02 15:04:05.999999")
+	_, off := tm.Zone()
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	buf = append(buf, sign)
+	buf = appendTwo(buf, off/3600)
+	if m := off % 3600 / 60; m != 0 {
+		buf = append(buf, ':')
+		buf = appendTwo(buf, m)
+	}
+	return buf
+}
+
+func appendTwo(buf []byte, n int) []byte {
+	if n < 10 {
+		buf = append(buf, '0')
+	}
+	return strconv.AppendInt(buf, int64(n), 10)
+}
+
+// appendInterval writes PostgreSQL's default (IntervalStyle postgres) form, e.g.
+// "1 year 2 mons 3 days 04:05:06".
+func appendInterval(buf []byte, iv Interval) []byte {
+	start := len(buf)
+	part := func(n int64, unit string) {
+		if n == 0 {
+			return
+		}
+		if len(buf) > start {
+			buf = append(buf, ' ')
+		}
+		buf = strconv.AppendInt(buf, n, 10)
+		buf = append(buf, ' ')
+		buf = append(buf, unit...)
+		if n != 1 && n != -1 {
+			buf = append(buf, 's')
+		}
+	}
+	years, months := int64(iv.Months)/12, int64(iv.Months)%12
+	part(years, "year")
+	part(months, "mon")
+	part(int64(iv.Days), "day")
+	if iv.Micros != 0 || len(buf) == start {
+		if len(buf) > start {
+			buf = append(buf, ' ')
+		}
+		us := iv.Micros
+		if us < 0 {
+			buf = append(buf, '-')
+			us = -us
+		}
+		h, m, s, frac := us/3600e6, us/60e6%60, us/1e6%60, us%1e6
+		buf = appendTwo(buf, int(h))
+		buf = append(buf, ':')
+		buf = appendTwo(buf, int(m))
+		buf = append(buf, ':')
+		buf = appendTwo(buf, int(s))
+		if frac != 0 {
+			f := strconv.FormatInt(frac+1e6, 10)[1:]
+			for len(f) > 0 && f[len(f)-1] == '0' {
+				f = f[:len(f)-1]
+			}
+			buf = append(buf, '.')
+			buf = append(buf, f...)
+		}
+	}
+	return buf
+}
+
+func appendAny(buf []byte, v any) []byte {
+	switch x := v.(type) {
+	case string:
+		return append(buf, x...)
+	case []byte:
+		return append(buf, x...)
+	case bool:
+		if x {
+			return append(buf, "true"...)
+		}
+		return append(buf, "false"...)
+	case int64:
+		return strconv.AppendInt(buf, x, 10)
+	case float64:
+		return AppendFloat(buf, x, 64)
+	case *big.Int:
+		return x.Append(buf, 10)
+	case Decimal:
+		return appendDecimal(buf, x)
+	case Interval:
+		return appendInterval(buf, x)
+	case time.Time:
+		return x.AppendFormat(buf, "2006-01-02 15:04:05.999999")
+	}
+	return fmt.Append(buf, v)
+}

@@ -1,0 +1,89 @@
+package planner
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// binder carries the state of planning one statement.
+type binder struct {
+	p    *Planner
+	cat  *catalog.Catalog
+	sess Session
+	st   *Statement
+
+	// source is the backend every dataset of the statement lives on.
+	source string
+	engine string
+
+	datasets []string
+	seen     map[string]bool
+	notes    []string
+	// intDivisions are "/" operators between integers, PostgreSQL's integer division; engines
+	// that divide integers into fractions get their own operator (see finishDialect).
+	intDivisions []*pg_query.A_Expr
+}
+
+func newBinder(p *Planner, s Session, st *Statement) *binder {
+	return &binder{p: p, cat: p.catalog.Load(), sess: s, st: st, seen: map[string]bool{}}
+}
+
+func (b *binder) datasetIDs() []string { return b.datasets }
+
+// pos turns a parser location (0-based, in the statement's node) into a 1-based position in the
+// text the client sent.
+func (b *binder) pos(location int32) int {
+	if location < 0 {
+		return 0
+	}
+	return int(location) + 1
+}
+
+// topSelect plans the statement's outermost SELECT and applies the row cap.
+func (b *binder) topSelect(sel *pg_query.SelectStmt) ([]Column, error) {
+	cols, err := b.selectStmt(sel, nil, blockOpts{})
+	if err != nil {
+		return nil, err
+	}
+	b.applyRowCap(sel)
+	b.finishDialect()
+	out := make([]Column, len(cols))
+	for i, c := range cols {
+		out[i] = Column{Name: c.name, Type: resultType(c.typ)}
+	}
+	return out, nil
+}
+
+// useDataset records a dataset read by the statement and checks that all of them share one
+// source: a statement runs on one engine.
+func (b *binder) useDataset(ds *catalog.Dataset, pos int) error {
+	src := ds.Source.SourceID
+	if src == "" {
+		src = ds.Source.Engine
+	}
+	if b.source != "" && b.source != src {
+		return sqlerr.New(sqlerr.FeatureNotSupported,
+			"dataset %q lives on source %q but the query already reads source %q; one query reads one source", ds.ID, src, b.source).WithPosition(pos)
+	}
+	b.source = src
+	b.engine = ds.Source.Engine
+	if !b.seen[ds.ID] {
+		b.seen[ds.ID] = true
+		b.datasets = append(b.datasets, ds.ID)
+	}
+	return nil
+}
+
+// finishDialect adapts PostgreSQL semantics the engine spells differently.
+func (b *binder) finishDialect() {
+	if b.engine != "" && b.engine != "duckdb" {
+		return
+	}
+	for _, e := range b.intDivisions {
+		// DuckDB's "/" always yields a fraction; "//" is its integer division, which truncates
+		// toward zero like PostgreSQL's int / int.
+		e.Name = []*pg_query.Node{pg_query.MakeStrNode("//")}
+	}
+}

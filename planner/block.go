@@ -1,0 +1,425 @@
+package planner
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// blockShape is what a scan of a block's select list, HAVING and ORDER BY finds before any
+// rewriting; it decides whether the block aggregates.
+type blockShape struct {
+	aggregates bool // an aggregate call outside any window
+	windows    bool
+	carriers   bool // a metric carrier is referenced
+	// carrierExprs is true when a carrier appears anywhere but as a whole select item.
+	carrierExprs bool
+}
+
+// block plans a plain SELECT block.
+func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]column, error) {
+	for _, item := range sel.FromClause {
+		rels, err := b.fromItem(item, sc)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rels {
+			if r.alias != "" {
+				for _, have := range sc.rels {
+					if have.alias == r.alias {
+						return nil, sqlerr.New(sqlerr.DuplicateAlias, "table name %q specified more than once", r.alias)
+					}
+				}
+			}
+			sc.rels = append(sc.rels, r)
+		}
+	}
+	if err := b.expandStars(sel, sc); err != nil {
+		return nil, err
+	}
+	if sel.WhereClause != nil {
+		if _, err := b.expr(sel.WhereClause, sc, exprCtx{clause: "WHERE"}); err != nil {
+			return nil, err
+		}
+	}
+
+	shape := b.scanShape(sel, sc)
+	passthrough := opts.passthrough && shape.carriers && !shape.aggregates && !shape.windows &&
+		!shape.carrierExprs && len(sel.GroupClause) == 0 && sel.HavingClause == nil &&
+		len(sel.DistinctClause) == 0 && sel.LimitCount == nil && sel.LimitOffset == nil
+	aggregated := shape.aggregates || len(sel.GroupClause) > 0 || sel.HavingClause != nil ||
+		(shape.carriers && !passthrough)
+	if passthrough {
+		b.notes = append(b.notes, "metrics passed through a sub-select to the block that aggregates them")
+	}
+
+	ctx := exprCtx{clause: "SELECT", aggregated: aggregated, passthrough: passthrough}
+	out := make([]column, 0, len(sel.TargetList))
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if len(rt.Indirection) > 0 {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "subscripts in the select list are not supported").WithPosition(b.pos(rt.Location))
+		}
+		var carried *column
+		if passthrough {
+			if cr := rt.Val.GetColumnRef(); cr != nil {
+				rel, name, err := b.columnName(cr)
+				if err != nil {
+					return nil, err
+				}
+				if r, err := sc.resolveColumn(rel, name, b.pos(cr.Location)); err == nil && r.col.metric != nil {
+					carried = &r.col
+				}
+			}
+		}
+		name := figureName(rt)
+		typ, err := b.expr(rt.Val, sc, ctx)
+		if err != nil {
+			return nil, err
+		}
+		c := column{name: name, typ: typ}
+		if carried != nil {
+			c.metric = carried.metric
+		}
+		out = append(out, c)
+	}
+
+	if err := b.groupBy(sel, sc, out, aggregated); err != nil {
+		return nil, err
+	}
+	if sel.HavingClause != nil {
+		if _, err := b.expr(sel.HavingClause, sc, exprCtx{clause: "HAVING", aggregated: true}); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.distinctOn(sel, sc, ctx); err != nil {
+		return nil, err
+	}
+	for _, w := range sel.WindowClause {
+		if err := b.windowDef(w.GetWindowDef(), sc, ctx); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range sel.SortClause {
+		if err := b.orderBy(s.GetSortBy(), sc, out, ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.limits(sel, sc); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanShape looks at the select list, HAVING and ORDER BY without rewriting anything.
+// Sub-selects are separate blocks and are not looked into.
+func (b *binder) scanShape(sel *pg_query.SelectStmt, sc *scope) blockShape {
+	var s blockShape
+	isCarrier := func(cr *pg_query.ColumnRef) bool {
+		rel, name, err := b.columnName(cr)
+		if err != nil {
+			return false
+		}
+		r, err := sc.resolveColumn(rel, name, 0)
+		return err == nil && !r.outer && r.col.metric != nil
+	}
+	visit := func(root *pg_query.Node, whole bool) {
+		if whole {
+			if cr := root.GetColumnRef(); cr != nil {
+				if isCarrier(cr) {
+					s.carriers = true
+				}
+				return
+			}
+		}
+		walkNodes(root, func(n *pg_query.Node) bool {
+			switch {
+			case n.GetSubLink() != nil:
+				return false
+			case n.GetFuncCall() != nil:
+				fc := n.GetFuncCall()
+				_, name := funcName(fc)
+				if fc.Over != nil {
+					s.windows = true
+				} else if spec, ok := functions[name]; ok && spec.aggregate {
+					s.aggregates = true
+				}
+			case n.GetColumnRef() != nil:
+				if isCarrier(n.GetColumnRef()) {
+					s.carriers = true
+					s.carrierExprs = true
+				}
+			}
+			return true
+		})
+	}
+	for _, t := range sel.TargetList {
+		visit(t.GetResTarget().Val, true)
+	}
+	if sel.HavingClause != nil {
+		visit(sel.HavingClause, false)
+	}
+	for _, o := range sel.SortClause {
+		visit(o.GetSortBy().Node, false)
+	}
+	return s
+}
+
+// expandStars replaces * and rel.* in the select list by the columns they stand for, so the
+// block's output is known and metrics in it are handled like any named metric.
+func (b *binder) expandStars(sel *pg_query.SelectStmt, sc *scope) error {
+	var out []*pg_query.Node
+	changed := false
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		cr := rt.Val.GetColumnRef()
+		if cr == nil || len(cr.Fields) == 0 || cr.Fields[len(cr.Fields)-1].GetAStar() == nil {
+			out = append(out, t)
+			continue
+		}
+		changed = true
+		rel := ""
+		if len(cr.Fields) >= 2 {
+			rel = cr.Fields[len(cr.Fields)-2].GetString_().GetSval()
+		}
+		found := false
+		for _, r := range sc.rels {
+			if rel != "" && r.alias != rel {
+				continue
+			}
+			found = true
+			for _, c := range r.cols {
+				var ref *pg_query.Node
+				if r.alias != "" {
+					ref = columnRef(r.alias, c.name)
+				} else {
+					ref = columnRef(c.name)
+				}
+				out = append(out, pg_query.MakeResTargetNodeWithNameAndVal(c.name, ref, rt.Location))
+			}
+		}
+		if rel != "" && !found {
+			return sqlerr.New(sqlerr.UndefinedTable, "missing FROM-clause entry for table %q", rel).WithPosition(b.pos(cr.Location))
+		}
+		if rel == "" && len(sc.rels) == 0 {
+			return sqlerr.New(sqlerr.SyntaxError, "SELECT * with no tables specified is not valid").WithPosition(b.pos(cr.Location))
+		}
+	}
+	if changed {
+		sel.TargetList = out
+	}
+	return nil
+}
+
+// groupBy binds an explicit GROUP BY, or adds the implicit one of a block that aggregates
+// metrics: every select item that is not an aggregate and references a column.
+func (b *binder) groupBy(sel *pg_query.SelectStmt, sc *scope, out []column, aggregated bool) error {
+	if len(sel.GroupClause) == 0 {
+		if !aggregated {
+			return nil
+		}
+		for i, t := range sel.TargetList {
+			val := t.GetResTarget().Val
+			if !containsAggregate(val) && referencesColumn(val) {
+				sel.GroupClause = append(sel.GroupClause, pg_query.MakeAConstIntNode(int64(i+1), -1))
+			}
+		}
+		if len(sel.GroupClause) > 0 {
+			b.notes = append(b.notes, "implicit GROUP BY of the selected dimensions")
+		}
+		return nil
+	}
+	if sel.GroupDistinct {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "GROUP BY DISTINCT is not supported")
+	}
+	for _, g := range sel.GroupClause {
+		if g.GetGroupingSet() != nil {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "ROLLUP, CUBE and GROUPING SETS are not supported")
+		}
+		if i, ok := ordinal(g); ok {
+			if i < 1 || i > len(out) {
+				return sqlerr.New(sqlerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
+			}
+			if containsAggregate(sel.TargetList[i-1].GetResTarget().Val) {
+				return sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY").
+					WithHint("GROUP BY position %d refers to an aggregate or a metric (%s)", i, out[i-1].name)
+			}
+			continue
+		}
+		if name, ok := bareName(g); ok {
+			// An input column wins over an output name, as in PostgreSQL.
+			if _, err := sc.resolveColumn("", name, 0); err != nil {
+				if idx := outputIndex(out, name); idx >= 0 {
+					if containsAggregate(sel.TargetList[idx].GetResTarget().Val) {
+						return sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY").WithHint("%q is an aggregate or a metric", name)
+					}
+					g.Node = pg_query.MakeAConstIntNode(int64(idx+1), -1).Node
+					continue
+				}
+			}
+		}
+		if _, err := b.expr(g, sc, exprCtx{clause: "GROUP BY"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func outputIndex(out []column, name string) int {
+	for i, c := range out {
+		if c.name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (b *binder) distinctOn(sel *pg_query.SelectStmt, sc *scope, ctx exprCtx) error {
+	for _, d := range sel.DistinctClause {
+		if d == nil || d.Node == nil {
+			continue
+		}
+		if _, err := b.expr(d, sc, ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *binder) windowDef(w *pg_query.WindowDef, sc *scope, ctx exprCtx) error {
+	if w == nil {
+		return nil
+	}
+	ctx.clause = "window definition"
+	for _, p := range w.PartitionClause {
+		if _, err := b.expr(p, sc, ctx); err != nil {
+			return err
+		}
+	}
+	for _, o := range w.OrderClause {
+		if _, err := b.expr(o.GetSortBy().Node, sc, ctx); err != nil {
+			return err
+		}
+	}
+	if w.StartOffset != nil || w.EndOffset != nil {
+		for _, off := range []*pg_query.Node{w.StartOffset, w.EndOffset} {
+			if off != nil && referencesColumn(off) {
+				return sqlerr.New(sqlerr.FeatureNotSupported, "window frame offsets must be constants")
+			}
+		}
+	}
+	return nil
+}
+
+// orderBy binds an ORDER BY item: a position, an output column name, or an expression.
+func (b *binder) orderBy(sb *pg_query.SortBy, sc *scope, out []column, ctx exprCtx) error {
+	if len(sb.UseOp) > 0 {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "ORDER BY ... USING is not supported").WithPosition(b.pos(sb.Location))
+	}
+	if i, ok := ordinal(sb.Node); ok {
+		if i < 1 || i > len(out) {
+			return sqlerr.New(sqlerr.InvalidColumnReference, "ORDER BY position %d is not in select list", i).WithPosition(b.pos(sb.Location))
+		}
+		return nil
+	}
+	if name, ok := bareName(sb.Node); ok {
+		if idx := outputIndex(out, name); idx >= 0 {
+			// The select item may have been rewritten (a metric into its aggregation), so point
+			// at it by position rather than leave a name the engine might bind elsewhere.
+			sb.Node = pg_query.MakeAConstIntNode(int64(idx+1), -1)
+			return nil
+		}
+	}
+	ctx.clause = "ORDER BY"
+	_, err := b.expr(sb.Node, sc, ctx)
+	return err
+}
+
+// limits checks LIMIT and OFFSET: constants or parameters only.
+func (b *binder) limits(sel *pg_query.SelectStmt, sc *scope) error {
+	if sel.LimitOption == pg_query.LimitOption_LIMIT_OPTION_WITH_TIES {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "FETCH ... WITH TIES is not supported")
+	}
+	for _, n := range []*pg_query.Node{sel.LimitCount, sel.LimitOffset} {
+		if n == nil {
+			continue
+		}
+		if referencesColumn(n) || containsAggregate(n) || containsSubLink(n) {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "LIMIT and OFFSET must be constants")
+		}
+		if _, err := b.expr(n, sc, exprCtx{clause: "LIMIT"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyRowCap makes the engine stop one row past the cap, so the executor can tell a result
+// that the cap cut (and say so) from one that merely fills it.
+func (b *binder) applyRowCap(sel *pg_query.SelectStmt) {
+	limit := b.p.cfg.MaxRows
+	if limit <= 0 {
+		return
+	}
+	probe := limit + 1
+	switch {
+	case sel.LimitCount == nil, isNullConst(sel.LimitCount):
+	default:
+		if v, ok := ordinal(sel.LimitCount); !ok || int64(v) <= limit {
+			return
+		}
+	}
+	sel.LimitCount = pg_query.MakeAConstIntNode(probe, -1)
+	sel.LimitOption = pg_query.LimitOption_LIMIT_OPTION_COUNT
+}
+
+func isNullConst(n *pg_query.Node) bool {
+	c := n.GetAConst()
+	return c != nil && c.Isnull
+}
+
+// containsAggregate reports an aggregate call (or a window call, which also needs the grouped
+// rows) outside sub-selects.
+func containsAggregate(root *pg_query.Node) bool {
+	found := false
+	walkNodes(root, func(n *pg_query.Node) bool {
+		if found || n.GetSubLink() != nil {
+			return false
+		}
+		if fc := n.GetFuncCall(); fc != nil {
+			_, name := funcName(fc)
+			if spec, ok := functions[name]; ok && (spec.aggregate || spec.window) {
+				found = true
+				return false
+			}
+		}
+		return true
+	})
+	return found
+}
+
+// referencesColumn reports a column reference outside sub-selects.
+func referencesColumn(root *pg_query.Node) bool {
+	found := false
+	walkNodes(root, func(n *pg_query.Node) bool {
+		if found || n.GetSubLink() != nil {
+			return false
+		}
+		if n.GetColumnRef() != nil {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+func containsSubLink(root *pg_query.Node) bool {
+	found := false
+	walkNodes(root, func(n *pg_query.Node) bool {
+		if n.GetSubLink() != nil {
+			found = true
+		}
+		return !found
+	})
+	return found
+}

@@ -1,0 +1,129 @@
+package planner_test
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden case files with the planner's current output")
+
+// goldenCase is one entry of a testdata/planner/*.yaml case file: a query and a principal in,
+// the engine SQL and result columns (or a SQLSTATE) out.
+type goldenCase struct {
+	Name      string   `yaml:"name"`
+	Principal string   `yaml:"principal"`
+	SQL       string   `yaml:"sql"`
+	EngineSQL string   `yaml:"engine_sql,omitempty"`
+	Columns   []string `yaml:"columns,omitempty"`
+	Error     string   `yaml:"error,omitempty"`
+}
+
+// principals are the callers case files name.
+var principals = map[string]auth.Principal{
+	"admin":   {KeyID: "k-admin", Tenants: []string{"default"}, Role: auth.RoleAdmin},
+	"tenantA": {KeyID: "k-a", Tenants: []string{"tenantA"}, Role: auth.RoleViewer},
+	"tenantB": {KeyID: "k-b", Tenants: []string{"tenantB"}, Role: auth.RoleViewer},
+	"multi":   {KeyID: "k-m", Tenants: []string{"tenantA", "tenantB"}, Role: auth.RoleViewer},
+	"none":    {KeyID: "k-n", Role: auth.RoleViewer},
+	"scoped":  {KeyID: "k-s", Tenants: []string{"tenantA"}, Role: auth.RoleViewer, Scopes: []string{"cities"}},
+	"quote":   {KeyID: "k-q", Tenants: []string{"it's'; DROP TABLE orders; --"}, Role: auth.RoleViewer},
+}
+
+func loadTestCatalog(t testing.TB) *catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.LoadFile("../testdata/planner/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// planOne plans the single statement of a case.
+func planOne(p *planner.Planner, principal auth.Principal, sql string) (*planner.Plan, error) {
+	stmts, err := p.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, errors.New("case must hold exactly one statement")
+	}
+	return p.Plan(context.Background(), planner.Session{Principal: principal, Database: "setupranali"}, stmts[0])
+}
+
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("../testdata/planner/cases_*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no case files: %v", err)
+	}
+	p := planner.New(loadTestCatalog(t), planner.Config{MaxRows: 1000})
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cases []goldenCase
+		if err := yaml.Unmarshal(data, &cases); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		for i := range cases {
+			c := &cases[i]
+			t.Run(filepath.Base(file)+"/"+c.Name, func(t *testing.T) {
+				principal, ok := principals[c.Principal]
+				if !ok {
+					t.Fatalf("unknown principal %q", c.Principal)
+				}
+				got := goldenCase{Name: c.Name, Principal: c.Principal, SQL: c.SQL}
+				plan, err := planOne(p, principal, c.SQL)
+				if err != nil {
+					var se *sqlerr.Error
+					if !errors.As(err, &se) {
+						t.Fatalf("error without SQLSTATE: %v", err)
+					}
+					if sqlerr.Class(se.Code) == "XX" {
+						t.Fatalf("internal error for a client's statement: %v", err)
+					}
+					got.Error = se.Code
+				} else {
+					got.EngineSQL = plan.SQL
+					for _, col := range plan.Columns {
+						got.Columns = append(got.Columns, col.Name+" "+col.Type.Name)
+					}
+				}
+				if *update {
+					*c = got
+					return
+				}
+				if got.Error != c.Error {
+					t.Fatalf("error = %q, want %q (err: %v)", got.Error, c.Error, err)
+				}
+				if got.EngineSQL != c.EngineSQL {
+					t.Errorf("engine SQL:\n got: %s\nwant: %s", got.EngineSQL, c.EngineSQL)
+				}
+				if strings.Join(got.Columns, ", ") != strings.Join(c.Columns, ", ") {
+					t.Errorf("columns = %v, want %v", got.Columns, c.Columns)
+				}
+			})
+		}
+		if *update {
+			out, err := yaml.Marshal(cases)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, out, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,50 @@
+package planner
+
+import "github.com/setupranali/setupranali/auth"
+
+// Kind says what a plan does.
+type Kind int
+
+const (
+	// KindQuery runs SQL on an engine and returns rows.
+	KindQuery Kind = iota + 1
+	// KindEmpty is an empty statement (only whitespace or comments): EmptyQueryResponse.
+	KindEmpty
+)
+
+// Column is one result column as announced to the client.
+type Column struct {
+	Name string
+	Type Type
+}
+
+// Plan is everything a front door needs to answer one statement. Front doors never build engine
+// SQL themselves; they run Plan.SQL through the executor and describe results from Columns.
+type Plan struct {
+	Kind Kind
+	// SQL is the engine SQL: tenant-filtered, metric-expanded, capped.
+	SQL string
+	// Args are bound parameters of SQL ($1...).
+	Args []any
+	// Source names the backend the SQL runs on ("" is the default engine).
+	Source string
+	// Columns describe the result, in order.
+	Columns []Column
+	// MaxRows is the row cap: the executor returns at most MaxRows rows and reports truncation
+	// when more exist. Zero means no cap.
+	MaxRows int64
+	// Tag is the command tag verb, e.g. "SELECT".
+	Tag string
+	// Datasets are the ids of the datasets the statement reads.
+	Datasets []string
+	// Notes record the rewrites applied, for logs and debugging.
+	Notes []string
+}
+
+// Session is what the planner knows about the caller and their connection.
+type Session struct {
+	Principal auth.Principal
+	// Database is the database name the client connected to; a three-part name whose first part
+	// equals it is accepted.
+	Database string
+}

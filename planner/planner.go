@@ -1,0 +1,159 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync/atomic"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// DefaultMaxRows is QUERY_MAX_ROWS when unset.
+const DefaultMaxRows = 100000
+
+// Config holds the planner's limits.
+type Config struct {
+	// MaxRows caps every result (QUERY_MAX_ROWS). Zero means no cap.
+	MaxRows int64
+	// DefaultSchemas maps a source engine to the schema its physical tables live in when a
+	// dataset's reference is unqualified ("duckdb" → "main", "postgres" → "public"). Qualifying
+	// keeps a client's CTE from shadowing a physical table inside the tenant-filtered derived
+	// table.
+	DefaultSchemas map[string]string
+}
+
+// Planner plans statements against the current catalog snapshot.
+type Planner struct {
+	cfg     Config
+	catalog atomic.Pointer[catalog.Catalog]
+}
+
+// New returns a planner over cat.
+func New(cat *catalog.Catalog, cfg Config) *Planner {
+	if cfg.DefaultSchemas == nil {
+		cfg.DefaultSchemas = map[string]string{"duckdb": "main", "postgres": "public"}
+	}
+	p := &Planner{cfg: cfg}
+	p.catalog.Store(cat)
+	return p
+}
+
+// SetCatalog swaps in a new catalog snapshot; plans already made keep the old one.
+func (p *Planner) SetCatalog(cat *catalog.Catalog) { p.catalog.Store(cat) }
+
+// Catalog returns the current catalog snapshot.
+func (p *Planner) Catalog() *catalog.Catalog { return p.catalog.Load() }
+
+// Plan plans one statement for a session.
+func (p *Planner) Plan(ctx context.Context, s Session, st *Statement) (*Plan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to user request")
+	}
+	if st == nil || st.node == nil || st.node.Node == nil {
+		return &Plan{Kind: KindEmpty}, nil
+	}
+	// Planning rewrites the AST in place; work on a copy so a Statement can be planned again
+	// (a prepared statement, a retried query).
+	node := cloneNode(st.node)
+	sel := node.GetSelectStmt()
+	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
+		return nil, p.rejectStatement(node)
+	}
+	b := newBinder(p, s, st)
+	cols, err := b.topSelect(sel)
+	if err != nil {
+		return nil, err
+	}
+	sql, err := deparse(node, st.version)
+	if err != nil {
+		return nil, sqlerr.Internal(fmt.Errorf("deparse: %w", err))
+	}
+	plan := &Plan{
+		Kind:     KindQuery,
+		SQL:      sql,
+		Columns:  cols,
+		MaxRows:  p.cfg.MaxRows,
+		Tag:      "SELECT",
+		Source:   b.source,
+		Datasets: b.datasetIDs(),
+		Notes:    b.notes,
+	}
+	return plan, nil
+}
+
+func deparse(node *pg_query.Node, version int32) (string, error) {
+	return pg_query.Deparse(&pg_query.ParseResult{Version: version, Stmts: []*pg_query.RawStmt{{Stmt: node}}})
+}
+
+func cloneNode(n *pg_query.Node) *pg_query.Node {
+	return proto.Clone(n).(*pg_query.Node)
+}
+
+// writeStatements are statement kinds that change data or schema: they get 25006, as on a
+// read-only PostgreSQL transaction.
+var writeStatements = map[string]string{
+	"InsertStmt": "INSERT", "UpdateStmt": "UPDATE", "DeleteStmt": "DELETE", "MergeStmt": "MERGE",
+	"CreateStmt": "CREATE TABLE", "CreateTableAsStmt": "CREATE TABLE AS", "ViewStmt": "CREATE VIEW",
+	"DropStmt": "DROP", "AlterTableStmt": "ALTER TABLE", "TruncateStmt": "TRUNCATE",
+	"IndexStmt": "CREATE INDEX", "CreateSchemaStmt": "CREATE SCHEMA", "CreateFunctionStmt": "CREATE FUNCTION",
+	"GrantStmt": "GRANT", "GrantRoleStmt": "GRANT", "RenameStmt": "ALTER", "CreateSeqStmt": "CREATE SEQUENCE",
+	"CreateExtensionStmt": "CREATE EXTENSION", "CreatedbStmt": "CREATE DATABASE", "DropdbStmt": "DROP DATABASE",
+	"AlterRoleStmt": "ALTER ROLE", "CreateRoleStmt": "CREATE ROLE", "DropRoleStmt": "DROP ROLE",
+	"VacuumStmt": "VACUUM", "ReindexStmt": "REINDEX", "ClusterStmt": "CLUSTER", "CommentStmt": "COMMENT",
+	"RefreshMatViewStmt": "REFRESH MATERIALIZED VIEW", "CreateTrigStmt": "CREATE TRIGGER",
+	"LockStmt": "LOCK", "CallStmt": "CALL", "DoStmt": "DO", "LoadStmt": "LOAD",
+}
+
+// rejectStatement explains why a non-SELECT statement does not plan.
+func (p *Planner) rejectStatement(node *pg_query.Node) error {
+	kind := nodeKind(node)
+	if c := node.GetCopyStmt(); c != nil {
+		if c.IsFrom {
+			return sqlerr.New(sqlerr.ReadOnlySQLTransaction, "cannot execute COPY FROM in a read-only transaction")
+		}
+		return sqlerr.New(sqlerr.FeatureNotSupported, "COPY is not supported; use SELECT")
+	}
+	if verb, ok := writeStatements[kind]; ok {
+		return sqlerr.New(sqlerr.ReadOnlySQLTransaction, "cannot execute %s in a read-only transaction", verb).
+			WithHint("SetuPranali serves read-only semantic datasets")
+	}
+	if sel := node.GetSelectStmt(); sel != nil {
+		if sel.IntoClause != nil {
+			return sqlerr.New(sqlerr.ReadOnlySQLTransaction, "cannot execute SELECT INTO in a read-only transaction")
+		}
+		return sqlerr.New(sqlerr.ReadOnlySQLTransaction, "cannot execute SELECT FOR UPDATE/SHARE in a read-only transaction")
+	}
+	return sqlerr.New(sqlerr.FeatureNotSupported, "statement %s is not supported yet", statementName(kind))
+}
+
+// nodeKind returns the pg_query node type name, e.g. "InsertStmt".
+func nodeKind(node *pg_query.Node) string {
+	if node == nil || node.Node == nil {
+		return ""
+	}
+	t := reflect.TypeOf(node.Node)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return strings.TrimPrefix(t.Name(), "Node_")
+}
+
+func statementName(kind string) string {
+	switch kind {
+	case "VariableSetStmt":
+		return "SET"
+	case "VariableShowStmt":
+		return "SHOW"
+	case "TransactionStmt":
+		return "transaction control"
+	case "ExplainStmt":
+		return "EXPLAIN"
+	}
+	return strings.ToUpper(strings.TrimSuffix(kind, "Stmt"))
+}

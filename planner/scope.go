@@ -1,0 +1,129 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// column is one output column of a relation or a query block.
+type column struct {
+	name string
+	typ  Type
+	// metric is set when the column carries a metric's raw per-row values (see the package doc):
+	// the block that aggregates it applies the metric's aggregation.
+	metric *catalog.Metric
+}
+
+// relation is an item of a FROM clause as the block sees it.
+type relation struct {
+	// alias is the name the block refers to it by ("" for an unnamed sub-select).
+	alias string
+	cols  []column
+}
+
+// cte is a WITH query visible to a block.
+type cte struct {
+	name string
+	cols []column
+}
+
+// scope holds what names resolve to inside one query block.
+type scope struct {
+	parent *scope
+	rels   []*relation
+	ctes   map[string]*cte
+}
+
+func (s *scope) lookupCTE(name string) *cte {
+	for sc := s; sc != nil; sc = sc.parent {
+		if c, ok := sc.ctes[name]; ok {
+			return c
+		}
+	}
+	return nil
+}
+
+// resolved is the result of binding a column reference.
+type resolved struct {
+	col column
+	// outer is true when the column belongs to an enclosing block (a correlated reference).
+	outer bool
+}
+
+// resolveColumn binds a column reference of one or two name parts (relation, column).
+// Lookup is exact first; an unquoted name that only differs in case from a catalog name matches
+// when that is unambiguous, because tools fold names the catalog keeps mixed case.
+func (s *scope) resolveColumn(rel, name string, pos int) (resolved, error) {
+	outer := false
+	for sc := s; sc != nil; sc = sc.parent {
+		col, found, err := sc.resolveLocal(rel, name, pos)
+		if err != nil {
+			return resolved{}, err
+		}
+		if found {
+			return resolved{col: col, outer: outer}, nil
+		}
+		outer = true
+	}
+	if rel != "" {
+		if !s.hasRelation(rel) {
+			return resolved{}, sqlerr.New(sqlerr.UndefinedTable, "missing FROM-clause entry for table %q", rel).WithPosition(pos)
+		}
+		return resolved{}, sqlerr.New(sqlerr.UndefinedColumn, "column %s.%s does not exist", rel, name).WithPosition(pos)
+	}
+	return resolved{}, sqlerr.New(sqlerr.UndefinedColumn, "column %q does not exist", name).WithPosition(pos)
+}
+
+func (s *scope) hasRelation(rel string) bool {
+	for sc := s; sc != nil; sc = sc.parent {
+		for _, r := range sc.rels {
+			if r.alias == rel {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *scope) resolveLocal(rel, name string, pos int) (column, bool, error) {
+	var matches []column
+	for _, r := range s.rels {
+		if rel != "" && r.alias != rel {
+			continue
+		}
+		if c, ok := findColumn(r.cols, name); ok {
+			matches = append(matches, c)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return column{}, false, nil
+	case 1:
+		return matches[0], true, nil
+	}
+	return column{}, false, sqlerr.New(sqlerr.AmbiguousColumn, "column reference %q is ambiguous", name).WithPosition(pos)
+}
+
+// findColumn matches exactly, then case-insensitively when exactly one column matches.
+func findColumn(cols []column, name string) (column, bool) {
+	for _, c := range cols {
+		if c.name == name {
+			return c, true
+		}
+	}
+	if name != strings.ToLower(name) {
+		// A quoted mixed-case name means exactly what it says, as in PostgreSQL.
+		return column{}, false
+	}
+	var found column
+	n := 0
+	for _, c := range cols {
+		if strings.EqualFold(c.name, name) {
+			found = c
+			n++
+		}
+	}
+	return found, n == 1
+}

@@ -1,0 +1,103 @@
+package planner
+
+import (
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/setupranali/setupranali/catalog"
+)
+
+// tenantScoped builds the derived table that replaces a dataset reference:
+//
+//	(SELECT <field> AS <dimension>, ..., <field> AS <metric>, ...
+//	   FROM <schema>.<physical table> WHERE <rls column> = '<tenant>') AS <alias>
+//
+// Every column the client can name is projected here, so nothing outside this block can reach
+// the physical table or its other columns. The tenant value is a literal node; the deparser
+// quotes it.
+func (b *binder) tenantScoped(ds *catalog.Dataset, userAlias *pg_query.Alias, alias string) (*pg_query.RangeSubselect, error) {
+	targets := make([]*pg_query.Node, 0, len(ds.Dimensions)+len(ds.Metrics))
+	for _, d := range ds.Dimensions {
+		targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(d.Name, columnRef(d.Field), -1))
+	}
+	for _, m := range ds.Metrics {
+		var val *pg_query.Node
+		if m.Expression.Field == "" {
+			// A count of rows: every row carries a non-null value.
+			val = pg_query.MakeAConstIntNode(1, -1)
+		} else {
+			val = columnRef(m.Expression.Field)
+		}
+		targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(m.Name, val, -1))
+	}
+	sel := &pg_query.SelectStmt{
+		TargetList:  targets,
+		FromClause:  []*pg_query.Node{b.physicalTable(ds)},
+		WhereClause: b.tenantPredicate(ds),
+		Op:          pg_query.SetOperation_SETOP_NONE,
+		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
+	}
+	a := userAlias
+	if a == nil {
+		a = &pg_query.Alias{Aliasname: alias}
+	}
+	return &pg_query.RangeSubselect{
+		Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}},
+		Alias:    a,
+	}, nil
+}
+
+// physicalTable names the source table, always schema-qualified so that no CTE of the client's
+// can stand in for it.
+func (b *binder) physicalTable(ds *catalog.Dataset) *pg_query.Node {
+	ref := ds.Source.Reference
+	schema, table := "", ref
+	if i := strings.LastIndexByte(ref, '.'); i >= 0 {
+		schema, table = ref[:i], ref[i+1:]
+	}
+	if schema == "" {
+		schema = b.p.cfg.DefaultSchemas[ds.Source.Engine]
+	}
+	rv := &pg_query.RangeVar{Schemaname: schema, Relname: table, Inh: true, Relpersistence: "p", Location: -1}
+	return &pg_query.Node{Node: &pg_query.Node_RangeVar{RangeVar: rv}}
+}
+
+// tenantPredicate is the row filter of a dataset for the session's principal; nil means every
+// row. It fails closed: a principal without a usable tenant value matches no row.
+func (b *binder) tenantPredicate(ds *catalog.Dataset) *pg_query.Node {
+	rls := ds.RLS
+	if !rls.Enabled {
+		return nil
+	}
+	p := b.sess.Principal
+	if p.IsAdmin() && rls.AllowAdminBypass {
+		b.notes = append(b.notes, "rls bypassed for admin on "+ds.ID)
+		return nil
+	}
+	tenants := p.Tenants
+	col := columnRef(rls.Column)
+	switch {
+	case rls.Mode == "in_list" && len(tenants) > 0:
+		items := make([]*pg_query.Node, len(tenants))
+		for i, t := range tenants {
+			items[i] = pg_query.MakeAConstStrNode(t, -1)
+		}
+		return pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_IN, []*pg_query.Node{pg_query.MakeStrNode("=")},
+			col, pg_query.MakeListNode(items), -1)
+	case rls.Mode != "in_list" && len(tenants) == 1:
+		return pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_OP, []*pg_query.Node{pg_query.MakeStrNode("=")},
+			col, pg_query.MakeAConstStrNode(tenants[0], -1), -1)
+	}
+	b.notes = append(b.notes, "no tenant value: "+ds.ID+" yields no rows")
+	return &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{
+		Val: &pg_query.A_Const_Boolval{Boolval: &pg_query.Boolean{Boolval: false}}, Location: -1}}}
+}
+
+func columnRef(names ...string) *pg_query.Node {
+	fields := make([]*pg_query.Node, len(names))
+	for i, n := range names {
+		fields[i] = pg_query.MakeStrNode(n)
+	}
+	return pg_query.MakeColumnRefNode(fields, -1)
+}
