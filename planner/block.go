@@ -77,6 +77,12 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 		if err != nil {
 			return nil, err
 		}
+		if rt.Name == "" && rt.Val.GetColumnRef() == nil {
+			// Engines name computed columns their own way (DuckDB: "sum(total_revenue)"), and a
+			// metric reference has just become such a computation; an enclosing block refers to
+			// the PostgreSQL name, so spell it out.
+			rt.Name = name
+		}
 		c := column{name: name, typ: typ}
 		if carried != nil {
 			c.metric = carried.metric

@@ -1,0 +1,154 @@
+package catalog
+
+// Catalog is an immutable, validated semantic catalog. Share it freely; never modify it after
+// Load returns it (a reload builds a new one and swaps it in).
+type Catalog struct {
+	// Datasets in file order.
+	Datasets []*Dataset
+
+	byID    map[string]*Dataset
+	version string
+}
+
+// Dataset is one semantic table: its columns are its dimensions and metrics.
+type Dataset struct {
+	ID              string
+	Name            string
+	Description     string
+	Tags            []string
+	DefaultTimezone string
+	Source          Source
+	Fields          []*Field
+	Dimensions      []*Dimension
+	Metrics         []*Metric
+	RLS             RLS
+	Incremental     Incremental
+
+	fields  map[string]*Field
+	columns map[string]Column
+}
+
+// Source says where a dataset's rows live.
+type Source struct {
+	// Engine is the execution engine, e.g. "duckdb" or "postgres".
+	Engine string
+	// Type is "table" (Reference names a table, optionally schema-qualified).
+	Type string
+	// Reference is the physical table name for Type "table".
+	Reference string
+	// SourceID names a registered data source; empty means the engine's default.
+	SourceID string
+}
+
+// Field is a physical column of the source.
+type Field struct {
+	Name         string
+	Type         FieldType
+	SemanticType string
+	Line         int
+}
+
+// Dimension is a column users group and filter by.
+type Dimension struct {
+	Name        string
+	Field       string
+	Label       string
+	Description string
+	Line        int
+}
+
+// Metric is an aggregate over the dataset's rows.
+type Metric struct {
+	Name        string
+	Label       string
+	Description string
+	Expression  MetricExpression
+	// ReturnType is the result type: as declared, else derived from the aggregation (count and
+	// count_distinct: int64; avg: double; sum: the field's type, int32 widened to int64; min and
+	// max: the field's type). Never empty in a loaded catalog.
+	ReturnType FieldType
+	Format     string
+	Line       int
+}
+
+// MetricExpression defines how a metric aggregates.
+type MetricExpression struct {
+	// Type is "aggregation".
+	Type  string
+	Agg   Agg
+	Field string
+}
+
+// Agg is an aggregation kind of a metric.
+type Agg string
+
+// The aggregations a metric may use.
+const (
+	AggSum           Agg = "sum"
+	AggAvg           Agg = "avg"
+	AggMin           Agg = "min"
+	AggMax           Agg = "max"
+	AggCount         Agg = "count"
+	AggCountDistinct Agg = "count_distinct"
+)
+
+// RLS is a dataset's row-level security rule.
+type RLS struct {
+	Enabled bool
+	// Column is the field holding the tenant value.
+	Column string
+	// Mode is "equals" (one tenant) or "in_list" (the principal's tenant list).
+	Mode             string
+	AllowAdminBypass bool
+}
+
+// Incremental describes an incremental-refresh column (kept for the original's format).
+type Incremental struct {
+	Enabled bool
+	Column  string
+	// Type is a normalised FieldType name (see ParseFieldType), or empty.
+	Type          string
+	Mode          string
+	MaxWindowDays int
+}
+
+// FieldType is a catalog type name, normalised (see ParseFieldType).
+type FieldType string
+
+// The catalog's type vocabulary.
+const (
+	TypeString    FieldType = "string"
+	TypeInt32     FieldType = "int32"
+	TypeInt64     FieldType = "int64"
+	TypeDouble    FieldType = "double"
+	TypeDecimal   FieldType = "decimal"
+	TypeBoolean   FieldType = "boolean"
+	TypeDate      FieldType = "date"
+	TypeTimestamp FieldType = "timestamp"
+	// TypeTimestampTZ is a timestamp with time zone.
+	TypeTimestampTZ FieldType = "timestamptz"
+)
+
+// ColumnKind tells a dimension from a metric.
+type ColumnKind int
+
+// Column kinds.
+const (
+	KindDimension ColumnKind = iota + 1
+	KindMetric
+)
+
+// Column is a dataset column as a client sees it: a dimension or a metric.
+type Column struct {
+	Kind      ColumnKind
+	Dimension *Dimension
+	Metric    *Metric
+}
+
+// Name returns the column's name.
+func (c Column) Name() string {
+	if c.Kind == KindMetric {
+		return c.Metric.Name
+	}
+	return c.Dimension.Name
+}

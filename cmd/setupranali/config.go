@@ -1,0 +1,113 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// errUsage means the flag package already told the user what was wrong; errHelp that the user
+// asked for the flags and got them.
+var (
+	errUsage = errors.New("usage")
+	errHelp  = errors.New("help")
+)
+
+// config is everything serve needs, from flags and environment variables.
+type config struct {
+	PGAddr         string
+	Catalog        string
+	DuckDBPath     string
+	DuckDBInit     string
+	MaxConnections int
+	Env            string
+	MaxRows        int64
+	LogLevel       string
+}
+
+// production reports whether the gateway runs for real users: no demo keys, no shortcuts.
+func (c config) production() bool { return c.Env == "production" }
+
+// setting is one configurable value: a flag and the environment variable that sets its default.
+type setting struct {
+	flag, env, def, help string
+	set                  func(string) error
+}
+
+func (c *config) settings() []setting {
+	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	return []setting{
+		{"pg-addr", "SETU_PG_ADDR", "127.0.0.1:5433", "address of the PostgreSQL wire listener", str(&c.PGAddr)},
+		{"catalog", "SETU_CATALOG", "catalog.yaml", "semantic catalog file", str(&c.Catalog)},
+		{"duckdb-path", "SETU_DUCKDB_PATH", "", "DuckDB database file for the embedded engine (empty: in memory)", str(&c.DuckDBPath)},
+		{"duckdb-init", "SETU_DUCKDB_INIT", "", "SQL file run in DuckDB at start-up, before external access is locked (load CSV/Parquet here)", str(&c.DuckDBInit)},
+		{"max-connections", "SETU_MAX_CONNECTIONS", "100", "most concurrent client connections", func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("must be a positive integer, got %q", v)
+			}
+			c.MaxConnections = n
+			return nil
+		}},
+		{"env", "SETU_ENV", "demo", "demo, development or production", func(v string) error {
+			switch v {
+			case "demo", "development", "production":
+				c.Env = v
+				return nil
+			}
+			return fmt.Errorf("must be demo, development or production, got %q", v)
+		}},
+		{"query-max-rows", "QUERY_MAX_ROWS", "100000", "row cap of every result; a cut result gets a NOTICE (0: no cap)", func(v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("must be a non-negative integer, got %q", v)
+			}
+			c.MaxRows = n
+			return nil
+		}},
+		{"log-level", "LOG_LEVEL", "INFO", "DEBUG, INFO, WARN or ERROR", func(v string) error {
+			switch strings.ToUpper(v) {
+			case "DEBUG", "INFO", "WARN", "WARNING", "ERROR":
+				c.LogLevel = strings.ToUpper(v)
+				return nil
+			}
+			return fmt.Errorf("must be DEBUG, INFO, WARN or ERROR, got %q", v)
+		}},
+	}
+}
+
+// loadConfig reads defaults, then the environment, then flags; a bad value names its source.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	for _, s := range c.settings() {
+		if v := getenv(s.env); v != "" {
+			if err := s.set(v); err != nil {
+				return c, fmt.Errorf("%s: %w", s.env, err)
+			}
+		} else if err := s.set(s.def); err != nil {
+			return c, fmt.Errorf("default of %s: %w", s.env, err)
+		}
+		fs.Func(s.flag, fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def), func(v string) error {
+			return s.set(v)
+		})
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: setupranali serve [flags]\n\nEvery flag can also be set by the environment variable named with it.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, errHelp
+		}
+		return c, errUsage
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return c, nil
+}

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // time zones resolve in minimal containers too
+
+	"github.com/setupranali/setupranali/catalog"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := serve(ctx, args, stdout, stderr); err != nil {
+			if !errors.Is(err, errUsage) {
+				fmt.Fprintln(stderr, "setupranali:", err)
+			}
+			return 1
+		}
+		return 0
+	case "catalog":
+		return catalogCmd(args, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "setupranali", version)
+		return 0
+	case "help", "-h", "--help":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "setupranali: unknown command %q\n", cmd)
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: setupranali [command] [flags]
+
+commands:
+  serve                    run the gateway (default); see 'setupranali serve --help'
+  catalog validate FILE    check a catalog file; prints every problem, exits 1 if any
+  version                  print the version
+`)
+}
+
+func catalogCmd(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || args[0] != "validate" {
+		fmt.Fprintln(stderr, "usage: setupranali catalog validate FILE")
+		return 2
+	}
+	cat, err := catalog.LoadFile(args[1])
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d datasets, version %s)\n", args[1], len(cat.Datasets), shortVersion(cat.Version()))
+	return 0
+}
+
+func shortVersion(v string) string {
+	if len(v) > 12 {
+		return v[:12]
+	}
+	return v
+}

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/engine/duckdb"
+	"github.com/setupranali/setupranali/pgwire"
+	"github.com/setupranali/setupranali/planner"
+)
+
+//go:embed demo.sql
+var demoSQL string
+
+// shutdownGrace is how long in-flight queries may finish after SIGTERM/SIGINT.
+const shutdownGrace = 15 * time.Second
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, os.Getenv, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.LogLevel, stderr)
+	gw, err := startGateway(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	if gw.demo {
+		printDemoBanner(stdout, gw.Addr().String())
+	}
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "grace", shutdownGrace.String())
+	case err := <-gw.done:
+		if err != nil {
+			gw.Close()
+			return err
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	return gw.Shutdown(sctx)
+}
+
+func newLogger(level string, w io.Writer) *slog.Logger {
+	var l slog.Level
+	switch level {
+	case "DEBUG":
+		l = slog.LevelDebug
+	case "WARN", "WARNING":
+		l = slog.LevelWarn
+	case "ERROR":
+		l = slog.LevelError
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// gateway is a running SetuPranali: the pg wire server over the planner, the executor and the
+// embedded engine.
+type gateway struct {
+	demo    bool
+	planner *planner.Planner
+	server  *pgwire.Server
+	backend *duckdb.Backend
+	ln      net.Listener
+	done    chan error
+}
+
+// startGateway loads the catalog, opens the engine, and starts listening. Nothing is listening
+// if it returns an error.
+func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, error) {
+	cat, err := catalog.LoadFile(cfg.Catalog)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	demo := !cfg.production()
+	if !demo {
+		// API key storage arrives with the key store; until then production has no keys and
+		// must not start with the public demo ones.
+		return nil, errors.New("production mode (SETU_ENV=production) needs API keys, and none are configured")
+	}
+	if err := requireLoopback(cfg.PGAddr); err != nil {
+		return nil, err
+	}
+	initSQL, err := engineInitSQL(cfg)
+	if err != nil {
+		return nil, err
+	}
+	be, err := duckdb.Open(ctx, duckdb.Config{Path: cfg.DuckDBPath, InitSQL: initSQL})
+	if err != nil {
+		return nil, err
+	}
+	pl := planner.New(cat, planner.Config{MaxRows: cfg.MaxRows})
+	ex := engine.New(engine.Config{Backends: map[string]engine.Backend{"duckdb": be}, Default: "duckdb", Log: log})
+	srv := pgwire.New(pgwire.Config{
+		Authenticator:  auth.NewStatic(auth.DemoKeys()),
+		Planner:        pl,
+		Executor:       ex,
+		Log:            log,
+		MaxConnections: cfg.MaxConnections,
+	})
+	ln, err := net.Listen("tcp", cfg.PGAddr)
+	if err != nil {
+		be.Close()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.PGAddr, err)
+	}
+	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, ln: ln, done: make(chan error, 1)}
+	go func() { gw.done <- srv.Serve(ln) }()
+	log.Info("gateway started", "pg_addr", ln.Addr().String(), "mode", cfg.Env, "catalog", cfg.Catalog,
+		"catalog_version", shortVersion(cat.Version()), "datasets", len(cat.Datasets), "query_max_rows", cfg.MaxRows)
+	return gw, nil
+}
+
+// Addr is where the pg wire server listens.
+func (g *gateway) Addr() net.Addr { return g.ln.Addr() }
+
+// Shutdown stops accepting, lets running queries finish until ctx ends, then closes the engine.
+func (g *gateway) Shutdown(ctx context.Context) error {
+	err := g.server.Shutdown(ctx)
+	<-g.done
+	if cerr := g.backend.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close stops at once.
+func (g *gateway) Close() {
+	g.server.Close()
+	g.backend.Close()
+}
+
+// engineInitSQL is what DuckDB runs before it is locked: the operator's init file, or the demo
+// data when the operator gives the engine nothing of their own.
+func engineInitSQL(cfg config) ([]string, error) {
+	if cfg.DuckDBInit != "" {
+		b, err := os.ReadFile(cfg.DuckDBInit)
+		if err != nil {
+			return nil, fmt.Errorf("SETU_DUCKDB_INIT: %w", err)
+		}
+		return []string{string(b)}, nil
+	}
+	if cfg.DuckDBPath == "" {
+		return []string{demoSQL}, nil
+	}
+	return nil, nil
+}
+
+// requireLoopback keeps the demo, whose keys are public, off the network.
+func requireLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("SETU_PG_ADDR %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("demo mode uses public demo keys and listens on loopback only; %q is not a loopback address (set SETU_ENV=production with real keys to listen elsewhere)", addr)
+}
+
+func printDemoBanner(w io.Writer, addr string) {
+	host, port, _ := net.SplitHostPort(addr)
+	var b strings.Builder
+	b.WriteString("\nSetuPranali demo is running on " + addr + " (PostgreSQL wire protocol).\n")
+	b.WriteString("Demo API keys (public, demo mode only) — use one as the password:\n")
+	for _, k := range auth.DemoKeys() {
+		fmt.Fprintf(&b, "  %-18s role=%-7s tenant=%s\n", k.Secret, k.Principal.Role, strings.Join(k.Principal.Tenants, ","))
+	}
+	fmt.Fprintf(&b, "\nTry:\n  PGPASSWORD=tenantA-key psql \"host=%s port=%s user=demo dbname=setupranali sslmode=disable\" \\\n", host, port)
+	b.WriteString("    -c \"SELECT city, total_revenue FROM orders ORDER BY city\"\n\n")
+	io.WriteString(w, b.String())
+}

@@ -1,0 +1,384 @@
+package pgwire
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+const (
+	goodKey = "good-key-9f8e7d"
+	badKey  = "wrong-key-1a2b3c"
+	// brokenKey makes the fake key store fail as if its database were down.
+	brokenKey = "broken-store-key"
+)
+
+// The real implementations must keep fitting the interfaces pgwire declares.
+var (
+	_ Authenticator = (*auth.Static)(nil)
+	_ Planner       = (*planner.Planner)(nil)
+	_ Executor      = (*engine.Executor)(nil)
+)
+
+// fakeAuth knows one key.
+type fakeAuth struct{}
+
+func (fakeAuth) Authenticate(_ context.Context, secret string) (auth.Principal, error) {
+	switch secret {
+	case goodKey:
+		return auth.Principal{KeyID: "key-1", Tenants: []string{"tenantA"}, Role: auth.RoleViewer}, nil
+	case brokenKey:
+		return auth.Principal{}, errors.New("state db unreachable")
+	}
+	return auth.Principal{}, auth.ErrBadKey
+}
+
+// fakePlanner splits on ';' and plans a handful of fixed statements; it records what it planned.
+type fakePlanner struct {
+	mu      sync.Mutex
+	planned []string
+}
+
+func (p *fakePlanner) Parse(sql string) ([]*planner.Statement, error) {
+	if i := strings.Index(sql, "syntax!"); i >= 0 {
+		return nil, sqlerr.New(sqlerr.SyntaxError, `syntax error at or near "syntax!"`).WithPosition(i + 1)
+	}
+	var out []*planner.Statement
+	for part := range strings.SplitSeq(sql, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" || strings.HasPrefix(part, "--") {
+			continue
+		}
+		out = append(out, &planner.Statement{SQL: part})
+	}
+	return out, nil
+}
+
+func (p *fakePlanner) Plan(_ context.Context, _ planner.Session, st *planner.Statement) (*planner.Plan, error) {
+	p.mu.Lock()
+	p.planned = append(p.planned, st.SQL)
+	p.mu.Unlock()
+	q := func(sql string, cols ...planner.Column) *planner.Plan {
+		return &planner.Plan{Kind: planner.KindQuery, SQL: sql, Tag: "SELECT", Columns: cols}
+	}
+	n := planner.Column{Name: "n", Type: planner.TypeInt4}
+	switch sql := strings.ToLower(st.SQL); {
+	case sql == "select 1":
+		return q("one", n), nil
+	case sql == "select 2":
+		return q("two", n), nil
+	case strings.HasPrefix(sql, "select rows "):
+		return q("rows:"+strings.TrimPrefix(sql, "select rows "),
+			planner.Column{Name: "id", Type: planner.TypeInt8},
+			planner.Column{Name: "label", Type: planner.TypeText}), nil
+	case sql == "missing":
+		return nil, sqlerr.New(sqlerr.UndefinedTable, `relation "missing" does not exist`)
+	case sql == "panic":
+		panic("planner bug")
+	case sql == "empty":
+		return &planner.Plan{Kind: planner.KindEmpty}, nil
+	case sql == "slow", sql == "truncated", sql == "failmid", sql == "boom":
+		return q(sql, n), nil
+	}
+	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "fake planner does not know %q", st.SQL)
+}
+
+func (p *fakePlanner) plannedSQL() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.planned...)
+}
+
+// fakeExecutor answers the fake plans. "slow" blocks until its context ends or release is
+// closed, reporting on started and, with the context's error, on stopped.
+type fakeExecutor struct {
+	started chan struct{}
+	stopped chan error
+	release chan struct{}
+}
+
+func newFakeExecutor() *fakeExecutor {
+	return &fakeExecutor{
+		started: make(chan struct{}, 16),
+		stopped: make(chan error, 16),
+		release: make(chan struct{}),
+	}
+}
+
+func (e *fakeExecutor) Execute(ctx context.Context, plan *planner.Plan, w engine.RowWriter) (engine.Result, error) {
+	// One values slice and one byte buffer for every row, as a real executor reuses them.
+	vals := make([][]byte, len(plan.Columns))
+	var buf []byte
+	one := func(s string) error {
+		vals[0] = append(buf[:0], s...)
+		return w.WriteRow(vals)
+	}
+	switch {
+	case plan.SQL == "one":
+		return engine.Result{Rows: 1}, one("1")
+	case plan.SQL == "two":
+		return engine.Result{Rows: 1}, one("2")
+	case strings.HasPrefix(plan.SQL, "rows:"):
+		n, _ := strconv.Atoi(strings.TrimPrefix(plan.SQL, "rows:"))
+		for i := range n {
+			buf = strconv.AppendInt(buf[:0], int64(i), 10)
+			split := len(buf)
+			buf = append(append(buf, "row-"...), buf[:split]...)
+			vals[0], vals[1] = buf[:split], buf[split:]
+			if i%7 == 0 {
+				vals[1] = nil
+			}
+			if err := w.WriteRow(vals); err != nil {
+				return engine.Result{Rows: int64(i)}, err
+			}
+		}
+		return engine.Result{Rows: int64(n)}, nil
+	case plan.SQL == "slow":
+		e.started <- struct{}{}
+		select {
+		case <-ctx.Done():
+			e.stopped <- ctx.Err()
+			return engine.Result{}, ctx.Err()
+		case <-e.release:
+			e.stopped <- nil
+			return engine.Result{Rows: 1}, one("42")
+		}
+	case plan.SQL == "truncated":
+		for i := range 3 {
+			if err := one(strconv.Itoa(i)); err != nil {
+				return engine.Result{}, err
+			}
+		}
+		return engine.Result{Rows: 3, Truncated: true}, nil
+	case plan.SQL == "failmid":
+		for i := range 2 {
+			if err := one(strconv.Itoa(i)); err != nil {
+				return engine.Result{}, err
+			}
+		}
+		return engine.Result{Rows: 2}, sqlerr.New(sqlerr.DivisionByZero, "division by zero")
+	case plan.SQL == "boom":
+		return engine.Result{}, fmt.Errorf("reading block 7: %w", errors.New("disk on fire"))
+	}
+	return engine.Result{}, fmt.Errorf("fake executor does not know %q", plan.SQL)
+}
+
+// syncBuffer is a log sink safe for the connection goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type testServer struct {
+	srv  *Server
+	addr string
+	plan *fakePlanner
+	exec *fakeExecutor
+	logs *syncBuffer
+	// served reports what Serve returned.
+	served chan error
+}
+
+// startServer runs a server on a loopback port; mod adjusts its config. Cleanup closes it and
+// checks that Serve returned nil and no secret reached the log.
+func startServer(t *testing.T, mod func(*Config)) *testServer {
+	t.Helper()
+	ts := &testServer{plan: &fakePlanner{}, exec: newFakeExecutor(), logs: &syncBuffer{}, served: make(chan error, 1)}
+	cfg := Config{
+		Authenticator: fakeAuth{},
+		Planner:       ts.plan,
+		Executor:      ts.exec,
+		Log:           slog.New(slog.NewTextHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	ts.srv = New(cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.addr = ln.Addr().String()
+	go func() { ts.served <- ts.srv.Serve(ln) }()
+	t.Cleanup(func() {
+		if err := ts.srv.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		select {
+		case err := <-ts.served:
+			if err != nil {
+				t.Errorf("Serve returned %v, want nil", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Serve did not return after Close")
+		}
+		logs := ts.logs.String()
+		for _, secret := range []string{goodKey, badKey, brokenKey} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("log contains the secret %q:\n%s", secret, logs)
+			}
+		}
+	})
+	return ts
+}
+
+// connString is a pgx connection string for the test server using the simple protocol.
+func (ts *testServer) connString(key string) string {
+	return fmt.Sprintf("postgres://alice:%s@%s/analytics?sslmode=disable&default_query_exec_mode=simple_protocol", key, ts.addr)
+}
+
+func (ts *testServer) connect(t *testing.T) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(testCtx(t), ts.connString(goodKey))
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// pgCode returns the SQLSTATE of a *pgconn.PgError in err's chain, or "".
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// rawClient speaks the protocol by hand with pgproto3's Frontend.
+type rawClient struct {
+	t  *testing.T
+	nc net.Conn
+	fe *pgproto3.Frontend
+}
+
+func (ts *testServer) dial(t *testing.T) *rawClient {
+	t.Helper()
+	nc, err := net.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	nc.SetDeadline(time.Now().Add(10 * time.Second))
+	return &rawClient{t: t, nc: nc, fe: pgproto3.NewFrontend(nc, nc)}
+}
+
+func (c *rawClient) send(msgs ...pgproto3.FrontendMessage) {
+	c.t.Helper()
+	for _, m := range msgs {
+		c.fe.Send(m)
+	}
+	if err := c.fe.Flush(); err != nil {
+		c.t.Fatalf("send: %v", err)
+	}
+}
+
+func (c *rawClient) receive() pgproto3.BackendMessage {
+	c.t.Helper()
+	msg, err := c.fe.Receive()
+	if err != nil {
+		c.t.Fatalf("receive: %v", err)
+	}
+	return msg
+}
+
+// until receives messages up to and including one of type T, returning all of them.
+func until[T pgproto3.BackendMessage](c *rawClient) []pgproto3.BackendMessage {
+	c.t.Helper()
+	var got []pgproto3.BackendMessage
+	for {
+		msg := c.receive()
+		got = append(got, msg)
+		if _, ok := msg.(T); ok {
+			return got
+		}
+	}
+}
+
+// login runs the startup phase with the good key up to ReadyForQuery.
+func (c *rawClient) login() {
+	c.t.Helper()
+	c.send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30,
+		Parameters: map[string]string{"user": "alice", "database": "analytics"}})
+	if _, ok := c.receive().(*pgproto3.AuthenticationCleartextPassword); !ok {
+		c.t.Fatal("expected AuthenticationCleartextPassword")
+	}
+	c.send(&pgproto3.PasswordMessage{Password: goodKey})
+	until[*pgproto3.ReadyForQuery](c)
+}
+
+// expectError receives the next message, which must be an ErrorResponse with the given code.
+func (c *rawClient) expectError(code string) *pgproto3.ErrorResponse {
+	c.t.Helper()
+	msg := c.receive()
+	er, ok := msg.(*pgproto3.ErrorResponse)
+	if !ok {
+		c.t.Fatalf("got %T, want ErrorResponse %s", msg, code)
+	}
+	if er.Code != code {
+		c.t.Fatalf("got error %s %q, want %s", er.Code, er.Message, code)
+	}
+	return er
+}
+
+// expectClosed waits for the server to close the socket.
+func (c *rawClient) expectClosed() {
+	c.t.Helper()
+	for {
+		if _, err := c.fe.Receive(); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				c.t.Fatal("server did not close the connection")
+			}
+			return
+		}
+	}
+}
+
+// types lists the message types in msgs, for compact assertions.
+func types(msgs []pgproto3.BackendMessage) string {
+	var b strings.Builder
+	for i, m := range msgs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%T", m)
+	}
+	return strings.ReplaceAll(b.String(), "*pgproto3.", "")
+}
