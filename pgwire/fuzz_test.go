@@ -28,7 +28,7 @@ func FuzzMessages(f *testing.F) {
 	f.Add(true, enc(&pgproto3.CopyData{Data: []byte("x")}, &pgproto3.Terminate{}))
 	f.Add(true, []byte{'Q', 0, 0, 0, 3})
 
-	ts := startServer(f.(interface{ Helper() }).(*testing.F), func(c *Config) { c.MaxMessageSize = 1 << 16 })
+	ts := startServer(f, func(c *Config) { c.MaxMessageSize = 1 << 16 })
 	f.Fuzz(func(t *testing.T, afterLogin bool, data []byte) {
 		c := ts.dial(t)
 		c.nc.SetDeadline(time.Now().Add(5 * time.Second))

@@ -210,7 +210,7 @@ type testServer struct {
 
 // startServer runs a server on a loopback port; mod adjusts its config. Cleanup closes it and
 // checks that Serve returned nil and no secret reached the log.
-func startServer(t *testing.T, mod func(*Config)) *testServer {
+func startServer(t testing.TB, mod func(*Config)) *testServer {
 	t.Helper()
 	ts := &testServer{plan: &fakePlanner{}, exec: newFakeExecutor(), logs: &syncBuffer{}, served: make(chan error, 1)}
 	cfg := Config{
@@ -283,12 +283,12 @@ func pgCode(err error) string {
 
 // rawClient speaks the protocol by hand with pgproto3's Frontend.
 type rawClient struct {
-	t  *testing.T
+	t  testing.TB
 	nc net.Conn
 	fe *pgproto3.Frontend
 }
 
-func (ts *testServer) dial(t *testing.T) *rawClient {
+func (ts *testServer) dial(t testing.TB) *rawClient {
 	t.Helper()
 	nc, err := net.Dial("tcp", ts.addr)
 	if err != nil {
