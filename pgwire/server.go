@@ -40,7 +40,8 @@ type Config struct {
 	// MaxConnections caps the connections that passed startup; 0 means unlimited.
 	MaxConnections int
 	// ServerVersion is reported as server_version; drivers parse it, so it must start with a
-	// PostgreSQL version number. Default "16.4".
+	// PostgreSQL version number. Default "15.8": drivers and psql pick their catalog queries
+	// by it, and the catalog emulation answers as PostgreSQL 15.
 	ServerVersion string
 	// StartupTimeout bounds the whole startup phase (startup packet and authentication), so a
 	// client that never finishes cannot hold a socket or a slot. Default 30s.
@@ -50,7 +51,7 @@ type Config struct {
 }
 
 const (
-	defaultServerVersion  = "16.4"
+	defaultServerVersion  = "15.8"
 	defaultStartupTimeout = 30 * time.Second
 	defaultMaxMessageSize = 16 << 20
 )

@@ -29,7 +29,7 @@ func TestStartupParameterStatus(t *testing.T) {
 	defer conn.Close(testCtx(t))
 
 	want := map[string]string{
-		"server_version":                "16.4",
+		"server_version":                "15.8",
 		"server_encoding":               "UTF8",
 		"client_encoding":               "UTF8",
 		"DateStyle":                     "ISO, MDY",
