@@ -19,6 +19,22 @@ type badFixture struct {
 // these also show that problems are collected rather than stopping at the first.
 var badFixtures = []badFixture{
 	{
+		file: "semantic",
+		want: []string{
+			"9: dimension \"city_upper\": field \"cty\" is not a field of dataset \"orders\"",
+			"10: dimension \"bucket\": missing required key \"type\"",
+			"11: dimension \"both\": give either \"field\" or \"sql\", not both",
+			"12: dimension \"typed\": \"type\" goes with \"sql\"; a field's dimension has its field's type",
+			"13: dimension \"smuggled\": invalid SQL expression \"city FROM orders\": one expression expected",
+			"16: metric \"paid\" expression: field \"stat\" is not a field of dataset \"orders\"",
+			"18: metric \"ratio\" expression: \"nosuch\" is not a metric of dataset \"orders\"",
+			"20: metric \"ratio2\" expression: \"agg\" does not apply to a derived metric",
+			"20: metric \"ratio2\" expression: \"ratio\" is itself derived; a derived metric combines aggregation metrics",
+			"22: metric \"stray\" expression: \"sql\" belongs to derived metrics (type: derived)",
+			"24: metric \"none\" expression: a derived metric must use at least one metric",
+		},
+	},
+	{
 		file: "syntax",
 		want: []string{
 			"3: YAML syntax error: did not find expected ',' or '}'",
@@ -81,8 +97,8 @@ var badFixtures = []badFixture{
 			"3: dataset \"orders\": unknown key \"title\" (known keys: id, name, description, tags, defaultTimezone, source, fields, dimensions, metrics, rls, incremental)",
 			"6: dataset \"orders\" source: unknown key \"schema\" (known keys: engine, type, reference, sourceId)",
 			"10: field \"city\": unknown key \"nullable\" (known keys: name, type, semanticType)",
-			"15: dimension \"city\": unknown key \"lable\" (known keys: name, field, label, description)",
-			"21: metric \"total_revenue\" expression: unknown key \"filter\" (known keys: type, agg, field)",
+			"15: dimension \"city\": unknown key \"lable\" (known keys: name, field, sql, type, label, description)",
+			"21: metric \"total_revenue\" expression: unknown key \"where\" (known keys: type, agg, field, filter, sql)",
 			"22: metric \"total_revenue\": unknown key \"unit\" (known keys: name, label, description, expression, returnType, format)",
 			"25: dataset \"orders\" rls: unknown key \"tenantColumn\" (known keys: enabled, column, mode, allowAdminBypass)",
 			"28: dataset \"orders\" incremental: unknown key \"window\" (known keys: enabled, column, type, mode, maxWindowDays)",
@@ -174,8 +190,8 @@ var badFixtures = []badFixture{
 			"4: dataset \"orders\" source: reference \"sales..orders\" is not a table name (want table, schema.table or catalog.schema.table)",
 			"6: field \"city\": unknown semanticType \"category\" (supported: dimension, metric, time, identifier, measure, attribute)",
 			"7: field \"revenue\": unknown type \"money\" (supported: string, int32, int64, double, decimal, boolean, date, timestamp, timestamptz)",
-			"11: metric \"median_amount\" expression: unknown agg \"median\" (supported: sum, avg, min, max, count, count_distinct)",
-			"12: metric \"total\" expression: unknown type \"formula\" (supported: aggregation)",
+			"11: metric \"median_amount\" expression: unknown agg \"median\" (supported: sum, avg, min, max, count, count_distinct, stddev, variance)",
+			"12: metric \"total\" expression: unknown type \"formula\" (supported: aggregation, derived)",
 			"12: metric \"total\": unknown returnType \"bignum\" (supported: string, int32, int64, double, decimal, boolean, date, timestamp, timestamptz)",
 			"13: metric \"city_sum\": cannot sum field \"city\" of type string",
 			"14: metric \"avg_date\": cannot average field \"order_date\" of type date",
@@ -205,7 +221,7 @@ var badFixtures = []badFixture{
 		want: []string{
 			"11: field \"city\": unknown type \"sting\" (supported: string, int32, int64, double, decimal, boolean, date, timestamp, timestamptz)",
 			"15: dimension \"city\": field \"cty\" is not a field of dataset \"orders\"",
-			"20: metric \"total_revenue\" expression: unknown agg \"total\" (supported: sum, avg, min, max, count, count_distinct)",
+			"20: metric \"total_revenue\" expression: unknown agg \"total\" (supported: sum, avg, min, max, count, count_distinct, stddev, variance)",
 			"22: metric \"city\": column name \"city\" is already taken by the dimension on line 14 (dimensions and metrics share one namespace)",
 			"25: dataset \"orders\" rls: \"enabled\" must be true or false, got \"yes\"",
 			"26: dataset \"orders\" rls: unknown key \"colunm\" (known keys: enabled, column, mode, allowAdminBypass)",

@@ -6,13 +6,15 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/setupranali/setupranali/internal/sqlast"
 )
 
 var (
 	fieldKeys      = []string{"name", "type", "semanticType"}
-	dimensionKeys  = []string{"name", "field", "label", "description"}
+	dimensionKeys  = []string{"name", "field", "sql", "type", "label", "description"}
 	metricKeys     = []string{"name", "label", "description", "expression", "returnType", "format"}
-	expressionKeys = []string{"type", "agg", "field"}
+	expressionKeys = []string{"type", "agg", "field", "filter", "sql"}
 )
 
 // scope is one dataset being read: what later sections resolve their references against. Fields
@@ -70,7 +72,8 @@ func (s *scope) readFields(ds *object) {
 	}
 }
 
-// readDimensions reads the dimensions; a dimension's field defaults to its own name.
+// readDimensions reads the dimensions. A dimension shows one field (its own name when "field" is
+// omitted) or computes a value from fields with "sql", then declaring its "type".
 func (s *scope) readDimensions(ds *object) {
 	for i, n := range ds.list("dimensions") {
 		o := ds.item("dimensions", i, n, itemCtx("dimension", n, i), dimensionKeys)
@@ -80,20 +83,73 @@ func (s *scope) readDimensions(ds *object) {
 		d := &Dimension{Name: o.required("name"), Line: n.Line}
 		d.Label, _ = o.str("label")
 		d.Description, _ = o.str("description")
-		d.Field = d.Name
-		if f, ok := o.str("field"); ok {
-			d.Field = f
-			s.checkField(o, "field", "field", f, "")
-		} else if d.Name != "" {
-			s.checkField(o, "name", "field", d.Name, ` (a dimension without "field" uses its name)`)
+		if sql, ok := o.str("sql"); ok {
+			s.sqlDimension(o, d, sql)
+		} else {
+			s.fieldDimension(o, d)
 		}
 		s.ds.Dimensions = append(s.ds.Dimensions, d)
 		s.claim(o, "dimension", d.Name, n.Line)
 	}
 }
 
-// readMetrics reads the metrics, resolving each one's return type.
+func (s *scope) fieldDimension(o *object, d *Dimension) {
+	if o.has("type") {
+		o.l.addf(o.lineOf("type"), "%s: %q goes with %q; a field's dimension has its field's type", o.ctx, "type", "sql")
+	}
+	d.Field = d.Name
+	key, hint := "name", ` (a dimension without "field" uses its name)`
+	if f, ok := o.str("field"); ok {
+		d.Field, key, hint = f, "field", ""
+	}
+	if d.Field == "" {
+		return
+	}
+	s.checkField(o, key, "field", d.Field, hint)
+	d.Fields = []string{d.Field}
+	if f, ok := s.fields[d.Field]; ok {
+		d.Type = f.Type
+	}
+}
+
+func (s *scope) sqlDimension(o *object, d *Dimension, sql string) {
+	d.SQL = sql
+	if o.has("field") {
+		o.l.addf(o.lineOf("field"), "%s: give either %q or %q, not both", o.ctx, "field", "sql")
+	}
+	if t := o.required("type"); t != "" {
+		d.Type = o.fieldType("type", t)
+	}
+	d.Fields = s.sqlOverFields(o, "sql", sql)
+}
+
+// sqlOverFields checks a SQL expression that may name only the dataset's fields and returns the
+// fields it names.
+func (s *scope) sqlOverFields(o *object, key, sql string) []string {
+	node, err := sqlast.ParseExpr(sql)
+	if err != nil {
+		o.l.addf(o.lineOf(key), "%s: %v", o.ctx, err)
+		return nil
+	}
+	var names []string
+	for _, name := range sqlast.ColumnNames(node) {
+		if slices.Contains(names, name) {
+			continue
+		}
+		names = append(names, name)
+		s.checkField(o, key, "field", name, "")
+	}
+	return names
+}
+
+// readMetrics reads the metrics, resolving each one's return type. Derived metrics are checked
+// once all metrics are known, so they may name metrics defined after them.
 func (s *scope) readMetrics(ds *object) {
+	type pending struct {
+		m    *Metric
+		expr *object
+	}
+	var derived []pending
 	for i, n := range ds.list("metrics") {
 		ctx := itemCtx("metric", n, i)
 		o := ds.item("metrics", i, n, ctx, metricKeys)
@@ -108,21 +164,33 @@ func (s *scope) readMetrics(ds *object) {
 			o.l.addf(o.lineOf("expression"), "%s: missing required key %q", ctx, "expression")
 		}
 		expr := o.sub("expression", ctx+" expression", expressionKeys)
-		m.Expression = s.expression(expr)
-		m.ReturnType = s.returnType(o, expr, m.Expression)
+		m.Expression.Type = expr.enum("type", defaultExpressionType, expressionTypes)
+		if m.Expression.Type == ExpressionDerived {
+			derived = append(derived, pending{m, expr})
+			m.ReturnType = TypeDouble
+			if declared, ok := o.str("returnType"); ok {
+				m.ReturnType = o.fieldType("returnType", declared)
+			}
+		} else {
+			m.Expression = s.expression(expr)
+			m.ReturnType = s.returnType(o, expr, m.Expression)
+		}
 		s.ds.Metrics = append(s.ds.Metrics, m)
 		s.claim(o, "metric", m.Name, n.Line)
+	}
+	for _, p := range derived {
+		s.derivedExpression(p.expr, p.m)
 	}
 }
 
 // expression reads a metric's aggregation. Only count may omit its field: it then counts rows.
 func (s *scope) expression(o *object) MetricExpression {
-	e := MetricExpression{
-		Type: o.enum("type", defaultExpressionType, expressionTypes),
-		Agg:  Agg(o.required("agg")),
-	}
+	e := MetricExpression{Type: ExpressionAggregation, Agg: Agg(o.required("agg"))}
 	if e.Agg != "" && !slices.Contains(aggs, string(e.Agg)) {
 		o.l.addf(o.lineOf("agg"), "%s: unknown agg %q (supported: %s)", o.ctx, e.Agg, strings.Join(aggs, ", "))
+	}
+	if o.has("sql") {
+		o.l.addf(o.lineOf("sql"), "%s: %q belongs to derived metrics (type: derived)", o.ctx, "sql")
 	}
 	f, ok := o.str("field")
 	switch {
@@ -132,7 +200,54 @@ func (s *scope) expression(o *object) MetricExpression {
 	case e.needsField() && o.blank("field"):
 		o.l.addf(o.lineOf("field"), "%s: %q is required for agg %s", o.ctx, "field", e.Agg)
 	}
+	if filter, ok := o.str("filter"); ok {
+		e.Filter = filter
+		s.sqlOverFields(o, "filter", filter)
+	}
 	return e
+}
+
+// derivedExpression reads a derived metric: SQL over aggregation metrics of the same dataset.
+func (s *scope) derivedExpression(o *object, m *Metric) {
+	m.Expression.SQL = o.required("sql")
+	for _, key := range []string{"agg", "field", "filter"} {
+		if o.has(key) {
+			o.l.addf(o.lineOf(key), "%s: %q does not apply to a derived metric", o.ctx, key)
+		}
+	}
+	if m.Expression.SQL == "" {
+		return
+	}
+	node, err := sqlast.ParseExpr(m.Expression.SQL)
+	if err != nil {
+		o.l.addf(o.lineOf("sql"), "%s: %v", o.ctx, err)
+		return
+	}
+	for _, name := range sqlast.ColumnNames(node) {
+		if slices.Contains(m.Expression.Uses, name) {
+			continue
+		}
+		used := s.metric(name)
+		switch {
+		case used == nil:
+			o.l.addf(o.lineOf("sql"), "%s: %q is not a metric of %s", o.ctx, name, s.ctx)
+		case used.Derived():
+			o.l.addf(o.lineOf("sql"), "%s: %q is itself derived; a derived metric combines aggregation metrics", o.ctx, name)
+		}
+		m.Expression.Uses = append(m.Expression.Uses, name)
+	}
+	if len(m.Expression.Uses) == 0 {
+		o.l.addf(o.lineOf("sql"), "%s: a derived metric must use at least one metric", o.ctx)
+	}
+}
+
+func (s *scope) metric(name string) *Metric {
+	for _, m := range s.ds.Metrics {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
 }
 
 // needsField reports whether the aggregation is known and needs a field to aggregate.

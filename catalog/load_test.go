@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func TestLoadRootCatalog(t *testing.T) {
 		t.Fatalf("DatasetIDs = %v", got)
 	}
 	ds, _ := c.Dataset("orders")
-	if got, want := columnNames(ds), []string{"city", "order_date", "total_revenue", "orders_count"}; !slices.Equal(got, want) {
+	if got, want := columnNames(ds), []string{"city", "order_date", "order_size", "total_revenue", "orders_count", "total_quantity", "cities", "large_order_revenue", "avg_order_value"}; !slices.Equal(got, want) {
 		t.Errorf("columns = %v, want %v", got, want)
 	}
 	if ds.Name != "Orders" || ds.Source != (Source{Engine: "duckdb", Type: "table", Reference: "orders"}) {
@@ -69,7 +70,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"line", orders.Metrics[1].Line, 35},
 	}
 	for _, tc := range tests {
-		if tc.got != tc.want {
+		if !reflect.DeepEqual(tc.got, tc.want) {
 			t.Errorf("%s = %v, want %v", tc.what, tc.got, tc.want)
 		}
 	}
@@ -142,5 +143,24 @@ func TestLoadEmptyDatasets(t *testing.T) {
 		if len(c.Datasets) != 0 {
 			t.Errorf("Load(%q) has %d datasets", src, len(c.Datasets))
 		}
+	}
+}
+
+func TestLoadSemanticExtensions(t *testing.T) {
+	c := mustLoad(t, filepath.Join("testdata", "good", "semantic.yaml"))
+	ds, _ := c.Dataset("orders")
+	up := ds.Dimensions[0]
+	if up.SQL != "upper(city)" || up.Type != TypeString || !reflect.DeepEqual(up.Fields, []string{"city"}) {
+		t.Errorf("sql dimension: %+v", up)
+	}
+	aov := ds.Metrics[0]
+	if !aov.Derived() || aov.ReturnType != TypeDouble || !reflect.DeepEqual(aov.Expression.Uses, []string{"total_revenue", "orders_count"}) {
+		t.Errorf("derived metric: %+v", aov)
+	}
+	if paid := ds.Metrics[3]; paid.Expression.Filter != "status = 'paid'" || paid.Derived() {
+		t.Errorf("filtered metric: %+v", paid)
+	}
+	if sd := ds.Metrics[4]; sd.Expression.Agg != AggStddev || sd.ReturnType != TypeDouble {
+		t.Errorf("stddev metric: %+v", sd)
 	}
 }

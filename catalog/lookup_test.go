@@ -79,7 +79,10 @@ func TestLookupColumn(t *testing.T) {
 func TestColumns(t *testing.T) {
 	ds, _ := mustLoad(t, rootCatalog).Dataset("orders")
 	cols := ds.Columns()
-	wantKinds := []ColumnKind{KindDimension, KindDimension, KindMetric, KindMetric}
+	wantKinds := []ColumnKind{KindDimension, KindDimension, KindDimension, KindMetric, KindMetric, KindMetric, KindMetric, KindMetric, KindMetric}
+	if len(cols) != len(wantKinds) {
+		t.Fatalf("%d columns, want %d", len(cols), len(wantKinds))
+	}
 	for i, col := range cols {
 		if col.Kind != wantKinds[i] {
 			t.Errorf("column %d (%s) kind %v, want %v", i, col.Name(), col.Kind, wantKinds[i])

@@ -50,11 +50,18 @@ type Field struct {
 
 // Dimension is a column users group and filter by.
 type Dimension struct {
-	Name        string
-	Field       string
+	Name string
+	// Field is the physical column the dimension shows; empty when SQL computes it.
+	Field string
+	// SQL, when set, computes the dimension from fields, e.g. "upper(city)" or a CASE bucket.
+	SQL         string
 	Label       string
 	Description string
-	Line        int
+	// Type is the dimension's type: its field's, or the one declared next to SQL.
+	Type FieldType
+	// Fields are the fields the dimension reads (Field, or the columns SQL names).
+	Fields []string
+	Line   int
 }
 
 // Metric is an aggregate over the dataset's rows.
@@ -73,11 +80,28 @@ type Metric struct {
 
 // MetricExpression defines how a metric aggregates.
 type MetricExpression struct {
-	// Type is "aggregation".
+	// Type is "aggregation" (Agg over Field) or "derived" (SQL over other metrics).
 	Type  string
 	Agg   Agg
 	Field string
+	// Filter, for an aggregation, restricts the rows it aggregates (a condition over fields),
+	// e.g. "status = 'paid'".
+	Filter string
+	// SQL, for a derived metric, combines other metrics after aggregation, e.g.
+	// "total_revenue / orders_count". Division by zero gives NULL.
+	SQL string
+	// Uses are the metrics a derived metric combines, in order of first use.
+	Uses []string
 }
+
+// Expression types of a metric.
+const (
+	ExpressionAggregation = "aggregation"
+	ExpressionDerived     = "derived"
+)
+
+// Derived reports whether the metric combines other metrics.
+func (m *Metric) Derived() bool { return m.Expression.Type == ExpressionDerived }
 
 // Agg is an aggregation kind of a metric.
 type Agg string
@@ -90,6 +114,9 @@ const (
 	AggMax           Agg = "max"
 	AggCount         Agg = "count"
 	AggCountDistinct Agg = "count_distinct"
+	// AggStddev and AggVariance are the sample statistics (stddev_samp, var_samp).
+	AggStddev   Agg = "stddev"
+	AggVariance Agg = "variance"
 )
 
 // RLS is a dataset's row-level security rule.

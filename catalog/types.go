@@ -58,8 +58,8 @@ var (
 	semanticTypes   = []string{"dimension", "metric", "time", "identifier", "measure", "attribute"}
 	engines         = []string{"duckdb", "postgres"}
 	sourceTypes     = []string{"table"}
-	expressionTypes = []string{"aggregation"}
-	aggs            = []string{string(AggSum), string(AggAvg), string(AggMin), string(AggMax), string(AggCount), string(AggCountDistinct)}
+	expressionTypes = []string{ExpressionAggregation, ExpressionDerived}
+	aggs            = []string{string(AggSum), string(AggAvg), string(AggMin), string(AggMax), string(AggCount), string(AggCountDistinct), string(AggStddev), string(AggVariance)}
 	rlsModes        = []string{"equals", "in_list"}
 )
 
@@ -78,7 +78,7 @@ func derivedReturnType(agg Agg, t FieldType) (FieldType, bool) {
 	switch agg {
 	case AggCount, AggCountDistinct:
 		return TypeInt64, true
-	case AggAvg:
+	case AggAvg, AggStddev, AggVariance:
 		return TypeDouble, t.numeric()
 	case AggSum:
 		// A sum of 32-bit integers overflows 32 bits long before it overflows 64.

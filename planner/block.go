@@ -3,6 +3,7 @@ package planner
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/setupranali/setupranali/internal/sqlast"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -55,12 +56,14 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 
 	ctx := exprCtx{clause: "SELECT", aggregated: aggregated, passthrough: passthrough}
 	out := make([]column, 0, len(sel.TargetList))
+	var hiddenTargets []*pg_query.Node
+	var hiddenCols []column
 	for _, t := range sel.TargetList {
 		rt := t.GetResTarget()
 		if len(rt.Indirection) > 0 {
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "subscripts in the select list are not supported").WithPosition(b.pos(rt.Location))
 		}
-		var carried *column
+		var carried *resolved
 		if passthrough {
 			if cr := rt.Val.GetColumnRef(); cr != nil {
 				rel, name, err := b.columnName(cr)
@@ -68,7 +71,7 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 					return nil, err
 				}
 				if r, err := sc.resolveColumn(rel, name, b.pos(cr.Location)); err == nil && r.col.metric != nil {
-					carried = &r.col
+					carried = &r
 				}
 			}
 		}
@@ -85,10 +88,22 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 		}
 		c := column{name: name, typ: typ}
 		if carried != nil {
-			c.metric = carried.metric
+			c.metric = carried.col.metric
+			if c.metric.Derived() {
+				// The formula is computed where the metric is aggregated; here only its parts
+				// travel, so the column itself is a typed placeholder.
+				rt.Name = name
+				rt.Val = &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}}
+				targets, cols := carryParts(&c, carried.col, carried.rel)
+				hiddenTargets = append(hiddenTargets, targets...)
+				hiddenCols = append(hiddenCols, cols...)
+			}
 		}
 		out = append(out, c)
 	}
+	// Hidden part carriers go last, so positions in GROUP BY and ORDER BY keep their meaning.
+	sel.TargetList = append(sel.TargetList, hiddenTargets...)
+	out = append(out, hiddenCols...)
 
 	if err := b.groupBy(sel, sc, out, aggregated); err != nil {
 		return nil, err
@@ -138,7 +153,7 @@ func (b *binder) scanShape(sel *pg_query.SelectStmt, sc *scope) blockShape {
 				return
 			}
 		}
-		walkNodes(root, func(n *pg_query.Node) bool {
+		sqlast.Walk(root, func(n *pg_query.Node) bool {
 			switch {
 			case n.GetSubLink() != nil:
 				return false
@@ -195,6 +210,9 @@ func (b *binder) expandStars(sel *pg_query.SelectStmt, sc *scope) error {
 			}
 			found = true
 			for _, c := range r.cols {
+				if c.hidden {
+					continue
+				}
 				var ref *pg_query.Node
 				if r.alias != "" {
 					ref = columnRef(r.alias, c.name)
@@ -388,7 +406,7 @@ func isNullConst(n *pg_query.Node) bool {
 // rows) outside sub-selects.
 func containsAggregate(root *pg_query.Node) bool {
 	found := false
-	walkNodes(root, func(n *pg_query.Node) bool {
+	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		if found || n.GetSubLink() != nil {
 			return false
 		}
@@ -407,7 +425,7 @@ func containsAggregate(root *pg_query.Node) bool {
 // referencesColumn reports a column reference outside sub-selects.
 func referencesColumn(root *pg_query.Node) bool {
 	found := false
-	walkNodes(root, func(n *pg_query.Node) bool {
+	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		if found || n.GetSubLink() != nil {
 			return false
 		}
@@ -421,11 +439,29 @@ func referencesColumn(root *pg_query.Node) bool {
 
 func containsSubLink(root *pg_query.Node) bool {
 	found := false
-	walkNodes(root, func(n *pg_query.Node) bool {
+	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		if n.GetSubLink() != nil {
 			found = true
 		}
 		return !found
 	})
 	return found
+}
+
+// carryParts passes a derived metric through a sub-select: the metrics it combines travel as
+// hidden columns named "<output>.<metric>", and the output column points at them.
+func carryParts(out *column, in column, rel string) ([]*pg_query.Node, []column) {
+	var targets []*pg_query.Node
+	var cols []column
+	for _, p := range in.parts {
+		name := out.name + "." + p.metric.Name
+		ref := columnRef(p.col)
+		if rel != "" {
+			ref = columnRef(rel, p.col)
+		}
+		targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(name, ref, -1))
+		cols = append(cols, column{name: name, typ: catalogType(p.metric.ReturnType), metric: p.metric, hidden: true})
+		out.parts = append(out.parts, part{metric: p.metric, col: name})
+	}
+	return targets, cols
 }

@@ -5,7 +5,6 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
-	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -151,7 +150,11 @@ func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, 
 		return r.col.typ, nil
 	case c.aggregated && c.clause != "GROUP BY":
 		ref := &pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: cr}}
-		n.Node = metricAggregate(m, ref).Node
+		val, err := metricValue(r.col, r.rel, ref)
+		if err != nil {
+			return Type{}, err
+		}
+		n.Node = val.Node
 		return r.col.typ, nil
 	}
 	return Type{}, metricMisuse(m.Name, c.clause, pos)
@@ -163,23 +166,6 @@ func metricMisuse(metric, clause string, pos int) error {
 		e.Hint = "filter on metrics with HAVING"
 	}
 	return e
-}
-
-// metricAggregate is a metric's own aggregation over a carrier reference.
-func metricAggregate(m *catalog.Metric, ref *pg_query.Node) *pg_query.Node {
-	agg := string(m.Expression.Agg)
-	distinct := false
-	if m.Expression.Agg == catalog.AggCountDistinct {
-		agg, distinct = "count", true
-	}
-	fc := &pg_query.FuncCall{
-		Funcname:    []*pg_query.Node{pg_query.MakeStrNode(agg)},
-		Args:        []*pg_query.Node{ref},
-		AggDistinct: distinct,
-		Funcformat:  pg_query.CoercionForm_COERCE_EXPLICIT_CALL,
-		Location:    -1,
-	}
-	return &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}
 }
 
 // funcName returns a function call's schema (or "") and lower-cased name.
@@ -230,19 +216,24 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 	case c.clause == "WHERE" || c.clause == "GROUP BY" || c.clause == "JOIN conditions" || c.clause == "LIMIT":
 		return Type{}, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", c.clause).WithPosition(pos)
 	}
-	if m, ref, ok := b.metricArg(fc, sc); ok {
-		if !matchesMetric(name, fc.AggDistinct, string(m.Expression.Agg)) {
+	if r, ref, ok := b.metricArg(fc, sc); ok {
+		m := r.col.metric
+		if !matchesMetric(name, fc.AggDistinct, m) {
 			spelled := strings.ToUpper(name)
 			if fc.AggDistinct {
 				spelled += "(DISTINCT)"
 			}
-			return Type{}, sqlerr.New(sqlerr.GroupingError, "%s does not match metric %q, which is a %s", spelled, m.Name, m.Expression.Agg).
+			return Type{}, sqlerr.New(sqlerr.GroupingError, "%s does not match metric %q, which is %s", spelled, m.Name, metricKind(m)).
 				WithHint("use MEASURE(%s) to apply the metric's own aggregation", m.Name).WithPosition(pos)
 		}
 		if fc.AggFilter != nil || len(fc.AggOrder) > 0 {
 			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "FILTER and ORDER BY inside an aggregate of metric %q are not supported", m.Name).WithPosition(pos)
 		}
-		n.Node = metricAggregate(m, ref).Node
+		val, err := metricValue(r.col, r.rel, ref)
+		if err != nil {
+			return Type{}, err
+		}
+		n.Node = val.Node
 		return catalogType(m.ReturnType), nil
 	}
 	if name == "measure" {
@@ -271,28 +262,28 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 }
 
 // metricArg reports whether an aggregate's single argument is a metric carrier of this block.
-func (b *binder) metricArg(fc *pg_query.FuncCall, sc *scope) (*catalog.Metric, *pg_query.Node, bool) {
+func (b *binder) metricArg(fc *pg_query.FuncCall, sc *scope) (resolved, *pg_query.Node, bool) {
 	if len(fc.Args) != 1 {
-		return nil, nil, false
+		return resolved{}, nil, false
 	}
 	cr := fc.Args[0].GetColumnRef()
 	if cr == nil {
-		return nil, nil, false
+		return resolved{}, nil, false
 	}
 	rel, name, err := b.columnName(cr)
 	if err != nil {
-		return nil, nil, false
+		return resolved{}, nil, false
 	}
 	r, err := sc.resolveColumn(rel, name, 0)
 	if err != nil || r.outer || r.col.metric == nil {
-		return nil, nil, false
+		return resolved{}, nil, false
 	}
 	if rel != "" {
 		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(rel), pg_query.MakeStrNode(r.col.name)}
 	} else {
 		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(r.col.name)}
 	}
-	return r.col.metric, fc.Args[0], true
+	return r, fc.Args[0], true
 }
 
 func (b *binder) windowCall(fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (Type, error) {

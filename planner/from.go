@@ -122,14 +122,22 @@ func (b *binder) lookupDataset(rv *pg_query.RangeVar, pos int) (*catalog.Dataset
 }
 
 // datasetColumns are a dataset's columns as a relation: dimensions, then metrics as carriers.
+// A derived metric points at the carriers of the metrics it combines.
 func datasetColumns(ds *catalog.Dataset) []column {
 	cols := make([]column, 0, len(ds.Dimensions)+len(ds.Metrics))
 	for _, d := range ds.Dimensions {
-		f, _ := ds.Field(d.Field)
-		cols = append(cols, column{name: d.Name, typ: catalogType(f.Type)})
+		cols = append(cols, column{name: d.Name, typ: catalogType(d.Type)})
 	}
 	for _, m := range ds.Metrics {
-		cols = append(cols, column{name: m.Name, typ: catalogType(m.ReturnType), metric: m})
+		c := column{name: m.Name, typ: catalogType(m.ReturnType), metric: m}
+		for _, use := range m.Expression.Uses {
+			for _, base := range ds.Metrics {
+				if base.Name == use {
+					c.parts = append(c.parts, part{metric: base, col: base.Name})
+				}
+			}
+		}
+		cols = append(cols, c)
 	}
 	return cols
 }

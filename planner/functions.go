@@ -1,5 +1,7 @@
 package planner
 
+import "github.com/setupranali/setupranali/catalog"
+
 // funcSpec describes an allowlisted function: what it returns and how it may be used.
 type funcSpec struct {
 	aggregate bool
@@ -137,19 +139,37 @@ var functions = map[string]funcSpec{
 	"greatest": {ret: firstKnown}, "least": {ret: firstKnown},
 }
 
-// matchesMetric reports whether a SQL aggregate may be applied to a metric of kind agg.
-// SUM adds up sums and counts; MIN/MAX/AVG and COUNT(DISTINCT) only fit their own kind.
-// MEASURE fits every metric.
-func matchesMetric(fn string, distinct bool, agg string) bool {
-	switch fn {
-	case "measure":
+// matchesMetric reports whether a SQL aggregate may be applied to metric m. SUM adds up sums
+// and counts; MIN/MAX/AVG, STDDEV, VARIANCE and COUNT(DISTINCT) only fit their own kind.
+// MEASURE fits every metric. A derived metric is already a value per group, so the aggregates
+// BI tools wrap every measure in (SUM, MIN, MAX, AVG) mean the metric itself.
+func matchesMetric(fn string, distinct bool, m *catalog.Metric) bool {
+	if fn == "measure" {
 		return !distinct
+	}
+	if m.Derived() {
+		return !distinct && (fn == "sum" || fn == "min" || fn == "max" || fn == "avg")
+	}
+	agg := m.Expression.Agg
+	switch fn {
 	case "sum":
-		return !distinct && (agg == "sum" || agg == "count")
+		return !distinct && (agg == catalog.AggSum || agg == catalog.AggCount)
 	case "min", "max", "avg":
-		return !distinct && fn == agg
+		return !distinct && string(agg) == fn
+	case "stddev", "stddev_samp":
+		return !distinct && agg == catalog.AggStddev
+	case "variance", "var_samp":
+		return !distinct && agg == catalog.AggVariance
 	case "count":
-		return distinct && agg == "count_distinct"
+		return distinct && agg == catalog.AggCountDistinct
 	}
 	return false
+}
+
+// metricKind names a metric's aggregation for messages.
+func metricKind(m *catalog.Metric) string {
+	if m.Derived() {
+		return "derived (" + m.Expression.SQL + ")"
+	}
+	return "a " + string(m.Expression.Agg)
 }

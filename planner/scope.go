@@ -12,8 +12,20 @@ type column struct {
 	name string
 	typ  Type
 	// metric is set when the column carries a metric's raw per-row values (see the package doc):
-	// the block that aggregates it applies the metric's aggregation.
+	// the block that aggregates it applies the metric's aggregation. For a derived metric the
+	// column itself holds nothing; parts say where the metrics it combines are carried.
 	metric *catalog.Metric
+	parts  []part
+	// hidden columns carry the parts of a derived metric through sub-selects; clients cannot
+	// name them and * does not show them.
+	hidden bool
+}
+
+// part is one metric a derived metric combines, and the column of the same relation that
+// carries it.
+type part struct {
+	metric *catalog.Metric
+	col    string
 }
 
 // relation is an item of a FROM clause as the block sees it.
@@ -48,6 +60,8 @@ func (s *scope) lookupCTE(name string) *cte {
 // resolved is the result of binding a column reference.
 type resolved struct {
 	col column
+	// rel is the alias of the relation the column belongs to ("" for an unnamed sub-select).
+	rel string
 	// outer is true when the column belongs to an enclosing block (a correlated reference).
 	outer bool
 }
@@ -58,12 +72,12 @@ type resolved struct {
 func (s *scope) resolveColumn(rel, name string, pos int) (resolved, error) {
 	outer := false
 	for sc := s; sc != nil; sc = sc.parent {
-		col, found, err := sc.resolveLocal(rel, name, pos)
+		col, alias, found, err := sc.resolveLocal(rel, name, pos)
 		if err != nil {
 			return resolved{}, err
 		}
 		if found {
-			return resolved{col: col, outer: outer}, nil
+			return resolved{col: col, rel: alias, outer: outer}, nil
 		}
 		outer = true
 	}
@@ -87,29 +101,31 @@ func (s *scope) hasRelation(rel string) bool {
 	return false
 }
 
-func (s *scope) resolveLocal(rel, name string, pos int) (column, bool, error) {
+func (s *scope) resolveLocal(rel, name string, pos int) (column, string, bool, error) {
 	var matches []column
+	alias := ""
 	for _, r := range s.rels {
 		if rel != "" && r.alias != rel {
 			continue
 		}
 		if c, ok := findColumn(r.cols, name); ok {
 			matches = append(matches, c)
+			alias = r.alias
 		}
 	}
 	switch len(matches) {
 	case 0:
-		return column{}, false, nil
+		return column{}, "", false, nil
 	case 1:
-		return matches[0], true, nil
+		return matches[0], alias, true, nil
 	}
-	return column{}, false, sqlerr.New(sqlerr.AmbiguousColumn, "column reference %q is ambiguous", name).WithPosition(pos)
+	return column{}, "", false, sqlerr.New(sqlerr.AmbiguousColumn, "column reference %q is ambiguous", name).WithPosition(pos)
 }
 
 // findColumn matches exactly, then case-insensitively when exactly one column matches.
 func findColumn(cols []column, name string) (column, bool) {
 	for _, c := range cols {
-		if c.name == name {
+		if c.name == name && !c.hidden {
 			return c, true
 		}
 	}
@@ -120,7 +136,7 @@ func findColumn(cols []column, name string) (column, bool) {
 	var found column
 	n := 0
 	for _, c := range cols {
-		if strings.EqualFold(c.name, name) {
+		if strings.EqualFold(c.name, name) && !c.hidden {
 			found = c
 			n++
 		}

@@ -19,15 +19,32 @@ import (
 func (b *binder) tenantScoped(ds *catalog.Dataset, userAlias *pg_query.Alias, alias string) (*pg_query.RangeSubselect, error) {
 	targets := make([]*pg_query.Node, 0, len(ds.Dimensions)+len(ds.Metrics))
 	for _, d := range ds.Dimensions {
-		targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(d.Name, columnRef(d.Field), -1))
+		val := columnRef(d.Field)
+		if d.SQL != "" {
+			var err error
+			if val, err = catalogExpr(ds, d.Name, d.SQL); err != nil {
+				return nil, err
+			}
+		}
+		targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(d.Name, val, -1))
 	}
 	for _, m := range ds.Metrics {
-		var val *pg_query.Node
-		if m.Expression.Field == "" {
-			// A count of rows: every row carries a non-null value.
-			val = pg_query.MakeAConstIntNode(1, -1)
-		} else {
+		if m.Derived() {
+			// Computed after aggregation from the metrics it combines; nothing to carry.
+			continue
+		}
+		val := pg_query.MakeAConstIntNode(1, -1) // a count of rows: every row carries a value
+		if m.Expression.Field != "" {
 			val = columnRef(m.Expression.Field)
+		}
+		if m.Expression.Filter != "" {
+			// A filtered metric carries NULL on rows outside its filter; every aggregation
+			// skips NULLs, so the metric aggregates exactly the rows the filter keeps.
+			cond, err := catalogExpr(ds, m.Name, m.Expression.Filter)
+			if err != nil {
+				return nil, err
+			}
+			val = caseWhen(cond, val)
 		}
 		targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(m.Name, val, -1))
 	}

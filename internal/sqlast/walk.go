@@ -1,13 +1,13 @@
-package planner
+package sqlast
 
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// walkNodes calls fn for every *pg_query.Node below m, depth first. fn returns false to skip the
+// Walk calls fn for every *pg_query.Node below m, depth first. fn returns false to skip the
 // node's children. It walks by protobuf reflection, so no node type of the parser is missed.
-func walkNodes(m protoreflect.ProtoMessage, fn func(*pg_query.Node) bool) {
+func Walk(m protoreflect.ProtoMessage, fn func(*pg_query.Node) bool) {
 	if m == nil {
 		return
 	}

@@ -1,0 +1,51 @@
+package main
+
+import "testing"
+
+// Numbers checked by hand on the demo's six orders (see cmd/setupranali/demo.sql):
+// o1 tenantA 2025-12-01 Indore 1000 q2, o2 tenantA 2025-12-01 Bhopal 500 q1,
+// o3 tenantB 2025-12-02 Indore 250 q1, o4 tenantB 2025-12-03 Delhi 1200 q3,
+// o5 default 2025-12-02 Mumbai 800 q2, o6 default 2025-12-03 Chennai 600 q1.
+func TestCatalogSemantics(t *testing.T) {
+	gw := startTestGateway(t)
+	admin := connect(t, gw, "dev-key-123")
+	tenantA := connect(t, gw, "tenantA-key")
+	cases := []struct {
+		name string
+		key  string
+		sql  string
+		want []string
+	}{
+		{"derived metric total", "admin", "SELECT avg_order_value FROM orders", []string{"725"}},
+		{"derived metric by city", "admin", "SELECT city, avg_order_value FROM orders ORDER BY city",
+			[]string{"Bhopal|500", "Chennai|600", "Delhi|1200", "Indore|625", "Mumbai|800"}},
+		{"derived metric for a tenant", "tenantA", "SELECT avg_order_value FROM orders", []string{"750"}},
+		{"derived metric wrapped by power bi", "admin",
+			`select "rows"."city", sum("rows"."avg_order_value") as "a0" from (select "_"."city", "_"."avg_order_value" from "public"."orders" "_") "rows" group by "city" order by 1`,
+			[]string{"Bhopal|500", "Chennai|600", "Delhi|1200", "Indore|625", "Mumbai|800"}},
+		{"derived metric through two sub-selects", "admin",
+			"SELECT MEASURE(avg_order_value) FROM (SELECT * FROM (SELECT city, avg_order_value FROM orders) a) b", []string{"725"}},
+		{"derived metric over no rows is NULL", "admin", "SELECT avg_order_value FROM orders WHERE city = 'Nowhere'", []string{"NULL"}},
+		{"filtered metric", "admin", "SELECT large_order_revenue, total_revenue FROM orders", []string{"2200|4350"}},
+		{"filtered metric by city", "admin", "SELECT city, large_order_revenue FROM orders ORDER BY city",
+			[]string{"Bhopal|NULL", "Chennai|NULL", "Delhi|1200", "Indore|1000", "Mumbai|NULL"}},
+		{"filtered metric for a tenant", "tenantA", "SELECT large_order_revenue FROM orders", []string{"1000"}},
+		{"sql dimension", "admin", "SELECT order_size, total_revenue, orders_count, avg_order_value FROM orders ORDER BY 1",
+			[]string{"large|2200|2|1100", "regular|2150|4|537.5"}},
+		{"sql dimension in where", "tenantA", "SELECT city FROM orders WHERE order_size = 'regular'", []string{"Bhopal"}},
+		{"count distinct stays distinct when wrapped", "admin",
+			"SELECT MEASURE(cities) FROM (SELECT order_date, cities FROM orders) t", []string{"5"}},
+		{"count distinct by date", "admin", "SELECT order_date, cities FROM orders ORDER BY 1",
+			[]string{"2025-12-01 00:00:00|2", "2025-12-02 00:00:00|2", "2025-12-03 00:00:00|2"}},
+		{"sum of int64 metric", "admin", "SELECT total_quantity FROM orders", []string{"10"}},
+	}
+	for _, c := range cases {
+		conn := admin
+		if c.key == "tenantA" {
+			conn = tenantA
+		}
+		if got := rowsText(t, conn, c.sql); !equal(got, c.want) {
+			t.Errorf("%s: %s\n got %v\nwant %v", c.name, c.sql, got, c.want)
+		}
+	}
+}
