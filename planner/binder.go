@@ -20,14 +20,17 @@ type binder struct {
 
 	datasets []string
 	seen     map[string]bool
+	// dims and metrics count what the statement references, for the guards.
+	dims    map[string]bool
+	metrics map[string]bool
 	notes    []string
 	// intDivisions are "/" operators between integers, PostgreSQL's integer division; engines
 	// that divide integers into fractions get their own operator (see finishDialect).
 	intDivisions []*pg_query.A_Expr
 }
 
-func newBinder(p *Planner, s Session, st *Statement) *binder {
-	return &binder{p: p, cat: p.catalog.Load(), sess: s, st: st, seen: map[string]bool{}}
+func newBinder(p *Planner, cat *catalog.Catalog, s Session, st *Statement) *binder {
+	return &binder{p: p, cat: cat, sess: s, st: st, seen: map[string]bool{}, dims: map[string]bool{}, metrics: map[string]bool{}}
 }
 
 func (b *binder) datasetIDs() []string { return b.datasets }
@@ -45,6 +48,9 @@ func (b *binder) pos(location int32) int {
 func (b *binder) topSelect(sel *pg_query.SelectStmt) ([]Column, error) {
 	cols, err := b.selectStmt(sel, nil, blockOpts{})
 	if err != nil {
+		return nil, err
+	}
+	if err := b.checkCounts(); err != nil {
 		return nil, err
 	}
 	b.applyRowCap(sel)

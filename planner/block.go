@@ -39,6 +39,9 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 		return nil, err
 	}
 	if sel.WhereClause != nil {
+		if err := b.checkFilterDepth(sel.WhereClause, "WHERE"); err != nil {
+			return nil, err
+		}
 		if _, err := b.expr(sel.WhereClause, sc, exprCtx{clause: "WHERE"}); err != nil {
 			return nil, err
 		}
@@ -109,6 +112,9 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 		return nil, err
 	}
 	if sel.HavingClause != nil {
+		if err := b.checkFilterDepth(sel.HavingClause, "HAVING"); err != nil {
+			return nil, err
+		}
 		if _, err := b.expr(sel.HavingClause, sc, exprCtx{clause: "HAVING", aggregated: true}); err != nil {
 			return nil, err
 		}

@@ -138,6 +138,9 @@ func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, 
 	}
 	m := r.col.metric
 	if m == nil {
+		if r.dataset != "" {
+			b.dims[r.dataset+"."+r.col.name] = true
+		}
 		return r.col.typ, nil
 	}
 	switch {
@@ -150,7 +153,7 @@ func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, 
 		return r.col.typ, nil
 	case c.aggregated && c.clause != "GROUP BY":
 		ref := &pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: cr}}
-		val, err := metricValue(r.col, r.rel, ref)
+		val, err := b.metricValue(r, ref)
 		if err != nil {
 			return Type{}, err
 		}
@@ -229,7 +232,7 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 		if fc.AggFilter != nil || len(fc.AggOrder) > 0 {
 			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "FILTER and ORDER BY inside an aggregate of metric %q are not supported", m.Name).WithPosition(pos)
 		}
-		val, err := metricValue(r.col, r.rel, ref)
+		val, err := b.metricValue(r, ref)
 		if err != nil {
 			return Type{}, err
 		}

@@ -90,7 +90,7 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 			return nil, err
 		}
 	}
-	return []*relation{{alias: alias, cols: cols}}, nil
+	return []*relation{{alias: alias, cols: cols, dataset: ds.ID}}, nil
 }
 
 // lookupDataset resolves a table name to a dataset the principal may see. A dataset outside
@@ -172,6 +172,9 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 		}
 	}
 	if j.Quals != nil {
+		if err := b.checkFilterDepth(j.Quals, "JOIN"); err != nil {
+			return nil, err
+		}
 		if _, err := b.expr(j.Quals, js, exprCtx{clause: "JOIN conditions"}); err != nil {
 			return nil, err
 		}

@@ -127,3 +127,12 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+func mustLoadCatalog(t testing.TB, yamlText string) *catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.Load([]byte(yamlText), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}

@@ -127,3 +127,9 @@ func catalogExpr(ds *catalog.Dataset, owner, sql string) (*pg_query.Node, error)
 	})
 	return expr, bad
 }
+
+// metricValue expands a resolved metric column and counts it for the guards.
+func (b *binder) metricValue(r resolved, ref *pg_query.Node) (*pg_query.Node, error) {
+	b.metrics[r.col.metric.Name] = true
+	return metricValue(r.col, r.rel, ref)
+}

@@ -26,12 +26,18 @@ type Config struct {
 	// keeps a client's CTE from shadowing a physical table inside the tenant-filtered derived
 	// table.
 	DefaultSchemas map[string]string
+	// PlanCacheSize bounds the parse and plan caches: 0 means DefaultPlanCacheSize, a negative
+	// size turns caching off.
+	PlanCacheSize int
+	// Guards bound what one query may ask for.
+	Guards Guards
 }
 
 // Planner plans statements against the current catalog snapshot.
 type Planner struct {
 	cfg     Config
 	catalog atomic.Pointer[catalog.Catalog]
+	caches  *caches
 }
 
 // New returns a planner over cat.
@@ -39,7 +45,11 @@ func New(cat *catalog.Catalog, cfg Config) *Planner {
 	if cfg.DefaultSchemas == nil {
 		cfg.DefaultSchemas = map[string]string{"duckdb": "main", "postgres": "public"}
 	}
-	p := &Planner{cfg: cfg}
+	if cfg.PlanCacheSize == 0 {
+		cfg.PlanCacheSize = DefaultPlanCacheSize
+	}
+	cfg.Guards = cfg.Guards.withDefaults()
+	p := &Planner{cfg: cfg, caches: newCaches(cfg.PlanCacheSize)}
 	p.catalog.Store(cat)
 	return p
 }
@@ -50,7 +60,8 @@ func (p *Planner) SetCatalog(cat *catalog.Catalog) { p.catalog.Store(cat) }
 // Catalog returns the current catalog snapshot.
 func (p *Planner) Catalog() *catalog.Catalog { return p.catalog.Load() }
 
-// Plan plans one statement for a session.
+// Plan plans one statement for a session. Plans are shared through the plan cache: callers
+// must not modify them.
 func (p *Planner) Plan(ctx context.Context, s Session, st *Statement) (*Plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to user request")
@@ -58,6 +69,22 @@ func (p *Planner) Plan(ctx context.Context, s Session, st *Statement) (*Plan, er
 	if st == nil || st.node == nil || st.node.Node == nil {
 		return &Plan{Kind: KindEmpty}, nil
 	}
+	cat := p.catalog.Load()
+	if p.caches == nil {
+		return p.plan(cat, s, st)
+	}
+	key := planKey(cat, s, st.SQL)
+	if plan, ok := p.caches.plans.Get(key); ok {
+		return plan, nil
+	}
+	plan, err := p.plan(cat, s, st)
+	if err == nil {
+		p.caches.plans.Add(key, plan)
+	}
+	return plan, err
+}
+
+func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement) (*Plan, error) {
 	// Planning rewrites the AST in place; work on a copy so a Statement can be planned again
 	// (a prepared statement, a retried query).
 	node := cloneNode(st.node)
@@ -65,7 +92,7 @@ func (p *Planner) Plan(ctx context.Context, s Session, st *Statement) (*Plan, er
 	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
 		return nil, p.rejectStatement(node)
 	}
-	b := newBinder(p, s, st)
+	b := newBinder(p, cat, s, st)
 	cols, err := b.topSelect(sel)
 	if err != nil {
 		return nil, err

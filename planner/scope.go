@@ -33,6 +33,8 @@ type relation struct {
 	// alias is the name the block refers to it by ("" for an unnamed sub-select).
 	alias string
 	cols  []column
+	// dataset is set when the relation is a dataset itself, so its dimensions can be counted.
+	dataset string
 }
 
 // cte is a WITH query visible to a block.
@@ -62,6 +64,8 @@ type resolved struct {
 	col column
 	// rel is the alias of the relation the column belongs to ("" for an unnamed sub-select).
 	rel string
+	// dataset is the id of the dataset the column is a column of, if it is one directly.
+	dataset string
 	// outer is true when the column belongs to an enclosing block (a correlated reference).
 	outer bool
 }
@@ -72,12 +76,12 @@ type resolved struct {
 func (s *scope) resolveColumn(rel, name string, pos int) (resolved, error) {
 	outer := false
 	for sc := s; sc != nil; sc = sc.parent {
-		col, alias, found, err := sc.resolveLocal(rel, name, pos)
+		col, r, found, err := sc.resolveLocal(rel, name, pos)
 		if err != nil {
 			return resolved{}, err
 		}
 		if found {
-			return resolved{col: col, rel: alias, outer: outer}, nil
+			return resolved{col: col, rel: r.alias, dataset: r.dataset, outer: outer}, nil
 		}
 		outer = true
 	}
@@ -101,25 +105,25 @@ func (s *scope) hasRelation(rel string) bool {
 	return false
 }
 
-func (s *scope) resolveLocal(rel, name string, pos int) (column, string, bool, error) {
+func (s *scope) resolveLocal(rel, name string, pos int) (column, *relation, bool, error) {
 	var matches []column
-	alias := ""
+	var from *relation
 	for _, r := range s.rels {
 		if rel != "" && r.alias != rel {
 			continue
 		}
 		if c, ok := findColumn(r.cols, name); ok {
 			matches = append(matches, c)
-			alias = r.alias
+			from = r
 		}
 	}
 	switch len(matches) {
 	case 0:
-		return column{}, "", false, nil
+		return column{}, nil, false, nil
 	case 1:
-		return matches[0], alias, true, nil
+		return matches[0], from, true, nil
 	}
-	return column{}, "", false, sqlerr.New(sqlerr.AmbiguousColumn, "column reference %q is ambiguous", name).WithPosition(pos)
+	return column{}, nil, false, sqlerr.New(sqlerr.AmbiguousColumn, "column reference %q is ambiguous", name).WithPosition(pos)
 }
 
 // findColumn matches exactly, then case-insensitively when exactly one column matches.

@@ -26,6 +26,21 @@ type Statement struct {
 // any statement rejects the whole string (as PostgreSQL does), with the error position.
 // A string of only whitespace and comments yields no statements.
 func (p *Planner) Parse(sql string) ([]*Statement, error) {
+	if p.caches != nil {
+		if stmts, ok := p.caches.parsed.Get(sql); ok {
+			return stmts, nil
+		}
+	}
+	stmts, err := parse(sql)
+	if err == nil && p.caches != nil {
+		p.caches.parsed.Add(sql, stmts)
+	}
+	return stmts, err
+}
+
+// parse runs PostgreSQL's parser. Statements are immutable once made: planning works on a copy
+// of the tree, so one parse can serve every connection that sends the same text.
+func parse(sql string) ([]*Statement, error) {
 	tree, err := pg_query.Parse(sql)
 	if err != nil {
 		return nil, syntaxError(err)

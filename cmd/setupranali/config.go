@@ -26,6 +26,10 @@ type config struct {
 	Env            string
 	MaxRows        int64
 	LogLevel       string
+	PlanCacheSize  int
+	MaxDimensions  int
+	MaxMetrics     int
+	MaxFilterDepth int
 }
 
 // production reports whether the gateway runs for real users: no demo keys, no shortcuts.
@@ -39,19 +43,26 @@ type setting struct {
 
 func (c *config) settings() []setting {
 	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	positive := func(p *int) func(string) error {
+		return func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("must be a positive integer, got %q", v)
+			}
+			*p = n
+			return nil
+		}
+	}
 	return []setting{
 		{"pg-addr", "SETU_PG_ADDR", "127.0.0.1:5433", "address of the PostgreSQL wire listener", str(&c.PGAddr)},
 		{"catalog", "SETU_CATALOG", "catalog.yaml", "semantic catalog file", str(&c.Catalog)},
 		{"duckdb-path", "SETU_DUCKDB_PATH", "", "DuckDB database file for the embedded engine (empty: in memory)", str(&c.DuckDBPath)},
 		{"duckdb-init", "SETU_DUCKDB_INIT", "", "SQL file run in DuckDB at start-up, before external access is locked (load CSV/Parquet here)", str(&c.DuckDBInit)},
-		{"max-connections", "SETU_MAX_CONNECTIONS", "100", "most concurrent client connections", func(v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 {
-				return fmt.Errorf("must be a positive integer, got %q", v)
-			}
-			c.MaxConnections = n
-			return nil
-		}},
+		{"max-connections", "SETU_MAX_CONNECTIONS", "100", "most concurrent client connections", positive(&c.MaxConnections)},
+		{"plan-cache-size", "SETU_PLAN_CACHE_SIZE", "1024", "parsed statements and plans kept for repeated queries", positive(&c.PlanCacheSize)},
+		{"max-dimensions", "SETU_MAX_DIMENSIONS", "20", "most dimensions one query may reference", positive(&c.MaxDimensions)},
+		{"max-metrics", "SETU_MAX_METRICS", "50", "most metrics one query may aggregate", positive(&c.MaxMetrics)},
+		{"max-filter-depth", "SETU_MAX_FILTER_DEPTH", "10", "deepest AND/OR/NOT nesting of one condition", positive(&c.MaxFilterDepth)},
 		{"env", "SETU_ENV", "demo", "demo, development or production", func(v string) error {
 			switch v {
 			case "demo", "development", "production":

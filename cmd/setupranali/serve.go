@@ -104,7 +104,11 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 	if err != nil {
 		return nil, err
 	}
-	pl := planner.New(cat, planner.Config{MaxRows: cfg.MaxRows})
+	pl := planner.New(cat, planner.Config{
+		MaxRows:       cfg.MaxRows,
+		PlanCacheSize: cfg.PlanCacheSize,
+		Guards:        planner.Guards{MaxDimensions: cfg.MaxDimensions, MaxMetrics: cfg.MaxMetrics, MaxFilterDepth: cfg.MaxFilterDepth},
+	})
 	ex := engine.New(engine.Config{Backends: map[string]engine.Backend{"duckdb": be}, Default: "duckdb", Log: log})
 	srv := pgwire.New(pgwire.Config{
 		Authenticator:  auth.NewStatic(auth.DemoKeys()),
