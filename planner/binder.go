@@ -23,7 +23,7 @@ type binder struct {
 	// dims and metrics count what the statement references, for the guards.
 	dims    map[string]bool
 	metrics map[string]bool
-	notes    []string
+	notes   []string
 	// intDivisions are "/" operators between integers, PostgreSQL's integer division; engines
 	// that divide integers into fractions get their own operator (see finishDialect).
 	intDivisions []*pg_query.A_Expr
