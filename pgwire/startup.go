@@ -22,6 +22,9 @@ var errCancelRequest = errors.New("cancel request handled")
 // drivers send many (extra_float_digits, search_path, options, ...).
 type startupParams struct {
 	user, database, appName, timeZone string
+	// clientTimeZone is the TimeZone the client asked for, "" when it asked for none: then
+	// time grains follow each dataset's defaultTimezone.
+	clientTimeZone string
 }
 
 // startup runs the startup phase up to the first ReadyForQuery, under the startup deadline.
@@ -60,7 +63,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		return err
 	}
 	c.params = p
-	c.session = planner.Session{Principal: principal, Database: p.database}
+	c.session = planner.Session{Principal: principal, Database: p.database, TimeZone: p.clientTimeZone}
 	c.log = c.log.With("user", p.user, "database", p.database, "application_name", p.appName,
 		"key_id", principal.KeyID, "tenant", strings.Join(principal.Tenants, ","))
 
@@ -154,7 +157,7 @@ func (c *conn) negotiate(sm *pgproto3.StartupMessage) (startupParams, error) {
 		case strings.EqualFold(k, "application_name"):
 			p.appName = v
 		case strings.EqualFold(k, "TimeZone"):
-			p.timeZone = v
+			p.timeZone, p.clientTimeZone = v, v
 		}
 	}
 	if p.timeZone == "" {

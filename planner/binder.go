@@ -17,6 +17,8 @@ type binder struct {
 	// source is the backend every dataset of the statement lives on.
 	source string
 	engine string
+	// zone is the defaultTimezone of the first dataset the statement reads.
+	zone string
 
 	datasets []string
 	seen     map[string]bool
@@ -75,6 +77,9 @@ func (b *binder) useDataset(ds *catalog.Dataset, pos int) error {
 	}
 	b.source = src
 	b.engine = ds.Source.Engine
+	if b.zone == "" {
+		b.zone = ds.DefaultTimezone
+	}
 	if !b.seen[ds.ID] {
 		b.seen[ds.ID] = true
 		b.datasets = append(b.datasets, ds.ID)

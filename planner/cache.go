@@ -30,7 +30,7 @@ func newCaches(size int) *caches {
 }
 
 // planKey identifies a plan: the same statement text means the same plan only for the same
-// catalog version, database, and everything about the principal that shapes a plan. The key id
+// catalog version, database, time zone, and everything about the principal that shapes a plan. The key id
 // is left out on purpose: two keys of one tenant, role and scope share plans.
 func planKey(cat *catalog.Catalog, s Session, sql string) string {
 	var b strings.Builder
@@ -38,6 +38,8 @@ func planKey(cat *catalog.Catalog, s Session, sql string) string {
 	b.WriteString(cat.Version())
 	b.WriteByte(0)
 	b.WriteString(s.Database)
+	b.WriteByte(0)
+	b.WriteString(s.TimeZone)
 	b.WriteByte(0)
 	b.WriteString(string(s.Principal.Role))
 	for _, list := range [][]string{s.Principal.Tenants, s.Principal.Scopes} {

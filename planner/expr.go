@@ -34,13 +34,15 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 	case *pg_query.Node_ParamRef:
 		return typeUnknown, nil
 	case *pg_query.Node_TypeCast:
-		if _, err := b.expr(v.TypeCast.Arg, sc, c); err != nil {
+		from, err := b.expr(v.TypeCast.Arg, sc, c)
+		if err != nil {
 			return Type{}, err
 		}
 		t, name, ok := typeFromName(v.TypeCast.TypeName)
 		if !ok {
 			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", name).WithPosition(b.pos(v.TypeCast.Location))
 		}
+		b.zonedDate(v.TypeCast, from, t)
 		return t, nil
 	case *pg_query.Node_FuncCall:
 		return b.funcCall(n, v.FuncCall, sc, c)
@@ -209,6 +211,9 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 		args, err := b.args(fc.Args, sc, c)
 		if err != nil {
 			return Type{}, err
+		}
+		if t, ok := b.zonedGrain(n, fc, name, args); ok {
+			return t, nil
 		}
 		return spec.ret(args), nil
 	}

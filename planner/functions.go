@@ -134,6 +134,7 @@ var functions = map[string]funcSpec{
 	"make_date":  {ret: fixed(TypeDate)},
 	"to_date":    {ret: fixed(TypeDate)},
 	"age":        {ret: fixed(TypeInterval)},
+	"timezone":   {ret: timezoneType},
 
 	// Conditionals that the parser keeps as function calls.
 	"greatest": {ret: firstKnown}, "least": {ret: firstKnown},

@@ -1,6 +1,7 @@
 package planner_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -102,5 +103,33 @@ func BenchmarkPlanNew(b *testing.B) {
 		if _, err := planOne(p, principals["tenantA"], sql); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestPlanCacheKeysOnTimeZone(t *testing.T) {
+	cat := mustLoadCatalog(t, `datasets:
+  - id: events
+    defaultTimezone: Asia/Kolkata
+    source: {reference: events}
+    fields: [{name: at, type: timestamptz}, {name: tenant_id, type: string}]
+    dimensions: [{name: at}]
+    rls: {enabled: true, column: tenant_id}
+`)
+	p := planner.New(cat, planner.Config{})
+	stmts, err := p.Parse("SELECT date_trunc('day', at) FROM events GROUP BY 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := func(zone string) string {
+		s := planner.Session{Principal: principals["tenantA"], TimeZone: zone}
+		pl, err := p.Plan(context.Background(), s, stmts[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pl.SQL
+	}
+	dataset, utc, again := plan(""), plan("UTC"), plan("")
+	if !strings.Contains(dataset, "'Asia/Kolkata'") || !strings.Contains(utc, "'UTC'") || dataset != again {
+		t.Errorf("plans per zone:\n dataset zone: %s\n UTC: %s", dataset, utc)
 	}
 }

@@ -47,4 +47,8 @@ type Session struct {
 	// Database is the database name the client connected to; a three-part name whose first part
 	// equals it is accepted.
 	Database string
+	// TimeZone is the session's time zone as the client set it, "" when it set none. Time grains
+	// (date_trunc, extract, casts to date) are computed in it; when it is empty they follow the
+	// dataset's defaultTimezone.
+	TimeZone string
 }

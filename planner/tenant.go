@@ -26,6 +26,7 @@ func (b *binder) tenantScoped(ds *catalog.Dataset, userAlias *pg_query.Alias, al
 				return nil, err
 			}
 		}
+		val = b.localTimestamp(ds, d, val)
 		targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(d.Name, val, -1))
 	}
 	for _, m := range ds.Metrics {
