@@ -29,6 +29,8 @@ type binder struct {
 	// intDivisions are "/" operators between integers, PostgreSQL's integer division; engines
 	// that divide integers into fractions get their own operator (see finishDialect).
 	intDivisions []*pg_query.A_Expr
+	// toChars are to_char calls, which DuckDB spells strftime.
+	toChars []*pg_query.FuncCall
 }
 
 func newBinder(p *Planner, cat *catalog.Catalog, s Session, st *Statement) *binder {
@@ -96,5 +98,8 @@ func (b *binder) finishDialect() {
 		// DuckDB's "/" always yields a fraction; "//" is its integer division, which truncates
 		// toward zero like PostgreSQL's int / int.
 		e.Name = []*pg_query.Node{pg_query.MakeStrNode("//")}
+	}
+	for _, fc := range b.toChars {
+		duckToChar(fc)
 	}
 }

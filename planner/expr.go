@@ -215,6 +215,11 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 		if t, ok := b.zonedGrain(n, fc, name, args); ok {
 			return t, nil
 		}
+		if name == "to_char" {
+			if err := b.noteToChar(fc, args); err != nil {
+				return Type{}, err
+			}
+		}
 		return spec.ret(args), nil
 	}
 

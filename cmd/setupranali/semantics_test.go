@@ -49,3 +49,38 @@ func TestCatalogSemantics(t *testing.T) {
 		}
 	}
 }
+
+// The SQL shapes BI tools generate, with numbers checked by hand on the demo data.
+func TestBIQueryShapes(t *testing.T) {
+	gw := startTestGateway(t)
+	admin := connect(t, gw, "dev-key-123")
+	cases := []struct {
+		sql  string
+		want []string
+	}{
+		{"SELECT city, total_revenue FROM orders WHERE order_date BETWEEN DATE '2025-12-02' AND DATE '2025-12-03' ORDER BY city",
+			[]string{"Chennai|600", "Delhi|1200", "Indore|250", "Mumbai|800"}},
+		{"SELECT city FROM orders WHERE city ILIKE 'in%' OR city LIKE '%bai' GROUP BY city ORDER BY city", []string{"Indore", "Mumbai"}},
+		{"SELECT NULLIF(city, 'Indore') AS c, orders_count FROM orders GROUP BY 1 ORDER BY 1 NULLS FIRST",
+			[]string{"NULL|2", "Bhopal|1", "Chennai|1", "Delhi|1", "Mumbai|1"}},
+		{"SELECT upper(city), total_revenue FROM orders GROUP BY upper(city) ORDER BY 2 DESC LIMIT 2", []string{"INDORE|1250", "DELHI|1200"}},
+		{"SELECT CASE WHEN total_revenue >= 1000 THEN 'big' ELSE 'small' END AS size, city FROM orders GROUP BY city ORDER BY city",
+			[]string{"small|Bhopal", "small|Chennai", "big|Delhi", "big|Indore", "small|Mumbai"}},
+		{"SELECT city, SUM(total_revenue) OVER (ORDER BY city ROWS UNBOUNDED PRECEDING) AS running FROM orders GROUP BY city ORDER BY city",
+			[]string{"Bhopal|500", "Chennai|1100", "Delhi|2300", "Indore|3550", "Mumbai|4350"}},
+		{"SELECT order_date, city FROM orders WHERE city IS NOT NULL AND city IN ('Delhi', 'Chennai') GROUP BY 1, 2 ORDER BY 2 DESC",
+			[]string{"2025-12-03 00:00:00|Delhi", "2025-12-03 00:00:00|Chennai"}},
+		{"SELECT COALESCE(large_order_revenue, 0) AS big, city FROM orders GROUP BY city ORDER BY 2", []string{"0|Bhopal", "0|Chennai", "1200|Delhi", "1000|Indore", "0|Mumbai"}},
+		{"SELECT city FROM orders WHERE order_date = DATE '2025-12-01' UNION SELECT city FROM orders WHERE city = 'Delhi' ORDER BY 1",
+			[]string{"Bhopal", "Delhi", "Indore"}},
+		{"SELECT DISTINCT order_date FROM orders ORDER BY 1 DESC FETCH FIRST 1 ROWS ONLY", []string{"2025-12-03 00:00:00"}},
+		{"SELECT length(city) AS l, count(*) FROM orders GROUP BY 1 ORDER BY 1", []string{"5|1", "6|4", "7|1"}},
+		{"SELECT to_char(order_date, 'YYYY-MM') AS month, total_revenue FROM orders GROUP BY 1", []string{"2025-12|4350"}},
+		{"SELECT CAST(total_revenue AS int) FROM orders", []string{"4350"}},
+	}
+	for _, c := range cases {
+		if got := rowsText(t, admin, c.sql); !equal(got, c.want) {
+			t.Errorf("%s\n got %v\nwant %v", c.sql, got, c.want)
+		}
+	}
+}

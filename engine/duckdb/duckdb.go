@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"runtime"
+	"strings"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -185,6 +186,9 @@ func mapError(ctx context.Context, err error) error {
 		code = sqlerr.DatatypeMismatch
 	case duckdb.ErrorTypeCatalog:
 		code = sqlerr.UndefinedTable
+		if strings.Contains(de.Msg, "Function with name") {
+			code = sqlerr.UndefinedFunction
+		}
 	case duckdb.ErrorTypeBinder:
 		code = "42000"
 	case duckdb.ErrorTypeParser, duckdb.ErrorTypeSyntax:
