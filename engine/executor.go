@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -15,13 +17,17 @@ type Config struct {
 	Backends map[string]Backend
 	// Default runs plans that read no dataset (SELECT 1) or name no source.
 	Default string
-	Log     *slog.Logger
+	// QueryTimeout bounds each execution, streaming included (QUERY_TIMEOUT_SECONDS); zero
+	// means no bound.
+	QueryTimeout time.Duration
+	Log          *slog.Logger
 }
 
 // Executor runs plans on backends.
 type Executor struct {
 	backends map[string]Backend
 	def      string
+	timeout  time.Duration
 	log      *slog.Logger
 }
 
@@ -31,14 +37,31 @@ func New(cfg Config) *Executor {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Executor{backends: cfg.Backends, def: cfg.Default, log: log}
+	return &Executor{backends: cfg.Backends, def: cfg.Default, timeout: cfg.QueryTimeout, log: log}
 }
+
+// errStatementTimeout is the cause of a context the executor's own timeout ended.
+var errStatementTimeout = errors.New("statement timeout")
 
 // Execute runs a query plan and writes its rows to w.
 func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, w RowWriter) (Result, error) {
 	if plan.Kind != planner.KindQuery {
 		return Result{}, nil
 	}
+	if e.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, e.timeout, errStatementTimeout)
+		defer cancel()
+	}
+	res, err := e.execute(ctx, plan, w)
+	if err != nil && errors.Is(context.Cause(ctx), errStatementTimeout) {
+		return res, sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to statement timeout").
+			WithHint("the limit is %s (QUERY_TIMEOUT_SECONDS)", e.timeout)
+	}
+	return res, err
+}
+
+func (e *Executor) execute(ctx context.Context, plan *planner.Plan, w RowWriter) (Result, error) {
 	name := plan.Source
 	if name == "" {
 		name = e.def

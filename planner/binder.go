@@ -29,8 +29,11 @@ type binder struct {
 	// intDivisions are "/" operators between integers, PostgreSQL's integer division; engines
 	// that divide integers into fractions get their own operator (see finishDialect).
 	intDivisions []*pg_query.A_Expr
-	// toChars are to_char calls, which DuckDB spells strftime.
+	// toChars are to_char, to_timestamp and to_date calls with a format, which DuckDB spells
+	// strftime and strptime.
 	toChars []*pg_query.FuncCall
+	// likeEscapes are LIKE ... ESCAPE expressions (see noteLikeEscape).
+	likeEscapes []*pg_query.Node
 }
 
 func newBinder(p *Planner, cat *catalog.Catalog, s Session, st *Statement) *binder {
@@ -101,5 +104,8 @@ func (b *binder) finishDialect() {
 	}
 	for _, fc := range b.toChars {
 		duckToChar(fc)
+	}
+	for _, n := range b.likeEscapes {
+		duckLikeEscape(n)
 	}
 }

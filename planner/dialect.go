@@ -29,21 +29,47 @@ func (b *binder) noteToChar(fc *pg_query.FuncCall, args []Type) error {
 	return nil
 }
 
-// duckToChar turns to_char(t, 'YYYY-MM') into DuckDB's strftime(t, '%Y-%m').
+// duckToChar turns to_char(t, 'YYYY-MM') into DuckDB's strftime(t, '%Y-%m'), and
+// to_timestamp(text, format) into strptime(text, format).
 func duckToChar(fc *pg_query.FuncCall) {
 	format := fc.Args[1].GetAConst().GetSval().GetSval()
-	fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("strftime")}
+	name := "strftime"
+	if _, fn := funcName(fc); fn == "to_timestamp" || fn == "to_date" {
+		name = "strptime"
+	}
+	fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(name)}
 	fc.Args[1] = pg_query.MakeAConstStrNode(strftimeFormat(format), -1)
 }
 
+// noteParse records to_timestamp(text, format) and to_date(text, format) for the dialect pass.
+// to_timestamp(epoch seconds) is the same function in both dialects.
+func (b *binder) noteParse(fc *pg_query.FuncCall, name string, args []Type) error {
+	if len(args) == 1 && name == "to_timestamp" {
+		return nil
+	}
+	if len(args) != 2 || fc.Args[1].GetAConst().GetSval() == nil {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "%s needs a text value and a constant format", name).WithPosition(b.pos(fc.Location))
+	}
+	// strptime yields a timestamp; announced as a date (to_date), it is sent as one.
+	b.toChars = append(b.toChars, fc)
+	return nil
+}
+
 // toCharPatterns maps PostgreSQL's date/time template patterns to strftime's, longest first so
-// that "HH24" is not read as "HH" then "24".
-var toCharPatterns = []struct{ pg, strftime string }{
-	{"YYYY", "%Y"}, {"HH24", "%H"}, {"HH12", "%I"}, {"Month", "%B"}, {"MONTH", "%B"}, {"month", "%B"},
-	{"Day", "%A"}, {"DAY", "%A"}, {"day", "%A"}, {"Mon", "%b"}, {"MON", "%b"}, {"mon", "%b"},
-	{"Dy", "%a"}, {"DY", "%a"}, {"dy", "%a"}, {"YY", "%y"}, {"MM", "%m"}, {"DD", "%d"},
-	{"HH", "%I"}, {"MI", "%M"}, {"SS", "%S"}, {"MS", "%g"}, {"US", "%f"}, {"AM", "%p"}, {"PM", "%p"},
-	{"FM", ""},
+// that "HH24" is not read as "HH" then "24". Numeric patterns match in any case, as in
+// PostgreSQL ('yyyy-mm-dd' works); names keep their case, which selects their capitalisation.
+var toCharPatterns = []struct {
+	pg, strftime string
+	anyCase      bool
+}{
+	{"YYYY", "%Y", true}, {"HH24", "%H", true}, {"HH12", "%I", true},
+	{"Month", "%B", false}, {"MONTH", "%B", false}, {"month", "%B", false},
+	{"Day", "%A", false}, {"DAY", "%A", false}, {"day", "%A", false},
+	{"Mon", "%b", false}, {"MON", "%b", false}, {"mon", "%b", false},
+	{"Dy", "%a", false}, {"DY", "%a", false}, {"dy", "%a", false},
+	{"YY", "%y", true}, {"MM", "%m", true}, {"DD", "%d", true}, {"HH", "%I", true},
+	{"MI", "%M", true}, {"SS", "%S", true}, {"MS", "%g", true}, {"US", "%f", true},
+	{"AM", "%p", true}, {"PM", "%p", true}, {"FM", "", true},
 }
 
 // strftimeFormat translates a to_char template. Quoted text stays literal, as in PostgreSQL.
@@ -61,7 +87,8 @@ func strftimeFormat(pg string) string {
 		}
 		matched := false
 		for _, p := range toCharPatterns {
-			if strings.HasPrefix(pg[i:], p.pg) {
+			head := pg[i:min(i+len(p.pg), len(pg))]
+			if head == p.pg || p.anyCase && strings.EqualFold(head, p.pg) {
 				out.WriteString(p.strftime)
 				i += len(p.pg)
 				matched = true
@@ -77,4 +104,38 @@ func strftimeFormat(pg string) string {
 		}
 	}
 	return out.String()
+}
+
+// noteLikeEscape records `x LIKE p ESCAPE e`, which the parser keeps as
+// `x LIKE pg_catalog.like_escape(p, e)`; DuckDB has no such two-argument function.
+func (b *binder) noteLikeEscape(n *pg_query.Node, e *pg_query.A_Expr) {
+	fc := e.Rexpr.GetFuncCall()
+	if fc == nil || len(fc.Args) != 2 {
+		return
+	}
+	if _, name := funcName(fc); name == "like_escape" {
+		b.likeEscapes = append(b.likeEscapes, n)
+	}
+}
+
+// duckLikeEscape turns `x [NOT] [I]LIKE like_escape(p, e)` into DuckDB's
+// `[NOT] [i]like_escape(x, p, e)`.
+func duckLikeEscape(n *pg_query.Node) {
+	e := n.GetAExpr()
+	fc := e.Rexpr.GetFuncCall()
+	name := "like_escape"
+	if e.Kind == pg_query.A_Expr_Kind_AEXPR_ILIKE {
+		name = "ilike_escape"
+	}
+	call := &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
+		Funcname:   []*pg_query.Node{pg_query.MakeStrNode(name)},
+		Args:       []*pg_query.Node{e.Lexpr, fc.Args[0], fc.Args[1]},
+		Funcformat: pg_query.CoercionForm_COERCE_EXPLICIT_CALL,
+		Location:   -1,
+	}}}
+	op := e.Name[len(e.Name)-1].GetString_().GetSval()
+	if op == "!~~" || op == "!~~*" {
+		call = pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{call}, -1)
+	}
+	n.Node = call.Node
 }

@@ -47,7 +47,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 	case *pg_query.Node_FuncCall:
 		return b.funcCall(n, v.FuncCall, sc, c)
 	case *pg_query.Node_AExpr:
-		return b.aExpr(v.AExpr, sc, c)
+		return b.aExpr(n, v.AExpr, sc, c)
 	case *pg_query.Node_BoolExpr:
 		for _, a := range v.BoolExpr.Args {
 			if _, err := b.expr(a, sc, c); err != nil {
@@ -207,6 +207,15 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 	if spec.window {
 		return Type{}, sqlerr.New(sqlerr.WrongObjectType, "window function %s requires an OVER clause", name).WithPosition(pos)
 	}
+	if name == "date" && len(fc.Args) == 1 {
+		// PostgreSQL's date(x) is a cast; engines all know the cast.
+		n.Node = &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{
+			Arg:      fc.Args[0],
+			TypeName: &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("date")}, Typemod: -1, Location: -1},
+			Location: fc.Location,
+		}}
+		return b.expr(n, sc, c)
+	}
 	if !spec.aggregate {
 		args, err := b.args(fc.Args, sc, c)
 		if err != nil {
@@ -215,8 +224,13 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 		if t, ok := b.zonedGrain(n, fc, name, args); ok {
 			return t, nil
 		}
-		if name == "to_char" {
+		switch name {
+		case "to_char":
 			if err := b.noteToChar(fc, args); err != nil {
+				return Type{}, err
+			}
+		case "to_timestamp", "to_date":
+			if err := b.noteParse(fc, name, args); err != nil {
 				return Type{}, err
 			}
 		}
@@ -229,7 +243,7 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 	case c.clause == "WHERE" || c.clause == "GROUP BY" || c.clause == "JOIN conditions" || c.clause == "LIMIT":
 		return Type{}, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", c.clause).WithPosition(pos)
 	}
-	if r, ref, ok := b.metricArg(fc, sc); ok {
+	if r, ref, cast, ok := b.metricArg(fc, sc); ok {
 		m := r.col.metric
 		if !matchesMetric(name, fc.AggDistinct, m) {
 			spelled := strings.ToUpper(name)
@@ -246,8 +260,17 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 		if err != nil {
 			return Type{}, err
 		}
-		n.Node = val.Node
-		return catalogType(m.ReturnType), nil
+		if cast == nil {
+			n.Node = val.Node
+			return catalogType(m.ReturnType), nil
+		}
+		t, tname, ok := typeFromName(cast.TypeName)
+		if !ok {
+			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", tname).WithPosition(b.pos(cast.Location))
+		}
+		cast.Arg = val
+		n.Node = &pg_query.Node_TypeCast{TypeCast: cast}
+		return t, nil
 	}
 	if name == "measure" {
 		return Type{}, sqlerr.New(sqlerr.GroupingError, "MEASURE() takes one metric column").WithPosition(pos)
@@ -275,28 +298,34 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 }
 
 // metricArg reports whether an aggregate's single argument is a metric carrier of this block.
-func (b *binder) metricArg(fc *pg_query.FuncCall, sc *scope) (resolved, *pg_query.Node, bool) {
+// The argument may be cast (Power BI writes sum(cast("rows"."m" as decimal))): the cast then
+// applies to the metric's value, returned as cast.
+func (b *binder) metricArg(fc *pg_query.FuncCall, sc *scope) (r resolved, ref *pg_query.Node, cast *pg_query.TypeCast, ok bool) {
 	if len(fc.Args) != 1 {
-		return resolved{}, nil, false
+		return resolved{}, nil, nil, false
 	}
-	cr := fc.Args[0].GetColumnRef()
+	ref = fc.Args[0]
+	if tc := ref.GetTypeCast(); tc != nil {
+		cast, ref = tc, tc.Arg
+	}
+	cr := ref.GetColumnRef()
 	if cr == nil {
-		return resolved{}, nil, false
+		return resolved{}, nil, nil, false
 	}
 	rel, name, err := b.columnName(cr)
 	if err != nil {
-		return resolved{}, nil, false
+		return resolved{}, nil, nil, false
 	}
-	r, err := sc.resolveColumn(rel, name, 0)
+	r, err = sc.resolveColumn(rel, name, 0)
 	if err != nil || r.outer || r.col.metric == nil {
-		return resolved{}, nil, false
+		return resolved{}, nil, nil, false
 	}
 	if rel != "" {
 		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(rel), pg_query.MakeStrNode(r.col.name)}
 	} else {
 		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(r.col.name)}
 	}
-	return r, fc.Args[0], true
+	return r, ref, cast, true
 }
 
 func (b *binder) windowCall(fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (Type, error) {
@@ -331,7 +360,7 @@ func (b *binder) args(args []*pg_query.Node, sc *scope, c exprCtx) ([]Type, erro
 	return types, nil
 }
 
-func (b *binder) aExpr(e *pg_query.A_Expr, sc *scope, c exprCtx) (Type, error) {
+func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCtx) (Type, error) {
 	lt, err := b.expr(e.Lexpr, sc, c)
 	if err != nil {
 		return Type{}, err
@@ -347,12 +376,14 @@ func (b *binder) aExpr(e *pg_query.A_Expr, sc *scope, c exprCtx) (Type, error) {
 	switch e.Kind {
 	case pg_query.A_Expr_Kind_AEXPR_OP:
 		return b.operator(e, op, lt, rt)
+	case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
+		b.noteLikeEscape(n, e)
+		return TypeBool, nil
 	case pg_query.A_Expr_Kind_AEXPR_NULLIF:
 		return lt, nil
 	case pg_query.A_Expr_Kind_AEXPR_OP_ANY, pg_query.A_Expr_Kind_AEXPR_OP_ALL,
 		pg_query.A_Expr_Kind_AEXPR_DISTINCT, pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT,
-		pg_query.A_Expr_Kind_AEXPR_IN, pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE,
-		pg_query.A_Expr_Kind_AEXPR_SIMILAR, pg_query.A_Expr_Kind_AEXPR_BETWEEN,
+		pg_query.A_Expr_Kind_AEXPR_IN, pg_query.A_Expr_Kind_AEXPR_SIMILAR, pg_query.A_Expr_Kind_AEXPR_BETWEEN,
 		pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN, pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM,
 		pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM:
 		return TypeBool, nil

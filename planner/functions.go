@@ -115,7 +115,7 @@ var functions = map[string]funcSpec{
 	"repeat": {ret: fixed(TypeText)}, "split_part": {ret: fixed(TypeText)},
 	"strpos": {ret: fixed(TypeInt4)}, "position": {ret: fixed(TypeInt4)},
 	"starts_with": {ret: fixed(TypeBool)}, "md5": {ret: fixed(TypeText)},
-	"to_char": {ret: fixed(TypeText)},
+	"to_char": {ret: fixed(TypeText)}, "like_escape": {ret: fixed(TypeText)},
 
 	// Numbers.
 	"abs": {ret: argType(0)}, "ceil": {ret: argType(0)}, "ceiling": {ret: argType(0)},
@@ -127,14 +127,16 @@ var functions = map[string]funcSpec{
 	"log10": {ret: fixed(TypeFloat8)}, "pi": {ret: fixed(TypeFloat8)},
 
 	// Dates and times.
-	"date_trunc": {ret: truncType},
-	"date_part":  {ret: fixed(TypeFloat8)},
-	"extract":    {ret: fixed(TypeNumeric)},
-	"now":        {ret: fixed(TypeTimestamptz)},
-	"make_date":  {ret: fixed(TypeDate)},
-	"to_date":    {ret: fixed(TypeDate)},
-	"age":        {ret: fixed(TypeInterval)},
-	"timezone":   {ret: timezoneType},
+	"date_trunc":   {ret: truncType},
+	"date":         {ret: fixed(TypeDate)},
+	"date_part":    {ret: fixed(TypeFloat8)},
+	"extract":      {ret: fixed(TypeNumeric)},
+	"now":          {ret: fixed(TypeTimestamptz)},
+	"make_date":    {ret: fixed(TypeDate)},
+	"to_date":      {ret: fixed(TypeDate)},
+	"to_timestamp": {ret: fixed(TypeTimestamp)},
+	"age":          {ret: fixed(TypeInterval)},
+	"timezone":     {ret: timezoneType},
 
 	// Conditionals that the parser keeps as function calls.
 	"greatest": {ret: firstKnown}, "least": {ret: firstKnown},
@@ -162,7 +164,9 @@ func matchesMetric(fn string, distinct bool, m *catalog.Metric) bool {
 	case "variance", "var_samp":
 		return !distinct && agg == catalog.AggVariance
 	case "count":
-		return distinct && agg == catalog.AggCountDistinct
+		// COUNT(DISTINCT m) fits a distinct count; a plain COUNT(m) of a count metric counts
+		// the same non-null values the metric counts.
+		return distinct && agg == catalog.AggCountDistinct || !distinct && agg == catalog.AggCount
 	}
 	return false
 }

@@ -2,7 +2,6 @@ package planner
 
 import (
 	"context"
-	"fmt"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -97,9 +96,10 @@ func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement) (*Plan, e
 	if err != nil {
 		return nil, err
 	}
-	sql, err := deparse(node, st.version)
+	protectOperands(node)
+	sql, err := deparseChecked(node, st.version)
 	if err != nil {
-		return nil, sqlerr.Internal(fmt.Errorf("deparse: %w", err))
+		return nil, err
 	}
 	plan := &Plan{
 		Kind:     KindQuery,
@@ -112,10 +112,6 @@ func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement) (*Plan, e
 		Notes:    b.notes,
 	}
 	return plan, nil
-}
-
-func deparse(node *pg_query.Node, version int32) (string, error) {
-	return pg_query.Deparse(&pg_query.ParseResult{Version: version, Stmts: []*pg_query.RawStmt{{Stmt: node}}})
 }
 
 func cloneNode(n *pg_query.Node) *pg_query.Node {

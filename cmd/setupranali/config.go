@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // errUsage means the flag package already told the user what was wrong; errHelp that the user
@@ -30,6 +31,7 @@ type config struct {
 	MaxDimensions  int
 	MaxMetrics     int
 	MaxFilterDepth int
+	QueryTimeout   time.Duration
 }
 
 // production reports whether the gateway runs for real users: no demo keys, no shortcuts.
@@ -77,6 +79,14 @@ func (c *config) settings() []setting {
 				return fmt.Errorf("must be a non-negative integer, got %q", v)
 			}
 			c.MaxRows = n
+			return nil
+		}},
+		{"query-timeout-seconds", "QUERY_TIMEOUT_SECONDS", "30", "longest a query may run, streaming included (0: no limit)", func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("must be a non-negative number of seconds, got %q", v)
+			}
+			c.QueryTimeout = time.Duration(n) * time.Second
 			return nil
 		}},
 		{"log-level", "LOG_LEVEL", "INFO", "DEBUG, INFO, WARN or ERROR", func(v string) error {

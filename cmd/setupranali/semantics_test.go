@@ -77,10 +77,31 @@ func TestBIQueryShapes(t *testing.T) {
 		{"SELECT length(city) AS l, count(*) FROM orders GROUP BY 1 ORDER BY 1", []string{"5|1", "6|4", "7|1"}},
 		{"SELECT to_char(order_date, 'YYYY-MM') AS month, total_revenue FROM orders GROUP BY 1", []string{"2025-12|4350"}},
 		{"SELECT CAST(total_revenue AS int) FROM orders", []string{"4350"}},
+		{`select "rows"."city", sum(cast("rows"."total_revenue" as float8)) as "a0" from (select "_"."city", "_"."total_revenue" from "public"."orders" "_") "rows" group by "city" order by 1 limit 2`,
+			[]string{"Bhopal|500", "Chennai|600"}},
+		{"SELECT count(*) FROM orders WHERE date(order_date) = '2025-12-01'", []string{"2"}},
+		{"SELECT city FROM orders WHERE city LIKE '%bai' ESCAPE '!' OR city NOT ILIKE '%!_%' ESCAPE '!' AND city ILIKE 'b%' GROUP BY city ORDER BY 1",
+			[]string{"Bhopal", "Mumbai"}},
 	}
 	for _, c := range cases {
 		if got := rowsText(t, admin, c.sql); !equal(got, c.want) {
 			t.Errorf("%s\n got %v\nwant %v", c.sql, got, c.want)
+		}
+	}
+}
+
+// The deparser drops parentheses around a boolean left of IN; the planner must keep the meaning.
+func TestParenthesesSurviveDeparse(t *testing.T) {
+	gw := startTestGateway(t)
+	admin := connect(t, gw, "dev-key-123")
+	for sql, want := range map[string]string{
+		"SELECT total_revenue FROM orders WHERE (city = 'Indore' OR city = 'Delhi') IN (false)":  "1900",
+		"SELECT total_revenue FROM orders WHERE (city = 'Indore' OR city = 'Delhi') IS TRUE":     "2450",
+		"SELECT total_revenue FROM orders WHERE (city = 'Indore' OR order_date IS NULL) = false": "3100",
+		"SELECT total_revenue FROM orders WHERE NOT (city IN ('Indore'))":                        "3100",
+	} {
+		if got := rowsText(t, admin, sql); !equal(got, []string{want}) {
+			t.Errorf("%s: got %v, want %s", sql, got, want)
 		}
 	}
 }

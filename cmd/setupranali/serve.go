@@ -109,7 +109,12 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		PlanCacheSize: cfg.PlanCacheSize,
 		Guards:        planner.Guards{MaxDimensions: cfg.MaxDimensions, MaxMetrics: cfg.MaxMetrics, MaxFilterDepth: cfg.MaxFilterDepth},
 	})
-	ex := engine.New(engine.Config{Backends: map[string]engine.Backend{"duckdb": be}, Default: "duckdb", Log: log})
+	ex := engine.New(engine.Config{
+		Backends:     map[string]engine.Backend{"duckdb": be},
+		Default:      "duckdb",
+		QueryTimeout: cfg.QueryTimeout,
+		Log:          log,
+	})
 	srv := pgwire.New(pgwire.Config{
 		Authenticator:  auth.NewStatic(auth.DemoKeys()),
 		Planner:        pl,

@@ -204,7 +204,17 @@ func mapError(ctx context.Context, err error) error {
 	if code == sqlerr.InternalError {
 		return sqlerr.Internal(err)
 	}
-	return &sqlerr.Error{Code: code, Severity: sqlerr.SeverityError, Message: de.Msg}
+	return &sqlerr.Error{Code: code, Severity: sqlerr.SeverityError, Message: clientMessage(de.Msg)}
+}
+
+// clientMessage keeps the first line of DuckDB's message. The lines after it quote the engine
+// SQL ("LINE 1: ..."), which holds the rewritten query with physical table names; the client
+// never sees those.
+func clientMessage(msg string) string {
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSpace(msg)
 }
 
 var _ engine.Backend = (*Backend)(nil)

@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/setupranali/setupranali/engine"
@@ -92,6 +93,10 @@ func TestErrorsMapToSQLSTATE(t *testing.T) {
 		_, err := queryAll(t, b, q)
 		if got := sqlerr.Code(err); got != want {
 			t.Errorf("%s: SQLSTATE %s (%v), want %s", q, got, err, want)
+		}
+		// DuckDB quotes the statement after its first line; engine SQL must not reach clients.
+		if msg := sqlerr.From(err).Message; strings.Contains(msg, "\n") || strings.Contains(msg, "LINE") {
+			t.Errorf("%s: message quotes the engine SQL: %q", q, msg)
 		}
 	}
 }
