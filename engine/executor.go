@@ -43,8 +43,9 @@ func New(cfg Config) *Executor {
 // errStatementTimeout is the cause of a context the executor's own timeout ended.
 var errStatementTimeout = errors.New("statement timeout")
 
-// Execute runs a query plan and writes its rows to w.
-func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, w RowWriter) (Result, error) {
+// Execute runs a query plan with its parameter values (args[i] binds $i+1) and writes its rows
+// to w.
+func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, args []any, w RowWriter) (Result, error) {
 	if plan.Kind != planner.KindQuery {
 		return Result{}, nil
 	}
@@ -53,7 +54,10 @@ func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, w RowWriter)
 		ctx, cancel = context.WithTimeoutCause(ctx, e.timeout, errStatementTimeout)
 		defer cancel()
 	}
-	res, err := e.execute(ctx, plan, w)
+	if len(args) != len(plan.Params) {
+		return Result{}, sqlerr.New(sqlerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(args), len(plan.Params))
+	}
+	res, err := e.execute(ctx, plan, args, w)
 	if err != nil && errors.Is(context.Cause(ctx), errStatementTimeout) {
 		return res, sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to statement timeout").
 			WithHint("the limit is %s (QUERY_TIMEOUT_SECONDS)", e.timeout)
@@ -61,7 +65,7 @@ func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, w RowWriter)
 	return res, err
 }
 
-func (e *Executor) execute(ctx context.Context, plan *planner.Plan, w RowWriter) (Result, error) {
+func (e *Executor) execute(ctx context.Context, plan *planner.Plan, args []any, w RowWriter) (Result, error) {
 	name := plan.Source
 	if name == "" {
 		name = e.def
@@ -70,7 +74,7 @@ func (e *Executor) execute(ctx context.Context, plan *planner.Plan, w RowWriter)
 	if !ok {
 		return Result{}, sqlerr.Internal(fmt.Errorf("plan names source %q, which has no backend", name))
 	}
-	rows, err := be.Query(ctx, plan.SQL, plan.Args)
+	rows, err := be.Query(ctx, plan.SQL, args)
 	if err != nil {
 		return Result{}, err
 	}

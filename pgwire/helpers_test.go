@@ -71,7 +71,7 @@ func (p *fakePlanner) Parse(sql string) ([]*planner.Statement, error) {
 	return out, nil
 }
 
-func (p *fakePlanner) Plan(_ context.Context, _ planner.Session, st *planner.Statement) (*planner.Plan, error) {
+func (p *fakePlanner) Plan(_ context.Context, _ planner.Session, st *planner.Statement, _ ...uint32) (*planner.Plan, error) {
 	p.mu.Lock()
 	p.planned = append(p.planned, st.SQL)
 	p.mu.Unlock()
@@ -122,7 +122,7 @@ func newFakeExecutor() *fakeExecutor {
 	}
 }
 
-func (e *fakeExecutor) Execute(ctx context.Context, plan *planner.Plan, w engine.RowWriter) (engine.Result, error) {
+func (e *fakeExecutor) Execute(ctx context.Context, plan *planner.Plan, _ []any, w engine.RowWriter) (engine.Result, error) {
 	// One values slice and one byte buffer for every row, as a real executor reuses them.
 	vals := make([][]byte, len(plan.Columns))
 	var buf []byte

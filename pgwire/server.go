@@ -22,12 +22,12 @@ type Authenticator interface {
 // one of them for a session.
 type Planner interface {
 	Parse(sql string) ([]*planner.Statement, error)
-	Plan(ctx context.Context, s planner.Session, st *planner.Statement) (*planner.Plan, error)
+	Plan(ctx context.Context, s planner.Session, st *planner.Statement, paramOIDs ...uint32) (*planner.Plan, error)
 }
 
 // Executor runs a plan and streams its rows to w.
 type Executor interface {
-	Execute(ctx context.Context, plan *planner.Plan, w engine.RowWriter) (engine.Result, error)
+	Execute(ctx context.Context, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error)
 }
 
 // Config configures a Server. Authenticator, Planner and Executor are required.

@@ -75,7 +75,7 @@ func (c *conn) runStatement(ctx context.Context, st *planner.Statement) error {
 func (c *conn) runQuery(ctx context.Context, plan *planner.Plan) error {
 	c.out.send(rowDescription(plan.Columns))
 	w := &rowWriter{out: &c.out}
-	res, err := c.srv.cfg.Executor.Execute(ctx, plan, w)
+	res, err := c.srv.cfg.Executor.Execute(ctx, plan, nil, w)
 	if c.out.err != nil {
 		// The client is gone or unwritable; whatever the executor says, nothing more can be sent.
 		return c.out.err

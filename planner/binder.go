@@ -34,10 +34,14 @@ type binder struct {
 	toChars []*pg_query.FuncCall
 	// likeEscapes are LIKE ... ESCAPE expressions (see noteLikeEscape).
 	likeEscapes []*pg_query.Node
+	params      *params
+	// physical are the source tables the tenant pass wrote, each under its filter.
+	physical map[*pg_query.RangeVar]bool
 }
 
-func newBinder(p *Planner, cat *catalog.Catalog, s Session, st *Statement) *binder {
-	return &binder{p: p, cat: cat, sess: s, st: st, seen: map[string]bool{}, dims: map[string]bool{}, metrics: map[string]bool{}}
+func newBinder(p *Planner, cat *catalog.Catalog, s Session, st *Statement, paramOIDs []uint32) *binder {
+	return &binder{p: p, cat: cat, sess: s, st: st, seen: map[string]bool{}, dims: map[string]bool{}, metrics: map[string]bool{},
+		params: &params{declared: paramOIDs, types: map[int32]Type{}}, physical: map[*pg_query.RangeVar]bool{}}
 }
 
 func (b *binder) datasetIDs() []string { return b.datasets }

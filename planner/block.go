@@ -331,11 +331,15 @@ func (b *binder) windowDef(w *pg_query.WindowDef, sc *scope, ctx exprCtx) error 
 			return err
 		}
 	}
-	if w.StartOffset != nil || w.EndOffset != nil {
-		for _, off := range []*pg_query.Node{w.StartOffset, w.EndOffset} {
-			if off != nil && referencesColumn(off) {
-				return sqlerr.New(sqlerr.FeatureNotSupported, "window frame offsets must be constants")
-			}
+	for _, off := range []*pg_query.Node{w.StartOffset, w.EndOffset} {
+		if off == nil {
+			continue
+		}
+		if referencesColumn(off) || containsSubLink(off) {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "window frame offsets must be constants")
+		}
+		if _, err := b.expr(off, sc, exprCtx{clause: "window frame"}); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -377,6 +381,7 @@ func (b *binder) limits(sel *pg_query.SelectStmt, sc *scope) error {
 		if referencesColumn(n) || containsAggregate(n) || containsSubLink(n) {
 			return sqlerr.New(sqlerr.FeatureNotSupported, "LIMIT and OFFSET must be constants")
 		}
+		b.params.infer(n, TypeInt8)
 		if _, err := b.expr(n, sc, exprCtx{clause: "LIMIT"}); err != nil {
 			return err
 		}

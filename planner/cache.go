@@ -30,9 +30,10 @@ func newCaches(size int) *caches {
 }
 
 // planKey identifies a plan: the same statement text means the same plan only for the same
-// catalog version, database, time zone, and everything about the principal that shapes a plan. The key id
+// catalog version, database, time zone, declared parameter types, and everything about the
+// principal that shapes a plan. The key id
 // is left out on purpose: two keys of one tenant, role and scope share plans.
-func planKey(cat *catalog.Catalog, s Session, sql string) string {
+func planKey(cat *catalog.Catalog, s Session, sql string, paramOIDs []uint32) string {
 	var b strings.Builder
 	b.Grow(len(sql) + 128)
 	b.WriteString(cat.Version())
@@ -50,6 +51,11 @@ func planKey(cat *catalog.Catalog, s Session, sql string) string {
 			b.WriteByte(':')
 			b.WriteString(v)
 		}
+	}
+	b.WriteByte(0)
+	for _, oid := range paramOIDs {
+		b.WriteString(strconv.FormatUint(uint64(oid), 10))
+		b.WriteByte(',')
 	}
 	b.WriteByte(0)
 	b.WriteString(sql)

@@ -32,7 +32,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 	case *pg_query.Node_AConst:
 		return constType(v.AConst), nil
 	case *pg_query.Node_ParamRef:
-		return typeUnknown, nil
+		return b.params.ref(v.ParamRef)
 	case *pg_query.Node_TypeCast:
 		from, err := b.expr(v.TypeCast.Arg, sc, c)
 		if err != nil {
@@ -42,6 +42,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 		if !ok {
 			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", name).WithPosition(b.pos(v.TypeCast.Location))
 		}
+		b.params.infer(v.TypeCast.Arg, t)
 		b.zonedDate(v.TypeCast, from, t)
 		return t, nil
 	case *pg_query.Node_FuncCall:
@@ -369,6 +370,7 @@ func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCt
 	if err != nil {
 		return Type{}, err
 	}
+	b.inferOperands(e, lt, rt)
 	op := ""
 	if len(e.Name) > 0 {
 		op = e.Name[len(e.Name)-1].GetString_().GetSval()

@@ -27,6 +27,7 @@ type goldenCase struct {
 	SQL       string   `yaml:"sql"`
 	EngineSQL string   `yaml:"engine_sql,omitempty"`
 	Columns   []string `yaml:"columns,omitempty"`
+	Params    []string `yaml:"params,omitempty"`
 	Error     string   `yaml:"error,omitempty"`
 }
 
@@ -100,6 +101,9 @@ func TestGolden(t *testing.T) {
 					for _, col := range plan.Columns {
 						got.Columns = append(got.Columns, col.Name+" "+col.Type.Name)
 					}
+					for _, p := range plan.Params {
+						got.Params = append(got.Params, p.Name)
+					}
 				}
 				if *update {
 					*c = got
@@ -113,6 +117,9 @@ func TestGolden(t *testing.T) {
 				}
 				if strings.Join(got.Columns, ", ") != strings.Join(c.Columns, ", ") {
 					t.Errorf("columns = %v, want %v", got.Columns, c.Columns)
+				}
+				if strings.Join(got.Params, ", ") != strings.Join(c.Params, ", ") {
+					t.Errorf("params = %v, want %v", got.Params, c.Params)
 				}
 			})
 		}

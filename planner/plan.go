@@ -24,8 +24,9 @@ type Plan struct {
 	Kind Kind
 	// SQL is the engine SQL: tenant-filtered, metric-expanded, capped.
 	SQL string
-	// Args are bound parameters of SQL ($1...).
-	Args []any
+	// Params are the types of the statement's parameters $1..$n, as declared by the client or
+	// inferred; the client's values bind to SQL's $n in that order.
+	Params []Type
 	// Source names the backend the SQL runs on ("" is the default engine).
 	Source string
 	// Columns describe the result, in order.

@@ -59,9 +59,10 @@ func (p *Planner) SetCatalog(cat *catalog.Catalog) { p.catalog.Store(cat) }
 // Catalog returns the current catalog snapshot.
 func (p *Planner) Catalog() *catalog.Catalog { return p.catalog.Load() }
 
-// Plan plans one statement for a session. Plans are shared through the plan cache: callers
-// must not modify them.
-func (p *Planner) Plan(ctx context.Context, s Session, st *Statement) (*Plan, error) {
+// Plan plans one statement for a session. paramOIDs are the parameter types the client declared
+// in Parse (0 or missing: infer). Plans are shared through the plan cache: callers must not
+// modify them.
+func (p *Planner) Plan(ctx context.Context, s Session, st *Statement, paramOIDs ...uint32) (*Plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to user request")
 	}
@@ -70,20 +71,20 @@ func (p *Planner) Plan(ctx context.Context, s Session, st *Statement) (*Plan, er
 	}
 	cat := p.catalog.Load()
 	if p.caches == nil {
-		return p.plan(cat, s, st)
+		return p.plan(cat, s, st, paramOIDs)
 	}
-	key := planKey(cat, s, st.SQL)
+	key := planKey(cat, s, st.SQL, paramOIDs)
 	if plan, ok := p.caches.plans.Get(key); ok {
 		return plan, nil
 	}
-	plan, err := p.plan(cat, s, st)
+	plan, err := p.plan(cat, s, st, paramOIDs)
 	if err == nil {
 		p.caches.plans.Add(key, plan)
 	}
 	return plan, err
 }
 
-func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement) (*Plan, error) {
+func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement, paramOIDs []uint32) (*Plan, error) {
 	// Planning rewrites the AST in place; work on a copy so a Statement can be planned again
 	// (a prepared statement, a retried query).
 	node := cloneNode(st.node)
@@ -91,9 +92,12 @@ func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement) (*Plan, e
 	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
 		return nil, p.rejectStatement(node)
 	}
-	b := newBinder(p, cat, s, st)
+	b := newBinder(p, cat, s, st, paramOIDs)
 	cols, err := b.topSelect(sel)
 	if err != nil {
+		return nil, err
+	}
+	if err := b.verify(node); err != nil {
 		return nil, err
 	}
 	protectOperands(node)
@@ -105,6 +109,7 @@ func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement) (*Plan, e
 		Kind:     KindQuery,
 		SQL:      sql,
 		Columns:  cols,
+		Params:   b.params.list(),
 		MaxRows:  p.cfg.MaxRows,
 		Tag:      "SELECT",
 		Source:   b.source,

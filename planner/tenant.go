@@ -78,6 +78,7 @@ func (b *binder) physicalTable(ds *catalog.Dataset) *pg_query.Node {
 		schema = b.p.cfg.DefaultSchemas[ds.Source.Engine]
 	}
 	rv := &pg_query.RangeVar{Schemaname: schema, Relname: table, Inh: true, Relpersistence: "p", Location: -1}
+	b.physical[rv] = true
 	return &pg_query.Node{Node: &pg_query.Node_RangeVar{RangeVar: rv}}
 }
 

@@ -26,6 +26,7 @@ const (
 	UndefinedTable            = "42P01"
 	UndefinedColumn           = "42703"
 	UndefinedFunction         = "42883"
+	UndefinedParameter        = "42P02"
 	AmbiguousColumn           = "42702"
 	DuplicateAlias            = "42712"
 	GroupingError             = "42803"

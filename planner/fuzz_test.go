@@ -1,0 +1,475 @@
+package planner_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"go.yaml.in/yaml/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// fuzzPrincipal is the caller of every fuzzed statement: one tenant, no admin bypass.
+var fuzzPrincipal = auth.Principal{KeyID: "k", Tenants: []string{"tenantA"}, Role: auth.RoleViewer}
+
+// fuzzInputTimeout bounds parsing and planning one input; a slower input is a failure.
+const fuzzInputTimeout = 10 * time.Second
+
+// fuzzShapes are hand-written seeds: shapes BI tools send and shapes that try to get around the
+// tenant filter, for the fuzzer to mutate.
+var fuzzShapes = []string{
+	"SELECT city, total_revenue FROM orders",
+	"SELECT city, SUM(total_revenue) FROM orders GROUP BY city ORDER BY 2 DESC LIMIT 10",
+	"SELECT city, MEASURE(total_revenue) FROM orders GROUP BY 1",
+	`select "rows"."city", sum("rows"."total_revenue") as "a0" from (select "_"."city", "_"."total_revenue" from "public"."orders" "_") "rows" group by "city"`,
+	"SELECT Region, totalWeight, shipments FROM Shipments",
+	"SELECT c.city, c.population FROM cities c JOIN orders o ON o.city = c.city",
+	"SELECT o.city, s.Region FROM orders o, Shipments s",
+	"WITH x AS (SELECT city FROM orders), y AS (SELECT city FROM x) SELECT * FROM y",
+	"WITH orders AS (SELECT city FROM orders) SELECT * FROM orders",
+	"WITH a AS (SELECT city FROM b), b AS (SELECT city FROM orders) SELECT * FROM a",
+	"SELECT * FROM (WITH t AS (SELECT city FROM orders) SELECT * FROM t) u, t",
+	"SELECT city FROM orders WHERE city IN (SELECT city FROM cities WHERE population > 10)",
+	"SELECT city FROM orders o WHERE EXISTS (SELECT 1 FROM orders p WHERE p.city = o.city)",
+	"SELECT (SELECT max(city) FROM orders), (SELECT count(*) FROM Shipments)",
+	"SELECT city FROM orders UNION ALL SELECT Region FROM Shipments INTERSECT SELECT city FROM cities",
+	"SELECT city, rank() OVER (PARTITION BY order_date ORDER BY total_revenue DESC) FROM orders GROUP BY city, order_date",
+	"SELECT city, count(*) OVER (ORDER BY city ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM orders",
+	"SELECT city, count(*) OVER w FROM orders WINDOW w AS (ORDER BY city RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)",
+	"SELECT date_trunc('month', order_date) AS m, total_revenue FROM orders GROUP BY 1 HAVING total_revenue > 100",
+	"SELECT extract(year FROM order_date), to_char(order_date, 'YYYY-MM') FROM orders",
+	"SELECT city FROM orders WHERE city LIKE 'I%' ESCAPE '!' OR city ILIKE '%o%'",
+	"SELECT CASE WHEN city = 'x' THEN 1 ELSE 0 END, COALESCE(city, 'y'), NULLIF(city, ''), GREATEST(1, 2) FROM orders",
+	"SELECT city::text, CAST(total_revenue AS numeric(12, 2)) FROM orders GROUP BY city",
+	"SELECT DISTINCT ON (city) city, order_date FROM orders ORDER BY city, order_date DESC",
+	"SELECT city FROM orders ORDER BY city NULLS FIRST LIMIT 5 OFFSET 1",
+	"SELECT city FROM orders FETCH FIRST 3 ROWS ONLY",
+	"SELECT count(*) FILTER (WHERE city <> 'x'), string_agg(city, ',' ORDER BY city) FROM orders",
+	"SELECT a.city FROM orders a LEFT JOIN orders b USING (city) RIGHT JOIN cities c ON c.city = a.city",
+	"SELECT x.tenant_id FROM orders AS x(tenant_id)",
+	"SELECT city AS tenant_id FROM orders GROUP BY tenant_id",
+	"SELECT * FROM orders, main.orders",
+	"SELECT * FROM logistics.shipments",
+	"SELECT * FROM setupranali.public.orders",
+	"SELECT city FROM orders WHERE tenant_id = 'tenantB'",
+	"SELECT * FROM read_csv('/etc/passwd')",
+	"SELECT getenv('HOME'), pg_sleep(1)",
+	"SELECT 1; SELECT city FROM orders; SELECT * FROM main.orders",
+	"TABLE orders",
+	"SELECT * FROM ONLY orders",
+	"SELECT city FROM orders WHERE city = $1 LIMIT $2",
+	"SELECT 1 + (2 * (3 - (4 / (5 % 6))))",
+	"SELECT city FROM orders WHERE order_date BETWEEN DATE '2025-01-01' AND now() - INTERVAL '1 day'",
+}
+
+// fuzzSeeds are every sql: value of the planner's golden cases and the hostile-SQL corpus, then
+// the hand-written shapes.
+func fuzzSeeds(tb testing.TB) []string {
+	tb.Helper()
+	files, err := filepath.Glob("../testdata/planner/cases_*.yaml")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no golden case files: %v", err)
+	}
+	files = append(files, "../testdata/hostile/corpus.yaml")
+	var seeds []string
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		var entries []struct {
+			SQL string `yaml:"sql"`
+		}
+		if err := yaml.Unmarshal(data, &entries); err != nil {
+			tb.Fatalf("%s: %v", file, err)
+		}
+		for _, e := range entries {
+			if e.SQL != "" {
+				seeds = append(seeds, e.SQL)
+			}
+		}
+	}
+	return append(seeds, fuzzShapes...)
+}
+
+// FuzzPlanIsTenantFiltered plans arbitrary SQL as a tenant and checks the isolation invariant
+// on the engine SQL of every plan: each physical table is read only through a block that holds
+// exactly that dataset's tenant predicate, no other relation is reachable, and only allowlisted
+// functions are called. A rejected statement must carry a client SQLSTATE; nothing panics or
+// takes unbounded time.
+func FuzzPlanIsTenantFiltered(f *testing.F) {
+	for _, sql := range fuzzSeeds(f) {
+		f.Add(sql)
+	}
+	cat, err := catalog.LoadFile("../testdata/planner/catalog.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	p := planner.New(cat, planner.Config{MaxRows: 1000})
+	o := newIsolationOracle(f, cat, fuzzPrincipal)
+	f.Fuzz(func(t *testing.T, sql string) {
+		plans, errs := planWithin(t, p, sql)
+		for _, err := range errs {
+			var se *sqlerr.Error
+			if !errors.As(err, &se) {
+				t.Fatalf("%q: error without a SQLSTATE: %v", sql, err)
+			}
+			if c := sqlerr.Class(se.Code); c == "XX" || c == "53" || c == "58" {
+				t.Fatalf("%q: server-fault SQLSTATE %s for a client's statement: %v", sql, se.Code, err)
+			}
+		}
+		for _, plan := range plans {
+			if plan.SQL == "" {
+				continue
+			}
+			if problems := o.check(plan.SQL); len(problems) > 0 {
+				t.Fatalf("%q planned to engine SQL that breaks tenant isolation:\n%s\nproblems:\n  %s", sql, plan.SQL, strings.Join(problems, "\n  "))
+			}
+		}
+	})
+}
+
+// planWithin parses sql and plans each statement as fuzzPrincipal, failing the test on a panic
+// or when it takes longer than fuzzInputTimeout.
+func planWithin(t *testing.T, p *planner.Planner, sql string) (plans []*planner.Plan, errs []error) {
+	t.Helper()
+	type outcome struct {
+		plans []*planner.Plan
+		errs  []error
+		panic string
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var out outcome
+		defer func() {
+			if r := recover(); r != nil {
+				out.panic = fmt.Sprintf("%v\n%s", r, debug.Stack())
+			}
+			done <- out
+		}()
+		stmts, err := p.Parse(sql)
+		if err != nil {
+			out.errs = append(out.errs, err)
+			return
+		}
+		sess := planner.Session{Principal: fuzzPrincipal, Database: "setupranali"}
+		for _, st := range stmts {
+			plan, err := p.Plan(context.Background(), sess, st)
+			if err != nil {
+				out.errs = append(out.errs, err)
+				continue
+			}
+			out.plans = append(out.plans, plan)
+		}
+	}()
+	select {
+	case out := <-done:
+		if out.panic != "" {
+			t.Fatalf("%q: panic: %s", sql, out.panic)
+		}
+		return out.plans, out.errs
+	case <-time.After(fuzzInputTimeout):
+		t.Fatalf("%q: planning took longer than %v", sql, fuzzInputTimeout)
+		return nil, nil
+	}
+}
+
+// isolationOracle knows, from the catalog alone, which physical tables exist and the exact row
+// filter each must be read under for the principal. It looks at engine SQL only through
+// pg_query, never through the planner's own types or helpers.
+type isolationOracle struct {
+	// filters maps a physical table ("schema.table") to the WHERE clauses a block reading it may
+	// have: one per dataset over that table; nil means an unfiltered dataset (rls disabled).
+	filters map[string][]*pg_query.Node
+}
+
+// engineSpellings are functions the planner's dialect pass writes for the engine in place of
+// an allowlisted PostgreSQL spelling (to_char → strftime, LIKE ... ESCAPE → like_escape, ...).
+var engineSpellings = map[string]bool{
+	"strftime": true, "strptime": true, "like_escape": true, "ilike_escape": true,
+}
+
+// deniedFunctions are functions that must never reach the engine whatever the allowlist says:
+// file, network and extension access, settings, sleeps, the engine's internals.
+var deniedFunctions = map[string]bool{
+	"glob": true, "getenv": true, "current_setting": true, "set_config": true, "sniff_csv": true,
+	"parquet_scan": true, "parquet_metadata": true, "parquet_schema": true, "query": true,
+	"query_table": true, "sqlite_scan": true, "postgres_scan": true, "mysql_scan": true,
+	"iceberg_scan": true, "delta_scan": true, "st_read": true, "load_extension": true,
+	"version": true, "current_database": true, "txid_current": true, "generate_series": true,
+	"range": true, "unnest": true, "sleep": true,
+}
+
+var deniedPrefixes = []string{"read_", "duckdb_", "pragma_", "pg_", "lo_", "dblink", "http", "json_execute"}
+
+func functionAllowed(schema, name string) bool {
+	if schema != "" && schema != "pg_catalog" {
+		return false
+	}
+	if deniedFunctions[name] {
+		return false
+	}
+	for _, p := range deniedPrefixes {
+		if strings.HasPrefix(name, p) {
+			return false
+		}
+	}
+	return planner.AllowedFunction(name) || engineSpellings[name]
+}
+
+func newIsolationOracle(tb testing.TB, cat *catalog.Catalog, p auth.Principal) *isolationOracle {
+	tb.Helper()
+	defaultSchema := map[string]string{"duckdb": "main", "postgres": "public"}
+	o := &isolationOracle{filters: map[string][]*pg_query.Node{}}
+	for _, ds := range cat.Datasets {
+		ref := ds.Source.Reference
+		if !strings.Contains(ref, ".") {
+			ref = defaultSchema[ds.Source.Engine] + "." + ref
+		}
+		o.filters[ref] = append(o.filters[ref], expectedFilter(tb, ds.RLS, p))
+	}
+	return o
+}
+
+// expectedFilter is the WHERE clause a dataset's physical table must be read under, written
+// as SQL text from the catalog's rls rule and parsed, so the oracle shares no code with the
+// planner's tenant pass.
+func expectedFilter(tb testing.TB, rls catalog.RLS, p auth.Principal) *pg_query.Node {
+	tb.Helper()
+	if !rls.Enabled || p.IsAdmin() && rls.AllowAdminBypass {
+		return nil
+	}
+	quoted := make([]string, len(p.Tenants))
+	for i, t := range p.Tenants {
+		quoted[i] = "'" + strings.ReplaceAll(t, "'", "''") + "'"
+	}
+	col := `"` + strings.ReplaceAll(rls.Column, `"`, `""`) + `"`
+	cond := "false"
+	switch {
+	case rls.Mode == "in_list" && len(quoted) > 0:
+		cond = col + " IN (" + strings.Join(quoted, ", ") + ")"
+	case rls.Mode != "in_list" && len(quoted) == 1:
+		cond = col + " = " + quoted[0]
+	}
+	tree, err := pg_query.Parse("SELECT 1 WHERE " + cond)
+	if err != nil {
+		tb.Fatalf("tenant filter %q: %v", cond, err)
+	}
+	where := tree.Stmts[0].Stmt.GetSelectStmt().WhereClause
+	clearLocations(where.ProtoReflect())
+	return where
+}
+
+// check parses engine SQL and returns every way it breaks the isolation invariant.
+func (o *isolationOracle) check(engineSQL string) []string {
+	tree, err := pg_query.Parse(engineSQL)
+	if err != nil {
+		return []string{fmt.Sprintf("engine SQL does not parse: %v", err)}
+	}
+	if len(tree.Stmts) != 1 {
+		return []string{fmt.Sprintf("engine SQL holds %d statements", len(tree.Stmts))}
+	}
+	if tree.Stmts[0].Stmt.GetSelectStmt() == nil {
+		return []string{"engine SQL is not a SELECT"}
+	}
+	w := &oracleWalk{o: o, approved: map[*pg_query.RangeVar]bool{}}
+	w.visit(tree.Stmts[0].Stmt.ProtoReflect(), nil)
+	return w.problems
+}
+
+// oracleWalk visits every message of a parse tree by protobuf reflection, so no node type is
+// missed, keeping track of the CTE names in scope.
+type oracleWalk struct {
+	o        *isolationOracle
+	approved map[*pg_query.RangeVar]bool
+	problems []string
+}
+
+// cteScope is a chain of WITH lists, innermost first.
+type cteScope struct {
+	names  map[string]bool
+	parent *cteScope
+}
+
+func (s *cteScope) has(name string) bool {
+	for ; s != nil; s = s.parent {
+		if s.names[name] {
+			return true
+		}
+	}
+	return false
+}
+
+func (w *oracleWalk) fail(format string, args ...any) {
+	w.problems = append(w.problems, fmt.Sprintf(format, args...))
+}
+
+func (w *oracleWalk) visit(msg protoreflect.Message, sc *cteScope) {
+	if !msg.IsValid() {
+		return
+	}
+	switch m := msg.Interface().(type) {
+	case *pg_query.SelectStmt:
+		sc = w.selectStmt(m, sc)
+	case *pg_query.RangeVar:
+		w.rangeVar(m, sc)
+	case *pg_query.FuncCall:
+		w.funcCall(m)
+	case *pg_query.RangeFunction:
+		w.fail("table function in FROM: %s", shortText(m))
+	case *pg_query.RangeTableFunc:
+		w.fail("XMLTABLE in FROM")
+	case *pg_query.JsonTable:
+		w.fail("JSON_TABLE in FROM")
+	case *pg_query.IntoClause, *pg_query.LockingClause:
+		w.fail("%T in engine SQL", m)
+	}
+	msg.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if _, ok := msg.Interface().(*pg_query.SelectStmt); ok && fd.Name() == "with_clause" {
+			return true // visited by selectStmt, each CTE in its own scope
+		}
+		switch {
+		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				w.visit(l.Get(i).Message(), sc)
+			}
+		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
+			w.visit(v.Message(), sc)
+		}
+		return true
+	})
+}
+
+// selectStmt checks a block that reads a physical table, visits its WITH list and returns the
+// scope its other clauses see. A CTE sees the CTEs before it (all of them, itself included, in
+// a WITH RECURSIVE), as in PostgreSQL.
+func (w *oracleWalk) selectStmt(s *pg_query.SelectStmt, sc *cteScope) *cteScope {
+	if len(s.FromClause) == 1 {
+		if rv := s.FromClause[0].GetRangeVar(); rv != nil && rv.Schemaname != "" && rv.Catalogname == "" {
+			w.checkFilter(rv, s.WhereClause)
+		}
+	}
+	if s.WithClause == nil {
+		return sc
+	}
+	inner := &cteScope{names: map[string]bool{}, parent: sc}
+	if s.WithClause.Recursive {
+		for _, n := range s.WithClause.Ctes {
+			inner.names[n.GetCommonTableExpr().GetCtename()] = true
+		}
+	}
+	for _, n := range s.WithClause.Ctes {
+		c := n.GetCommonTableExpr()
+		if c == nil {
+			w.fail("WITH item %s", shortText(n))
+			continue
+		}
+		w.visit(c.ProtoReflect(), inner)
+		inner.names[c.Ctename] = true
+	}
+	return inner
+}
+
+// checkFilter approves rv when the block reading it has exactly its dataset's tenant filter.
+func (w *oracleWalk) checkFilter(rv *pg_query.RangeVar, where *pg_query.Node) {
+	table := rv.Schemaname + "." + rv.Relname
+	wants, ok := w.o.filters[table]
+	if !ok {
+		return // reported by rangeVar as a table of no dataset
+	}
+	var got *pg_query.Node
+	if where != nil {
+		got = proto.Clone(where).(*pg_query.Node)
+		clearLocations(got.ProtoReflect())
+	}
+	for _, want := range wants {
+		if want == nil && got == nil || want != nil && got != nil && proto.Equal(want, got) {
+			w.approved[rv] = true
+			return
+		}
+	}
+	w.fail("physical table %s is read under WHERE %s, not its tenant filter", table, shortText(where))
+}
+
+func (w *oracleWalk) rangeVar(rv *pg_query.RangeVar, sc *cteScope) {
+	switch {
+	case rv.Catalogname != "":
+		w.fail("relation %s.%s.%s names a database", rv.Catalogname, rv.Schemaname, rv.Relname)
+	case rv.Schemaname != "":
+		table := rv.Schemaname + "." + rv.Relname
+		if _, ok := w.o.filters[table]; !ok {
+			w.fail("relation %s is the physical table of no dataset", table)
+		} else if !w.approved[rv] {
+			w.fail("physical table %s is not the only FROM item of a tenant-filtered block", table)
+		}
+	case !sc.has(rv.Relname):
+		w.fail("relation %s is neither a physical table nor a CTE in scope", rv.Relname)
+	}
+}
+
+func (w *oracleWalk) funcCall(fc *pg_query.FuncCall) {
+	var parts []string
+	for _, n := range fc.Funcname {
+		parts = append(parts, n.GetString_().GetSval())
+	}
+	if len(parts) == 0 || len(parts) > 2 {
+		w.fail("function call named %q", parts)
+		return
+	}
+	name := strings.ToLower(parts[len(parts)-1])
+	schema := ""
+	if len(parts) == 2 {
+		schema = parts[0]
+	}
+	if !functionAllowed(schema, name) {
+		w.fail("function %s is not allowlisted", strings.Join(parts, "."))
+	}
+}
+
+// clearLocations zeroes parse positions, which differ between the engine SQL and the filter
+// the oracle writes.
+func clearLocations(m protoreflect.Message) {
+	if !m.IsValid() {
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.Name() == "location" && fd.Kind() == protoreflect.Int32Kind:
+			m.Clear(fd)
+		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				clearLocations(l.Get(i).Message())
+			}
+		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
+			clearLocations(v.Message())
+		}
+		return true
+	})
+}
+
+// shortText renders a node for a failure message.
+func shortText(m proto.Message) string {
+	if m == nil || !m.ProtoReflect().IsValid() {
+		return "(none)"
+	}
+	s := fmt.Sprint(m)
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
