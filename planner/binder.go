@@ -35,6 +35,9 @@ type binder struct {
 	// likeEscapes are LIKE ... ESCAPE expressions (see noteLikeEscape).
 	likeEscapes []*pg_query.Node
 	params      *params
+	// sessionDependent is set when the plan holds values of the session (current_setting, ...)
+	// and so must not be shared through the plan cache.
+	sessionDependent bool
 	// physical are the source tables the tenant pass wrote, each under its filter.
 	physical map[*pg_query.RangeVar]bool
 }

@@ -71,6 +71,10 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 	case *pg_query.Node_SubLink:
 		return b.subLink(v.SubLink, sc, c)
 	case *pg_query.Node_SqlvalueFunction:
+		if val := b.sqlValueSession(v.SqlvalueFunction.Op); val != nil {
+			n.Node = val.Node
+			return TypeText, nil
+		}
 		return sqlValueType(v.SqlvalueFunction.Op), nil
 	case *pg_query.Node_CollateClause:
 		return b.expr(v.CollateClause.Arg, sc, c)
@@ -190,6 +194,15 @@ func funcName(fc *pg_query.FuncCall) (schema, name string) {
 func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c exprCtx) (Type, error) {
 	schema, name := funcName(fc)
 	pos := b.pos(fc.Location)
+	if schema == "" || schema == "pg_catalog" {
+		if val, t, ok, err := b.sessionValue(name, fc.Args); ok {
+			if err != nil {
+				return Type{}, err
+			}
+			n.Node = val.Node
+			return t, nil
+		}
+	}
 	spec, ok := functions[name]
 	if !ok || (schema != "" && schema != "pg_catalog") {
 		full := name

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,9 @@ type goldenCase struct {
 	EngineSQL string   `yaml:"engine_sql,omitempty"`
 	Columns   []string `yaml:"columns,omitempty"`
 	Params    []string `yaml:"params,omitempty"`
+	Tag       string   `yaml:"tag,omitempty"`
+	Rows      []string `yaml:"rows,omitempty"`
+	Set       string   `yaml:"set,omitempty"`
 	Error     string   `yaml:"error,omitempty"`
 }
 
@@ -104,6 +108,26 @@ func TestGolden(t *testing.T) {
 					for _, p := range plan.Params {
 						got.Params = append(got.Params, p.Name)
 					}
+					if plan.Kind != planner.KindQuery {
+						got.Tag = plan.Tag
+					}
+					for _, row := range plan.Rows {
+						var vals []string
+						for _, v := range row {
+							if v == nil {
+								vals = append(vals, "NULL")
+							} else {
+								vals = append(vals, *v)
+							}
+						}
+						got.Rows = append(got.Rows, strings.Join(vals, "|"))
+					}
+					if st := plan.Set; st != nil {
+						got.Set = fmt.Sprintf("name=%s all=%v local=%v report=%v", st.Name, st.All, st.Local, st.Report)
+						if st.Value != nil {
+							got.Set += " value=" + *st.Value
+						}
+					}
 				}
 				if *update {
 					*c = got
@@ -120,6 +144,9 @@ func TestGolden(t *testing.T) {
 				}
 				if strings.Join(got.Params, ", ") != strings.Join(c.Params, ", ") {
 					t.Errorf("params = %v, want %v", got.Params, c.Params)
+				}
+				if got.Tag != c.Tag || got.Set != c.Set || strings.Join(got.Rows, "\n") != strings.Join(c.Rows, "\n") {
+					t.Errorf("session plan: tag %q set %q rows %v, want tag %q set %q rows %v", got.Tag, got.Set, got.Rows, c.Tag, c.Set, c.Rows)
 				}
 			})
 		}

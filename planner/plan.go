@@ -10,6 +10,18 @@ const (
 	KindQuery Kind = iota + 1
 	// KindEmpty is an empty statement (only whitespace or comments): EmptyQueryResponse.
 	KindEmpty
+	// KindLocal returns Rows the planner computed (SHOW): no engine runs.
+	KindLocal
+	// KindSet changes session settings as Set says.
+	KindSet
+	// KindTransaction is transaction control (Tx, Savepoint).
+	KindTransaction
+	// KindDiscard resets session state; Discard is true for DISCARD ALL.
+	KindDiscard
+	// KindDeallocate drops the prepared statement named Statement ("" with DEALLOCATE ALL).
+	KindDeallocate
+	// KindNoop is accepted and changes nothing (UNLISTEN *, SET TRANSACTION ...).
+	KindNoop
 )
 
 // Column is one result column as announced to the client.
@@ -40,6 +52,21 @@ type Plan struct {
 	Datasets []string
 	// Notes record the rewrites applied, for logs and debugging.
 	Notes []string
+
+	// Rows are KindLocal's result in text format (nil is NULL).
+	Rows [][]*string
+	// Set is KindSet's change.
+	Set *SetCommand
+	// Tx and Savepoint describe KindTransaction.
+	Tx        TxOp
+	Savepoint string
+	// Discard is KindDiscard's DISCARD ALL.
+	Discard bool
+	// Statement names KindDeallocate's prepared statement.
+	Statement string
+
+	// cacheable is false for plans that depend on more than the plan key (session functions).
+	cacheable bool
 }
 
 // Session is what the planner knows about the caller and their connection.
@@ -52,4 +79,8 @@ type Session struct {
 	// (date_trunc, extract, casts to date) are computed in it; when it is empty they follow the
 	// dataset's defaultTimezone.
 	TimeZone string
+	// User is the user name the client connected with.
+	User string
+	// Settings are the run-time parameters the session SET, by lower-case name.
+	Settings map[string]string
 }

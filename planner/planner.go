@@ -78,7 +78,7 @@ func (p *Planner) Plan(ctx context.Context, s Session, st *Statement, paramOIDs 
 		return plan, nil
 	}
 	plan, err := p.plan(cat, s, st, paramOIDs)
-	if err == nil {
+	if err == nil && plan.cacheable {
 		p.caches.plans.Add(key, plan)
 	}
 	return plan, err
@@ -88,6 +88,9 @@ func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement, paramOIDs
 	// Planning rewrites the AST in place; work on a copy so a Statement can be planned again
 	// (a prepared statement, a retried query).
 	node := cloneNode(st.node)
+	if plan, ok, err := p.sessionStatement(s, node); ok {
+		return plan, err
+	}
 	sel := node.GetSelectStmt()
 	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
 		return nil, p.rejectStatement(node)
@@ -106,15 +109,16 @@ func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement, paramOIDs
 		return nil, err
 	}
 	plan := &Plan{
-		Kind:     KindQuery,
-		SQL:      sql,
-		Columns:  cols,
-		Params:   b.params.list(),
-		MaxRows:  p.cfg.MaxRows,
-		Tag:      "SELECT",
-		Source:   b.source,
-		Datasets: b.datasetIDs(),
-		Notes:    b.notes,
+		Kind:      KindQuery,
+		SQL:       sql,
+		Columns:   cols,
+		Params:    b.params.list(),
+		MaxRows:   p.cfg.MaxRows,
+		Tag:       "SELECT",
+		Source:    b.source,
+		Datasets:  b.datasetIDs(),
+		Notes:     b.notes,
+		cacheable: !b.sessionDependent,
 	}
 	return plan, nil
 }
