@@ -32,6 +32,7 @@ type config struct {
 	MaxMetrics     int
 	MaxFilterDepth int
 	QueryTimeout   time.Duration
+	DuckDBMemory   string
 }
 
 // production reports whether the gateway runs for real users: no demo keys, no shortcuts.
@@ -60,6 +61,7 @@ func (c *config) settings() []setting {
 		{"catalog", "SETU_CATALOG", "catalog.yaml", "semantic catalog file", str(&c.Catalog)},
 		{"duckdb-path", "SETU_DUCKDB_PATH", "", "DuckDB database file for the embedded engine (empty: in memory)", str(&c.DuckDBPath)},
 		{"duckdb-init", "SETU_DUCKDB_INIT", "", "SQL file run in DuckDB at start-up, before external access is locked (load CSV/Parquet here)", str(&c.DuckDBInit)},
+		{"duckdb-memory-limit", "SETU_DUCKDB_MEMORY_LIMIT", "4GB", "memory cap of the embedded engine; a query past it fails with 54000", str(&c.DuckDBMemory)},
 		{"max-connections", "SETU_MAX_CONNECTIONS", "100", "most concurrent client connections", positive(&c.MaxConnections)},
 		{"plan-cache-size", "SETU_PLAN_CACHE_SIZE", "1024", "parsed statements and plans kept for repeated queries", positive(&c.PlanCacheSize)},
 		{"max-dimensions", "SETU_MAX_DIMENSIONS", "20", "most dimensions one query may reference", positive(&c.MaxDimensions)},

@@ -100,7 +100,7 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 	if err != nil {
 		return nil, err
 	}
-	be, err := duckdb.Open(ctx, duckdb.Config{Path: cfg.DuckDBPath, InitSQL: initSQL})
+	be, err := duckdb.Open(ctx, duckdb.Config{Path: cfg.DuckDBPath, InitSQL: initSQL, MemoryLimit: cfg.DuckDBMemory})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -25,7 +26,12 @@ type Config struct {
 	InitSQL []string
 	// MaxConns bounds concurrent engine connections (default: 2 × CPUs).
 	MaxConns int
+	// MemoryLimit caps the engine's memory, e.g. "4GB" (empty: DuckDB's default, 80% of RAM).
+	// A query past it fails with 54000 instead of taking the machine down.
+	MemoryLimit string
 }
+
+var memoryLimitPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)$`)
 
 // lockdown runs after the start-up SQL. Order matters: lock_configuration must come last.
 var lockdown = []string{
@@ -60,6 +66,17 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("duckdb start-up SQL #%d: %w", i+1, err)
+		}
+	}
+	if cfg.MemoryLimit != "" {
+		if !memoryLimitPattern.MatchString(cfg.MemoryLimit) {
+			b.Close()
+			return nil, fmt.Errorf("duckdb memory limit %q: want a size such as 512MB or 4GB", cfg.MemoryLimit)
+		}
+		// The value is checked against the pattern above, so quoting it here is safe.
+		if _, err := db.ExecContext(ctx, "SET memory_limit = '"+cfg.MemoryLimit+"'"); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("duckdb memory limit: %w", err)
 		}
 	}
 	for _, q := range lockdown {

@@ -100,3 +100,19 @@ func TestErrorsMapToSQLSTATE(t *testing.T) {
 		}
 	}
 }
+
+// A query past the memory limit fails fast with a client-facing code instead of swapping.
+func TestMemoryLimit(t *testing.T) {
+	b, err := Open(context.Background(), Config{MemoryLimit: "64MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	_, err = queryAll(t, b, "SELECT length(string_agg(repeat('x', 1000), '')) FROM range(1000000)")
+	if code := sqlerr.Code(err); code != sqlerr.ProgramLimitExceeded {
+		t.Errorf("over the memory limit: %v (SQLSTATE %s), want 54000", err, code)
+	}
+	if _, err := Open(context.Background(), Config{MemoryLimit: "4GB'; SET x='y"}); err == nil {
+		t.Error("a malformed memory limit was accepted")
+	}
+}
