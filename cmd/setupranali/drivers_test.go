@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// requireClient finds a real client program, or skips; CI sets SETU_REQUIRE_CLIENTS so the
+// driver tests cannot skip there.
+func requireClient(t *testing.T, path string, probe ...string) string {
+	t.Helper()
+	p, err := exec.LookPath(path)
+	if err == nil && len(probe) > 0 {
+		err = exec.Command(p, probe...).Run()
+	}
+	if err != nil {
+		if os.Getenv("SETU_REQUIRE_CLIENTS") != "" {
+			t.Fatalf("%s is required (SETU_REQUIRE_CLIENTS is set): %v", path, err)
+		}
+		t.Skipf("%s not available: %v", path, err)
+	}
+	return p
+}
+
+// runDriverScript runs a client program against the gateway and decodes the JSON it prints.
+func runDriverScript(t *testing.T, gw *gateway, key string, out any, name string, args ...string) {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(gw.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, append(args, host, port, key)...)
+	var stderr, stdout []byte
+	stdout, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); ok {
+		stderr = ee.Stderr
+	}
+	if err != nil {
+		t.Fatalf("%s: %v\nstdout: %s\nstderr: %s", name, err, stdout, stderr)
+	}
+	if err := json.Unmarshal(stdout, out); err != nil {
+		t.Fatalf("%s printed %q: %v", name, stdout, err)
+	}
+}
+
+func TestPsycopg2(t *testing.T) {
+	python := requireClient(t, "/usr/bin/python3", "-c", "import psycopg2")
+	gw := startTestGateway(t)
+	var got struct {
+		ServerVersion int         `json:"server_version"`
+		Encoding      string      `json:"encoding"`
+		Columns       []string    `json:"columns"`
+		TypeCodes     []int       `json:"type_codes"`
+		Rows          [][]any     `json:"rows"`
+		ParamRows     [][]any     `json:"param_rows"`
+		ErrorCode     string      `json:"error_code"`
+		AfterError    json.Number `json:"after_error"`
+	}
+	runDriverScript(t, gw, "tenantA-key", &got, python, filepath.Join(driversDir(t), "psycopg2_check.py"))
+	if got.ServerVersion < 150000 || got.Encoding != "UTF8" {
+		t.Errorf("server_version %d, encoding %q", got.ServerVersion, got.Encoding)
+	}
+	if !reflect.DeepEqual(got.Columns, []string{"city", "total_revenue"}) || !reflect.DeepEqual(got.TypeCodes, []int{25, 701}) {
+		t.Errorf("columns %v types %v", got.Columns, got.TypeCodes)
+	}
+	if !reflect.DeepEqual(got.Rows, [][]any{{"Bhopal", 500.0}, {"Indore", 1000.0}}) {
+		t.Errorf("tenantA rows %v", got.Rows)
+	}
+	if !reflect.DeepEqual(got.ParamRows, [][]any{{"Indore", 1.0}}) {
+		t.Errorf("parameterised rows %v", got.ParamRows)
+	}
+	if got.ErrorCode != "42703" || got.AfterError != "2" {
+		t.Errorf("error %q, then count %q", got.ErrorCode, got.AfterError)
+	}
+}
+
+func TestNodePostgres(t *testing.T) {
+	node := requireClient(t, "node", "-e", "require('"+filepath.Join(driversDir(t), "node", "node_modules", "pg")+"')")
+	gw := startTestGateway(t)
+	var got struct {
+		Fields     [][]any          `json:"fields"`
+		Rows       []map[string]any `json:"rows"`
+		ParamRows  []map[string]any `json:"param_rows"`
+		Named      []map[string]any `json:"named"`
+		NamedAgain []map[string]any `json:"named_again"`
+		ErrorCode  string           `json:"error_code"`
+		AfterError string           `json:"after_error"`
+	}
+	runDriverScript(t, gw, "tenantA-key", &got, node, filepath.Join(driversDir(t), "node", "check.js"))
+	if !reflect.DeepEqual(got.Fields, [][]any{{"city", 25.0}, {"total_revenue", 701.0}}) {
+		t.Errorf("fields %v", got.Fields)
+	}
+	want := []map[string]any{{"city": "Bhopal", "total_revenue": 500.0}, {"city": "Indore", "total_revenue": 1000.0}}
+	if !reflect.DeepEqual(got.Rows, want) {
+		t.Errorf("rows %v", got.Rows)
+	}
+	// node-postgres returns int8 as a string, as it does against PostgreSQL.
+	if !reflect.DeepEqual(got.ParamRows, []map[string]any{{"city": "Bhopal", "orders_count": "1"}}) {
+		t.Errorf("parameterised rows %v", got.ParamRows)
+	}
+	if !reflect.DeepEqual(got.Named, []map[string]any{{"total_revenue": 1000.0}}) || len(got.NamedAgain) != 1 || got.NamedAgain[0]["total_revenue"] != nil {
+		t.Errorf("named statement: %v then %v (tenantA has no Delhi orders: one NULL total)", got.Named, got.NamedAgain)
+	}
+	if got.ErrorCode != "42703" || got.AfterError != "2" {
+		t.Errorf("error %q, then count %q", got.ErrorCode, got.AfterError)
+	}
+}
+
+// driversDir is testdata/drivers, where the client programs live.
+func driversDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "testdata", "drivers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
