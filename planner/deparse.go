@@ -58,17 +58,24 @@ func deparseChecked(node *pg_query.Node, version int32) (string, error) {
 	}
 	back, err := pg_query.Parse(sql)
 	if err != nil || len(back.Stmts) != 1 {
-		return "", sqlerr.Internal(fmt.Errorf("engine SQL does not parse back (%v): %s", err, sql))
+		return "", untranslatable(fmt.Errorf("engine SQL does not parse back (%v): %s", err, sql))
 	}
 	want := proto.Clone(node).(*pg_query.Node)
 	got := back.Stmts[0].Stmt
 	clearLocations(want.ProtoReflect())
 	clearLocations(got.ProtoReflect())
 	if !proto.Equal(want, got) {
-		return "", sqlerr.New(sqlerr.FeatureNotSupported, "this statement cannot be translated for the engine without changing its meaning").
-			WithHint("please report it; rewriting the condition with explicit parentheses or CASE may help")
+		return "", untranslatable(fmt.Errorf("engine SQL parses into a different tree: %s", sql))
 	}
 	return sql, nil
+}
+
+// untranslatable refuses a statement the deparser cannot render faithfully. A client's SQL
+// provoked it, so it is never an internal (XX) error; the cause stays for the log.
+func untranslatable(cause error) error {
+	return &sqlerr.Error{Code: sqlerr.FeatureNotSupported, Severity: sqlerr.SeverityError,
+		Message: "this statement cannot be translated for the engine without changing its meaning",
+		Hint:    "rewriting the expression (explicit parentheses, CASE, a plain cast) may help", Cause: cause}
 }
 
 // clearLocations zeroes every parse position, the one thing a round trip may change.

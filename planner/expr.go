@@ -42,6 +42,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 		if !ok {
 			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", name).WithPosition(b.pos(v.TypeCast.Location))
 		}
+		if err := checkTypmods(v.TypeCast.TypeName); err != nil {
+			return Type{}, err
+		}
 		b.params.infer(v.TypeCast.Arg, t)
 		b.zonedDate(v.TypeCast, from, t)
 		return t, nil
@@ -238,6 +241,9 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 		if t, ok := b.zonedGrain(n, fc, name, args); ok {
 			return t, nil
 		}
+		if err := capStringLength(fc, name); err != nil {
+			return Type{}, err
+		}
 		switch name {
 		case "to_char":
 			if err := b.noteToChar(fc, args); err != nil {
@@ -281,6 +287,9 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 		t, tname, ok := typeFromName(cast.TypeName)
 		if !ok {
 			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", tname).WithPosition(b.pos(cast.Location))
+		}
+		if err := checkTypmods(cast.TypeName); err != nil {
+			return Type{}, err
 		}
 		cast.Arg = val
 		n.Node = &pg_query.Node_TypeCast{TypeCast: cast}

@@ -2,6 +2,7 @@ package planner
 
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -89,4 +90,87 @@ func boolDepth(n *pg_query.Node, stop int) int {
 		return deepest
 	}
 	return 0
+}
+
+// Limits on the shape of one statement. Engines parse and bind deeply nested expressions in
+// time that grows steeply with depth and cannot be interrupted, so a statement is measured
+// before anything else looks at it.
+const (
+	// MaxNestingDepth bounds how deeply parse-tree nodes nest (about half as many levels of
+	// parentheses or operators).
+	MaxNestingDepth = 300
+	// MaxNodes bounds the parse-tree nodes of one statement.
+	MaxNodes = 20000
+	// MaxStringLength bounds the strings repeat/lpad/rpad may build (PostgreSQL's own limit is
+	// 1 GB; a semantic gateway has no use for strings near it).
+	MaxStringLength = 10 << 20
+)
+
+// checkComplexity refuses statements nested too deeply or too large.
+func checkComplexity(root *pg_query.Node) error {
+	count := 0
+	var depthOf func(m protoreflect.Message, depth int) error
+	depthOf = func(m protoreflect.Message, depth int) error {
+		if _, ok := m.Interface().(*pg_query.Node); ok {
+			depth++
+			count++
+			if depth > MaxNestingDepth {
+				return sqlerr.New(sqlerr.StatementTooComplex, "statement is too complex: expressions nest more than %d levels deep", MaxNestingDepth/2)
+			}
+			if count > MaxNodes {
+				return sqlerr.New(sqlerr.StatementTooComplex, "statement is too complex: more than %d parse nodes", MaxNodes)
+			}
+		}
+		var err error
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
+				l := v.List()
+				for i := 0; i < l.Len() && err == nil; i++ {
+					err = depthOf(l.Get(i).Message(), depth)
+				}
+			case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
+				err = depthOf(v.Message(), depth)
+			}
+			return err == nil
+		})
+		return err
+	}
+	return depthOf(root.ProtoReflect(), 0)
+}
+
+// capStringLength keeps repeat(s, n), lpad(s, n) and rpad(s, n) from building strings past
+// MaxStringLength: a constant n beyond it is refused, any other n is capped in the engine SQL.
+func capStringLength(fc *pg_query.FuncCall, name string) error {
+	idx := 1
+	switch name {
+	case "repeat", "lpad", "rpad":
+	default:
+		return nil
+	}
+	if len(fc.Args) <= idx {
+		return nil
+	}
+	if n, ok := ordinal(fc.Args[idx]); ok {
+		if n > MaxStringLength {
+			return sqlerr.New(sqlerr.ProgramLimitExceeded, "%s would build a string of %d characters; the limit is %d", name, n, MaxStringLength)
+		}
+		return nil
+	}
+	fc.Args[idx] = &pg_query.Node{Node: &pg_query.Node_MinMaxExpr{MinMaxExpr: &pg_query.MinMaxExpr{
+		Op:       pg_query.MinMaxOp_IS_LEAST,
+		Args:     []*pg_query.Node{fc.Args[idx], pg_query.MakeAConstIntNode(MaxStringLength, -1)},
+		Location: -1,
+	}}}
+	return nil
+}
+
+// checkTypmods accepts type modifiers that are integer constants, as in numeric(10, 2).
+func checkTypmods(tn *pg_query.TypeName) error {
+	for _, m := range tn.GetTypmods() {
+		if _, ok := ordinal(m); !ok {
+			return sqlerr.New(sqlerr.SyntaxError, "type modifiers must be simple constants")
+		}
+	}
+	return nil
 }

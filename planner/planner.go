@@ -87,6 +87,9 @@ func (p *Planner) Plan(ctx context.Context, s Session, st *Statement, paramOIDs 
 func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement, paramOIDs []uint32) (*Plan, error) {
 	// Planning rewrites the AST in place; work on a copy so a Statement can be planned again
 	// (a prepared statement, a retried query).
+	if err := checkComplexity(st.node); err != nil {
+		return nil, err
+	}
 	node := cloneNode(st.node)
 	if plan, ok, err := p.sessionStatement(s, node); ok {
 		return plan, err

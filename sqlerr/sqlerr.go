@@ -37,6 +37,7 @@ const (
 	InvalidColumnReference    = "42P10"
 	WrongObjectType           = "42809"
 	ProgramLimitExceeded      = "54000"
+	StatementTooComplex       = "54001"
 	TooManyConnections        = "53300"
 	ConfigurationLimit        = "53400"
 	QueryCanceled             = "57014"

@@ -251,7 +251,8 @@ func TestErrorsKeepConnectionUsable(t *testing.T) {
 		{"DELETE FROM orders", "25006", 0},
 		{"INSERT INTO orders VALUES ('x')", "25006", 0},
 		{"CREATE TABLE t (a int)", "25006", 0},
-		{"SHOW search_path", "0A000", 0},
+		{"EXPLAIN SELECT 1", "0A000", 0},
+		{"SHOW nosuch_parameter", "42704", 0},
 		{"SELECT * FROM pg_catalog.pg_class", "0A000", 15},
 	}
 	for _, c := range cases {
