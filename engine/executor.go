@@ -54,6 +54,11 @@ func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, args []any, 
 		ctx, cancel = context.WithTimeoutCause(ctx, e.timeout, errStatementTimeout)
 		defer cancel()
 	}
+	if len(args) == 0 && len(plan.Params) > 0 {
+		// A simple query naming $1: PostgreSQL's answer, not a protocol violation (class 08
+		// makes drivers drop the connection).
+		return Result{}, sqlerr.New(sqlerr.UndefinedParameter, "there is no parameter $1")
+	}
 	if len(args) != len(plan.Params) {
 		return Result{}, sqlerr.New(sqlerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(args), len(plan.Params))
 	}
@@ -81,8 +86,17 @@ func (e *Executor) execute(ctx context.Context, plan *planner.Plan, args []any, 
 	defer rows.Close()
 
 	var res Result
+	// A FormatWriter may want binary columns (extended protocol); everything else gets text.
+	var formats []int16
+	if fw, ok := w.(FormatWriter); ok {
+		formats = fw.Formats()
+	}
 	out := make([][]byte, len(plan.Columns))
 	bufs := make([][]byte, len(plan.Columns))
+	for i := range bufs {
+		// Never nil: an empty value ('' or empty bytea) must not be sent as NULL.
+		bufs[i] = make([]byte, 0, 32)
+	}
 	for rows.Next() {
 		if plan.MaxRows > 0 && res.Rows >= plan.MaxRows {
 			res.Truncated = true
@@ -100,7 +114,11 @@ func (e *Executor) execute(ctx context.Context, plan *planner.Plan, args []any, 
 				out[i] = nil
 				continue
 			}
-			bufs[i], err = AppendText(bufs[i][:0], v, plan.Columns[i].Type)
+			if i < len(formats) && formats[i] == 1 {
+				bufs[i], err = AppendBinary(bufs[i][:0], v, plan.Columns[i].Type)
+			} else {
+				bufs[i], err = AppendText(bufs[i][:0], v, plan.Columns[i].Type)
+			}
 			if err != nil {
 				return res, err
 			}

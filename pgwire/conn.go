@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -37,7 +38,25 @@ type conn struct {
 	secret  [4]byte
 	hasSlot bool
 	params  startupParams
-	session planner.Session
+
+	// Session state, touched only by the connection's goroutine (see session.go and txn.go):
+	// session holds the active settings the planner sees, persist the same without SET LOCAL
+	// values, resetTo what RESET restores; reported the last ParameterStatus value sent of each
+	// reported parameter, in reportOrder, and defaults their values before the startup packet.
+	session     planner.Session
+	persist     settingsState
+	resetTo     settingsState
+	reported    map[string]string
+	reportOrder []string
+	defaults    map[string]string
+	// tx is the open transaction, nil between statements outside a block.
+	tx *transaction
+
+	// Extended protocol: prepared statements and portals by name ("" is the unnamed one), and
+	// the pgtype map that decodes parameter values.
+	stmts   map[string]*prepared
+	portals map[string]*portal
+	types   *pgtype.Map
 
 	// skipTillSync is set after an error in an extended-protocol batch: every message but Sync
 	// (and Terminate) is discarded.
@@ -56,6 +75,9 @@ func newConn(s *Server, nc net.Conn) *conn {
 		cancel: cancel,
 		log:    s.log.With("remote_addr", nc.RemoteAddr().String()),
 		out:    writer{w: nc},
+
+		stmts:   make(map[string]*prepared),
+		portals: make(map[string]*portal),
 	}
 	c.rd = newSockReader(nc, s.drain, func(error) { cancel(errClientGone) })
 	// All writes go through c.out; the Backend is used only to decode what the client sends.
@@ -92,6 +114,8 @@ func (c *conn) serve() {
 // close releases the socket and the reading goroutine; pending output is not flushed.
 func (c *conn) close() {
 	c.cancel(errClientGone)
+	// Suspended portals hold an executor goroutine each; the cancel above stops them.
+	c.closeAllPortals()
 	c.nc.Close()
 	c.rd.close()
 }
@@ -111,6 +135,11 @@ func (c *conn) loop() error {
 				return nil
 			}
 			return err
+		}
+		// Answers to a pipelined batch wait for its Sync or Flush (or for enough of them to
+		// gather), as in PostgreSQL: one write for the batch, not one per message.
+		if waitsForSync(msg) && c.out.buffered() < flushAt {
+			continue
 		}
 		if err := c.out.flush(); err != nil {
 			return err
@@ -176,8 +205,20 @@ func (c *conn) fatal(e *sqlerr.Error) error {
 	return &f
 }
 
+// waitsForSync reports whether the answer to msg may stay buffered until Sync or Flush.
+func waitsForSync(msg pgproto3.FrontendMessage) bool {
+	switch msg.(type) {
+	case *pgproto3.Parse, *pgproto3.Bind, *pgproto3.Describe, *pgproto3.Execute, *pgproto3.Close:
+		return true
+	}
+	return false
+}
+
+// readyForQuery ends a query cycle: ParameterStatus for the reported settings that changed, then
+// ReadyForQuery with the transaction status.
 func (c *conn) readyForQuery() {
-	c.out.send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+	c.sendChangedReports()
+	c.out.send(&pgproto3.ReadyForQuery{TxStatus: c.txStatus()})
 }
 
 // beginQuery gives a query its own context and registers it for CancelRequest; done must be
@@ -193,6 +234,13 @@ func (c *conn) beginQuery() (ctx context.Context, done func()) {
 		c.mu.Unlock()
 		cancel(nil)
 	}
+}
+
+// setCancel registers the cancel function of a running execution for CancelRequest (nil: none).
+func (c *conn) setCancel(cancel context.CancelCauseFunc) {
+	c.mu.Lock()
+	c.cancelQuery = cancel
+	c.mu.Unlock()
 }
 
 // cancelRunning cancels the running query, if any; it is called from other goroutines.

@@ -25,6 +25,12 @@ func FuzzMessages(f *testing.F) {
 	f.Add(false, enc(&pgproto3.CancelRequest{ProcessID: 1, SecretKey: []byte{1, 2, 3, 4}}))
 	f.Add(true, enc(&pgproto3.Query{String: "select 1; missing"}))
 	f.Add(true, enc(&pgproto3.Parse{Query: "select 1"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{}))
+	f.Add(true, enc(&pgproto3.Parse{Name: "s", Query: "select echo", ParameterOIDs: []uint32{23, 1700}},
+		&pgproto3.Bind{PreparedStatement: "s", ParameterFormatCodes: []int16{1, 0}, Parameters: [][]byte{{0, 0, 0, 1}, []byte("1.5")}, ResultFormatCodes: []int16{1}},
+		&pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{MaxRows: 1}, &pgproto3.Execute{}, &pgproto3.Close{ObjectType: 'S', Name: "s"}, &pgproto3.Sync{}))
+	f.Add(true, enc(&pgproto3.Query{String: "begin"}, &pgproto3.Parse{Query: "select rows 5"}, &pgproto3.Bind{DestinationPortal: "p"},
+		&pgproto3.Execute{Portal: "p", MaxRows: 2}, &pgproto3.Sync{}, &pgproto3.Query{String: "set local application_name = 'x'; missing"},
+		&pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{}, &pgproto3.Query{String: "rollback"}))
 	f.Add(true, enc(&pgproto3.CopyData{Data: []byte("x")}, &pgproto3.Terminate{}))
 	f.Add(true, []byte{'Q', 0, 0, 0, 3})
 

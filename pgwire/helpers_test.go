@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,15 +74,41 @@ func (p *fakePlanner) Parse(sql string) ([]*planner.Statement, error) {
 	return out, nil
 }
 
-func (p *fakePlanner) Plan(_ context.Context, _ planner.Session, st *planner.Statement, _ ...uint32) (*planner.Plan, error) {
-	p.mu.Lock()
-	p.planned = append(p.planned, st.SQL)
-	p.mu.Unlock()
+func (p *fakePlanner) Plan(_ context.Context, s planner.Session, st *planner.Statement, paramOIDs ...uint32) (*planner.Plan, error) {
+	// The connection validates startup parameters as quoted SETs; they are not the test's.
+	if !strings.HasPrefix(st.SQL, `SET "`) {
+		p.mu.Lock()
+		p.planned = append(p.planned, st.SQL)
+		p.mu.Unlock()
+	}
+	if plan, ok, err := fakeSessionPlan(s, st.SQL); ok {
+		return plan, err
+	}
 	q := func(sql string, cols ...planner.Column) *planner.Plan {
 		return &planner.Plan{Kind: planner.KindQuery, SQL: sql, Tag: "SELECT", Columns: cols}
 	}
 	n := planner.Column{Name: "n", Type: planner.TypeInt4}
 	switch sql := strings.ToLower(st.SQL); {
+	case sql == "select echo":
+		// One column per parameter, of the parameter's declared type (text when undeclared):
+		// the executor sends the bound values back.
+		plan := q("echo")
+		for i, oid := range paramOIDs {
+			t, ok := planner.TypeByOID(oid)
+			if !ok || oid == 0 {
+				t = planner.TypeText
+			}
+			plan.Params = append(plan.Params, t)
+			plan.Columns = append(plan.Columns, planner.Column{Name: fmt.Sprintf("p%d", i+1), Type: t})
+		}
+		return plan, nil
+	case sql == "select many":
+		// Typed constants of every type with a binary encoding.
+		plan := q("many")
+		for _, t := range manyTypes {
+			plan.Columns = append(plan.Columns, planner.Column{Name: t.Name, Type: t})
+		}
+		return plan, nil
 	case sql == "select 1":
 		return q("one", n), nil
 	case sql == "select 2":
@@ -107,11 +136,85 @@ func (p *fakePlanner) plannedSQL() []string {
 }
 
 // fakeExecutor answers the fake plans. "slow" blocks until its context ends or release is
-// closed, reporting on started and, with the context's error, on stopped.
+// closed, reporting on started and, with the context's error, on stopped. It records how often
+// each plan ran and the arguments of the last run, and honours a FormatWriter's binary columns.
 type fakeExecutor struct {
 	started chan struct{}
 	stopped chan error
 	release chan struct{}
+
+	mu       sync.Mutex
+	runs     map[string]int
+	lastArgs []any
+}
+
+func (e *fakeExecutor) runsOf(sql string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.runs[sql]
+}
+
+func (e *fakeExecutor) args() []any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.lastArgs
+}
+
+// manyTypes are the columns of "select many", and manyValues its values in engine.Rows' Go kinds.
+var (
+	manyTypes = []planner.Type{planner.TypeInt2, planner.TypeInt4, planner.TypeInt8, planner.TypeFloat4, planner.TypeFloat8,
+		planner.TypeNumeric, planner.TypeBool, planner.TypeText, planner.TypeVarchar, planner.TypeDate, planner.TypeTimestamp,
+		planner.TypeTimestamptz, planner.TypeBytea, planner.TypeInterval}
+	manyValues = []any{int64(1), int64(2), int64(3), 1.5, 2.5, engine.Decimal{Unscaled: big.NewInt(125), Scale: 2}, true, "x", "v",
+		time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC),
+		time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC), []byte{0xde, 0xad}, engine.Interval{Days: 1, Micros: 3600e6}}
+)
+
+// encodeRow encodes Go values as the real executor does, in the formats w asks for.
+func encodeRow(w engine.RowWriter, cols []planner.Column, values []any) error {
+	var formats []int16
+	if fw, ok := w.(engine.FormatWriter); ok {
+		formats = fw.Formats()
+	}
+	out := make([][]byte, len(values))
+	for i, v := range values {
+		if v == nil {
+			continue
+		}
+		var err error
+		if i < len(formats) && formats[i] == 1 {
+			out[i], err = engine.AppendBinary(nil, v, cols[i].Type)
+		} else {
+			out[i], err = engine.AppendText(nil, v, cols[i].Type)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return w.WriteRow(out)
+}
+
+// binaryWriter turns the text values the fake plans produce into the binary format where the
+// client asked for it, as the real executor's encoder would.
+type binaryWriter struct {
+	engine.FormatWriter
+	cols []planner.Column
+	out  [][]byte
+}
+
+func (w *binaryWriter) WriteRow(values [][]byte) error {
+	w.out = w.out[:0]
+	for i, v := range values {
+		if v != nil && i < len(w.Formats()) && w.Formats()[i] == 1 {
+			b, err := engine.AppendBinary(nil, string(v), w.cols[i].Type)
+			if err != nil {
+				return err
+			}
+			v = b
+		}
+		w.out = append(w.out, v)
+	}
+	return w.FormatWriter.WriteRow(w.out)
 }
 
 func newFakeExecutor() *fakeExecutor {
@@ -119,10 +222,35 @@ func newFakeExecutor() *fakeExecutor {
 		started: make(chan struct{}, 16),
 		stopped: make(chan error, 16),
 		release: make(chan struct{}),
+		runs:    map[string]int{},
 	}
 }
 
-func (e *fakeExecutor) Execute(ctx context.Context, plan *planner.Plan, _ []any, w engine.RowWriter) (engine.Result, error) {
+func (e *fakeExecutor) Execute(ctx context.Context, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error) {
+	e.mu.Lock()
+	e.runs[plan.SQL]++
+	e.lastArgs = args
+	e.mu.Unlock()
+	switch plan.SQL {
+	case "echo":
+		vals := slices.Clone(args)
+		for i, v := range vals {
+			// Intervals are bound as text the engine parses; read it back as an engine value.
+			if s, ok := v.(string); ok && plan.Columns[i].Type == planner.TypeInterval {
+				var iv engine.Interval
+				if _, err := fmt.Sscanf(s, "%d months %d days %d microseconds", &iv.Months, &iv.Days, &iv.Micros); err != nil {
+					return engine.Result{}, err
+				}
+				vals[i] = iv
+			}
+		}
+		return engine.Result{Rows: 1}, encodeRow(w, plan.Columns, vals)
+	case "many":
+		return engine.Result{Rows: 1}, encodeRow(w, plan.Columns, manyValues)
+	}
+	if fw, ok := w.(engine.FormatWriter); ok && fw.Formats() != nil {
+		w = &binaryWriter{FormatWriter: fw, cols: plan.Columns}
+	}
 	// One values slice and one byte buffer for every row, as a real executor reuses them.
 	vals := make([][]byte, len(plan.Columns))
 	var buf []byte
@@ -286,6 +414,8 @@ type rawClient struct {
 	t  testing.TB
 	nc net.Conn
 	fe *pgproto3.Frontend
+	// key is the BackendKeyData login received.
+	key pgproto3.BackendKeyData
 }
 
 func (ts *testServer) dial(t testing.TB) *rawClient {
@@ -315,7 +445,20 @@ func (c *rawClient) receive() pgproto3.BackendMessage {
 	if err != nil {
 		c.t.Fatalf("receive: %v", err)
 	}
-	return msg
+	return clone(c.t, msg)
+}
+
+// clone copies a received message: the Frontend reuses its message values and their buffers.
+func clone(t testing.TB, msg pgproto3.BackendMessage) pgproto3.BackendMessage {
+	b, err := msg.Encode(nil)
+	if err != nil {
+		t.Fatalf("re-encode %T: %v", msg, err)
+	}
+	fresh := reflect.New(reflect.TypeOf(msg).Elem()).Interface().(pgproto3.BackendMessage)
+	if err := fresh.Decode(b[5:]); err != nil {
+		t.Fatalf("copy %T: %v", msg, err)
+	}
+	return fresh
 }
 
 // until receives messages up to and including one of type T, returning all of them.
@@ -340,7 +483,11 @@ func (c *rawClient) login() {
 		c.t.Fatal("expected AuthenticationCleartextPassword")
 	}
 	c.send(&pgproto3.PasswordMessage{Password: goodKey})
-	until[*pgproto3.ReadyForQuery](c)
+	for _, m := range until[*pgproto3.ReadyForQuery](c) {
+		if k, ok := m.(*pgproto3.BackendKeyData); ok {
+			c.key = pgproto3.BackendKeyData{ProcessID: k.ProcessID, SecretKey: slices.Clone(k.SecretKey)}
+		}
+	}
 }
 
 // expectError receives the next message, which must be an ErrorResponse with the given code.

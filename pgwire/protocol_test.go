@@ -10,22 +10,27 @@ import (
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
-func TestExtendedProtocolRejectedWithPgx(t *testing.T) {
+func TestExtendedProtocolWithPgx(t *testing.T) {
 	ts := startServer(t, nil)
-	// pgx's default mode prepares every statement with Parse/Describe/Sync.
+	// pgx's default mode prepares every statement with Parse/Describe/Sync, then runs it with
+	// Bind/Execute/Sync asking for binary results.
 	conn, err := pgx.Connect(testCtx(t), strings.TrimSuffix(ts.connString(goodKey), "&default_query_exec_mode=simple_protocol"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(testCtx(t))
-	var n int
-	err = conn.QueryRow(testCtx(t), "select 1").Scan(&n)
-	if pgCode(err) != sqlerr.FeatureNotSupported {
-		t.Fatalf("extended query: %v, want 0A000", err)
+	for range 3 {
+		var n int32
+		if err := conn.QueryRow(testCtx(t), "select 1").Scan(&n); err != nil || n != 1 {
+			t.Fatalf("extended query: %d, %v", n, err)
+		}
+	}
+	if err := conn.QueryRow(testCtx(t), "missing").Scan(new(int)); pgCode(err) != sqlerr.UndefinedTable {
+		t.Fatalf("planning error at Parse: %v, want 42P01", err)
 	}
 	results, err := conn.PgConn().Exec(testCtx(t), "select 1").ReadAll()
 	if err != nil || len(results) != 1 || string(results[0].Rows[0][0]) != "1" {
-		t.Fatalf("simple query after the rejection: %v %+v", err, results)
+		t.Fatalf("simple query after the extended ones: %v %+v", err, results)
 	}
 }
 
@@ -37,7 +42,7 @@ func TestExtendedProtocolSkipsToSync(t *testing.T) {
 	// One error for the whole batch, everything up to Sync discarded (the Query inside too),
 	// then ReadyForQuery.
 	c.send(
-		&pgproto3.Parse{Query: "select 1"},
+		&pgproto3.Parse{Query: "missing"},
 		&pgproto3.Bind{},
 		&pgproto3.Describe{ObjectType: 'P'},
 		&pgproto3.Execute{},
@@ -46,7 +51,7 @@ func TestExtendedProtocolSkipsToSync(t *testing.T) {
 		&pgproto3.Flush{},
 		&pgproto3.Sync{},
 	)
-	c.expectError(sqlerr.FeatureNotSupported)
+	c.expectError(sqlerr.UndefinedTable)
 	if _, ok := c.receive().(*pgproto3.ReadyForQuery); !ok {
 		t.Fatal("expected ReadyForQuery after Sync")
 	}
@@ -60,6 +65,9 @@ func TestExtendedProtocolSkipsToSync(t *testing.T) {
 	c.send(&pgproto3.Query{String: "select 1"})
 	if got := types(until[*pgproto3.ReadyForQuery](c)); got != "RowDescription DataRow CommandComplete ReadyForQuery" {
 		t.Fatalf("simple query after the batch: %s", got)
+	}
+	if got := ts.exec.runsOf("one"); got != 1 {
+		t.Errorf("the query ran %d times, want once (only the simple one)", got)
 	}
 }
 

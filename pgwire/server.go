@@ -25,7 +25,9 @@ type Planner interface {
 	Plan(ctx context.Context, s planner.Session, st *planner.Statement, paramOIDs ...uint32) (*planner.Plan, error)
 }
 
-// Executor runs a plan and streams its rows to w.
+// Executor runs a plan and streams its rows to w. w is an engine.FormatWriter: it says which
+// columns the client bound in binary. Rows may be pushed from a goroutine other than the
+// connection's (a portal suspended at its row limit); each WriteRow call returns before the next.
 type Executor interface {
 	Execute(ctx context.Context, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error)
 }

@@ -21,7 +21,7 @@ var errCancelRequest = errors.New("cancel request handled")
 // startupParams are the StartupMessage parameters the server uses; the rest are ignored, as
 // drivers send many (extra_float_digits, search_path, options, ...).
 type startupParams struct {
-	user, database, appName, timeZone string
+	user, database, appName string
 	// clientTimeZone is the TimeZone the client asked for, "" when it asked for none: then
 	// time grains follow each dataset's defaultTimezone.
 	clientTimeZone string
@@ -63,7 +63,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		return err
 	}
 	c.params = p
-	c.session = planner.Session{Principal: principal, Database: p.database, TimeZone: p.clientTimeZone}
+	c.initSession(planner.Session{Principal: principal, Database: p.database, User: p.user}, sm.Parameters, p.clientTimeZone)
 	c.log = c.log.With("user", p.user, "database", p.database, "application_name", p.appName,
 		"key_id", principal.KeyID, "tenant", strings.Join(principal.Tenants, ","))
 
@@ -74,9 +74,7 @@ func (c *conn) handshake(ctx context.Context) error {
 	c.log = c.log.With("pid", c.pid)
 
 	c.out.send(&pgproto3.AuthenticationOk{})
-	for _, ps := range c.parameterStatus(p) {
-		c.out.send(&pgproto3.ParameterStatus{Name: ps[0], Value: ps[1]})
-	}
+	c.sendStartupReports()
 	c.out.send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: c.secret[:]})
 	c.readyForQuery()
 	return c.out.flush()
@@ -157,11 +155,13 @@ func (c *conn) negotiate(sm *pgproto3.StartupMessage) (startupParams, error) {
 		case strings.EqualFold(k, "application_name"):
 			p.appName = v
 		case strings.EqualFold(k, "TimeZone"):
-			p.timeZone, p.clientTimeZone = v, v
+			// Normalised as SET TIME ZONE would, so SHOW and ParameterStatus read the same
+			// either way; a zone the planner does not know is kept as sent.
+			p.clientTimeZone = v
+			if tz, err := planner.NormalizeTimeZone(v); err == nil {
+				p.clientTimeZone = tz
+			}
 		}
-	}
-	if p.timeZone == "" {
-		p.timeZone = "UTC"
 	}
 	return p, nil
 }
@@ -212,24 +212,4 @@ func (c *conn) authError(p startupParams, err error) *sqlerr.Error {
 		c.log.Warn("authentication failed", "user", p.user, "code", e.Code, "message", e.Message)
 	}
 	return &e
-}
-
-// parameterStatus lists the ParameterStatus values sent after authentication, the ones drivers
-// read or insist on (see shared/reference/driver-startup.md).
-func (c *conn) parameterStatus(p startupParams) [][2]string {
-	return [][2]string{
-		{"server_version", c.srv.cfg.ServerVersion},
-		{"server_encoding", "UTF8"},
-		{"client_encoding", "UTF8"},
-		{"DateStyle", "ISO, MDY"},
-		{"IntervalStyle", "postgres"},
-		{"integer_datetimes", "on"},
-		{"standard_conforming_strings", "on"},
-		{"TimeZone", p.timeZone},
-		{"application_name", p.appName},
-		{"is_superuser", "off"},
-		{"session_authorization", p.user},
-		{"default_transaction_read_only", "off"},
-		{"in_hot_standby", "off"},
-	}
 }

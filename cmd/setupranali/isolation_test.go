@@ -50,7 +50,7 @@ func TestTenantCannotSeeOtherTenants(t *testing.T) {
 		{"SELECT * FROM read_parquet('orders.parquet')", "0A000"},
 		{"SELECT * FROM duckdb_tables()", "0A000"},
 		{"SELECT * FROM information_schema.tables", "0A000"},
-		{"SELECT current_setting('enable_external_access')", "42883"},
+		{"SELECT current_setting('enable_external_access')", "42704"},
 		{"SET enable_external_access = true", "42704"},
 		{"COPY orders TO STDOUT", "0A000"},
 		{"PRAGMA database_list", "42601"},
