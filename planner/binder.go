@@ -34,7 +34,9 @@ type binder struct {
 	toChars []*pg_query.FuncCall
 	// likeEscapes are LIKE ... ESCAPE expressions (see noteLikeEscape).
 	likeEscapes []*pg_query.Node
-	params      *params
+	// castFixes are casts of literals DuckDB reads differently (see noteCast).
+	castFixes []*pg_query.TypeCast
+	params    *params
 	// sessionDependent is set when the plan holds values of the session (current_setting, ...)
 	// and so must not be shared through the plan cache.
 	sessionDependent bool
@@ -114,5 +116,8 @@ func (b *binder) finishDialect() {
 	}
 	for _, n := range b.likeEscapes {
 		duckLikeEscape(n)
+	}
+	for _, tc := range b.castFixes {
+		duckCast(tc)
 	}
 }

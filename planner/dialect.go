@@ -139,3 +139,41 @@ func duckLikeEscape(n *pg_query.Node) {
 	}
 	n.Node = call.Node
 }
+
+// noteCast records casts whose literal DuckDB reads differently: '\xdead'::bytea is hex in
+// PostgreSQL but one escaped byte then text in DuckDB, and an unconstrained numeric cast of a
+// literal would get DuckDB's default DECIMAL(18,3) instead of the literal's own scale.
+func (b *binder) noteCast(tc *pg_query.TypeCast, t Type) {
+	lit := tc.Arg.GetAConst()
+	if lit == nil {
+		return
+	}
+	switch {
+	case t.OID == TypeBytea.OID && strings.HasPrefix(lit.GetSval().GetSval(), `\x`):
+		b.castFixes = append(b.castFixes, tc)
+	case t.OID == TypeNumeric.OID && len(tc.TypeName.GetTypmods()) == 0 && (lit.GetFval() != nil || lit.GetIval() != nil):
+		b.castFixes = append(b.castFixes, tc)
+	}
+}
+
+// duckCast rewrites a cast noted by noteCast.
+func duckCast(tc *pg_query.TypeCast) {
+	lit := tc.Arg.GetAConst()
+	if s := lit.GetSval(); s != nil {
+		hex := strings.TrimPrefix(s.Sval, `\x`)
+		var out strings.Builder
+		for i := 0; i+1 < len(hex); i += 2 {
+			out.WriteString(`\x`)
+			out.WriteString(hex[i : i+2])
+		}
+		tc.Arg = pg_query.MakeAConstStrNode(out.String(), -1)
+		return
+	}
+	scale := 0
+	if f := lit.GetFval(); f != nil {
+		if _, frac, ok := strings.Cut(f.Fval, "."); ok {
+			scale = len(frac)
+		}
+	}
+	tc.TypeName.Typmods = []*pg_query.Node{pg_query.MakeAConstIntNode(38, -1), pg_query.MakeAConstIntNode(int64(min(scale, 37)), -1)}
+}

@@ -47,6 +47,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 		}
 		b.params.infer(v.TypeCast.Arg, t)
 		b.zonedDate(v.TypeCast, from, t)
+		b.noteCast(v.TypeCast, t)
 		return t, nil
 	case *pg_query.Node_FuncCall:
 		return b.funcCall(n, v.FuncCall, sc, c)

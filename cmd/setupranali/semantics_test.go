@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // Numbers checked by hand on the demo's six orders (see cmd/setupranali/demo.sql):
 // o1 tenantA 2025-12-01 Indore 1000 q2, o2 tenantA 2025-12-01 Bhopal 500 q1,
@@ -103,5 +106,22 @@ func TestParenthesesSurviveDeparse(t *testing.T) {
 		if got := rowsText(t, admin, sql); !equal(got, []string{want}) {
 			t.Errorf("%s: got %v, want %s", sql, got, want)
 		}
+	}
+}
+
+// Literals DuckDB reads differently from PostgreSQL come out as PostgreSQL's.
+func TestLiteralsMeanWhatPostgreSQLMeans(t *testing.T) {
+	gw := startTestGateway(t)
+	conn := connect(t, gw, "tenantA-key")
+	res, err := conn.PgConn().Exec(context.Background(), `SELECT '\xdead'::bytea, 1.25::numeric, 7::numeric, 0.100::numeric`).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range res[0].Rows[0] {
+		got = append(got, string(v))
+	}
+	if want := []string{`\xdead`, "1.25", "7", "0.100"}; !equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
