@@ -30,6 +30,8 @@ type Config struct {
 	PlanCacheSize int
 	// Guards bound what one query may ask for.
 	Guards Guards
+	// System is the emulated pg_catalog and information_schema; nil refuses catalog queries.
+	System SystemCatalog
 }
 
 // Planner plans statements against the current catalog snapshot.
@@ -93,6 +95,9 @@ func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement, paramOIDs
 	node := cloneNode(st.node)
 	if plan, ok, err := p.sessionStatement(s, node); ok {
 		return plan, err
+	}
+	if p.isCatalogQuery(node) {
+		return p.catalogPlan(cat, s, st, node, paramOIDs)
 	}
 	sel := node.GetSelectStmt()
 	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {

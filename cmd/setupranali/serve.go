@@ -16,6 +16,7 @@ import (
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
+	"github.com/setupranali/setupranali/engine/pgcatalog"
 	"github.com/setupranali/setupranali/pgwire"
 	"github.com/setupranali/setupranali/planner"
 )
@@ -76,6 +77,7 @@ type gateway struct {
 	planner *planner.Planner
 	server  *pgwire.Server
 	backend *duckdb.Backend
+	system  *pgcatalog.Catalog
 	ln      net.Listener
 	done    chan error
 }
@@ -104,13 +106,20 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 	if err != nil {
 		return nil, err
 	}
+	// The system catalog emulation is built for the catalog loaded at start-up.
+	sys, err := pgcatalog.New(ctx, cat)
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
 	pl := planner.New(cat, planner.Config{
+		System:        sys,
 		MaxRows:       cfg.MaxRows,
 		PlanCacheSize: cfg.PlanCacheSize,
 		Guards:        planner.Guards{MaxDimensions: cfg.MaxDimensions, MaxMetrics: cfg.MaxMetrics, MaxFilterDepth: cfg.MaxFilterDepth},
 	})
 	ex := engine.New(engine.Config{
-		Backends:     map[string]engine.Backend{"duckdb": be},
+		Backends:     map[string]engine.Backend{"duckdb": be, planner.SystemSource: sys},
 		Default:      "duckdb",
 		QueryTimeout: cfg.QueryTimeout,
 		Log:          log,
@@ -125,9 +134,10 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 	ln, err := net.Listen("tcp", cfg.PGAddr)
 	if err != nil {
 		be.Close()
+		sys.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.PGAddr, err)
 	}
-	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, ln: ln, done: make(chan error, 1)}
+	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, system: sys, ln: ln, done: make(chan error, 1)}
 	go func() { gw.done <- srv.Serve(ln) }()
 	log.Info("gateway started", "pg_addr", ln.Addr().String(), "mode", cfg.Env, "catalog", cfg.Catalog,
 		"catalog_version", shortVersion(cat.Version()), "datasets", len(cat.Datasets), "query_max_rows", cfg.MaxRows)
@@ -144,6 +154,9 @@ func (g *gateway) Shutdown(ctx context.Context) error {
 	if cerr := g.backend.Close(); err == nil {
 		err = cerr
 	}
+	if cerr := g.system.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 
@@ -151,6 +164,7 @@ func (g *gateway) Shutdown(ctx context.Context) error {
 func (g *gateway) Close() {
 	g.server.Close()
 	g.backend.Close()
+	g.system.Close()
 }
 
 // engineInitSQL is what DuckDB runs before it is locked: the operator's init file, or the demo

@@ -189,8 +189,13 @@ func mapError(ctx context.Context, err error) error {
 	if !errors.As(err, &de) {
 		return sqlerr.Internal(err)
 	}
-	code := sqlerr.InternalError
+	// Errors of the engine itself are internal; anything else is about the statement a client
+	// sent, so it gets class 42 (syntax or access rule) unless a better code is known below.
+	code := "42000"
 	switch de.Type {
+	case duckdb.ErrorTypeInternal, duckdb.ErrorTypeFatal, duckdb.ErrorTypeNullPointer,
+		duckdb.ErrorTypeConnection, duckdb.ErrorTypeSerialization, duckdb.ErrorTypeTransaction:
+		code = sqlerr.InternalError
 	case duckdb.ErrorTypeInterrupt:
 		code = sqlerr.QueryCanceled
 	case duckdb.ErrorTypeDivideByZero:

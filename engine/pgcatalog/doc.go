@@ -1,0 +1,17 @@
+// Package pgcatalog emulates PostgreSQL's system catalogs (pg_catalog and information_schema)
+// in an in-memory DuckDB, so that the catalog queries drivers and BI tools send are evaluated by
+// a real engine rather than matched by text.
+//
+// The static part (built-in types, their I/O functions, namespaces, access methods, ranges,
+// collations) is generated from a real PostgreSQL 15 by scripts/gen-pgcatalog into static/*.csv
+// and embedded. The dynamic part (pg_class, pg_attribute, pg_description, pg_tables,
+// information_schema.tables/columns, pg_settings, ...) is built from the semantic catalog: one
+// relation per dataset, one attribute per dimension and metric, with the PostgreSQL type the
+// planner announces for it.
+//
+// Tables live in DuckDB schemas pgc (pg_catalog) and pgis (information_schema), apart from
+// DuckDB's own. Invariant: every row derived from a dataset carries the hidden column
+// dataset_id; the planner substitutes each system table by a derived table that keeps only rows
+// whose dataset_id is NULL or in the principal's scope, and never projects dataset_id. The
+// engine is locked after start-up like the data engine (no external access, no SET).
+package pgcatalog

@@ -1,0 +1,292 @@
+package pgcatalog
+
+import (
+	"strings"
+
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/planner"
+)
+
+const (
+	vc   = "VARCHAR"
+	i4   = "INTEGER"
+	i2   = "SMALLINT"
+	bo   = "BOOLEAN"
+	fl   = "REAL"
+	list = "VARCHAR[]"
+)
+
+func cols(spec string) []column {
+	var out []column
+	for _, f := range strings.Fields(spec) {
+		name, typ, _ := strings.Cut(f, ":")
+		switch typ {
+		case "i":
+			typ = i4
+		case "s":
+			typ = i2
+		case "b":
+			typ = bo
+		case "f":
+			typ = fl
+		case "l":
+			typ = list
+		case "il":
+			typ = "INTEGER[]"
+		default:
+			typ = vc
+		}
+		out = append(out, column{name, typ})
+	}
+	return out
+}
+
+// pgTypeInfo is what information_schema says of a type.
+type pgTypeInfo struct {
+	dataType              string
+	precision, radix, scl any
+	datetime              any
+}
+
+func typeInfo(t planner.Type) pgTypeInfo {
+	switch t.OID {
+	case planner.TypeInt2.OID:
+		return pgTypeInfo{"smallint", 16, 2, 0, nil}
+	case planner.TypeInt4.OID:
+		return pgTypeInfo{"integer", 32, 2, 0, nil}
+	case planner.TypeInt8.OID:
+		return pgTypeInfo{"bigint", 64, 2, 0, nil}
+	case planner.TypeFloat4.OID:
+		return pgTypeInfo{"real", 24, 2, nil, nil}
+	case planner.TypeFloat8.OID:
+		return pgTypeInfo{"double precision", 53, 2, nil, nil}
+	case planner.TypeNumeric.OID:
+		return pgTypeInfo{"numeric", nil, 10, nil, nil}
+	case planner.TypeBool.OID:
+		return pgTypeInfo{"boolean", nil, nil, nil, nil}
+	case planner.TypeDate.OID:
+		return pgTypeInfo{"date", nil, nil, nil, 0}
+	case planner.TypeTimestamp.OID:
+		return pgTypeInfo{"timestamp without time zone", nil, nil, nil, 6}
+	case planner.TypeTimestamptz.OID:
+		return pgTypeInfo{"timestamp with time zone", nil, nil, nil, 6}
+	case planner.TypeVarchar.OID:
+		return pgTypeInfo{"character varying", nil, nil, nil, nil}
+	}
+	return pgTypeInfo{"text", nil, nil, nil, nil}
+}
+
+// dynamicTables are the tables derived from the semantic catalog and the gateway's settings, and
+// the empty tables drivers join on.
+func dynamicTables(cat *catalog.Catalog) []*table {
+	class := &table{schema: "pg_catalog", name: "pg_class", scoped: true, cols: cols(`oid:i relname relnamespace:i reltype:i
+		reloftype:i relowner:i relam:i relfilenode:i reltablespace:i relpages:i reltuples:f relallvisible:i
+		reltoastrelid:i relhasindex:b relisshared:b relpersistence relkind relnatts:s relchecks:s relhasrules:b
+		relhastriggers:b relhassubclass:b relrowsecurity:b relforcerowsecurity:b relispopulated:b relreplident
+		relispartition:b relrewrite:i relfrozenxid:i relminmxid:i relacl:l reloptions:l relpartbound dataset_id`)}
+	attr := &table{schema: "pg_catalog", name: "pg_attribute", scoped: true, cols: cols(`attrelid:i attname atttypid:i
+		attstattarget:i attlen:s attnum:s attndims:i attcacheoff:i atttypmod:i attbyval:b attalign attstorage
+		attcompression attnotnull:b atthasdef:b atthasmissing:b attidentity attgenerated attisdropped:b
+		attislocal:b attinhcount:i attcollation:i attacl:l attoptions:l attfdwoptions:l attmissingval dataset_id`)}
+	desc := &table{schema: "pg_catalog", name: "pg_description", scoped: true, cols: cols(`objoid:i classoid:i objsubid:i description dataset_id`)}
+	tables := &table{schema: "pg_catalog", name: "pg_tables", scoped: true, cols: cols(`schemaname tablename tableowner
+		tablespace hasindexes:b hasrules:b hastriggers:b rowsecurity:b dataset_id`), usCols: []string{"tableowner"}}
+	isTables := &table{schema: "information_schema", name: "tables", scoped: true, cols: cols(`table_catalog table_schema
+		table_name table_type self_referencing_column_name reference_generation user_defined_type_catalog
+		user_defined_type_schema user_defined_type_name is_insertable_into is_typed commit_action dataset_id`),
+		dbCols: []string{"table_catalog"}}
+	isColumns := &table{schema: "information_schema", name: "columns", scoped: true, cols: cols(`table_catalog table_schema
+		table_name column_name ordinal_position:i column_default is_nullable data_type character_maximum_length:i
+		character_octet_length:i numeric_precision:i numeric_precision_radix:i numeric_scale:i datetime_precision:i
+		interval_type interval_precision:i character_set_catalog character_set_schema character_set_name
+		collation_catalog collation_schema collation_name domain_catalog domain_schema domain_name udt_catalog
+		udt_schema udt_name scope_catalog scope_schema scope_name maximum_cardinality:i dtd_identifier
+		is_self_referencing is_identity identity_generation identity_start identity_increment identity_maximum
+		identity_minimum identity_cycle is_generated generation_expression is_updatable dataset_id`),
+		dbCols: []string{"table_catalog", "udt_catalog"}}
+	for i, ds := range cat.Datasets {
+		oid := firstDatasetOID + i
+		dcols := planner.DatasetColumns(ds)
+		class.rows = append(class.rows, []any{oid, ds.ID, namespacePublic, 0, 0, roleOID, 2, 0, 0, 0, -1.0, 0, 0,
+			false, false, "p", "r", len(dcols), 0, false, false, false, false, false, true, "d", false, 0, 0, 0, nil, nil, nil, ds.ID})
+		tables.rows = append(tables.rows, []any{"public", ds.ID, nil, nil, false, false, false, false, ds.ID})
+		isTables.rows = append(isTables.rows, []any{nil, "public", ds.ID, "BASE TABLE", nil, nil, nil, nil, nil, "NO", "NO", nil, ds.ID})
+		if text := firstNonEmpty(ds.Description, ds.Name); text != "" {
+			desc.rows = append(desc.rows, []any{oid, classPgClass, 0, text, ds.ID})
+		}
+		notes := columnNotes(ds)
+		for j, c := range dcols {
+			num := j + 1
+			byval := c.Type.Size > 0 && c.Type.Size <= 8
+			align := "i"
+			if c.Type.Size == 8 {
+				align = "d"
+			}
+			storage := "p"
+			if c.Type.Size < 0 {
+				storage = "x"
+			}
+			collation := 0
+			if c.Type.OID == planner.TypeText.OID || c.Type.OID == planner.TypeVarchar.OID {
+				collation = 100
+			}
+			attr.rows = append(attr.rows, []any{oid, c.Name, int(c.Type.OID), -1, int(c.Type.Size), num, 0, -1, -1, byval,
+				align, storage, "", false, false, false, "", "", false, true, 0, collation, nil, nil, nil, nil, ds.ID})
+			if n := notes[c.Name]; n != "" {
+				desc.rows = append(desc.rows, []any{oid, classPgClass, num, n, ds.ID})
+			}
+			ti := typeInfo(c.Type)
+			isColumns.rows = append(isColumns.rows, []any{nil, "public", ds.ID, c.Name, num, nil, "YES", ti.dataType, nil, nil,
+				ti.precision, ti.radix, ti.scl, ti.datetime, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+				nil, "pg_catalog", c.Type.Name, nil, nil, nil, nil, num, "NO", "NO", nil, nil, nil, nil, nil, "NO", "NEVER", nil, "NO", ds.ID})
+		}
+	}
+	out := []*table{class, attr, desc, tables, isTables, isColumns}
+
+	schemata := &table{schema: "information_schema", name: "schemata", cols: cols(`catalog_name schema_name schema_owner
+		default_character_set_catalog default_character_set_schema default_character_set_name sql_path`),
+		dbCols: []string{"catalog_name"}, usCols: []string{"schema_owner"}}
+	for _, s := range []string{"pg_catalog", "public", "information_schema"} {
+		schemata.rows = append(schemata.rows, []any{nil, s, nil, nil, nil, nil, nil})
+	}
+	settings := &table{schema: "pg_catalog", name: "pg_settings", cols: cols(`name setting unit category short_desc
+		extra_desc context vartype source min_val max_val enumvals:l boot_val reset_val sourcefile sourceline:i pending_restart:b`)}
+	for _, s := range planner.Settings() {
+		ctx := "user"
+		if s.ReadOnly {
+			ctx = "internal"
+		}
+		settings.rows = append(settings.rows, []any{s.Name, s.Value, nil, "Gateway", s.Description, nil, ctx, "string",
+			"default", nil, nil, nil, s.Value, s.Value, nil, nil, false})
+	}
+	database := &table{schema: "pg_catalog", name: "pg_database", cols: cols(`oid:i datname datdba:i encoding:i datlocprovider
+		datistemplate:b datallowconn:b datconnlimit:i datfrozenxid:i datminmxid:i dattablespace:i datcollate datctype
+		daticulocale datcollversion datacl:l`), dbCols: []string{"datname"},
+		rows: [][]any{{databaseOID, nil, roleOID, 6, "c", false, true, -1, 0, 1, 1663, "C.UTF-8", "C.UTF-8", nil, nil, nil}}}
+	roles := &table{schema: "pg_catalog", name: "pg_roles", cols: cols(`rolname rolsuper:b rolinherit:b rolcreaterole:b
+		rolcreatedb:b rolcanlogin:b rolreplication:b rolconnlimit:i rolpassword rolvaliduntil rolbypassrls:b rolconfig:l oid:i`),
+		usCols: []string{"rolname"}, rows: [][]any{{nil, false, true, false, false, true, false, -1, "********", nil, false, nil, roleOID}}}
+	authid := &table{schema: "pg_catalog", name: "pg_authid", cols: cols(`oid:i rolname rolsuper:b rolinherit:b rolcreaterole:b
+		rolcreatedb:b rolcanlogin:b rolreplication:b rolbypassrls:b rolconnlimit:i rolpassword rolvaliduntil`),
+		usCols: []string{"rolname"}, rows: [][]any{{roleOID, nil, false, true, false, false, true, false, false, -1, nil, nil}}}
+	user := &table{schema: "pg_catalog", name: "pg_user", cols: cols(`usename usesysid:i usecreatedb:b usesuper:b userepl:b
+		usebypassrls:b passwd valuntil useconfig:l`), usCols: []string{"usename"},
+		rows: [][]any{{nil, roleOID, false, false, false, false, "********", nil, nil}}}
+	tablespace := &table{schema: "pg_catalog", name: "pg_tablespace", cols: cols(`oid:i spcname spcowner:i spcacl:l spcoptions:l`),
+		rows: [][]any{{1663, "pg_default", roleOID, nil, nil}}}
+	out = append(out, schemata, settings, database, roles, authid, user, tablespace)
+
+	for _, e := range []struct{ schema, name, spec string }{
+		{"pg_catalog", "pg_depend", `classid:i objid:i objsubid:i refclassid:i refobjid:i refobjsubid:i deptype`},
+		{"pg_catalog", "pg_shdescription", `objoid:i classoid:i description`},
+		{"pg_catalog", "pg_auth_members", `roleid:i member:i grantor:i admin_option:b`},
+		{"pg_catalog", "pg_index", `indexrelid:i indrelid:i indnatts:s indnkeyatts:s indisunique:b indisprimary:b
+			indisexclusion:b indimmediate:b indisclustered:b indisvalid:b indcheckxmin:b indisready:b indislive:b
+			indisreplident:b indkey indcollation indclass indoption indexprs indpred`},
+		{"pg_catalog", "pg_constraint", `oid:i conname connamespace:i contype condeferrable:b condeferred:b convalidated:b
+			conrelid:i contypid:i conindid:i conparentid:i confrelid:i confupdtype confdeltype confmatchtype conislocal:b
+			coninhcount:i connoinherit:b conkey:il confkey:il conpfeqop:l conppeqop:l conffeqop:l confdelsetcols:l conexclop:l conbin`},
+		{"pg_catalog", "pg_attrdef", `oid:i adrelid:i adnum:s adbin`},
+		{"pg_catalog", "pg_enum", `oid:i enumtypid:i enumsortorder:f enumlabel`},
+		{"pg_catalog", "pg_extension", `oid:i extname extowner:i extnamespace:i extrelocatable:b extversion extconfig:l extcondition:l`},
+		{"pg_catalog", "pg_views", `schemaname viewname viewowner definition`},
+		{"pg_catalog", "pg_matviews", `schemaname matviewname matviewowner tablespace hasindexes:b ispopulated:b definition`},
+		{"pg_catalog", "pg_inherits", `inhrelid:i inhparent:i inhseqno:i inhdetachpending:b`},
+		{"pg_catalog", "pg_trigger", `oid:i tgrelid:i tgparentid:i tgname tgfoid:i tgtype:s tgenabled tgisinternal:b
+			tgconstrrelid:i tgconstrindid:i tgconstraint:i tgdeferrable:b tginitdeferred:b tgnargs:s tgattr tgargs tgqual
+			tgoldtable tgnewtable`},
+		{"pg_catalog", "pg_policy", `oid:i polname polrelid:i polcmd polpermissive:b polroles:il polqual polwithcheck`},
+		{"pg_catalog", "pg_statistic_ext", `oid:i stxrelid:i stxname stxnamespace:i stxowner:i stxstattarget:i stxkeys stxkind:l stxexprs`},
+		{"pg_catalog", "pg_publication", `oid:i pubname pubowner:i puballtables:b pubinsert:b pubupdate:b pubdelete:b pubtruncate:b pubviaroot:b`},
+		{"pg_catalog", "pg_publication_rel", `oid:i prpubid:i prrelid:i prqual prattrs`},
+		{"pg_catalog", "pg_publication_namespace", `oid:i pnpubid:i pnnspid:i`},
+		{"pg_catalog", "pg_foreign_table", `ftrelid:i ftserver:i ftoptions:l`},
+		{"pg_catalog", "pg_partitioned_table", `partrelid:i partstrat partnatts:s partdefid:i partattrs partclass partcollation partexprs`},
+		{"pg_catalog", "pg_sequence", `seqrelid:i seqtypid:i seqstart:i seqincrement:i seqmax:i seqmin:i seqcache:i seqcycle:b`},
+		{"pg_catalog", "pg_rewrite", `oid:i rulename ev_class:i ev_type ev_enabled is_instead:b ev_qual ev_action`},
+		{"information_schema", "views", `table_catalog table_schema table_name view_definition check_option is_updatable
+			is_insertable_into is_trigger_updatable is_trigger_deletable is_trigger_insertable_into`},
+		{"information_schema", "table_constraints", `constraint_catalog constraint_schema constraint_name table_catalog
+			table_schema table_name constraint_type is_deferrable initially_deferred enforced nulls_distinct`},
+		{"information_schema", "key_column_usage", `constraint_catalog constraint_schema constraint_name table_catalog
+			table_schema table_name column_name ordinal_position:i position_in_unique_constraint:i`},
+		{"information_schema", "referential_constraints", `constraint_catalog constraint_schema constraint_name
+			unique_constraint_catalog unique_constraint_schema unique_constraint_name match_option update_rule delete_rule`},
+		{"information_schema", "routines", `specific_catalog specific_schema specific_name routine_catalog routine_schema
+			routine_name routine_type data_type`},
+	} {
+		out = append(out, &table{schema: e.schema, name: e.name, cols: cols(e.spec)})
+	}
+	return out
+}
+
+// columnNotes are the column descriptions: a dimension's or metric's description, else its label.
+func columnNotes(ds *catalog.Dataset) map[string]string {
+	m := map[string]string{}
+	for _, d := range ds.Dimensions {
+		m[d.Name] = firstNonEmpty(d.Description, d.Label)
+	}
+	for _, x := range ds.Metrics {
+		m[x.Name] = firstNonEmpty(x.Description, x.Label)
+	}
+	return m
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// macros are the catalog functions, in schema pgc; the planner calls them by that name.
+var macros = []string{
+	`CREATE MACRO pgc.type_display(n) AS CASE n WHEN 'int2' THEN 'smallint' WHEN 'int4' THEN 'integer'
+		WHEN 'int8' THEN 'bigint' WHEN 'float4' THEN 'real' WHEN 'float8' THEN 'double precision'
+		WHEN 'bool' THEN 'boolean' WHEN 'varchar' THEN 'character varying' WHEN 'bpchar' THEN 'character'
+		WHEN 'timestamp' THEN 'timestamp without time zone' WHEN 'timestamptz' THEN 'timestamp with time zone'
+		WHEN 'time' THEN 'time without time zone' WHEN 'timetz' THEN 'time with time zone'
+		WHEN 'varbit' THEN 'bit varying' WHEN 'char' THEN '"char"' ELSE n END`,
+	`CREATE MACRO pgc.format_type(t, m) AS CASE WHEN t IS NULL THEN NULL ELSE coalesce((
+		SELECT CASE
+			WHEN ty.typname = 'varchar' AND m > 4 THEN 'character varying(' || (m - 4) || ')'
+			WHEN ty.typname = 'bpchar' AND m > 4 THEN 'character(' || (m - 4) || ')'
+			WHEN ty.typname = 'numeric' AND m > 4 THEN 'numeric(' || ((m - 4) >> 16) || ',' || ((m - 4) & 65535) || ')'
+			WHEN ty.typelem <> 0 AND ty.typlen = -1 AND ty.typcategory = 'A' THEN
+				(SELECT pgc.type_display(e.typname) FROM pgc.pg_type e WHERE e.oid = ty.typelem) || '[]'
+			ELSE pgc.type_display(ty.typname) END
+		FROM pgc.pg_type ty WHERE ty.oid = t), '???') END`,
+	`CREATE MACRO pgc.pg_get_expr(a, b) AS NULL::VARCHAR, (a, b, c) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_table_is_visible(x) AS true`,
+	`CREATE MACRO pgc.pg_type_is_visible(x) AS true`,
+	`CREATE MACRO pgc.pg_function_is_visible(x) AS true`,
+	`CREATE MACRO pgc.has_table_privilege(a, b) AS true, (a, b, c) AS true`,
+	`CREATE MACRO pgc.has_schema_privilege(a, b) AS true, (a, b, c) AS true`,
+	`CREATE MACRO pgc.has_database_privilege(a, b) AS true, (a, b, c) AS true`,
+	`CREATE MACRO pgc.has_column_privilege(a, b, c) AS true, (a, b, c, d) AS true`,
+	`CREATE MACRO pgc.pg_has_role(a, b) AS true, (a, b, c) AS true`,
+	`CREATE MACRO pgc.pg_encoding_to_char(x) AS 'UTF8'`,
+	`CREATE MACRO pgc.current_schemas(b) AS CASE WHEN b THEN ['pg_catalog', 'public'] ELSE ['public'] END`,
+	`CREATE MACRO pgc.array_upper(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN len(a) END`,
+	`CREATE MACRO pgc.array_lower(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN 1 END`,
+	`CREATE MACRO pgc.quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') THEN s ELSE '"' || replace(s, '"', '""') || '"' END`,
+	`CREATE MACRO pgc.pg_get_indexdef(a) AS NULL::VARCHAR, (a, b, c) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_get_constraintdef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_get_viewdef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_get_triggerdef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_get_partkeydef(a) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_get_function_result(a) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_get_function_arguments(a) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_get_statisticsobjdef_columns(a) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_get_serial_sequence(a, b) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_is_in_recovery() AS false`,
+	`CREATE MACRO pgc.pg_relation_is_publishable(a) AS false`,
+	`CREATE MACRO pgc.has_any_column_privilege(a, b) AS true, (a, b, c) AS true`,
+	`CREATE MACRO pgc.pg_relation_size(a) AS 0::BIGINT, (a, b) AS 0::BIGINT`,
+	`CREATE MACRO pgc.pg_total_relation_size(a) AS 0::BIGINT`,
+	`CREATE MACRO pgc.pg_size_pretty(a) AS a || ' bytes'`,
+	`CREATE MACRO pgc.pg_postmaster_start_time() AS TIMESTAMPTZ '2000-01-01 00:00:00+00'`,
+	`CREATE MACRO pgc.txid_current() AS 1::BIGINT`,
+}

@@ -1,0 +1,610 @@
+package planner
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/sqlast"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// SystemSource is the backend name catalog queries run on.
+const SystemSource = "pgcatalog"
+
+// describeTimeout bounds asking the engine for a catalog query's result columns.
+const describeTimeout = 10 * time.Second
+
+// SystemTable is one emulated pg_catalog or information_schema table as the engine holds it.
+type SystemTable struct {
+	// EngineSchema is the engine schema holding the table ("pgc", "pgis"); the engine table has
+	// the same name as the system table.
+	EngineSchema string
+	// Columns are the columns a client sees, in order. The engine table may hold more (the
+	// hidden dataset_id).
+	Columns []string
+	// Scoped says the engine table has a dataset_id column: NULL for rows of no dataset, else
+	// the dataset the row describes. Only rows of datasets in the principal's scope are kept.
+	Scoped bool
+	// DatabaseColumns and UserColumns are answered with the session's database and user name.
+	DatabaseColumns, UserColumns []string
+}
+
+// SystemCatalog is the engine-backed emulation of PostgreSQL's system catalogs: catalog queries
+// are rewritten over its tables and evaluated by it.
+type SystemCatalog interface {
+	// Table looks up a system table by schema ("pg_catalog" or "information_schema") and name.
+	Table(schema, name string) (*SystemTable, bool)
+	// Describe reports the result columns and parameter types of engine SQL without running it.
+	Describe(ctx context.Context, sql string) (cols []Column, params []Type, err error)
+}
+
+// DatasetColumns are the columns a client sees for a dataset, with the types they are announced
+// with: dimensions, then metrics.
+func DatasetColumns(ds *catalog.Dataset) []Column {
+	cols := datasetColumns(ds)
+	out := make([]Column, len(cols))
+	for i, c := range cols {
+		out[i] = Column{Name: c.name, Type: c.typ}
+	}
+	return out
+}
+
+// catalogFunctions are the functions callable in catalog queries only, besides the general
+// allowlist: DuckDB macros of the emulation (called as pgc.<name>) and engine built-ins that
+// are harmless over catalog tables.
+var catalogFunctions = map[string]bool{
+	"format_type": true, "pg_get_expr": true, "pg_table_is_visible": true, "pg_type_is_visible": true,
+	"pg_function_is_visible": true, "has_table_privilege": true, "has_schema_privilege": true,
+	"has_database_privilege": true, "has_column_privilege": true, "pg_has_role": true,
+	"pg_encoding_to_char": true, "current_schemas": true, "array_upper": true, "array_lower": true,
+	"quote_ident": true, "pg_get_indexdef": true, "pg_get_constraintdef": true, "pg_get_viewdef": true,
+	"pg_get_triggerdef": true, "pg_get_serial_sequence": true, "pg_is_in_recovery": true,
+	"pg_relation_size": true, "pg_total_relation_size": true, "pg_get_partkeydef": true,
+	"pg_get_function_result": true, "pg_get_function_arguments": true, "pg_get_statisticsobjdef_columns": true,
+	"pg_postmaster_start_time": true, "pg_relation_is_publishable": true, "has_any_column_privilege": true, "txid_current": true, "pg_size_pretty": true,
+}
+
+// catalogBuiltins are engine functions a catalog query may call under their own names.
+var catalogBuiltins = map[string]bool{
+	"array_to_string": true, "array_length": true, "regexp_matches": true, "coalesce": true,
+	"unnest": true, "array_agg": true, "string_to_array": true, "nullif": true,
+}
+
+// tableFunctions may stand in FROM of a catalog query.
+var tableFunctions = map[string]bool{"generate_series": true, "unnest": true}
+
+func funcNameOnly(fc *pg_query.FuncCall) string {
+	_, name := funcName(fc)
+	return name
+}
+
+// userFunctions answer from the session: the role name.
+var userFunctions = map[string]bool{"pg_get_userbyid": true}
+
+// isCatalogQuery reports whether a statement reads a system catalog: a table qualified by
+// pg_catalog or information_schema, or an unqualified pg_catalog table name (pg_catalog is
+// first on PostgreSQL's search_path).
+func (p *Planner) isCatalogQuery(node *pg_query.Node) bool {
+	if p.cfg.System == nil || node.GetSelectStmt() == nil {
+		return false
+	}
+	ctes := map[string]bool{}
+	sqlast.Walk(node, func(n *pg_query.Node) bool {
+		if cte := n.GetCommonTableExpr(); cte != nil {
+			ctes[cte.Ctename] = true
+		}
+		return true
+	})
+	found := false
+	sqlast.Walk(node, func(n *pg_query.Node) bool {
+		if rv := n.GetRangeVar(); rv != nil && !(rv.Schemaname == "" && ctes[rv.Relname]) {
+			switch rv.Schemaname {
+			case "pg_catalog", "information_schema":
+				found = true
+			case "":
+				if _, ok := p.cfg.System.Table("pg_catalog", rv.Relname); ok {
+					found = true
+				}
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// catalogPlan plans a catalog query: system tables become scope-filtered derived tables over
+// the emulation's engine tables, PostgreSQL-only spellings become what the engine evaluates,
+// and the statement runs on SystemSource.
+func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, error) {
+	sel := node.GetSelectStmt()
+	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
+		return nil, p.rejectStatement(node)
+	}
+	c := &catalogRewriter{p: p, cat: cat, b: newBinder(p, cat, s, st, paramOIDs), engine: map[*pg_query.RangeVar]bool{}}
+	if err := c.rewriteExprs(node); err != nil {
+		return nil, err
+	}
+	if err := c.substituteTables(node); err != nil {
+		return nil, err
+	}
+	if err := c.verify(node); err != nil {
+		return nil, err
+	}
+	sql, err := deparseChecked(node, st.version)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), describeTimeout)
+	defer cancel()
+	cols, params, err := p.cfg.System.Describe(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
+	for i := range params {
+		if i < len(paramOIDs) {
+			if t, ok := declaredParamType(paramOIDs[i]); ok {
+				params[i] = t
+			}
+		}
+	}
+	return &Plan{
+		Kind:      KindQuery,
+		SQL:       sql,
+		Columns:   cols,
+		Params:    params,
+		MaxRows:   p.cfg.MaxRows,
+		Tag:       "SELECT",
+		Source:    SystemSource,
+		Notes:     []string{"system catalog query"},
+		cacheable: !c.b.sessionDependent,
+	}, nil
+}
+
+// declaredParamType keeps a type the client declared for a parameter when the gateway can
+// decode it; name and oid parameters are read as text and bigint.
+func declaredParamType(oid uint32) (Type, bool) {
+	switch oid {
+	case 0:
+		return Type{}, false
+	case 19:
+		return TypeText, true
+	case 26:
+		return TypeInt8, true
+	}
+	for _, t := range []Type{TypeBool, TypeInt2, TypeInt4, TypeInt8, TypeText, TypeVarchar, TypeFloat4, TypeFloat8, TypeNumeric} {
+		if t.OID == oid {
+			return t, true
+		}
+	}
+	return Type{}, false
+}
+
+type catalogRewriter struct {
+	p   *Planner
+	cat *catalog.Catalog
+	b   *binder
+	// engine marks the engine table references the rewrite made.
+	engine map[*pg_query.RangeVar]bool
+}
+
+// rewriteExprs turns the PostgreSQL-only spellings of a catalog query into what the engine
+// evaluates: casts to reg* types become lookups in (scope-filtered) catalog tables, catalog
+// functions become the emulation's macros or session values, regex operators become
+// regexp_matches. Children are rewritten before their parents.
+func (c *catalogRewriter) rewriteExprs(root *pg_query.Node) error {
+	var nodes []*pg_query.Node
+	sqlast.Walk(root, func(n *pg_query.Node) bool {
+		switch v := n.Node.(type) {
+		case *pg_query.Node_FuncCall, *pg_query.Node_TypeCast, *pg_query.Node_AExpr, *pg_query.Node_CollateClause, *pg_query.Node_SqlvalueFunction:
+			nodes = append(nodes, n)
+		case *pg_query.Node_RangeFunction:
+			// FROM generate_series(...) s: in PostgreSQL s also names the single column.
+			rf := v.RangeFunction
+			if rf.Alias != nil && len(rf.Alias.Colnames) == 0 && len(rf.Functions) == 1 {
+				rf.Alias.Colnames = []*pg_query.Node{pg_query.MakeStrNode(rf.Alias.Aliasname)}
+			}
+		case *pg_query.Node_ColumnRef:
+			// pg_catalog.pg_class.relname: the system table is now a derived table named
+			// pg_class, so the schema part goes.
+			cr := v.ColumnRef
+			if len(cr.Fields) >= 3 {
+				switch cr.Fields[len(cr.Fields)-3].GetString_().GetSval() {
+				case "pg_catalog", "information_schema":
+					cr.Fields = cr.Fields[len(cr.Fields)-2:]
+				}
+			}
+		}
+		return true
+	})
+	for i := len(nodes) - 1; i >= 0; i-- {
+		if err := c.rewriteExpr(nodes[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *catalogRewriter) rewriteExpr(n *pg_query.Node) error {
+	switch v := n.Node.(type) {
+	case *pg_query.Node_CollateClause:
+		// Catalog text compares byte-wise here; the collation changes nothing.
+		n.Node = v.CollateClause.Arg.Node
+	case *pg_query.Node_SqlvalueFunction:
+		if val := c.b.sqlValueSession(v.SqlvalueFunction.Op); val != nil {
+			n.Node = val.Node
+		}
+	case *pg_query.Node_AExpr:
+		return c.rewriteOperator(n, v.AExpr)
+	case *pg_query.Node_TypeCast:
+		return c.rewriteCast(n, v.TypeCast)
+	case *pg_query.Node_FuncCall:
+		return c.rewriteFunc(n, v.FuncCall)
+	}
+	return nil
+}
+
+func (c *catalogRewriter) rewriteOperator(n *pg_query.Node, e *pg_query.A_Expr) error {
+	if len(e.Name) == 0 {
+		return nil
+	}
+	op := e.Name[len(e.Name)-1].GetString_().GetSval()
+	// OPERATOR(pg_catalog.=) is the plain operator.
+	e.Name = []*pg_query.Node{pg_query.MakeStrNode(op)}
+	if e.Kind != pg_query.A_Expr_Kind_AEXPR_OP {
+		return nil
+	}
+	var negate, icase bool
+	switch op {
+	case "~":
+	case "!~":
+		negate = true
+	case "~*":
+		icase = true
+	case "!~*":
+		negate, icase = true, true
+	default:
+		return nil
+	}
+	args := []*pg_query.Node{e.Lexpr, e.Rexpr}
+	if icase {
+		args = append(args, pg_query.MakeAConstStrNode("i", -1))
+	}
+	call := pg_query.MakeFuncCallNode([]*pg_query.Node{pg_query.MakeStrNode("regexp_matches")}, args, -1)
+	if negate {
+		call = pg_query.MakeBoolExprNode(pg_query.BoolExprType_NOT_EXPR, []*pg_query.Node{call}, -1)
+	}
+	n.Node = call.Node
+	return nil
+}
+
+// template parses a scalar sub-select whose placeholders $1.. are replaced by args.
+func template(sql string, args ...*pg_query.Node) (*pg_query.Node, error) {
+	tree, err := pg_query.Parse("SELECT " + sql)
+	if err != nil {
+		return nil, sqlerr.Internal(err)
+	}
+	expr := tree.Stmts[0].Stmt.GetSelectStmt().TargetList[0].GetResTarget().Val
+	sqlast.Walk(expr, func(n *pg_query.Node) bool {
+		if pr := n.GetParamRef(); pr != nil && int(pr.Number) <= len(args) {
+			n.Node = args[pr.Number-1].Node
+			return false
+		}
+		return true
+	})
+	return expr, nil
+}
+
+func stringConst(n *pg_query.Node) (string, bool) {
+	if ac := n.GetAConst(); ac != nil && ac.GetSval() != nil {
+		return ac.GetSval().Sval, true
+	}
+	return "", false
+}
+
+// relationName reads 'public.orders' or '"orders"' as the relation name.
+func relationName(s string) string {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		s = s[i+1:]
+	}
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
+	}
+	return strings.ToLower(s)
+}
+
+func (c *catalogRewriter) rewriteCast(n *pg_query.Node, tc *pg_query.TypeCast) error {
+	tn := tc.TypeName
+	if tn == nil || len(tn.Names) == 0 {
+		return nil
+	}
+	name := strings.ToLower(tn.Names[len(tn.Names)-1].GetString_().GetSval())
+	if len(tn.Names) == 2 && tn.Names[0].GetString_().GetSval() == "pg_catalog" {
+		// The engine knows PostgreSQL's built-in type names, unqualified.
+		tn.Names = tn.Names[1:]
+	}
+	array := len(tn.ArrayBounds) > 0
+	setType := func(t string) {
+		tn.Names = []*pg_query.Node{pg_query.MakeStrNode(t)}
+	}
+	lit, isLit := stringConst(tc.Arg)
+	var expr *pg_query.Node
+	var err error
+	switch {
+	case array && (name == "name" || name == "char" || name == "bpchar" || name == "text" || name == "varchar"):
+		setType("text")
+		return nil
+	case array && (name == "oid" || name == "regtype" || name == "regclass" || name == "int2"):
+		setType("int8")
+		return nil
+	case array:
+		return nil
+	case name == "oid" || name == "xid" || name == "cid" || name == "regrole":
+		setType("int8")
+		return nil
+	case name == "name" || name == "char" || name == "bpchar":
+		setType("text")
+		return nil
+	case name == "regproc" || name == "regprocedure":
+		if isLit {
+			// typinput and friends hold function names.
+			if i := strings.LastIndexByte(lit, '.'); i >= 0 {
+				lit = lit[i+1:]
+			}
+			n.Node = pg_query.MakeAConstStrNode(lit, -1).Node
+			return nil
+		}
+		n.Node = tc.Arg.Node
+		return nil
+	case name == "regclass" && isLit:
+		expr, err = template("(SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
+	case name == "regclass":
+		expr, err = template("(SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = $1)", tc.Arg)
+	case name == "regtype" && isLit:
+		expr, err = template("(SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typname = $1)", pg_query.MakeAConstStrNode(regtypeName(lit), -1))
+	case name == "regtype":
+		expr, err = template("pgc.format_type($1, NULL)", tc.Arg)
+	case name == "regnamespace" && isLit:
+		expr, err = template("(SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
+	case name == "regnamespace":
+		expr, err = template("(SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = $1)", tc.Arg)
+	default:
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	n.Node = expr.Node
+	return nil
+}
+
+// regtypeName maps the SQL spelling of a type to its pg_type name.
+func regtypeName(s string) string {
+	s = relationName(s)
+	if t, ok := sqlTypeNames[s]; ok && t.Name != "" {
+		return t.Name
+	}
+	switch s {
+	case "double precision":
+		return "float8"
+	case "character varying":
+		return "varchar"
+	case "timestamp without time zone":
+		return "timestamp"
+	case "timestamp with time zone":
+		return "timestamptz"
+	case "character":
+		return "bpchar"
+	}
+	return s
+}
+
+func (c *catalogRewriter) rewriteFunc(n *pg_query.Node, fc *pg_query.FuncCall) error {
+	schema, name := funcName(fc)
+	if schema != "" && schema != "pg_catalog" {
+		return sqlerr.New(sqlerr.UndefinedFunction, "function %s.%s does not exist", schema, name)
+	}
+	if val, _, ok, err := c.b.sessionValue(name, fc.Args); ok {
+		if err != nil {
+			return err
+		}
+		n.Node = val.Node
+		return nil
+	}
+	var expr *pg_query.Node
+	var err error
+	switch {
+	case userFunctions[name]:
+		c.b.sessionDependent = true
+		n.Node = pg_query.MakeAConstStrNode(c.b.sess.User, -1).Node
+		return nil
+	case name == "obj_description" && len(fc.Args) >= 1:
+		expr, err = template("(SELECT d.description FROM pg_catalog.pg_description d WHERE d.objoid = $1 AND d.objsubid = 0 ORDER BY d.classoid LIMIT 1)", fc.Args[0])
+	case name == "col_description" && len(fc.Args) == 2:
+		expr, err = template("(SELECT d.description FROM pg_catalog.pg_description d WHERE d.objoid = $1 AND d.objsubid = $2 AND d.classoid = 1259)", fc.Args[0], fc.Args[1])
+	case name == "shobj_description":
+		n.Node = &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}
+		return nil
+	case catalogFunctions[name]:
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("pgc"), pg_query.MakeStrNode(name)}
+		return nil
+	default:
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(name)}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	n.Node = expr.Node
+	return nil
+}
+
+// substituteTables replaces every system table reference by a derived table over the engine
+// table that keeps only rows of no dataset or of a dataset in the principal's scope. A dataset
+// in a catalog query is refused: the two live on different engines.
+func (c *catalogRewriter) substituteTables(root *pg_query.Node) error {
+	ctes := map[string]bool{}
+	sqlast.Walk(root, func(n *pg_query.Node) bool {
+		if cte := n.GetCommonTableExpr(); cte != nil {
+			ctes[cte.Ctename] = true
+		}
+		return true
+	})
+	var refs []*pg_query.Node
+	sqlast.Walk(root, func(n *pg_query.Node) bool {
+		if n.GetRangeVar() != nil {
+			refs = append(refs, n)
+		}
+		return true
+	})
+	for _, n := range refs {
+		rv := n.GetRangeVar()
+		if rv.Schemaname == "" && rv.Catalogname == "" && ctes[rv.Relname] {
+			continue
+		}
+		if rv.Catalogname != "" && rv.Catalogname != c.b.sess.Database {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "cross-database references are not implemented").WithPosition(c.b.pos(rv.Location))
+		}
+		schema := rv.Schemaname
+		if schema == "" {
+			schema = "pg_catalog"
+		}
+		t, ok := c.p.cfg.System.Table(schema, rv.Relname)
+		if !ok && rv.Schemaname == "" {
+			if ds, _ := c.cat.LookupDataset(rv.Relname); ds != nil && c.b.sess.Principal.InScope(ds.ID) {
+				return sqlerr.New(sqlerr.FeatureNotSupported, "a query cannot read datasets and system catalogs together").WithPosition(c.b.pos(rv.Location))
+			}
+		}
+		if !ok {
+			switch rv.Schemaname {
+			case "pg_catalog", "information_schema":
+				return sqlerr.New(sqlerr.FeatureNotSupported, "system catalog %s.%s is not supported yet", rv.Schemaname, rv.Relname).WithPosition(c.b.pos(rv.Location))
+			case "public":
+				if ds, _ := c.cat.LookupDataset(rv.Relname); ds != nil && c.b.sess.Principal.InScope(ds.ID) {
+					return sqlerr.New(sqlerr.FeatureNotSupported, "a query cannot read datasets and system catalogs together").WithPosition(c.b.pos(rv.Location))
+				}
+			}
+			name := rv.Relname
+			if rv.Schemaname != "" {
+				name = rv.Schemaname + "." + name
+			}
+			return sqlerr.New(sqlerr.UndefinedTable, "relation %q does not exist", name).WithPosition(c.b.pos(rv.Location))
+		}
+		alias := rv.Alias
+		if alias == nil {
+			alias = &pg_query.Alias{Aliasname: rv.Relname}
+		}
+		n.Node = &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
+			Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: c.scopedTable(t, rv.Relname)}},
+			Alias:    alias,
+		}}
+	}
+	return nil
+}
+
+func (c *catalogRewriter) scopedTable(t *SystemTable, name string) *pg_query.SelectStmt {
+	targets := make([]*pg_query.Node, len(t.Columns))
+	for i, col := range t.Columns {
+		val := columnRef(col)
+		switch {
+		case contains(t.DatabaseColumns, col):
+			val = pg_query.MakeAConstStrNode(c.b.sess.Database, -1)
+			c.b.sessionDependent = true
+		case contains(t.UserColumns, col):
+			val = pg_query.MakeAConstStrNode(c.b.sess.User, -1)
+			c.b.sessionDependent = true
+		}
+		targets[i] = pg_query.MakeResTargetNodeWithNameAndVal(col, val, -1)
+	}
+	rv := &pg_query.RangeVar{Schemaname: t.EngineSchema, Relname: name, Inh: true, Relpersistence: "p", Location: -1}
+	c.engine[rv] = true
+	sel := &pg_query.SelectStmt{
+		TargetList:  targets,
+		FromClause:  []*pg_query.Node{{Node: &pg_query.Node_RangeVar{RangeVar: rv}}},
+		Op:          pg_query.SetOperation_SETOP_NONE,
+		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
+	}
+	if t.Scoped {
+		sel.WhereClause = c.scopePredicate()
+	}
+	return sel
+}
+
+// scopePredicate keeps rows of no dataset and rows of the datasets in the principal's scope,
+// listed by id: a dataset not listed is invisible (fail closed).
+func (c *catalogRewriter) scopePredicate() *pg_query.Node {
+	isNull := &pg_query.Node{Node: &pg_query.Node_NullTest{NullTest: &pg_query.NullTest{
+		Arg: columnRef("dataset_id"), Nulltesttype: pg_query.NullTestType_IS_NULL, Location: -1}}}
+	var ids []*pg_query.Node
+	for _, ds := range c.cat.Datasets {
+		if c.b.sess.Principal.InScope(ds.ID) {
+			ids = append(ids, pg_query.MakeAConstStrNode(ds.ID, -1))
+		}
+	}
+	if len(ids) == 0 {
+		return isNull
+	}
+	in := pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_IN, []*pg_query.Node{pg_query.MakeStrNode("=")},
+		columnRef("dataset_id"), pg_query.MakeListNode(ids), -1)
+	return pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, []*pg_query.Node{isNull, in}, -1)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// verify walks the rewritten tree and fails closed unless every table read is an engine table
+// the rewrite put there (under its scope filter) or a CTE, and every function is allowlisted.
+func (c *catalogRewriter) verify(root *pg_query.Node) error {
+	ctes := map[string]bool{}
+	sqlast.Walk(root, func(n *pg_query.Node) bool {
+		if cte := n.GetCommonTableExpr(); cte != nil {
+			ctes[cte.Ctename] = true
+		}
+		return true
+	})
+	var bad string
+	sqlast.Walk(root, func(n *pg_query.Node) bool {
+		switch v := n.Node.(type) {
+		case *pg_query.Node_RangeVar:
+			rv := v.RangeVar
+			if !c.engine[rv] && (rv.Schemaname != "" || rv.Catalogname != "" || !ctes[rv.Relname]) {
+				bad = "table " + rv.Relname
+			}
+		case *pg_query.Node_RangeFunction:
+			// Row generators only (pgjdbc numbers current_schemas with generate_series); their
+			// arguments are checked as function calls below.
+			for _, f := range v.RangeFunction.Functions {
+				items := f.GetList().GetItems()
+				if len(items) == 0 || items[0].GetFuncCall() == nil || !tableFunctions[funcNameOnly(items[0].GetFuncCall())] ||
+					(len(items) > 1 && items[1] != nil && items[1].Node != nil) {
+					bad = "table function"
+				}
+			}
+		case *pg_query.Node_RangeTableFunc, *pg_query.Node_RangeTableSample:
+			bad = "table function"
+		case *pg_query.Node_FuncCall:
+			schema, name := funcName(v.FuncCall)
+			_, general := functions[name]
+			switch {
+			case schema == "pgc" && catalogFunctions[name]:
+			case schema == "" && (general || catalogBuiltins[name] || tableFunctions[name]):
+			default:
+				bad = "function " + name
+			}
+		}
+		return bad == ""
+	})
+	if bad != "" {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported in a system catalog query", bad)
+	}
+	return nil
+}
