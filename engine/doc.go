@@ -1,6 +1,6 @@
 // Package engine runs plans: it sends a plan's engine SQL to the backend of the plan's source
 // and streams the rows to the caller, encoded in PostgreSQL's text format under the types the
-// plan announced.
+// plan announced, or in binary per column for a writer that asks (FormatWriter).
 //
 // Backends (engine/duckdb, later engine/postgres) implement Backend and hand back values in a
 // small set of Go types (see Rows), so encoding lives here once.

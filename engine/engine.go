@@ -37,8 +37,9 @@ type Interval struct {
 	Micros int64
 }
 
-// RowWriter receives result rows. values[i] is column i in PostgreSQL text format, nil for NULL.
-// The slice and its contents are reused after WriteRow returns.
+// RowWriter receives result rows. values[i] is column i in PostgreSQL text format (binary for
+// the columns a FormatWriter asks so), nil for NULL. The slice and its contents are reused after
+// WriteRow returns.
 type RowWriter interface {
 	WriteRow(values [][]byte) error
 }
