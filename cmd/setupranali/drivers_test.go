@@ -121,3 +121,41 @@ func driversDir(t *testing.T) string {
 	}
 	return dir
 }
+
+func TestPgJDBC(t *testing.T) {
+	const jar = "/usr/share/java/postgresql.jar"
+	javac := requireClient(t, "javac", "-version")
+	java := requireClient(t, "java", "-version")
+	if _, err := os.Stat(jar); err != nil {
+		requireClient(t, jar)
+	}
+	classes := t.TempDir()
+	if out, err := exec.Command(javac, "-d", classes, filepath.Join(driversDir(t), "jdbc", "JdbcCheck.java")).CombinedOutput(); err != nil {
+		t.Fatalf("javac: %v\n%s", err, out)
+	}
+	gw := startTestGateway(t)
+	var got struct {
+		Rows       []string `json:"rows"`
+		Prepared   []string `json:"prepared"`
+		Error      string   `json:"error"`
+		AfterError int      `json:"after_error"`
+		Product    string   `json:"product"`
+		Tables     []string `json:"tables"`
+	}
+	runDriverScript(t, gw, "tenantA-key", &got, java, "-cp", classes+string(os.PathListSeparator)+jar, "JdbcCheck")
+	if !reflect.DeepEqual(got.Rows, []string{"Bhopal|500.0", "Indore|1000.0"}) {
+		t.Errorf("rows %v", got.Rows)
+	}
+	// Seven executions cross pgjdbc's prepare threshold: named statements and binary results.
+	wantPrepared := []string{"1000.0|2025-12-01", "500.0|2025-12-01", "1000.0|2025-12-01", "500.0|2025-12-01",
+		"1000.0|2025-12-01", "500.0|2025-12-01", "1000.0|2025-12-01"}
+	if !reflect.DeepEqual(got.Prepared, wantPrepared) {
+		t.Errorf("prepared statement results %v", got.Prepared)
+	}
+	if got.Error != "42703" || got.AfterError != 2 {
+		t.Errorf("error %q, then count %d", got.Error, got.AfterError)
+	}
+	if got.Product != "PostgreSQL 15" || !reflect.DeepEqual(got.Tables, []string{"orders"}) {
+		t.Errorf("metadata: product %q, tables %v", got.Product, got.Tables)
+	}
+}
