@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -157,5 +158,37 @@ func TestPgJDBC(t *testing.T) {
 	}
 	if got.Product != "PostgreSQL 15" || !reflect.DeepEqual(got.Tables, []string{"orders"}) {
 		t.Errorf("metadata: product %q, tables %v", got.Product, got.Tables)
+	}
+}
+
+// TestPsqlODBC drives the gateway through unixODBC's isql and psqlODBC (what Excel and Power BI's
+// ODBC connector load): its startup probes (SHOW DateStyle, the pg_type 'lo' lookup), a query,
+// an error. UseDeclareFetch=1 needs SQL cursors, which are not served yet.
+func TestPsqlODBC(t *testing.T) {
+	const driver = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
+	isql := requireClient(t, "isql", "--version")
+	if _, err := os.Stat(driver); err != nil {
+		requireClient(t, driver)
+	}
+	gw := startTestGateway(t)
+	host, port, _ := net.SplitHostPort(gw.Addr().String())
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "odbcinst.ini"), "[PostgreSQL Unicode]\nDriver="+driver+"\n")
+	writeFile(t, filepath.Join(dir, "odbc.ini"), "[setu]\nDriver=PostgreSQL Unicode\nServername="+host+"\nPort="+port+
+		"\nDatabase=setupranali\nSSLMode=disable\nUseDeclareFetch=0\n")
+	run := func(sql string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, isql, "-b", "-v", "-d|", "setu", "odbc", "tenantA-key")
+		cmd.Env = append(os.Environ(), "ODBCSYSINI="+dir, "ODBCINI="+filepath.Join(dir, "odbc.ini"))
+		cmd.Stdin = strings.NewReader(sql + "\n")
+		out, _ := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out))
+	}
+	if got := run("SELECT city, total_revenue FROM orders ORDER BY city"); got != "Bhopal|500\nIndore|1000" {
+		t.Errorf("tenantA through ODBC: %q", got)
+	}
+	if got := run("SELECT cty FROM orders\nSELECT count(*) FROM orders"); !strings.Contains(got, "[42703]") || !strings.HasSuffix(got, "2") {
+		t.Errorf("error then query through ODBC: %q", got)
 	}
 }
