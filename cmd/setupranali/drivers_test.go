@@ -192,3 +192,24 @@ func TestPsqlODBC(t *testing.T) {
 		t.Errorf("error then query through ODBC: %q", got)
 	}
 }
+
+func TestSQLAlchemy(t *testing.T) {
+	python := requireClient(t, "/usr/bin/python3", "-c", "import sqlalchemy, psycopg2")
+	gw := startTestGateway(t)
+	var got struct {
+		ServerVersionInfo []int    `json:"server_version_info"`
+		Rows              [][]any  `json:"rows"`
+		Tables            []string `json:"tables"`
+		HasOrders         bool     `json:"has_orders"`
+	}
+	runDriverScript(t, gw, "tenantA-key", &got, python, filepath.Join(driversDir(t), "sqlalchemy_check.py"))
+	if len(got.ServerVersionInfo) < 1 || got.ServerVersionInfo[0] != 15 {
+		t.Errorf("server_version_info %v", got.ServerVersionInfo)
+	}
+	if !reflect.DeepEqual(got.Rows, [][]any{{"Indore", 1000.0}}) {
+		t.Errorf("rows %v", got.Rows)
+	}
+	if !reflect.DeepEqual(got.Tables, []string{"orders"}) || !got.HasOrders {
+		t.Errorf("tables %v, has_table %v", got.Tables, got.HasOrders)
+	}
+}
