@@ -87,13 +87,20 @@ func (cur *cursor) close() {
 // fetch sends up to max rows (0: all that remain) as DataRows. finished reports that the query
 // has ended; cur.res and the returned error then say how.
 func (c *conn) fetch(cur *cursor, max int64) (n int64, finished bool, err error) {
+	return c.fetchRows(cur, max, true)
+}
+
+// fetchRows is fetch; with send false the rows are read and dropped (MOVE).
+func (c *conn) fetchRows(cur *cursor, max int64, send bool) (n int64, finished bool, err error) {
 	var msg pgproto3.DataRow
 	for max <= 0 || n < max {
 		select {
 		case vals := <-cur.rows:
-			msg.Values = vals
-			c.out.send(&msg)
-			msg.Values = nil
+			if send {
+				msg.Values = vals
+				c.out.send(&msg)
+				msg.Values = nil
+			}
 			cur.ack <- struct{}{}
 			n++
 			if c.out.buffered() >= flushAt {

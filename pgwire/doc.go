@@ -12,9 +12,12 @@
 // portals), cursor.go (an Execute with a row limit that a later Execute resumes), params.go
 // (Bind's parameter values), rows.go (RowDescription, DataRow, format codes), run.go (running
 // a plan of any kind), session.go (SET/RESET and ParameterStatus), txn.go (transaction state),
-// errors.go (the one place errors become ErrorResponses).
+// sqlcursor.go (DECLARE/FETCH/MOVE/CLOSE over the portals, COPY (query) TO STDOUT),
+// sqlprepare.go (PREPARE/EXECUTE over the prepared statements), errors.go (the one place errors
+// become ErrorResponses).
 //
-// Session statements (SET, SHOW, BEGIN, DISCARD, DEALLOCATE) are planned like queries, and the
+// Session statements (SET, SHOW, BEGIN, DISCARD, DEALLOCATE, DECLARE, FETCH, CLOSE, PREPARE,
+// EXECUTE) are planned like queries, and the
 // connection applies what the plan says: settings kept as PostgreSQL keeps them (SET LOCAL,
 // rollback of SETs, RESET to the startup values), ParameterStatus for changed reported
 // parameters before ReadyForQuery, transaction status I/T/E with 25P02 in a failed block.
@@ -24,7 +27,8 @@
 // Invariants:
 //   - One goroutine serves each connection (plus one that keeps a read pending on its socket, so
 //     that a vanished client cancels its query, and one per portal suspended at its row limit,
-//     stopped and waited for when the portal, its transaction or the connection ends). Nothing
+//     stopped and waited for when the portal, its transaction (unless a WITH HOLD cursor) or the
+//     connection ends). Nothing
 //     is shared between connections but the Server's registry; there is no package-level
 //     mutable state.
 //   - Errors become ErrorResponses in exactly one function (conn.sendError), from the

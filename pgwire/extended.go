@@ -143,8 +143,14 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	if err != nil {
 		return err
 	}
-	formats, err := resultFormats(m.ResultFormatCodes, len(plan.Columns))
-	if err != nil {
+	var formats []int16
+	if plan.Kind == planner.KindFetch {
+		// FETCH sends rows in the formats its cursor was declared with (text, or all binary
+		// for DECLARE BINARY).
+		if slices.Contains(m.ResultFormatCodes, 1) {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "binary result formats for FETCH are not supported; declare a BINARY cursor")
+		}
+	} else if formats, err = resultFormats(m.ResultFormatCodes, len(plan.Columns)); err != nil {
 		return err
 	}
 	if err := c.addPortal(&portal{name: m.DestinationPortal, plan: plan, args: args, formats: formats}); err != nil {
@@ -207,6 +213,20 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 }
 
 func (c *conn) describeResult(plan *planner.Plan, formats []int16) {
+	if plan != nil && plan.Kind == planner.KindFetch && !plan.Cursor.Move {
+		// FETCH answers with its cursor's rows, as PostgreSQL describes it.
+		if p, ok := c.portals[plan.Cursor.Name]; ok && returnsRows(p.plan) {
+			c.out.send(rowDescription(p.plan.Columns, p.formats))
+			return
+		}
+	}
+	if plan != nil && plan.Kind == planner.KindExecute {
+		// EXECUTE answers with its prepared statement's rows.
+		if ps, ok := c.stmts[plan.Statement]; ok && returnsRows(ps.plan) {
+			c.out.send(rowDescription(ps.plan.Columns, nil))
+			return
+		}
+	}
 	if returnsRows(plan) {
 		c.out.send(rowDescription(plan.Columns, formats))
 		return
@@ -258,7 +278,17 @@ func (c *conn) execute(m *pgproto3.Execute) error {
 		return sqlerr.New(objectNotInPrerequisite, "portal %q cannot be run", p.name)
 	}
 	p.done = true
-	return c.runPlan(c.ctx, p.plan, nil, nil, false)
+	switch p.plan.Kind {
+	case planner.KindCopyOut, planner.KindFetch, planner.KindExecute:
+		// These run a query: a CancelRequest stops it, as it stops any query.
+		ctx, done := c.beginQuery()
+		defer done()
+		if err := c.runPlan(ctx, p.plan, p.args, nil, false); err != nil {
+			return statementError(ctx, err)
+		}
+		return nil
+	}
+	return c.runPlan(c.ctx, p.plan, p.args, nil, false)
 }
 
 // executeQuery runs or resumes a query portal. Without a row limit (the usual case) the executor

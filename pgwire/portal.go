@@ -7,8 +7,9 @@ import (
 
 // Prepared statements and portals of the extended protocol. Both live in per-connection maps
 // touched only by the connection's goroutine. The unnamed ones ("") are replaced freely; named
-// ones must be closed first. Statements outlive transactions; portals end with theirs (none is
-// holdable), and a portal keeps the plan and arguments it was bound with.
+// ones must be closed first. Statements outlive transactions; portals end with theirs (but for SQL
+// cursors declared WITH HOLD, see sqlcursor.go), and a portal keeps the plan and arguments it
+// was bound with.
 
 // Caps on what one connection may hold, so a client cannot grow the server's memory without
 // bound; pgjdbc, the heaviest user of named statements, keeps at most 256.
@@ -38,6 +39,11 @@ type portal struct {
 	sent int
 	cur  *cursor
 	done bool
+
+	// SQL cursors (DECLARE) share the portals' namespace, as in PostgreSQL. A WITH HOLD cursor
+	// outlives the transaction that committed it; declaredIn is that transaction until then.
+	hold       bool
+	declaredIn *transaction
 }
 
 // close ends a suspended execution, if any.
@@ -51,6 +57,21 @@ func (p *portal) close() {
 // returnsRows reports whether a plan answers with rows (RowDescription) rather than NoData.
 func returnsRows(plan *planner.Plan) bool {
 	return plan != nil && (plan.Kind == planner.KindQuery || plan.Kind == planner.KindLocal)
+}
+
+// closeTxPortals closes the portals that end with the transaction tx: all but WITH HOLD
+// cursors, and those too when they were declared in tx and it does not commit.
+func (c *conn) closeTxPortals(tx *transaction, commit bool) {
+	for name, p := range c.portals {
+		if p.hold && (p.declaredIn != tx || commit) {
+			if commit && p.declaredIn == tx {
+				p.declaredIn = nil
+			}
+			continue
+		}
+		p.close()
+		delete(c.portals, name)
+	}
 }
 
 func (c *conn) statement(name string) (*prepared, error) {

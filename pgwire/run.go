@@ -39,6 +39,24 @@ func (c *conn) runPlan(ctx context.Context, plan *planner.Plan, args []any, form
 		}
 		c.out.send(&pgproto3.CommandComplete{CommandTag: commandTag(plan.Tag, int64(n))})
 		return nil
+	case planner.KindFetch:
+		return c.fetchCursor(ctx, plan, describe)
+	case planner.KindCopyOut:
+		return c.copyOut(ctx, plan, args)
+	case planner.KindExecute:
+		return c.executePrepared(ctx, plan, describe)
+	case planner.KindPrepare:
+		if err := c.prepareSQL(ctx, plan); err != nil {
+			return err
+		}
+		c.out.send(&pgproto3.CommandComplete{CommandTag: commandTag(plan.Tag, 0)})
+		return nil
+	case planner.KindDeclare:
+		if err := c.declareCursor(plan, args); err != nil {
+			return err
+		}
+		c.out.send(&pgproto3.CommandComplete{CommandTag: commandTag(plan.Tag, 0)})
+		return nil
 	}
 	tag, err := c.applySessionPlan(plan)
 	if err != nil {
@@ -97,6 +115,8 @@ func (c *conn) applySessionPlan(plan *planner.Plan) (string, error) {
 		return plan.Tag, c.deallocate(plan.Statement)
 	case planner.KindNoop:
 		return plan.Tag, nil
+	case planner.KindClose:
+		return plan.Tag, c.closeCursor(plan.Cursor)
 	}
 	return "", sqlerr.Internal(fmt.Errorf("plan of unknown kind %d", plan.Kind))
 }

@@ -9,8 +9,8 @@ import (
 
 // Transactions. The engine is read-only and runs each query on its own, so a transaction here
 // holds no snapshot: it is the protocol state drivers see and depend on (ReadyForQuery's I, T or
-// E, 25P02 after an error, warnings for a stray BEGIN or COMMIT), the lifetime of portals and of
-// SET LOCAL, and what ROLLBACK undoes of the session settings. Every statement runs in one:
+// E, 25P02 after an error, warnings for a stray BEGIN or COMMIT), the lifetime of portals (but for
+// WITH HOLD cursors) and of SET LOCAL, and what ROLLBACK undoes of the session settings. Every statement runs in one:
 // BEGIN's explicit block, the implicit block of a multi-statement Query, or a transaction of its
 // own that ends with the Query or, in the extended protocol, at Sync.
 
@@ -76,7 +76,7 @@ func (c *conn) endTx(commit bool) {
 		return
 	}
 	c.tx = nil
-	c.closeAllPortals()
+	c.closeTxPortals(tx, commit)
 	if tx.begin == nil {
 		return
 	}
@@ -94,7 +94,7 @@ func (c *conn) abortTx() {
 	}
 	c.tx.failed = true
 	if c.tx.kind == txExplicit {
-		c.closeAllPortals()
+		c.closeTxPortals(c.tx, false)
 	}
 }
 

@@ -24,6 +24,7 @@
 //
 // Invariants: the physical table of a dataset is never nameable by a client (only datasets and
 // CTEs resolve); tenant predicates are AST nodes holding the tenant value as a literal node,
-// never concatenated text; only SELECT-shaped statements plan; every function call passes an
+// never concatenated text; only SELECT-shaped statements plan (the query inside DECLARE, COPY
+// (query) TO STDOUT and PREPARE is planned as one, see cursor.go and prepare.go); every function call passes an
 // allowlist. A *Catalog snapshot is read once per Plan call, so a reload never mixes versions.
 package planner

@@ -22,6 +22,18 @@ const (
 	KindDeallocate
 	// KindNoop is accepted and changes nothing (UNLISTEN *, SET TRANSACTION ...).
 	KindNoop
+	// KindDeclare opens the SQL cursor Cursor over the query Inner (DECLARE ... CURSOR FOR).
+	KindDeclare
+	// KindFetch reads from (or, with Cursor.Move, skips over) the SQL cursor Cursor.Name.
+	KindFetch
+	// KindClose closes the SQL cursor Cursor.Name ("" with CLOSE ALL).
+	KindClose
+	// KindCopyOut runs the query Inner and answers its rows as COPY ... TO STDOUT, as Copy says.
+	KindCopyOut
+	// KindPrepare is SQL PREPARE: Prepare is the statement to keep under the name Statement.
+	KindPrepare
+	// KindExecute is SQL EXECUTE of the prepared statement named Statement with Args.
+	KindExecute
 )
 
 // Column is one result column as announced to the client.
@@ -64,6 +76,17 @@ type Plan struct {
 	Discard bool
 	// Statement names KindDeallocate's prepared statement.
 	Statement string
+	// Cursor describes KindDeclare, KindFetch and KindClose.
+	Cursor *CursorCommand
+	// Copy is KindCopyOut's output format.
+	Copy *CopyCommand
+	// Prepare is KindPrepare's statement and parameter types.
+	Prepare *PrepareCommand
+	// Args are KindExecute's parameter values in text form (nil is NULL).
+	Args []*string
+	// Inner is the query of KindDeclare and KindCopyOut, planned as that query on its own would
+	// be (tenant filters, row cap); its Params are the statement's.
+	Inner *Plan
 
 	// cacheable is false for plans that depend on more than the plan key (session functions).
 	cacheable bool

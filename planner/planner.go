@@ -96,6 +96,17 @@ func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement, paramOIDs
 	if plan, ok, err := p.sessionStatement(s, node); ok {
 		return plan, err
 	}
+	if plan, ok, err := prepareStatement(st, node); ok {
+		return plan, err
+	}
+	if plan, ok, err := p.wrappedQuery(cat, s, st, node, paramOIDs); ok {
+		return plan, err
+	}
+	return p.planQuery(cat, s, st, node, paramOIDs)
+}
+
+// planQuery plans a query node: a SELECT on datasets or on the emulated system catalog.
+func (p *Planner) planQuery(cat *catalog.Catalog, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, error) {
 	if p.isCatalogQuery(node) {
 		return p.catalogPlan(cat, s, st, node, paramOIDs)
 	}

@@ -63,6 +63,15 @@ func (p *Planner) sessionStatement(s Session, node *pg_query.Node) (*Plan, bool,
 		return &Plan{Kind: KindDeallocate, Tag: tag, Statement: v.DeallocateStmt.Name}, true, nil
 	case *pg_query.Node_UnlistenStmt:
 		return &Plan{Kind: KindNoop, Tag: "UNLISTEN"}, true, nil
+	case *pg_query.Node_FetchStmt:
+		plan, err := fetchStatement(v.FetchStmt)
+		return plan, true, err
+	case *pg_query.Node_ClosePortalStmt:
+		tag := "CLOSE CURSOR"
+		if v.ClosePortalStmt.Portalname == "" {
+			tag = "CLOSE CURSOR ALL"
+		}
+		return &Plan{Kind: KindClose, Tag: tag, Cursor: &CursorCommand{Name: v.ClosePortalStmt.Portalname}}, true, nil
 	}
 	return nil, false, nil
 }

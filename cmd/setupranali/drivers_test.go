@@ -163,7 +163,8 @@ func TestPgJDBC(t *testing.T) {
 
 // TestPsqlODBC drives the gateway through unixODBC's isql and psqlODBC (what Excel and Power BI's
 // ODBC connector load): its startup probes (SHOW DateStyle, the pg_type 'lo' lookup), a query,
-// an error. UseDeclareFetch=1 needs SQL cursors, which are not served yet.
+// an error; then the same through a second DSN with UseDeclareFetch=1, where psqlODBC reads every
+// result through a SQL cursor (BEGIN, DECLARE ... CURSOR WITH HOLD, FETCH 100 ..., CLOSE).
 func TestPsqlODBC(t *testing.T) {
 	const driver = "/usr/lib/x86_64-linux-gnu/odbc/psqlodbcw.so"
 	isql := requireClient(t, "isql", "--version")
@@ -174,12 +175,19 @@ func TestPsqlODBC(t *testing.T) {
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "odbcinst.ini"), "[PostgreSQL Unicode]\nDriver="+driver+"\n")
-	writeFile(t, filepath.Join(dir, "odbc.ini"), "[setu]\nDriver=PostgreSQL Unicode\nServername="+host+"\nPort="+port+
-		"\nDatabase=setupranali\nSSLMode=disable\nUseDeclareFetch=0\n")
-	run := func(sql string) string {
+	dsn := func(name, declareFetch string) string {
+		return "[" + name + "]\nDriver=PostgreSQL Unicode\nServername=" + host + "\nPort=" + port +
+			"\nDatabase=setupranali\nSSLMode=disable\nUseDeclareFetch=" + declareFetch + "\nFetch=100\n"
+	}
+	writeFile(t, filepath.Join(dir, "odbc.ini"), dsn("setu", "0")+dsn("setu_cursor", "1"))
+	run := func(sql string, dsn ...string) string {
+		name := "setu"
+		if len(dsn) > 0 {
+			name = dsn[0]
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, isql, "-b", "-v", "-d|", "setu", "odbc", "tenantA-key")
+		cmd := exec.CommandContext(ctx, isql, "-b", "-v", "-d|", name, "odbc", "tenantA-key")
 		cmd.Env = append(os.Environ(), "ODBCSYSINI="+dir, "ODBCINI="+filepath.Join(dir, "odbc.ini"))
 		cmd.Stdin = strings.NewReader(sql + "\n")
 		out, _ := cmd.CombinedOutput()
@@ -190,6 +198,12 @@ func TestPsqlODBC(t *testing.T) {
 	}
 	if got := run("SELECT cty FROM orders\nSELECT count(*) FROM orders"); !strings.Contains(got, "[42703]") || !strings.HasSuffix(got, "2") {
 		t.Errorf("error then query through ODBC: %q", got)
+	}
+	if got := run("SELECT city, total_revenue FROM orders ORDER BY city", "setu_cursor"); got != "Bhopal|500\nIndore|1000" {
+		t.Errorf("tenantA through ODBC with UseDeclareFetch=1: %q", got)
+	}
+	if got := run("SELECT cty FROM orders\nSELECT count(*) FROM orders", "setu_cursor"); !strings.Contains(got, "[42703]") || !strings.HasSuffix(got, "2") {
+		t.Errorf("error then query through ODBC with UseDeclareFetch=1: %q", got)
 	}
 }
 
