@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -76,7 +75,7 @@ func TestCatalogDiscovery(t *testing.T) {
 			}
 			check := func(name, sql string, want []string, args ...any) {
 				t.Helper()
-				got, err := tryRowsArgs(conn, sql, args...)
+				got, err := tryRows(conn, sql, args...)
 				if err != nil {
 					t.Errorf("%s: %v", name, err)
 					return
@@ -185,30 +184,4 @@ func connectExtended(t *testing.T, gw *gateway, key string) *pgx.Conn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
-}
-
-func tryRowsArgs(conn *pgx.Conn, sql string, args ...any) ([]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rows, err := conn.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			return nil, err
-		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = fmt.Sprint(v)
-			if v == nil {
-				parts[i] = "NULL"
-			}
-		}
-		out = append(out, strings.Join(parts, "|"))
-	}
-	return out, rows.Err()
 }

@@ -78,10 +78,10 @@ func rowsText(t *testing.T, conn *pgx.Conn, sql string) []string {
 	return out
 }
 
-func tryRows(conn *pgx.Conn, sql string) ([]string, error) {
+func tryRows(conn *pgx.Conn, sql string, args ...any) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rows, err := conn.Query(ctx, sql)
+	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
