@@ -17,13 +17,7 @@ import (
 // TestPsqlDescribe runs psql's \dt and \d orders: psql's own catalog queries, evaluated by the
 // catalog emulation.
 func TestPsqlDescribe(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		if os.Getenv("SETU_REQUIRE_CLIENTS") != "" {
-			t.Fatal("psql is required (SETU_REQUIRE_CLIENTS is set) but not installed")
-		}
-		t.Skip("psql not installed (apt-get install postgresql-client)")
-	}
+	psql := requireClient(t, "psql", "--version")
 	gw := startTestGateway(t)
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
 	run := func(cmdText string) string {

@@ -13,13 +13,7 @@ import (
 // TestPsqlReadmeExample runs the README's psql example with the real psql binary. CI installs
 // psql and sets SETU_REQUIRE_CLIENTS=1, so there the test cannot skip.
 func TestPsqlReadmeExample(t *testing.T) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		if os.Getenv("SETU_REQUIRE_CLIENTS") != "" {
-			t.Fatal("psql is required (SETU_REQUIRE_CLIENTS is set) but not installed")
-		}
-		t.Skip("psql not installed (apt-get install postgresql-client)")
-	}
+	psql := requireClient(t, "psql", "--version")
 	gw := startTestGateway(t)
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
 	run := func(key, sql string) (string, error) {
