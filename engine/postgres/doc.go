@@ -1,0 +1,27 @@
+// Package postgres is the PostgreSQL backend (pgx v5 and pgxpool): it runs the planner's
+// PostgreSQL-dialect engine SQL on a source database and streams the rows back.
+//
+// Invariants:
+//
+//   - Every query runs in its own READ ONLY transaction with SET LOCAL statement_timeout, so a
+//     statement that slipped past the planner still cannot write (25006 from the server) or run
+//     forever, and nothing set for one query outlives its transaction. The transaction is always
+//     rolled back: nothing was written, and ROLLBACK ends a transaction in any state.
+//   - A cancelled context reaches the server as a CancelRequest, so the query really stops
+//     there; pgx's default (cutting the socket) would leave it running until it next wrote.
+//   - Rows are read off the socket one Next at a time; nothing buffers a whole result.
+//   - Values come back in engine's small set of Go types (see engine.Rows), so encoding for
+//     clients lives in one place for every backend.
+//   - Errors keep the source's SQLSTATE, except what would hurt the gateway's clients: XX and 58
+//     become the gateway's internal error, 53 becomes 54000, FATAL becomes ERROR, and a lost
+//     connection is 08006 (or the server's 57P01 when it said so) and never XX. No error or log
+//     line carries the DSN or the password.
+//   - A connection the server dropped while idle is retried transparently before any SQL ran
+//     on it, so a source restart costs the queries in flight and no more; the Backend itself is
+//     never reopened.
+//
+// With TransactionPooling (a source behind PgBouncer in transaction mode) no named prepared
+// statement is created: each query prepares the unnamed statement inside its own transaction.
+//
+// Open does not connect; Ping connects and measures a round trip (`sources test`, readiness).
+package postgres

@@ -1,0 +1,239 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/big"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/setupranali/setupranali/engine"
+)
+
+// rows streams one query's result: pgx reads a row off the socket per Next, so a slow reader
+// holds the server back through TCP flow control instead of the result piling up here.
+type rows struct {
+	b    *Backend
+	ctx  context.Context
+	conn *pgxpool.Conn
+	rows pgx.Rows
+
+	decoders []decoder
+	vals     []any
+	// done is set once Next has returned false: the server has sent the whole result.
+	done   bool
+	closed bool
+}
+
+func (b *Backend) newRows(ctx context.Context, conn *pgxpool.Conn, r pgx.Rows) *rows {
+	return &rows{b: b, ctx: ctx, conn: conn, rows: r}
+}
+
+func (r *rows) Next() bool {
+	if r.closed || r.done {
+		return false
+	}
+	if r.rows.Next() {
+		return true
+	}
+	r.done = true
+	return false
+}
+
+func (r *rows) Values() ([]any, error) {
+	if r.decoders == nil {
+		m := r.conn.Conn().TypeMap()
+		fields := r.rows.FieldDescriptions()
+		r.decoders = make([]decoder, len(fields))
+		for i, f := range fields {
+			r.decoders[i] = decoderFor(m, f.DataTypeOID, f.Format)
+		}
+		r.vals = make([]any, len(fields))
+	}
+	raw := r.rows.RawValues()
+	if len(raw) != len(r.decoders) {
+		return nil, r.b.mapError(r.ctx, r.conn.Conn().PgConn(), fmt.Errorf("row has %d values for %d columns", len(raw), len(r.decoders)))
+	}
+	for i, src := range raw {
+		if src == nil {
+			r.vals[i] = nil
+			continue
+		}
+		v, err := r.decoders[i](src)
+		if err != nil {
+			return nil, r.b.mapError(r.ctx, r.conn.Conn().PgConn(), fmt.Errorf("column %d: %w", i+1, err))
+		}
+		r.vals[i] = v
+	}
+	return r.vals, nil
+}
+
+func (r *rows) Err() error {
+	if err := r.rows.Err(); err != nil {
+		return r.b.mapError(r.ctx, r.conn.Conn().PgConn(), err)
+	}
+	return nil
+}
+
+// Close ends the statement and the transaction and gives the connection back. A caller that
+// stops early (a closed portal, a row cap) would otherwise make pgx read the rest of the result
+// off the wire; a CancelRequest stops the server instead.
+func (r *rows) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	if !r.done && r.ctx.Err() == nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), cleanupTimeout)
+		_ = r.conn.Conn().PgConn().CancelRequest(cctx)
+		cancel()
+	}
+	r.rows.Close()
+	r.b.finish(r.ctx, r.conn)
+	return nil
+}
+
+// decoder turns one non-NULL wire value into one of the Go types engine.Rows documents.
+type decoder func(src []byte) (any, error)
+
+// decoderFor picks the decoder of a column. pgx's Map reads both formats; its scan plans are
+// memoized per type, so a decoder costs one plan lookup per value.
+func decoderFor(m *pgtype.Map, oid uint32, format int16) decoder {
+	scan := func(dst any, src []byte) error { return m.Scan(oid, format, src, dst) }
+	switch oid {
+	case pgtype.BoolOID:
+		return func(src []byte) (any, error) {
+			var v bool
+			err := scan(&v, src)
+			return v, err
+		}
+	case pgtype.Int2OID, pgtype.Int4OID, pgtype.Int8OID, pgtype.OIDOID:
+		return func(src []byte) (any, error) {
+			var v int64
+			err := scan(&v, src)
+			return v, err
+		}
+	case pgtype.Float4OID, pgtype.Float8OID:
+		return func(src []byte) (any, error) {
+			var v float64
+			err := scan(&v, src)
+			return v, err
+		}
+	case pgtype.NumericOID:
+		return func(src []byte) (any, error) {
+			var n pgtype.Numeric
+			if err := scan(&n, src); err != nil {
+				return nil, err
+			}
+			return numericValue(n), nil
+		}
+	case pgtype.ByteaOID:
+		return func(src []byte) (any, error) {
+			var v []byte
+			err := scan(&v, src)
+			return append([]byte{}, v...), err
+		}
+	case pgtype.DateOID:
+		return func(src []byte) (any, error) {
+			var d pgtype.Date
+			if err := scan(&d, src); err != nil {
+				return nil, err
+			}
+			return timeOrInfinity(d.Time, d.InfinityModifier), nil
+		}
+	case pgtype.TimestampOID:
+		return func(src []byte) (any, error) {
+			var ts pgtype.Timestamp
+			if err := scan(&ts, src); err != nil {
+				return nil, err
+			}
+			return timeOrInfinity(ts.Time, ts.InfinityModifier), nil
+		}
+	case pgtype.TimestamptzOID:
+		return func(src []byte) (any, error) {
+			var ts pgtype.Timestamptz
+			if err := scan(&ts, src); err != nil {
+				return nil, err
+			}
+			return timeOrInfinity(ts.Time.UTC(), ts.InfinityModifier), nil
+		}
+	case pgtype.TimeOID:
+		return func(src []byte) (any, error) {
+			var t pgtype.Time
+			if err := scan(&t, src); err != nil {
+				return nil, err
+			}
+			us := t.Microseconds
+			return time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(us) * time.Microsecond), nil
+		}
+	case pgtype.IntervalOID:
+		return func(src []byte) (any, error) {
+			var iv pgtype.Interval
+			if err := scan(&iv, src); err != nil {
+				return nil, err
+			}
+			return engine.Interval{Months: iv.Months, Days: iv.Days, Micros: iv.Microseconds}, nil
+		}
+	}
+	if format == pgtype.TextFormatCode {
+		// text, varchar, name, json, uuid, and every type pgx has no binary codec for: the text is
+		// the value.
+		return func(src []byte) (any, error) { return string(src), nil }
+	}
+	return func(src []byte) (any, error) {
+		var s string
+		if err := scan(&s, src); err == nil {
+			return s, nil
+		}
+		var v any
+		if err := scan(&v, src); err != nil {
+			return nil, err
+		}
+		switch x := v.(type) {
+		case string:
+			return x, nil
+		case []byte:
+			return append([]byte{}, x...), nil
+		}
+		return fmt.Sprint(v), nil
+	}
+}
+
+// numericValue is an exact Decimal; NaN and the infinities become floats, which print the way
+// PostgreSQL prints them.
+func numericValue(n pgtype.Numeric) any {
+	switch {
+	case n.NaN:
+		return math.NaN()
+	case n.InfinityModifier == pgtype.Infinity:
+		return math.Inf(1)
+	case n.InfinityModifier == pgtype.NegativeInfinity:
+		return math.Inf(-1)
+	}
+	unscaled := n.Int
+	if unscaled == nil {
+		unscaled = new(big.Int)
+	}
+	if n.Exp >= 0 {
+		if n.Exp > 0 {
+			unscaled = new(big.Int).Mul(unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n.Exp)), nil))
+		}
+		return engine.Decimal{Unscaled: unscaled, Scale: 0}
+	}
+	return engine.Decimal{Unscaled: unscaled, Scale: int(-n.Exp)}
+}
+
+// timeOrInfinity keeps PostgreSQL's infinite dates and timestamps as the text it prints.
+func timeOrInfinity(t time.Time, inf pgtype.InfinityModifier) any {
+	switch inf {
+	case pgtype.Infinity:
+		return "infinity"
+	case pgtype.NegativeInfinity:
+		return "-infinity"
+	}
+	return t
+}
