@@ -1,0 +1,21 @@
+// Package state is the gateway's own SQLite database (modernc.org/sqlite, pure Go): the registry
+// of data sources, with their credentials encrypted under UBI_SECRET_KEY, and later API keys and
+// audit records.
+//
+// Invariants:
+//
+//   - The database file, its -wal and -shm companions, its lock file and every backup are mode
+//     0600; the directory Open creates is 0700. Open repairs looser modes of existing files.
+//   - The schema changes only through the ordered migrations list, applied at Open in one
+//     transaction and recorded in schema_migrations. A database whose schema is newer than the
+//     binary knows is refused, never modified.
+//   - Credentials are stored only as Fernet tokens. Keyring, Credentials and their errors never
+//     render a key, a password or a DSN: String, GoString, LogValue and MarshalJSON redact them,
+//     and errors name the source and the key fingerprint, nothing secret.
+//   - A Keyring encrypts with its first key and decrypts with any. RotateKey re-encrypts every
+//     record in one transaction: all records move to the first key, or none does.
+//   - Every process using the database holds a shared lock on "<db>.lock"; Restore takes it
+//     exclusively, so it refuses to replace a database a running server has open.
+//   - Backups are consistent online snapshots (VACUUM INTO inside a read transaction), never
+//     file copies of a live database.
+package state
