@@ -46,6 +46,9 @@ const DefaultConnectTimeout = 10 * time.Second
 // request before the connection is cut (and dropped from the pool).
 const cancelGrace = 5 * time.Second
 
+// cancelRetry is how often a cancelled query's CancelRequest is repeated until the query ends.
+const cancelRetry = 100 * time.Millisecond
+
 // cleanupTimeout bounds ROLLBACK after a stream ends, whatever the caller's context says.
 const cleanupTimeout = 5 * time.Second
 
@@ -94,7 +97,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	// server running the query until it next writes to the client. A CancelRequest stops it;
 	// the deadline is the fallback for a server that does not answer.
 	cc.BuildContextWatcherHandler = func(pgConn *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.CancelRequestContextWatcherHandler{Conn: pgConn, DeadlineDelay: cancelGrace}
+		return &cancelHandler{conn: pgConn}
 	}
 	if cc.RuntimeParams == nil {
 		cc.RuntimeParams = map[string]string{}
@@ -216,6 +219,44 @@ func (b *Backend) finish(ctx context.Context, conn *pgxpool.Conn) {
 		cancel()
 	}
 	conn.Release()
+}
+
+// cancelHandler stops the server's work when a query's context ends. PostgreSQL drops a
+// CancelRequest that arrives while the backend waits for the next message, e.g. between the
+// Parse and the Execute of an extended-protocol query, so one request can be lost; it is
+// repeated until the statement ends. The socket deadline is the last resort for a server that
+// does not answer at all.
+type cancelHandler struct {
+	conn *pgconn.PgConn
+	stop chan struct{}
+	done chan struct{}
+}
+
+func (h *cancelHandler) HandleCancel(context.Context) {
+	_ = h.conn.Conn().SetDeadline(time.Now().Add(cancelGrace))
+	h.stop, h.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(h.done)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
+			_ = h.conn.CancelRequest(ctx)
+			cancel()
+			select {
+			case <-h.stop:
+				return
+			case <-time.After(cancelRetry):
+			}
+		}
+	}()
+}
+
+// HandleUnwatchAfterCancel runs once the statement ended. It waits for a CancelRequest in
+// flight: the server has then delivered it, to a backend that is idle and ignores it, so it
+// cannot hit the next statement on the connection.
+func (h *cancelHandler) HandleUnwatchAfterCancel() {
+	close(h.stop)
+	<-h.done
+	_ = h.conn.Conn().SetDeadline(time.Time{})
 }
 
 var _ engine.Backend = (*Backend)(nil)
