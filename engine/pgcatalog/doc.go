@@ -7,7 +7,11 @@
 // and embedded. The dynamic part (pg_class, pg_attribute, pg_description, pg_tables,
 // information_schema.tables/columns, pg_settings, ...) is built from the semantic catalog: one
 // relation per dataset, one attribute per dimension and metric, with the PostgreSQL type the
-// planner announces for it.
+// planner announces for it. more.go adds the tables BI tools probe besides: statistics views
+// (one zero-counter row per dataset), privilege views (SELECT on every dataset and column),
+// server views that are empty here (activity, locks, replication), the generated key word, time
+// zone, language, cast and SQL-conformance tables, and the Redshift views (svv_tables,
+// svv_table_info, stl_query, ...) some tools send to any PostgreSQL-speaking server.
 //
 // Tables live in DuckDB schemas pgc (pg_catalog) and pgis (information_schema), apart from
 // DuckDB's own. Invariant: every row derived from a dataset carries the hidden column

@@ -133,7 +133,7 @@ func TestCatalogQueryErrors(t *testing.T) {
 	cases := []struct{ sql, code string }{
 		{"SELECT c.relname FROM pg_class c JOIN orders o ON true", "0A000"},
 		{"SELECT * FROM public.orders, information_schema.tables", "0A000"},
-		{"SELECT * FROM pg_catalog.pg_stat_activity", "0A000"},
+		{"SELECT * FROM pg_catalog.pg_statistic", "0A000"},
 		{"SELECT * FROM pg_class, nosuch", "42P01"},
 		{"SELECT read_text('/etc/passwd') FROM pg_class", "0A000"},
 		{"SELECT * FROM pg_class, read_csv('/etc/passwd')", "0A000"},

@@ -21,12 +21,14 @@ import (
 )
 
 // table is one static catalog table: its name and the query that reads its built-in rows.
-// Every column is cast to text; the header keeps the type.
+// Every column is cast to text; the header keeps the type. Tables of information_schema are
+// written to the subdirectory information_schema/, the others (pg_catalog) to the top level.
 type table struct {
-	name  string
-	cols  []string // "column:type"
-	from  string
-	order string
+	schema string // "" for pg_catalog, or "information_schema"
+	name   string
+	cols   []string // "column:type"
+	from   string
+	order  string
 }
 
 var tables = []table{
@@ -55,6 +57,31 @@ var tables = []table{
 	{name: "pg_collation", cols: []string{"oid:int4", "collname:text", "collnamespace:int4", "collowner:int4",
 		"collprovider:text", "collisdeterministic:bool", "collencoding:int4", "collcollate:text", "collctype:text"},
 		from: "pg_collation WHERE collname IN ('default', 'C', 'POSIX', 'ucs_basic')", order: "oid"},
+	// The key words, as pg_get_keywords() returns them (the gateway reads the function as this table).
+	{name: "pg_get_keywords", cols: []string{"word:text", "catcode:text", "barelabel:bool", "catdesc:text", "baredesc:text"},
+		from: "pg_get_keywords()", order: "word"},
+	// Time zones with their offsets on the day of generation; the offsets are intervals, kept as
+	// PostgreSQL prints them ("-03:30:00").
+	{name: "pg_timezone_names", cols: []string{"name:text", "abbrev:text", "utc_offset:text", "is_dst:bool"},
+		from: "pg_timezone_names", order: "name"},
+	{name: "pg_timezone_abbrevs", cols: []string{"abbrev:text", "utc_offset:text", "is_dst:bool"},
+		from: "pg_timezone_abbrevs", order: "abbrev"},
+	// The built-in languages (internal, c, sql) and plpgsql, which initdb installs.
+	{name: "pg_language", cols: []string{"oid:int4", "lanname:text", "lanowner:int4", "lanispl:bool", "lanpltrusted:bool",
+		"lanplcallfoid:int4", "laninline:int4", "lanvalidator:int4", "lanacl:text"},
+		from: "pg_language WHERE lanname IN ('internal', 'c', 'sql', 'plpgsql')", order: "oid"},
+	// The built-in casts.
+	{name: "pg_cast", cols: []string{"oid:int4", "castsource:int4", "casttarget:int4", "castfunc:int4", "castcontext:text", "castmethod:text"},
+		from: "pg_cast WHERE oid < 16384", order: "oid"},
+	// information_schema's static tables: what the server implements of SQL.
+	{schema: "information_schema", name: "sql_features", cols: []string{"feature_id:text", "feature_name:text",
+		"sub_feature_id:text", "sub_feature_name:text", "is_supported:text", "is_verified_by:text", "comments:text"},
+		from: "information_schema.sql_features", order: "feature_id, sub_feature_id"},
+	{schema: "information_schema", name: "sql_implementation_info", cols: []string{"implementation_info_id:text",
+		"implementation_info_name:text", "integer_value:int4", "character_value:text", "comments:text"},
+		from: "information_schema.sql_implementation_info", order: "implementation_info_id::int"},
+	{schema: "information_schema", name: "sql_sizing", cols: []string{"sizing_id:int4", "sizing_name:text",
+		"supported_value:int4", "comments:text"}, from: "information_schema.sql_sizing", order: "sizing_id"},
 }
 
 func main() {
@@ -81,7 +108,14 @@ func run(ctx context.Context, dsn, out string) error {
 		return fmt.Errorf("server_version_num %s: the gateway speaks as PostgreSQL 15; generate from a 15.x server", version)
 	}
 	for _, t := range tables {
-		if err := writeTable(ctx, conn, t, filepath.Join(out, t.name+".csv")); err != nil {
+		dir := out
+		if t.schema != "" {
+			dir = filepath.Join(out, t.schema)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+		}
+		if err := writeTable(ctx, conn, t, filepath.Join(dir, t.name+".csv")); err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
 	}
