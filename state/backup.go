@@ -57,29 +57,30 @@ func Backup(ctx context.Context, dbPath, to string, log *slog.Logger) error {
 // Restore replaces the state DB at dbPath with the backup file from, after checking it: SQLite's
 // integrity check passes and its schema is one this binary knows. It refuses while any process
 // (a running server, a sources command) has the DB open: stop the server, restore, start it. The
-// replaced database is kept beside it as "<db>.pre-restore-<time>". It returns the restored
-// schema version; the server applies newer migrations when it next opens the DB.
-func Restore(ctx context.Context, from, dbPath string, log *slog.Logger) (int, error) {
+// replaced database is kept beside it as "<db>.pre-restore-<time>". The server applies newer
+// migrations when it next opens the DB.
+func Restore(ctx context.Context, from, dbPath string, log *slog.Logger) (Restored, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var res Restored
 	if dbPath == "" {
-		return 0, errors.New("restore: state DB path is empty")
+		return res, errors.New("restore: state DB path is empty")
 	}
 	fi, err := os.Stat(from)
 	if err != nil {
-		return 0, fmt.Errorf("restore: %w", err)
+		return res, fmt.Errorf("restore: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return 0, fmt.Errorf("restore: %s is not a regular file", from)
+		return res, fmt.Errorf("restore: %s is not a regular file", from)
 	}
 	dir := filepath.Dir(dbPath)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return 0, fmt.Errorf("restore: %w", err)
+		return res, fmt.Errorf("restore: %w", err)
 	}
 	lock, err := lockFile(dbPath, true)
 	if err != nil {
-		return 0, fmt.Errorf("restore: %w", err)
+		return res, fmt.Errorf("restore: %w", err)
 	}
 	defer lock.release()
 
@@ -87,43 +88,53 @@ func Restore(ctx context.Context, from, dbPath string, log *slog.Logger) (int, e
 	// final step is one rename on the same file system.
 	tmp, err := tempBeside(dbPath, ".restore")
 	if err != nil {
-		return 0, fmt.Errorf("restore: %w", err)
+		return res, fmt.Errorf("restore: %w", err)
 	}
 	defer os.Remove(tmp)
 	if err := copyInto(tmp, from); err != nil {
-		return 0, fmt.Errorf("restore: %w", err)
+		return res, fmt.Errorf("restore: %w", err)
 	}
 	version, err := checkBackup(ctx, tmp)
 	if err != nil {
-		return 0, fmt.Errorf("restore: %s: %w", from, err)
+		return res, fmt.Errorf("restore: %s: %w", from, err)
 	}
 	if err := syncFile(tmp); err != nil {
-		return 0, fmt.Errorf("restore: %w", err)
+		return res, fmt.Errorf("restore: %w", err)
 	}
 
 	if _, err := os.Stat(dbPath); err == nil {
 		// Fold the old WAL into the old file so the kept copy is whole and no stale -wal stays
 		// beside the restored file (SQLite would replay it into the wrong database).
 		if err := checkpoint(ctx, dbPath); err != nil {
-			return 0, fmt.Errorf("restore: the current DB %s: %w", dbPath, err)
+			return res, fmt.Errorf("restore: the current DB %s: %w", dbPath, err)
 		}
 		keep := fmt.Sprintf("%s.pre-restore-%s", dbPath, time.Now().UTC().Format("20060102T150405Z"))
 		if err := os.Link(dbPath, keep); err != nil {
-			return 0, fmt.Errorf("restore: keeping the current DB: %w", err)
+			return res, fmt.Errorf("restore: keeping the current DB: %w", err)
 		}
+		res.Kept = keep
 		log.Info("current state DB kept", "path", keep)
 	}
 	for _, p := range []string{dbPath + "-wal", dbPath + "-shm"} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return 0, fmt.Errorf("restore: %w", err)
+			return res, fmt.Errorf("restore: %w", err)
 		}
 	}
 	if err := os.Rename(tmp, dbPath); err != nil {
-		return 0, fmt.Errorf("restore: %w", err)
+		return res, fmt.Errorf("restore: %w", err)
 	}
 	syncDir(dir)
 	log.Info("state DB restored", "path", dbPath, "from", from, "schema_version", version)
-	return version, nil
+	res.Version = version
+	return res, nil
+}
+
+// Restored describes a finished restore.
+type Restored struct {
+	// Version is the restored schema version.
+	Version int
+	// Kept is where the replaced database now lives; empty if there was none.
+	Kept string
 }
 
 // checkBackup validates a candidate DB file and leaves it as a single file (rollback journal

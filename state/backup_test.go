@@ -81,9 +81,9 @@ func TestBackupDuringConcurrentWrites(t *testing.T) {
 	}
 
 	restored := filepath.Join(dir, "restored", "state.db")
-	v, err := Restore(ctx, backup, restored, nil)
-	if err != nil || v != LatestVersion() {
-		t.Fatalf("restore: version %d, %v", v, err)
+	res, err := Restore(ctx, backup, restored, nil)
+	if err != nil || res.Version != LatestVersion() || res.Kept != "" {
+		t.Fatalf("restore: %+v, %v", res, err)
 	}
 	if got := mode(t, restored); got != 0o600 {
 		t.Errorf("restored mode %v, want 0600", got)
@@ -212,7 +212,8 @@ func TestRestoreReplacesAndKeepsOld(t *testing.T) {
 	}
 	db.AddSource(ctx, pgSource("after"), Credentials{}, nil)
 	db.Close()
-	if _, err := Restore(ctx, backup, path, nil); err != nil {
+	res, err := Restore(ctx, backup, path, nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	db = openTest(t, path)
@@ -223,8 +224,8 @@ func TestRestoreReplacesAndKeepsOld(t *testing.T) {
 		t.Error(err)
 	}
 	kept, _ := filepath.Glob(path + ".pre-restore-*")
-	if len(kept) != 1 {
-		t.Fatalf("kept copies %v, want one", kept)
+	if len(kept) != 1 || kept[0] != res.Kept {
+		t.Fatalf("kept copies %v, want one, %s", kept, res.Kept)
 	}
 	if got := mode(t, kept[0]); got != 0o600 {
 		t.Errorf("kept copy mode %v", got)

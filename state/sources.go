@@ -62,6 +62,9 @@ type Settings struct {
 	// TransactionPooling is for sources behind PgBouncer in transaction mode: no named
 	// server-side prepared statements.
 	TransactionPooling bool `json:"transaction_pooling,omitempty"`
+	// Credential says what the encrypted credentials hold, "password" or "dsn", so show can
+	// say so without decrypting; AddSource sets it.
+	Credential string `json:"credential,omitempty"`
 }
 
 // Credentials are a source's secrets. Every way of rendering them (fmt, slog, JSON) shows
@@ -208,6 +211,14 @@ func (db *DB) AddSource(ctx context.Context, s Source, c Credentials, keys *Keyr
 	id, err := newSourceID()
 	if err != nil {
 		return Source{}, fmt.Errorf("source %q: %w", s.Name, err)
+	}
+	switch {
+	case c.DSN != "":
+		s.Settings.Credential = "dsn"
+	case c.Password != "":
+		s.Settings.Credential = "password"
+	default:
+		s.Settings.Credential = ""
 	}
 	settings, err := json.Marshal(s.Settings)
 	if err != nil {

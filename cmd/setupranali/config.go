@@ -33,6 +33,11 @@ type config struct {
 	MaxFilterDepth int
 	QueryTimeout   time.Duration
 	DuckDBMemory   string
+	StateDB        string
+	// SecretKey (UBI_SECRET_KEY) and PostgresDSN (SETU_POSTGRES_DSN) come from the environment
+	// only: a flag would put them in the process list.
+	SecretKey   secret
+	PostgresDSN secret
 }
 
 // production reports whether the gateway runs for real users: no demo keys, no shortcuts.
@@ -62,6 +67,7 @@ func (c *config) settings() []setting {
 		{"duckdb-path", "SETU_DUCKDB_PATH", "", "DuckDB database file for the embedded engine (empty: in memory)", str(&c.DuckDBPath)},
 		{"duckdb-init", "SETU_DUCKDB_INIT", "", "SQL file run in DuckDB at start-up, before external access is locked (load CSV/Parquet here)", str(&c.DuckDBInit)},
 		{"duckdb-memory-limit", "SETU_DUCKDB_MEMORY_LIMIT", "4GB", "memory cap of the embedded engine; a query past it fails with 54000", str(&c.DuckDBMemory)},
+		{"state-db", "SETU_STATE_DB", "./data/setupranali.db", "state database (sources, keys); created with mode 0600", str(&c.StateDB)},
 		{"max-connections", "SETU_MAX_CONNECTIONS", "100", "most concurrent client connections", positive(&c.MaxConnections)},
 		{"plan-cache-size", "SETU_PLAN_CACHE_SIZE", "1024", "parsed statements and plans kept for repeated queries", positive(&c.PlanCacheSize)},
 		{"max-dimensions", "SETU_MAX_DIMENSIONS", "20", "most dimensions one query may reference", positive(&c.MaxDimensions)},
@@ -122,6 +128,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: setupranali serve [flags]\n\nEvery flag can also be set by the environment variable named with it.")
 		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nSecrets are read from the environment only: UBI_SECRET_KEY (Fernet keys of the source\nregistry, comma-separated, the first encrypts) and SETU_POSTGRES_DSN (the default PostgreSQL\nsource of datasets with engine postgres and no sourceId).")
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -132,5 +139,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	c.SecretKey = secret(getenv("UBI_SECRET_KEY"))
+	c.PostgresDSN = secret(getenv("SETU_POSTGRES_DSN"))
 	return c, nil
 }

@@ -38,6 +38,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "catalog":
 		return catalogCmd(args, stdout, stderr)
+	case "keygen", "sources", "backup", "restore":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		c := cli{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
+		switch cmd {
+		case "keygen":
+			return keygenCmd(args, c)
+		case "sources":
+			return sourcesCmd(ctx, args, c)
+		case "backup":
+			return backupCmd(ctx, args, c)
+		}
+		return restoreCmd(ctx, args, c)
 	case "version":
 		fmt.Fprintln(stdout, "setupranali", version)
 		return 0
@@ -56,6 +69,10 @@ func usage(w io.Writer) {
 commands:
   serve                    run the gateway (default); see 'setupranali serve --help'
   catalog validate FILE    check a catalog file; prints every problem, exits 1 if any
+  keygen                   print a new key for UBI_SECRET_KEY
+  sources COMMAND          manage data sources: add, list, show, test, remove, rotate-key
+  backup --to FILE         online snapshot of the state DB (safe while serving)
+  restore --from FILE      replace the state DB with a checked backup (stop the server first)
   version                  print the version
 `)
 }

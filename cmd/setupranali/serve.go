@@ -78,6 +78,7 @@ type gateway struct {
 	server  *pgwire.Server
 	backend *duckdb.Backend
 	system  *pgcatalog.Catalog
+	sources *sourceSet
 	ln      net.Listener
 	done    chan error
 }
@@ -102,15 +103,27 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 	if err != nil {
 		return nil, err
 	}
+	// Registered sources (and SETU_POSTGRES_DSN) the catalog's datasets name; first, so a
+	// missing or undecryptable source fails fast.
+	sources, err := openSources(ctx, cfg, cat, log)
+	if err != nil {
+		return nil, err
+	}
 	be, err := duckdb.Open(ctx, duckdb.Config{Path: cfg.DuckDBPath, InitSQL: initSQL, MemoryLimit: cfg.DuckDBMemory})
 	if err != nil {
+		sources.Close()
 		return nil, err
 	}
 	// The system catalog emulation is built for the catalog loaded at start-up.
 	sys, err := pgcatalog.New(ctx, cat)
 	if err != nil {
 		be.Close()
+		sources.Close()
 		return nil, err
+	}
+	backends := map[string]engine.Backend{"duckdb": be, planner.SystemSource: sys}
+	for key, sb := range sources.byKey {
+		backends[key] = sb
 	}
 	pl := planner.New(cat, planner.Config{
 		System:        sys,
@@ -119,7 +132,7 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		Guards:        planner.Guards{MaxDimensions: cfg.MaxDimensions, MaxMetrics: cfg.MaxMetrics, MaxFilterDepth: cfg.MaxFilterDepth},
 	})
 	ex := engine.New(engine.Config{
-		Backends:     map[string]engine.Backend{"duckdb": be, planner.SystemSource: sys},
+		Backends:     backends,
 		Default:      "duckdb",
 		QueryTimeout: cfg.QueryTimeout,
 		Log:          log,
@@ -135,9 +148,10 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 	if err != nil {
 		be.Close()
 		sys.Close()
+		sources.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.PGAddr, err)
 	}
-	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, system: sys, ln: ln, done: make(chan error, 1)}
+	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, system: sys, sources: sources, ln: ln, done: make(chan error, 1)}
 	go func() { gw.done <- srv.Serve(ln) }()
 	log.Info("gateway started", "pg_addr", ln.Addr().String(), "mode", cfg.Env, "catalog", cfg.Catalog,
 		"catalog_version", shortVersion(cat.Version()), "datasets", len(cat.Datasets), "query_max_rows", cfg.MaxRows)
@@ -157,6 +171,9 @@ func (g *gateway) Shutdown(ctx context.Context) error {
 	if cerr := g.system.Close(); err == nil {
 		err = cerr
 	}
+	if cerr := g.sources.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 
@@ -165,6 +182,7 @@ func (g *gateway) Close() {
 	g.server.Close()
 	g.backend.Close()
 	g.system.Close()
+	g.sources.Close()
 }
 
 // engineInitSQL is what DuckDB runs before it is locked: the operator's init file, or the demo
