@@ -42,10 +42,12 @@ type binder struct {
 	sessionDependent bool
 	// physical are the source tables the tenant pass wrote, each under its filter.
 	physical map[*pg_query.RangeVar]bool
+	// pg holds what the PostgreSQL dialect rewrites (see dialect_postgres.go).
+	pg pgDialect
 }
 
 func newBinder(p *Planner, cat *catalog.Catalog, s Session, st *Statement, paramOIDs []uint32) *binder {
-	return &binder{p: p, cat: cat, sess: s, st: st, seen: map[string]bool{}, dims: map[string]bool{}, metrics: map[string]bool{},
+	return &binder{p: p, cat: cat, sess: s, st: st, engine: p.cfg.DefaultEngine, seen: map[string]bool{}, dims: map[string]bool{}, metrics: map[string]bool{},
 		params: &params{declared: paramOIDs, types: map[int32]Type{}}, physical: map[*pg_query.RangeVar]bool{}}
 }
 
@@ -103,6 +105,10 @@ func (b *binder) useDataset(ds *catalog.Dataset, pos int) error {
 
 // finishDialect adapts PostgreSQL semantics the engine spells differently.
 func (b *binder) finishDialect() {
+	if b.engine == "postgres" {
+		b.finishPostgres()
+		return
+	}
 	if b.engine != "" && b.engine != "duckdb" {
 		return
 	}

@@ -254,6 +254,8 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 			if err := b.noteParse(fc, name, args); err != nil {
 				return Type{}, err
 			}
+		case "round":
+			b.noteRound(fc, args)
 		}
 		return spec.ret(args), nil
 	}

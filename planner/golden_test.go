@@ -72,7 +72,11 @@ func TestGolden(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no case files: %v", err)
 	}
-	p := planner.New(loadTestCatalog(t), planner.Config{MaxRows: 1000})
+	runGoldenFiles(t, planner.New(loadTestCatalog(t), planner.Config{MaxRows: 1000}), files)
+}
+
+// runGoldenFiles checks (or with -update rewrites) the case files against planner p.
+func runGoldenFiles(t *testing.T, p *planner.Planner, files []string) {
 	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {

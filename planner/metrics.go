@@ -131,5 +131,9 @@ func catalogExpr(ds *catalog.Dataset, owner, sql string) (*pg_query.Node, error)
 // metricValue expands a resolved metric column and counts it for the guards.
 func (b *binder) metricValue(r resolved, ref *pg_query.Node) (*pg_query.Node, error) {
 	b.metrics[r.col.metric.Name] = true
-	return metricValue(r.col, r.rel, ref)
+	val, err := metricValue(r.col, r.rel, ref)
+	if err == nil && r.col.metric.Derived() {
+		b.noteDerivedDivisions(r.col.metric, val)
+	}
+	return val, err
 }

@@ -25,6 +25,9 @@ type Config struct {
 	// keeps a client's CTE from shadowing a physical table inside the tenant-filtered derived
 	// table.
 	DefaultSchemas map[string]string
+	// DefaultEngine is the engine of the backend that runs statements reading no dataset
+	// (SELECT 1, SELECT 7 / 2): their SQL is written in its dialect. Empty means "duckdb".
+	DefaultEngine string
 	// PlanCacheSize bounds the parse and plan caches: 0 means DefaultPlanCacheSize, a negative
 	// size turns caching off.
 	PlanCacheSize int
