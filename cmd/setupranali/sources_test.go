@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/state"
 )
 
@@ -448,5 +449,38 @@ func TestConfigSecretsFromEnvironmentOnly(t *testing.T) {
 	}
 	if def, _ := loadConfig(nil, func(string) string { return "" }, io.Discard); def.StateDB != state.DefaultPath {
 		t.Errorf("default state DB %q, want %q", def.StateDB, state.DefaultPath)
+	}
+}
+
+// A registered DuckDB file is a source too, beside the embedded demo engine.
+func TestDuckDBFileSource(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "sales.duckdb")
+	seed, err := duckdb.Open(context.Background(), duckdb.Config{Path: file, InitSQL: []string{`
+CREATE TABLE sales (order_id VARCHAR, tenant_id VARCHAR, city VARCHAR, revenue DOUBLE);
+INSERT INTO sales VALUES ('s1', 'tenantA', 'Pune', 70), ('s2', 'tenantA', 'Pune', 30), ('s3', 'tenantB', 'Goa', 5);`}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed.Close()
+	stateDB := filepath.Join(dir, "state.db")
+	e := newCLIEnv(t, stateDB)
+	e.must("", "sources", "add", "local", "--type", "duckdb", "--path", file)
+	if out := e.must("", "sources", "test", "local"); !strings.Contains(out, "ok, connected in") {
+		t.Errorf("test: %s", out)
+	}
+	cat := writeCatalog(t, "datasets:\n"+ordersDataset("local_sales", "duckdb", "sales", "local"))
+	var logs syncBuffer
+	gw, err := startGatewayLogged(t, &logs, func(c *config) { c.Catalog, c.StateDB = cat, stateDB })
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, gw, "tenantA-key")
+	if got := rowsText(t, conn, "SELECT city, total_revenue, orders_count FROM local_sales"); !equal(got, []string{"Pune|100|2"}) {
+		t.Errorf("tenantA: %v", got)
+	}
+	// The registered file is its own source: the demo's orders table is not reachable there.
+	if _, err := tryRows(conn, "SELECT city FROM orders"); err == nil {
+		t.Error("a dataset absent from this catalog answered")
 	}
 }
