@@ -43,15 +43,31 @@ func New(cfg Config) *Executor {
 // errStatementTimeout is the cause of a context the executor's own timeout ended.
 var errStatementTimeout = errors.New("statement timeout")
 
+type statementTimeoutKey struct{}
+
+// WithStatementTimeout carries a session's statement_timeout to Execute, which applies it when
+// it is shorter than the server's QueryTimeout.
+func WithStatementTimeout(ctx context.Context, d time.Duration) context.Context {
+	if d <= 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, statementTimeoutKey{}, d)
+}
+
 // Execute runs a query plan with its parameter values (args[i] binds $i+1) and writes its rows
 // to w.
 func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, args []any, w RowWriter) (Result, error) {
 	if plan.Kind != planner.KindQuery {
 		return Result{}, nil
 	}
-	if e.timeout > 0 {
+	// The shorter of the server's limit and the session's statement_timeout applies.
+	timeout, limit := e.timeout, "QUERY_TIMEOUT_SECONDS"
+	if d, ok := ctx.Value(statementTimeoutKey{}).(time.Duration); ok && d > 0 && (timeout == 0 || d < timeout) {
+		timeout, limit = d, "statement_timeout"
+	}
+	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, e.timeout, errStatementTimeout)
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errStatementTimeout)
 		defer cancel()
 	}
 	if len(args) == 0 && len(plan.Params) > 0 {
@@ -65,7 +81,7 @@ func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, args []any, 
 	res, err := e.execute(ctx, plan, args, w)
 	if err != nil && errors.Is(context.Cause(ctx), errStatementTimeout) {
 		return res, sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to statement timeout").
-			WithHint("the limit is %s (QUERY_TIMEOUT_SECONDS)", e.timeout)
+			WithHint("the limit is %s (%s)", timeout, limit)
 	}
 	return res, err
 }

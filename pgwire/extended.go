@@ -246,6 +246,12 @@ func (c *conn) execute(m *pgproto3.Execute) error {
 		return errTxAborted()
 	}
 	maxRows := int64(m.MaxRows)
+	if p.cur == nil && p.sent == 0 && !p.done {
+		// First Execute of the portal: set_config() changes take effect as it starts.
+		if err := c.applySessionSets(p.plan); err != nil {
+			return err
+		}
+	}
 	switch p.plan.Kind {
 	case planner.KindQuery:
 		return c.executeQuery(p, maxRows)

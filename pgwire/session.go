@@ -1,11 +1,13 @@
 package pgwire
 
 import (
+	"context"
 	"maps"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -240,5 +242,21 @@ func (c *conn) applySet(cmd *planner.SetCommand) error {
 	active := c.activeSettings()
 	active.set(key, value)
 	c.setActive(active)
+	return nil
+}
+
+// statementContext carries the session's statement_timeout (SET statement_timeout) to the
+// executor.
+func (c *conn) statementContext(ctx context.Context) context.Context {
+	return engine.WithStatementTimeout(ctx, planner.StatementTimeout(c.session.Settings["statement_timeout"]))
+}
+
+// applySessionSets carries out the set_config() calls of a query before it runs.
+func (c *conn) applySessionSets(plan *planner.Plan) error {
+	for _, cmd := range plan.SessionSets {
+		if err := c.applySet(cmd); err != nil {
+			return err
+		}
+	}
 	return nil
 }

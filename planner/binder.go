@@ -40,6 +40,8 @@ type binder struct {
 	// sessionDependent is set when the plan holds values of the session (current_setting, ...)
 	// and so must not be shared through the plan cache.
 	sessionDependent bool
+	// sessionSets are the setting changes of set_config() calls.
+	sessionSets []*SetCommand
 	// physical are the source tables the tenant pass wrote, each under its filter.
 	physical map[*pg_query.RangeVar]bool
 	// pg holds what the PostgreSQL dialect rewrites (see dialect_postgres.go).

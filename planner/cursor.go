@@ -69,9 +69,13 @@ func (p *Planner) wrappedQuery(cat *catalog.Catalog, s Session, st *Statement, n
 		}, true, nil
 	case *pg_query.Node_CopyStmt:
 		c := v.CopyStmt
-		if c.IsFrom || c.Query == nil || c.Filename != "" || c.IsProgram {
-			// COPY FROM, COPY table and COPY to a file or program: rejectStatement explains.
+		if c.IsFrom || c.Filename != "" || c.IsProgram || (c.Query == nil && c.Relation == nil) {
+			// COPY FROM and COPY to a file or program: rejectStatement explains.
 			return nil, false, nil
+		}
+		if c.Query == nil {
+			// COPY table [(columns)] TO STDOUT is COPY (SELECT columns FROM table) TO STDOUT.
+			c.Query = copyTableQuery(c)
 		}
 		cmd, err := copyOptions(c.Options)
 		if err != nil {
@@ -197,4 +201,23 @@ func defElemText(n *pg_query.Node) string {
 		}
 	}
 	return ""
+}
+
+// copyTableQuery is the SELECT that COPY table [(columns)] reads.
+func copyTableQuery(c *pg_query.CopyStmt) *pg_query.Node {
+	var targets []*pg_query.Node
+	for _, a := range c.Attlist {
+		targets = append(targets, pg_query.MakeResTargetNodeWithVal(columnRef(a.GetString_().GetSval()), -1))
+	}
+	if len(targets) == 0 {
+		star := &pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: &pg_query.ColumnRef{
+			Fields: []*pg_query.Node{{Node: &pg_query.Node_AStar{AStar: &pg_query.A_Star{}}}}, Location: -1}}}
+		targets = []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(star, -1)}
+	}
+	return &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: &pg_query.SelectStmt{
+		TargetList:  targets,
+		FromClause:  []*pg_query.Node{{Node: &pg_query.Node_RangeVar{RangeVar: c.Relation}}},
+		Op:          pg_query.SetOperation_SETOP_NONE,
+		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
+	}}}
 }

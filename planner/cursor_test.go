@@ -44,6 +44,18 @@ func TestDeclareAndCopyPlanTheirQuery(t *testing.T) {
 			t.Errorf("%s: inner plan\n%s\nwant\n%s", c.sql, plan.Inner.SQL, alone.SQL)
 		}
 	}
+	// COPY table (columns) TO STDOUT reads what SELECT columns FROM table reads.
+	table, err := planOne(p, principals["tenantA"], "COPY orders (city, total_revenue) TO STDOUT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select1, err := planOne(p, principals["tenantA"], "SELECT city, total_revenue FROM orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if table.Kind != planner.KindCopyOut || table.Inner == nil || table.Inner.SQL != select1.SQL {
+		t.Errorf("COPY orders (city, total_revenue): %+v\nwant inner %s", table.Inner, select1.SQL)
+	}
 	plan, _ := planOne(p, principals["tenantA"], `DECLARE "SQL_CUR0x1" BINARY SCROLL CURSOR WITH HOLD FOR `+query)
 	if cmd := plan.Cursor; cmd == nil || cmd.Name != "SQL_CUR0x1" || !cmd.Hold || !cmd.Binary || !cmd.Scroll || plan.Tag != "DECLARE CURSOR" {
 		t.Errorf("cursor options %+v tag %q", plan.Cursor, plan.Tag)
@@ -101,7 +113,6 @@ func TestCopyRefusals(t *testing.T) {
 	p := planner.New(loadTestCatalog(t), planner.Config{MaxRows: 1000})
 	for sql, code := range map[string]string{
 		"COPY orders FROM STDIN":                                    sqlerr.ReadOnlySQLTransaction,
-		"COPY orders TO STDOUT":                                     sqlerr.FeatureNotSupported,
 		"COPY (SELECT city FROM orders) TO '/tmp/x.csv'":            sqlerr.FeatureNotSupported,
 		"COPY (SELECT city FROM orders) TO PROGRAM 'cat'":           sqlerr.FeatureNotSupported,
 		"COPY (SELECT city FROM orders) TO STDOUT (FORMAT binary)":  sqlerr.FeatureNotSupported,

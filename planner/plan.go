@@ -69,6 +69,9 @@ type Plan struct {
 	Rows [][]*string
 	// Set is KindSet's change.
 	Set *SetCommand
+	// SessionSets are the setting changes a query makes as it runs (set_config()), applied by
+	// the connection before it runs the query.
+	SessionSets []*SetCommand
 	// Tx and Savepoint describe KindTransaction.
 	Tx        TxOp
 	Savepoint string

@@ -131,16 +131,17 @@ func (p *Planner) planQuery(cat *catalog.Catalog, s Session, st *Statement, node
 		return nil, err
 	}
 	plan := &Plan{
-		Kind:      KindQuery,
-		SQL:       sql,
-		Columns:   cols,
-		Params:    b.params.list(),
-		MaxRows:   p.cfg.MaxRows,
-		Tag:       "SELECT",
-		Source:    b.source,
-		Datasets:  b.datasetIDs(),
-		Notes:     b.notes,
-		cacheable: !b.sessionDependent,
+		Kind:        KindQuery,
+		SQL:         sql,
+		Columns:     cols,
+		Params:      b.params.list(),
+		MaxRows:     p.cfg.MaxRows,
+		Tag:         "SELECT",
+		Source:      b.source,
+		Datasets:    b.datasetIDs(),
+		Notes:       b.notes,
+		SessionSets: b.sessionSets,
+		cacheable:   !b.sessionDependent,
 	}
 	return plan, nil
 }

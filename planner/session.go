@@ -97,6 +97,27 @@ func setStatement(st *pg_query.VariableSetStmt) (*Plan, error) {
 		plan.Set = &SetCommand{Name: "session_authorization"}
 		return plan, nil
 	}
+	if st.Kind == pg_query.VariableSetKind_VAR_RESET {
+		plan.Tag = "RESET"
+	}
+	var value *string
+	if st.Kind == pg_query.VariableSetKind_VAR_SET_VALUE {
+		v, err := settingText(st.Args)
+		if err != nil {
+			return nil, err
+		}
+		value = &v
+	}
+	cmd, err := setCommand(name, value, st.IsLocal)
+	if err != nil {
+		return nil, err
+	}
+	plan.Set = cmd
+	return plan, nil
+}
+
+// setCommand checks a change of a setting (SET or set_config): a nil value resets it.
+func setCommand(name string, value *string, local bool) (*SetCommand, error) {
 	def, ok := settings[strings.ToLower(name)]
 	if !ok && !strings.Contains(name, ".") {
 		return nil, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
@@ -105,27 +126,21 @@ func setStatement(st *pg_query.VariableSetStmt) (*Plan, error) {
 	if ok {
 		canonical = def.name
 	}
-	cmd := &SetCommand{Name: canonical, Local: st.IsLocal, Report: ok && def.report}
-	if st.Kind == pg_query.VariableSetKind_VAR_RESET {
-		plan.Tag = "RESET"
-	}
-	if st.Kind == pg_query.VariableSetKind_VAR_SET_VALUE {
+	cmd := &SetCommand{Name: canonical, Local: local, Report: ok && def.report}
+	if value != nil {
 		if ok && def.readOnly {
 			return nil, sqlerr.New(sqlerr.CantChangeRuntimeParam, "parameter %q cannot be changed", canonical)
 		}
-		value, err := settingText(st.Args)
-		if err != nil {
-			return nil, err
-		}
+		v := *value
 		if ok && def.normalize != nil {
-			if value, err = def.normalize(value); err != nil {
+			var err error
+			if v, err = def.normalize(v); err != nil {
 				return nil, err
 			}
 		}
-		cmd.Value = &value
+		cmd.Value = &v
 	}
-	plan.Set = cmd
-	return plan, nil
+	return cmd, nil
 }
 
 // settingText renders SET's value list the way SHOW prints it.
@@ -227,7 +242,7 @@ func ptr(s string) *string { return &s }
 var sessionFunctions = map[string]Type{
 	"version": TypeText, "current_database": TypeText, "current_schema": TypeText,
 	"current_setting": TypeText, "pg_backend_pid": TypeInt4, "pg_advisory_unlock_all": TypeText,
-	"current_user": TypeText, "session_user": TypeText, "current_catalog": TypeText,
+	"current_user": TypeText, "session_user": TypeText, "current_catalog": TypeText, "set_config": TypeText,
 }
 
 // VersionString is what version() answers; SQLAlchemy and others parse "PostgreSQL <n>.<n>".
@@ -252,6 +267,27 @@ func (b *binder) sessionValue(name string, args []*pg_query.Node) (*pg_query.Nod
 		v = s.User
 	case "pg_backend_pid":
 		return pg_query.MakeAConstIntNode(0, -1), t, true, nil
+	case "set_config":
+		// set_config(name, value, is_local): the change is applied when the query runs, and
+		// the call answers the new value.
+		if len(args) != 3 || args[0].GetAConst().GetSval() == nil || args[1].GetAConst() == nil || args[2].GetAConst().GetBoolval() == nil {
+			return nil, Type{}, true, sqlerr.New(sqlerr.FeatureNotSupported, "set_config takes a constant name, value and is_local")
+		}
+		var value *string
+		if sv := args[1].GetAConst().GetSval(); sv != nil {
+			value = &sv.Sval
+		}
+		cmd, err := setCommand(args[0].GetAConst().GetSval().GetSval(), value, args[2].GetAConst().GetBoolval().GetBoolval())
+		if err != nil {
+			return nil, Type{}, true, err
+		}
+		b.sessionSets = append(b.sessionSets, cmd)
+		b.sessionDependent = true
+		if cmd.Value == nil {
+			val, _, _ := s.settingValue(cmd.Name)
+			return pg_query.MakeAConstStrNode(val, -1), t, true, nil
+		}
+		return pg_query.MakeAConstStrNode(*cmd.Value, -1), t, true, nil
 	case "pg_advisory_unlock_all":
 		// No advisory locks exist here: nothing to unlock, and PostgreSQL answers void.
 		v = ""

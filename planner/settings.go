@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ var settingList = []setting{
 	{name: "transaction_read_only", def: "off", desc: "Sets the current transaction's read-only status.", normalize: boolSetting},
 	{name: "extra_float_digits", def: "1", desc: "Sets the number of digits displayed for floating-point values.", normalize: intRange(-15, 3)},
 	{name: "search_path", def: `"$user", public`, desc: "Sets the schema search order for names that are not schema-qualified."},
-	{name: "statement_timeout", def: "0", desc: "Sets the maximum allowed duration of any statement."},
+	{name: "statement_timeout", def: "0", desc: "Sets the maximum allowed duration of any statement.", normalize: durationSetting},
 	{name: "lock_timeout", def: "0", desc: "Sets the maximum allowed duration of any wait for a lock."},
 	{name: "idle_in_transaction_session_timeout", def: "0", desc: "Sets the maximum allowed idle time between queries, when in a transaction."},
 	{name: "client_min_messages", def: "notice", desc: "Sets the message levels that are sent to the client.", normalize: lower},
@@ -233,4 +234,59 @@ func intRange(lo, hi int) func(string) (string, error) {
 		}
 		return strconv.Itoa(n), nil
 	}
+}
+
+// durationUnits are the units a time setting may carry, largest first (PostgreSQL's, from ms).
+var durationUnits = []struct {
+	name string
+	ms   int64
+}{{"d", 86400000}, {"h", 3600000}, {"min", 60000}, {"s", 1000}, {"ms", 1}}
+
+// durationSetting reads a millisecond setting such as statement_timeout ("5000", "5s",
+// '1min') and prints it as PostgreSQL does, in the largest unit that divides it.
+func durationSetting(v string) (string, error) {
+	ms, ok := parseMillis(v)
+	if !ok {
+		return "", invalidValue("statement_timeout", v, "a duration such as 5000, '5s' or '1min' is expected")
+	}
+	if ms == 0 {
+		return "0", nil
+	}
+	for _, u := range durationUnits {
+		if ms%u.ms == 0 {
+			return strconv.FormatInt(ms/u.ms, 10) + u.name, nil
+		}
+	}
+	return strconv.FormatInt(ms, 10) + "ms", nil
+}
+
+func parseMillis(v string) (int64, bool) {
+	v = strings.TrimSpace(v)
+	i := 0
+	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
+		i++
+	}
+	n, err := strconv.ParseInt(v[:i], 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt32 {
+		return 0, false
+	}
+	unit := strings.TrimSpace(v[i:])
+	if unit == "" {
+		return n, true
+	}
+	for _, u := range durationUnits {
+		if unit == u.name {
+			return n * u.ms, true
+		}
+	}
+	return 0, false
+}
+
+// StatementTimeout is a statement_timeout value as a duration; zero means none.
+func StatementTimeout(v string) time.Duration {
+	ms, ok := parseMillis(v)
+	if !ok {
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
 }

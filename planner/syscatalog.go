@@ -31,6 +31,9 @@ type SystemTable struct {
 	Scoped bool
 	// DatabaseColumns and UserColumns are answered with the session's database and user name.
 	DatabaseColumns, UserColumns []string
+	// SystemColumns are PostgreSQL's hidden columns the engine table holds (xmin): readable by
+	// name, never part of SELECT *.
+	SystemColumns []string
 }
 
 // SystemCatalog is the engine-backed emulation of PostgreSQL's system catalogs: catalog queries
@@ -66,12 +69,22 @@ var catalogFunctions = map[string]bool{
 	"pg_relation_size": true, "pg_total_relation_size": true, "pg_get_partkeydef": true,
 	"pg_get_function_result": true, "pg_get_function_arguments": true, "pg_get_statisticsobjdef_columns": true,
 	"pg_postmaster_start_time": true, "pg_relation_is_publishable": true, "has_any_column_privilege": true, "txid_current": true, "pg_size_pretty": true,
+	"_pg_expandarray": true, "_pg_numeric_precision": true, "_pg_numeric_precision_radix": true, "_pg_numeric_scale": true,
+	"_pg_datetime_precision": true, "_pg_char_max_length": true, "_pg_char_octet_length": true, "_pg_interval_type": true,
+	"relation_name": true, "format_s": true, "quote_nullable": true, "quote_literal": true, "parse_ident": true,
+	"pg_my_temp_schema": true, "pg_is_other_temp_schema": true, "pg_stat_get_numscans": true, "pg_tablespace_location": true,
+	"age": true, "inet_server_addr": true, "inet_server_port": true, "inet_client_addr": true, "pg_conf_load_time": true,
+	"regexp_instr": true, "pg_stat_get_live_tuples": true, "pg_stat_get_dead_tuples": true, "pg_get_function_identity_arguments": true,
+	"pg_get_ruledef": true, "pg_index_column_has_property": true, "pg_get_indexdef_col": true,
 }
 
 // catalogBuiltins are engine functions a catalog query may call under their own names.
 var catalogBuiltins = map[string]bool{
 	"array_to_string": true, "array_length": true, "regexp_matches": true, "coalesce": true,
 	"unnest": true, "array_agg": true, "string_to_array": true, "nullif": true,
+	"generate_subscripts": true, "generate_series": true, "list_contains": true, "concat": true, "json_object": true,
+	"string_agg": true, "regexp_split_to_array": true, "array_position": true, "cardinality": true,
+	"sha1": true, "md5": true,
 }
 
 // tableFunctions may stand in FROM of a catalog query.
@@ -91,6 +104,9 @@ var userFunctions = map[string]bool{"pg_get_userbyid": true}
 func (p *Planner) isCatalogQuery(node *pg_query.Node) bool {
 	if p.cfg.System == nil || node.GetSelectStmt() == nil {
 		return false
+	}
+	if usesCatalogFunction(node) {
+		return true
 	}
 	ctes := map[string]bool{}
 	sqlast.Walk(node, func(n *pg_query.Node) bool {
@@ -124,7 +140,14 @@ func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, no
 	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
 		return nil, p.rejectStatement(node)
 	}
-	c := &catalogRewriter{p: p, cat: cat, b: newBinder(p, cat, s, st, paramOIDs), engine: map[*pg_query.RangeVar]bool{}}
+	c := &catalogRewriter{p: p, cat: cat, b: newBinder(p, cat, s, st, paramOIDs), engine: map[*pg_query.RangeVar]bool{},
+		inFrom: map[*pg_query.FuncCall]bool{}, named: map[string]bool{}}
+	sqlast.Walk(node, func(n *pg_query.Node) bool {
+		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
+			c.named[cr.Fields[len(cr.Fields)-1].GetString_().GetSval()] = true
+		}
+		return true
+	})
 	if err := c.rewriteExprs(node); err != nil {
 		return nil, err
 	}
@@ -152,15 +175,16 @@ func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, no
 		}
 	}
 	return &Plan{
-		Kind:      KindQuery,
-		SQL:       sql,
-		Columns:   cols,
-		Params:    params,
-		MaxRows:   p.cfg.MaxRows,
-		Tag:       "SELECT",
-		Source:    SystemSource,
-		Notes:     []string{"system catalog query"},
-		cacheable: !c.b.sessionDependent,
+		Kind:        KindQuery,
+		SQL:         sql,
+		Columns:     cols,
+		Params:      params,
+		MaxRows:     p.cfg.MaxRows,
+		Tag:         "SELECT",
+		Source:      SystemSource,
+		Notes:       []string{"system catalog query"},
+		SessionSets: c.b.sessionSets,
+		cacheable:   !c.b.sessionDependent,
 	}, nil
 }
 
@@ -189,6 +213,11 @@ type catalogRewriter struct {
 	b   *binder
 	// engine marks the engine table references the rewrite made.
 	engine map[*pg_query.RangeVar]bool
+	// inFrom marks the function calls that stand in FROM (table functions).
+	inFrom map[*pg_query.FuncCall]bool
+	// named are the column names the query spells out; a system column is exposed only when
+	// named, so that SELECT * stays PostgreSQL's.
+	named map[string]bool
 }
 
 // rewriteExprs turns the PostgreSQL-only spellings of a catalog query into what the engine
@@ -197,6 +226,7 @@ type catalogRewriter struct {
 // regexp_matches. Children are rewritten before their parents.
 func (c *catalogRewriter) rewriteExprs(root *pg_query.Node) error {
 	var nodes []*pg_query.Node
+	var walkErr error
 	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		switch v := n.Node.(type) {
 		case *pg_query.Node_FuncCall, *pg_query.Node_TypeCast, *pg_query.Node_AExpr, *pg_query.Node_CollateClause, *pg_query.Node_SqlvalueFunction:
@@ -206,6 +236,15 @@ func (c *catalogRewriter) rewriteExprs(root *pg_query.Node) error {
 			rf := v.RangeFunction
 			if rf.Alias != nil && len(rf.Alias.Colnames) == 0 && len(rf.Functions) == 1 {
 				rf.Alias.Colnames = []*pg_query.Node{pg_query.MakeStrNode(rf.Alias.Aliasname)}
+			}
+			for _, f := range rf.Functions {
+				if items := f.GetList().GetItems(); len(items) > 0 && items[0].GetFuncCall() != nil {
+					c.inFrom[items[0].GetFuncCall()] = true
+				}
+			}
+			if err := c.fromFunction(n, rf); err != nil {
+				walkErr = err
+				return false
 			}
 		case *pg_query.Node_ColumnRef:
 			// pg_catalog.pg_class.relname: the system table is now a derived table named
@@ -220,6 +259,9 @@ func (c *catalogRewriter) rewriteExprs(root *pg_query.Node) error {
 		}
 		return true
 	})
+	if walkErr != nil {
+		return walkErr
+	}
 	for i := len(nodes) - 1; i >= 0; i-- {
 		if err := c.rewriteExpr(nodes[i]); err != nil {
 			return err
@@ -254,6 +296,10 @@ func (c *catalogRewriter) rewriteOperator(n *pg_query.Node, e *pg_query.A_Expr) 
 	op := e.Name[len(e.Name)-1].GetString_().GetSval()
 	// OPERATOR(pg_catalog.=) is the plain operator.
 	e.Name = []*pg_query.Node{pg_query.MakeStrNode(op)}
+	if e.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY || e.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL {
+		rewriteArrayOperator(n, e, op)
+		return nil
+	}
 	if e.Kind != pg_query.A_Expr_Kind_AEXPR_OP {
 		return nil
 	}
@@ -330,7 +376,34 @@ func (c *catalogRewriter) rewriteCast(n *pg_query.Node, tc *pg_query.TypeCast) e
 	setType := func(t string) {
 		tn.Names = []*pg_query.Node{pg_query.MakeStrNode(t)}
 	}
+	if len(tn.Names) == 2 && tn.Names[0].GetString_().GetSval() == "information_schema" {
+		// information_schema's domains over built-in types.
+		switch name {
+		case "cardinal_number":
+			setType("int8")
+		case "time_stamp":
+			setType("timestamptz")
+		default: // character_data, sql_identifier, yes_or_no
+			setType("text")
+		}
+		return nil
+	}
 	lit, isLit := stringConst(tc.Arg)
+	if array && isLit {
+		// '{r,p,f}'::char[] is an array literal.
+		elems, ok := arrayLiteral(lit)
+		if !ok {
+			return sqlerr.New(sqlerr.InvalidTextRepresentation, "malformed array literal: %q", lit)
+		}
+		n.Node = arrayExpr(elems, arrayElemType(name)).Node
+		return nil
+	}
+	if oid, ok := oidLiteral(lit); isLit && ok && !array && (name == "regclass" || name == "regtype" || name == "regproc" ||
+		name == "regprocedure" || name == "regnamespace" || name == "regrole") {
+		// '16384'::regclass is the relation with that oid.
+		n.Node = pg_query.MakeAConstIntNode(oid, -1).Node
+		return nil
+	}
 	var expr *pg_query.Node
 	var err error
 	switch {
@@ -348,29 +421,34 @@ func (c *catalogRewriter) rewriteCast(n *pg_query.Node, tc *pg_query.TypeCast) e
 	case name == "name" || name == "char" || name == "bpchar":
 		setType("text")
 		return nil
-	case name == "regproc" || name == "regprocedure":
-		if isLit {
-			// typinput and friends hold function names.
-			if i := strings.LastIndexByte(lit, '.'); i >= 0 {
-				lit = lit[i+1:]
-			}
-			n.Node = pg_query.MakeAConstStrNode(lit, -1).Node
-			return nil
+	case (name == "regproc" || name == "regprocedure") && isLit:
+		// The regproc columns (typinput, typreceive, ...) hold pg_proc oids.
+		if i := strings.LastIndexByte(lit, '.'); i >= 0 {
+			lit = lit[i+1:]
 		}
-		n.Node = tc.Arg.Node
-		return nil
+		if i := strings.IndexByte(lit, '('); i >= 0 {
+			lit = lit[:i]
+		}
+		expr, err = template("(SELECT min(_rp.oid) FROM pg_catalog.pg_proc _rp WHERE _rp.proname = $1)", pg_query.MakeAConstStrNode(lit, -1))
+	case name == "regproc" || name == "regprocedure":
+		// An oid shown as a regproc is the function's name.
+		expr, err = template("(SELECT min(_rp.proname) FROM pg_catalog.pg_proc _rp WHERE _rp.oid = $1)", tc.Arg)
+	// The lookups' aliases start with an underscore so that they cannot capture a column of the
+	// client's query (psql's "c.oid::regclass" over its own pg_class c).
 	case name == "regclass" && isLit:
-		expr, err = template("(SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
+		expr, err = template("(SELECT _rc.oid FROM pg_catalog.pg_class _rc WHERE _rc.relname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
+	case name == "regclass" && textRelation(tc.Arg):
+		expr, err = template("(SELECT _rc.oid FROM pg_catalog.pg_class _rc WHERE _rc.relname = pgc.relation_name($1))", tc.Arg)
 	case name == "regclass":
-		expr, err = template("(SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = $1)", tc.Arg)
+		expr, err = template("(SELECT _rc.relname FROM pg_catalog.pg_class _rc WHERE _rc.oid = $1)", tc.Arg)
 	case name == "regtype" && isLit:
-		expr, err = template("(SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typname = $1)", pg_query.MakeAConstStrNode(regtypeName(lit), -1))
+		expr, err = template("(SELECT _rt.oid FROM pg_catalog.pg_type _rt WHERE _rt.typname = $1)", pg_query.MakeAConstStrNode(regtypeName(lit), -1))
 	case name == "regtype":
 		expr, err = template("pgc.format_type($1, NULL)", tc.Arg)
 	case name == "regnamespace" && isLit:
-		expr, err = template("(SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
+		expr, err = template("(SELECT _rn.oid FROM pg_catalog.pg_namespace _rn WHERE _rn.nspname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
 	case name == "regnamespace":
-		expr, err = template("(SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE n.oid = $1)", tc.Arg)
+		expr, err = template("(SELECT _rn.nspname FROM pg_catalog.pg_namespace _rn WHERE _rn.oid = $1)", tc.Arg)
 	default:
 		return nil
 	}
@@ -404,6 +482,9 @@ func regtypeName(s string) string {
 
 func (c *catalogRewriter) rewriteFunc(n *pg_query.Node, fc *pg_query.FuncCall) error {
 	schema, name := funcName(fc)
+	if schema == "information_schema" {
+		return c.infoSchemaFunction(n, fc, name)
+	}
 	if schema != "" && schema != "pg_catalog" {
 		return sqlerr.New(sqlerr.UndefinedFunction, "function %s.%s does not exist", schema, name)
 	}
@@ -422,14 +503,54 @@ func (c *catalogRewriter) rewriteFunc(n *pg_query.Node, fc *pg_query.FuncCall) e
 		n.Node = pg_query.MakeAConstStrNode(c.b.sess.User, -1).Node
 		return nil
 	case name == "obj_description" && len(fc.Args) >= 1:
-		expr, err = template("(SELECT d.description FROM pg_catalog.pg_description d WHERE d.objoid = $1 AND d.objsubid = 0 ORDER BY d.classoid LIMIT 1)", fc.Args[0])
+		expr, err = template("(SELECT _rd.description FROM pg_catalog.pg_description _rd WHERE _rd.objoid = $1 AND _rd.objsubid = 0 ORDER BY _rd.classoid LIMIT 1)", fc.Args[0])
 	case name == "col_description" && len(fc.Args) == 2:
-		expr, err = template("(SELECT d.description FROM pg_catalog.pg_description d WHERE d.objoid = $1 AND d.objsubid = $2 AND d.classoid = 1259)", fc.Args[0], fc.Args[1])
+		expr, err = template("(SELECT _rd.description FROM pg_catalog.pg_description _rd WHERE _rd.objoid = $1 AND _rd.objsubid = $2 AND _rd.classoid = 1259)", fc.Args[0], fc.Args[1])
+	case name == "format":
+		expr, err = formatCall(fc)
+	case (name == "to_regtype" || name == "to_regclass" || name == "to_regnamespace") && len(fc.Args) == 1:
+		target := map[string]string{"to_regtype": "regtype", "to_regclass": "regclass", "to_regnamespace": "regnamespace"}[name]
+		cast := &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: fc.Args[0],
+			TypeName: &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode(target)}, Typemod: -1, Location: -1}, Location: -1}}}
+		if _, ok := stringConst(fc.Args[0]); !ok {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "%s in a system catalog query takes a constant", name)
+		}
+		if err := c.rewriteCast(cast, cast.GetTypeCast()); err != nil {
+			return err
+		}
+		expr = cast
+	case name == "json_build_object":
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("json_object")}
+		return nil
+	case name == "pg_partition_ancestors" && len(fc.Args) == 1:
+		// No relation here is a partition: a relation is its only ancestor. The argument is a
+		// regclass ('16417' or a name).
+		rel := &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: fc.Args[0],
+			TypeName: &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("regclass")}, Typemod: -1, Location: -1}, Location: -1}}}
+		if _, ok := stringConst(fc.Args[0]); ok {
+			if err := c.rewriteCast(rel, rel.GetTypeCast()); err != nil {
+				return err
+			}
+		} else {
+			rel = fc.Args[0]
+		}
+		expr, err = template("unnest(ARRAY[$1])", rel)
+	case name == "generate_series" && !c.inFrom[fc]:
+		// A set-returning function in the select list: the engine's generate_series is a
+		// list there.
+		expr, err = template("unnest(generate_series($1, $2))", fc.Args...)
+		if len(fc.Args) == 3 {
+			expr, err = template("unnest(generate_series($1, $2, $3))", fc.Args...)
+		}
 	case name == "shobj_description":
 		n.Node = &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}
 		return nil
 	case catalogFunctions[name]:
 		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("pgc"), pg_query.MakeStrNode(name)}
+		return nil
+	case fc.Funcformat == pg_query.CoercionForm_COERCE_SQL_SYNTAX:
+		// TRIM(BOTH ...), EXTRACT(... FROM ...), SUBSTRING(... FROM ...): the deparser writes the
+		// SQL syntax back only for the pg_catalog name, and the engine reads that syntax.
 		return nil
 	default:
 		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode(name)}
@@ -519,6 +640,11 @@ func (c *catalogRewriter) scopedTable(t *SystemTable, name string) *pg_query.Sel
 		}
 		targets[i] = pg_query.MakeResTargetNodeWithNameAndVal(col, val, -1)
 	}
+	for _, col := range t.SystemColumns {
+		if c.named[col] {
+			targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(col, columnRef(col), -1))
+		}
+	}
 	rv := &pg_query.RangeVar{Schemaname: t.EngineSchema, Relname: name, Inh: true, Relpersistence: "p", Location: -1}
 	c.engine[rv] = true
 	sel := &pg_query.SelectStmt{
@@ -596,7 +722,8 @@ func (c *catalogRewriter) verify(root *pg_query.Node) error {
 			_, general := functions[name]
 			switch {
 			case schema == "pgc" && catalogFunctions[name]:
-			case schema == "" && (general || catalogBuiltins[name] || tableFunctions[name]):
+			case (schema == "" || schema == "pg_catalog" && v.FuncCall.Funcformat == pg_query.CoercionForm_COERCE_SQL_SYNTAX) &&
+				(general || catalogBuiltins[name] || tableFunctions[name]):
 			default:
 				bad = "function " + name
 			}

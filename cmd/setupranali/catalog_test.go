@@ -122,8 +122,8 @@ WHERE pg_type.oid = 1007 ORDER BY sp.r, pg_type.oid DESC`, []string{"true|b|_int
 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_type e ON t.typelem = e.oid
 JOIN pg_catalog.pg_namespace n ON t.typnamespace = n.oid WHERE t.oid = 1007`, []string{"23|true|pg_catalog|int4"})
 			// Npgsql's type loading joins pg_type to pg_proc on the I/O functions.
-			check("npgsql types", `SELECT t.typname, t.typinput, t.typreceive, p.proname, p.prorettype
-FROM pg_type t JOIN pg_proc p ON p.proname = t.typreceive AND p.prorettype = t.oid
+			check("npgsql types", `SELECT t.typname, t.typinput::regproc, t.typreceive::regproc, p.proname, p.prorettype
+FROM pg_type t JOIN pg_proc p ON p.oid = t.typreceive AND p.prorettype = t.oid
 WHERE t.typname IN ('int4', 'date', 'float8') ORDER BY t.oid`,
 				[]string{"int4|int4in|int4recv|int4recv|23", "float8|float8in|float8recv|float8recv|701", "date|date_in|date_recv|date_recv|1082"})
 			// SQLAlchemy has_table and get_columns.

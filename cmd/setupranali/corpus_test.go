@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -17,7 +18,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/setupranali/setupranali/internal/sqlast"
 )
+
+var corpusFailures = flag.Bool("corpus.failures", false, "log every corpus statement that does not succeed, with its error")
 
 var corpusUpdate = flag.Bool("corpus.update", false, "rewrite testdata/corpus/baseline.json with the current BI corpus replay figures")
 
@@ -54,20 +60,24 @@ const (
 
 // corpusFigures is what the baseline keeps per principal.
 type corpusFigures struct {
-	Total      int                          `json:"total"`
-	OK         int                          `json:"ok"`
-	CleanError int                          `json:"clean_error"`
-	Broken     int                          `json:"broken"`
-	Skipped    int                          `json:"skipped_templated"`
-	PerTool    map[string]*corpusToolFigure `json:"per_tool"`
-}
-
-type corpusToolFigure struct {
 	Total      int `json:"total"`
 	OK         int `json:"ok"`
 	CleanError int `json:"clean_error"`
 	Broken     int `json:"broken"`
 	Skipped    int `json:"skipped_templated"`
+	// SkippedParams counts statements with $n parameters in a simple-protocol run: PostgreSQL
+	// itself refuses them there; drivers send them through the extended protocol with values.
+	SkippedParams int                          `json:"skipped_parameterised,omitempty"`
+	PerTool       map[string]*corpusToolFigure `json:"per_tool"`
+}
+
+type corpusToolFigure struct {
+	Total         int `json:"total"`
+	OK            int `json:"ok"`
+	CleanError    int `json:"clean_error"`
+	Broken        int `json:"broken"`
+	Skipped       int `json:"skipped_templated"`
+	SkippedParams int `json:"skipped_parameterised,omitempty"`
 }
 
 type corpusBaseline map[string]*corpusFigures
@@ -92,7 +102,7 @@ func TestCorpusReplay(t *testing.T) {
 	root := repoRoot(t)
 	shared := sharedDir(t, root)
 	dir := filepath.Join(shared, "bi-queries")
-	entries, skipped := loadCorpus(t, dir)
+	entries, skipped := loadCorpus(t, dir, "aggregate-query", "data-query")
 	if len(entries) == 0 {
 		t.Fatalf("no aggregate-query or data-query statements in %s", dir)
 	}
@@ -105,7 +115,7 @@ func TestCorpusReplay(t *testing.T) {
 	current := corpusBaseline{}
 	reports := map[string]*corpusReport{}
 	for _, run := range corpusRuns {
-		rep := replayCorpus(t, gw, run.key, entries, skipped)
+		rep := replayCorpus(t, gw, run.key, entries, skipped, simpleProtocol)
 		reports[run.name] = rep
 		current[run.name] = &rep.figures
 	}
@@ -119,7 +129,7 @@ func TestCorpusReplay(t *testing.T) {
 		writeCorpusBaseline(t, path, current)
 		t.Logf("wrote %s", path)
 	} else {
-		compareCorpusBaseline(t, path, current)
+		compareCorpusBaseline(t, path, current, runNames(corpusRuns))
 	}
 
 	for _, run := range corpusRuns {
@@ -168,9 +178,9 @@ func sharedDir(t *testing.T, root string) string {
 	return ""
 }
 
-// loadCorpus reads every tool file (not the unattributed Cube tests) and keeps the aggregate and
-// data queries, apart from templated ones, which are only counted per tool.
-func loadCorpus(t *testing.T, dir string) ([]corpusEntry, map[string]int) {
+// loadCorpus reads every tool file (not the unattributed Cube tests) and keeps the statements of
+// the given purposes, apart from templated ones, which are only counted per tool.
+func loadCorpus(t *testing.T, dir string, purposes ...string) ([]corpusEntry, map[string]int) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if err != nil {
@@ -200,7 +210,7 @@ func loadCorpus(t *testing.T, dir string) ([]corpusEntry, map[string]int) {
 				f.Close()
 				t.Fatalf("%s:%d: %v", file, line, err)
 			}
-			if e.Purpose != "aggregate-query" && e.Purpose != "data-query" {
+			if !slices.Contains(purposes, e.Purpose) {
 				continue
 			}
 			if e.Templated {
@@ -219,9 +229,21 @@ func loadCorpus(t *testing.T, dir string) ([]corpusEntry, map[string]int) {
 	return entries, skipped
 }
 
-// replayCorpus sends each statement as one simple-protocol Query message and classifies the
-// answer. After a broken statement it reconnects.
-func replayCorpus(t *testing.T, gw *gateway, key string, entries []corpusEntry, skipped map[string]int) *corpusReport {
+// corpusProtocol is how a statement is sent.
+type corpusProtocol int
+
+const (
+	// simpleProtocol sends the text in one Query message, as the tool does.
+	simpleProtocol corpusProtocol = iota
+	// extendedProtocol sends each statement as Parse/Bind/Describe/Execute/Sync through the
+	// unnamed statement; a text of several statements is split first, since the extended
+	// protocol carries one statement a Parse.
+	extendedProtocol
+)
+
+// replayCorpus sends each statement in the given protocol and classifies the answer. After a
+// broken statement it reconnects.
+func replayCorpus(t *testing.T, gw *gateway, key string, entries []corpusEntry, skipped map[string]int, proto corpusProtocol) *corpusReport {
 	t.Helper()
 	rep := &corpusReport{
 		figures: corpusFigures{PerTool: map[string]*corpusToolFigure{}},
@@ -242,8 +264,13 @@ func replayCorpus(t *testing.T, gw *gateway, key string, entries []corpusEntry, 
 
 	conn := connectCorpus(t, gw, key)
 	for _, e := range entries {
-		outcome, detail := runCorpusStatement(conn, e.SQL)
 		tf := tool(e.Tool)
+		if proto == simpleProtocol && corpusParams(e.SQL) > 0 {
+			tf.SkippedParams++
+			rep.figures.SkippedParams++
+			continue
+		}
+		outcome, detail := runCorpusEntry(conn, e, proto)
 		tf.Total++
 		rep.figures.Total++
 		switch outcome {
@@ -263,6 +290,9 @@ func replayCorpus(t *testing.T, gw *gateway, key string, entries []corpusEntry, 
 				conn.Close(context.Background())
 			}
 			conn = connectCorpus(t, gw, key)
+		}
+		if *corpusFailures {
+			t.Logf("FAILED %s (%s): %s\n    %s", e.where, e.Tool, detail, compactSQL(e.SQL, 0))
 		}
 		g := rep.groups[detail]
 		if g == nil {
@@ -299,17 +329,53 @@ func connectCorpus(t *testing.T, gw *gateway, key string) *pgconn.PgConn {
 	return conn.PgConn()
 }
 
+// runCorpusEntry runs one corpus entry in the given protocol; a split multi-statement entry
+// counts as its first failing statement.
+func runCorpusEntry(conn *pgconn.PgConn, e corpusEntry, proto corpusProtocol) (corpusOutcome, string) {
+	// A statement that opened a transaction (BEGIN, or a failed one inside it) leaves it to the
+	// tool's next step; the replay starts every entry outside a transaction.
+	defer func() {
+		if !conn.IsClosed() && conn.TxStatus() != 'I' {
+			ctx, cancel := context.WithTimeout(context.Background(), corpusStatementTimeout)
+			defer cancel()
+			conn.Exec(ctx, "ROLLBACK").ReadAll()
+		}
+	}()
+	if proto == simpleProtocol {
+		return runCorpusStatement(conn, e.SQL, proto)
+	}
+	// Drivers split a text of several statements before Parse (Npgsql does; PostgreSQL refuses
+	// more than one a Parse), whether or not the corpus marks the entry multi-statement.
+	stmts := []string{e.SQL}
+	if split, err := pg_query.SplitWithParser(e.SQL, true); err == nil && len(split) > 1 {
+		stmts = split
+	}
+	for _, sql := range stmts {
+		if outcome, detail := runCorpusStatement(conn, sql, proto); outcome != corpusOK {
+			return outcome, detail
+		}
+	}
+	return corpusOK, ""
+}
+
 // runCorpusStatement classifies one statement: ok when every result is free of errors; a clean
 // error when the server answers with a SQLSTATE outside class XX and the connection still
 // answers SELECT 1; broken otherwise (XX code, dropped connection, timeout). detail is
 // "SQLSTATE message" (its first line) or a description of the breakage.
-func runCorpusStatement(conn *pgconn.PgConn, sql string) (corpusOutcome, string) {
+func runCorpusStatement(conn *pgconn.PgConn, sql string, proto corpusProtocol) (corpusOutcome, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), corpusStatementTimeout)
 	defer cancel()
-	results, err := conn.Exec(ctx, sql).ReadAll()
-	for _, r := range results {
-		if err == nil && r.Err != nil {
-			err = r.Err
+	var err error
+	if proto == extendedProtocol {
+		// A driver binds values to $n; the replay binds NULLs of the types the server infers.
+		err = conn.ExecParams(ctx, sql, make([][]byte, corpusParams(sql)), nil, nil, nil).Read().Err
+	} else {
+		var results []*pgconn.Result
+		results, err = conn.Exec(ctx, sql).ReadAll()
+		for _, r := range results {
+			if err == nil && r.Err != nil {
+				err = r.Err
+			}
 		}
 	}
 	if err == nil {
@@ -340,6 +406,24 @@ func runCorpusStatement(conn *pgconn.PgConn, sql string) (corpusOutcome, string)
 	return corpusCleanError, detail
 }
 
+// corpusParams is the number of $n parameters a statement takes (0 when it does not parse).
+func corpusParams(sql string) int {
+	tree, err := pg_query.Parse(sql)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, st := range tree.Stmts {
+		sqlast.Walk(st.Stmt, func(node *pg_query.Node) bool {
+			if pr := node.GetParamRef(); pr != nil {
+				n = max(n, int(pr.Number))
+			}
+			return true
+		})
+	}
+	return n
+}
+
 func logCorpusReport(t *testing.T, run string, rep *corpusReport) {
 	t.Helper()
 	f := rep.figures
@@ -355,10 +439,13 @@ func logCorpusReport(t *testing.T, run string, rep *corpusReport) {
 		if tf.Skipped > 0 {
 			line += fmt.Sprintf(" (%d templated skipped)", tf.Skipped)
 		}
+		if tf.SkippedParams > 0 {
+			line += fmt.Sprintf(" (%d with parameters skipped)", tf.SkippedParams)
+		}
 		t.Logf("%s", line)
 	}
-	t.Logf("%s total: %d statements, ok %d, clean error %d, broken %d (%d templated skipped); pass rate %.1f%%",
-		run, f.Total, f.OK, f.CleanError, f.Broken, f.Skipped, 100*float64(f.OK)/float64(max(f.Total, 1)))
+	t.Logf("%s total: %d statements, ok %d, clean error %d, broken %d (%d templated, %d with parameters skipped); pass rate %.1f%%",
+		run, f.Total, f.OK, f.CleanError, f.Broken, f.Skipped, f.SkippedParams, 100*float64(f.OK)/float64(max(f.Total, 1)))
 	if !testing.Verbose() || len(rep.groups) == 0 {
 		return
 	}
@@ -389,7 +476,16 @@ func compactSQL(sql string, limit int) string {
 	return s
 }
 
-func compareCorpusBaseline(t *testing.T, path string, current corpusBaseline) {
+func runNames(runs []struct{ name, key string }) []string {
+	names := make([]string, len(runs))
+	for i, r := range runs {
+		names[i] = r.name
+	}
+	return names
+}
+
+// compareCorpusBaseline holds the named runs of current to the recorded baseline at path.
+func compareCorpusBaseline(t *testing.T, path string, current corpusBaseline, runs []string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -399,26 +495,26 @@ func compareCorpusBaseline(t *testing.T, path string, current corpusBaseline) {
 	if err := json.Unmarshal(b, &base); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	for _, run := range corpusRuns {
-		cur, was := current[run.name], base[run.name]
+	for _, run := range runs {
+		cur, was := current[run], base[run]
 		if was == nil {
-			t.Errorf("%s has no %q figures (run with -corpus.update)", path, run.name)
+			t.Errorf("%s has no %q figures (run with -corpus.update)", path, run)
 			continue
 		}
 		if cur.OK < was.OK {
 			t.Errorf("%s: %d of %d corpus statements succeed, fewer than the baseline's %d of %d (%s)",
-				run.name, cur.OK, cur.Total, was.OK, was.Total, path)
+				run, cur.OK, cur.Total, was.OK, was.Total, path)
 		}
 		for name, tf := range cur.PerTool {
 			if wt := was.PerTool[name]; wt != nil && tf.OK < wt.OK {
-				t.Logf("%s: %s went from %d to %d ok", run.name, name, wt.OK, tf.OK)
+				t.Logf("%s: %s went from %d to %d ok", run, name, wt.OK, tf.OK)
 			}
 		}
 		if cur.OK > was.OK {
-			t.Logf("%s: %d ok, more than the baseline's %d: record it with -corpus.update", run.name, cur.OK, was.OK)
+			t.Logf("%s: %d ok, more than the baseline's %d: record it with -corpus.update", run, cur.OK, was.OK)
 		}
 		if cur.Total != was.Total {
-			t.Logf("%s: the corpus has %d statements to run, the baseline %d: refresh it with -corpus.update", run.name, cur.Total, was.Total)
+			t.Logf("%s: the corpus has %d statements to run, the baseline %d: refresh it with -corpus.update", run, cur.Total, was.Total)
 		}
 	}
 }

@@ -215,6 +215,9 @@ func TestSQLAlchemy(t *testing.T) {
 		Rows              [][]any  `json:"rows"`
 		Tables            []string `json:"tables"`
 		HasOrders         bool     `json:"has_orders"`
+		Columns           [][]any  `json:"columns"`
+		PK                []string `json:"pk"`
+		Indexes           []any    `json:"indexes"`
 	}
 	runDriverScript(t, gw, "tenantA-key", &got, python, filepath.Join(driversDir(t), "sqlalchemy_check.py"))
 	if len(got.ServerVersionInfo) < 1 || got.ServerVersionInfo[0] != 15 {
@@ -225,5 +228,15 @@ func TestSQLAlchemy(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got.Tables, []string{"orders"}) || !got.HasOrders {
 		t.Errorf("tables %v, has_table %v", got.Tables, got.HasOrders)
+	}
+	// Superset's dataset editor: the inspector's columns carry the announced types.
+	wantCols := [][]any{{"city", "TEXT", true}, {"order_date", "DATE", true}, {"order_size", "TEXT", true},
+		{"total_revenue", "DOUBLE PRECISION", true}, {"orders_count", "BIGINT", true}, {"total_quantity", "BIGINT", true},
+		{"cities", "BIGINT", true}, {"large_order_revenue", "DOUBLE PRECISION", true}, {"avg_order_value", "DOUBLE PRECISION", true}}
+	if !reflect.DeepEqual(got.Columns, wantCols) {
+		t.Errorf("columns %v\nwant %v", got.Columns, wantCols)
+	}
+	if len(got.PK) != 0 || len(got.Indexes) != 0 {
+		t.Errorf("a dataset has no keys or indexes; got pk %v, indexes %v", got.PK, got.Indexes)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -52,7 +53,7 @@ func TestTenantCannotSeeOtherTenants(t *testing.T) {
 		{"SELECT * FROM information_schema.tables", ""},
 		{"SELECT current_setting('enable_external_access')", "42704"},
 		{"SET enable_external_access = true", "42704"},
-		{"COPY orders TO STDOUT", "0A000"},
+		{"COPY orders TO '/tmp/orders.csv'", "0A000"},
 		{"PRAGMA database_list", "42601"},
 		{"ATTACH '/tmp/x.db' AS x", "42601"},
 		{"SELECT city FROM orders; SELECT * FROM main.orders", "42P01"},
@@ -89,6 +90,29 @@ func TestTenantCannotSeeOtherTenants(t *testing.T) {
 			t.Errorf("%q: SQLSTATE %s (%s), want %s", a.sql, pe.Code, pe.Message, a.reject)
 		case a.reject == "" && text.Len() == 0:
 			t.Errorf("%q: returned no rows, want tenantA's", a.sql)
+		}
+	}
+}
+
+// COPY dataset TO STDOUT reads what SELECT * reads: tenantA's rows and nothing else.
+func TestCopyDatasetToStdoutIsTenantFiltered(t *testing.T) {
+	gw := startTestGateway(t)
+	conn := connect(t, gw, "tenantA-key")
+	for _, sql := range []string{"COPY orders TO STDOUT", "COPY orders (city, total_revenue) TO STDOUT WITH (FORMAT csv, HEADER)"} {
+		var out bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		tag, err := conn.PgConn().CopyTo(ctx, &out, sql)
+		cancel()
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		if tag.RowsAffected() == 0 || !strings.Contains(out.String(), "Indore") {
+			t.Errorf("%s: %d rows %q, want tenantA's", sql, tag.RowsAffected(), out.String())
+		}
+		for _, bad := range notTenantA {
+			if strings.Contains(out.String(), bad) {
+				t.Errorf("LEAK: %s wrote %q, which contains another tenant's value %q", sql, out.String(), bad)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -10,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -175,8 +177,58 @@ func normalize(v any) any {
 		return x.String()
 	case *duckdb.UUID:
 		return x.String()
+	case []any:
+		// Lists (catalog arrays such as current_schemas()) in PostgreSQL's array text form.
+		return string(appendArray(nil, x))
+	case map[string]any:
+		// Structs and JSON objects: JSON text.
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+		return string(b)
 	}
 	return fmt.Sprint(v)
+}
+
+// appendArray writes a list as PostgreSQL writes an array: {a,"b c",NULL}, booleans as t/f.
+func appendArray(buf []byte, list []any) []byte {
+	buf = append(buf, '{')
+	for i, e := range list {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if sub, ok := e.([]any); ok {
+			buf = appendArray(buf, sub)
+			continue
+		}
+		switch x := normalize(e).(type) {
+		case nil:
+			buf = append(buf, "NULL"...)
+		case bool:
+			if x {
+				buf = append(buf, 't')
+			} else {
+				buf = append(buf, 'f')
+			}
+		case string:
+			if x != "" && !strings.EqualFold(x, "NULL") && !strings.ContainsAny(x, "{},\"\\ \t\n\r") {
+				buf = append(buf, x...)
+				continue
+			}
+			buf = append(buf, '"')
+			for _, r := range x {
+				if r == '"' || r == '\\' {
+					buf = append(buf, '\\')
+				}
+				buf = utf8.AppendRune(buf, r)
+			}
+			buf = append(buf, '"')
+		default:
+			buf = fmt.Append(buf, x)
+		}
+	}
+	return append(buf, '}')
 }
 
 // mapError gives DuckDB's error a SQLSTATE. Cancellation is 57014; errors in the SQL itself are

@@ -83,7 +83,7 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		reloftype:i relowner:i relam:i relfilenode:i reltablespace:i relpages:i reltuples:f relallvisible:i
 		reltoastrelid:i relhasindex:b relisshared:b relpersistence relkind relnatts:s relchecks:s relhasrules:b
 		relhastriggers:b relhassubclass:b relrowsecurity:b relforcerowsecurity:b relispopulated:b relreplident
-		relispartition:b relrewrite:i relfrozenxid:i relminmxid:i relacl:l reloptions:l relpartbound dataset_id`)}
+		relispartition:b relrewrite:i relfrozenxid:i relminmxid:i relacl:l reloptions:l relpartbound relhasoids:b dataset_id`)}
 	attr := &table{schema: "pg_catalog", name: "pg_attribute", scoped: true, cols: cols(`attrelid:i attname atttypid:i
 		attstattarget:i attlen:s attnum:s attndims:i attcacheoff:i atttypmod:i attbyval:b attalign attstorage
 		attcompression attnotnull:b atthasdef:b atthasmissing:b attidentity attgenerated attisdropped:b
@@ -108,7 +108,7 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		oid := firstDatasetOID + i
 		dcols := planner.DatasetColumns(ds)
 		class.rows = append(class.rows, []any{oid, ds.ID, namespacePublic, 0, 0, roleOID, 2, 0, 0, 0, -1.0, 0, 0,
-			false, false, "p", "r", len(dcols), 0, false, false, false, false, false, true, "d", false, 0, 0, 0, nil, nil, nil, ds.ID})
+			false, false, "p", "r", len(dcols), 0, false, false, false, false, false, true, "d", false, 0, 0, 0, nil, nil, nil, false, ds.ID})
 		tables.rows = append(tables.rows, []any{"public", ds.ID, nil, nil, false, false, false, false, ds.ID})
 		isTables.rows = append(isTables.rows, []any{nil, "public", ds.ID, "BASE TABLE", nil, nil, nil, nil, nil, "NO", "NO", nil, ds.ID})
 		if text := firstNonEmpty(ds.Description, ds.Name); text != "" {
@@ -161,8 +161,8 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 	}
 	database := &table{schema: "pg_catalog", name: "pg_database", cols: cols(`oid:i datname datdba:i encoding:i datlocprovider
 		datistemplate:b datallowconn:b datconnlimit:i datfrozenxid:i datminmxid:i dattablespace:i datcollate datctype
-		daticulocale datcollversion datacl:l`), dbCols: []string{"datname"},
-		rows: [][]any{{databaseOID, nil, roleOID, 6, "c", false, true, -1, 0, 1, 1663, "C.UTF-8", "C.UTF-8", nil, nil, nil}}}
+		daticulocale daticurules datcollversion datacl:l`), dbCols: []string{"datname"},
+		rows: [][]any{{databaseOID, nil, roleOID, 6, "c", false, true, -1, 0, 1, 1663, "C.UTF-8", "C.UTF-8", nil, nil, nil, nil}}}
 	roles := &table{schema: "pg_catalog", name: "pg_roles", cols: cols(`rolname rolsuper:b rolinherit:b rolcreaterole:b
 		rolcreatedb:b rolcanlogin:b rolreplication:b rolconnlimit:i rolpassword rolvaliduntil rolbypassrls:b rolconfig:l oid:i`),
 		usCols: []string{"rolname"}, rows: [][]any{{nil, false, true, false, false, true, false, -1, "********", nil, false, nil, roleOID}}}
@@ -182,7 +182,7 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		{"pg_catalog", "pg_auth_members", `roleid:i member:i grantor:i admin_option:b`},
 		{"pg_catalog", "pg_index", `indexrelid:i indrelid:i indnatts:s indnkeyatts:s indisunique:b indisprimary:b
 			indisexclusion:b indimmediate:b indisclustered:b indisvalid:b indcheckxmin:b indisready:b indislive:b
-			indisreplident:b indkey indcollation indclass indoption indexprs indpred`},
+			indisreplident:b indkey:il indcollation:il indclass:il indoption:il indexprs indpred`},
 		{"pg_catalog", "pg_constraint", `oid:i conname connamespace:i contype condeferrable:b condeferred:b convalidated:b
 			conrelid:i contypid:i conindid:i conparentid:i confrelid:i confupdtype confdeltype confmatchtype conislocal:b
 			coninhcount:i connoinherit:b conkey:il confkey:il conpfeqop:l conppeqop:l conffeqop:l confdelsetcols:l conexclop:l conbin`},
@@ -289,4 +289,41 @@ var macros = []string{
 	`CREATE MACRO pgc.pg_size_pretty(a) AS a || ' bytes'`,
 	`CREATE MACRO pgc.pg_postmaster_start_time() AS TIMESTAMPTZ '2000-01-01 00:00:00+00'`,
 	`CREATE MACRO pgc.txid_current() AS 1::BIGINT`,
+	// information_schema's helpers, which JDBC- and ODBC-based tools call directly.
+	`CREATE MACRO pgc._pg_expandarray(a) AS list_transform(range(1, len(a) + 1), i -> {'x': a[i], 'n': i::INTEGER})`,
+	`CREATE MACRO pgc._pg_numeric_precision(t, m) AS CASE t WHEN 21 THEN 16 WHEN 23 THEN 32 WHEN 20 THEN 64
+		WHEN 1700 THEN CASE WHEN m = -1 THEN NULL ELSE ((m - 4) >> 16) & 65535 END WHEN 700 THEN 24 WHEN 701 THEN 53 END`,
+	`CREATE MACRO pgc._pg_numeric_precision_radix(t, m) AS CASE WHEN t IN (21, 23, 20, 700, 701) THEN 2 WHEN t = 1700 THEN 10 END`,
+	`CREATE MACRO pgc._pg_numeric_scale(t, m) AS CASE WHEN t IN (21, 23, 20) THEN 0
+		WHEN t = 1700 THEN CASE WHEN m = -1 THEN NULL ELSE (m - 4) & 65535 END END`,
+	`CREATE MACRO pgc._pg_datetime_precision(t, m) AS CASE WHEN t = 1082 THEN 0
+		WHEN t IN (1083, 1114, 1184, 1266) THEN CASE WHEN m < 0 THEN 6 ELSE m END
+		WHEN t = 1186 THEN CASE WHEN m < 0 OR m & 65535 = 65535 THEN 6 ELSE m & 65535 END END`,
+	`CREATE MACRO pgc._pg_char_max_length(t, m) AS CASE WHEN m = -1 THEN NULL WHEN t IN (1042, 1043) THEN m - 4 WHEN t IN (1560, 1562) THEN m END`,
+	`CREATE MACRO pgc._pg_char_octet_length(t, m) AS CASE WHEN t IN (25, 1042, 1043) THEN CASE WHEN m = -1 THEN 1073741824 ELSE (m - 4) * 4 END END`,
+	`CREATE MACRO pgc._pg_interval_type(t, m) AS NULL::VARCHAR`,
+	// format() pieces and name handling.
+	`CREATE MACRO pgc.format_s(x) AS coalesce(CAST(x AS VARCHAR), '')`,
+	`CREATE MACRO pgc.quote_literal(x) AS '''' || replace(CAST(x AS VARCHAR), '''', '''''') || ''''`,
+	`CREATE MACRO pgc.quote_nullable(x) AS CASE WHEN x IS NULL THEN 'NULL' ELSE '''' || replace(CAST(x AS VARCHAR), '''', '''''') || '''' END`,
+	`CREATE MACRO pgc.parse_ident(s) AS list_transform(string_split(s, '.'),
+		p -> CASE WHEN p LIKE '"%"' THEN replace(p[2:-2], '""', '"') ELSE lower(trim(p)) END)`,
+	`CREATE MACRO pgc.relation_name(s) AS pgc.parse_ident(s)[-1]`,
+	`CREATE MACRO pgc.regexp_instr(s, p) AS CASE WHEN regexp_matches(s, p) THEN strpos(s, regexp_extract(s, p)) ELSE 0 END,
+		(s, p, st) AS CASE WHEN regexp_matches(substr(s, st), p) THEN st - 1 + strpos(substr(s, st), regexp_extract(substr(s, st), p)) ELSE 0 END`,
+	// Statistics and server facts the gateway does not have: neutral values.
+	`CREATE MACRO pgc.pg_my_temp_schema() AS 0`,
+	`CREATE MACRO pgc.pg_is_other_temp_schema(x) AS false`,
+	`CREATE MACRO pgc.pg_stat_get_numscans(x) AS 0::BIGINT`,
+	`CREATE MACRO pgc.pg_stat_get_live_tuples(x) AS 0::BIGINT`,
+	`CREATE MACRO pgc.pg_stat_get_dead_tuples(x) AS 0::BIGINT`,
+	`CREATE MACRO pgc.pg_tablespace_location(x) AS ''`,
+	`CREATE MACRO pgc.age(x) AS 0`,
+	`CREATE MACRO pgc.inet_server_addr() AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.inet_server_port() AS NULL::INTEGER`,
+	`CREATE MACRO pgc.inet_client_addr() AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_conf_load_time() AS TIMESTAMPTZ '2000-01-01 00:00:00+00'`,
+	`CREATE MACRO pgc.pg_get_function_identity_arguments(a) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_get_ruledef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR`,
+	`CREATE MACRO pgc.pg_index_column_has_property(a, b, c) AS NULL::BOOLEAN`,
 }

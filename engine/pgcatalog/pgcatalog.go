@@ -21,7 +21,7 @@ import (
 var static embed.FS
 
 // staticTables are the generated files, loaded into schema pgc.
-var staticTables = []string{"pg_namespace", "pg_type", "pg_proc", "pg_am", "pg_range", "pg_collation"}
+var staticTables = []string{"pg_namespace", "pg_type", "pg_proc", "pg_am", "pg_range", "pg_collation", "pg_get_keywords", "pg_timezone_names", "pg_timezone_abbrevs", "pg_language", "pg_cast"}
 
 // Well-known oids (PostgreSQL's own).
 const (
@@ -64,12 +64,19 @@ func New(ctx context.Context, cat *catalog.Catalog) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	regprocToOID(tables)
 	tables = append(tables, dynamicTables(cat)...)
+	tables = append(tables, moreTables(cat)...)
 	init := []string{"CREATE SCHEMA pgc", "CREATE SCHEMA pgis"}
 	c := &Catalog{tables: map[string]*planner.SystemTable{}}
 	for _, t := range tables {
 		init = append(init, t.sql())
 		st := &planner.SystemTable{EngineSchema: engineSchema(t.schema), Scoped: t.scoped, DatabaseColumns: t.dbCols, UserColumns: t.usCols}
+		if t.schema == "pg_catalog" && !t.has("xmin") {
+			// Every pg_catalog table has PostgreSQL's xmin (DataGrip reads it as a version stamp).
+			init = append(init, fmt.Sprintf("ALTER TABLE pgc.%s ADD COLUMN xmin INTEGER DEFAULT 1", t.name))
+			st.SystemColumns = []string{"xmin"}
+		}
 		for _, col := range t.cols {
 			if col.name != "dataset_id" {
 				st.Columns = append(st.Columns, col.name)
@@ -208,8 +215,13 @@ func (t *table) sql() string {
 		fmt.Fprintf(&b, "%q %s", c.name, c.typ)
 	}
 	b.WriteString(");\n")
-	for _, row := range t.rows {
-		fmt.Fprintf(&b, "INSERT INTO %s.%s VALUES (", engineSchema(t.schema), t.name)
+	// One INSERT a table: thousands of one-row INSERTs made every start-up take seconds.
+	for r, row := range t.rows {
+		if r == 0 {
+			fmt.Fprintf(&b, "INSERT INTO %s.%s VALUES\n(", engineSchema(t.schema), t.name)
+		} else {
+			b.WriteString(",\n(")
+		}
 		for i, v := range row {
 			if i > 0 {
 				b.WriteString(", ")
@@ -217,7 +229,10 @@ func (t *table) sql() string {
 			b.WriteString(literal(v))
 			b.WriteString("::" + t.cols[i].typ)
 		}
-		b.WriteString(");\n")
+		b.WriteString(")")
+	}
+	if len(t.rows) > 0 {
+		b.WriteString(";\n")
 	}
 	return b.String()
 }
@@ -238,4 +253,60 @@ func literal(v any) string {
 		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
 	}
 	return "'" + strings.ReplaceAll(fmt.Sprint(v), "'", "''") + "'"
+}
+
+// regprocColumns are pg_type's regproc columns. PostgreSQL stores them as pg_proc oids and
+// drivers join on that (Npgsql: pg_proc.oid = pg_type.typreceive); the generated file names
+// the functions, so they are turned into oids here. A function the static pg_proc does not hold
+// (typanalyze and subscript handlers) becomes 0, PostgreSQL's "none".
+var regprocColumns = map[string]bool{"typinput": true, "typoutput": true, "typreceive": true, "typsend": true,
+	"typmodin": true, "typmodout": true, "typanalyze": true, "typsubscript": true}
+
+func regprocToOID(tables []*table) {
+	var procs, types *table
+	for _, t := range tables {
+		switch t.name {
+		case "pg_proc":
+			procs = t
+		case "pg_type":
+			types = t
+		}
+	}
+	if procs == nil || types == nil {
+		return
+	}
+	oids := map[string]string{}
+	for _, row := range procs.rows {
+		oid, _ := row[0].(string)
+		name, _ := row[1].(string)
+		if prev, ok := oids[name]; !ok || len(oid) < len(prev) || (len(oid) == len(prev) && oid < prev) {
+			oids[name] = oid
+		}
+	}
+	for i, c := range types.cols {
+		if !regprocColumns[c.name] {
+			continue
+		}
+		types.cols[i].typ = "INTEGER"
+		for _, row := range types.rows {
+			name, _ := row[i].(string)
+			if i := strings.LastIndexByte(name, '.'); i >= 0 {
+				name = name[i+1:]
+			}
+			if oid, ok := oids[name]; ok {
+				row[i] = oid
+			} else {
+				row[i] = "0"
+			}
+		}
+	}
+}
+
+func (t *table) has(col string) bool {
+	for _, c := range t.cols {
+		if c.name == col {
+			return true
+		}
+	}
+	return false
 }

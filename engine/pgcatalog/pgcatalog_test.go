@@ -73,7 +73,7 @@ var tenantA = auth.Principal{Tenants: []string{"tenantA"}}
 
 func TestDatasetAttributesCarryAnnouncedTypes(t *testing.T) {
 	f := newFixture(t)
-	got, plan, err := f.query(tenantA, `SELECT a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod), t.typreceive
+	got, plan, err := f.query(tenantA, `SELECT a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, a.atttypmod), t.typreceive::regproc
 		FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 		WHERE a.attrelid = 'public.orders'::regclass AND a.attnum > 0 ORDER BY a.attnum`)
 	if err != nil {

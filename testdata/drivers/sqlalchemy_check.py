@@ -1,6 +1,6 @@
 """Drives the gateway with SQLAlchemy's PostgreSQL dialect on psycopg2, as Superset does:
-dialect initialisation, the inspector (table names, has_table) and a query. (The inspector's
-get_columns needs json_build_object and pg_sequence in the catalog emulation: not yet.)
+dialect initialisation, the inspector (table names, has_table, columns with their types,
+primary key, indexes) and a query.
 
 Usage: sqlalchemy_check.py HOST PORT KEY. Prints one JSON object for the Go test.
 """
@@ -19,4 +19,7 @@ with engine.connect() as conn:
 insp = sa.inspect(engine)
 out["tables"] = insp.get_table_names(schema="public")
 out["has_orders"] = insp.has_table("orders", schema="public")
+out["columns"] = [[c["name"], str(c["type"]), c["nullable"]] for c in insp.get_columns("orders", schema="public")]
+out["pk"] = insp.get_pk_constraint("orders", schema="public")["constrained_columns"]
+out["indexes"] = insp.get_indexes("orders", schema="public")
 print(json.dumps(out))
