@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/planner"
+)
+
+// planCase is a planner golden case (testdata/planner/cases_*.yaml), the fields P5 needs.
+type planCase struct {
+	Name      string `yaml:"name"`
+	Principal string `yaml:"principal"`
+	SQL       string `yaml:"sql"`
+	Error     string `yaml:"error"`
+	Set       string `yaml:"set"`
+}
+
+// goldenPrincipals are the callers the golden case files name (as planner/golden_test.go).
+var goldenPrincipals = map[string]auth.Principal{
+	"admin":   {KeyID: "k-admin", Tenants: []string{"default"}, Role: auth.RoleAdmin},
+	"tenantA": {KeyID: "k-a", Tenants: []string{"tenantA"}, Role: auth.RoleViewer},
+	"tenantB": {KeyID: "k-b", Tenants: []string{"tenantB"}, Role: auth.RoleViewer},
+	"multi":   {KeyID: "k-m", Tenants: []string{"tenantA", "tenantB"}, Role: auth.RoleViewer},
+	"none":    {KeyID: "k-n", Role: auth.RoleViewer},
+	"scoped":  {KeyID: "k-s", Tenants: []string{"tenantA"}, Role: auth.RoleViewer, Scopes: []string{"cities"}},
+	"quote":   {KeyID: "k-q", Tenants: []string{"it's'; DROP TABLE orders; --"}, Role: auth.RoleViewer},
+}
+
+// planResult is P5: nanoseconds per Parse+Plan of a golden case statement, averaged over the
+// cases, with the plan cache warm (repeated) and without a cache (new).
+type planResult struct {
+	Cases        int     `json:"cases"`
+	RepeatedNs   float64 `json:"repeated_ns_per_plan"`
+	NewNs        float64 `json:"new_ns_per_plan"`
+	PowerBIRepNs float64 `json:"powerbi_repeated_ns"`
+	PowerBINewNs float64 `json:"powerbi_new_ns"`
+	AllocsRep    int64   `json:"repeated_allocs_per_plan"`
+	AllocsNew    int64   `json:"new_allocs_per_plan"`
+}
+
+const powerBISQL = `select "rows"."city", sum("rows"."total_revenue") as "a0" from (select "_"."city", "_"."total_revenue" from "public"."orders" "_") "rows" group by "city"`
+
+// benchPlanner runs the planner over the golden query cases of the semantic and tenant files
+// (the statements that plan; error cases are left out) with testing.Benchmark.
+func benchPlanner(repo string) (planResult, error) {
+	var res planResult
+	cat, err := catalog.LoadFile(filepath.Join(repo, "testdata/planner/catalog.yaml"))
+	if err != nil {
+		return res, err
+	}
+	var cases []planCase
+	for _, f := range []string{"cases_semantic.yaml", "cases_tenant.yaml"} {
+		b, err := os.ReadFile(filepath.Join(repo, "testdata/planner", f))
+		if err != nil {
+			return res, err
+		}
+		var cs []planCase
+		if err := yaml.Unmarshal(b, &cs); err != nil {
+			return res, fmt.Errorf("%s: %w", f, err)
+		}
+		for _, c := range cs {
+			if c.Error == "" && c.Set == "" {
+				cases = append(cases, c)
+			}
+		}
+	}
+	// Keep the cases that plan as one statement on their own.
+	check := planner.New(cat, planner.Config{MaxRows: 1000})
+	var ok []planCase
+	for _, c := range cases {
+		if planCaseOnce(check, c) == nil {
+			ok = append(ok, c)
+		}
+	}
+	if len(ok) == 0 {
+		return res, fmt.Errorf("no golden case plans")
+	}
+	res.Cases = len(ok)
+	run := func(cacheSize int, cs []planCase) (float64, int64, error) {
+		p := planner.New(cat, planner.Config{MaxRows: 1000, PlanCacheSize: cacheSize})
+		var failed error
+		r := testing.Benchmark(func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := planCaseOnce(p, cs[i%len(cs)]); err != nil {
+					failed = err
+					b.FailNow()
+				}
+				i++
+			}
+		})
+		if failed != nil {
+			return 0, 0, failed
+		}
+		return float64(r.T.Nanoseconds()) / float64(max(r.N, 1)), r.AllocsPerOp(), nil
+	}
+	if res.RepeatedNs, res.AllocsRep, err = run(0, ok); err != nil {
+		return res, err
+	}
+	if res.NewNs, res.AllocsNew, err = run(-1, ok); err != nil {
+		return res, err
+	}
+	pbi := []planCase{{Principal: "tenantA", SQL: powerBISQL}}
+	if res.PowerBIRepNs, _, err = run(0, pbi); err != nil {
+		return res, err
+	}
+	if res.PowerBINewNs, _, err = run(-1, pbi); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func planCaseOnce(p *planner.Planner, c planCase) error {
+	stmts, err := p.Parse(c.SQL)
+	if err != nil {
+		return err
+	}
+	if len(stmts) != 1 {
+		return fmt.Errorf("%d statements", len(stmts))
+	}
+	_, err = p.Plan(context.Background(), planner.Session{Principal: goldenPrincipals[c.Principal], Database: "setupranali"}, stmts[0])
+	return err
+}
