@@ -94,7 +94,7 @@ var badFixtures = []badFixture{
 	{
 		file: "unknown_keys",
 		want: []string{
-			"3: dataset \"orders\": unknown key \"title\" (known keys: id, name, description, tags, defaultTimezone, source, fields, dimensions, metrics, rls, incremental)",
+			"3: dataset \"orders\": unknown key \"title\" (known keys: id, name, description, tags, defaultTimezone, source, fields, dimensions, metrics, rls, incremental, cache)",
 			"6: dataset \"orders\" source: unknown key \"schema\" (known keys: engine, type, reference, sourceId)",
 			"10: field \"city\": unknown key \"nullable\" (known keys: name, type, semanticType)",
 			"15: dimension \"city\": unknown key \"lable\" (known keys: name, field, sql, type, label, description)",
@@ -102,7 +102,17 @@ var badFixtures = []badFixture{
 			"22: metric \"total_revenue\": unknown key \"unit\" (known keys: name, label, description, expression, returnType, format)",
 			"25: dataset \"orders\" rls: unknown key \"tenantColumn\" (known keys: enabled, column, mode, allowAdminBypass)",
 			"28: dataset \"orders\" incremental: unknown key \"window\" (known keys: enabled, column, type, mode, maxWindowDays)",
-			"29: dataset \"orders\": unknown key \"cache\" (known keys: id, name, description, tags, defaultTimezone, source, fields, dimensions, metrics, rls, incremental)",
+			"29: dataset \"orders\" cache: unknown key \"ttl\" (known keys: ttlSeconds)",
+			"29: dataset \"orders\" cache: missing required key \"ttlSeconds\"",
+		},
+	},
+	{
+		file: "cache",
+		want: []string{
+			"9: dataset \"negative\" cache: \"ttlSeconds\" must be between 0 (never cache) and 86400, got -1",
+			"15: dataset \"words\" cache: \"ttlSeconds\" must be a whole number, got \"sixty\"",
+			"21: dataset \"huge\" cache: \"ttlSeconds\" must be between 0 (never cache) and 86400, got 90000",
+			"26: dataset \"list\": \"cache\" must be a mapping, got a list",
 		},
 	},
 	{

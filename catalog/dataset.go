@@ -8,10 +8,11 @@ import (
 )
 
 var (
-	datasetKeys     = []string{"id", "name", "description", "tags", "defaultTimezone", "source", "fields", "dimensions", "metrics", "rls", "incremental"}
+	datasetKeys     = []string{"id", "name", "description", "tags", "defaultTimezone", "source", "fields", "dimensions", "metrics", "rls", "incremental", "cache"}
 	sourceKeys      = []string{"engine", "type", "reference", "sourceId"}
 	rlsKeys         = []string{"enabled", "column", "mode", "allowAdminBypass"}
 	incrementalKeys = []string{"enabled", "column", "type", "mode", "maxWindowDays"}
+	cacheKeys       = []string{"ttlSeconds"}
 )
 
 // dataset reads one dataset. mapKey is its key in the map form of "datasets", nil in the list
@@ -44,7 +45,31 @@ func (l *loader) dataset(o *object, mapKey *yaml.Node) *Dataset {
 	s.readMetrics(o)
 	ds.RLS = s.rls(o.sub("rls", o.ctx+" rls", rlsKeys))
 	ds.Incremental = s.incremental(o.sub("incremental", o.ctx+" incremental", incrementalKeys))
+	ds.Cache = resultCache(o.sub("cache", o.ctx+" cache", cacheKeys))
 	return ds
+}
+
+// maxCacheTTLSeconds bounds a dataset's cache TTL: a day. Longer would keep results of a changed
+// source for longer than anyone expects of a dashboard cache.
+const maxCacheTTLSeconds = 86400
+
+// resultCache reads a dataset's result-cache override.
+func resultCache(o *object) Cache {
+	var c Cache
+	if o.absent {
+		return c
+	}
+	if !o.has("ttlSeconds") {
+		o.l.addf(o.lineOf("ttlSeconds"), "%s: missing required key %q", o.ctx, "ttlSeconds")
+		return c
+	}
+	if n, ok := o.integer("ttlSeconds"); ok {
+		if n < 0 || n > maxCacheTTLSeconds {
+			o.l.addf(o.lineOf("ttlSeconds"), "%s: %q must be between 0 (never cache) and %d, got %d", o.ctx, "ttlSeconds", maxCacheTTLSeconds, n)
+		}
+		c.Override, c.TTLSeconds = true, n
+	}
+	return c
 }
 
 // timezone returns key's IANA zone name, UTC when absent. "Local" is refused: it would make the

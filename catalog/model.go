@@ -23,6 +23,7 @@ type Dataset struct {
 	Metrics         []*Metric
 	RLS             RLS
 	Incremental     Incremental
+	Cache           Cache
 
 	fields  map[string]*Field
 	columns map[string]Column
@@ -137,6 +138,15 @@ type Incremental struct {
 	Type          string
 	Mode          string
 	MaxWindowDays int
+}
+
+// Cache is a dataset's result-cache override.
+type Cache struct {
+	// Override is true when the catalog sets ttlSeconds for the dataset: then TTLSeconds
+	// replaces CACHE_TTL_SECONDS for results that read it (a query reading several datasets
+	// uses the shortest), and 0 keeps them out of the cache.
+	Override   bool
+	TTLSeconds int
 }
 
 // FieldType is a catalog type name, normalised (see ParseFieldType).

@@ -50,4 +50,7 @@ type Result struct {
 	Rows int64
 	// Truncated is true when the plan's row cap cut the result.
 	Truncated bool
+	// Cache says how the result cache took part: CacheHit, CacheShared, CacheMiss, CacheBypass,
+	// or "" when it did not (no cache configured, or a plan that reads no dataset).
+	Cache string
 }

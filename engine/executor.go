@@ -21,6 +21,26 @@ type Config struct {
 	// means no bound.
 	QueryTimeout time.Duration
 	Log          *slog.Logger
+	// Cache, when set, answers repeated queries that read datasets from cached results.
+	Cache *ResultCache
+	// Limiter, when set, charges each plan that reads datasets to the caller a context names
+	// (WithRateLimit) before it runs, cache hits included.
+	Limiter Limiter
+}
+
+// Limiter admits or refuses one query of a class (e.g. "query") for a key (an API key id). A
+// refusal is a *sqlerr.Error (53400) saying when to retry.
+type Limiter interface {
+	Limit(ctx context.Context, class, key string) error
+}
+
+type rateLimitKey struct{}
+
+type rateCaller struct{ class, key string }
+
+// WithRateLimit makes Execute charge the plans it runs with ctx to key's budget of class.
+func WithRateLimit(ctx context.Context, class, key string) context.Context {
+	return context.WithValue(ctx, rateLimitKey{}, rateCaller{class: class, key: key})
 }
 
 // Executor runs plans on backends.
@@ -29,6 +49,8 @@ type Executor struct {
 	def      string
 	timeout  time.Duration
 	log      *slog.Logger
+	cache    *ResultCache
+	limiter  Limiter
 }
 
 // New returns an executor over the configured backends.
@@ -37,7 +59,7 @@ func New(cfg Config) *Executor {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Executor{backends: cfg.Backends, def: cfg.Default, timeout: cfg.QueryTimeout, log: log}
+	return &Executor{backends: cfg.Backends, def: cfg.Default, timeout: cfg.QueryTimeout, log: log, cache: cfg.Cache, limiter: cfg.Limiter}
 }
 
 // errStatementTimeout is the cause of a context the executor's own timeout ended.
@@ -59,6 +81,15 @@ func WithStatementTimeout(ctx context.Context, d time.Duration) context.Context 
 func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, args []any, w RowWriter) (Result, error) {
 	if plan.Kind != planner.KindQuery {
 		return Result{}, nil
+	}
+	if e.limiter != nil && len(plan.Datasets) > 0 {
+		// Only queries that read datasets count: the catalog and session statements BI tools
+		// send on connect do not.
+		if rc, ok := ctx.Value(rateLimitKey{}).(rateCaller); ok {
+			if err := e.limiter.Limit(ctx, rc.class, rc.key); err != nil {
+				return Result{}, err
+			}
+		}
 	}
 	// The shorter of the server's limit and the session's statement_timeout applies.
 	timeout, limit := e.timeout, "QUERY_TIMEOUT_SECONDS"
@@ -95,6 +126,21 @@ func (e *Executor) execute(ctx context.Context, plan *planner.Plan, args []any, 
 	if !ok {
 		return Result{}, sqlerr.Internal(fmt.Errorf("plan names source %q, which has no backend", name))
 	}
+	// A FormatWriter may want binary columns (extended protocol); everything else gets text.
+	var formats []int16
+	if fw, ok := w.(FormatWriter); ok {
+		formats = fw.Formats()
+	}
+	if e.cache != nil && len(plan.Datasets) > 0 && plan.CatalogVersion != "" && len(plan.Columns) > 0 {
+		return e.cache.run(ctx, plan, args, formats, w, func(ctx context.Context, w RowWriter) (Result, error) {
+			return stream(ctx, be, plan, args, formats, w)
+		})
+	}
+	return stream(ctx, be, plan, args, formats, w)
+}
+
+// stream runs plan on be and writes its rows to w, encoded in formats.
+func stream(ctx context.Context, be Backend, plan *planner.Plan, args []any, formats []int16, w RowWriter) (Result, error) {
 	rows, err := be.Query(ctx, plan.SQL, args)
 	if err != nil {
 		return Result{}, err
@@ -102,11 +148,6 @@ func (e *Executor) execute(ctx context.Context, plan *planner.Plan, args []any, 
 	defer rows.Close()
 
 	var res Result
-	// A FormatWriter may want binary columns (extended protocol); everything else gets text.
-	var formats []int16
-	if fw, ok := w.(FormatWriter); ok {
-		formats = fw.Formats()
-	}
 	out := make([][]byte, len(plan.Columns))
 	bufs := make([][]byte, len(plan.Columns))
 	for i := range bufs {

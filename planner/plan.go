@@ -1,6 +1,10 @@
 package planner
 
-import "github.com/setupranali/setupranali/auth"
+import (
+	"time"
+
+	"github.com/setupranali/setupranali/auth"
+)
 
 // Kind says what a plan does.
 type Kind int
@@ -64,6 +68,16 @@ type Plan struct {
 	Datasets []string
 	// Notes record the rewrites applied, for logs and debugging.
 	Notes []string
+	// CatalogVersion is the version of the catalog snapshot the plan was made against, and
+	// CacheScope everything about the principal that shapes what the plan may see (role,
+	// tenants, scopes): both are part of the result-cache key, so a catalog change or another
+	// principal never shares a cached result. Filled for query plans that read datasets.
+	CatalogVersion string
+	CacheScope     string
+	// CacheTTL is how long a result may be cached when the catalog overrides it for the
+	// datasets read (the shortest override); zero means the server's CACHE_TTL_SECONDS, a
+	// negative value that the result is never cached.
+	CacheTTL time.Duration
 
 	// Rows are KindLocal's result in text format (nil is NULL).
 	Rows [][]*string

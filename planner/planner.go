@@ -76,13 +76,16 @@ func (p *Planner) Plan(ctx context.Context, s Session, st *Statement, paramOIDs 
 	}
 	cat := p.catalog.Load()
 	if p.caches == nil {
-		return p.plan(cat, s, st, paramOIDs)
+		plan, err := p.plan(cat, s, st, paramOIDs)
+		resultCacheInfo(cat, s, plan)
+		return plan, err
 	}
 	key := planKey(cat, s, st.SQL, paramOIDs)
 	if plan, ok := p.caches.plans.Get(key); ok {
 		return plan, nil
 	}
 	plan, err := p.plan(cat, s, st, paramOIDs)
+	resultCacheInfo(cat, s, plan)
 	if err == nil && plan.cacheable {
 		p.caches.plans.Add(key, plan)
 	}
