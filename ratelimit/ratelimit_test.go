@@ -1,0 +1,194 @@
+package ratelimit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]Rate{
+		"60/minute": {60, time.Minute}, "10/second": {10, time.Second}, " 5 / hour ": {5, time.Hour}, "1/MINUTE": {1, time.Minute},
+	} {
+		got, err := ParseRate(in)
+		if err != nil || got != want {
+			t.Errorf("%q: %v %v, want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "60", "0/minute", "-1/second", "x/minute", "60/day", "60/min", "1.5/second"} {
+		if _, err := ParseRate(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestLocalGCRA(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := New(Config{Rates: map[string]Rate{ClassQuery: {3, time.Minute}}})
+	l.local.now = func() time.Time { return now }
+	ctx := context.Background()
+	for i := range 3 {
+		d := l.Allow(ctx, ClassQuery, "k")
+		if !d.Allowed || d.Remaining != 2-i || d.Limit != 3 {
+			t.Fatalf("event %d: %+v", i, d)
+		}
+	}
+	d := l.Allow(ctx, ClassQuery, "k")
+	if d.Allowed || d.RetryAfter != 20*time.Second || d.Reset != time.Minute {
+		t.Fatalf("4th event: %+v, want refused with retry 20s, reset 60s", d)
+	}
+	if other := l.Allow(ctx, ClassQuery, "other"); !other.Allowed {
+		t.Error("another key shares the budget")
+	}
+	if od := l.Allow(ctx, ClassOData, "k"); !od.Allowed {
+		t.Error("a class without a rate is limited")
+	}
+	now = now.Add(20 * time.Second)
+	if d := l.Allow(ctx, ClassQuery, "k"); !d.Allowed || d.Remaining != 0 {
+		t.Errorf("after one interval: %+v, want one more allowed", d)
+	}
+	if d := l.Allow(ctx, ClassQuery, "k"); d.Allowed {
+		t.Errorf("burst refilled too fast: %+v", d)
+	}
+	if got := testutil.ToFloat64(l.rejections.WithLabelValues(ClassQuery)); got != 2 {
+		t.Errorf("rejections = %v, want 2", got)
+	}
+}
+
+func TestLimitError(t *testing.T) {
+	l := New(Config{Rates: map[string]Rate{ClassQuery: {1, time.Hour}}})
+	ctx := context.Background()
+	if err := l.Limit(ctx, ClassQuery, "k"); err != nil {
+		t.Fatal(err)
+	}
+	err := l.Limit(ctx, ClassQuery, "k")
+	var e *sqlerr.Error
+	if !errors.As(err, &e) || e.Code != sqlerr.ConfigurationLimit {
+		t.Fatalf("refusal = %v, want 53400", err)
+	}
+	if !strings.Contains(e.Message, "retry in 3600 seconds") && !strings.Contains(e.Message, "retry in 3599 seconds") {
+		t.Errorf("message %q does not give the delay", e.Message)
+	}
+}
+
+func TestCheckHTTP(t *testing.T) {
+	l := New(Config{Rates: map[string]Rate{ClassOData: {2, time.Minute}}})
+	req := httptest.NewRequest("GET", "/odata/orders", nil)
+	var codes []int
+	var last *httptest.ResponseRecorder
+	for range 3 {
+		rec := httptest.NewRecorder()
+		if l.CheckHTTP(rec, req, ClassOData, "k") {
+			rec.WriteHeader(http.StatusOK)
+		}
+		codes = append(codes, rec.Code)
+		last = rec
+		if rec.Header().Get("RateLimit-Limit") != "2" {
+			t.Errorf("RateLimit-Limit = %q", rec.Header().Get("RateLimit-Limit"))
+		}
+	}
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != 429 {
+		t.Fatalf("codes %v, want 200 200 429", codes)
+	}
+	h := last.Header()
+	if h.Get("Retry-After") != "30" || h.Get("RateLimit-Remaining") != "0" || h.Get("RateLimit-Reset") != "60" {
+		t.Errorf("429 headers: Retry-After %q Remaining %q Reset %q", h.Get("Retry-After"), h.Get("RateLimit-Remaining"), h.Get("RateLimit-Reset"))
+	}
+	if !strings.Contains(last.Body.String(), "53400") || !strings.Contains(last.Body.String(), "retry in 30 seconds") {
+		t.Errorf("429 body %s", last.Body)
+	}
+}
+
+func testRedis(t *testing.T) (redis.UniversalClient, string) {
+	t.Helper()
+	url := os.Getenv("SETU_TEST_REDIS_URL")
+	if url == "" {
+		t.Skip("SETU_TEST_REDIS_URL is not set")
+	}
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(o)
+	b := make([]byte, 6)
+	rand.Read(b)
+	prefix := "setutest:" + hex.EncodeToString(b) + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		rdb.Close()
+	})
+	return rdb, prefix
+}
+
+// TestRedisSharedBudget: two limiters (two gateway replicas) on one Redis give a key exactly N
+// events together.
+func TestRedisSharedBudget(t *testing.T) {
+	rdb, prefix := testRedis(t)
+	const n = 7
+	rates := map[string]Rate{ClassQuery: {n, time.Hour}}
+	a := New(Config{Rates: rates, Redis: rdb, Prefix: prefix, Timeout: time.Second})
+	b := New(Config{Rates: rates, Redis: rdb, Prefix: prefix, Timeout: time.Second})
+	var mu sync.Mutex
+	allowed := 0
+	var wg sync.WaitGroup
+	for i := range 40 {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		wg.Go(func() {
+			if d := l.Allow(context.Background(), ClassQuery, "shared"); d.Allowed {
+				mu.Lock()
+				allowed++
+				mu.Unlock()
+			} else if d.RetryAfter <= 0 || d.RetryAfter > time.Hour/n {
+				t.Errorf("retry after %v", d.RetryAfter)
+			}
+		})
+	}
+	wg.Wait()
+	if allowed != n {
+		t.Fatalf("%d events allowed across two limiters, want exactly %d", allowed, n)
+	}
+	if testutil.ToFloat64(a.storeErrors)+testutil.ToFloat64(b.storeErrors) != 0 {
+		t.Error("store errors counted")
+	}
+	ttl, err := rdb.PTTL(context.Background(), prefix+"rl:query:shared").Result()
+	if err != nil || ttl <= 0 || ttl > time.Hour {
+		t.Errorf("state key TTL %v %v", ttl, err)
+	}
+}
+
+func TestRedisDownFallsBack(t *testing.T) {
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	defer rdb.Close()
+	l := New(Config{Rates: map[string]Rate{ClassQuery: {2, time.Hour}}, Redis: rdb, Prefix: "x:", StoreRetry: time.Hour})
+	ctx := context.Background()
+	got := []bool{}
+	for range 3 {
+		got = append(got, l.Allow(ctx, ClassQuery, "k").Allowed)
+	}
+	if !got[0] || !got[1] || got[2] {
+		t.Errorf("with Redis down: %v, want the in-process limiter's true true false", got)
+	}
+	if testutil.ToFloat64(l.storeErrors) != 1 {
+		t.Errorf("store errors = %v, want 1 (then the breaker keeps Redis out)", testutil.ToFloat64(l.storeErrors))
+	}
+}
