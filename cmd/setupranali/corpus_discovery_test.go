@@ -27,15 +27,7 @@ var discoveryRuns = []struct {
 // succeed in each protocol, and the per-tool figures may not fall below the recorded baseline.
 func TestCorpusDiscoveryReplay(t *testing.T) {
 	root := repoRoot(t)
-	dir := filepath.Join(sharedDir(t, root), "bi-queries")
-	entries, skipped := loadCorpus(t, dir, "session/startup", "schema-discovery")
-	if len(entries) == 0 {
-		t.Fatalf("no session or schema-discovery statements in %s", dir)
-	}
-	gw := startTestGateway(t, func(c *config) {
-		c.Catalog = filepath.Join(dir, "fixture-catalog.yaml")
-		c.DuckDBInit = filepath.Join(dir, "fixture-data.sql")
-	})
+	entries, skipped, gw := startCorpusGateway(t, root, "session/startup", "schema-discovery")
 
 	current := corpusBaseline{}
 	names := make([]string, 0, len(discoveryRuns))
@@ -71,16 +63,7 @@ func TestCorpusDiscoveryReplay(t *testing.T) {
 // tables" and carries on. Each must fail that way in both protocols and leave the connection
 // usable for the next statement.
 func TestTableauTempTableProbes(t *testing.T) {
-	root := repoRoot(t)
-	dir := filepath.Join(sharedDir(t, root), "bi-queries")
-	entries, _ := loadCorpus(t, dir, "temp-table")
-	if len(entries) == 0 {
-		t.Fatalf("no temp-table statements in %s", dir)
-	}
-	gw := startTestGateway(t, func(c *config) {
-		c.Catalog = filepath.Join(dir, "fixture-catalog.yaml")
-		c.DuckDBInit = filepath.Join(dir, "fixture-data.sql")
-	})
+	entries, _, gw := startCorpusGateway(t, repoRoot(t), "temp-table")
 	for _, run := range discoveryRuns {
 		conn := connectCorpus(t, gw, "tenantA-key")
 		for _, e := range entries {

@@ -100,17 +100,7 @@ type corpusReport struct {
 // or answer with an XX code.
 func TestCorpusReplay(t *testing.T) {
 	root := repoRoot(t)
-	shared := sharedDir(t, root)
-	dir := filepath.Join(shared, "bi-queries")
-	entries, skipped := loadCorpus(t, dir, "aggregate-query", "data-query")
-	if len(entries) == 0 {
-		t.Fatalf("no aggregate-query or data-query statements in %s", dir)
-	}
-
-	gw := startTestGateway(t, func(c *config) {
-		c.Catalog = filepath.Join(dir, "fixture-catalog.yaml")
-		c.DuckDBInit = filepath.Join(dir, "fixture-data.sql")
-	})
+	entries, skipped, gw := startCorpusGateway(t, root, "aggregate-query", "data-query")
 
 	current := corpusBaseline{}
 	reports := map[string]*corpusReport{}
@@ -138,6 +128,22 @@ func TestCorpusReplay(t *testing.T) {
 				run.name, len(rep.broken), strings.Join(rep.broken, "\n"))
 		}
 	}
+}
+
+// startCorpusGateway loads the corpus statements of the given purposes and starts a gateway on
+// the corpus's fixture model.
+func startCorpusGateway(t *testing.T, root string, purposes ...string) ([]corpusEntry, map[string]int, *gateway) {
+	t.Helper()
+	dir := filepath.Join(sharedDir(t, root), "bi-queries")
+	entries, skipped := loadCorpus(t, dir, purposes...)
+	if len(entries) == 0 {
+		t.Fatalf("no %s statements in %s", strings.Join(purposes, " or "), dir)
+	}
+	gw := startTestGateway(t, func(c *config) {
+		c.Catalog = filepath.Join(dir, "fixture-catalog.yaml")
+		c.DuckDBInit = filepath.Join(dir, "fixture-data.sql")
+	})
+	return entries, skipped, gw
 }
 
 // repoRoot is the directory holding go.mod, found upward from the test's working directory.

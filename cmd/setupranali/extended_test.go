@@ -591,19 +591,7 @@ func queryRowsAllowingOneError(t *testing.T, conn *pgx.Conn, sql string) {
 // A CancelRequest stops a long query run through the extended protocol with 57014; the
 // connection goes on.
 func TestExtendedCancel(t *testing.T) {
-	dir := t.TempDir()
-	initSQL := filepath.Join(dir, "init.sql")
-	writeFile(t, initSQL, "CREATE TABLE big AS SELECT range AS id, 'tenantA' AS tenant_id FROM range(200000);")
-	cat := filepath.Join(dir, "catalog.yaml")
-	writeFile(t, cat, `datasets:
-  - id: big
-    source: {reference: big}
-    fields: [{name: id, type: int64}, {name: tenant_id, type: string}]
-    dimensions: [{name: id}]
-    metrics: [{name: n, expression: {agg: count}}]
-    rls: {enabled: true, column: tenant_id}
-`)
-	gw := startTestGateway(t, func(c *config) { c.Catalog = cat; c.DuckDBInit = initSQL; c.QueryTimeout = time.Minute })
+	gw := startBigGateway(t, time.Minute)
 	for _, mode := range []string{"cache_statement", "exec"} {
 		t.Run(mode, func(t *testing.T) {
 			conn := connectMode(t, gw, "tenantA-key", mode)

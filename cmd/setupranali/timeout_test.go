@@ -14,19 +14,7 @@ import (
 // A query past QUERY_TIMEOUT_SECONDS is stopped in the engine with 57014, and the connection
 // goes on.
 func TestQueryTimeout(t *testing.T) {
-	dir := t.TempDir()
-	initSQL := filepath.Join(dir, "init.sql")
-	writeFile(t, initSQL, "CREATE TABLE big AS SELECT range AS id, 'tenantA' AS tenant_id FROM range(200000);")
-	cat := filepath.Join(dir, "catalog.yaml")
-	writeFile(t, cat, `datasets:
-  - id: big
-    source: {reference: big}
-    fields: [{name: id, type: int64}, {name: tenant_id, type: string}]
-    dimensions: [{name: id}]
-    metrics: [{name: n, expression: {agg: count}}]
-    rls: {enabled: true, column: tenant_id}
-`)
-	gw := startTestGateway(t, func(c *config) { c.Catalog = cat; c.DuckDBInit = initSQL; c.QueryTimeout = time.Second })
+	gw := startBigGateway(t, time.Second)
 	conn := connect(t, gw, "tenantA-key")
 	start := time.Now()
 	_, err := tryRows(conn, "SELECT count(*) FROM big a, big b WHERE a.id + b.id = -1")
@@ -45,19 +33,7 @@ func TestQueryTimeout(t *testing.T) {
 // SET statement_timeout bounds a session's statements below QUERY_TIMEOUT_SECONDS, SHOW prints
 // it as PostgreSQL does, and set_config() changes it as SET does.
 func TestSessionStatementTimeout(t *testing.T) {
-	dir := t.TempDir()
-	initSQL := filepath.Join(dir, "init.sql")
-	writeFile(t, initSQL, "CREATE TABLE big AS SELECT range AS id, 'tenantA' AS tenant_id FROM range(200000);")
-	cat := filepath.Join(dir, "catalog.yaml")
-	writeFile(t, cat, `datasets:
-  - id: big
-    source: {reference: big}
-    fields: [{name: id, type: int64}, {name: tenant_id, type: string}]
-    dimensions: [{name: id}]
-    metrics: [{name: n, expression: {agg: count}}]
-    rls: {enabled: true, column: tenant_id}
-`)
-	gw := startTestGateway(t, func(c *config) { c.Catalog = cat; c.DuckDBInit = initSQL; c.QueryTimeout = time.Hour })
+	gw := startBigGateway(t, time.Hour)
 	conn := connect(t, gw, "tenantA-key")
 	const long = "SELECT count(*) FROM big a, big b WHERE a.id + b.id = -1"
 
@@ -97,4 +73,23 @@ func TestSessionStatementTimeout(t *testing.T) {
 	if _, err := pg.Exec(context.Background(), "SET statement_timeout = 'soon'").ReadAll(); err == nil || !strings.Contains(err.Error(), "22023") {
 		t.Errorf("a malformed statement_timeout: got %v, want 22023", err)
 	}
+}
+
+// startBigGateway serves a dataset "big" of 200,000 rows, all tenantA's, whose self-join keeps
+// the engine busy long enough to be timed out or cancelled.
+func startBigGateway(t *testing.T, queryTimeout time.Duration) *gateway {
+	t.Helper()
+	dir := t.TempDir()
+	initSQL := filepath.Join(dir, "init.sql")
+	writeFile(t, initSQL, "CREATE TABLE big AS SELECT range AS id, 'tenantA' AS tenant_id FROM range(200000);")
+	cat := filepath.Join(dir, "catalog.yaml")
+	writeFile(t, cat, `datasets:
+  - id: big
+    source: {reference: big}
+    fields: [{name: id, type: int64}, {name: tenant_id, type: string}]
+    dimensions: [{name: id}]
+    metrics: [{name: n, expression: {agg: count}}]
+    rls: {enabled: true, column: tenant_id}
+`)
+	return startTestGateway(t, func(c *config) { c.Catalog = cat; c.DuckDBInit = initSQL; c.QueryTimeout = queryTimeout })
 }
