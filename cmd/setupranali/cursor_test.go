@@ -187,6 +187,18 @@ func TestPsqlCopy(t *testing.T) {
 	if got := string(out); got != "city,total_revenue\nBhopal,500\nIndore,1000\n" {
 		t.Errorf("psql \\copy printed %q", got)
 	}
+
+	// \copy of a dataset: its rows at the grain of the named columns, tenantA's only.
+	cmd = exec.CommandContext(ctx, psql, "host="+host+" port="+port+" user=demo dbname=setupranali sslmode=disable",
+		"-X", "-v", "ON_ERROR_STOP=1", "-c", `\copy orders (city, total_revenue) to stdout with csv`)
+	cmd.Env = append(os.Environ(), "PGPASSWORD=tenantA-key", "PGCONNECT_TIMEOUT=10")
+	out, err = cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql: %v\n%s", err, out)
+	}
+	if got := sorted(strings.Split(strings.TrimSpace(string(out)), "\n")); !equal(got, []string{"Bhopal,500", "Indore,1000"}) {
+		t.Errorf("psql \\copy orders printed %q", out)
+	}
 }
 
 func TestSQLPrepareExecute(t *testing.T) {
