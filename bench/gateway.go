@@ -39,9 +39,14 @@ func startGateway(ctx context.Context, o gatewayOptions, key string) (*gatewayPr
 	if err != nil {
 		return nil, err
 	}
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(o.bin, "serve")
 	cmd.Env = append(os.Environ(),
 		"SETU_PG_ADDR="+addr,
+		"SETU_HTTP_ADDR="+httpAddr,
 		"SETU_CATALOG="+o.catalog,
 		"SETU_DUCKDB_PATH="+o.duckdbPath,
 		"SETU_POSTGRES_DSN="+o.pgDSN,

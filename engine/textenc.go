@@ -1,12 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"math"
 	"math/big"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/setupranali/setupranali/planner"
@@ -46,13 +46,13 @@ func AppendText(buf []byte, v any, t planner.Type) ([]byte, error) {
 		if !ok {
 			return appendAny(buf, v), nil
 		}
-		return tm.AppendFormat(buf, "2006-01-02"), nil
+		return appendDate(buf, tm), nil
 	case planner.TypeTimestamp.OID:
 		tm, ok := v.(time.Time)
 		if !ok {
 			return appendAny(buf, v), nil
 		}
-		return tm.AppendFormat(buf, "2006-01-02 15:04:05.999999"), nil
+		return appendDateTime(buf, tm), nil
 	case planner.TypeTimestamptz.OID:
 		tm, ok := v.(time.Time)
 		if !ok {
@@ -149,15 +149,59 @@ func AppendFloat(buf []byte, f float64, bits int) []byte {
 	if bits == 32 {
 		maxExp = 6
 	}
-	e := strconv.FormatFloat(f, 'e', -1, bits)
-	exp := 0
-	if i := strings.LastIndexByte(e, 'e'); i >= 0 {
-		exp, _ = strconv.Atoi(e[i+1:])
-	}
+	// The shortest digits are computed once, in exponential form into a stack buffer; the
+	// positional form is laid out from the same digits (what 'f' with precision -1 prints).
+	var tmp [32]byte
+	e := strconv.AppendFloat(tmp[:0], f, 'e', -1, bits)
+	i := bytes.LastIndexByte(e, 'e')
+	exp := parseExp(e[i+1:])
 	if exp < -4 || exp >= maxExp {
 		return append(buf, e...)
 	}
-	return strconv.AppendFloat(buf, f, 'f', -1, bits)
+	mant := e[:i]
+	if mant[0] == '-' {
+		buf = append(buf, '-')
+		mant = mant[1:]
+	}
+	var dig [24]byte
+	digits := append(dig[:0], mant[0])
+	if len(mant) > 2 {
+		digits = append(digits, mant[2:]...) // skip the '.'
+	}
+	if exp < 0 {
+		buf = append(buf, '0', '.')
+		for k := -1; k > exp; k-- {
+			buf = append(buf, '0')
+		}
+		return append(buf, digits...)
+	}
+	if len(digits) <= exp+1 {
+		buf = append(buf, digits...)
+		for k := len(digits); k <= exp; k++ {
+			buf = append(buf, '0')
+		}
+		return buf
+	}
+	buf = append(buf, digits[:exp+1]...)
+	buf = append(buf, '.')
+	return append(buf, digits[exp+1:]...)
+}
+
+// parseExp reads strconv's exponent, e.g. "+07" or "-10".
+func parseExp(b []byte) int {
+	neg := false
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		neg = b[0] == '-'
+		b = b[1:]
+	}
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		return -n
+	}
+	return n
 }
 
 func appendNumeric(buf []byte, v any, t planner.Type) ([]byte, error) {
@@ -200,8 +244,46 @@ func appendDecimal(buf []byte, d Decimal) []byte {
 	return append(buf, s[len(s)-d.Scale:]...)
 }
 
+// appendDate writes tm's date as "2006-01-02" without going through a layout string; years
+// outside 1-9999 take time's formatter.
+func appendDate(buf []byte, tm time.Time) []byte {
+	y, m, d := tm.Date()
+	if y < 1 || y > 9999 {
+		return tm.AppendFormat(buf, "2006-01-02")
+	}
+	buf = append(buf, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-')
+	buf = append(buf, byte('0'+m/10), byte('0'+m%10), '-')
+	return append(buf, byte('0'+d/10), byte('0'+d%10))
+}
+
+// appendDateTime writes tm as "2006-01-02 15:04:05.999999" (fraction without trailing zeros,
+// none when zero).
+func appendDateTime(buf []byte, tm time.Time) []byte {
+	if y := tm.Year(); y < 1 || y > 9999 {
+		return tm.AppendFormat(buf, "2006-01-02 15:04:05.999999")
+	}
+	buf = appendDate(buf, tm)
+	h, mi, sec := tm.Clock()
+	buf = append(buf, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+sec/10), byte('0'+sec%10))
+	us := tm.Nanosecond() / 1000
+	if us == 0 {
+		return buf
+	}
+	var frac [7]byte
+	frac[0] = '.'
+	for i := 6; i >= 1; i-- {
+		frac[i] = byte('0' + us%10)
+		us /= 10
+	}
+	n := 7
+	for frac[n-1] == '0' {
+		n--
+	}
+	return append(buf, frac[:n]...)
+}
+
 func appendTimestamptz(buf []byte, tm time.Time) []byte {
-	buf = tm.AppendFormat(buf, "2006-01-02 15:04:05.999999")
+	buf = appendDateTime(buf, tm)
 	_, off := tm.Zone()
 	sign := byte('+')
 	if off < 0 {
