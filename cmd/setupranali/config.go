@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -34,10 +35,11 @@ type config struct {
 	QueryTimeout   time.Duration
 	DuckDBMemory   string
 	StateDB        string
-	// SecretKey (UBI_SECRET_KEY) and PostgresDSN (SETU_POSTGRES_DSN) come from the environment
-	// only: a flag would put them in the process list.
+	// Secrets come from the environment only (a flag would put them in the process list), each
+	// as VAR or as a file named by VAR_FILE: see secretSettings.
 	SecretKey   secret
 	PostgresDSN secret
+	RedisURL    secret
 }
 
 // production reports whether the gateway runs for real users: no demo keys, no shortcuts.
@@ -128,7 +130,10 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: setupranali serve [flags]\n\nEvery flag can also be set by the environment variable named with it.")
 		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "\nSecrets are read from the environment only: UBI_SECRET_KEY (Fernet keys of the source\nregistry, comma-separated, the first encrypts) and SETU_POSTGRES_DSN (the default PostgreSQL\nsource of datasets with engine postgres and no sourceId).")
+		fmt.Fprintln(stderr, "\nSecrets, from the environment only (VAR), or from the file that VAR_FILE names:")
+		for _, s := range c.secretSettings() {
+			fmt.Fprintf(stderr, "  %s\n    \t%s\n", s.env, s.help)
+		}
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -139,7 +144,47 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	c.SecretKey = secret(getenv("UBI_SECRET_KEY"))
-	c.PostgresDSN = secret(getenv("SETU_POSTGRES_DSN"))
+	for _, s := range c.secretSettings() {
+		v, err := readSecret(s.env, getenv)
+		if err != nil {
+			return c, err
+		}
+		*s.dst = secret(v)
+	}
 	return c, nil
+}
+
+// secretSetting is a secret read from the environment only.
+type secretSetting struct {
+	env, help string
+	dst       *secret
+}
+
+func (c *config) secretSettings() []secretSetting {
+	return []secretSetting{
+		{"UBI_SECRET_KEY", "Fernet keys of the source registry, comma-separated; the first encrypts (setupranali keygen)", &c.SecretKey},
+		{"REDIS_URL", "Redis of the result cache and rate limits: redis://[:password@]host:6379/0, rediss:// for TLS", &c.RedisURL},
+		{"SETU_POSTGRES_DSN", "default PostgreSQL source of datasets with engine postgres and no sourceId", &c.PostgresDSN},
+	}
+}
+
+// readSecret returns the secret env names: its value, or the content of the file env_FILE names
+// (Kubernetes and Docker secrets), without the trailing newline such files usually end with.
+func readSecret(env string, getenv func(string) string) (string, error) {
+	v, file := getenv(env), getenv(env+"_FILE")
+	switch {
+	case file == "":
+		return v, nil
+	case v != "":
+		return "", fmt.Errorf("%s and %s_FILE are both set; set one", env, env)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %w", env, err)
+	}
+	v = strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		return "", fmt.Errorf("%s_FILE: %s is empty", env, file)
+	}
+	return v, nil
 }

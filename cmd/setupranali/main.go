@@ -51,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return backupCmd(ctx, args, c)
 		}
 		return restoreCmd(ctx, args, c)
+	case "healthcheck":
+		return healthcheckCmd(args, stdout, stderr, os.Getenv)
 	case "version":
 		fmt.Fprintln(stdout, "setupranali", version)
 		return 0
@@ -73,6 +75,7 @@ commands:
   sources COMMAND          manage data sources: add, list, show, test, remove, rotate-key
   backup --to FILE         online snapshot of the state DB (safe while serving)
   restore --from FILE      replace the state DB with a checked backup (stop the server first)
+  healthcheck              probe the running gateway's /v1/health (exit 0 healthy, 1 not)
   version                  print the version
 `)
 }
