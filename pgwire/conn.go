@@ -74,7 +74,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		ctx:    ctx,
 		cancel: cancel,
 		log:    s.log.With("remote_addr", nc.RemoteAddr().String()),
-		out:    writer{w: nc},
+		out:    writer{w: nc, timeout: s.cfg.WriteTimeout},
 
 		stmts:   make(map[string]*prepared),
 		portals: make(map[string]*portal),
@@ -107,6 +107,7 @@ func (c *conn) serve() {
 		return
 	}
 	c.log.Debug("session started")
+	c.ctx = withKeyID(c.ctx, c.session.Principal.KeyID)
 	err = c.loop()
 	c.log.Debug("session ended", "reason", err)
 }
@@ -122,14 +123,20 @@ func (c *conn) close() {
 
 // loop reads and answers messages until the connection must end, returning why.
 func (c *conn) loop() error {
-	for {
+	for ready := true; ; {
 		if c.srv.draining() {
 			return c.fatal(sqlerr.Fatal(sqlerr.AdminShutdown, "terminating connection due to administrator command"))
 		}
+		stopIdle := func() {}
+		if ready {
+			stopIdle = c.armIdle()
+		}
 		msg, err := c.be.Receive()
+		stopIdle()
 		if err != nil {
 			return c.receiveFailed(err)
 		}
+		ready = endsCycle(msg)
 		if err := c.handle(msg); err != nil {
 			if errors.Is(err, errTerminate) {
 				return nil
@@ -185,6 +192,8 @@ func (c *conn) receiveFailed(err error) error {
 	switch {
 	case errors.Is(err, errDraining):
 		return c.fatal(sqlerr.Fatal(sqlerr.AdminShutdown, "terminating connection due to administrator command"))
+	case errors.Is(err, errIdleTimeout):
+		return c.fatal(c.idleError())
 	case errors.As(err, &re):
 		return err
 	}

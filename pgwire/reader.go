@@ -3,6 +3,7 @@ package pgwire
 import (
 	"errors"
 	"net"
+	"time"
 )
 
 // readChunk is the size of one socket read, matching pgproto3's own read buffer.
@@ -29,6 +30,8 @@ type sockReader struct {
 	free   chan []byte
 	// wake is the server's drain channel.
 	wake <-chan struct{}
+	// idle, when set, is the idle-timeout timer of a session waiting for its next command.
+	idle <-chan time.Time
 	// stop is closed by the connection when it ends; exited is closed by the goroutine.
 	stop   chan struct{}
 	exited chan struct{}
@@ -101,6 +104,8 @@ func (r *sockReader) Read(p []byte) (int, error) {
 			case c = <-r.chunks:
 			case <-r.wake:
 				return 0, errDraining
+			case <-r.idle:
+				return 0, errIdleTimeout
 			}
 		}
 		if c.err != nil {

@@ -50,6 +50,8 @@ type Config struct {
 	StartupTimeout time.Duration
 	// MaxMessageSize is the largest message body accepted from a client. Default 16 MiB.
 	MaxMessageSize int
+	// Limits: per-key queries, write and idle timeouts (limits.go).
+	Limits
 }
 
 const (
@@ -107,6 +109,7 @@ func New(cfg Config) *Server {
 	if cfg.MaxMessageSize <= 0 {
 		cfg.MaxMessageSize = defaultMaxMessageSize
 	}
+	cfg = cfg.withLimits()
 	ctx, stop := context.WithCancelCause(context.Background())
 	return &Server{
 		cfg:       cfg,

@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"io"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -22,6 +23,8 @@ const (
 type writer struct {
 	w   io.Writer
 	buf []byte
+	// timeout bounds each write when w can take a deadline (Limits.WriteTimeout).
+	timeout time.Duration
 	// err is the first encode or write failure; after it nothing more is sent.
 	err error
 }
@@ -53,6 +56,9 @@ func (w *writer) buffered() int { return len(w.buf) }
 func (w *writer) flush() error {
 	if w.err != nil || len(w.buf) == 0 {
 		return w.err
+	}
+	if d, ok := w.w.(interface{ SetWriteDeadline(time.Time) error }); ok && w.timeout > 0 {
+		d.SetWriteDeadline(time.Now().Add(w.timeout))
 	}
 	_, err := w.w.Write(w.buf)
 	if cap(w.buf) > keepCap {

@@ -20,6 +20,9 @@ var (
 
 // config is everything serve needs, from flags and environment variables.
 type config struct {
+	// Limits on what clients may hold (limits.go).
+	limitsConfig
+
 	PGAddr         string
 	Catalog        string
 	DuckDBPath     string
@@ -63,7 +66,7 @@ func (c *config) settings() []setting {
 			return nil
 		}
 	}
-	return []setting{
+	return append([]setting{
 		{"pg-addr", "SETU_PG_ADDR", "127.0.0.1:5433", "address of the PostgreSQL wire listener", str(&c.PGAddr)},
 		{"catalog", "SETU_CATALOG", "catalog.yaml", "semantic catalog file", str(&c.Catalog)},
 		{"duckdb-path", "SETU_DUCKDB_PATH", "", "DuckDB database file for the embedded engine (empty: in memory)", str(&c.DuckDBPath)},
@@ -107,7 +110,7 @@ func (c *config) settings() []setting {
 			}
 			return fmt.Errorf("must be DEBUG, INFO, WARN or ERROR, got %q", v)
 		}},
-	}
+	}, c.limitSettings()...)
 }
 
 // loadConfig reads defaults, then the environment, then flags; a bad value names its source.

@@ -143,6 +143,9 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		Executor:       ex,
 		Log:            log,
 		MaxConnections: cfg.MaxConnections,
+		StartupTimeout: cfg.StartupTimeout,
+		MaxMessageSize: cfg.MaxMessageBytes,
+		Limits:         cfg.limitsConfig.pgwire(),
 	})
 	ln, err := net.Listen("tcp", cfg.PGAddr)
 	if err != nil {

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/setupranali/setupranali/pgwire"
+)
+
+// limitsConfig is the part of config that bounds what clients may hold of the gateway
+// (docs/reliability.md).
+type limitsConfig struct {
+	MaxQueriesPerKey       int
+	MaxMessageBytes        int
+	StartupTimeout         time.Duration
+	WriteTimeout           time.Duration
+	IdleSessionTimeout     time.Duration
+	IdleInTransactionLimit time.Duration
+}
+
+// limitSettings are the settings of limitsConfig, listed in settings().
+func (c *limitsConfig) limitSettings() []setting {
+	count := func(p *int, least int) func(string) error {
+		return func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < least {
+				return fmt.Errorf("must be an integer of at least %d, got %q", least, v)
+			}
+			*p = n
+			return nil
+		}
+	}
+	seconds := func(p *time.Duration, least int) func(string) error {
+		return func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < least {
+				return fmt.Errorf("must be a whole number of seconds of at least %d, got %q", least, v)
+			}
+			*p = time.Duration(n) * time.Second
+			return nil
+		}
+	}
+	return []setting{
+		{"max-queries-per-key", "SETU_MAX_QUERIES_PER_KEY", "0", "most queries one API key may run at once over all its pg connections; more fail with 53400 (0: no cap)", count(&c.MaxQueriesPerKey, 0)},
+		{"max-message-bytes", "SETU_MAX_MESSAGE_BYTES", "16777216", "largest protocol message a pg client may send; a bigger one ends the connection with 08P01", count(&c.MaxMessageBytes, 1024)},
+		{"startup-timeout-seconds", "SETU_STARTUP_TIMEOUT_SECONDS", "30", "longest a pg client may take to connect and log in", seconds(&c.StartupTimeout, 1)},
+		{"write-timeout-seconds", "SETU_WRITE_TIMEOUT_SECONDS", "60", "longest one write to a pg client may block; a client that stops reading is disconnected and its query cancelled", seconds(&c.WriteTimeout, 1)},
+		{"idle-session-timeout-seconds", "SETU_IDLE_SESSION_TIMEOUT_SECONDS", "0", "server default of idle_session_timeout: idle pg sessions are closed with 57P05 (0: never)", seconds(&c.IdleSessionTimeout, 0)},
+		{"idle-in-transaction-timeout-seconds", "SETU_IDLE_IN_TRANSACTION_TIMEOUT_SECONDS", "0", "server default of idle_in_transaction_session_timeout: sessions idle in a transaction block are closed with 25P03 (0: never)", seconds(&c.IdleInTransactionLimit, 0)},
+	}
+}
+
+// pgwire returns the limits as the pg wire server takes them.
+func (c limitsConfig) pgwire() pgwire.Limits {
+	return pgwire.Limits{
+		MaxQueriesPerKey:                c.MaxQueriesPerKey,
+		WriteTimeout:                    c.WriteTimeout,
+		IdleSessionTimeout:              c.IdleSessionTimeout,
+		IdleInTransactionSessionTimeout: c.IdleInTransactionLimit,
+	}
+}
