@@ -56,6 +56,8 @@ func startGateway(ctx context.Context, o gatewayOptions, key string) (*gatewayPr
 		"QUERY_TIMEOUT_SECONDS=0",
 		"LOG_LEVEL=WARN",
 		"CACHE_ENABLED="+strconv.FormatBool(o.cache),
+		// Warm means warm for the whole phase, not until the default 60 s run out.
+		"CACHE_TTL_SECONDS=3600",
 		"RATE_LIMIT_ENABLED=false",
 	)
 	var stderr bytes.Buffer

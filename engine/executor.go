@@ -146,6 +146,9 @@ func stream(ctx context.Context, be Backend, plan *planner.Plan, args []any, for
 		return Result{}, err
 	}
 	defer rows.Close()
+	if wr, ok := rows.(WireRows); ok && wireMatches(wr, plan, formats) {
+		return streamWire(wr, plan, w)
+	}
 
 	var res Result
 	out := make([][]byte, len(plan.Columns))
