@@ -87,6 +87,14 @@ func (c *conn) runQuery(ctx context.Context, plan *planner.Plan, args []any, for
 // queryComplete ends a query's result: a notice when the row cap cut it (a cut result is never
 // passed off as whole), then CommandComplete with the rows of this Execute.
 func (c *conn) queryComplete(plan *planner.Plan, rows int64, res engine.Result) {
+	if res.Cache != "" && c.debugOn() {
+		c.out.send(&pgproto3.NoticeResponse{
+			Severity:            "NOTICE",
+			SeverityUnlocalized: "NOTICE",
+			Code:                sqlerr.SuccessfulCompletion,
+			Message:             "setupranali: result cache " + res.Cache,
+		})
+	}
 	if res.Truncated {
 		c.out.send(&pgproto3.NoticeResponse{
 			Severity:            "NOTICE",

@@ -246,9 +246,19 @@ func (c *conn) applySet(cmd *planner.SetCommand) error {
 }
 
 // statementContext carries the session's statement_timeout (SET statement_timeout) to the
-// executor.
+// executor, and the API key whose query budget ("query" class) each execution is charged to.
 func (c *conn) statementContext(ctx context.Context) context.Context {
+	ctx = engine.WithRateLimit(ctx, "query", c.session.Principal.KeyID)
 	return engine.WithStatementTimeout(ctx, planner.StatementTimeout(c.session.Settings["statement_timeout"]))
+}
+
+// debugOn reports SET setupranali.debug = on: notices then tell how a result was produced.
+func (c *conn) debugOn() bool {
+	switch strings.ToLower(c.session.Settings["setupranali.debug"]) {
+	case "on", "true", "1", "yes":
+		return true
+	}
+	return false
 }
 
 // applySessionSets carries out the set_config() calls of a query before it runs.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/setupranali/setupranali/sqlerr"
@@ -137,6 +138,32 @@ func New(cfg Config) *Limiter {
 // Collectors returns the limiter's metrics for registration.
 func (l *Limiter) Collectors() []prometheus.Collector {
 	return []prometheus.Collector{l.rejections, l.storeErrors}
+}
+
+// Stats are the limiter's counters since start.
+type Stats struct {
+	Rejections, StoreErrors int64
+}
+
+// Stats reads the counters (for status pages and tests).
+func (l *Limiter) Stats() Stats {
+	return Stats{Rejections: counterValue(l.rejections), StoreErrors: counterValue(l.storeErrors)}
+}
+
+func counterValue(col prometheus.Collector) int64 {
+	ch := make(chan prometheus.Metric, 16)
+	go func() {
+		col.Collect(ch)
+		close(ch)
+	}()
+	var sum float64
+	for m := range ch {
+		var d dto.Metric
+		if m.Write(&d) == nil && d.Counter != nil {
+			sum += d.Counter.GetValue()
+		}
+	}
+	return int64(sum)
 }
 
 // Allow charges one event of class to key. A class without a rate is always allowed.

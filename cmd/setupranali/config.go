@@ -35,6 +35,8 @@ type config struct {
 	MaxDimensions  int
 	MaxMetrics     int
 	MaxFilterDepth int
+	// Result cache and rate limits (cache.go).
+	cacheConfig
 	QueryTimeout   time.Duration
 	DuckDBMemory   string
 	StateDB        string
@@ -110,7 +112,7 @@ func (c *config) settings() []setting {
 			}
 			return fmt.Errorf("must be DEBUG, INFO, WARN or ERROR, got %q", v)
 		}},
-	}, c.limitSettings()...)
+	}, append(c.cacheSettings(), c.limitSettings()...)...)
 }
 
 // loadConfig reads defaults, then the environment, then flags; a bad value names its source.

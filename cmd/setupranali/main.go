@@ -53,6 +53,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return restoreCmd(ctx, args, c)
 	case "healthcheck":
 		return healthcheckCmd(args, stdout, stderr, os.Getenv)
+	case "cache":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return cacheCmd(ctx, args, cli{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv})
 	case "version":
 		fmt.Fprintln(stdout, "setupranali", version)
 		return 0
@@ -76,6 +80,8 @@ commands:
   backup --to FILE         online snapshot of the state DB (safe while serving)
   restore --from FILE      replace the state DB with a checked backup (stop the server first)
   healthcheck              probe the running gateway's /v1/health (exit 0 healthy, 1 not)
+  cache purge [--dataset ID]
+                           delete cached results in Redis (REDIS_URL), of one dataset or all
   version                  print the version
 `)
 }

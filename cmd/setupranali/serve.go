@@ -81,11 +81,17 @@ type gateway struct {
 	sources *sourceSet
 	ln      net.Listener
 	done    chan error
+	cache   *gatewayCache
 }
 
 // startGateway loads the catalog, opens the engine, and starts listening. Nothing is listening
 // if it returns an error.
 func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, error) {
+	cache, err := openCache(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	defer cache.closeUnlessKept()
 	cat, err := catalog.LoadFile(cfg.Catalog)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
@@ -136,6 +142,8 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		Default:      "duckdb",
 		QueryTimeout: cfg.QueryTimeout,
 		Log:          log,
+		Cache:        cache.engineCache(),
+		Limiter:      cache.engineLimiter(),
 	})
 	srv := pgwire.New(pgwire.Config{
 		Authenticator:  auth.NewStatic(auth.DemoKeys()),
@@ -155,6 +163,7 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		return nil, fmt.Errorf("listen on %s: %w", cfg.PGAddr, err)
 	}
 	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, system: sys, sources: sources, ln: ln, done: make(chan error, 1)}
+	gw.cache = cache.keep()
 	go func() { gw.done <- srv.Serve(ln) }()
 	log.Info("gateway started", "pg_addr", ln.Addr().String(), "mode", cfg.Env, "catalog", cfg.Catalog,
 		"catalog_version", shortVersion(cat.Version()), "datasets", len(cat.Datasets), "query_max_rows", cfg.MaxRows)
@@ -166,6 +175,7 @@ func (g *gateway) Addr() net.Addr { return g.ln.Addr() }
 
 // Shutdown stops accepting, lets running queries finish until ctx ends, then closes the engine.
 func (g *gateway) Shutdown(ctx context.Context) error {
+	defer g.cache.Close()
 	err := g.server.Shutdown(ctx)
 	<-g.done
 	if cerr := g.backend.Close(); err == nil {
@@ -182,6 +192,7 @@ func (g *gateway) Shutdown(ctx context.Context) error {
 
 // Close stops at once.
 func (g *gateway) Close() {
+	defer g.cache.Close()
 	g.server.Close()
 	g.backend.Close()
 	g.system.Close()
