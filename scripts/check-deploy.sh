@@ -13,8 +13,11 @@ cd "$(dirname "$0")/.."
 KUBE_VERSION=${KUBE_VERSION:-v1.34.0}
 gobin=$(go env GOBIN)
 [ -n "$gobin" ] || gobin=$(go env GOPATH)/bin
-kustomize=$(command -v kustomize || echo "$gobin/kustomize")
-kubeconform=$(command -v kubeconform || echo "$gobin/kubeconform")
+# The pinned ones .ci/run installs first, else whatever PATH has.
+kustomize=$gobin/kustomize
+[ -x "$kustomize" ] || kustomize=$(command -v kustomize)
+kubeconform=$gobin/kubeconform
+[ -x "$kubeconform" ] || kubeconform=$(command -v kubeconform)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
