@@ -5,10 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/setupranali/setupranali/state"
 )
 
 // errUsage means the flag package already told the user what was wrong; errHelp that the user
@@ -37,14 +41,16 @@ type config struct {
 	MaxFilterDepth int
 	// Result cache and rate limits (cache.go).
 	cacheConfig
-	QueryTimeout   time.Duration
-	DuckDBMemory   string
-	StateDB        string
+	QueryTimeout time.Duration
+	DuckDBMemory string
+	StateDB      string
 	// Secrets come from the environment only (a flag would put them in the process list), each
 	// as VAR or as a file named by VAR_FILE: see secretSettings.
 	SecretKey   secret
 	PostgresDSN secret
 	RedisURL    secret
+	// effective records where each setting's value came from, for the start-up log.
+	effective []effectiveSetting
 }
 
 // production reports whether the gateway runs for real users: no demo keys, no shortcuts.
@@ -68,8 +74,27 @@ func (c *config) settings() []setting {
 			return nil
 		}
 	}
+	// address takes host:port (an empty host listens on every interface; port 0 picks one);
+	// optional ones may be empty, which turns the listener off.
+	address := func(p *string, optional bool) func(string) error {
+		return func(v string) error {
+			if v == "" && optional {
+				*p = v
+				return nil
+			}
+			_, port, err := net.SplitHostPort(v)
+			if err != nil {
+				return fmt.Errorf("must be host:port, got %q", v)
+			}
+			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+				return fmt.Errorf("port must be 0-65535, got %q", port)
+			}
+			*p = v
+			return nil
+		}
+	}
 	return append([]setting{
-		{"pg-addr", "SETU_PG_ADDR", "127.0.0.1:5433", "address of the PostgreSQL wire listener", str(&c.PGAddr)},
+		{"pg-addr", "SETU_PG_ADDR", "127.0.0.1:5433", "address of the PostgreSQL wire listener", address(&c.PGAddr, false)},
 		{"catalog", "SETU_CATALOG", "catalog.yaml", "semantic catalog file", str(&c.Catalog)},
 		{"duckdb-path", "SETU_DUCKDB_PATH", "", "DuckDB database file for the embedded engine (empty: in memory)", str(&c.DuckDBPath)},
 		{"duckdb-init", "SETU_DUCKDB_INIT", "", "SQL file run in DuckDB at start-up, before external access is locked (load CSV/Parquet here)", str(&c.DuckDBInit)},
@@ -120,16 +145,23 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	var c config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	for _, s := range c.settings() {
+	for i, s := range c.settings() {
+		eff := effectiveSetting{env: s.env, value: s.def, source: "default"}
 		if v := getenv(s.env); v != "" {
 			if err := s.set(v); err != nil {
 				return c, fmt.Errorf("%s: %w", s.env, err)
 			}
+			eff.value, eff.source = v, "env"
 		} else if err := s.set(s.def); err != nil {
 			return c, fmt.Errorf("default of %s: %w", s.env, err)
 		}
+		c.effective = append(c.effective, eff)
 		fs.Func(s.flag, fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def), func(v string) error {
-			return s.set(v)
+			if err := s.set(v); err != nil {
+				return err
+			}
+			c.effective[i].value, c.effective[i].source = v, "flag"
+			return nil
 		})
 	}
 	fs.Usage = func() {
@@ -155,8 +187,72 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 			return c, err
 		}
 		*s.dst = secret(v)
+		eff := effectiveSetting{env: s.env, value: "unset", source: "default", secret: true}
+		if v != "" {
+			eff.value, eff.source = "set", "env"
+			if getenv(s.env+"_FILE") != "" {
+				eff.source = "file"
+			}
+		}
+		c.effective = append(c.effective, eff)
+	}
+	if err := c.check(); err != nil {
+		return c, err
 	}
 	return c, nil
+}
+
+// check validates what one setting alone cannot: what production needs. Every error names the
+// variable.
+func (c *config) check() error {
+	if c.production() {
+		if c.SecretKey != "" {
+			if _, err := state.ParseKeyring(string(c.SecretKey)); err != nil {
+				return fmt.Errorf("UBI_SECRET_KEY: %w", err)
+			}
+		}
+		var missing []string
+		if c.SecretKey == "" {
+			missing = append(missing, "UBI_SECRET_KEY (generate one with 'setupranali keygen')")
+		}
+		if c.RedisURL == "" {
+			missing = append(missing, "REDIS_URL (the result cache and rate limits shared by all replicas)")
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("production mode (SETU_ENV=production) refuses to start without %s", strings.Join(missing, " and "))
+		}
+	}
+	return nil
+}
+
+// effectiveSetting is one setting's value and where it came from: default, env, file or flag.
+type effectiveSetting struct {
+	env, value, source string
+	secret             bool
+}
+
+// logEffective logs the configuration serve runs with, one line, secrets only as set or unset;
+// outside production it warns loudly about what production would refuse.
+func (c config) logEffective(log *slog.Logger) {
+	attrs := make([]any, 0, 2*len(c.effective))
+	for _, e := range c.effective {
+		v := e.value
+		if e.source != "default" {
+			v += " (" + e.source + ")"
+		}
+		attrs = append(attrs, strings.ToLower(e.env), v)
+	}
+	log.Info("effective configuration", attrs...)
+	if c.production() {
+		return
+	}
+	log.Warn("NOT FOR PRODUCTION: SETU_ENV=" + c.Env + " accepts the public demo API keys and listens on loopback only; set SETU_ENV=production with UBI_SECRET_KEY, REDIS_URL and API keys (docs/production.md)")
+	if c.SecretKey == "" {
+		log.Warn("UBI_SECRET_KEY is not set: registered data sources cannot be decrypted; production refuses to start without it")
+	}
+	if c.RedisURL == "" {
+		log.Warn("REDIS_URL is not set: cache and rate limits are per process; production refuses to start without it")
+	}
 }
 
 // secretSetting is a secret read from the environment only.

@@ -36,6 +36,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel, stderr)
+	cfg.logEffective(log)
 	gw, err := startGateway(ctx, cfg, log)
 	if err != nil {
 		return err
