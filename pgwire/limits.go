@@ -85,3 +85,11 @@ func (l *keyLimiter) Execute(ctx context.Context, plan *planner.Plan, args []any
 	}()
 	return l.next.Execute(ctx, plan, args, w)
 }
+
+// Connections is how many client connections the server is serving, startup included: for
+// tests and load tools that check a connection really ended.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}

@@ -89,6 +89,7 @@ func (c *conn) sendLocalRows(plan *planner.Plan, formats []int16, from int, max 
 	vals := make([][]byte, len(plan.Columns))
 	// Never nil: an empty value must not be sent as NULL.
 	buf := make([]byte, 0, 64)
+	ends := make([]int, len(plan.Columns))
 	n := 0
 	for _, row := range plan.Rows[min(from, len(plan.Rows)):] {
 		if max > 0 && int64(n) >= max {
@@ -98,7 +99,6 @@ func (c *conn) sendLocalRows(plan *planner.Plan, formats []int16, from int, max 
 			return n, sqlerr.Internal(errLocalRowShape)
 		}
 		buf = buf[:0]
-		ends := make([]int, len(row))
 		for i, v := range row {
 			if v == nil {
 				ends[i] = -1

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"sort"
 	"strings"
@@ -31,7 +30,7 @@ func startTestGateway(t *testing.T, mutate ...func(*config)) *gateway {
 	for _, m := range mutate {
 		m(&cfg)
 	}
-	gw, err := startGateway(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	gw, err := startGateway(context.Background(), cfg, testLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
