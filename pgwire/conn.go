@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +39,10 @@ type conn struct {
 	secret  [4]byte
 	hasSlot bool
 	params  startupParams
+	// tls is the TLS connection over nc once negotiated, and tlsCert the certificate it
+	// presented (for SCRAM channel binding); both nil in clear.
+	tls     *tls.Conn
+	tlsCert *tls.Certificate
 
 	// Session state, touched only by the connection's goroutine (see session.go and txn.go):
 	// session holds the active settings the planner sees, persist the same without SET LOCAL
@@ -79,11 +84,17 @@ func newConn(s *Server, nc net.Conn) *conn {
 		stmts:   make(map[string]*prepared),
 		portals: make(map[string]*portal),
 	}
-	c.rd = newSockReader(nc, s.drain, func(error) { cancel(errClientGone) })
-	// All writes go through c.out; the Backend is used only to decode what the client sends.
-	c.be = pgproto3.NewBackend(c.rd, nc)
-	c.be.SetMaxBodyLen(s.cfg.MaxMessageSize)
 	return c
+}
+
+// attach starts decoding client messages from rw: the socket, or the TLS connection over it
+// once encryption is negotiated (see negotiateEncryption).
+func (c *conn) attach(rw net.Conn) {
+	c.rd = newSockReader(rw, c.srv.drain, func(error) { c.cancel(errClientGone) })
+	// All writes go through c.out; the Backend is used only to decode what the client sends.
+	c.be = pgproto3.NewBackend(c.rd, rw)
+	c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageSize)
+	c.out.w = rw
 }
 
 func (c *conn) serve() {
@@ -118,7 +129,9 @@ func (c *conn) close() {
 	// Suspended portals hold an executor goroutine each; the cancel above stops them.
 	c.closeAllPortals()
 	c.nc.Close()
-	c.rd.close()
+	if c.rd != nil {
+		c.rd.close()
+	}
 }
 
 // loop reads and answers messages until the connection must end, returning why.

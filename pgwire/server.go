@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -52,6 +53,13 @@ type Config struct {
 	MaxMessageSize int
 	// Limits: per-key queries, write and idle timeouts (limits.go).
 	Limits
+	// TLS, when set, answers SSLRequest with TLS and accepts direct TLS (sslnegotiation=direct);
+	// nil refuses TLS. Its certificate is served through GetCertificate or Certificates[0].
+	TLS *tls.Config
+	// RequireTLS refuses clients that did not negotiate TLS.
+	RequireTLS bool
+	// Cleartext says when a key may be sent as a clear-text password; see CleartextPolicy.
+	Cleartext CleartextPolicy
 }
 
 const (

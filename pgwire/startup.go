@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -47,6 +48,9 @@ func (c *conn) startup() (bool, error) {
 }
 
 func (c *conn) handshake(ctx context.Context) error {
+	if err := c.negotiateEncryption(ctx); err != nil {
+		return err
+	}
 	sm, err := c.readStartup()
 	if err != nil {
 		return err
@@ -54,6 +58,10 @@ func (c *conn) handshake(ctx context.Context) error {
 	p, err := c.negotiate(sm)
 	if err != nil {
 		return err
+	}
+	if c.srv.cfg.RequireTLS && c.tls == nil {
+		c.log.Info("connection without TLS refused", "user", p.user)
+		return c.fatal(sqlerr.Fatal(sqlerr.InvalidAuthorization, "this server requires TLS; connect with sslmode=require (or stronger)"))
 	}
 	if !c.srv.acquireSlot(c) {
 		return c.fatal(sqlerr.Fatal(sqlerr.TooManyConnections, "sorry, too many clients already"))
@@ -80,49 +88,31 @@ func (c *conn) handshake(ctx context.Context) error {
 	return c.out.flush()
 }
 
-// readStartup reads packets until a StartupMessage, refusing encryption requests (this server
-// speaks in clear on the same socket, as PostgreSQL does when TLS is off) and serving a
-// CancelRequest.
+// readStartup reads the StartupMessage, or serves a CancelRequest. Encryption requests were
+// answered by negotiateEncryption; one arriving now came inside TLS.
 func (c *conn) readStartup() (*pgproto3.StartupMessage, error) {
-	var sslAsked, gssAsked bool
-	for {
-		msg, err := c.be.ReceiveStartupMessage()
-		if err != nil {
-			var re *readError
-			if errors.As(err, &re) {
-				return nil, err
-			}
-			if errors.Is(err, errDraining) {
-				return nil, c.fatal(sqlerr.Fatal(sqlerr.AdminShutdown, "the server is shutting down"))
-			}
-			// Garbage, an unknown protocol major, or a 3.x minor pgproto3 does not decode.
-			return nil, c.fatal(sqlerr.Fatal(sqlerr.ProtocolViolation, "invalid startup packet: %v", err))
-		}
-		switch m := msg.(type) {
-		case *pgproto3.SSLRequest:
-			if sslAsked {
-				return nil, c.fatal(sqlerr.Fatal(sqlerr.ProtocolViolation, "SSLRequest sent twice"))
-			}
-			sslAsked = true
-			c.out.sendByte('N')
-		case *pgproto3.GSSEncRequest:
-			if gssAsked {
-				return nil, c.fatal(sqlerr.Fatal(sqlerr.ProtocolViolation, "GSSEncRequest sent twice"))
-			}
-			gssAsked = true
-			c.out.sendByte('N')
-		case *pgproto3.CancelRequest:
-			c.srv.cancelBackend(m.ProcessID, m.SecretKey)
-			return nil, errCancelRequest
-		case *pgproto3.StartupMessage:
-			return m, nil
-		default:
-			return nil, c.fatal(sqlerr.Fatal(sqlerr.ProtocolViolation, "unexpected startup message %T", msg))
-		}
-		if err := c.out.flush(); err != nil {
+	msg, err := c.be.ReceiveStartupMessage()
+	if err != nil {
+		var re *readError
+		if errors.As(err, &re) {
 			return nil, err
 		}
+		if errors.Is(err, errDraining) {
+			return nil, c.fatal(sqlerr.Fatal(sqlerr.AdminShutdown, "the server is shutting down"))
+		}
+		// Garbage, an unknown protocol major, or a 3.x minor pgproto3 does not decode.
+		return nil, c.fatal(sqlerr.Fatal(sqlerr.ProtocolViolation, "invalid startup packet: %v", err))
 	}
+	switch m := msg.(type) {
+	case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
+		return nil, c.fatal(sqlerr.Fatal(sqlerr.ProtocolViolation, "encryption request after encryption was negotiated"))
+	case *pgproto3.CancelRequest:
+		c.srv.cancelBackend(m.ProcessID, m.SecretKey)
+		return nil, errCancelRequest
+	case *pgproto3.StartupMessage:
+		return m, nil
+	}
+	return nil, c.fatal(sqlerr.Fatal(sqlerr.ProtocolViolation, "unexpected startup message %T", msg))
 }
 
 // negotiate checks the StartupMessage and extracts the parameters we use.
@@ -166,8 +156,68 @@ func (c *conn) negotiate(sm *pgproto3.StartupMessage) (startupParams, error) {
 	return p, nil
 }
 
-// authenticate asks for the password (the API key) and checks it.
+// CleartextPolicy says when a client may send its API key as a clear-text password.
+type CleartextPolicy string
+
+const (
+	// CleartextTLSOrLoopback allows clear-text passwords over TLS and from loopback addresses,
+	// where nobody else sees the packets. The default.
+	CleartextTLSOrLoopback CleartextPolicy = "tls-or-loopback"
+	// CleartextTLS allows them over TLS only.
+	CleartextTLS CleartextPolicy = "tls"
+	// CleartextNever allows none: only SCRAM (user name = key id) logs in.
+	CleartextNever CleartextPolicy = "never"
+	// CleartextAlways allows them anywhere. Anyone on the path can read the key.
+	CleartextAlways CleartextPolicy = "always"
+)
+
+// Valid reports whether p is a known policy ("" means the default).
+func (p CleartextPolicy) Valid() bool {
+	switch p {
+	case "", CleartextTLSOrLoopback, CleartextTLS, CleartextNever, CleartextAlways:
+		return true
+	}
+	return false
+}
+
+// cleartextAllowed applies the policy to this connection.
+func (c *conn) cleartextAllowed() bool {
+	switch c.srv.cfg.Cleartext {
+	case CleartextAlways:
+		return true
+	case CleartextNever:
+		return false
+	case CleartextTLS:
+		return c.tls != nil
+	}
+	return c.tls != nil || isLoopback(c.nc.RemoteAddr())
+}
+
+func isLoopback(a net.Addr) bool {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.IsLoopback()
+	}
+	_, isUnix := a.(*net.UnixAddr)
+	return isUnix
+}
+
+// authenticate checks the client's API key: by SCRAM when the user name is a key id and the
+// authenticator has verifiers, else as a clear-text password where the policy allows one.
 func (c *conn) authenticate(ctx context.Context, p startupParams) (auth.Principal, error) {
+	ctx = auth.WithRemoteAddr(ctx, c.nc.RemoteAddr().String())
+	if sa, ok := c.srv.cfg.Authenticator.(SCRAMAuthenticator); ok && auth.IsKeyID(p.user) {
+		return c.authenticateSCRAM(ctx, p, sa)
+	}
+	if !c.cleartextAllowed() {
+		// Refused before the password is asked for, so the client never sends it.
+		c.log.Info("authentication refused: clear-text password not allowed on this connection", "user", p.user, "tls", c.tls != nil)
+		hint := "connect with TLS (sslmode=require)"
+		if _, ok := c.srv.cfg.Authenticator.(SCRAMAuthenticator); ok {
+			hint += ", or use SCRAM by giving the key id as the user name"
+		}
+		return auth.Principal{}, c.fatal(sqlerr.Fatal(sqlerr.InvalidAuthorization,
+			"password authentication in clear text is not allowed on this connection").WithHint("%s", hint))
+	}
 	c.out.send(&pgproto3.AuthenticationCleartextPassword{})
 	if err := c.out.flush(); err != nil {
 		return auth.Principal{}, err

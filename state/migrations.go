@@ -32,6 +32,42 @@ CREATE TABLE sources (
 	CHECK ((secret IS NULL) = (key_id IS NULL))
 ) STRICT;`,
 	},
+	{
+		name: "api_keys",
+		sql: `
+CREATE TABLE api_keys (
+	id           TEXT PRIMARY KEY,          -- public key id, the middle of sp_<id>_<secret>
+	name         TEXT NOT NULL,
+	tenants      TEXT NOT NULL,             -- JSON array
+	role         TEXT NOT NULL CHECK (role IN ('admin', 'viewer', 'internal_admin')),
+	scopes       TEXT NOT NULL,             -- JSON array of dataset ids; empty: all
+	created_at   TEXT NOT NULL,
+	expires_at   TEXT,
+	revoked_at   TEXT,
+	last_used_at TEXT
+) STRICT;
+CREATE TABLE api_key_secrets (
+	key_id           TEXT NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+	digest           BLOB NOT NULL UNIQUE,  -- SHA-256 of the whole key; never the key
+	scram_salt       BLOB NOT NULL,
+	scram_iterations INTEGER NOT NULL,
+	scram_stored_key BLOB NOT NULL,
+	scram_server_key BLOB NOT NULL,
+	created_at       TEXT NOT NULL,
+	expires_at       TEXT                   -- end of a rotated-away secret's grace period
+) STRICT;
+CREATE INDEX api_key_secrets_key ON api_key_secrets (key_id);
+CREATE TABLE audit_log (
+	id          INTEGER PRIMARY KEY,
+	at          TEXT NOT NULL,
+	event       TEXT NOT NULL,
+	key_id      TEXT,
+	remote_addr TEXT,
+	actor       TEXT,
+	detail      TEXT
+) STRICT;
+CREATE INDEX audit_log_key ON audit_log (key_id, id);`,
+	},
 }
 
 // LatestVersion is the schema version this binary creates and understands.

@@ -44,11 +44,17 @@ type config struct {
 	QueryTimeout time.Duration
 	DuckDBMemory string
 	StateDB      string
+	TLSCert      string
+	TLSKey       string
+	TLSRequire   bool
+	PGCleartext  string
 	// Secrets come from the environment only (a flag would put them in the process list), each
 	// as VAR or as a file named by VAR_FILE: see secretSettings.
 	SecretKey   secret
 	PostgresDSN secret
 	RedisURL    secret
+	// clock replaces the key store's clock in tests; nil is the real one.
+	clock func() time.Time
 	// effective records where each setting's value came from, for the start-up log.
 	effective []effectiveSetting
 }
@@ -100,6 +106,24 @@ func (c *config) settings() []setting {
 		{"duckdb-init", "SETU_DUCKDB_INIT", "", "SQL file run in DuckDB at start-up, before external access is locked (load CSV/Parquet here)", str(&c.DuckDBInit)},
 		{"duckdb-memory-limit", "SETU_DUCKDB_MEMORY_LIMIT", "4GB", "memory cap of the embedded engine; a query past it fails with 54000", str(&c.DuckDBMemory)},
 		{"state-db", "SETU_STATE_DB", "./data/setupranali.db", "state database (sources, keys); created with mode 0600", str(&c.StateDB)},
+		{"tls-cert", "SETU_TLS_CERT", "", "PEM certificate (chain) of the pg wire listener's TLS; reloaded on SIGHUP and when the file changes", str(&c.TLSCert)},
+		{"tls-key", "SETU_TLS_KEY", "", "PEM private key of --tls-cert", str(&c.TLSKey)},
+		{"tls-require", "SETU_TLS_REQUIRE", "false", "refuse pg wire clients that do not use TLS", func(v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("must be true or false, got %q", v)
+			}
+			c.TLSRequire = b
+			return nil
+		}},
+		{"pg-cleartext", "SETU_PG_CLEARTEXT", "tls-or-loopback", "when a key may be sent as a clear-text password: tls-or-loopback, tls, never (SCRAM only) or always", func(v string) error {
+			switch v {
+			case "tls-or-loopback", "tls", "never", "always":
+				c.PGCleartext = v
+				return nil
+			}
+			return fmt.Errorf("must be tls-or-loopback, tls, never or always, got %q", v)
+		}},
 		{"max-connections", "SETU_MAX_CONNECTIONS", "100", "most concurrent client connections", positive(&c.MaxConnections)},
 		{"plan-cache-size", "SETU_PLAN_CACHE_SIZE", "1024", "parsed statements and plans kept for repeated queries", positive(&c.PlanCacheSize)},
 		{"max-dimensions", "SETU_MAX_DIMENSIONS", "20", "most dimensions one query may reference", positive(&c.MaxDimensions)},

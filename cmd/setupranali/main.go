@@ -38,7 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "catalog":
 		return catalogCmd(args, stdout, stderr)
-	case "keygen", "sources", "backup", "restore":
+	case "keygen", "sources", "keys", "backup", "restore":
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		c := cli{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
@@ -47,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return keygenCmd(args, c)
 		case "sources":
 			return sourcesCmd(ctx, args, c)
+		case "keys":
+			return keysCmd(ctx, args, c)
 		case "backup":
 			return backupCmd(ctx, args, c)
 		}
@@ -77,6 +79,7 @@ commands:
   catalog validate FILE    check a catalog file; prints every problem, exits 1 if any
   keygen                   print a new key for UBI_SECRET_KEY
   sources COMMAND          manage data sources: add, list, show, test, remove, rotate-key
+  keys COMMAND             manage API keys: create, list, revoke, rotate, audit
   backup --to FILE         online snapshot of the state DB (safe while serving)
   restore --from FILE      replace the state DB with a checked backup (stop the server first)
   healthcheck              probe the running gateway's /v1/health (exit 0 healthy, 1 not)

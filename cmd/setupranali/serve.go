@@ -80,6 +80,7 @@ type gateway struct {
 	backend *duckdb.Backend
 	system  *pgcatalog.Catalog
 	sources *sourceSet
+	keys    *keyStore
 	ln      net.Listener
 	done    chan error
 	cache   *gatewayCache
@@ -98,14 +99,21 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	demo := !cfg.production()
-	if !demo {
-		// API key storage arrives with the key store; until then production has no keys and
-		// must not start with the public demo ones.
-		return nil, errors.New("production mode (SETU_ENV=production) needs API keys, and none are configured")
+	if demo {
+		if err := requireLoopback(cfg.PGAddr); err != nil {
+			return nil, err
+		}
 	}
-	if err := requireLoopback(cfg.PGAddr); err != nil {
+	keys, err := openKeyStore(ctx, cfg, log)
+	if err != nil {
 		return nil, err
 	}
+	started := false
+	defer func() {
+		if !started {
+			keys.Close()
+		}
+	}()
 	initSQL, err := engineInitSQL(cfg)
 	if err != nil {
 		return nil, err
@@ -147,7 +155,10 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		Limiter:      cache.engineLimiter(),
 	})
 	srv := pgwire.New(pgwire.Config{
-		Authenticator:  auth.NewStatic(auth.DemoKeys()),
+		Authenticator:  keys.authenticator(),
+		TLS:            keys.tls,
+		RequireTLS:     cfg.TLSRequire,
+		Cleartext:      pgwire.CleartextPolicy(cfg.PGCleartext),
 		Planner:        pl,
 		Executor:       ex,
 		Log:            log,
@@ -163,7 +174,8 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		sources.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.PGAddr, err)
 	}
-	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, system: sys, sources: sources, ln: ln, done: make(chan error, 1)}
+	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, system: sys, sources: sources, keys: keys, ln: ln, done: make(chan error, 1)}
+	started = true
 	gw.cache = cache.keep()
 	go func() { gw.done <- srv.Serve(ln) }()
 	log.Info("gateway started", "pg_addr", ln.Addr().String(), "mode", cfg.Env, "catalog", cfg.Catalog,
@@ -188,6 +200,9 @@ func (g *gateway) Shutdown(ctx context.Context) error {
 	if cerr := g.sources.Close(); err == nil {
 		err = cerr
 	}
+	if cerr := g.keys.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 
@@ -198,6 +213,7 @@ func (g *gateway) Close() {
 	g.backend.Close()
 	g.system.Close()
 	g.sources.Close()
+	g.keys.Close()
 }
 
 // engineInitSQL is what DuckDB runs before it is locked: the operator's init file, or the demo
