@@ -43,7 +43,17 @@ var differentialTenants = []struct{ name, key string }{
 // dataset with row-level security, what tenant T gets from the gateway over everyone's rows
 // equals what an admin gets from a gateway over a database holding only T's rows. No extra
 // rows (a leak), no missing rows (over-filtering), the same errors.
-func TestDifferentialIsolation(t *testing.T) {
+func TestDifferentialIsolation(t *testing.T) { differentialIsolation(t, nil) }
+
+// differentialIsolation runs the differential test on gateways that serve starts over a data
+// file (the whole data, or one tenant's after a DELETE); nil starts embedded DuckDB ones.
+// reliability_test.go runs it on PostgreSQL.
+func differentialIsolation(t *testing.T, serve func(t *testing.T, dataFile string) *gateway) {
+	if serve == nil {
+		serve = func(t *testing.T, dataFile string) *gateway {
+			return startTestGateway(t, func(c *config) { c.Catalog = differentialCatalog; c.DuckDBInit = dataFile })
+		}
+	}
 	n, seed := *isolationQueries, *isolationSeed
 	if testing.Short() && n > 300 {
 		n = 300
@@ -52,7 +62,7 @@ func TestDifferentialIsolation(t *testing.T) {
 	data, values := differentialData()
 	full := filepath.Join(dir, "data.sql")
 	writeDiffFile(t, full, data)
-	gw := startTestGateway(t, func(c *config) { c.Catalog = differentialCatalog; c.DuckDBInit = full })
+	gw := serve(t, full)
 
 	// One worker per tenant, each with its own connections, so the tenants' queries run side
 	// by side; query i goes to tenant i mod 3.
@@ -60,7 +70,7 @@ func TestDifferentialIsolation(t *testing.T) {
 	for _, tn := range differentialTenants {
 		path := filepath.Join(dir, "data_"+tn.name+".sql")
 		writeDiffFile(t, path, data+"\nDELETE FROM sales WHERE tenant_id <> '"+tn.name+"';\n")
-		only := startTestGateway(t, func(c *config) { c.Catalog = differentialCatalog; c.DuckDBInit = path })
+		only := serve(t, path)
 		workers = append(workers, &diffWorker{
 			tenant: tn.name,
 			own:    connect(t, gw, tn.key),

@@ -542,3 +542,57 @@ func TestPostgresSessionsKilledUnderLoad(t *testing.T) {
 		return runtime.NumGoroutine() <= goroutinesBefore+5
 	})
 }
+
+// The hostile-SQL corpus with the demo dataset on PostgreSQL instead of the embedded DuckDB.
+func TestHostileCorpusPostgres(t *testing.T) {
+	gw, _, _ := pgGateway(t, func(c *config) { c.QueryTimeout = 2 * time.Second })
+	runHostileCorpus(t, gw, true)
+}
+
+// duckDBOnly are the parts of the differential data file PostgreSQL spells differently.
+var duckDBOnly = strings.NewReplacer("SET threads = 1;", "", "DOUBLE", "DOUBLE PRECISION")
+
+// The tenant differential test with every gateway on PostgreSQL: the data, and each tenant's
+// part of it, in schemas of their own. It runs fewer queries than the DuckDB one (500 unless
+// -isolation.queries asks for fewer).
+func TestDifferentialIsolationPostgres(t *testing.T) {
+	dsn := os.Getenv("SETU_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("SETU_TEST_POSTGRES_DSN is not set")
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	catText, err := os.ReadFile(differentialCatalog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := *isolationQueries; n > 500 {
+		*isolationQueries = 500
+		t.Cleanup(func() { *isolationQueries = n })
+	}
+	differentialIsolation(t, func(t *testing.T, dataFile string) *gateway {
+		data, err := os.ReadFile(dataFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := "setu_diff_" + randomHex(t)
+		if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema+"; SET search_path TO "+schema+"; "+
+			duckDBOnly.Replace(string(data))+"; RESET search_path"); err != nil {
+			t.Fatalf("loading %s into PostgreSQL: %v", filepath.Base(dataFile), err)
+		}
+		t.Cleanup(func() {
+			if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+				t.Errorf("dropping %s: %v", schema, err)
+			}
+		})
+		text := strings.ReplaceAll(string(catText), "engine: duckdb", "engine: postgres")
+		text = strings.ReplaceAll(text, "reference: sales", "reference: "+schema+".sales")
+		cat := filepath.Join(t.TempDir(), "catalog.yaml")
+		writeFile(t, cat, text)
+		return startTestGateway(t, func(c *config) { c.Catalog, c.PostgresDSN = cat, secret(dsn) })
+	})
+}
