@@ -48,7 +48,9 @@ func TestSCRAMRFC7677(t *testing.T) {
 		"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0"
 	proof, _ := base64.StdEncoding.DecodeString("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
 	rec := KeyRecord{ID: "user", Role: RoleViewer, Tenants: []string{"t"}}
-	l := &SCRAMLogin{keys: NewKeys(nil, KeysConfig{}), ctx: context.Background(), rec: &rec, verifiers: []SCRAMVerifier{v}}
+	keys := NewKeys(discardRepo{}, KeysConfig{})
+	t.Cleanup(func() { keys.Close() })
+	l := &SCRAMLogin{keys: keys, ctx: context.Background(), rec: &rec, verifiers: []SCRAMVerifier{v}}
 	sig, p, err := l.Verify([]byte(authMessage), proof)
 	if err != nil || p.KeyID != "user" {
 		t.Fatalf("Verify: %v %+v", err, p)
@@ -57,7 +59,6 @@ func TestSCRAMRFC7677(t *testing.T) {
 		t.Errorf("server signature %s", got)
 	}
 	proof[0] ^= 1
-	l.keys = NewKeys(discardRepo{}, KeysConfig{})
 	if _, _, err := l.Verify([]byte(authMessage), proof); !errors.Is(err, ErrInvalidKey) {
 		t.Errorf("altered proof: %v", err)
 	}

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setupranali/setupranali/auth"
 )
@@ -229,6 +233,37 @@ func TestAPIKeyLockout(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d lockout events, want 1", n)
 	}
+	got := counters(t, keys.Collectors())
+	want := map[string]float64{
+		`setu_auth_key_refusals_total{reason="invalid"}`:    4,
+		`setu_auth_key_refusals_total{reason="locked_out"}`: 1,
+		`setu_auth_lockouts_total{by="addr"}`:               1,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("metrics %v, want %v", got, want)
+	}
+}
+
+// counters gathers counter values by name{label="value"}.
+func counters(t *testing.T, cs []prometheus.Collector) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(cs...)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			out[mf.GetName()+"{"+strings.Join(labels, ",")+"}"] = m.GetCounter().GetValue()
+		}
+	}
+	return out
 }
 
 // assertNoSecretInDB dumps every table and looks for the key and its secret part.
