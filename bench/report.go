@@ -109,6 +109,10 @@ func (r result) cells() []string {
 	ratio := "-"
 	if r.Ratio > 0 {
 		ratio = fmt.Sprintf("%.2f×", r.Ratio)
+		if ratio == fmt.Sprintf("%.2f×", r.Target) {
+			// Close to the target: enough digits to show on which side.
+			ratio = fmt.Sprintf("%.3f×", r.Ratio)
+		}
 	}
 	lat := func(s stat) string {
 		if s.P50 == 0 {
