@@ -429,7 +429,7 @@ func (b *bench) p4(ctx context.Context) error {
 			rs = append(rs, float64(sm.rows)/d.Seconds())
 		}
 		st := fromTimes(sm)
-		return stat{Median: median(rs), P50: st.P50, P99: st.P99}
+		return stat{Median: median(rs), P50: st.P50, P99: st.P99, Rounds: rs}
 	}
 	b.add(result{Pair: "P4", Case: fmt.Sprintf("stream %d rows x 6 columns", b.o.size.StreamRows), Conns: 1, Mode: "extended", Unit: "rows/s",
 		Gateway: rate(s[0]), Reference: rate(s[1]), ReferenceName: "pgx on PostgreSQL", Higher: true, Target: 0.8})
