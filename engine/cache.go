@@ -306,17 +306,35 @@ func (c *ResultCache) bypass(ctx context.Context, w RowWriter, exec func(context
 // one that does not is written from what was held on and streams on uncached.
 func (c *ResultCache) lead(ctx context.Context, plan *planner.Plan, formats []int16, key string, ttl time.Duration, f *flight,
 	w RowWriter, exec func(context.Context, RowWriter) (Result, error)) (Result, error) {
-	finish := func(entry []byte, err error) {
+	forget := func() {
 		c.mu.Lock()
 		if c.flights[key] == f {
 			delete(c.flights, key)
 		}
 		c.mu.Unlock()
+	}
+	// finish hands the outcome to the waiters. A stored result keeps its finished flight
+	// findable until the store has it, so a query arriving in between shares it instead of
+	// missing again.
+	finish := func(entry []byte, err error) {
+		if entry == nil {
+			forget()
+		}
 		f.entry = entry
 		if f.err == nil {
 			f.err = err
 		}
 		close(f.done)
+	}
+	// The previous leader may have stored the result between this query's lookup and its
+	// taking the lead: look once more before running.
+	if entry, ok, err := c.store.Get(ctx, key); err == nil && ok && validEntry(entry, plan, formats) {
+		finish(entry, nil)
+		forget()
+		c.hits.Inc()
+		res, err := writeEntry(entry, plan, formats, w)
+		res.Cache = CacheHit
+		return res, err
 	}
 	cw := &captureWriter{b: newEntryBuilder(plan, formats), max: c.maxRows, out: w}
 	cw.onSpill = func() {
@@ -350,6 +368,7 @@ func (c *ResultCache) lead(ctx context.Context, plan *planner.Plan, formats []in
 			c.storeOK()
 		}
 	}
+	forget()
 	res, err = writeEntry(entry, plan, formats, w)
 	res.Cache = CacheMiss
 	return res, err
@@ -641,6 +660,13 @@ func rowsFrom(r *entryReader, ncols int, fn func(vals [][]byte) error) error {
 		}
 	}
 	return nil
+}
+
+// validEntry reports whether entry is an intact result of plan in formats.
+func validEntry(entry []byte, plan *planner.Plan, formats []int16) bool {
+	r := entryReader{b: entry}
+	ncols, _, ok := r.header(plan, formats)
+	return ok && rowsFrom(&r, ncols, func([][]byte) error { return nil }) == nil
 }
 
 // writeEntry writes a cached result to w. The whole entry is checked first, so a damaged one is

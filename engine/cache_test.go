@@ -489,3 +489,44 @@ func TestMemoryStoreBound(t *testing.T) {
 		t.Error("oldest entry kept")
 	}
 }
+
+// slowSetStore holds Set until release is closed.
+type slowSetStore struct {
+	*MemoryStore
+	setting chan struct{}
+	release chan struct{}
+}
+
+func (s *slowSetStore) Set(ctx context.Context, key string, v []byte, ttl time.Duration) error {
+	close(s.setting)
+	<-s.release
+	return s.MemoryStore.Set(ctx, key, v, ttl)
+}
+
+// A query arriving after the leader finished but before the store has the entry shares the
+// leader's result instead of running again.
+func TestCacheSingleFlightUntilStored(t *testing.T) {
+	be := &fakeBackend{rows: demoRows(3)}
+	store := &slowSetStore{MemoryStore: NewMemoryStore(0), setting: make(chan struct{}), release: make(chan struct{})}
+	ex, _ := newCachedExecutor(be, CacheConfig{Store: store})
+	leader := make(chan Result, 1)
+	go func() {
+		res, err := ex.Execute(context.Background(), testPlan(), nil, &collect{})
+		if err != nil {
+			t.Error(err)
+		}
+		leader <- res
+	}()
+	<-store.setting
+	w, res := run(t, ex, testPlan(), nil, nil)
+	close(store.release)
+	if res.Cache != CacheShared || len(w.rows) != 3 {
+		t.Errorf("query during the store's Set: %+v with %d rows, want shared", res, len(w.rows))
+	}
+	if r := <-leader; r.Cache != CacheMiss {
+		t.Errorf("leader: %q", r.Cache)
+	}
+	if be.runs.Load() != 1 {
+		t.Errorf("backend ran %d times, want 1", be.runs.Load())
+	}
+}

@@ -317,7 +317,7 @@ func TestCacheSingleFlightGateway(t *testing.T) {
 	}
 	after := gw.cache.Cache.Stats()
 	if misses := after.Misses - before.Misses; misses != 1 {
-		t.Errorf("%d identical queries ran on the engine %d times, want once", n, misses)
+		t.Errorf("%d identical queries ran on the engine %d times, want once (before %+v, after %+v)", n, misses, before, after)
 	}
 	if served := after.Hits + after.Shared - before.Hits - before.Shared; served != n-1 {
 		t.Errorf("%d served from the cache or a shared flight, want %d", served, n-1)
