@@ -404,6 +404,11 @@ func (b *bench) p4(ctx context.Context) error {
 		return err
 	}
 	defer pc.Close(context.Background())
+	// The gateway must hand the client exactly the bytes PostgreSQL would, in binary (extended
+	// protocol) and in text (simple protocol).
+	if err := b.sameRows(ctx, g, gc, pc); err != nil {
+		return err
+	}
 	// Start-up garbage (the catalog emulation is built at start) is returned to the system
 	// within seconds; the phase's peak is measured from the settled state.
 	time.Sleep(3 * time.Second)
@@ -437,6 +442,39 @@ func (b *bench) p4(ctx context.Context) error {
 		Gateway: stat{Median: mb(after.hwm)}, Limit: 100,
 		Note: fmt.Sprintf("%.1f MB more than before the phase (%.1f MB, of which anonymous %.1f MB; the rest is pages of the binary with DuckDB and the PostgreSQL parser in it); after it %.1f MB",
 			mb(after.hwm-before.rss), mb(before.rss), mb(before.anon), mb(after.rss))})
+	return nil
+}
+
+// sameRows compares the stream query's rows through the gateway and straight from PostgreSQL,
+// byte for byte and in any order, on the extended-protocol connections given and on
+// simple-protocol ones.
+func (b *bench) sameRows(ctx context.Context, g *gatewayProc, gc, pc *pgx.Conn) error {
+	gs, err := b.connectGateway(g, "simple_protocol")(ctx)
+	if err != nil {
+		return err
+	}
+	defer gs.Close(context.Background())
+	ps, err := b.connectPG("simple_protocol")(ctx)
+	if err != nil {
+		return err
+	}
+	defer ps.Close(context.Background())
+	for _, c := range []struct {
+		mode   string
+		gw, pg *pgx.Conn
+	}{{"extended", gc, pc}, {"simple", gs, ps}} {
+		gn, gsum, err := pgxChecksum(ctx, c.gw, b.sql["stream"])
+		if err != nil {
+			return err
+		}
+		pn, psum, err := pgxChecksum(ctx, c.pg, b.sql["engine_stream"])
+		if err != nil {
+			return err
+		}
+		if gn != pn || gsum != psum {
+			return fmt.Errorf("%s protocol: streamed rows differ: gateway %d rows (sum %x), PostgreSQL %d rows (sum %x)", c.mode, gn, gsum, pn, psum)
+		}
+	}
 	return nil
 }
 

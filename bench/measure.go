@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -58,6 +60,36 @@ func pgxQuery(conn *pgx.Conn, sql string, args ...any) queryFunc {
 		rows.Close()
 		return n, rows.Err()
 	}
+}
+
+// pgxChecksum reads every row of sql and sums a hash of each row's raw values, so two results
+// with the same rows in any order have the same sum.
+func pgxChecksum(ctx context.Context, conn *pgx.Conn, sql string) (int64, uint64, error) {
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return 0, 0, err
+	}
+	var (
+		n   int64
+		sum uint64
+	)
+	for rows.Next() {
+		h := fnv.New64a()
+		for _, v := range rows.RawValues() {
+			var l [4]byte
+			if v == nil {
+				binary.BigEndian.PutUint32(l[:], math.MaxUint32)
+			} else {
+				binary.BigEndian.PutUint32(l[:], uint32(len(v)))
+			}
+			h.Write(l[:])
+			h.Write(v)
+		}
+		sum += h.Sum64()
+		n++
+	}
+	rows.Close()
+	return n, sum, rows.Err()
 }
 
 // duckQuery runs sql through database/sql on duckdb-go, scanning into any as the gateway's
