@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-
-	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // Key is one configured API key: the secret and the principal it stands for.
@@ -48,17 +46,13 @@ func (s *Static) Authenticate(_ context.Context, secret string) (Principal, erro
 		}
 	}
 	if found < 0 {
-		return Principal{}, ErrBadKey
+		return Principal{}, ErrInvalidKey
 	}
 	return s.keys[found].principal, nil
 }
 
-// ErrBadKey is returned for an unknown, revoked or expired key. Its text names no key.
-var ErrBadKey = &sqlerr.Error{
-	Code:     sqlerr.InvalidPassword,
-	Severity: sqlerr.SeverityFatal,
-	Message:  "password authentication failed: invalid API key",
-}
+// ErrBadKey is ErrInvalidKey, under its older name.
+var ErrBadKey = ErrInvalidKey
 
 // DemoKeys are the original product's well-known keys. They exist only in demo mode.
 func DemoKeys() []Key {
@@ -67,5 +61,6 @@ func DemoKeys() []Key {
 		{Secret: "tenantA-key", Principal: Principal{KeyID: "demo-tenantA", Tenants: []string{"tenantA"}, Role: RoleViewer}},
 		{Secret: "tenantB-key", Principal: Principal{KeyID: "demo-tenantB", Tenants: []string{"tenantB"}, Role: RoleViewer}},
 		{Secret: "readonly-key-456", Principal: Principal{KeyID: "demo-readonly", Tenants: []string{"default"}, Role: RoleViewer}},
+		{Secret: "internal-admin-key", Principal: Principal{KeyID: "demo-internal-admin", Tenants: []string{"default"}, Role: RoleInternalAdmin}},
 	}
 }

@@ -39,6 +39,13 @@ type config struct {
 	MaxDimensions  int
 	MaxMetrics     int
 	MaxFilterDepth int
+
+	// HTTP side server (http.go).
+	HTTPAddr          string
+	MetricsAddr       string
+	MetricsRequireKey bool
+	ODataPageSize     int
+
 	// Result cache and rate limits (cache.go).
 	cacheConfig
 	QueryTimeout time.Duration
@@ -105,6 +112,10 @@ func (c *config) settings() []setting {
 		{"duckdb-path", "SETU_DUCKDB_PATH", "", "DuckDB database file for the embedded engine (empty: in memory)", str(&c.DuckDBPath)},
 		{"duckdb-init", "SETU_DUCKDB_INIT", "", "SQL file run in DuckDB at start-up, before external access is locked (load CSV/Parquet here)", str(&c.DuckDBInit)},
 		{"duckdb-memory-limit", "SETU_DUCKDB_MEMORY_LIMIT", "4GB", "memory cap of the embedded engine; a query past it fails with 54000", str(&c.DuckDBMemory)},
+		{"http-addr", "SETU_HTTP_ADDR", "127.0.0.1:8080", "address of the HTTP server (health, metrics, OData, /v1/query)", str(&c.HTTPAddr)},
+		{"metrics-addr", "SETU_METRICS_ADDR", "", "separate address serving only /metrics (empty: /metrics on the HTTP server)", str(&c.MetricsAddr)},
+		{"metrics-require-key", "SETU_METRICS_REQUIRE_KEY", "false", "require an admin or internal_admin API key for /metrics", setBool(&c.MetricsRequireKey)},
+		{"odata-page-size", "SETU_ODATA_PAGE_SIZE", "5000", "rows per OData page; more follow through @odata.nextLink", positive(&c.ODataPageSize)},
 		{"state-db", "SETU_STATE_DB", "./data/setupranali.db", "state database (sources, keys); created with mode 0600", str(&c.StateDB)},
 		{"tls-cert", "SETU_TLS_CERT", "", "PEM certificate (chain) of the pg wire listener's TLS; reloaded on SIGHUP and when the file changes", str(&c.TLSCert)},
 		{"tls-key", "SETU_TLS_KEY", "", "PEM private key of --tls-cert", str(&c.TLSKey)},

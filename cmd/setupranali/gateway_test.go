@@ -24,6 +24,7 @@ func startTestGateway(t *testing.T, mutate ...func(*config)) *gateway {
 		t.Fatal(err)
 	}
 	cfg.PGAddr = "127.0.0.1:0"
+	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.Catalog = "../../catalog.yaml"
 	// Tests run many queries with one key; the rate-limit tests turn limits on themselves.
 	cfg.RateLimitEnabled = false

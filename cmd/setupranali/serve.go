@@ -17,6 +17,7 @@ import (
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/engine/pgcatalog"
+	"github.com/setupranali/setupranali/metrics"
 	"github.com/setupranali/setupranali/pgwire"
 	"github.com/setupranali/setupranali/planner"
 )
@@ -43,7 +44,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if gw.demo {
 		printDemoBanner(stdout, gw.Addr().String())
+		printHTTPBanner(stdout, gw)
 	}
+	gw.reloadOnSIGHUP(ctx)
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down", "grace", shutdownGrace.String())
@@ -78,8 +81,9 @@ type gateway struct {
 	planner *planner.Planner
 	server  *pgwire.Server
 	backend *duckdb.Backend
-	system  *pgcatalog.Catalog
+	system  *systemSwitch
 	sources *sourceSet
+	http    *httpFront
 	keys    *keyStore
 	ln      net.Listener
 	done    chan error
@@ -130,12 +134,13 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		return nil, err
 	}
 	// The system catalog emulation is built for the catalog loaded at start-up.
-	sys, err := pgcatalog.New(ctx, cat)
+	pgsys, err := pgcatalog.New(ctx, cat)
 	if err != nil {
 		be.Close()
 		sources.Close()
 		return nil, err
 	}
+	sys := newSystemSwitch(pgsys)
 	backends := map[string]engine.Backend{"duckdb": be, planner.SystemSource: sys}
 	for key, sb := range sources.byKey {
 		backends[key] = sb
@@ -154,13 +159,14 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		Cache:        cache.engineCache(),
 		Limiter:      cache.engineLimiter(),
 	})
+	mset := metrics.New()
 	srv := pgwire.New(pgwire.Config{
 		Authenticator:  keys.authenticator(),
 		TLS:            keys.tls,
 		RequireTLS:     cfg.TLSRequire,
 		Cleartext:      pgwire.CleartextPolicy(cfg.PGCleartext),
-		Planner:        pl,
-		Executor:       ex,
+		Planner:        mset.Planner(metrics.ProtocolPG, pl),
+		Executor:       mset.Executor(metrics.ProtocolPG, ex),
 		Log:            log,
 		MaxConnections: cfg.MaxConnections,
 		StartupTimeout: cfg.StartupTimeout,
@@ -174,10 +180,15 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		sources.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.PGAddr, err)
 	}
+	ln = mset.Listener(metrics.ProtocolPG, ln)
 	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, system: sys, sources: sources, keys: keys, ln: ln, done: make(chan error, 1)}
 	started = true
 	gw.cache = cache.keep()
 	go func() { gw.done <- srv.Serve(ln) }()
+	if err := gw.startHTTP(cfg, log, mset, ex, auth.NewStatic(auth.DemoKeys())); err != nil {
+		gw.Close()
+		return nil, err
+	}
 	log.Info("gateway started", "pg_addr", ln.Addr().String(), "mode", cfg.Env, "catalog", cfg.Catalog,
 		"catalog_version", shortVersion(cat.Version()), "datasets", len(cat.Datasets), "query_max_rows", cfg.MaxRows)
 	return gw, nil
@@ -189,8 +200,12 @@ func (g *gateway) Addr() net.Addr { return g.ln.Addr() }
 // Shutdown stops accepting, lets running queries finish until ctx ends, then closes the engine.
 func (g *gateway) Shutdown(ctx context.Context) error {
 	defer g.cache.Close()
+	herr := g.http.Shutdown(ctx)
 	err := g.server.Shutdown(ctx)
 	<-g.done
+	if err == nil {
+		err = herr
+	}
 	if cerr := g.backend.Close(); err == nil {
 		err = cerr
 	}
@@ -209,6 +224,7 @@ func (g *gateway) Shutdown(ctx context.Context) error {
 // Close stops at once.
 func (g *gateway) Close() {
 	defer g.cache.Close()
+	g.http.Close()
 	g.server.Close()
 	g.backend.Close()
 	g.system.Close()

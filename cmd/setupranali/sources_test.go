@@ -145,6 +145,7 @@ func startGatewayLogged(t *testing.T, w io.Writer, mutate func(*config)) (*gatew
 		t.Fatal(err)
 	}
 	cfg.PGAddr = "127.0.0.1:0"
+	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.Catalog = "../../catalog.yaml"
 	cfg.LogLevel = "DEBUG"
 	mutate(&cfg)

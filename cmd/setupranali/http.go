@@ -1,0 +1,437 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/engine/pgcatalog"
+	"github.com/setupranali/setupranali/httpapi"
+	"github.com/setupranali/setupranali/metrics"
+	"github.com/setupranali/setupranali/planner"
+)
+
+// httpFront is the running HTTP side server (and the metrics listener when it has its own).
+type httpFront struct {
+	server   *httpapi.Server
+	ln       net.Listener
+	done     chan error
+	metrics  *metricsListener
+	reloader *catalogReloader
+}
+
+// metricsListener serves /metrics alone on SETU_METRICS_ADDR.
+type metricsListener struct {
+	server *httpapi.Server
+	ln     net.Listener
+	done   chan error
+}
+
+// httpDeps is what the HTTP server is built over: the same planner, executor and key check as
+// the pg wire server (the executor and planner wrapped for metrics by the caller).
+type httpDeps struct {
+	planner  *planner.Planner
+	plan     httpapi.Planner
+	executor httpapi.Executor
+	authn    httpapi.Authenticator
+	metrics  *metrics.Set
+	reload   *catalogReloader
+	ready    []httpapi.Check
+	status   func(ctx context.Context) map[string]any
+	extra    []prometheus.Collector
+	// routes mounts more endpoints on the HTTP server (httpapi.Config.Routes).
+	routes func(*httpapi.Server)
+}
+
+// startHTTP starts the HTTP side server on cfg.HTTPAddr. In demo mode it listens on loopback
+// only, like the pg listener.
+func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront, error) {
+	if demo {
+		if err := requireLoopbackFor("SETU_HTTP_ADDR", cfg.HTTPAddr); err != nil {
+			return nil, err
+		}
+		if cfg.MetricsAddr != "" {
+			if err := requireLoopbackFor("SETU_METRICS_ADDR", cfg.MetricsAddr); err != nil {
+				return nil, err
+			}
+		}
+	}
+	reg := prometheus.NewRegistry()
+	hcfg := httpapi.Config{
+		Authenticator:     d.authn,
+		Planner:           d.plan,
+		Executor:          d.executor,
+		Catalog:           d.planner.Catalog,
+		Log:               log.With("component", "http"),
+		Version:           version,
+		Ready:             d.ready,
+		Status:            d.status,
+		Reload:            d.reload.reload,
+		ODataPageSize:     cfg.ODataPageSize,
+		MetricsRequireKey: cfg.MetricsRequireKey,
+		Routes:            d.routes,
+	}
+	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})
+	if cfg.MetricsAddr == "" {
+		hcfg.Metrics = metricsHandler
+	}
+	srv := httpapi.New(hcfg)
+	cs := []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})}
+	cs = append(cs, d.metrics.Collectors()...)
+	cs = append(cs, srv.Collectors()...)
+	cs = append(cs, d.reload.collectors()...)
+	cs = append(cs, d.extra...)
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	f := &httpFront{server: srv, ln: d.metrics.Listener("http", ln), done: make(chan error, 1)}
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listen on %s: %w", cfg.MetricsAddr, err)
+		}
+		// Its own server with only /metrics (and health), so the data API is not exposed there.
+		msrv := httpapi.New(httpapi.Config{Authenticator: d.authn, Planner: d.plan, Executor: d.executor,
+			Catalog: d.planner.Catalog, Log: log.With("component", "metrics"), Version: version,
+			Metrics: metricsHandler, MetricsRequireKey: cfg.MetricsRequireKey, MetricsOnly: true})
+		f.metrics = &metricsListener{server: msrv, ln: mln, done: make(chan error, 1)}
+		go func() { f.metrics.done <- msrv.Serve(mln) }()
+	}
+	go func() { f.done <- srv.Serve(f.ln) }()
+	log.Info("http server started", "http_addr", ln.Addr().String(), "metrics_addr", cfg.MetricsAddr)
+	return f, nil
+}
+
+// Addr is where the HTTP server listens.
+func (f *httpFront) Addr() net.Addr { return f.ln.Addr() }
+
+// Shutdown stops accepting and lets in-flight requests finish until ctx ends.
+func (f *httpFront) Shutdown(ctx context.Context) error {
+	if f == nil {
+		return nil
+	}
+	err := f.server.Shutdown(ctx)
+	<-f.done
+	if f.metrics != nil {
+		if merr := f.metrics.server.Shutdown(ctx); err == nil {
+			err = merr
+		}
+		<-f.metrics.done
+	}
+	return err
+}
+
+// Close stops at once.
+func (f *httpFront) Close() {
+	if f == nil {
+		return
+	}
+	f.server.Close()
+	if f.metrics != nil {
+		f.metrics.server.Close()
+	}
+}
+
+// requireLoopbackFor is requireLoopback naming the setting.
+func requireLoopbackFor(setting, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s %q: %w", setting, addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("demo mode uses public demo keys and listens on loopback only; %s %q is not a loopback address (set SETU_ENV=production with real keys to listen elsewhere)", setting, addr)
+}
+
+// systemSwitch is the emulated system catalog the planner and executor use, swappable so a
+// catalog reload can rebuild it for the new datasets.
+type systemSwitch struct {
+	cur atomic.Pointer[pgcatalog.Catalog]
+
+	mu sync.Mutex
+	// retired is the catalog the last swap replaced: queries planned before the swap may still
+	// run on it, so it is closed only at the next swap or at Close.
+	retired *pgcatalog.Catalog
+}
+
+func newSystemSwitch(c *pgcatalog.Catalog) *systemSwitch {
+	s := &systemSwitch{}
+	s.cur.Store(c)
+	return s
+}
+
+func (s *systemSwitch) Table(schema, name string) (*planner.SystemTable, bool) {
+	return s.cur.Load().Table(schema, name)
+}
+
+func (s *systemSwitch) Describe(ctx context.Context, sql string) ([]planner.Column, []planner.Type, error) {
+	return s.cur.Load().Describe(ctx, sql)
+}
+
+func (s *systemSwitch) Query(ctx context.Context, sql string, args []any) (engine.Rows, error) {
+	return s.cur.Load().Query(ctx, sql, args)
+}
+
+// swap installs c and closes the catalog retired by the swap before.
+func (s *systemSwitch) swap(c *pgcatalog.Catalog) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.cur.Swap(c)
+	if s.retired != nil {
+		s.retired.Close()
+	}
+	s.retired = old
+}
+
+func (s *systemSwitch) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.cur.Load().Close()
+	if s.retired != nil {
+		if rerr := s.retired.Close(); err == nil {
+			err = rerr
+		}
+		s.retired = nil
+	}
+	return err
+}
+
+// catalogReloader reloads the catalog file on POST /internal/reload and SIGHUP. A catalog that
+// does not load, fails validation, or names a source the gateway has not opened is refused, and
+// the one serving keeps serving.
+type catalogReloader struct {
+	path     string
+	planner  *planner.Planner
+	system   *systemSwitch
+	backends func(key string) bool
+	log      *slog.Logger
+
+	mu       sync.Mutex
+	reloads  *prometheus.CounterVec
+	lastLoad prometheus.Gauge
+}
+
+func newCatalogReloader(path string, pl *planner.Planner, sys *systemSwitch, backends func(string) bool, log *slog.Logger) *catalogReloader {
+	return &catalogReloader{
+		path: path, planner: pl, system: sys, backends: backends, log: log,
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: metrics.Namespace, Name: "catalog_reloads_total",
+			Help: "Catalog reloads by result (ok, refused).",
+		}, []string{"result"}),
+		lastLoad: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: metrics.Namespace, Name: "catalog_loaded_timestamp_seconds",
+			Help: "When the catalog serving now was loaded (Unix time).",
+		}),
+	}
+}
+
+func (c *catalogReloader) collectors() []prometheus.Collector {
+	c.lastLoad.SetToCurrentTime()
+	return []prometheus.Collector{c.reloads, c.lastLoad}
+}
+
+// reload loads the catalog file again and swaps it in.
+func (c *catalogReloader) reload(ctx context.Context) (httpapi.ReloadResult, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	res, err := c.load(ctx)
+	if err != nil {
+		c.reloads.WithLabelValues("refused").Inc()
+		c.log.Warn("catalog reload refused; the previous catalog keeps serving", "catalog", c.path, "error", err)
+		return res, err
+	}
+	c.reloads.WithLabelValues("ok").Inc()
+	c.lastLoad.SetToCurrentTime()
+	c.log.Info("catalog reloaded", "catalog", c.path, "catalog_version", shortVersion(res.Version), "datasets", res.Datasets)
+	return res, nil
+}
+
+func (c *catalogReloader) load(ctx context.Context) (httpapi.ReloadResult, error) {
+	cat, err := catalog.LoadFile(c.path)
+	if err != nil {
+		return httpapi.ReloadResult{}, err
+	}
+	for _, ds := range cat.Datasets {
+		key := ds.Source.SourceID
+		if key == "" {
+			key = ds.Source.Engine
+		}
+		if !c.backends(key) {
+			return httpapi.ReloadResult{}, fmt.Errorf("dataset %q reads source %q, which the running gateway has not opened; restart to add sources", ds.ID, key)
+		}
+	}
+	res := httpapi.ReloadResult{Version: cat.Version(), Datasets: len(cat.Datasets)}
+	if cat.Version() == c.planner.Catalog().Version() {
+		return res, nil
+	}
+	sys, err := pgcatalog.New(ctx, cat)
+	if err != nil {
+		return httpapi.ReloadResult{}, fmt.Errorf("system catalog: %w", err)
+	}
+	// The system catalog first: a plan made on the new catalog must find its datasets there.
+	c.system.swap(sys)
+	c.planner.SetCatalog(cat)
+	return res, nil
+}
+
+// reloadOnSIGHUP reloads the catalog on each SIGHUP until ctx ends.
+func (c *catalogReloader) reloadOnSIGHUP(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				rctx, cancel := context.WithTimeout(ctx, time.Minute)
+				c.reload(rctx)
+				cancel()
+			}
+		}
+	}()
+}
+
+// pinger is a backend that can check its connection.
+type pinger interface {
+	Ping(ctx context.Context) (time.Duration, error)
+}
+
+// readinessChecks are the sources /v1/ready checks besides the catalog: the embedded engine and
+// every opened source.
+func readinessChecks(embedded pinger, sources *sourceSet) []httpapi.Check {
+	checks := []httpapi.Check{{Name: "duckdb", Check: func(ctx context.Context) error {
+		_, err := embedded.Ping(ctx)
+		return err
+	}}}
+	for key, be := range sources.byKey {
+		p, ok := be.(pinger)
+		if !ok {
+			continue
+		}
+		checks = append(checks, httpapi.Check{Name: "source:" + key, Check: func(ctx context.Context) error {
+			_, err := p.Ping(ctx)
+			return err
+		}})
+	}
+	return checks
+}
+
+// statusSections are /internal/status's sections from the configuration: flags, never secrets.
+func statusSections(cfg config, demo bool, sources *sourceSet, conns func() float64) func(context.Context) map[string]any {
+	return func(ctx context.Context) map[string]any {
+		dbs := []string{"duckdb"}
+		for key := range sources.byKey {
+			dbs = append(dbs, key)
+		}
+		return map[string]any{
+			"environment": map[string]any{
+				"mode":                    cfg.Env,
+				"demo":                    demo,
+				"secret_key_configured":   cfg.SecretKey != "",
+				"postgres_dsn_configured": cfg.PostgresDSN != "",
+				"catalog_file":            cfg.Catalog,
+				"log_level":               cfg.LogLevel,
+			},
+			"guards": map[string]any{
+				"query_max_rows":        cfg.MaxRows,
+				"query_timeout_seconds": int(cfg.QueryTimeout / time.Second),
+				"max_dimensions":        cfg.MaxDimensions,
+				"max_metrics":           cfg.MaxMetrics,
+				"max_filter_depth":      cfg.MaxFilterDepth,
+				"max_connections":       cfg.MaxConnections,
+			},
+			"databases":   dbs,
+			"connections": map[string]any{"pg_open": conns()},
+		}
+	}
+}
+
+// startHTTP starts the gateway's HTTP side server over the same planner, executor and key check
+// as its pg wire server; mset holds the shared query metrics.
+func (g *gateway) startHTTP(cfg config, log *slog.Logger, mset *metrics.Set, ex httpapi.Executor, authn httpapi.Authenticator) error {
+	if cfg.HTTPAddr == "" {
+		// Only a config built in code has no address (serve's default is 127.0.0.1:8080).
+		return nil
+	}
+	backends := func(key string) bool {
+		if key == "duckdb" {
+			return true
+		}
+		_, ok := g.sources.byKey[key]
+		return ok
+	}
+	rl := newCatalogReloader(cfg.Catalog, g.planner, g.system, backends, log)
+	f, err := startHTTP(cfg, log, g.demo, httpDeps{
+		planner:  g.planner,
+		plan:     mset.Planner(metrics.ProtocolREST, g.planner),
+		executor: mset.Executor(metrics.ProtocolREST, ex),
+		authn:    mset.Authenticator(metrics.ProtocolREST, authn),
+		metrics:  mset,
+		reload:   rl,
+		ready:    readinessChecks(duckdbSource{g.backend}, g.sources),
+		status: statusSections(cfg, g.demo, g.sources, func() float64 {
+			return mset.OpenConnections(metrics.ProtocolPG)
+		}),
+	})
+	if err != nil {
+		return err
+	}
+	f.reloader = rl
+	g.http = f
+	return nil
+}
+
+// reloadOnSIGHUP reloads the catalog on SIGHUP until ctx ends.
+func (g *gateway) reloadOnSIGHUP(ctx context.Context) {
+	if g.http != nil {
+		g.http.reloader.reloadOnSIGHUP(ctx)
+	}
+}
+
+// HTTPAddr is where the HTTP server listens.
+func (g *gateway) HTTPAddr() net.Addr { return g.http.Addr() }
+
+func printHTTPBanner(w io.Writer, g *gateway) {
+	fmt.Fprintf(w, "HTTP API on http://%s (docs: /docs, health: /v1/health, OData: /odata, metrics: /metrics).\n"+
+		"Operations key (demo): internal-admin-key for /internal/status and /internal/reload.\n\n", g.HTTPAddr())
+}
+
+// setBool is a setting's parser for a boolean.
+func setBool(p *bool) func(string) error {
+	return func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("must be true or false, got %q", v)
+		}
+		*p = b
+		return nil
+	}
+}

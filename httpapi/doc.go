@@ -1,0 +1,16 @@
+// Package httpapi is the HTTP side server: health, readiness, operations status and catalog
+// reload, Prometheus metrics, the JSON query API (/v1/query, /v1/datasets), OData v4 for Power BI
+// and Excel (/odata, /v1/odata; parsing and CSDL in httpapi/odata), an OpenAPI document and a
+// /docs page. Routing is github.com/julienschmidt/httprouter.
+//
+// Invariants:
+//   - Every query goes through the same planner as pg wire: requests are parsed into a
+//     semantic.Query, written as semantic SQL with quoted identifiers and bound parameters, and
+//     planned with the caller's principal (tenant filters, scopes, guards, row caps all apply
+//     there). This package never writes engine SQL and never imports pgwire or a backend; it
+//     takes the planner, the executor and the key check through interfaces it declares.
+//   - Every request gets a request id (X-Request-ID, taken when well-formed, else generated),
+//     returned in the response and present in each log line of the request. Logs carry key id,
+//     tenant and dataset, never a key secret, a credential or a result value.
+//   - A panic in a handler is a 500 naming the request id, never a crash.
+package httpapi

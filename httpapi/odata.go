@@ -1,0 +1,274 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+
+	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/httpapi/odata"
+	"github.com/setupranali/setupranali/httpapi/semantic"
+	"github.com/setupranali/setupranali/metrics"
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+const odataJSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+
+// odataBase is the service root URL the client used: /odata or /v1/odata on this host.
+func odataBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	prefix := "/odata"
+	if strings.HasPrefix(r.URL.Path, "/v1/odata") {
+		prefix = "/v1/odata"
+	}
+	return scheme + "://" + r.Host + prefix
+}
+
+// visibleDatasets are the datasets the caller may see: the only entity sets it is shown.
+func visibleDatasets(cat *catalog.Catalog, p auth.Principal) []*catalog.Dataset {
+	var out []*catalog.Dataset
+	for _, ds := range cat.Datasets {
+		if p.InScope(ds.ID) {
+			out = append(out, ds)
+		}
+	}
+	return out
+}
+
+func (s *Server) odataService(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
+	if !s.limit(w, r, "odata") {
+		return
+	}
+	body := odata.ServiceDocument(odataBase(r), visibleDatasets(s.cfg.Catalog(), info(r).principal))
+	w.Header().Set("OData-Version", "4.0")
+	w.Header().Set("Content-Type", odataJSON)
+	w.Write(body)
+}
+
+func (s *Server) odataDispatch(w http.ResponseWriter, r *http.Request, ps httprouter.Params) {
+	path := strings.Trim(ps.ByName("path"), "/")
+	switch {
+	case path == "":
+		s.odataService(w, r, ps)
+		return
+	case path == "$metadata":
+		if !s.limit(w, r, "odata") {
+			return
+		}
+		w.Header().Set("OData-Version", "4.0")
+		w.Header().Set("Content-Type", "application/xml;charset=utf-8")
+		w.Write(odata.Metadata(visibleDatasets(s.cfg.Catalog(), info(r).principal)))
+		return
+	}
+	set, rest, _ := strings.Cut(path, "/")
+	if i := strings.IndexByte(set, '('); i >= 0 {
+		s.writeError(w, r, http.StatusNotImplemented, "not_supported", "addressing a single entity by key is not supported; use $filter", "")
+		return
+	}
+	switch rest {
+	case "":
+		s.odataCollection(w, r, set)
+	case "$count":
+		s.odataCount(w, r, set)
+	default:
+		s.writeError(w, r, http.StatusNotImplemented, "not_supported", "path segment "+strconv.Quote(rest)+" is not supported", "")
+	}
+}
+
+// odataDataset resolves an entity set the caller may see.
+func (s *Server) odataDataset(w http.ResponseWriter, r *http.Request, set string) (*catalog.Dataset, bool) {
+	ri := info(r)
+	ri.dataset = set
+	ds, ok := s.cfg.Catalog().Dataset(set)
+	if !ok || !ri.principal.InScope(ds.ID) {
+		s.writeError(w, r, http.StatusNotFound, "dataset_not_found", "entity set "+strconv.Quote(set)+" does not exist", "")
+		return nil, false
+	}
+	return ds, true
+}
+
+func (s *Server) writeODataError(w http.ResponseWriter, r *http.Request, err error) {
+	var oe *odata.Error
+	if errors.As(err, &oe) {
+		status, code := http.StatusBadRequest, "invalid_request"
+		if oe.NotImplemented {
+			status, code = http.StatusNotImplemented, "not_supported"
+		}
+		info(r).log.Info("odata request refused", "code", code, "message", oe.Message)
+		s.writeError(w, r, status, code, oe.Message, "")
+		return
+	}
+	s.writeAnyError(w, r, err)
+}
+
+func (s *Server) odataCount(w http.ResponseWriter, r *http.Request, set string) {
+	if !s.limit(w, r, "odata") {
+		return
+	}
+	ds, ok := s.odataDataset(w, r, set)
+	if !ok {
+		return
+	}
+	q, err := odata.CountQuery(ds, r.URL.Query(), time.Now())
+	if err != nil {
+		s.writeODataError(w, r, err)
+		return
+	}
+	n, err := s.count(r.Context(), info(r).principal, q)
+	if err != nil {
+		s.writeODataError(w, r, err)
+		return
+	}
+	w.Header().Set("OData-Version", "4.0")
+	w.Header().Set("Content-Type", "text/plain;charset=utf-8")
+	w.Write([]byte(strconv.FormatInt(n, 10)))
+}
+
+// countSink reads the one value of a count query.
+type countSink struct{ n string }
+
+func (c *countSink) start([]planner.Column) error { return nil }
+func (c *countSink) row(v [][]byte) error {
+	if len(v) == 1 && v[0] != nil {
+		c.n = string(v[0])
+	}
+	return nil
+}
+
+// count runs q's count query through the planner.
+func (s *Server) count(ctx context.Context, p auth.Principal, q *semantic.Query) (int64, error) {
+	sink := &countSink{}
+	if _, err := s.runSQL(ctx, p, metrics.ProtocolOData, semantic.BuildCount, q, sink); err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(sink.n, 10, 64)
+	if err != nil {
+		return 0, sqlerr.Internal(errors.New("count query returned no number"))
+	}
+	return n, nil
+}
+
+func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set string) {
+	if !s.limit(w, r, "odata") {
+		return
+	}
+	ds, ok := s.odataDataset(w, r, set)
+	if !ok {
+		return
+	}
+	opts := r.URL.Query()
+	req, err := odata.ParseRequest(ds, opts, int64(s.cfg.ODataPageSize), time.Now())
+	if err != nil {
+		s.writeODataError(w, r, err)
+		return
+	}
+	p := info(r).principal
+	base := odataBase(r)
+	sink := &odataSink{w: w, max: req.PageRows, context: base + "/$metadata#" + ds.ID}
+	if req.Count {
+		n, err := s.count(r.Context(), p, req.CountQuery)
+		if err != nil {
+			s.writeODataError(w, r, err)
+			return
+		}
+		sink.count = &n
+	}
+	rr, err := s.run(r.Context(), p, metrics.ProtocolOData, req.Query, sink)
+	if err != nil {
+		if rr.started {
+			abort(r, err)
+		}
+		s.writeODataError(w, r, err)
+		return
+	}
+	sink.buf = append(sink.buf, ']')
+	// A row past the page, or a row cap that cut the page short, means more to fetch.
+	if sink.more || rr.trunc && sink.n > 0 {
+		next := url.Values{}
+		for k, v := range opts {
+			next[k] = v
+		}
+		next.Set("$skip", strconv.FormatInt(req.Skip+sink.n, 10))
+		if req.Top != nil {
+			next.Set("$top", strconv.FormatInt(*req.Top-sink.n, 10))
+		}
+		if req.Top == nil || *req.Top-sink.n > 0 {
+			link := base + "/" + ds.ID + "?" + strings.ReplaceAll(next.Encode(), "+", "%20")
+			sink.buf = append(sink.buf, `,"@odata.nextLink":`...)
+			sink.buf = appendString(sink.buf, link)
+		}
+	}
+	sink.buf = append(sink.buf, "}\n"...)
+	w.Write(sink.buf)
+}
+
+// odataSink streams an OData collection: context, count, then the page's rows; a row past the
+// page only says that a next page exists.
+type odataSink struct {
+	w       http.ResponseWriter
+	context string
+	count   *int64
+	max     int64
+	cols    []planner.Column
+	keys    [][]byte
+	buf     []byte
+	n       int64
+	more    bool
+}
+
+func (s *odataSink) start(cols []planner.Column) error {
+	s.cols = cols
+	s.keys = make([][]byte, len(cols))
+	for i, c := range cols {
+		s.keys[i] = append(appendString(nil, c.Name), ':')
+	}
+	h := s.w.Header()
+	h.Set("OData-Version", "4.0")
+	h.Set("Content-Type", odataJSON)
+	s.w.WriteHeader(http.StatusOK)
+	s.buf = append(s.buf, `{"@odata.context":`...)
+	s.buf = appendString(s.buf, s.context)
+	if s.count != nil {
+		s.buf = append(s.buf, `,"@odata.count":`...)
+		s.buf = strconv.AppendInt(s.buf, *s.count, 10)
+	}
+	s.buf = append(s.buf, `,"value":[`...)
+	return nil
+}
+
+func (s *odataSink) row(vals [][]byte) error {
+	if s.n >= s.max {
+		s.more = true
+		return nil
+	}
+	if s.n > 0 {
+		s.buf = append(s.buf, ',')
+	}
+	s.n++
+	s.buf = append(s.buf, '{')
+	for i, v := range vals {
+		if i > 0 {
+			s.buf = append(s.buf, ',')
+		}
+		s.buf = append(s.buf, s.keys[i]...)
+		s.buf = appendJSON(s.buf, v, s.cols[i].Type)
+	}
+	s.buf = append(s.buf, '}')
+	if len(s.buf) > 32<<10 {
+		_, err := s.w.Write(s.buf)
+		s.buf = s.buf[:0]
+		return err
+	}
+	return nil
+}

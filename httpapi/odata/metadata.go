@@ -1,0 +1,168 @@
+package odata
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"strings"
+
+	"github.com/setupranali/setupranali/catalog"
+)
+
+// Namespace is the CSDL schema namespace of the entity types.
+const Namespace = "SetuPranali"
+
+// EdmType maps a catalog type to its EDM primitive type.
+func EdmType(t catalog.FieldType) string {
+	switch t {
+	case catalog.TypeInt32:
+		return "Edm.Int32"
+	case catalog.TypeInt64:
+		return "Edm.Int64"
+	case catalog.TypeDouble:
+		return "Edm.Double"
+	case catalog.TypeDecimal:
+		return "Edm.Decimal"
+	case catalog.TypeBoolean:
+		return "Edm.Boolean"
+	case catalog.TypeDate:
+		return "Edm.Date"
+	case catalog.TypeTimestamp, catalog.TypeTimestampTZ:
+		return "Edm.DateTimeOffset"
+	}
+	return "Edm.String"
+}
+
+type annotation struct {
+	Term   string `xml:"Term,attr"`
+	String string `xml:"String,attr"`
+}
+
+type property struct {
+	Name        string       `xml:"Name,attr"`
+	Type        string       `xml:"Type,attr"`
+	Nullable    string       `xml:"Nullable,attr"`
+	Annotations []annotation `xml:"Annotation"`
+}
+
+type propertyRef struct {
+	Name string `xml:"Name,attr"`
+}
+
+type entityType struct {
+	Name        string        `xml:"Name,attr"`
+	Key         []propertyRef `xml:"Key>PropertyRef"`
+	Properties  []property    `xml:"Property"`
+	Annotations []annotation  `xml:"Annotation"`
+}
+
+type entitySet struct {
+	Name       string `xml:"Name,attr"`
+	EntityType string `xml:"EntityType,attr"`
+}
+
+type schema struct {
+	XMLName   xml.Name     `xml:"Schema"`
+	Xmlns     string       `xml:"xmlns,attr"`
+	Namespace string       `xml:"Namespace,attr"`
+	Types     []entityType `xml:"EntityType"`
+	Container struct {
+		Name string      `xml:"Name,attr"`
+		Sets []entitySet `xml:"EntitySet"`
+	} `xml:"EntityContainer"`
+}
+
+type include struct {
+	Namespace string `xml:"Namespace,attr"`
+	Alias     string `xml:"Alias,attr"`
+}
+
+type reference struct {
+	URI     string  `xml:"Uri,attr"`
+	Include include `xml:"edmx:Include"`
+}
+
+type edmx struct {
+	XMLName    xml.Name    `xml:"edmx:Edmx"`
+	XmlnsEdmx  string      `xml:"xmlns:edmx,attr"`
+	Version    string      `xml:"Version,attr"`
+	References []reference `xml:"edmx:Reference"`
+	Schema     schema      `xml:"edmx:DataServices>Schema"`
+}
+
+// Key is the entity key of a dataset's entity type: its dimensions (an entity is one
+// combination of dimension values, its metrics aggregated over it).
+func Key(ds *catalog.Dataset) []string {
+	keys := make([]string, 0, len(ds.Dimensions))
+	for _, d := range ds.Dimensions {
+		keys = append(keys, d.Name)
+	}
+	return keys
+}
+
+func labels(label, description string) []annotation {
+	var out []annotation
+	if label != "" {
+		out = append(out, annotation{Term: "Core.Description", String: label})
+	}
+	if description != "" {
+		out = append(out, annotation{Term: "Core.LongDescription", String: description})
+	}
+	return out
+}
+
+// Metadata is the CSDL XML document of the given datasets.
+func Metadata(datasets []*catalog.Dataset) []byte {
+	doc := edmx{XmlnsEdmx: "http://docs.oasis-open.org/odata/ns/edmx", Version: "4.0",
+		References: []reference{{
+			URI:     "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml",
+			Include: include{Namespace: "Org.OData.Core.V1", Alias: "Core"},
+		}}}
+	s := &doc.Schema
+	s.Xmlns = "http://docs.oasis-open.org/odata/ns/edm"
+	s.Namespace = Namespace
+	s.Container.Name = "Container"
+	for _, ds := range datasets {
+		et := entityType{Name: ds.ID, Annotations: labels(ds.Name, ds.Description)}
+		keys := map[string]bool{}
+		for _, k := range Key(ds) {
+			et.Key = append(et.Key, propertyRef{Name: k})
+			keys[k] = true
+		}
+		for _, d := range ds.Dimensions {
+			nullable := "true"
+			if keys[d.Name] {
+				nullable = "false"
+			}
+			et.Properties = append(et.Properties, property{Name: d.Name, Type: EdmType(d.Type), Nullable: nullable, Annotations: labels(d.Label, d.Description)})
+		}
+		for _, m := range ds.Metrics {
+			et.Properties = append(et.Properties, property{Name: m.Name, Type: EdmType(m.ReturnType), Nullable: "true", Annotations: labels(m.Label, m.Description)})
+		}
+		s.Types = append(s.Types, et)
+		s.Container.Sets = append(s.Container.Sets, entitySet{Name: ds.ID, EntityType: Namespace + "." + ds.ID})
+	}
+	out, err := xml.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		// Only strings and structs: marshalling cannot fail.
+		panic(err)
+	}
+	return append([]byte(xml.Header), out...)
+}
+
+// ServiceDocument is the JSON service document listing the entity sets.
+func ServiceDocument(base string, datasets []*catalog.Dataset) []byte {
+	type set struct {
+		Name string `json:"name"`
+		Kind string `json:"kind"`
+		URL  string `json:"url"`
+	}
+	doc := struct {
+		Context string `json:"@odata.context"`
+		Value   []set  `json:"value"`
+	}{Context: strings.TrimSuffix(base, "/") + "/$metadata", Value: []set{}}
+	for _, ds := range datasets {
+		doc.Value = append(doc.Value, set{Name: ds.ID, Kind: "EntitySet", URL: ds.ID})
+	}
+	b, _ := json.Marshal(doc)
+	return b
+}

@@ -1,0 +1,125 @@
+package odata
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/httpapi/semantic"
+)
+
+const testCatalog = `datasets:
+  - id: orders
+    source: {reference: orders}
+    fields:
+      - {name: city, type: string}
+      - {name: order_date, type: date}
+      - {name: revenue, type: double}
+      - {name: tenant_id, type: string}
+    dimensions: [{name: city, label: City}, {name: order_date}]
+    metrics: [{name: total_revenue, label: Total Revenue, expression: {agg: sum, field: revenue}}]
+    rls: {enabled: true, column: tenant_id}
+    incremental: {enabled: true, column: order_date, type: date, maxWindowDays: 31}
+`
+
+func testDataset(t *testing.T) *catalog.Dataset {
+	t.Helper()
+	cat, err := catalog.Load([]byte(testCatalog), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := cat.Dataset("orders")
+	return ds
+}
+
+func sqlOf(t *testing.T, opts string) (string, []semantic.Value, error) {
+	t.Helper()
+	v, err := url.ParseQuery(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := ParseRequest(testDataset(t), v, 100, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		return "", nil, err
+	}
+	return semantic.Build(req.Query)
+}
+
+func TestParseRequest(t *testing.T) {
+	for _, tc := range []struct{ opts, sql string }{
+		{"", `SELECT "city", "order_date", "total_revenue" FROM "orders" ORDER BY "city" ASC NULLS FIRST, "order_date" ASC NULLS FIRST LIMIT $1`},
+		{"$select=city,total_revenue&$filter=" + url.QueryEscape("city eq 'O''Hare' or not (city in ('a','b') and startswith(toupper(city),'X'))"),
+			`SELECT "city", "total_revenue" FROM "orders" WHERE (("city" = $1) OR (NOT (("city" IN ($2, $3)) AND (CAST(upper("city") AS text) LIKE $4 ESCAPE '\')))) ORDER BY "city" ASC NULLS FIRST LIMIT $5`},
+		{"$select=city&$filter=" + url.QueryEscape("total_revenue gt 100.5 and year(order_date) eq 2025"),
+			`SELECT "city" FROM "orders" WHERE (CAST(EXTRACT(YEAR FROM "order_date") AS integer) = $1) GROUP BY "city" HAVING ("total_revenue" > $2) ORDER BY "city" ASC NULLS FIRST LIMIT $3`},
+		{"$apply=" + url.QueryEscape("filter(city ne null)/groupby((city),aggregate(total_revenue with sum as rev))") + "&$orderby=rev desc&$top=5&$skip=10",
+			`SELECT "city", SUM("total_revenue") AS "rev" FROM "orders" WHERE ("city" IS NOT NULL) GROUP BY "city" ORDER BY "rev" DESC NULLS LAST, "city" ASC NULLS FIRST LIMIT $1 OFFSET $2`},
+		{"$filter=" + url.QueryEscape("order_date ge 2025-12-01 and order_date lt 2025-12-31T00:00:00Z and contains(city,'x') eq false"),
+			`SELECT "city", "order_date", "total_revenue" FROM "orders" WHERE ((("order_date" >= $1) AND ("order_date" < $2)) AND (NOT (CAST("city" AS text) LIKE $3 ESCAPE '\'))) ORDER BY "city" ASC NULLS FIRST, "order_date" ASC NULLS FIRST LIMIT $4`},
+	} {
+		sql, _, err := sqlOf(t, tc.opts)
+		if err != nil {
+			t.Errorf("%s: %v", tc.opts, err)
+			continue
+		}
+		if sql != tc.sql {
+			t.Errorf("%s\n got %s\nwant %s", tc.opts, sql, tc.sql)
+		}
+	}
+}
+
+func TestParseRequestRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		opts    string
+		notImpl bool
+		mention string
+	}{
+		{"$expand=x", true, "$expand"},
+		{"$bogus=1", false, "$bogus"},
+		{"$filter=" + url.QueryEscape("city add 1 eq 2"), true, "add"},
+		{"$filter=" + url.QueryEscape("substring(city,1) eq 'a'"), true, "substring"},
+		{"$filter=" + url.QueryEscape("nope eq 1"), false, "nope"},
+		{"$filter=" + url.QueryEscape("city eq 'open"), false, "unterminated"},
+		{"$filter=" + url.QueryEscape("city eq"), false, "end"},
+		{"$filter=" + url.QueryEscape("Orders/city eq 'a'"), true, "Orders"},
+		{"$filter=" + url.QueryEscape("city eq 'a' or total_revenue gt 1"), true, "combining"},
+		{"$filter=" + url.QueryEscape("order_date ge 2025-01-01 and order_date le 2025-12-31"), false, "maxWindowDays"},
+		{"$filter=" + url.QueryEscape("order_date ge 2020-01-01"), false, "maxWindowDays"},
+		{"$top=-1", false, "$top"},
+		{"$count=maybe", false, "$count"},
+		{"$format=xml", true, "$format"},
+		{"$orderby=nope", false, "nope"},
+		{"$apply=" + url.QueryEscape("groupby((city),aggregate(total_revenue with median as x))"), true, "median"},
+		{"$apply=" + url.QueryEscape("groupby((total_revenue))"), false, "total_revenue"},
+		{"$apply=" + url.QueryEscape("topcount(2,total_revenue)"), true, "topcount"},
+		{"$filter=" + url.QueryEscape(strings.Repeat("(", 200)+"city eq 'a'"+strings.Repeat(")", 200)), false, "deeper"},
+	} {
+		_, _, err := sqlOf(t, tc.opts)
+		var oe *Error
+		if !errors.As(err, &oe) {
+			t.Errorf("%s: %v, want an odata.Error", tc.opts, err)
+			continue
+		}
+		if oe.NotImplemented != tc.notImpl || !strings.Contains(oe.Message, tc.mention) {
+			t.Errorf("%s: %+v, want notImplemented=%v mentioning %q", tc.opts, oe, tc.notImpl, tc.mention)
+		}
+	}
+}
+
+func TestMetadataNamesEveryProperty(t *testing.T) {
+	doc := string(Metadata([]*catalog.Dataset{testDataset(t)}))
+	for _, want := range []string{
+		`<EntityType Name="orders">`, `<PropertyRef Name="city">`, `<PropertyRef Name="order_date">`,
+		`<Property Name="order_date" Type="Edm.Date" Nullable="false">`,
+		`<Property Name="total_revenue" Type="Edm.Double" Nullable="true">`,
+		`<Annotation Term="Core.Description" String="Total Revenue">`,
+		`<EntitySet Name="orders" EntityType="SetuPranali.orders">`,
+	} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("$metadata lacks %s:\n%s", want, doc)
+		}
+	}
+}

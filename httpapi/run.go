@@ -1,0 +1,318 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/httpapi/semantic"
+	"github.com/setupranali/setupranali/metrics"
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// rowSink receives a query's result: start once with the plan's columns before any row, then
+// each row in PostgreSQL text format (nil is NULL; the slices are reused after the call).
+type rowSink interface {
+	start(cols []planner.Column) error
+	row(vals [][]byte) error
+}
+
+// sinkWriter adapts a rowSink to the executor's RowWriter, starting it lazily so an error before
+// the first row can still be answered with an error status.
+type sinkWriter struct {
+	sink    rowSink
+	cols    []planner.Column
+	started bool
+}
+
+func (w *sinkWriter) begin() error {
+	if w.started {
+		return nil
+	}
+	w.started = true
+	return w.sink.start(w.cols)
+}
+
+func (w *sinkWriter) WriteRow(vals [][]byte) error {
+	if err := w.begin(); err != nil {
+		return err
+	}
+	return w.sink.row(vals)
+}
+
+// runResult is what a run reports besides the rows.
+type runResult struct {
+	plan    *planner.Plan
+	rows    int64
+	trunc   bool
+	elapsed time.Duration
+	// started is true once the sink was started: after that an error cannot change the status.
+	started bool
+}
+
+// run writes q as semantic SQL, plans it for the caller through the planner (tenant filters,
+// scopes, guards, row cap), binds the request's values to the plan's parameters and streams the
+// rows to sink.
+func (s *Server) run(ctx context.Context, p auth.Principal, protocol string, q *semantic.Query, sink rowSink) (runResult, error) {
+	return s.runSQL(ctx, p, protocol, semantic.Build, q, sink)
+}
+
+// runSQL is run with the SQL written by build (semantic.Build or semantic.BuildCount).
+func (s *Server) runSQL(ctx context.Context, p auth.Principal, protocol string, build func(*semantic.Query) (string, []semantic.Value, error), q *semantic.Query, sink rowSink) (runResult, error) {
+	var rr runResult
+	sql, vals, err := build(q)
+	if err != nil {
+		return rr, sqlerr.New(sqlerr.FeatureNotSupported, "%s", err.Error())
+	}
+	ctx = metrics.WithProtocol(ctx, protocol)
+	stmts, err := s.cfg.Planner.Parse(sql)
+	if err != nil {
+		return rr, err
+	}
+	if len(stmts) != 1 {
+		return rr, sqlerr.Internal(fmt.Errorf("semantic query became %d statements", len(stmts)))
+	}
+	sess := planner.Session{Principal: p, Database: s.cfg.Database, User: p.KeyID}
+	plan, err := s.cfg.Planner.Plan(ctx, sess, stmts[0])
+	if err != nil {
+		return rr, err
+	}
+	rr.plan = plan
+	if plan.Kind != planner.KindQuery {
+		return rr, sqlerr.Internal(fmt.Errorf("semantic query planned as kind %d", plan.Kind))
+	}
+	args, err := bindValues(plan.Params, vals)
+	if err != nil {
+		return rr, err
+	}
+	sw := &sinkWriter{sink: sink, cols: plan.Columns}
+	start := time.Now()
+	res, err := s.cfg.Executor.Execute(ctx, plan, args, sw)
+	rr.elapsed = time.Since(start)
+	rr.rows, rr.trunc, rr.started = res.Rows, res.Truncated, sw.started
+	if err != nil {
+		return rr, err
+	}
+	if err := sw.begin(); err != nil {
+		return rr, err
+	}
+	rr.started = true
+	return rr, nil
+}
+
+// bindValues converts the request's literals to the Go values the executor binds, by the types
+// the planner gave the parameters (as pg wire decodes a client's Bind values).
+func bindValues(types []planner.Type, vals []semantic.Value) ([]any, error) {
+	if len(types) != len(vals) {
+		return nil, sqlerr.Internal(fmt.Errorf("plan has %d parameters, request %d values", len(types), len(vals)))
+	}
+	out := make([]any, len(vals))
+	for i, v := range vals {
+		a, err := bindValue(types[i], v)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+func bindValue(t planner.Type, v semantic.Value) (any, error) {
+	bad := func() error {
+		return sqlerr.New(sqlerr.DatatypeMismatch, "value %s does not fit a %s column", quoteForMessage(v), typeName(t))
+	}
+	switch t.OID {
+	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
+		if v.Kind != semantic.KindInt && v.Kind != semantic.KindString {
+			return nil, bad()
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(v.Text), 10, 64)
+		if err != nil {
+			return nil, bad()
+		}
+		return n, nil
+	case planner.TypeFloat4.OID, planner.TypeFloat8.OID:
+		if v.Kind != semantic.KindInt && v.Kind != semantic.KindFloat && v.Kind != semantic.KindString {
+			return nil, bad()
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v.Text), 64)
+		if err != nil {
+			return nil, bad()
+		}
+		return f, nil
+	case planner.TypeNumeric.OID:
+		if v.Kind != semantic.KindInt && v.Kind != semantic.KindFloat && v.Kind != semantic.KindString {
+			return nil, bad()
+		}
+		if _, ok := new(big.Float).SetString(strings.TrimSpace(v.Text)); !ok {
+			return nil, bad()
+		}
+		return strings.TrimSpace(v.Text), nil
+	case planner.TypeBool.OID:
+		switch {
+		case v.Kind == semantic.KindBool:
+			return v.Bool, nil
+		case v.Kind == semantic.KindString && (v.Text == "true" || v.Text == "false"):
+			return v.Text == "true", nil
+		}
+		return nil, bad()
+	case planner.TypeDate.OID:
+		switch v.Kind {
+		case semantic.KindDate, semantic.KindTimestamp:
+			t := v.Time.UTC()
+			return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC), nil
+		case semantic.KindString:
+			d, err := time.Parse(time.DateOnly, v.Text)
+			if err != nil {
+				return nil, bad()
+			}
+			return d, nil
+		}
+		return nil, bad()
+	case planner.TypeTimestamp.OID, planner.TypeTimestamptz.OID:
+		switch v.Kind {
+		case semantic.KindDate, semantic.KindTimestamp:
+			return v.Time.UTC(), nil
+		case semantic.KindString:
+			if ts, err := time.Parse(time.RFC3339Nano, v.Text); err == nil {
+				return ts.UTC(), nil
+			}
+			if d, err := time.Parse(time.DateOnly, v.Text); err == nil {
+				return d, nil
+			}
+		}
+		return nil, bad()
+	}
+	// text and everything else the planner reads as text: only a string compares with it.
+	switch v.Kind {
+	case semantic.KindNull:
+		return nil, nil
+	case semantic.KindString:
+		return v.Text, nil
+	}
+	return nil, bad()
+}
+
+func quoteForMessage(v semantic.Value) string {
+	s := v.Text
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// typeName is the JSON API's name of a result type.
+func typeName(t planner.Type) string {
+	switch t.OID {
+	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
+		return "integer"
+	case planner.TypeFloat4.OID, planner.TypeFloat8.OID, planner.TypeNumeric.OID:
+		return "number"
+	case planner.TypeBool.OID:
+		return "boolean"
+	case planner.TypeDate.OID:
+		return "date"
+	case planner.TypeTimestamp.OID, planner.TypeTimestamptz.OID:
+		return "timestamp"
+	}
+	return "string"
+}
+
+// appendJSON appends a result value, given in PostgreSQL text format, as JSON: numbers as JSON
+// numbers (exact, as the engine wrote them; NaN and infinities as OData's strings), booleans,
+// timestamps in ISO 8601, everything else as a string.
+func appendJSON(b []byte, v []byte, t planner.Type) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	switch t.OID {
+	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
+		return append(b, v...)
+	case planner.TypeFloat4.OID, planner.TypeFloat8.OID, planner.TypeNumeric.OID:
+		switch string(v) {
+		case "NaN":
+			return append(b, `"NaN"`...)
+		case "Infinity":
+			return append(b, `"INF"`...)
+		case "-Infinity":
+			return append(b, `"-INF"`...)
+		}
+		return append(b, v...)
+	case planner.TypeBool.OID:
+		if len(v) > 0 && v[0] == 't' {
+			return append(b, "true"...)
+		}
+		return append(b, "false"...)
+	case planner.TypeTimestamp.OID:
+		if ts, err := time.Parse("2006-01-02 15:04:05.999999", string(v)); err == nil {
+			return appendString(b, ts.Format("2006-01-02T15:04:05.999999Z"))
+		}
+	case planner.TypeTimestamptz.OID:
+		if ts, err := time.Parse("2006-01-02 15:04:05.999999-07", string(v)); err == nil {
+			return appendString(b, ts.Format(time.RFC3339Nano))
+		}
+		if ts, err := time.Parse("2006-01-02 15:04:05.999999-07:00", string(v)); err == nil {
+			return appendString(b, ts.Format(time.RFC3339Nano))
+		}
+	}
+	return appendString(b, string(v))
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			switch c {
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, fmt.Sprintf(`\u%04x`, c)...)
+			}
+		case c == '<' || c == '>' || c == '&':
+			b = append(b, fmt.Sprintf(`\u%04x`, c)...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
+
+// rlsApplied reports whether the tenant filter applied to any dataset the plan reads.
+func rlsApplied(cat *catalog.Catalog, p auth.Principal, plan *planner.Plan) bool {
+	if plan == nil {
+		return false
+	}
+	for _, id := range plan.Datasets {
+		ds, ok := cat.Dataset(id)
+		if ok && ds.RLS.Enabled && !(p.IsAdmin() && ds.RLS.AllowAdminBypass) {
+			return true
+		}
+	}
+	return false
+}
+
+// abort cuts a response that already started: the client sees an incomplete body rather than
+// a complete-looking wrong one.
+func abort(r *http.Request, err error) {
+	info(r).log.Warn("response cut after it started", "code", sqlerr.Code(err), "error", err)
+	panic(http.ErrAbortHandler)
+}
+
+var _ engine.RowWriter = (*sinkWriter)(nil)

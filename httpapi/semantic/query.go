@@ -1,0 +1,157 @@
+package semantic
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kind is a literal's type as the client wrote it.
+type Kind int
+
+// Literal kinds.
+const (
+	KindNull Kind = iota
+	KindString
+	KindInt
+	KindFloat
+	KindBool
+	KindDate
+	KindTimestamp
+)
+
+// Value is a literal a client sent. Text holds numbers as written (exact), strings as is.
+type Value struct {
+	Kind Kind
+	Text string
+	Bool bool
+	Time time.Time
+}
+
+// String, Int, ... make literals.
+func String(s string) Value  { return Value{Kind: KindString, Text: s} }
+func Int(n int64) Value      { return Value{Kind: KindInt, Text: strconv.FormatInt(n, 10)} }
+func Number(s string) Value  { return Value{Kind: numberKind(s), Text: s} }
+func Bool(b bool) Value      { return Value{Kind: KindBool, Bool: b, Text: strconv.FormatBool(b)} }
+func Date(t time.Time) Value { return Value{Kind: KindDate, Time: t, Text: t.Format(time.DateOnly)} }
+func Timestamp(t time.Time) Value {
+	return Value{Kind: KindTimestamp, Time: t, Text: t.Format(time.RFC3339Nano)}
+}
+
+func numberKind(s string) Kind {
+	if strings.ContainsAny(s, ".eE") {
+		return KindFloat
+	}
+	return KindInt
+}
+
+// Expr is a condition or value expression: one of the types below.
+type Expr interface{ expr() }
+
+// Col names a dimension, a metric, or an alias of the query's output.
+type Col struct{ Name string }
+
+// Lit is a literal value.
+type Lit struct{ Value Value }
+
+// Cmp compares: Op is one of = <> < <= > >=.
+type Cmp struct {
+	Op   string
+	L, R Expr
+}
+
+// Logic is AND or OR over its arguments (Op "and" or "or").
+type Logic struct {
+	Op   string
+	Args []Expr
+}
+
+// Not negates.
+type Not struct{ X Expr }
+
+// In is X IN (List...), or NOT IN when Negate.
+type In struct {
+	X      Expr
+	List   []Expr
+	Negate bool
+}
+
+// IsNull is X IS NULL, or IS NOT NULL when Negate.
+type IsNull struct {
+	X      Expr
+	Negate bool
+}
+
+// Match is a substring test: Mode "contains", "startswith" or "endswith"; Fold compares
+// case-insensitively. The pattern is a bound parameter with LIKE's wildcards escaped.
+type Match struct {
+	X       Expr
+	Mode    string
+	Pattern Expr
+	Negate  bool
+}
+
+// Call is a function of the fixed set Funcs.
+type Call struct {
+	Fn   string
+	Args []Expr
+}
+
+// Between is X BETWEEN Lo AND Hi.
+type Between struct{ X, Lo, Hi Expr }
+
+func (Col) expr()     {}
+func (Lit) expr()     {}
+func (Cmp) expr()     {}
+func (Logic) expr()   {}
+func (Not) expr()     {}
+func (In) expr()      {}
+func (IsNull) expr()  {}
+func (Match) expr()   {}
+func (Call) expr()    {}
+func (Between) expr() {}
+
+// Funcs are the functions a request may use and how they are written in SQL.
+var Funcs = map[string]func(args []string) string{
+	"tolower": func(a []string) string { return "lower(" + a[0] + ")" },
+	"toupper": func(a []string) string { return "upper(" + a[0] + ")" },
+	"year":    func(a []string) string { return "CAST(EXTRACT(YEAR FROM " + a[0] + ") AS integer)" },
+	"month":   func(a []string) string { return "CAST(EXTRACT(MONTH FROM " + a[0] + ") AS integer)" },
+	"day":     func(a []string) string { return "CAST(EXTRACT(DAY FROM " + a[0] + ") AS integer)" },
+}
+
+// Item is one output column: a column, or an aggregate (Agg "sum", "min", "max", "avg",
+// "countdistinct", or "measure" for the metric as defined) of a metric, named Alias when set.
+type Item struct {
+	Col   string
+	Agg   string
+	Alias string
+}
+
+// Name is the item's output column name.
+func (it Item) Name() string {
+	if it.Alias != "" {
+		return it.Alias
+	}
+	return it.Col
+}
+
+// Order is one ORDER BY key.
+type Order struct {
+	Col  string
+	Desc bool
+}
+
+// Query is one semantic query over one dataset.
+type Query struct {
+	Dataset string
+	Items   []Item
+	Where   Expr
+	Having  Expr
+	// GroupBy lists dimensions to group by explicitly; nil leaves grouping implicit (by the
+	// selected dimensions), as semantic SQL allows.
+	GroupBy []string
+	OrderBy []Order
+	Limit   *int64
+	Offset  *int64
+}
