@@ -298,15 +298,17 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, endpoint string) 
 	if s.cfg.Limit == nil {
 		return true
 	}
-	err := s.cfg.Limit(r, info(r).principal, endpoint)
+	err := s.cfg.Limit(w, r, info(r).principal, endpoint)
 	if err == nil {
 		return true
 	}
 	s.metrics.limited.WithLabelValues(endpoint).Inc()
-	var re interface{ RetryAfter() time.Duration }
-	if errors.As(err, &re) {
-		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(re.RetryAfter().Round(time.Second).Seconds()))))
+	msg := "rate limit exceeded"
+	var se *sqlerr.Error
+	if errors.As(err, &se) {
+		msg = se.Message
 	}
-	s.writeError(w, r, http.StatusTooManyRequests, "rate_limited", sqlerr.From(err).Message, sqlerr.Code(err))
+	info(r).log.Info("rate limited", "class", endpoint)
+	s.writeError(w, r, http.StatusTooManyRequests, "rate_limited", msg, sqlerr.ConfigurationLimit)
 	return false
 }

@@ -121,7 +121,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, _ httprouter.Para
 	}
 	stats := map[string]any{
 		"rowCount":   rr.rows,
-		"cacheHit":   false,
+		"cacheHit":   rr.cacheHit,
 		"durationMs": rr.elapsed.Milliseconds(),
 		"rlsApplied": rlsApplied(cat, ri.principal, rr.plan),
 		"truncated":  rr.trunc,

@@ -56,6 +56,8 @@ type runResult struct {
 	elapsed time.Duration
 	// started is true once the sink was started: after that an error cannot change the status.
 	started bool
+	// cacheHit is true when the rows came from the result cache.
+	cacheHit bool
 }
 
 // run writes q as semantic SQL, plans it for the caller through the planner (tenant filters,
@@ -98,6 +100,7 @@ func (s *Server) runSQL(ctx context.Context, p auth.Principal, protocol string, 
 	res, err := s.cfg.Executor.Execute(ctx, plan, args, sw)
 	rr.elapsed = time.Since(start)
 	rr.rows, rr.trunc, rr.started = res.Rows, res.Truncated, sw.started
+	rr.cacheHit = res.Cache == engine.CacheHit || res.Cache == engine.CacheShared
 	if err != nil {
 		return rr, err
 	}

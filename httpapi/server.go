@@ -72,9 +72,10 @@ type Config struct {
 	Metrics http.Handler
 	// MetricsRequireKey makes /metrics require an admin or internal_admin key.
 	MetricsRequireKey bool
-	// Limit, when set, is asked before each data request (endpoint "query", "odata",
-	// "datasets"); an error rejects it with 429 (see ratelimit).
-	Limit func(r *http.Request, p auth.Principal, endpoint string) error
+	// Limit, when set, is asked before each data request with its class ("query" for
+	// /v1/query, "odata" for OData, "datasets" for the catalog endpoints); it may set headers
+	// (RateLimit-*, Retry-After) and an error rejects the request with 429.
+	Limit func(w http.ResponseWriter, r *http.Request, p auth.Principal, class string) error
 	// ODataPageSize is the server-driven page size of OData results (default 5000).
 	ODataPageSize int
 	// MaxBodyBytes caps request bodies (default 1 MiB).

@@ -33,6 +33,7 @@ type httpFront struct {
 	done     chan error
 	metrics  *metricsListener
 	reloader *catalogReloader
+	sampler  *redisSampler
 }
 
 // metricsListener serves /metrics alone on SETU_METRICS_ADDR.
@@ -56,6 +57,9 @@ type httpDeps struct {
 	extra    []prometheus.Collector
 	// routes mounts more endpoints on the HTTP server (httpapi.Config.Routes).
 	routes func(*httpapi.Server)
+	// cache is the result cache and rate limiter: its metrics, health, readiness and the HTTP
+	// rate limit.
+	cache *gatewayCache
 }
 
 // startHTTP starts the HTTP side server on cfg.HTTPAddr. In demo mode it listens on loopback
@@ -86,6 +90,10 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 		MetricsRequireKey: cfg.MetricsRequireKey,
 		Routes:            d.routes,
 	}
+	var sampler *redisSampler
+	if d.cache != nil {
+		sampler = d.cache.wireHTTP(&hcfg, log)
+	}
 	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})
 	if cfg.MetricsAddr == "" {
 		hcfg.Metrics = metricsHandler
@@ -96,6 +104,12 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 	cs = append(cs, srv.Collectors()...)
 	cs = append(cs, d.reload.collectors()...)
 	cs = append(cs, d.extra...)
+	if d.cache != nil {
+		cs = append(cs, d.cache.Collectors()...)
+	}
+	if sampler != nil {
+		cs = append(cs, sampler.collectors()...)
+	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
@@ -105,7 +119,10 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	f := &httpFront{server: srv, ln: d.metrics.Listener("http", ln), done: make(chan error, 1)}
+	f := &httpFront{server: srv, ln: d.metrics.Listener("http", ln), done: make(chan error, 1), sampler: sampler}
+	if sampler != nil {
+		sampler.start(redisSampleInterval)
+	}
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
@@ -132,6 +149,7 @@ func (f *httpFront) Shutdown(ctx context.Context) error {
 	if f == nil {
 		return nil
 	}
+	f.sampler.Close()
 	err := f.server.Shutdown(ctx)
 	<-f.done
 	if f.metrics != nil {
@@ -148,6 +166,7 @@ func (f *httpFront) Close() {
 	if f == nil {
 		return
 	}
+	f.sampler.Close()
 	f.server.Close()
 	if f.metrics != nil {
 		f.metrics.server.Close()
@@ -400,6 +419,7 @@ func (g *gateway) startHTTP(cfg config, log *slog.Logger, mset *metrics.Set, ex 
 		status: statusSections(cfg, g.demo, g.sources, func() float64 {
 			return mset.OpenConnections(metrics.ProtocolPG)
 		}),
+		cache: g.cache,
 	})
 	if err != nil {
 		return err

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/setupranali/setupranali/ratelimit"
 )
 
 // httpClient talks to a test gateway's HTTP server.
@@ -729,5 +731,90 @@ func TestHTTPDocsRenderInBrowser(t *testing.T) {
 	png, err := os.ReadFile(shot)
 	if err != nil || len(png) < 10000 || !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Errorf("screenshot of /docs: %d bytes, %v", len(png), err)
+	}
+}
+
+// The HTTP API shares the result cache and the per-key rate limits: a repeated /v1/query is a
+// cache hit, OData past RATE_LIMIT_ODATA is a 429 in OData's error shape with Retry-After, and
+// health reports the cache.
+func TestHTTPCacheAndRateLimit(t *testing.T) {
+	odataRate, err := ratelimit.ParseRate("3/hour")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw := startTestGateway(t, func(c *config) {
+		c.CacheEnabled = true
+		c.RateLimitEnabled = true
+		c.RateLimitOData = odataRate
+	})
+	c := newHTTPClient(t, gw)
+	req := map[string]any{"dataset": "orders", "dimensions": []string{"city"}, "metrics": []string{"orders_count"}, "orderBy": []string{"city"}}
+	first, m1 := c.query("tenantB-key", req)
+	second, m2 := c.query("tenantB-key", req)
+	if !slices.Equal(first, second) || !slices.Equal(first, []string{"Delhi|1", "Indore|1"}) {
+		t.Errorf("cached answer differs: %v then %v", first, second)
+	}
+	if m1["stats"].(map[string]any)["cacheHit"] != false || m2["stats"].(map[string]any)["cacheHit"] != true {
+		t.Errorf("cacheHit: %v then %v", m1["stats"], m2["stats"])
+	}
+	h := c.do("GET", "/v1/health", "", nil).json(t)
+	if cache := h["cache"].(map[string]any); cache["enabled"] != true || cache["hits"] != float64(1) {
+		t.Errorf("health cache section: %v", cache)
+	}
+
+	for i := range 3 {
+		if r := c.do("GET", "/odata/orders?$top=1", "tenantA-key", nil); r.status != 200 || r.header.Get("RateLimit-Limit") == "" {
+			t.Fatalf("OData request %d: %d %v", i+1, r.status, r.header)
+		}
+	}
+	r := c.do("GET", "/odata/orders?$top=1", "tenantA-key", nil)
+	if r.status != 429 || r.header.Get("Retry-After") == "" || !strings.Contains(string(r.body), `"error":{"code":"rate_limited"`) {
+		t.Errorf("OData past its limit: %d %v %s", r.status, r.header, r.body)
+	}
+	// Another key has its own budget.
+	if r := c.do("GET", "/odata/orders?$top=1", "tenantB-key", nil); r.status != 200 {
+		t.Errorf("another key: %d", r.status)
+	}
+	text := string(c.do("GET", "/metrics", "", nil).body)
+	if v, ok := metricValue(text, `setu_http_rate_limited_total{endpoint="odata"}`); !ok || v != 1 {
+		t.Errorf("setu_http_rate_limited_total = %v, %v", v, ok)
+	}
+	if _, ok := metricValue(text, "setupranali_cache_hits_total"); !ok {
+		t.Errorf("/metrics lacks the cache's collectors")
+	}
+}
+
+// With Redis configured, health reports it from the sampler (never waiting on Redis), readiness
+// checks it, and its memory use is exported.
+func TestHTTPRedisHealthAndMetrics(t *testing.T) {
+	url := testRedisURL(t)
+	prefix, _ := redisPrefix(t, url)
+	gw := startTestGateway(t, withRedis(url, prefix))
+	c := newHTTPClient(t, gw)
+	// The first sample runs as the server starts; wait for it rather than for a time.
+	var cache map[string]any
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		cache = c.do("GET", "/v1/health", "", nil).json(t)["cache"].(map[string]any)
+		if cache["redis_available"] == true || time.Now().After(deadline) {
+			break
+		}
+	}
+	if cache["backend"] != "redis" || cache["redis_available"] != true || cache["redis_configured"] != true {
+		t.Errorf("health with Redis: %v", cache)
+	}
+	r := c.do("GET", "/v1/ready", "", nil)
+	comps := r.json(t)["components"].(map[string]any)
+	if r.status != 200 || comps["redis"].(map[string]any)["status"] != "ok" {
+		t.Errorf("ready with Redis: %d %s", r.status, r.body)
+	}
+	text := string(c.do("GET", "/metrics", "", nil).body)
+	if v, ok := metricValue(text, "setu_redis_up"); !ok || v != 1 {
+		t.Errorf("setu_redis_up = %v %v", v, ok)
+	}
+	if v, ok := metricValue(text, "setu_redis_used_memory_bytes"); !ok || v <= 0 {
+		t.Errorf("setu_redis_used_memory_bytes = %v %v", v, ok)
+	}
+	if strings.Contains(text, url) || strings.Contains(string(c.do("GET", "/internal/status", "internal-admin-key", nil).body), url) {
+		t.Error("the Redis URL leaked")
 	}
 }
