@@ -54,6 +54,8 @@ type options struct {
 	settle         time.Duration
 	jsonOut        string
 	gatewayLog     string
+	httpAddr       string
+	odataClients   int
 }
 
 func main() {
@@ -72,6 +74,8 @@ func main() {
 	flag.DurationVar(&o.settle, "settle", 10*time.Second, "longest wait after the load for the gateway to wind down")
 	flag.StringVar(&o.jsonOut, "json", "", "write the summary as JSON to this file")
 	flag.StringVar(&o.gatewayLog, "gateway-log", "", "file for the started gateway's output (default: discarded)")
+	flag.StringVar(&o.httpAddr, "http-addr", "", "HTTP address of a running gateway given by -addr, for the OData clients")
+	flag.IntVar(&o.odataClients, "odata", 20, "concurrent OData clients (HTTP keep-alive), beside the pg connections; 0: none")
 	flag.Parse()
 	o.keys = strings.Split(keys, ",")
 	if err := run(o); err != nil {
@@ -83,6 +87,7 @@ func main() {
 // gateway is the server under load: its address and, when this tool started it, its process.
 type gateway struct {
 	addr       string
+	httpAddr   string
 	metricsURL string
 	cmd        *exec.Cmd
 	dir        string
@@ -140,7 +145,7 @@ func startGateway(o options) (*gateway, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	g := &gateway{addr: pgAddr, cmd: cmd, dir: dir, metricsURL: o.metricsURL}
+	g := &gateway{addr: pgAddr, httpAddr: httpAddr, cmd: cmd, dir: dir, metricsURL: o.metricsURL}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", pgAddr, time.Second)
@@ -283,6 +288,7 @@ func (h *histogram) quantile(q float64) time.Duration {
 // load is the state shared by the workers.
 type load struct {
 	ok     atomic.Int64
+	odata  atomic.Int64
 	lat    histogram
 	mu     sync.Mutex
 	errs   map[string]int
@@ -375,12 +381,70 @@ func (l *load) worker(ctx context.Context, conn *pgconn.PgConn, seed uint64, cac
 	}
 }
 
+// odataProbe checks that the gateway serves OData at all (an older one has no HTTP server).
+func (l *load) odataProbe(httpAddr, key string) error {
+	c := http.Client{Timeout: 10 * time.Second}
+	req, _ := http.NewRequest("GET", "http://"+httpAddr+"/odata/orders?$top=1", nil)
+	req.Header.Set("X-API-Key", key)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET /odata/orders: %s", resp.Status)
+	}
+	return nil
+}
+
+// odataWorker sends OData requests back to back over one keep-alive connection; an answer
+// other than 200 counts as an error under "http:<status>".
+func (l *load) odataWorker(ctx context.Context, httpAddr, key string, seed uint64, cachedShare float64) {
+	r := rand.New(rand.NewPCG(seed, 11))
+	tr := &http.Transport{MaxIdleConnsPerHost: 1}
+	defer tr.CloseIdleConnections()
+	c := http.Client{Timeout: 60 * time.Second, Transport: tr}
+	for ctx.Err() == nil {
+		path := "/odata/orders?$select=city,total_revenue&$orderby=city"
+		if r.Float64() >= cachedShare {
+			path = fmt.Sprintf("/odata/orders?$select=city,orders_count&$filter=city%%20ne%%20%%27x%d%%27", r.IntN(1_000_000))
+		}
+		req, _ := http.NewRequest("GET", "http://"+httpAddr+path, nil)
+		req.Header.Set("X-API-Key", key)
+		start := time.Now()
+		resp, err := c.Do(req)
+		if err != nil {
+			l.fail(err)
+			continue
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		switch {
+		case err != nil:
+			l.fail(err)
+		case resp.StatusCode != 200:
+			code := "http:" + strconv.Itoa(resp.StatusCode)
+			l.mu.Lock()
+			l.errs[code]++
+			l.sample[code] = resp.Status
+			l.mu.Unlock()
+		default:
+			l.lat.add(time.Since(start))
+			l.ok.Add(1)
+			l.odata.Add(1)
+		}
+	}
+}
+
 // summary is what a run reports.
 type summary struct {
 	Conns        int               `json:"conns"`
+	ODataClients int               `json:"odata_clients"`
 	Opened       int               `json:"opened"`
 	Duration     string            `json:"duration"`
 	Queries      int64             `json:"queries"`
+	ODataQueries int64             `json:"odata_queries"`
 	QPS          float64           `json:"qps"`
 	P50ms        float64           `json:"p50_ms"`
 	P99ms        float64           `json:"p99_ms"`
@@ -396,7 +460,7 @@ type summary struct {
 }
 
 func run(o options) error {
-	g := &gateway{addr: o.addr, metricsURL: o.metricsURL}
+	g := &gateway{addr: o.addr, httpAddr: o.httpAddr, metricsURL: o.metricsURL}
 	if o.addr == "" {
 		var err error
 		if g, err = startGateway(o); err != nil {
@@ -457,6 +521,20 @@ func run(o options) error {
 			l.worker(ctx, c, uint64(i), o.cachedShare)
 		}()
 	}
+	if o.odataClients > 0 && g.httpAddr != "" {
+		if err := l.odataProbe(g.httpAddr, o.keys[0]); err != nil {
+			fmt.Printf("no OData load: %v\n", err)
+		} else {
+			sum.ODataClients = o.odataClients
+			for i := range o.odataClients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					l.odataWorker(ctx, g.httpAddr, o.keys[i%len(o.keys)], uint64(i), o.cachedShare)
+				}()
+			}
+		}
+	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
 
@@ -513,6 +591,7 @@ loop:
 
 	sum.Duration = elapsed.Round(time.Millisecond).String()
 	sum.Queries = l.ok.Load()
+	sum.ODataQueries = l.odata.Load()
 	sum.QPS = float64(sum.Queries) / elapsed.Seconds()
 	sum.P50ms, sum.P99ms = ms(l.lat.quantile(0.5)), ms(l.lat.quantile(0.99))
 	sum.Maxms = ms(l.lat.max)
@@ -533,8 +612,8 @@ loop:
 		sum.Problems = append(sum.Problems, fmt.Sprintf("%d goroutines %s after the load, %d before", sum.After.Goroutines, o.settle, sum.Before.Goroutines))
 	}
 
-	fmt.Printf("\n%d connections for %s: %d queries, %.0f q/s, p50 %.1fms, p99 %.1fms, max %.1fms\n",
-		sum.Opened, sum.Duration, sum.Queries, sum.QPS, sum.P50ms, sum.P99ms, sum.Maxms)
+	fmt.Printf("\n%d connections and %d OData clients for %s: %d queries (%d of them OData), %.0f q/s, p50 %.1fms, p99 %.1fms, max %.1fms\n",
+		sum.Opened, sum.ODataClients, sum.Duration, sum.Queries, sum.ODataQueries, sum.QPS, sum.P50ms, sum.P99ms, sum.Maxms)
 	codes := make([]string, 0, len(sum.Errors))
 	for c := range sum.Errors {
 		codes = append(codes, c)
