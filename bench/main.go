@@ -48,7 +48,7 @@ type size struct {
 }
 
 var sizes = map[string]size{
-	"small": {Name: "small", Rows: 200_000, StreamRows: 100_000, LoadDuration: time.Second, LoadRounds: 1, Rounds: 3, Warmup: 1, IdleConns: 1000},
+	"small": {Name: "small", Rows: 200_000, StreamRows: 100_000, LoadDuration: 500 * time.Millisecond, LoadRounds: 1, Rounds: 3, Warmup: 1, IdleConns: 1000},
 	"full":  {Name: "full", Rows: 10_000_000, StreamRows: 1_000_000, LoadDuration: 5 * time.Second, LoadRounds: 3, Rounds: 7, Warmup: 2, IdleConns: 1000},
 }
 
