@@ -151,6 +151,10 @@ func (f *httpFront) Shutdown(ctx context.Context) error {
 	}
 	f.sampler.Close()
 	err := f.server.Shutdown(ctx)
+	if err != nil {
+		// Out of time: cut the remaining requests, which cancels their queries.
+		f.server.Close()
+	}
 	<-f.done
 	if f.metrics != nil {
 		if merr := f.metrics.server.Shutdown(ctx); err == nil {
