@@ -135,6 +135,11 @@ func (c *conn) negotiate(sm *pgproto3.StartupMessage) (startupParams, error) {
 	if p.user == "" {
 		return p, c.fatal(sqlerr.Fatal(sqlerr.InvalidAuthorization, "no PostgreSQL user name specified in startup packet"))
 	}
+	if auth.KeyIDOf(p.user) != "" {
+		// A key pasted into the user field would end up in logs and in current_user.
+		c.log.Info("connection refused: the user name is an API key")
+		return p, c.fatal(sqlerr.Fatal(sqlerr.InvalidAuthorization, "the user name is an API key; give the key as the password, and its id (or any name) as the user name"))
+	}
 	p.database = sm.Parameters["database"]
 	if p.database == "" {
 		p.database = p.user

@@ -424,6 +424,9 @@ func (g *gateway) startHTTP(cfg config, log *slog.Logger, mset *metrics.Set, ex 
 			return mset.OpenConnections(metrics.ProtocolPG)
 		}),
 		cache: g.cache,
+		// API keys: the key store's metrics and /v1/api-keys (keys_http.go).
+		extra:  g.keys.Collectors(),
+		routes: func(s *httpapi.Server) { mountKeysAPI(s, g.keys.Keys(), log) },
 	})
 	if err != nil {
 		return err

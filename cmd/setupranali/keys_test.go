@@ -200,6 +200,7 @@ func newKeyEnv(t *testing.T, mutate ...func(*config)) *keyEnv {
 	}
 	cfg.Env = "production"
 	cfg.PGAddr = "127.0.0.1:0"
+	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.Catalog = twoDatasetCatalog(t, dir)
 	cfg.StateDB = stateDB
 	cfg.TLSCert, cfg.TLSKey = e.ca.certFile, e.ca.keyFile
@@ -308,6 +309,7 @@ func TestProductionStartsOnlyWithKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Env, cfg.PGAddr, cfg.Catalog = "production", "127.0.0.1:0", "../../catalog.yaml"
+	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.StateDB = filepath.Join(dir, "state.db")
 	_, err = startGateway(context.Background(), cfg, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "no active") {
@@ -421,6 +423,10 @@ func TestWireTLSAndSCRAM(t *testing.T) {
 				t.Errorf("rows %v, want %v", rows, want)
 			}
 		})
+	}
+	// A key given as the user name is refused before it can reach a log line.
+	if _, err := try(e.dsn(e.viewer, e.viewer), "SELECT 1"); pgCode(err) != "28000" {
+		t.Errorf("key as the user name: %v", err)
 	}
 	// A wrong secret fails SCRAM; so does an id that is no key, the same way.
 	wrong := e.viewer[:len(e.viewer)-1] + map[bool]string{true: "b", false: "a"}[strings.HasSuffix(e.viewer, "a")]

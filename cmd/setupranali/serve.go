@@ -185,7 +185,7 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 	started = true
 	gw.cache = cache.keep()
 	go func() { gw.done <- srv.Serve(ln) }()
-	if err := gw.startHTTP(cfg, log, mset, ex, auth.NewStatic(auth.DemoKeys())); err != nil {
+	if err := gw.startHTTP(cfg, log, mset, ex, keys.authenticator()); err != nil {
 		gw.Close()
 		return nil, err
 	}
