@@ -32,12 +32,11 @@ import (
 // a goroutine outlived them.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if code == 0 {
-		if hits := suiteLogs.hits(); len(hits) > 0 {
-			fmt.Fprintf(os.Stderr, "SECRET IN LOGS: %d log writes held a secret:\n  %s\n", len(hits), strings.Join(hits, "\n  "))
-			code = 1
-		}
+	if hits := suiteLogs.hits(); len(hits) > 0 {
+		fmt.Fprintf(os.Stderr, "SECRET IN LOGS: %d log writes held a secret:\n  %s\n", len(hits), strings.Join(hits, "\n  "))
+		code = 1
 	}
+	// After a failure, goroutines a failed test left behind would only repeat it.
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goroutines outlived the tests:", err)
