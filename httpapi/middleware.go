@@ -236,7 +236,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, ri *reqInf
 		s.writeError(w, r, http.StatusUnauthorized, "authentication_required", "an API key is required: send it in X-API-Key or Authorization: Bearer", "")
 		return false
 	}
-	ctx := metrics.WithProtocol(r.Context(), protocolOf(r))
+	// The remote address feeds the key store's per-address failure limit and its audit rows.
+	ctx := auth.WithRemoteAddr(metrics.WithProtocol(r.Context(), protocolOf(r)), r.RemoteAddr)
 	p, err := s.cfg.Authenticator.Authenticate(ctx, key)
 	if err != nil {
 		reason := metrics.AuthReason(err)
@@ -251,6 +252,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, ri *reqInf
 		case "invalid":
 			ri.log.Info("authentication failed", "reason", reason)
 			s.writeError(w, r, http.StatusForbidden, "invalid_api_key", "invalid API key", "")
+		case "locked":
+			// Too many failed logins from this address or for this key id.
+			ri.log.Warn("authentication refused: locked out")
+			w.Header().Set("Retry-After", "300")
+			s.writeError(w, r, http.StatusTooManyRequests, "too_many_failed_logins", "too many failed logins; try again later", "")
 		default:
 			// A broken key store: logged in full, answered without detail.
 			e := sqlerr.Internal(err)

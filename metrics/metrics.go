@@ -114,6 +114,8 @@ func (s *Set) AuthFailed(protocol, reason string) {
 // AuthReason names why an authentication failed, for the reason label.
 func AuthReason(err error) string {
 	switch {
+	case errors.Is(err, auth.ErrLockedOut):
+		return "locked"
 	case errors.Is(err, auth.ErrRevokedKey):
 		return "revoked"
 	case errors.Is(err, auth.ErrExpiredKey):

@@ -597,9 +597,16 @@ func TestWireBruteForceLimit(t *testing.T) {
 			t.Errorf("good key while locked out: %v", err)
 		}
 	}
+	// HTTP from the same address is locked out as well: 429, not a 403 that reads as a bad key.
+	if code, body := e.call("GET", "/v1/datasets", e.viewer, nil); code != 429 || body["error"] != "too_many_failed_logins" {
+		t.Errorf("HTTP while locked out: %d %v, want 429 too_many_failed_logins", code, body)
+	}
 	e.clock.Add(5 * time.Minute)
 	if _, err := try(e.dsn(id, e.viewer), "SELECT 1"); err != nil {
 		t.Errorf("after the lockout: %v", err)
+	}
+	if code, body := e.call("GET", "/v1/datasets", e.viewer, nil); code != 200 {
+		t.Errorf("HTTP after the lockout: %d %v", code, body)
 	}
 	if !strings.Contains(e.logs.String(), "locked out") {
 		t.Error("lockout not logged")
