@@ -29,6 +29,10 @@ const readyTimeout = 5 * time.Second
 // ready is readiness: the catalog is loaded and every component answers; 503 otherwise. Each
 // component says only "ok" or "unavailable" (details go to the log: they may name hosts).
 func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
+	if s.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+		return
+	}
 	components := map[string]any{}
 	ok := true
 	cat := s.cfg.Catalog()

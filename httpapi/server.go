@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/julienschmidt/httprouter"
@@ -100,7 +101,14 @@ type Server struct {
 
 	mu   sync.Mutex
 	http *http.Server
+
+	// draining is set when the gateway starts shutting down: readiness answers 503 from then
+	// on, so load balancers stop sending work while in-flight queries finish.
+	draining atomic.Bool
 }
+
+// SetDraining marks the gateway as shutting down; /v1/ready answers 503 "draining".
+func (s *Server) SetDraining() { s.draining.Store(true) }
 
 // New returns a server for cfg with its routes mounted. More routes can be added with Handle
 // and HandleOpen before Serve.

@@ -144,6 +144,13 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 // Addr is where the HTTP server listens.
 func (f *httpFront) Addr() net.Addr { return f.ln.Addr() }
 
+// SetDraining makes readiness answer 503 while the gateway drains.
+func (f *httpFront) SetDraining() {
+	if f != nil {
+		f.server.SetDraining()
+	}
+}
+
 // Shutdown stops accepting and lets in-flight requests finish until ctx ends.
 func (f *httpFront) Shutdown(ctx context.Context) error {
 	if f == nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	_ "time/tzdata" // time zones resolve in minimal containers too
 
@@ -27,7 +28,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "serve":
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		ctx, stop := shutdownSignals(stderr)
 		defer stop()
 		if err := serve(ctx, args, stdout, stderr); err != nil {
 			if !errors.Is(err, errUsage) {
@@ -108,4 +109,35 @@ func shortVersion(v string) string {
 		return v[:12]
 	}
 	return v
+}
+
+// shutdownSignals ends the context at the first SIGTERM or SIGINT, which starts a graceful
+// drain; a second one exits at once, for an operator who will not wait.
+func shutdownSignals(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	stopped := make(chan struct{})
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-stopped:
+			return
+		}
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "setupranali: second signal: exiting without waiting for the drain")
+			os.Exit(1)
+		case <-stopped:
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(stopped)
+			cancel()
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/setupranali/setupranali/auth"
@@ -88,6 +89,10 @@ type gateway struct {
 	ln      net.Listener
 	done    chan error
 	cache   *gatewayCache
+
+	// shutdownOnce makes Shutdown safe to call again (a signal and a test cleanup both may).
+	shutdownOnce sync.Once
+	shutdownErr  error
 }
 
 // startGateway loads the catalog, opens the engine, and starts listening. Nothing is listening
@@ -199,10 +204,19 @@ func (g *gateway) Addr() net.Addr { return g.ln.Addr() }
 
 // Shutdown stops accepting, lets running queries finish until ctx ends, then closes the engine.
 func (g *gateway) Shutdown(ctx context.Context) error {
+	g.shutdownOnce.Do(func() { g.shutdownErr = g.shutdown(ctx) })
+	return g.shutdownErr
+}
+
+func (g *gateway) shutdown(ctx context.Context) error {
 	defer g.cache.Close()
-	herr := g.http.Shutdown(ctx)
+	// Readiness turns 503 first; the HTTP side keeps answering (probes see "draining", not a
+	// refused connection) while pg wire stops accepting, ends idle connections with 57P01 and
+	// lets running queries finish; then the HTTP side shuts down in the time left.
+	g.http.SetDraining()
 	err := g.server.Shutdown(ctx)
 	<-g.done
+	herr := g.http.Shutdown(ctx)
 	if err == nil {
 		err = herr
 	}
