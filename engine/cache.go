@@ -381,6 +381,10 @@ func canceled(ctx context.Context) error {
 	return sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to user request")
 }
 
+// maxEntryBytes bounds what a miss holds on to besides the row count: a result of very wide rows
+// streams through like one of too many rows.
+const maxEntryBytes = 32 << 20
+
 // captureWriter holds the rows of a result while it fits the cache; past max rows it writes
 // what it holds to out and passes the rest straight through.
 type captureWriter struct {
@@ -395,7 +399,7 @@ func (cw *captureWriter) WriteRow(values [][]byte) error {
 	if cw.spilled {
 		return cw.out.WriteRow(values)
 	}
-	if cw.b.rows < cw.max {
+	if cw.b.rows < cw.max && len(cw.b.buf) < maxEntryBytes {
 		cw.b.add(values)
 		return nil
 	}

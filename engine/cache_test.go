@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -530,3 +531,49 @@ func TestCacheSingleFlightUntilStored(t *testing.T) {
 		t.Errorf("backend ran %d times, want 1", be.runs.Load())
 	}
 }
+
+func TestTieredStore(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1000, 0)
+	near, far := NewMemoryStore(0), &flakyStore{MemoryStore: NewMemoryStore(0)}
+	near.now = func() time.Time { return now }
+	ts := &TieredStore{Near: near, Far: far, NearTTL: 5 * time.Second}
+	far.Set(ctx, "r:|orders|:1", []byte("v"), time.Minute)
+	if v, ok, err := ts.Get(ctx, "r:|orders|:1"); !ok || err != nil || string(v) != "v" {
+		t.Fatalf("get through: %q %v %v", v, ok, err)
+	}
+	// The near copy answers while the far store is down ...
+	far.down.Store(true)
+	if _, ok, err := ts.Get(ctx, "r:|orders|:1"); !ok || err != nil {
+		t.Errorf("near hit with the far store down: %v %v", ok, err)
+	}
+	// ... for NearTTL at most.
+	now = now.Add(6 * time.Second)
+	if _, _, err := ts.Get(ctx, "r:|orders|:1"); err == nil {
+		t.Error("near entry outlived NearTTL")
+	}
+	far.down.Store(false)
+	ts.Set(ctx, "r:|orders|:2", []byte("w"), time.Minute)
+	if n, _ := ts.Purge(ctx, "orders"); n != 2 || near.Len() != 0 {
+		t.Errorf("purge: %d from far, %d left near", n, near.Len())
+	}
+}
+
+func TestCacheWideRowsStreamUncached(t *testing.T) {
+	wide := strings.Repeat("x", 1<<20)
+	rows := make([][]any, 40)
+	for i := range rows {
+		rows[i] = []any{wide, int64(i)}
+	}
+	be := &fakeBackend{rows: rows}
+	ex, _ := newCachedExecutor(be, CacheConfig{})
+	w := &counter{}
+	res, err := ex.Execute(context.Background(), testPlan(), nil, w)
+	if err != nil || res.Cache != CacheBypass || w.rows != 40 || res.Rows != 40 {
+		t.Errorf("40 MiB result: %+v (%v) with %d rows written, want bypass with 40", res, err, w.rows)
+	}
+}
+
+type counter struct{ rows int }
+
+func (c *counter) WriteRow([][]byte) error { c.rows++; return nil }

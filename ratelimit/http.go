@@ -20,6 +20,9 @@ func SetHeaders(h http.Header, d Decision) {
 	}
 }
 
+// SetHeaders writes the refusal's rate-limit headers (see SetHeaders).
+func (r *Refusal) SetHeaders(h http.Header) { SetHeaders(h, r.Decision) }
+
 // CheckHTTP charges one request of class to key and writes the rate-limit headers. When the
 // request is refused it answers 429 with a JSON error and returns false; the handler must then
 // write nothing more.

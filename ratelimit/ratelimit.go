@@ -200,20 +200,46 @@ func (l *Limiter) Limit(ctx context.Context, class, key string) error {
 	if d.Allowed {
 		return nil
 	}
-	return sqlerr.New(sqlerr.ConfigurationLimit, "rate limit exceeded: %s %s queries per API key; retry in %s", strconv.Itoa(d.Rate.N), perText(d.Rate), retryText(d.RetryAfter)).
-		WithHint("the limit is RATE_LIMIT_%s=%s; the connection stays usable", strings.ToUpper(class), d.Rate)
+	return refusalError(class, d)
+}
+
+// Check is Allow as an error: nil when allowed, a *Refusal (SQLSTATE 53400) when not.
+func (l *Limiter) Check(ctx context.Context, class, key string) error {
+	d := l.Allow(ctx, class, key)
+	if d.Allowed {
+		return nil
+	}
+	return &Refusal{Decision: d, err: refusalError(class, d)}
+}
+
+// Refusal is a refused event: its message is the 53400 error's (errors.As finds the
+// *sqlerr.Error), and it carries the decision for HTTP headers.
+type Refusal struct {
+	Decision Decision
+	err      *sqlerr.Error
+}
+
+func (r *Refusal) Error() string { return r.err.Error() }
+func (r *Refusal) Unwrap() error { return r.err }
+
+// RetryAfter is how long until the key may run one more query.
+func (r *Refusal) RetryAfter() time.Duration { return r.Decision.RetryAfter }
+
+func refusalError(class string, d Decision) *sqlerr.Error {
+	return sqlerr.New(sqlerr.ConfigurationLimit, "rate limit exceeded: %d queries per %s per API key; retry in %s", d.Rate.N, perText(d.Rate), retryText(d.RetryAfter)).
+		WithHint("the limit is RATE_LIMIT_%s=%s", strings.ToUpper(class), d.Rate)
 }
 
 func perText(r Rate) string {
 	switch r.Per {
 	case time.Second:
-		return "per second:"
+		return "second"
 	case time.Minute:
-		return "per minute:"
+		return "minute"
 	case time.Hour:
-		return "per hour:"
+		return "hour"
 	}
-	return "per " + r.Per.String() + ":"
+	return r.Per.String()
 }
 
 // retryText renders a delay in whole seconds, rounded up ("1 second", "12 seconds").

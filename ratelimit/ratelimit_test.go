@@ -192,3 +192,24 @@ func TestRedisDownFallsBack(t *testing.T) {
 		t.Errorf("store errors = %v, want 1 (then the breaker keeps Redis out)", testutil.ToFloat64(l.storeErrors))
 	}
 }
+
+func TestCheckRefusal(t *testing.T) {
+	l := New(Config{Rates: map[string]Rate{ClassOData: {1, time.Minute}}})
+	ctx := context.Background()
+	if err := l.Check(ctx, ClassOData, "k"); err != nil {
+		t.Fatal(err)
+	}
+	err := l.Check(ctx, ClassOData, "k")
+	var r *Refusal
+	if !errors.As(err, &r) || r.RetryAfter() <= 59*time.Second || r.RetryAfter() > time.Minute {
+		t.Fatalf("refusal %v", err)
+	}
+	if sqlerr.Code(err) != sqlerr.ConfigurationLimit || !strings.Contains(err.Error(), "1 queries per minute per API key; retry in 60 seconds") {
+		t.Errorf("refusal %q, code %s", err, sqlerr.Code(err))
+	}
+	h := http.Header{}
+	r.SetHeaders(h)
+	if h.Get("Retry-After") != "60" || h.Get("RateLimit-Limit") != "1" || h.Get("RateLimit-Remaining") != "0" {
+		t.Errorf("headers %v", h)
+	}
+}

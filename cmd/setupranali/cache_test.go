@@ -431,7 +431,7 @@ func TestRateLimitPGWire(t *testing.T) {
 	}
 	var pe *pgconn.PgError
 	errors.As(err, &pe)
-	if !strings.Contains(pe.Message, "3 per hour") {
+	if !strings.Contains(pe.Message, "3 queries per hour per API key") {
 		t.Errorf("message %q does not state the limit", pe.Message)
 	}
 	// The connection stays usable.

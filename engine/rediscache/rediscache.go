@@ -63,6 +63,8 @@ func Open(cfg Config) (*Client, error) {
 		c.tune(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries)
 		o.ContextTimeoutEnabled = true
 		o.DisableIdentity = true
+		// One dial attempt per call: the next query tries again anyway.
+		o.DialerRetries = 1
 		c.kind, c.addrs = "single", []string{o.Addr}
 		c.rdb = redis.NewClient(o)
 	case "redis+sentinel", "rediss+sentinel", "redis+cluster", "rediss+cluster":
@@ -93,7 +95,7 @@ func Open(cfg Config) (*Client, error) {
 			}
 			o := &redis.ClusterOptions{
 				Addrs: u.addrs, Username: u.user, Password: u.password, TLSConfig: tlsConf,
-				ContextTimeoutEnabled: true, DisableIdentity: true,
+				ContextTimeoutEnabled: true, DisableIdentity: true, DialerRetries: 1,
 			}
 			c.tune(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries)
 			c.kind = "cluster"
