@@ -554,6 +554,11 @@ func (b *entryBuilder) finish(truncated bool) []byte {
 	if truncated {
 		b.buf[len(entryMagic)] |= flagTruncated
 	}
+	// The entry lives in a store for its TTL: keep exactly its bytes, not the builder's spare
+	// capacity (a small result in a 1 KiB buffer would hold ten times what the store counts).
+	if cap(b.buf)-len(b.buf) > 64 {
+		return append(make([]byte, 0, len(b.buf)), b.buf...)
+	}
 	return b.buf
 }
 

@@ -27,6 +27,7 @@ type MemoryStore struct {
 type memoryEntry struct {
 	key     string
 	value   []byte
+	cost    int64 // bytes counted against the store's size
 	expires time.Time
 }
 
@@ -57,7 +58,8 @@ func (m *MemoryStore) Get(_ context.Context, key string) ([]byte, bool, error) {
 // Set keeps value (not copied: callers hand over encoded entries they no longer change). A value
 // larger than an eighth of the budget is not kept, so one big result cannot empty the cache.
 func (m *MemoryStore) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {
-	cost := int64(len(key) + len(value))
+	// What the entry really holds: the value's whole backing array, not just its length.
+	cost := int64(len(key) + cap(value))
 	if cost > m.max/8 || ttl <= 0 {
 		return nil
 	}
@@ -66,7 +68,7 @@ func (m *MemoryStore) Set(_ context.Context, key string, value []byte, ttl time.
 	if el, ok := m.entries[key]; ok {
 		m.remove(el)
 	}
-	m.entries[key] = m.order.PushFront(&memoryEntry{key: key, value: value, expires: m.now().Add(ttl)})
+	m.entries[key] = m.order.PushFront(&memoryEntry{key: key, value: value, cost: cost, expires: m.now().Add(ttl)})
 	m.size += cost
 	for m.size > m.max {
 		m.remove(m.order.Back())
@@ -77,7 +79,7 @@ func (m *MemoryStore) Set(_ context.Context, key string, value []byte, ttl time.
 func (m *MemoryStore) remove(el *list.Element) {
 	e := m.order.Remove(el).(*memoryEntry)
 	delete(m.entries, e.key)
-	m.size -= int64(len(e.key) + len(e.value))
+	m.size -= e.cost
 }
 
 // Purge deletes the entries of results that read dataset ("" = all).

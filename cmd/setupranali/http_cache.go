@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -66,6 +67,15 @@ func (g *gatewayCache) wireHTTP(hcfg *httpapi.Config, log *slog.Logger) *redisSa
 		out["rate_limiting"] = rl
 		return out
 	}
+	if g.Cache != nil {
+		routes := hcfg.Routes
+		hcfg.Routes = func(s *httpapi.Server) {
+			if routes != nil {
+				routes(s)
+			}
+			s.Handle(http.MethodPost, "/internal/cache/purge", http.HandlerFunc(g.purgeHTTP), auth.RoleAdmin)
+		}
+	}
 	if g.Limiter != nil {
 		hcfg.Limit = func(w http.ResponseWriter, r *http.Request, p auth.Principal, class string) error {
 			if class != ratelimit.ClassQuery && class != ratelimit.ClassOData {
@@ -80,6 +90,21 @@ func (g *gatewayCache) wireHTTP(hcfg *httpapi.Config, log *slog.Logger) *redisSa
 		}
 	}
 	return sampler
+}
+
+// purgeHTTP is POST /internal/cache/purge[?dataset=ID] (admin keys): it empties the result
+// cache, or only the results that read one dataset, across every replica sharing Redis.
+func (g *gatewayCache) purgeHTTP(w http.ResponseWriter, r *http.Request) {
+	dataset := r.URL.Query().Get("dataset")
+	n, err := g.Purge(r.Context(), dataset)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(map[string]any{"error": "cache_unavailable", "message": "the cache store did not answer; nothing was purged"})
+		return
+	}
+	json.NewEncoder(w).Encode(map[string]any{"purged": n, "dataset": dataset})
 }
 
 // redisSampler pings Redis and reads its memory use on an interval.
