@@ -302,20 +302,12 @@ func TestLimitSettings(t *testing.T) {
 	gw := startTestGateway(t, func(c *config) { c.MaxMessageBytes = 4096; c.IdleSessionTimeout = time.Hour })
 	conn := connect(t, gw, "tenantA-key")
 	pg := conn.PgConn()
-	for _, step := range []struct{ sql, want string }{
+	checkSettingSteps(t, pg, []settingStep{
 		{"SET idle_session_timeout = '90s'", ""},
 		{"SHOW idle_session_timeout", "90s"},
 		{"SET idle_in_transaction_session_timeout = 60000", ""},
 		{"SHOW idle_in_transaction_session_timeout", "1min"},
-	} {
-		res, err := pg.Exec(context.Background(), step.sql).ReadAll()
-		if err != nil {
-			t.Fatalf("%s: %v", step.sql, err)
-		}
-		if step.want != "" && (len(res) != 1 || len(res[0].Rows) != 1 || string(res[0].Rows[0][0]) != step.want) {
-			t.Errorf("%s: got %v, want %s", step.sql, res, step.want)
-		}
-	}
+	})
 	if _, err := pg.Exec(context.Background(), "SET idle_session_timeout = 'soon'").ReadAll(); err == nil || !strings.Contains(err.Error(), "22023") {
 		t.Errorf("a malformed idle_session_timeout: got %v, want 22023", err)
 	}

@@ -54,22 +54,14 @@ func TestSessionStatementTimeout(t *testing.T) {
 
 	// The simple protocol: SET with a unit, RESET back to no limit.
 	pg := conn.PgConn()
-	for _, step := range []struct{ sql, want string }{
+	checkSettingSteps(t, pg, []settingStep{
 		{"SET statement_timeout = '2s'", ""},
 		{"SHOW statement_timeout", "2s"},
 		{"SET statement_timeout TO 60000", ""},
 		{"SHOW statement_timeout", "1min"},
 		{"RESET statement_timeout", ""},
 		{"SHOW statement_timeout", "0"},
-	} {
-		res, err := pg.Exec(context.Background(), step.sql).ReadAll()
-		if err != nil {
-			t.Fatalf("%s: %v", step.sql, err)
-		}
-		if step.want != "" && (len(res) != 1 || len(res[0].Rows) != 1 || string(res[0].Rows[0][0]) != step.want) {
-			t.Errorf("%s: got %v, want %s", step.sql, res, step.want)
-		}
-	}
+	})
 	if _, err := pg.Exec(context.Background(), "SET statement_timeout = 'soon'").ReadAll(); err == nil || !strings.Contains(err.Error(), "22023") {
 		t.Errorf("a malformed statement_timeout: got %v, want 22023", err)
 	}
@@ -92,4 +84,21 @@ func startBigGateway(t *testing.T, queryTimeout time.Duration) *gateway {
     rls: {enabled: true, column: tenant_id}
 `)
 	return startTestGateway(t, func(c *config) { c.Catalog = cat; c.DuckDBInit = initSQL; c.QueryTimeout = queryTimeout })
+}
+
+// settingStep is a session statement and, for SHOW, the value it must print ("" for none).
+type settingStep struct{ sql, want string }
+
+// checkSettingSteps runs each statement through the simple protocol and checks SHOW's answers.
+func checkSettingSteps(t *testing.T, pg *pgconn.PgConn, steps []settingStep) {
+	t.Helper()
+	for _, step := range steps {
+		res, err := pg.Exec(context.Background(), step.sql).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", step.sql, err)
+		}
+		if step.want != "" && (len(res) != 1 || len(res[0].Rows) != 1 || string(res[0].Rows[0][0]) != step.want) {
+			t.Errorf("%s: got %v, want %s", step.sql, res, step.want)
+		}
+	}
 }
