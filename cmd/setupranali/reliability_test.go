@@ -344,13 +344,31 @@ func TestMaxQueriesPerKeyGateway(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() {
-		_, err := busy.Exec(ctx, "SELECT count(*) FROM big a, big b, big c WHERE a.id + b.id + c.id = -1")
-		done <- err
-	}()
+	startBusy := func() {
+		go func() {
+			_, err := busy.Exec(ctx, "SELECT count(*) FROM big a, big b, big c WHERE a.id + b.id + c.id = -1")
+			done <- err
+		}()
+	}
+	startBusy()
 	var refused *pgconn.PgError
+	attempt := 0
 	waitUntil(t, "a second query of the key to be refused", func() bool {
-		_, err := tryRows(other, "SELECT n FROM big")
+		select {
+		case err := <-done:
+			// The probe held the key's one slot when the long query arrived, so the long query
+			// was the one refused: start it again.
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "53400" {
+				t.Fatalf("the long query ended with %v", err)
+			}
+			startBusy()
+		default:
+		}
+		// A new statement each time: a cached answer (of an attempt that ran before the long
+		// query took the key's slot) would never reach the cap.
+		attempt++
+		_, err := tryRows(other, fmt.Sprintf("SELECT n FROM big WHERE id <> -%d", attempt))
 		return errors.As(err, &refused) && refused.Code == "53400"
 	})
 	if refused.Severity != "ERROR" || !strings.Contains(refused.Message, "too many concurrent queries for API key demo-tenantA") {
