@@ -175,7 +175,7 @@ func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set str
 	}
 	p := info(r).principal
 	base := odataBase(r)
-	sink := &odataSink{w: w, max: req.PageRows, context: base + "/$metadata#" + ds.ID}
+	sink := &odataSink{jsonObjects: jsonObjects{w: w}, max: req.PageRows, context: base + "/$metadata#" + ds.ID}
 	if req.Count {
 		n, err := s.count(r.Context(), p, req.CountQuery)
 		if err != nil {
@@ -216,23 +216,15 @@ func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set str
 // odataSink streams an OData collection: context, count, then the page's rows; a row past the
 // page only says that a next page exists.
 type odataSink struct {
-	w       http.ResponseWriter
+	jsonObjects
 	context string
 	count   *int64
 	max     int64
-	cols    []planner.Column
-	keys    [][]byte
-	buf     []byte
-	n       int64
 	more    bool
 }
 
 func (s *odataSink) start(cols []planner.Column) error {
-	s.cols = cols
-	s.keys = make([][]byte, len(cols))
-	for i, c := range cols {
-		s.keys[i] = append(appendString(nil, c.Name), ':')
-	}
+	s.setColumns(cols)
 	h := s.w.Header()
 	h.Set("OData-Version", "4.0")
 	h.Set("Content-Type", odataJSON)
@@ -252,23 +244,5 @@ func (s *odataSink) row(vals [][]byte) error {
 		s.more = true
 		return nil
 	}
-	if s.n > 0 {
-		s.buf = append(s.buf, ',')
-	}
-	s.n++
-	s.buf = append(s.buf, '{')
-	for i, v := range vals {
-		if i > 0 {
-			s.buf = append(s.buf, ',')
-		}
-		s.buf = append(s.buf, s.keys[i]...)
-		s.buf = appendJSON(s.buf, v, s.cols[i].Type)
-	}
-	s.buf = append(s.buf, '}')
-	if len(s.buf) > 32<<10 {
-		_, err := s.w.Write(s.buf)
-		s.buf = s.buf[:0]
-		return err
-	}
-	return nil
+	return s.appendObject(vals)
 }

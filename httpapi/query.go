@@ -110,7 +110,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, _ httprouter.Para
 		s.writeAnyError(w, r, err)
 		return
 	}
-	sink := &restSink{w: w}
+	sink := &restSink{jsonObjects{w: w}}
 	rr, err := s.run(r.Context(), ri.principal, metrics.ProtocolREST, q, sink)
 	if err != nil {
 		if rr.started {
@@ -137,16 +137,11 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, _ httprouter.Para
 
 // restSink streams /v1/query's {"columns": [...], "rows": [...] ...} body.
 type restSink struct {
-	w    http.ResponseWriter
-	cols []planner.Column
-	keys [][]byte
-	buf  []byte
-	n    int
+	jsonObjects
 }
 
 func (s *restSink) start(cols []planner.Column) error {
-	s.cols = cols
-	s.keys = make([][]byte, len(cols))
+	s.setColumns(cols)
 	h := s.w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	s.w.WriteHeader(http.StatusOK)
@@ -160,33 +155,12 @@ func (s *restSink) start(cols []planner.Column) error {
 		s.buf = append(s.buf, `,"type":`...)
 		s.buf = appendString(s.buf, typeName(c.Type))
 		s.buf = append(s.buf, '}')
-		s.keys[i] = append(appendString(nil, c.Name), ':')
 	}
 	s.buf = append(s.buf, `],"rows":[`...)
 	return nil
 }
 
-func (s *restSink) row(vals [][]byte) error {
-	if s.n > 0 {
-		s.buf = append(s.buf, ',')
-	}
-	s.n++
-	s.buf = append(s.buf, '{')
-	for i, v := range vals {
-		if i > 0 {
-			s.buf = append(s.buf, ',')
-		}
-		s.buf = append(s.buf, s.keys[i]...)
-		s.buf = appendJSON(s.buf, v, s.cols[i].Type)
-	}
-	s.buf = append(s.buf, '}')
-	if len(s.buf) > 32<<10 {
-		_, err := s.w.Write(s.buf)
-		s.buf = s.buf[:0]
-		return err
-	}
-	return nil
-}
+func (s *restSink) row(vals [][]byte) error { return s.appendObject(vals) }
 
 // buildQuery turns a JSON query into a semantic query over the catalog, checking names so the
 // caller hears "unknown metric" rather than a SQL error.
@@ -557,6 +531,46 @@ func checkWindow(ds *catalog.Dataset, from, to time.Time) error {
 	if days > float64(maxDays) {
 		return &apiError{status: http.StatusBadRequest, code: "incremental_window_exceeded",
 			msg: fmt.Sprintf("incremental window of %.0f days exceeds dataset %q's maxWindowDays of %d", days, ds.ID, maxDays)}
+	}
+	return nil
+}
+
+// jsonObjects writes result rows as a comma-separated run of JSON objects keyed by column name,
+// flushing to w every 32 KiB: the body of /v1/query's "rows" and of OData's "value".
+type jsonObjects struct {
+	w    http.ResponseWriter
+	cols []planner.Column
+	keys [][]byte // `"name":` per column
+	buf  []byte
+	n    int64 // rows written
+}
+
+func (j *jsonObjects) setColumns(cols []planner.Column) {
+	j.cols = cols
+	j.keys = make([][]byte, len(cols))
+	for i, c := range cols {
+		j.keys[i] = append(appendString(nil, c.Name), ':')
+	}
+}
+
+func (j *jsonObjects) appendObject(vals [][]byte) error {
+	if j.n > 0 {
+		j.buf = append(j.buf, ',')
+	}
+	j.n++
+	j.buf = append(j.buf, '{')
+	for i, v := range vals {
+		if i > 0 {
+			j.buf = append(j.buf, ',')
+		}
+		j.buf = append(j.buf, j.keys[i]...)
+		j.buf = appendJSON(j.buf, v, j.cols[i].Type)
+	}
+	j.buf = append(j.buf, '}')
+	if len(j.buf) > 32<<10 {
+		_, err := j.w.Write(j.buf)
+		j.buf = j.buf[:0]
+		return err
 	}
 	return nil
 }
