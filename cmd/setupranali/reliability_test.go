@@ -323,21 +323,7 @@ func TestLimitSettings(t *testing.T) {
 // second of the same key is refused with 53400 and the session goes on; another key's query
 // runs; once the first ends, the key may query again.
 func TestMaxQueriesPerKeyGateway(t *testing.T) {
-	dir := t.TempDir()
-	initSQL := filepath.Join(dir, "init.sql")
-	writeFile(t, initSQL, "CREATE TABLE big AS SELECT range AS id, 'tenantA' AS tenant_id FROM range(200000);")
-	cat := filepath.Join(dir, "catalog.yaml")
-	writeFile(t, cat, `datasets:
-  - id: big
-    source: {reference: big}
-    fields: [{name: id, type: int64}, {name: tenant_id, type: string}]
-    dimensions: [{name: id}]
-    metrics: [{name: n, expression: {agg: count}}]
-    rls: {enabled: true, column: tenant_id}
-`)
-	gw := startTestGateway(t, func(c *config) {
-		c.Catalog, c.DuckDBInit, c.QueryTimeout, c.MaxQueriesPerKey = cat, initSQL, time.Hour, 1
-	})
+	gw := startBigGateway(t, time.Hour, func(c *config) { c.MaxQueriesPerKey = 1 })
 	busy := connect(t, gw, "tenantA-key")
 	other := connect(t, gw, "tenantA-key")
 	admin := connect(t, gw, "dev-key-123")

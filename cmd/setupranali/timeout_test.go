@@ -69,7 +69,7 @@ func TestSessionStatementTimeout(t *testing.T) {
 
 // startBigGateway serves a dataset "big" of 200,000 rows, all tenantA's, whose self-join keeps
 // the engine busy long enough to be timed out or cancelled.
-func startBigGateway(t *testing.T, queryTimeout time.Duration) *gateway {
+func startBigGateway(t *testing.T, queryTimeout time.Duration, mutate ...func(*config)) *gateway {
 	t.Helper()
 	dir := t.TempDir()
 	initSQL := filepath.Join(dir, "init.sql")
@@ -83,7 +83,7 @@ func startBigGateway(t *testing.T, queryTimeout time.Duration) *gateway {
     metrics: [{name: n, expression: {agg: count}}]
     rls: {enabled: true, column: tenant_id}
 `)
-	return startTestGateway(t, func(c *config) { c.Catalog = cat; c.DuckDBInit = initSQL; c.QueryTimeout = queryTimeout })
+	return startTestGateway(t, append([]func(*config){func(c *config) { c.Catalog = cat; c.DuckDBInit = initSQL; c.QueryTimeout = queryTimeout }}, mutate...)...)
 }
 
 // settingStep is a session statement and, for SHOW, the value it must print ("" for none).
