@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -354,12 +355,7 @@ func sourcesShow(ctx context.Context, db *state.DB, ref string, c cli) int {
 	line("user", st.User)
 	line("sslmode", st.SSLMode)
 	line("path", st.Path)
-	opts := make([]string, 0, len(st.Options))
-	for k := range st.Options {
-		opts = append(opts, k)
-	}
-	sort.Strings(opts)
-	for _, k := range opts {
+	for _, k := range slices.Sorted(maps.Keys(st.Options)) {
 		line("option "+k, st.Options[k])
 	}
 	line("max_conns", st.MaxConns)

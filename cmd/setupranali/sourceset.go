@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -94,12 +96,7 @@ func postgresDSN(st state.Settings, c state.Credentials) string {
 	add("user", st.User)
 	add("password", c.Password)
 	add("sslmode", st.SSLMode)
-	keys := make([]string, 0, len(st.Options))
-	for k := range st.Options {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(st.Options)) {
 		add(k, st.Options[k])
 	}
 	return strings.Join(kv, " ")
