@@ -39,12 +39,17 @@ type cursor struct {
 }
 
 // openCursor starts plan. The cursor's context is the connection's, not one Execute's: it lives
-// until the portal closes (close) or the connection ends.
-func (c *conn) openCursor(plan *planner.Plan, args []any, formats []int16) *cursor {
+// until the portal closes (close) or the connection ends. registered, when not nil, is called
+// with the cursor before its execution starts, so a CancelRequest that follows the first sign
+// of the execution (a query reaching the engine) always finds something to cancel.
+func (c *conn) openCursor(plan *planner.Plan, args []any, formats []int16, registered func(*cursor)) *cursor {
 	ctx, cancel := context.WithCancelCause(c.ctx)
 	cur := &cursor{
 		ctx: ctx, cancel: cancel, formats: formats,
 		rows: make(chan [][]byte), ack: make(chan struct{}, 1), done: make(chan struct{}),
+	}
+	if registered != nil {
+		registered(cur)
 	}
 	go func() {
 		defer close(cur.done)

@@ -314,13 +314,15 @@ func (c *conn) executeQuery(p *portal, maxRows int64) error {
 		}
 		return nil
 	}
+	// A CancelRequest now stops this execution; between Executes there is nothing running to
+	// cancel, as in PostgreSQL. A new cursor is registered before its execution starts.
+	register := func(cur *cursor) { c.setCancel(cur.cancel) }
 	if p.cur == nil {
-		p.cur = c.openCursor(p.plan, p.args, p.formats)
+		p.cur = c.openCursor(p.plan, p.args, p.formats, register)
+	} else {
+		register(p.cur)
 	}
 	cur := p.cur
-	// A CancelRequest now stops this execution; between Executes there is nothing running to
-	// cancel, as in PostgreSQL.
-	c.setCancel(cur.cancel)
 	n, finished, err := c.fetch(cur, maxRows)
 	c.setCancel(nil)
 	if c.out.err != nil {

@@ -85,7 +85,7 @@ func (c *conn) fetchCursor(ctx context.Context, plan *planner.Plan, describe boo
 	var res engine.Result
 	if !p.done {
 		if p.cur == nil {
-			p.cur = c.openCursor(p.plan, p.args, p.formats)
+			p.cur = c.openCursor(p.plan, p.args, p.formats, nil)
 		}
 		cur := p.cur
 		// The statement's cancellation (CancelRequest, shutdown) stops the cursor's execution.
