@@ -1,9 +1,12 @@
 package planner
 
 import (
+	"bytes"
 	"fmt"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pganalyze/pg_query_go/v6/parser"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -50,24 +53,152 @@ func shield(n *pg_query.Node) *pg_query.Node {
 	return n
 }
 
-// deparseChecked turns the tree into SQL and proves the SQL parses back into the same tree.
+// deparseChecked turns the tree into SQL and proves the SQL parses back into the same tree,
+// locations aside. It consumes node: on the slow path its locations are cleared.
+//
+// The proof first compares encodings: the bytes the deparser was given against the bytes the
+// parser returns, field by field, skipping only location fields. Identical encodings decode to
+// identical trees, so a match needs nothing more; that spares decoding the second parse and
+// walking both trees by reflection. Any difference, even one of encoding only, falls back to
+// decoding and comparing the trees themselves, which alone decides a refusal.
 func deparseChecked(node *pg_query.Node, version int32) (string, error) {
-	sql, err := pg_query.Deparse(&pg_query.ParseResult{Version: version, Stmts: []*pg_query.RawStmt{{Stmt: node}}})
+	enc, err := proto.Marshal(&pg_query.ParseResult{Version: version, Stmts: []*pg_query.RawStmt{{Stmt: node}}})
 	if err != nil {
 		return "", sqlerr.Internal(fmt.Errorf("deparse: %w", err))
 	}
-	back, err := pg_query.Parse(sql)
+	sql, err := parser.DeparseFromProtobuf(enc)
+	if err != nil {
+		return "", sqlerr.Internal(fmt.Errorf("deparse: %w", err))
+	}
+	backEnc, err := parser.ParseToProtobuf(sql)
+	if err == nil {
+		want, _ := onlyStatement(enc)
+		got, n := onlyStatement(backEnc)
+		if n == 1 && want != nil && got != nil && sameEncoding(nodeDescriptor, want, got) {
+			return sql, nil
+		}
+	}
+	back := &pg_query.ParseResult{}
+	if err == nil {
+		err = proto.Unmarshal(backEnc, back)
+	}
 	if err != nil || len(back.Stmts) != 1 {
 		return "", untranslatable(fmt.Errorf("engine SQL does not parse back (%v): %s", err, sql))
 	}
-	want := proto.Clone(node).(*pg_query.Node)
 	got := back.Stmts[0].Stmt
-	clearLocations(want.ProtoReflect())
+	clearLocations(node.ProtoReflect())
 	clearLocations(got.ProtoReflect())
-	if !proto.Equal(want, got) {
+	if !proto.Equal(node, got) {
 		return "", untranslatable(fmt.Errorf("engine SQL parses into a different tree: %s", sql))
 	}
 	return sql, nil
+}
+
+var (
+	nodeDescriptor   = (&pg_query.Node{}).ProtoReflect().Descriptor()
+	parseResultStmts = (&pg_query.ParseResult{}).ProtoReflect().Descriptor().Fields().ByName("stmts").Number()
+	rawStmtStmt      = (&pg_query.RawStmt{}).ProtoReflect().Descriptor().Fields().ByName("stmt").Number()
+)
+
+// onlyStatement returns the encoded statement node of an encoded ParseResult and how many
+// statements it holds; nil when the encoding is malformed or the statement has no node.
+func onlyStatement(enc []byte) ([]byte, int) {
+	var raw []byte
+	n := 0
+	for len(enc) > 0 {
+		num, typ, l := protowire.ConsumeTag(enc)
+		if l < 0 {
+			return nil, n
+		}
+		enc = enc[l:]
+		if num == parseResultStmts && typ == protowire.BytesType {
+			v, l := protowire.ConsumeBytes(enc)
+			if l < 0 {
+				return nil, n
+			}
+			raw, n, enc = v, n+1, enc[l:]
+			continue
+		}
+		l = protowire.ConsumeFieldValue(num, typ, enc)
+		if l < 0 {
+			return nil, n
+		}
+		enc = enc[l:]
+	}
+	var stmt []byte
+	for len(raw) > 0 {
+		num, typ, l := protowire.ConsumeTag(raw)
+		if l < 0 {
+			return nil, n
+		}
+		raw = raw[l:]
+		l = protowire.ConsumeFieldValue(num, typ, raw)
+		if l < 0 {
+			return nil, n
+		}
+		if num == rawStmtStmt && typ == protowire.BytesType {
+			if stmt, _ = protowire.ConsumeBytes(raw); stmt == nil {
+				stmt = []byte{}
+			}
+		}
+		raw = raw[l:]
+	}
+	return stmt, n
+}
+
+// sameEncoding reports whether two encodings of a message of type md are the same field for
+// field, in the same order, once every location field is skipped; nested messages are compared
+// the same way. True means the two decode to equal trees, locations aside. False may be a
+// difference of encoding only.
+func sameEncoding(md protoreflect.MessageDescriptor, a, b []byte) bool {
+	fields := md.Fields()
+	loc := protowire.Number(-1)
+	if fd := fields.ByName("location"); fd != nil && fd.Kind() == protoreflect.Int32Kind {
+		loc = fd.Number()
+	}
+	for {
+		a, b = skipField(a, loc), skipField(b, loc)
+		if len(a) == 0 || len(b) == 0 {
+			return len(a) == 0 && len(b) == 0
+		}
+		num, typ, la := protowire.ConsumeTag(a)
+		numB, typB, lb := protowire.ConsumeTag(b)
+		if la < 0 || lb < 0 || num != numB || typ != typB {
+			return false
+		}
+		a, b = a[la:], b[lb:]
+		if fd := fields.ByNumber(num); typ == protowire.BytesType && fd != nil && fd.Kind() == protoreflect.MessageKind {
+			va, la := protowire.ConsumeBytes(a)
+			vb, lb := protowire.ConsumeBytes(b)
+			if la < 0 || lb < 0 || !sameEncoding(fd.Message(), va, vb) {
+				return false
+			}
+			a, b = a[la:], b[lb:]
+			continue
+		}
+		la = protowire.ConsumeFieldValue(num, typ, a)
+		lb = protowire.ConsumeFieldValue(num, typ, b)
+		if la < 0 || lb < 0 || !bytes.Equal(a[:la], b[:lb]) {
+			return false
+		}
+		a, b = a[la:], b[lb:]
+	}
+}
+
+// skipField drops leading varint fields numbered num.
+func skipField(enc []byte, num protowire.Number) []byte {
+	for len(enc) > 0 {
+		n, typ, l := protowire.ConsumeTag(enc)
+		if l < 0 || n != num || typ != protowire.VarintType {
+			return enc
+		}
+		_, lv := protowire.ConsumeVarint(enc[l:])
+		if lv < 0 {
+			return enc
+		}
+		enc = enc[l+lv:]
+	}
+	return enc
 }
 
 // untranslatable refuses a statement the deparser cannot render faithfully. A client's SQL
