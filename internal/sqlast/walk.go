@@ -1,38 +1,65 @@
 package sqlast
 
 import (
+	"reflect"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// Walk calls fn for every *pg_query.Node below m, depth first. fn returns false to skip the
-// node's children. It walks by protobuf reflection, so no node type of the parser is missed.
+// nodeType is the type fn is called for.
+var nodeType = reflect.TypeFor[*pg_query.Node]()
+
+// Walk calls fn for every *pg_query.Node below m (m included), depth first, in field order. fn
+// returns false to skip the node's children; it may change the node it is given, and the
+// children are read after it returns.
+//
+// It walks the generated Go structs by reflection, every exported field of every message, oneof
+// and list: those are exactly a message's protobuf fields, so no node type of the parser is
+// missed. Unexported fields are the protobuf runtime's own state. (Go reflection rather than
+// protobuf reflection: same coverage, without the allocations that made walks a quarter of a
+// plan's CPU.)
 func Walk(m protoreflect.ProtoMessage, fn func(*pg_query.Node) bool) {
 	if m == nil {
 		return
 	}
-	walkMessage(m.ProtoReflect(), fn)
+	walkValue(reflect.ValueOf(m), fn)
 }
 
-func walkMessage(msg protoreflect.Message, fn func(*pg_query.Node) bool) {
-	if !msg.IsValid() {
-		return
-	}
-	if n, ok := msg.Interface().(*pg_query.Node); ok {
-		if !fn(n) {
+func walkValue(v reflect.Value, fn func(*pg_query.Node) bool) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
 			return
 		}
-	}
-	msg.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				walkMessage(l.Get(i).Message(), fn)
-			}
-		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
-			walkMessage(v.Message(), fn)
+		if v.Type() == nodeType && !fn(v.Interface().(*pg_query.Node)) {
+			return
 		}
-		return true
-	})
+		walkValue(v.Elem(), fn)
+	case reflect.Interface:
+		if !v.IsNil() {
+			walkValue(v.Elem(), fn)
+		}
+	case reflect.Struct:
+		for i, n := 0, v.NumField(); i < n; i++ {
+			f := v.Field(i)
+			switch f.Kind() {
+			case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Struct:
+				if f.CanInterface() {
+					walkValue(f, fn)
+				}
+			}
+		}
+	case reflect.Slice:
+		switch v.Type().Elem().Kind() {
+		case reflect.Pointer, reflect.Interface, reflect.Struct:
+			for i, n := 0, v.Len(); i < n; i++ {
+				walkValue(v.Index(i), fn)
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			walkValue(it.Value(), fn)
+		}
+	}
 }
