@@ -9,10 +9,12 @@ import (
 
 // binder carries the state of planning one statement.
 type binder struct {
-	p    *Planner
-	cat  *catalog.Catalog
-	sess Session
-	st   *Statement
+	p   *Planner
+	cat *catalog.Catalog
+	// exprs are cat's parsed SQL snippets.
+	exprs *catalogExprs
+	sess  Session
+	st    *Statement
 
 	// source is the backend every dataset of the statement lives on.
 	source string
@@ -49,7 +51,7 @@ type binder struct {
 }
 
 func newBinder(p *Planner, cat *catalog.Catalog, s Session, st *Statement, paramOIDs []uint32) *binder {
-	return &binder{p: p, cat: cat, sess: s, st: st, engine: p.cfg.DefaultEngine, seen: map[string]bool{}, dims: map[string]bool{}, metrics: map[string]bool{},
+	return &binder{p: p, cat: cat, exprs: p.catalogExprs(cat), sess: s, st: st, engine: p.cfg.DefaultEngine, seen: map[string]bool{}, dims: map[string]bool{}, metrics: map[string]bool{},
 		params: &params{declared: paramOIDs, types: map[int32]Type{}}, physical: map[*pg_query.RangeVar]bool{}}
 }
 

@@ -30,19 +30,19 @@ func metricAggregate(m *catalog.Metric, ref *pg_query.Node) *pg_query.Node {
 // metricValue is what a metric column means in a block that aggregates: the metric's
 // aggregation, or for a derived metric its formula over the aggregations it combines. rel
 // qualifies the carrier references ("" for an unnamed relation).
-func metricValue(col column, rel string, ref *pg_query.Node) (*pg_query.Node, error) {
+func metricValue(exprs *catalogExprs, col column, rel string, ref *pg_query.Node) (*pg_query.Node, error) {
 	if !col.metric.Derived() {
 		return metricAggregate(col.metric, ref), nil
 	}
-	return derivedValue(col, rel)
+	return derivedValue(exprs, col, rel)
 }
 
 // derivedValue expands a derived metric's formula: each metric it names becomes that metric's
 // aggregation over its carrier, and every division guards against zero (x / NULLIF(y, 0)), so a
 // ratio over an empty group is NULL rather than an error or infinity.
-func derivedValue(col column, rel string) (*pg_query.Node, error) {
+func derivedValue(exprs *catalogExprs, col column, rel string) (*pg_query.Node, error) {
 	m := col.metric
-	expr, err := sqlast.ParseExpr(m.Expression.SQL)
+	expr, err := exprs.parse(m.Expression.SQL)
 	if err != nil {
 		return nil, sqlerr.Internal(err)
 	}
@@ -110,8 +110,8 @@ func caseWhen(cond, val *pg_query.Node) *pg_query.Node {
 // catalogExpr parses a catalog SQL snippet (a dimension's SQL, a metric's filter) over the
 // dataset's fields. The catalog checked its syntax and names at load; the function allowlist
 // applies to the operator's SQL as to a client's, so a catalog cannot open a file reader either.
-func catalogExpr(ds *catalog.Dataset, owner, sql string) (*pg_query.Node, error) {
-	expr, err := sqlast.ParseExpr(sql)
+func (b *binder) catalogExpr(ds *catalog.Dataset, owner, sql string) (*pg_query.Node, error) {
+	expr, err := b.exprs.parse(sql)
 	if err != nil {
 		return nil, sqlerr.Internal(err)
 	}
@@ -131,7 +131,7 @@ func catalogExpr(ds *catalog.Dataset, owner, sql string) (*pg_query.Node, error)
 // metricValue expands a resolved metric column and counts it for the guards.
 func (b *binder) metricValue(r resolved, ref *pg_query.Node) (*pg_query.Node, error) {
 	b.metrics[r.col.metric.Name] = true
-	val, err := metricValue(r.col, r.rel, ref)
+	val, err := metricValue(b.exprs, r.col, r.rel, ref)
 	if err == nil && r.col.metric.Derived() {
 		b.noteDerivedDivisions(r.col.metric, val)
 	}

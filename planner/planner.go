@@ -42,6 +42,8 @@ type Planner struct {
 	cfg     Config
 	catalog atomic.Pointer[catalog.Catalog]
 	caches  *caches
+	// exprs are the parsed SQL snippets of the catalog last planned with.
+	exprs atomic.Pointer[catalogExprs]
 }
 
 // New returns a planner over cat.

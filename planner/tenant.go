@@ -22,7 +22,7 @@ func (b *binder) tenantScoped(ds *catalog.Dataset, userAlias *pg_query.Alias, al
 		val := columnRef(d.Field)
 		if d.SQL != "" {
 			var err error
-			if val, err = catalogExpr(ds, d.Name, d.SQL); err != nil {
+			if val, err = b.catalogExpr(ds, d.Name, d.SQL); err != nil {
 				return nil, err
 			}
 		}
@@ -41,7 +41,7 @@ func (b *binder) tenantScoped(ds *catalog.Dataset, userAlias *pg_query.Alias, al
 		if m.Expression.Filter != "" {
 			// A filtered metric carries NULL on rows outside its filter; every aggregation
 			// skips NULLs, so the metric aggregates exactly the rows the filter keeps.
-			cond, err := catalogExpr(ds, m.Name, m.Expression.Filter)
+			cond, err := b.catalogExpr(ds, m.Name, m.Expression.Filter)
 			if err != nil {
 				return nil, err
 			}
