@@ -2,8 +2,8 @@ package planner
 
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/setupranali/setupranali/internal/sqlast"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -109,34 +109,20 @@ const (
 // checkComplexity refuses statements nested too deeply or too large.
 func checkComplexity(root *pg_query.Node) error {
 	count := 0
-	var depthOf func(m protoreflect.Message, depth int) error
-	depthOf = func(m protoreflect.Message, depth int) error {
-		if _, ok := m.Interface().(*pg_query.Node); ok {
-			depth++
-			count++
-			if depth > MaxNestingDepth {
-				return sqlerr.New(sqlerr.StatementTooComplex, "statement is too complex: expressions nest more than %d levels deep", MaxNestingDepth/2)
-			}
-			if count > MaxNodes {
-				return sqlerr.New(sqlerr.StatementTooComplex, "statement is too complex: more than %d parse nodes", MaxNodes)
-			}
+	var err error
+	sqlast.WalkDepth(root, func(_ *pg_query.Node, depth int) bool {
+		if err != nil {
+			return false
 		}
-		var err error
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
-				l := v.List()
-				for i := 0; i < l.Len() && err == nil; i++ {
-					err = depthOf(l.Get(i).Message(), depth)
-				}
-			case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
-				err = depthOf(v.Message(), depth)
-			}
-			return err == nil
-		})
-		return err
-	}
-	return depthOf(root.ProtoReflect(), 0)
+		count++
+		if depth > MaxNestingDepth {
+			err = sqlerr.New(sqlerr.StatementTooComplex, "statement is too complex: expressions nest more than %d levels deep", MaxNestingDepth/2)
+		} else if count > MaxNodes {
+			err = sqlerr.New(sqlerr.StatementTooComplex, "statement is too complex: more than %d parse nodes", MaxNodes)
+		}
+		return err == nil
+	})
+	return err
 }
 
 // capStringLength keeps repeat(s, n), lpad(s, n) and rpad(s, n) from building strings past

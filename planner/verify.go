@@ -21,21 +21,17 @@ var engineFunctions = map[string]bool{
 // the statement, and every function called is allowlisted. It does not trust the passes before
 // it to have visited every corner of the tree (a window frame, a new clause of a future parser).
 func (b *binder) verify(root *pg_query.Node) error {
+	// One walk: CTE names are collected as they come, and table reads are checked against
+	// them once the walk has seen every CTE.
 	ctes := map[string]bool{}
-	sqlast.Walk(root, func(n *pg_query.Node) bool {
-		if c := n.GetCommonTableExpr(); c != nil {
-			ctes[c.Ctename] = true
-		}
-		return true
-	})
+	var tables []*pg_query.RangeVar
 	var bad error
 	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		switch v := n.Node.(type) {
+		case *pg_query.Node_CommonTableExpr:
+			ctes[v.CommonTableExpr.Ctename] = true
 		case *pg_query.Node_RangeVar:
-			rv := v.RangeVar
-			if !b.physical[rv] && (rv.Schemaname != "" || rv.Catalogname != "" || !ctes[rv.Relname]) {
-				bad = fmt.Errorf("unfiltered table reference %s.%s", rv.Schemaname, rv.Relname)
-			}
+			tables = append(tables, v.RangeVar)
 		case *pg_query.Node_RangeFunction, *pg_query.Node_RangeTableFunc, *pg_query.Node_RangeTableSample:
 			bad = fmt.Errorf("table function in engine SQL")
 		case *pg_query.Node_FuncCall:
@@ -46,6 +42,11 @@ func (b *binder) verify(root *pg_query.Node) error {
 		}
 		return bad == nil
 	})
+	for _, rv := range tables {
+		if bad == nil && !b.physical[rv] && (rv.Schemaname != "" || rv.Catalogname != "" || !ctes[rv.Relname]) {
+			bad = fmt.Errorf("unfiltered table reference %s.%s", rv.Schemaname, rv.Relname)
+		}
+	}
 	if bad != nil {
 		// A client could only get here through a construct the earlier passes do not bind:
 		// refuse the statement, and keep the reason for the log.

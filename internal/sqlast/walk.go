@@ -23,22 +23,35 @@ func Walk(m protoreflect.ProtoMessage, fn func(*pg_query.Node) bool) {
 	if m == nil {
 		return
 	}
-	walkValue(reflect.ValueOf(m), fn)
+	walkValue(reflect.ValueOf(m), 0, func(n *pg_query.Node, _ int) bool { return fn(n) })
 }
 
-func walkValue(v reflect.Value, fn func(*pg_query.Node) bool) {
+// WalkDepth is Walk telling fn how deep each node is: how many nodes are on the path from the
+// top down to it, itself included.
+func WalkDepth(m protoreflect.ProtoMessage, fn func(n *pg_query.Node, depth int) bool) {
+	if m == nil {
+		return
+	}
+	walkValue(reflect.ValueOf(m), 0, fn)
+}
+
+// walkValue walks v, which depth nodes enclose.
+func walkValue(v reflect.Value, depth int, fn func(*pg_query.Node, int) bool) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		if v.IsNil() {
 			return
 		}
-		if v.Type() == nodeType && !fn(v.Interface().(*pg_query.Node)) {
-			return
+		if v.Type() == nodeType {
+			depth++
+			if !fn(v.Interface().(*pg_query.Node), depth) {
+				return
+			}
 		}
-		walkValue(v.Elem(), fn)
+		walkValue(v.Elem(), depth, fn)
 	case reflect.Interface:
 		if !v.IsNil() {
-			walkValue(v.Elem(), fn)
+			walkValue(v.Elem(), depth, fn)
 		}
 	case reflect.Struct:
 		for i, n := 0, v.NumField(); i < n; i++ {
@@ -46,7 +59,7 @@ func walkValue(v reflect.Value, fn func(*pg_query.Node) bool) {
 			switch f.Kind() {
 			case reflect.Pointer, reflect.Interface, reflect.Slice, reflect.Map, reflect.Struct:
 				if f.CanInterface() {
-					walkValue(f, fn)
+					walkValue(f, depth, fn)
 				}
 			}
 		}
@@ -54,12 +67,12 @@ func walkValue(v reflect.Value, fn func(*pg_query.Node) bool) {
 		switch v.Type().Elem().Kind() {
 		case reflect.Pointer, reflect.Interface, reflect.Struct:
 			for i, n := 0, v.Len(); i < n; i++ {
-				walkValue(v.Index(i), fn)
+				walkValue(v.Index(i), depth, fn)
 			}
 		}
 	case reflect.Map:
 		for it := v.MapRange(); it.Next(); {
-			walkValue(it.Value(), fn)
+			walkValue(it.Value(), depth, fn)
 		}
 	}
 }
