@@ -90,7 +90,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 // attach starts decoding client messages from rw: the socket, or the TLS connection over it
 // once encryption is negotiated (see negotiateEncryption).
 func (c *conn) attach(rw net.Conn) {
-	c.rd = newSockReader(rw, c.srv.drain, func(error) { c.cancel(errClientGone) })
+	c.rd = newSockReader(rw, c.srv.drainCtx, func(error) { c.cancel(errClientGone) })
 	// All writes go through c.out; the Backend is used only to decode what the client sends.
 	c.be = pgproto3.NewBackend(c.rd, rw)
 	c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageSize)
@@ -150,7 +150,15 @@ func (c *conn) loop() error {
 			return c.receiveFailed(err)
 		}
 		ready = endsCycle(msg)
-		if err := c.handle(msg); err != nil {
+		watch := runsQuery(msg)
+		if watch {
+			c.rd.startWatch()
+		}
+		err = c.handle(msg)
+		if watch {
+			c.rd.stopWatch()
+		}
+		if err != nil {
 			if errors.Is(err, errTerminate) {
 				return nil
 			}
@@ -225,6 +233,16 @@ func (c *conn) fatal(e *sqlerr.Error) error {
 	c.sendError(&f)
 	c.out.flush()
 	return &f
+}
+
+// runsQuery reports whether answering msg may run a query, which a client that goes away
+// should cancel (see sockReader).
+func runsQuery(msg pgproto3.FrontendMessage) bool {
+	switch msg.(type) {
+	case *pgproto3.Query, *pgproto3.Execute:
+		return true
+	}
+	return false
 }
 
 // waitsForSync reports whether the answer to msg may stay buffered until Sync or Flush.

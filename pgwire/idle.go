@@ -52,12 +52,8 @@ func (c *conn) armIdle() (stop func()) {
 	if d <= 0 {
 		return func() {}
 	}
-	t := time.NewTimer(d)
-	c.rd.idle = t.C
-	return func() {
-		t.Stop()
-		c.rd.idle = nil
-	}
+	c.rd.setIdle(d)
+	return func() { c.rd.setIdle(0) }
 }
 
 // idleError is the FATAL error of an idle timeout.

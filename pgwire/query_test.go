@@ -258,3 +258,50 @@ func TestClientDisconnectCancelsQuery(t *testing.T) {
 		t.Fatal("the query kept running after the client left")
 	}
 }
+
+// A client that leaves while an extended-protocol Execute runs cancels it too.
+func TestClientDisconnectCancelsExecute(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.dial(t)
+	c.login()
+	c.send(&pgproto3.Parse{Query: "slow"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	<-ts.exec.started
+	c.nc.Close()
+	select {
+	case err := <-ts.exec.stopped:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("executor saw %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the query kept running after the client left")
+	}
+}
+
+// What a client sends while its query runs is read by the watcher for a vanished client, and
+// must still be answered, in order, once the query is done.
+func TestMessagesSentDuringQueryAreKept(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.dial(t)
+	c.login()
+	c.send(&pgproto3.Query{String: "slow"})
+	<-ts.exec.started
+	// Long enough for the watcher to have started reading.
+	time.Sleep(10 * watchDelay)
+	c.send(&pgproto3.Query{String: "select 2"})
+	time.Sleep(10 * watchDelay)
+	ts.exec.release <- struct{}{}
+	first := until[*pgproto3.ReadyForQuery](c)
+	if types(first) != "RowDescription DataRow CommandComplete ReadyForQuery" {
+		t.Fatalf("slow query: %s", types(first))
+	}
+	if err := <-ts.exec.stopped; err != nil {
+		t.Fatalf("executor saw %v", err)
+	}
+	second := until[*pgproto3.ReadyForQuery](c)
+	if types(second) != "RowDescription DataRow CommandComplete ReadyForQuery" {
+		t.Fatalf("query sent during the slow one: %s", types(second))
+	}
+	if dr, ok := second[1].(*pgproto3.DataRow); !ok || string(dr.Values[0]) != "2" {
+		t.Fatalf("query sent during the slow one answered %v", second[1])
+	}
+}

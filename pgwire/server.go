@@ -86,9 +86,11 @@ type Server struct {
 	// time or Close is called.
 	ctx  context.Context
 	stop context.CancelCauseFunc
-	// drain is closed when shutdown begins: idle connections say goodbye, busy ones finish their
-	// current message first.
-	drain chan struct{}
+	// drainCtx is cancelled when shutdown begins (drain is its Done channel): idle connections
+	// say goodbye, busy ones finish their current message first.
+	drainCtx context.Context
+	endDrain context.CancelFunc
+	drain    <-chan struct{}
 
 	mu        sync.Mutex
 	closing   bool
@@ -119,12 +121,15 @@ func New(cfg Config) *Server {
 	}
 	cfg = cfg.withLimits()
 	ctx, stop := context.WithCancelCause(context.Background())
+	drainCtx, endDrain := context.WithCancel(context.Background())
 	return &Server{
+		drainCtx:  drainCtx,
+		endDrain:  endDrain,
+		drain:     drainCtx.Done(),
 		cfg:       cfg,
 		log:       cfg.Log,
 		ctx:       ctx,
 		stop:      stop,
-		drain:     make(chan struct{}),
 		listeners: make(map[net.Listener]struct{}),
 		conns:     make(map[*conn]struct{}),
 		keys:      make(map[uint32]*conn),
@@ -270,7 +275,7 @@ func (s *Server) beginClose() {
 		return
 	}
 	s.closing = true
-	close(s.drain)
+	s.endDrain()
 	for ln := range s.listeners {
 		ln.Close()
 	}
