@@ -1,6 +1,10 @@
 package sqlast
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -81,5 +85,95 @@ func TestWalkMatchesProtobufReflection(t *testing.T) {
 				delete(seen, n)
 			}
 		}
+	}
+}
+
+// fill sets every message field of m, lists with two elements; a Node below the top holds a
+// String, so every field of every message type down to depth levels carries a node to find.
+func fill(m protoreflect.Message, depth int) {
+	if depth == 0 {
+		return
+	}
+	fields := m.Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if fd.Kind() != protoreflect.MessageKind || fd.IsMap() || fd.ContainingOneof() != nil {
+			continue
+		}
+		elem := func() protoreflect.Value {
+			v := m.NewField(fd)
+			if fd.IsList() {
+				v = protoreflect.ValueOfMessage(v.List().NewElement().Message())
+			}
+			if n, ok := v.Message().Interface().(*pg_query.Node); ok {
+				n.Node = &pg_query.Node_String_{String_: &pg_query.String{Sval: "x"}}
+			} else {
+				fill(v.Message(), depth-1)
+			}
+			return v
+		}
+		if fd.IsList() {
+			l := m.Mutable(fd).List()
+			l.Append(elem())
+			l.Append(elem())
+		} else {
+			m.Set(fd, elem())
+		}
+	}
+}
+
+// Walk reaches every node of every node type, through every field, as protobuf reflection
+// does: walk_gen.go misses no field.
+func TestWalkCoversEveryNodeType(t *testing.T) {
+	fields := (&pg_query.Node{}).ProtoReflect().Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		root := &pg_query.Node{}
+		m := root.ProtoReflect()
+		v := m.NewField(fd)
+		fill(v.Message(), 3)
+		m.Set(fd, v)
+		var want, got []*pg_query.Node
+		reflectWalk(m, func(n *pg_query.Node) bool { want = append(want, n); return true })
+		Walk(root, func(n *pg_query.Node) bool { got = append(got, n); return true })
+		seen := map[*pg_query.Node]bool{}
+		for _, n := range want {
+			seen[n] = true
+		}
+		for _, n := range got {
+			if !seen[n] {
+				t.Fatalf("%s: a node protobuf reflection does not reach", fd.Name())
+			}
+			delete(seen, n)
+		}
+		if len(seen) > 0 || len(got) != len(want) {
+			t.Errorf("%s: Walk reached %d nodes, protobuf reflection %d", fd.Name(), len(got), len(want))
+		}
+	}
+}
+
+// walk_gen.go is what walkgen writes for the pg_query_go in go.mod.
+func TestWalkGenIsCurrent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the generator")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool")
+	}
+	out := filepath.Join(t.TempDir(), "walk_gen.go")
+	if msg, err := exec.Command(goTool, "run", "./walkgen", out).CombinedOutput(); err != nil {
+		t.Fatalf("walkgen: %v\n%s", err, msg)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("walk_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("walk_gen.go is out of date: run go generate ./internal/sqlast")
 	}
 }
