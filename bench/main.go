@@ -130,10 +130,23 @@ func (b *bench) run(ctx context.Context) (err error) {
 	if b.bin == "" {
 		b.bin = filepath.Join(b.tmp, "setupranali")
 		b.logf("building the gateway")
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "./cmd/setupranali")
+		linked := b.bin + ".linked"
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", linked, "./cmd/setupranali")
 		cmd.Dir, cmd.Stdout, cmd.Stderr = b.repo, os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("go build: %w", err)
+		}
+		// The gateway runs from a copy written the ordinary way, as an installed binary (a
+		// package, an image layer) is. The linker writes its output through a memory map, and
+		// Linux then keeps the file in the page cache in large folios that a process maps
+		// whole: run from the linker's output, the same binary shows about 30 MB more resident
+		// file pages than from a copy (75 against 45 MB here), which is the kernel's doing, not
+		// the gateway's.
+		if err := copyFile(linked, b.bin); err != nil {
+			return err
+		}
+		if err := os.Chmod(b.bin, 0o755); err != nil {
+			return err
 		}
 	}
 	b.report.CacheAvailable = supportsCache(b.bin)
