@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -303,5 +304,44 @@ func TestMessagesSentDuringQueryAreKept(t *testing.T) {
 	}
 	if dr, ok := second[1].(*pgproto3.DataRow); !ok || string(dr.Values[0]) != "2" {
 		t.Fatalf("query sent during the slow one answered %v", second[1])
+	}
+}
+
+// Over TLS, the watcher's read is interrupted when the query ends, and the TLS session carries
+// on: the next query is answered, and a client that leaves mid-query still cancels it.
+func TestWatcherOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	writeCert(t, certFile, keyFile, "watch")
+	certs, err := NewCertReloader(certFile, keyFile, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, func(c *Config) { c.TLS = certs.TLSConfig() })
+	c := ts.dialTLS(t)
+	c.login()
+	for range 2 {
+		c.send(&pgproto3.Query{String: "slow"})
+		<-ts.exec.started
+		time.Sleep(10 * watchDelay)
+		ts.exec.release <- struct{}{}
+		if got := until[*pgproto3.ReadyForQuery](c); types(got) != "RowDescription DataRow CommandComplete ReadyForQuery" {
+			t.Fatalf("slow query over TLS: %s", types(got))
+		}
+		if err := <-ts.exec.stopped; err != nil {
+			t.Fatalf("executor saw %v", err)
+		}
+		assertUsableRaw(t, c)
+	}
+	c.send(&pgproto3.Query{String: "slow"})
+	<-ts.exec.started
+	c.nc.Close()
+	select {
+	case err := <-ts.exec.stopped:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("executor saw %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the query kept running after the TLS client left")
 	}
 }
