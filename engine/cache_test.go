@@ -2,9 +2,13 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -577,3 +581,79 @@ func TestCacheWideRowsStreamUncached(t *testing.T) {
 type counter struct{ rows int }
 
 func (c *counter) WriteRow([][]byte) error { c.rows++; return nil }
+
+// referenceCacheKey is cacheKey as first written (field by field into the hash), kept to prove
+// the single-buffer version names every result exactly as before: keys already in Redis stay
+// valid across the change.
+func referenceCacheKey(plan *planner.Plan, args []any, formats []int16) string {
+	h := sha256.New()
+	var buf []byte
+	field := func(s string) {
+		buf = strconv.AppendInt(buf[:0], int64(len(s)), 10)
+		buf = append(buf, ':')
+		h.Write(buf)
+		h.Write([]byte(s))
+	}
+	field("setupranali/result/v1")
+	field(plan.CatalogVersion)
+	field(plan.Source)
+	field(plan.CacheScope)
+	field(strconv.FormatInt(plan.MaxRows, 10))
+	field(plan.SQL)
+	for i, col := range plan.Columns {
+		field(col.Name)
+		field(strconv.FormatUint(uint64(col.Type.OID), 10))
+		field(strconv.Itoa(int(formatAt(formats, i))))
+	}
+	field("args")
+	for _, a := range args {
+		field(argKey(a))
+	}
+	ds := slices.Clone(plan.Datasets)
+	slices.Sort(ds)
+	ds = slices.Compact(ds)
+	key := []byte("r:|")
+	for _, id := range ds {
+		key = appendKeySafe(key, id)
+		key = append(key, '|')
+	}
+	key = append(key, ':')
+	return string(hex.AppendEncode(key, h.Sum(nil)))
+}
+
+func TestCacheKeyUnchanged(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		b := make([]byte, rnd.IntN(40))
+		for i := range b {
+			b[i] = byte(rnd.IntN(256))
+		}
+		return string(b)
+	}
+	for range 2000 {
+		p := testPlan()
+		p.CatalogVersion, p.Source, p.CacheScope, p.SQL = word(), word(), word(), strings.Repeat(word(), rnd.IntN(60))
+		p.MaxRows = rnd.Int64N(1 << 40)
+		p.Datasets = nil
+		for range rnd.IntN(4) {
+			p.Datasets = append(p.Datasets, []string{"orders", "b", "a", "x y"}[rnd.IntN(4)])
+		}
+		var formats []int16
+		for range rnd.IntN(len(p.Columns) + 1) {
+			formats = append(formats, int16(rnd.IntN(2)))
+		}
+		args := []any{int64(rnd.Int64()), word(), nil, rnd.Float64()}[:rnd.IntN(5)]
+		if got, want := cacheKey(p, args, formats), referenceCacheKey(p, args, formats); got != want {
+			t.Fatalf("cacheKey %s, first version %s", got, want)
+		}
+	}
+}
+
+func BenchmarkCacheKey(b *testing.B) {
+	p := testPlan()
+	p.SQL = strings.Repeat("SELECT city, sum(total_revenue) FROM orders ", 12)
+	b.ReportAllocs()
+	for b.Loop() {
+		cacheKey(p, nil, []int16{1, 1})
+	}
+}
