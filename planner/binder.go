@@ -46,6 +46,11 @@ type binder struct {
 	sessionSets []*SetCommand
 	// physical are the source tables the tenant pass wrote, each under its filter.
 	physical map[*pg_query.RangeVar]bool
+	// refs are the derived tables the tenant pass wrote; bound are the column references the
+	// binder resolved and outerNames the names of those bound to an enclosing block (prune.go).
+	refs       []*tenantRef
+	bound      map[*pg_query.ColumnRef]bool
+	outerNames []string
 	// pg holds what the PostgreSQL dialect rewrites (see dialect_postgres.go).
 	pg pgDialect
 }

@@ -98,6 +98,9 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 				rt.Name = name
 				rt.Val = &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}}
 				targets, cols := carryParts(&c, carried.col, carried.rel)
+				for _, t := range targets {
+					b.bindCreated(t)
+				}
 				hiddenTargets = append(hiddenTargets, targets...)
 				hiddenCols = append(hiddenCols, cols...)
 			}
@@ -215,6 +218,7 @@ func (b *binder) expandStars(sel *pg_query.SelectStmt, sc *scope) error {
 				continue
 			}
 			found = true
+			keepAll([]*relation{r})
 			for _, c := range r.cols {
 				if c.hidden {
 					continue

@@ -11,6 +11,8 @@
 //	            source that already carries the tenant predicate (fail closed)
 //	expand      metrics become their aggregations at the grain of the block that aggregates them
 //	limits      the row cap
+//	prune       each derived table keeps only the columns the statement reads (prune.go)
+//	verify      every table read is a filtered source or a CTE; every function is allowlisted
 //	deparse     the AST back to SQL for the engine
 //
 // Metric grain is decided top-down. A dataset relation exposes each metric as a "carrier":

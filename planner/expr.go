@@ -140,6 +140,7 @@ func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, 
 	if err != nil {
 		return Type{}, err
 	}
+	b.bind(cr, r)
 	// Normalise the reference to the relation.column the engine will see, with the catalog's
 	// spelling of the name.
 	if rel != "" {
@@ -346,6 +347,7 @@ func (b *binder) metricArg(fc *pg_query.FuncCall, sc *scope) (r resolved, ref *p
 	if err != nil || r.outer || r.col.metric == nil {
 		return resolved{}, nil, nil, false
 	}
+	b.bind(cr, r)
 	if rel != "" {
 		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(rel), pg_query.MakeStrNode(r.col.name)}
 	} else {

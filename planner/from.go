@@ -84,13 +84,17 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 		return nil, err
 	}
 	n.Node = &pg_query.Node_RangeSubselect{RangeSubselect: sub}
+	ref := &tenantRef{alias: alias, body: sub.Subquery.GetSelectStmt()}
+	b.refs = append(b.refs, ref)
 	cols := datasetColumns(ds)
-	if rv.Alias != nil {
+	if rv.Alias != nil && len(rv.Alias.Colnames) > 0 {
+		// The alias list renames the derived table's columns by position.
+		ref.full = true
 		if cols, err = renameColumns(cols, rv.Alias.Colnames, alias); err != nil {
 			return nil, err
 		}
 	}
-	return []*relation{{alias: alias, cols: cols, dataset: ds.ID}}, nil
+	return []*relation{{alias: alias, cols: cols, dataset: ds.ID, ref: ref}}, nil
 }
 
 // lookupDataset resolves a table name to a dataset the principal may see. A dataset outside
@@ -159,6 +163,10 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 	}
 	rels := append(append([]*relation(nil), left...), right...)
 	js := &scope{parent: sc.parent, ctes: sc.ctes, rels: rels}
+	if len(j.UsingClause) > 0 {
+		// USING merges columns of both sides by name, beyond the references the binder sees.
+		keepAll(rels)
+	}
 	for _, u := range j.UsingClause {
 		name := u.GetString_().GetSval()
 		for _, side := range [][]*relation{left, right} {

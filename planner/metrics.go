@@ -133,6 +133,7 @@ func (b *binder) metricValue(r resolved, ref *pg_query.Node) (*pg_query.Node, er
 	b.metrics[r.col.metric.Name] = true
 	val, err := metricValue(b.exprs, r.col, r.rel, ref)
 	if err == nil && r.col.metric.Derived() {
+		b.bindCreated(val)
 		b.noteDerivedDivisions(r.col.metric, val)
 	}
 	return val, err

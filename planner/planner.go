@@ -35,6 +35,10 @@ type Config struct {
 	Guards Guards
 	// System is the emulated pg_catalog and information_schema; nil refuses catalog queries.
 	System SystemCatalog
+	// FullProjection keeps every column of a dataset in the derived table that stands for it,
+	// instead of the columns the statement reads (prune.go): for tests that compare results
+	// with and without pruning, and for ruling pruning out when looking into a plan.
+	FullProjection bool
 }
 
 // Planner plans statements against the current catalog snapshot.
@@ -126,6 +130,9 @@ func (p *Planner) planQuery(cat *catalog.Catalog, s Session, st *Statement, node
 	cols, err := b.topSelect(sel)
 	if err != nil {
 		return nil, err
+	}
+	if !p.cfg.FullProjection {
+		b.prune(node)
 	}
 	if err := b.verify(node); err != nil {
 		return nil, err

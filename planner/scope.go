@@ -35,6 +35,8 @@ type relation struct {
 	cols  []column
 	// dataset is set when the relation is a dataset itself, so its dimensions can be counted.
 	dataset string
+	// ref is the derived table that stands for the dataset (see prune.go).
+	ref *tenantRef
 }
 
 // cte is a WITH query visible to a block.
@@ -68,6 +70,8 @@ type resolved struct {
 	dataset string
 	// outer is true when the column belongs to an enclosing block (a correlated reference).
 	outer bool
+	// ref is the derived table of the dataset the column is a column of, if it is one directly.
+	ref *tenantRef
 }
 
 // resolveColumn binds a column reference of one or two name parts (relation, column).
@@ -81,7 +85,7 @@ func (s *scope) resolveColumn(rel, name string, pos int) (resolved, error) {
 			return resolved{}, err
 		}
 		if found {
-			return resolved{col: col, rel: r.alias, dataset: r.dataset, outer: outer}, nil
+			return resolved{col: col, rel: r.alias, dataset: r.dataset, outer: outer, ref: r.ref}, nil
 		}
 		outer = true
 	}

@@ -14,8 +14,8 @@ import (
 //	   FROM <schema>.<physical table> WHERE <rls column> = '<tenant>') AS <alias>
 //
 // Every column the client can name is projected here, so nothing outside this block can reach
-// the physical table or its other columns. The tenant value is a literal node; the deparser
-// quotes it.
+// the physical table or its other columns; once the statement is bound, prune (prune.go) drops
+// the ones it does not read. The tenant value is a literal node; the deparser quotes it.
 func (b *binder) tenantScoped(ds *catalog.Dataset, userAlias *pg_query.Alias, alias string) (*pg_query.RangeSubselect, error) {
 	targets := make([]*pg_query.Node, 0, len(ds.Dimensions)+len(ds.Metrics))
 	for _, d := range ds.Dimensions {
