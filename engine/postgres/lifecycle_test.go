@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -178,10 +179,12 @@ func TestTerminatedConnectionsRecover(t *testing.T) {
 type proxy struct {
 	t      testing.TB
 	target string
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-	wg     sync.WaitGroup
+	// fromServer, when set, sees every chunk the server sends (before the client does).
+	fromServer func([]byte)
+	mu         sync.Mutex
+	ln         net.Listener
+	conns      []net.Conn
+	wg         sync.WaitGroup
 }
 
 func startProxy(t testing.TB, target, addr string) *proxy {
@@ -218,7 +221,15 @@ func (p *proxy) listen(addr string) {
 			p.mu.Unlock()
 			p.wg.Add(2)
 			go func() { defer p.wg.Done(); _, _ = io.Copy(up, c); up.Close() }()
-			go func() { defer p.wg.Done(); _, _ = io.Copy(c, up); c.Close() }()
+			go func() {
+				defer p.wg.Done()
+				if p.fromServer == nil {
+					_, _ = io.Copy(c, up)
+				} else {
+					_, _ = io.Copy(c, io.TeeReader(up, writerFunc(func(b []byte) (int, error) { p.fromServer(b); return len(b), nil })))
+				}
+				c.Close()
+			}()
 		}
 	}()
 }
@@ -339,5 +350,86 @@ func TestTransactionPoolingMakesNoNamedStatements(t *testing.T) {
 	}
 	if n := count(openBackend(t, postgres.Config{MaxConns: 1, TransactionPooling: true})); n != 0 {
 		t.Errorf("transaction pooling left %d named prepared statements", n)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// readyCounter counts ReadyForQuery messages in a server's stream (sslmode=disable, so the
+// stream is messages from the first byte: a type byte, a length, a body).
+type readyCounter struct {
+	mu    sync.Mutex
+	head  []byte // a message header split across chunks
+	skip  int    // body bytes of the current message still to pass
+	ready int
+}
+
+func (r *readyCounter) feed(b []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(b) > 0 {
+		if r.skip > 0 {
+			n := min(r.skip, len(b))
+			r.skip -= n
+			b = b[n:]
+			continue
+		}
+		n := min(5-len(r.head), len(b))
+		r.head = append(r.head, b[:n]...)
+		b = b[n:]
+		if len(r.head) == 5 {
+			if r.head[0] == 'Z' {
+				r.ready++
+			}
+			r.skip = int(binary.BigEndian.Uint32(r.head[1:])) - 4
+			r.head = r.head[:0]
+		}
+	}
+}
+
+func (r *readyCounter) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ready
+}
+
+// A query on a warm connection is one round trip: BEGIN, the SET LOCALs, the query and the
+// ROLLBACK go as one pipeline with one Sync, so the server says ReadyForQuery once.
+func TestQueryIsOneRoundTrip(t *testing.T) {
+	cfg, err := pgx.ParseConfig(testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := net.JoinHostPort(cfg.Host, itoa(int(cfg.Port)))
+	var rc readyCounter
+	p := &proxy{t: t, target: target, fromServer: rc.feed}
+	p.listen("127.0.0.1:0")
+	t.Cleanup(p.stop)
+	dsn := strings.Replace(cfg.ConnString(), target, p.addr(), 1)
+	if !strings.Contains(dsn, p.addr()) {
+		t.Skip("the DSN-rewriting case needs a URL DSN with host:port")
+	}
+	b := openBackend(t, postgres.Config{DSN: dsn, MaxConns: 1})
+	ctx := context.Background()
+	// The first run prepares the statements on the connection.
+	if _, err := queryAll(ctx, b, "SELECT $1::int8 + 1", int64(1)); err != nil {
+		t.Fatal(err)
+	}
+	before := rc.count()
+	for i := range 5 {
+		r, err := queryAll(ctx, b, "SELECT $1::int8 + 1", int64(i))
+		if err != nil || r[0][0] != int64(i+1) {
+			t.Fatalf("query %d: %v %v", i, r, err)
+		}
+	}
+	if got := rc.count() - before; got != 5 {
+		t.Fatalf("5 queries took %d ReadyForQuery (round trips), want 5", got)
+	}
+	// The transaction ended with the query: the connection is idle and outside a transaction.
+	r, err := queryAll(ctx, b, "SELECT current_setting('transaction_read_only'), current_setting('TimeZone')")
+	if err != nil || r[0][0] != "on" || r[0][1] != "UTC" {
+		t.Fatalf("settings inside the query's transaction: %v %v", r, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,10 +57,13 @@ const cleanupTimeout = 5 * time.Second
 type Backend struct {
 	pool *pgxpool.Pool
 	// begin opens every transaction: read-only, with the statement timeout, in one round trip.
-	begin   string
-	secrets []string
-	maxConn int
-	log     *slog.Logger
+	begin string
+	// beginSteps are the same statements one by one, for the pipelined path (the extended
+	// protocol takes one statement per message). nil with TransactionPooling.
+	beginSteps []string
+	secrets    []string
+	maxConn    int
+	log        *slog.Logger
 }
 
 // Open checks the configuration and makes the pool. It does not connect: the first query (or
@@ -118,10 +122,13 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	}
 
 	b := &Backend{
-		begin:   beginSQL(cfg.StatementTimeout),
+		begin:   strings.Join(beginSteps(cfg.StatementTimeout), "; "),
 		secrets: secretsOf(cfg.DSN, cc),
 		maxConn: int(pc.MaxConns),
 		log:     log,
+	}
+	if !cfg.TransactionPooling {
+		b.beginSteps = beginSteps(cfg.StatementTimeout)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
@@ -131,17 +138,17 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	return b, nil
 }
 
-// beginSQL is the batch that starts each query's transaction. READ ONLY makes PostgreSQL refuse
-// every write with 25006 whatever the SQL says; SET LOCAL ends with the transaction, so nothing
-// leaks into the next user of the connection (or, behind a pooler, of the server connection).
-// TimeZone is pinned so implicit conversions mean the same on every connection: the planner
-// names zones explicitly wherever a session's zone matters.
-func beginSQL(timeout time.Duration) string {
+// beginSteps are the statements that start each query's transaction. READ ONLY makes PostgreSQL
+// refuse every write with 25006 whatever the SQL says; SET LOCAL ends with the transaction, so
+// nothing leaks into the next user of the connection (or, behind a pooler, of the server
+// connection). TimeZone is pinned so implicit conversions mean the same on every connection: the
+// planner names zones explicitly wherever a session's zone matters.
+func beginSteps(timeout time.Duration) []string {
 	ms := int64(0)
 	if timeout > 0 {
 		ms = max(timeout.Milliseconds(), 1)
 	}
-	return "BEGIN READ ONLY; SET LOCAL statement_timeout = " + strconv.FormatInt(ms, 10) + "; SET LOCAL TimeZone = 'UTC'"
+	return []string{"BEGIN READ ONLY", "SET LOCAL statement_timeout = " + strconv.FormatInt(ms, 10), "SET LOCAL TimeZone = 'UTC'"}
 }
 
 // Close closes every connection of the pool, waiting for connections in use to be released.
@@ -167,6 +174,9 @@ func (b *Backend) Ping(ctx context.Context) (time.Duration, error) {
 // Query runs engine SQL in a read-only transaction and streams its rows. The connection stays
 // with the returned Rows until Close.
 func (b *Backend) Query(ctx context.Context, sql string, args []any) (engine.Rows, error) {
+	if b.beginSteps != nil {
+		return b.queryPipelined(ctx, sql, args)
+	}
 	conn, err := b.acquireInTx(ctx)
 	if err != nil {
 		return nil, err
@@ -177,7 +187,60 @@ func (b *Backend) Query(ctx context.Context, sql string, args []any) (engine.Row
 		b.finish(ctx, conn)
 		return nil, err
 	}
-	return b.newRows(ctx, conn, rows), nil
+	return b.newRows(ctx, conn, rows, nil), nil
+}
+
+// queryPipelined sends the transaction's start, the query and the ROLLBACK that ends it as one
+// pipeline: one round trip where the plain path takes three (BEGIN, the query, ROLLBACK), which
+// on a remote source is most of a small query's time. The server runs them in order and streams
+// the query's rows as usual; the ROLLBACK's answer is read after them. A statement the
+// connection has not prepared yet costs one round trip more, once (pgx's statement cache).
+func (b *Backend) queryPipelined(ctx context.Context, sql string, args []any) (engine.Rows, error) {
+	for attempt := 0; ; attempt++ {
+		conn, err := b.pool.Acquire(ctx)
+		if err != nil {
+			return nil, b.connectError(ctx, err)
+		}
+		batch := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.beginSteps)+2)}
+		for _, step := range b.beginSteps {
+			batch.Queue(step)
+		}
+		batch.Queue(sql, args...)
+		batch.Queue("ROLLBACK")
+		br := conn.SendBatch(ctx, batch)
+		// answered says the server answered the first step (BEGIN): from then on it may have run
+		// the query, and a failure is the query's, never retried. A backend that dies mid-query
+		// flushes the answers it owes before its FATAL error, so a query terminated by an
+		// operator fails here, not at BEGIN.
+		answered := false
+		for range b.beginSteps {
+			if _, err = br.Exec(); err != nil {
+				break
+			}
+			answered = true
+		}
+		var rs pgx.Rows
+		if err == nil {
+			rs, err = br.Query()
+		}
+		if err == nil {
+			return b.newRows(ctx, conn, rs, br), nil
+		}
+		if rs != nil {
+			rs.Close()
+		}
+		br.Close()
+		// A connection the server dropped while it sat idle fails before anything ran on it:
+		// try another, as acquireInTx does.
+		pc := conn.Conn().PgConn()
+		lost := !answered && pc.IsClosed() && ctx.Err() == nil
+		mapped := b.mapError(ctx, pc, err)
+		b.finish(ctx, conn)
+		if !lost || attempt >= b.maxConn {
+			return nil, mapped
+		}
+		b.log.Debug("postgres connection was closed while idle; retrying on another", "error", mapped)
+	}
 }
 
 // acquireInTx takes a connection and starts the transaction on it. A connection the server

@@ -22,6 +22,8 @@ type rows struct {
 	ctx  context.Context
 	conn *pgxpool.Conn
 	rows pgx.Rows
+	// batch, on the pipelined path, holds the ROLLBACK queued after the query.
+	batch pgx.BatchResults
 
 	decoders []decoder
 	vals     []any
@@ -30,8 +32,8 @@ type rows struct {
 	closed bool
 }
 
-func (b *Backend) newRows(ctx context.Context, conn *pgxpool.Conn, r pgx.Rows) *rows {
-	return &rows{b: b, ctx: ctx, conn: conn, rows: r}
+func (b *Backend) newRows(ctx context.Context, conn *pgxpool.Conn, r pgx.Rows, batch pgx.BatchResults) *rows {
+	return &rows{b: b, ctx: ctx, conn: conn, rows: r, batch: batch}
 }
 
 func (r *rows) Next() bool {
@@ -113,6 +115,11 @@ func (r *rows) Close() error {
 		cancel()
 	}
 	r.rows.Close()
+	if r.batch != nil {
+		// The queued ROLLBACK; after an error the server skipped it, and finish rolls back.
+		_, _ = r.batch.Exec()
+		_ = r.batch.Close()
+	}
 	r.b.finish(r.ctx, r.conn)
 	return nil
 }
