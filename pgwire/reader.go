@@ -38,10 +38,10 @@ func (e *readError) Unwrap() error { return e.err }
 // timeout and for shutdown.
 //
 // While a message is being answered nobody reads, and PostgreSQL notices a vanished client only
-// when it next writes, which lets a slow query run on for nobody. So between watch and unwatch, a
-// goroutine starts reading after watchDelay, and a failed read cancels the query at once (gone).
-// What it reads is kept for the decoder; it reads at most one chunk ahead, so a client cannot
-// make it buffer without bound.
+// when it next writes, which lets a slow query run on for nobody. So between startWatch and
+// stopWatch, a goroutine starts reading after watchDelay, and a failed read cancels the query at
+// once (gone). What it reads is kept for the decoder; it reads at most one chunk ahead, so a
+// client cannot make it buffer without bound.
 type sockReader struct {
 	nc   net.Conn
 	gone func(error)
@@ -71,7 +71,7 @@ func newSockReader(nc net.Conn, drain context.Context, gone func(error)) *sockRe
 }
 
 // Read implements io.Reader for the decoder; it is called from the connection goroutine only,
-// never between watch and unwatch.
+// never between startWatch and stopWatch.
 func (r *sockReader) Read(p []byte) (int, error) {
 	r.mu.Lock()
 	if len(r.pending) > 0 {
