@@ -20,7 +20,9 @@
 //     line carries the DSN or the password.
 //   - A connection the server dropped while idle is retried transparently before any SQL ran
 //     on it (the server answered not even the BEGIN), so a source restart costs the queries in
-//     flight and no more; the Backend itself is never reopened.
+//     flight and no more; the Backend itself is never reopened. A prepared statement that went
+//     stale under a table rebuild (0A000 "cached plan must not change result type", refused
+//     before any row) is prepared again rather than failing the query.
 //
 // With TransactionPooling (a source behind PgBouncer in transaction mode) no named prepared
 // statement is created: each query prepares the unnamed statement inside its own transaction,

@@ -196,6 +196,7 @@ func (b *Backend) Query(ctx context.Context, sql string, args []any) (engine.Row
 // the query's rows as usual; the ROLLBACK's answer is read after them. A statement the
 // connection has not prepared yet costs one round trip more, once (pgx's statement cache).
 func (b *Backend) queryPipelined(ctx context.Context, sql string, args []any) (engine.Rows, error) {
+	replans := 0
 	for attempt := 0; ; attempt++ {
 		conn, err := b.pool.Acquire(ctx)
 		if err != nil {
@@ -236,11 +237,28 @@ func (b *Backend) queryPipelined(ctx context.Context, sql string, args []any) (e
 		lost := !answered && pc.IsClosed() && ctx.Err() == nil
 		mapped := b.mapError(ctx, pc, err)
 		b.finish(ctx, conn)
+		if stalePlan(err) && replans < b.maxConn && ctx.Err() == nil {
+			// The source table changed under a statement the connection had prepared (a
+			// rebuild with other column types). PostgreSQL refused it before any row, and pgx
+			// has dropped the statement, so preparing it again is safe; each pooled connection
+			// may hold its own stale copy, hence up to one retry per connection.
+			replans++
+			attempt--
+			b.log.Debug("postgres prepared statement went stale; preparing it again", "error", mapped)
+			continue
+		}
 		if !lost || attempt >= b.maxConn {
 			return nil, mapped
 		}
 		b.log.Debug("postgres connection was closed while idle; retrying on another", "error", mapped)
 	}
+}
+
+// stalePlan reports PostgreSQL's refusal to run a prepared statement whose result type the
+// tables under it have changed.
+func stalePlan(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "0A000" && pe.Message == "cached plan must not change result type"
 }
 
 // acquireInTx takes a connection and starts the transaction on it. A connection the server
