@@ -119,19 +119,19 @@ func NewResultCache(cfg CacheConfig) *ResultCache {
 		store: cfg.Store, ttl: cfg.TTL, maxRows: cfg.MaxRows, retry: cfg.StoreRetry, log: cfg.Log,
 		flights: map[string]*flight{},
 		hits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "setupranali_cache_hits_total", Help: "Query results served from the result cache.",
+			Name: "setu_cache_hits_total", Help: "Query results served from the result cache.",
 		}),
 		shared: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "setupranali_cache_shared_total", Help: "Query results shared with an identical query running at the same time (single flight).",
+			Name: "setu_cache_shared_total", Help: "Query results shared with an identical query running at the same time (single flight).",
 		}),
 		misses: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "setupranali_cache_misses_total", Help: "Cacheable queries that ran on the backend.",
+			Name: "setu_cache_misses_total", Help: "Cacheable queries that ran on the backend.",
 		}),
 		bypasses: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "setupranali_cache_bypasses_total", Help: "Queries that ran without the result cache, by reason.",
+			Name: "setu_cache_bypasses_total", Help: "Queries that ran without the result cache, by reason.",
 		}, []string{"reason"}),
 		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "setupranali_cache_store_errors_total", Help: "Failed calls to the cache store (Redis), by operation; the query ran uncached.",
+			Name: "setu_cache_store_errors_total", Help: "Failed calls to the cache store (Redis), by operation; the query ran uncached.",
 		}, []string{"op"}),
 	}
 }
@@ -177,7 +177,7 @@ func (c *ResultCache) Purge(ctx context.Context, dataset string) (int64, error) 
 	return c.store.Purge(ctx, dataset)
 }
 
-// Bypass reasons (label values of setupranali_cache_bypasses_total).
+// Bypass reasons (label values of setu_cache_bypasses_total).
 const (
 	bypassTooLarge = "too_large"
 	bypassTTLZero  = "ttl_zero"

@@ -127,10 +127,10 @@ func New(cfg Config) *Limiter {
 		rates: cfg.Rates, rdb: cfg.Redis, prefix: cfg.Prefix, timeout: cfg.Timeout, retry: cfg.StoreRetry, log: cfg.Log,
 		local: &local{tats: map[string]time.Time{}, now: time.Now},
 		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "setupranali_rate_limit_rejections_total", Help: "Queries refused by the rate limit, by class.",
+			Name: "setu_rate_limit_rejections_total", Help: "Queries refused by the rate limit, by class.",
 		}, []string{"class"}),
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "setupranali_rate_limit_store_errors_total", Help: "Failed rate-limit calls to Redis; the in-process limiter decided instead.",
+			Name: "setu_rate_limit_store_errors_total", Help: "Failed rate-limit calls to Redis; the in-process limiter decided instead.",
 		}),
 	}
 }

@@ -779,7 +779,7 @@ func TestHTTPCacheAndRateLimit(t *testing.T) {
 	if v, ok := metricValue(text, `setu_http_rate_limited_total{endpoint="odata"}`); !ok || v != 1 {
 		t.Errorf("setu_http_rate_limited_total = %v, %v", v, ok)
 	}
-	if _, ok := metricValue(text, "setupranali_cache_hits_total"); !ok {
+	if _, ok := metricValue(text, "setu_cache_hits_total"); !ok {
 		t.Errorf("/metrics lacks the cache's collectors")
 	}
 }
