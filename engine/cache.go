@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
+	"github.com/setupranali/setupranali/internal/promsum"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -149,26 +149,9 @@ type CacheStats struct {
 // Stats reads the counters (for status pages and tests).
 func (c *ResultCache) Stats() CacheStats {
 	return CacheStats{
-		Hits: counterValue(c.hits), Shared: counterValue(c.shared), Misses: counterValue(c.misses),
-		Bypasses: counterValue(c.bypasses), StoreErrors: counterValue(c.storeErrors),
+		Hits: promsum.Counter(c.hits), Shared: promsum.Counter(c.shared), Misses: promsum.Counter(c.misses),
+		Bypasses: promsum.Counter(c.bypasses), StoreErrors: promsum.Counter(c.storeErrors),
 	}
-}
-
-// counterValue sums what a counter or counter vector collected.
-func counterValue(col prometheus.Collector) int64 {
-	ch := make(chan prometheus.Metric, 16)
-	go func() {
-		col.Collect(ch)
-		close(ch)
-	}()
-	var sum float64
-	for m := range ch {
-		var d dto.Metric
-		if m.Write(&d) == nil && d.Counter != nil {
-			sum += d.Counter.GetValue()
-		}
-	}
-	return int64(sum)
 }
 
 // Purge deletes cached results that read dataset, or all of them when dataset is "". Entries of

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/setupranali/setupranali/internal/promsum"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -147,23 +147,7 @@ type Stats struct {
 
 // Stats reads the counters (for status pages and tests).
 func (l *Limiter) Stats() Stats {
-	return Stats{Rejections: counterValue(l.rejections), StoreErrors: counterValue(l.storeErrors)}
-}
-
-func counterValue(col prometheus.Collector) int64 {
-	ch := make(chan prometheus.Metric, 16)
-	go func() {
-		col.Collect(ch)
-		close(ch)
-	}()
-	var sum float64
-	for m := range ch {
-		var d dto.Metric
-		if m.Write(&d) == nil && d.Counter != nil {
-			sum += d.Counter.GetValue()
-		}
-	}
-	return int64(sum)
+	return Stats{Rejections: promsum.Counter(l.rejections), StoreErrors: promsum.Counter(l.storeErrors)}
 }
 
 // Allow charges one event of class to key. A class without a rate is always allowed.
