@@ -212,6 +212,20 @@ func keysList(ctx context.Context, args []string, c cli) int {
 }
 
 // resolveKey finds a key by id, or by a name that exactly one unrevoked key has.
+// openKey opens the key store and finds the key ref names (an id or a name).
+func openKey(ctx context.Context, path, ref string, c cli) (*auth.Keys, string, func(), error) {
+	keys, _, closeAll, err := openKeys(ctx, path, c)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	id, err := resolveKey(ctx, keys, ref)
+	if err != nil {
+		closeAll()
+		return nil, "", nil, err
+	}
+	return keys, id, closeAll, nil
+}
+
 func resolveKey(ctx context.Context, keys *auth.Keys, ref string) (string, error) {
 	if _, err := keys.Key(ctx, ref); err == nil {
 		return ref, nil
@@ -259,15 +273,11 @@ func keysRevoke(ctx context.Context, args []string, c cli) int {
 		fmt.Fprintln(c.stderr, "usage: setupranali keys revoke ID|NAME")
 		return 2
 	}
-	keys, _, closeAll, err := openKeys(ctx, *dbPath, c)
+	keys, id, closeAll, err := openKey(ctx, *dbPath, ref, c)
 	if err != nil {
 		return c.fail(err)
 	}
 	defer closeAll()
-	id, err := resolveKey(ctx, keys, ref)
-	if err != nil {
-		return c.fail(err)
-	}
 	if err := keys.Revoke(ctx, id, "cli"); err != nil {
 		return c.fail(err)
 	}
@@ -284,15 +294,11 @@ func keysRotate(ctx context.Context, args []string, c cli) int {
 		fmt.Fprintln(c.stderr, "usage: setupranali keys rotate ID|NAME [--grace 24h]")
 		return 2
 	}
-	keys, _, closeAll, err := openKeys(ctx, *dbPath, c)
+	keys, id, closeAll, err := openKey(ctx, *dbPath, ref, c)
 	if err != nil {
 		return c.fail(err)
 	}
 	defer closeAll()
-	id, err := resolveKey(ctx, keys, ref)
-	if err != nil {
-		return c.fail(err)
-	}
 	key, err := keys.Rotate(ctx, id, *grace, "cli")
 	if err != nil {
 		return c.fail(err)
