@@ -211,7 +211,6 @@ func keysList(ctx context.Context, args []string, c cli) int {
 	return 0
 }
 
-// resolveKey finds a key by id, or by a name that exactly one unrevoked key has.
 // openKey opens the key store and finds the key ref names (an id or a name).
 func openKey(ctx context.Context, path, ref string, c cli) (*auth.Keys, string, func(), error) {
 	keys, _, closeAll, err := openKeys(ctx, path, c)
@@ -226,6 +225,7 @@ func openKey(ctx context.Context, path, ref string, c cli) (*auth.Keys, string, 
 	return keys, id, closeAll, nil
 }
 
+// resolveKey finds a key by id, or by a name that exactly one unrevoked key has.
 func resolveKey(ctx context.Context, keys *auth.Keys, ref string) (string, error) {
 	if _, err := keys.Key(ctx, ref); err == nil {
 		return ref, nil
