@@ -202,7 +202,7 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 		if err != nil {
 			return nil, err
 		}
-		for _, conj := range conjuncts(f) {
+		for _, conj := range semantic.Conjuncts(f) {
 			kind, err := filterKind(ds, conj)
 			if err != nil {
 				return nil, err
@@ -221,7 +221,7 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 		}
 		where = append(where, e)
 	}
-	q.Where, q.Having = and(where), and(having)
+	q.Where, q.Having = semantic.And(where...), semantic.And(having...)
 	for _, o := range req.OrderBy {
 		c, ok := ds.Column(o.Field)
 		if !ok || !selected(q.Items, c.Name()) {
@@ -243,27 +243,6 @@ func selected(items []semantic.Item, name string) bool {
 		}
 	}
 	return false
-}
-
-func and(es []semantic.Expr) semantic.Expr {
-	switch len(es) {
-	case 0:
-		return nil
-	case 1:
-		return es[0]
-	}
-	return semantic.Logic{Op: "and", Args: es}
-}
-
-func conjuncts(e semantic.Expr) []semantic.Expr {
-	if l, ok := e.(semantic.Logic); ok && l.Op == "and" {
-		var out []semantic.Expr
-		for _, a := range l.Args {
-			out = append(out, conjuncts(a)...)
-		}
-		return out
-	}
-	return []semantic.Expr{e}
 }
 
 // filterKind says whether a condition filters rows (dimensions: WHERE) or groups (metrics:

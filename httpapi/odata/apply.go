@@ -42,7 +42,7 @@ func parseApply(ds *catalog.Dataset, s string) (*applied, error) {
 			if err != nil {
 				return nil, err
 			}
-			a.where = and(a.where, e)
+			a.where = semantic.And(a.where, e)
 		case "groupby":
 			parts := splitTop(args, ',')
 			list := strings.TrimSpace(parts[0])

@@ -113,7 +113,7 @@ func ParseRequest(ds *catalog.Dataset, opts url.Values, pageSize int64, now time
 		if err != nil {
 			return nil, err
 		}
-		q.Where = and(q.Where, where)
+		q.Where = semantic.And(q.Where, where)
 		q.Having = having
 	}
 	if q.Where != nil {
@@ -249,31 +249,10 @@ func nonNegative(opts url.Values, k string) (int64, error) {
 	return n, nil
 }
 
-func and(a, b semantic.Expr) semantic.Expr {
-	switch {
-	case a == nil:
-		return b
-	case b == nil:
-		return a
-	}
-	return semantic.Logic{Op: "and", Args: []semantic.Expr{a, b}}
-}
-
-func conjuncts(e semantic.Expr) []semantic.Expr {
-	if l, ok := e.(semantic.Logic); ok && l.Op == "and" {
-		var out []semantic.Expr
-		for _, a := range l.Args {
-			out = append(out, conjuncts(a)...)
-		}
-		return out
-	}
-	return []semantic.Expr{e}
-}
-
 // split puts conditions on dimensions in WHERE and conditions on metrics in HAVING. After
 // $apply, conditions on aggregated aliases are not supported.
 func split(ds *catalog.Dataset, e semantic.Expr, applied bool) (where, having semantic.Expr, err error) {
-	for _, c := range conjuncts(e) {
+	for _, c := range semantic.Conjuncts(e) {
 		kind := catalog.ColumnKind(0)
 		for _, name := range semantic.Columns(c) {
 			col, ok := ds.Column(name)
@@ -289,9 +268,9 @@ func split(ds *catalog.Dataset, e semantic.Expr, applied bool) (where, having se
 			if applied {
 				return nil, nil, unsupported("$filter on metric %q after $apply is not supported", semantic.Columns(c)[0])
 			}
-			having = and(having, c)
+			having = semantic.And(having, c)
 		} else {
-			where = and(where, c)
+			where = semantic.And(where, c)
 		}
 	}
 	return where, having, nil
@@ -314,7 +293,7 @@ func checkIncremental(ds *catalog.Dataset, where semantic.Expr, now time.Time) e
 		return nil
 	}
 	var lo, hi *time.Time
-	for _, c := range conjuncts(where) {
+	for _, c := range semantic.Conjuncts(where) {
 		cmp, ok := c.(semantic.Cmp)
 		if !ok {
 			continue

@@ -155,3 +155,32 @@ type Query struct {
 	Limit   *int64
 	Offset  *int64
 }
+
+// And joins conditions with AND, leaving out nil ones: nil for none, the condition itself for one.
+func And(es ...Expr) Expr {
+	var kept []Expr
+	for _, e := range es {
+		if e != nil {
+			kept = append(kept, e)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return nil
+	case 1:
+		return kept[0]
+	}
+	return Logic{Op: "and", Args: kept}
+}
+
+// Conjuncts splits a condition into the conditions its (nested) ANDs join.
+func Conjuncts(e Expr) []Expr {
+	if l, ok := e.(Logic); ok && l.Op == "and" {
+		var out []Expr
+		for _, a := range l.Args {
+			out = append(out, Conjuncts(a)...)
+		}
+		return out
+	}
+	return []Expr{e}
+}
