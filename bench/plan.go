@@ -11,8 +11,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/goldencases"
 	"github.com/setupranali/setupranali/planner"
 )
 
@@ -25,16 +25,8 @@ type planCase struct {
 	Set       string `yaml:"set"`
 }
 
-// goldenPrincipals are the callers the golden case files name (as planner/golden_test.go).
-var goldenPrincipals = map[string]auth.Principal{
-	"admin":   {KeyID: "k-admin", Tenants: []string{"default"}, Role: auth.RoleAdmin},
-	"tenantA": {KeyID: "k-a", Tenants: []string{"tenantA"}, Role: auth.RoleViewer},
-	"tenantB": {KeyID: "k-b", Tenants: []string{"tenantB"}, Role: auth.RoleViewer},
-	"multi":   {KeyID: "k-m", Tenants: []string{"tenantA", "tenantB"}, Role: auth.RoleViewer},
-	"none":    {KeyID: "k-n", Role: auth.RoleViewer},
-	"scoped":  {KeyID: "k-s", Tenants: []string{"tenantA"}, Role: auth.RoleViewer, Scopes: []string{"cities"}},
-	"quote":   {KeyID: "k-q", Tenants: []string{"it's'; DROP TABLE orders; --"}, Role: auth.RoleViewer},
-}
+// goldenPrincipals are the callers the golden case files name.
+var goldenPrincipals = goldencases.Principals
 
 // planResult is P5: nanoseconds per Parse+Plan of a golden case statement, averaged over the
 // cases, with the plan cache warm (repeated) and without a cache (new).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/goldencases"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -35,16 +36,8 @@ type goldenCase struct {
 	Error     string   `yaml:"error,omitempty"`
 }
 
-// principals are the callers case files name.
-var principals = map[string]auth.Principal{
-	"admin":   {KeyID: "k-admin", Tenants: []string{"default"}, Role: auth.RoleAdmin},
-	"tenantA": {KeyID: "k-a", Tenants: []string{"tenantA"}, Role: auth.RoleViewer},
-	"tenantB": {KeyID: "k-b", Tenants: []string{"tenantB"}, Role: auth.RoleViewer},
-	"multi":   {KeyID: "k-m", Tenants: []string{"tenantA", "tenantB"}, Role: auth.RoleViewer},
-	"none":    {KeyID: "k-n", Role: auth.RoleViewer},
-	"scoped":  {KeyID: "k-s", Tenants: []string{"tenantA"}, Role: auth.RoleViewer, Scopes: []string{"cities"}},
-	"quote":   {KeyID: "k-q", Tenants: []string{"it's'; DROP TABLE orders; --"}, Role: auth.RoleViewer},
-}
+// principals are the callers the golden case files name.
+var principals = goldencases.Principals
 
 func loadTestCatalog(t testing.TB) *catalog.Catalog {
 	t.Helper()

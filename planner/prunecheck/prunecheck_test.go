@@ -19,22 +19,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/goldencases"
 	"github.com/setupranali/setupranali/internal/querygen"
 	"github.com/setupranali/setupranali/planner"
 )
 
-// principals are the callers of the golden case files (as planner/golden_test.go).
-var principals = map[string]auth.Principal{
-	"admin":   {KeyID: "k-admin", Tenants: []string{"default"}, Role: auth.RoleAdmin},
-	"tenantA": {KeyID: "k-a", Tenants: []string{"tenantA"}, Role: auth.RoleViewer},
-	"tenantB": {KeyID: "k-b", Tenants: []string{"tenantB"}, Role: auth.RoleViewer},
-	"multi":   {KeyID: "k-m", Tenants: []string{"tenantA", "tenantB"}, Role: auth.RoleViewer},
-	"none":    {KeyID: "k-n", Role: auth.RoleViewer},
-	"scoped":  {KeyID: "k-s", Tenants: []string{"tenantA"}, Role: auth.RoleViewer, Scopes: []string{"cities"}},
-	"quote":   {KeyID: "k-q", Tenants: []string{"it's'; DROP TABLE orders; --"}, Role: auth.RoleViewer},
-}
+// principals are the callers the golden case files name.
+var principals = goldencases.Principals
 
 // extraShapes are statements over the golden catalog where the binder's name resolution and an
 // engine's could part: correlation, shadowing, joins, the columns a pruned table keeps.
