@@ -331,8 +331,10 @@ func (c *ResultCache) lead(ctx context.Context, plan *planner.Plan, formats []in
 		return res, err
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			// The leader's own cancellation or timeout is not the query's answer.
+		var refused *callerRefusal
+		if ctx.Err() != nil || errors.As(err, &refused) {
+			// The leader's own cancellation, timeout or admission refusal is not the query's
+			// answer: the waiters try again, one of them as the leader.
 			finish(nil, nil)
 		} else {
 			finish(nil, err)

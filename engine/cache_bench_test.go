@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/engine/rediscache"
@@ -51,7 +52,7 @@ func BenchmarkCache(b *testing.B) {
 	run := func(b *testing.B, ex *engine.Executor, want string) {
 		w := &discard{}
 		for b.Loop() {
-			res, err := ex.Execute(ctx, plan, nil, w)
+			res, err := ex.Execute(ctx, admission.Caller{}, plan, nil, w)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -66,7 +67,7 @@ func BenchmarkCache(b *testing.B) {
 	})
 	b.Run("hit", func(b *testing.B) {
 		ex := engine.New(engine.Config{Backends: backends, Default: "duckdb", Cache: engine.NewResultCache(engine.CacheConfig{})})
-		if _, err := ex.Execute(ctx, plan, nil, &discard{}); err != nil {
+		if _, err := ex.Execute(ctx, admission.Caller{}, plan, nil, &discard{}); err != nil {
 			b.Fatal(err)
 		}
 		run(b, ex, engine.CacheHit)
@@ -85,7 +86,7 @@ func BenchmarkCache(b *testing.B) {
 			rc.Close()
 		}()
 		ex := engine.New(engine.Config{Backends: backends, Default: "duckdb", Cache: engine.NewResultCache(engine.CacheConfig{Store: rc})})
-		if _, err := ex.Execute(ctx, plan, nil, &discard{}); err != nil {
+		if _, err := ex.Execute(ctx, admission.Caller{}, plan, nil, &discard{}); err != nil {
 			b.Fatal(err)
 		}
 		run(b, ex, engine.CacheHit)

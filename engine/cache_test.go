@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -122,7 +123,7 @@ func newCachedExecutor(be *fakeBackend, cfg CacheConfig) (*Executor, *ResultCach
 func run(t *testing.T, ex *Executor, plan *planner.Plan, args []any, formats []int16) (*collect, Result) {
 	t.Helper()
 	w := &collect{formats: formats}
-	res, err := ex.Execute(context.Background(), plan, args, w)
+	res, err := ex.Execute(context.Background(), admission.Caller{}, plan, args, w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +267,7 @@ func TestCacheSingleFlight(t *testing.T) {
 	for i := range n {
 		writers[i] = &collect{}
 		wg.Go(func() {
-			results[i], errs[i] = ex.Execute(context.Background(), testPlan(), nil, writers[i])
+			results[i], errs[i] = ex.Execute(context.Background(), admission.Caller{}, testPlan(), nil, writers[i])
 		})
 	}
 	// Wait until the leader is in the backend and everyone else waits on its flight.
@@ -311,7 +312,7 @@ func TestCacheSingleFlightLeaderCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	leaderErr := make(chan error, 1)
 	go func() {
-		_, err := ex.Execute(ctx, testPlan(), nil, &collect{})
+		_, err := ex.Execute(ctx, admission.Caller{}, testPlan(), nil, &collect{})
 		leaderErr <- err
 	}()
 	for be.runs.Load() != 1 {
@@ -320,7 +321,7 @@ func TestCacheSingleFlightLeaderCanceled(t *testing.T) {
 	follower := make(chan Result, 1)
 	w := &collect{}
 	go func() {
-		res, err := ex.Execute(context.Background(), testPlan(), nil, w)
+		res, err := ex.Execute(context.Background(), admission.Caller{}, testPlan(), nil, w)
 		if err != nil {
 			t.Error(err)
 		}
@@ -344,7 +345,7 @@ func TestCacheErrorsNotCached(t *testing.T) {
 	be := &fakeBackend{err: sqlerr.New(sqlerr.DivisionByZero, "division by zero")}
 	ex, _ := newCachedExecutor(be, CacheConfig{})
 	for range 2 {
-		if _, err := ex.Execute(context.Background(), testPlan(), nil, &collect{}); err == nil {
+		if _, err := ex.Execute(context.Background(), admission.Caller{}, testPlan(), nil, &collect{}); err == nil {
 			t.Fatal("error lost")
 		}
 	}
@@ -516,7 +517,7 @@ func TestCacheSingleFlightUntilStored(t *testing.T) {
 	ex, _ := newCachedExecutor(be, CacheConfig{Store: store})
 	leader := make(chan Result, 1)
 	go func() {
-		res, err := ex.Execute(context.Background(), testPlan(), nil, &collect{})
+		res, err := ex.Execute(context.Background(), admission.Caller{}, testPlan(), nil, &collect{})
 		if err != nil {
 			t.Error(err)
 		}
@@ -572,7 +573,7 @@ func TestCacheWideRowsStreamUncached(t *testing.T) {
 	be := &fakeBackend{rows: rows}
 	ex, _ := newCachedExecutor(be, CacheConfig{})
 	w := &counter{}
-	res, err := ex.Execute(context.Background(), testPlan(), nil, w)
+	res, err := ex.Execute(context.Background(), admission.Caller{}, testPlan(), nil, w)
 	if err != nil || res.Cache != CacheBypass || w.rows != 40 || res.Rows != 40 {
 		t.Errorf("40 MiB result: %+v (%v) with %d rows written, want bypass with 40", res, err, w.rows)
 	}

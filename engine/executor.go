@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -23,25 +24,24 @@ type Config struct {
 	Log          *slog.Logger
 	// Cache, when set, answers repeated queries that read datasets from cached results.
 	Cache *ResultCache
-	// Limiter, when set, charges each plan that reads datasets to the caller a context names
-	// (WithRateLimit) before it runs, cache hits included.
-	Limiter Limiter
+	// Admission, when set, admits every plan that reads datasets or the catalog against its
+	// caller's caps before it runs, and charges executions that reach an engine to the
+	// caller's rate budget (a cache hit is not charged).
+	Admission Admission
 }
 
-// Limiter admits or refuses one query of a class (e.g. "query") for a key (an API key id). A
-// refusal is a *sqlerr.Error (53400) saying when to retry.
-type Limiter interface {
-	Limit(ctx context.Context, class, key string) error
+// Admission is the executor's view of the admission point (admission.Controller).
+type Admission interface {
+	BeginQuery(caller admission.Caller, q admission.Query) (release func(), err error)
+	ChargeExecution(ctx context.Context, caller admission.Caller) error
 }
 
-type rateLimitKey struct{}
+// callerRefusal is an admission refusal met on the way to the engine: it concerns the caller,
+// not the query, so the queries sharing its cache flight do not inherit it.
+type callerRefusal struct{ err error }
 
-type rateCaller struct{ class, key string }
-
-// WithRateLimit makes Execute charge the plans it runs with ctx to key's budget of class.
-func WithRateLimit(ctx context.Context, class, key string) context.Context {
-	return context.WithValue(ctx, rateLimitKey{}, rateCaller{class: class, key: key})
-}
+func (r *callerRefusal) Error() string { return r.err.Error() }
+func (r *callerRefusal) Unwrap() error { return r.err }
 
 // Executor runs plans on backends.
 type Executor struct {
@@ -50,7 +50,7 @@ type Executor struct {
 	timeout  time.Duration
 	log      *slog.Logger
 	cache    *ResultCache
-	limiter  Limiter
+	admit    Admission
 }
 
 // New returns an executor over the configured backends.
@@ -59,7 +59,7 @@ func New(cfg Config) *Executor {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Executor{backends: cfg.Backends, def: cfg.Default, timeout: cfg.QueryTimeout, log: log, cache: cfg.Cache, limiter: cfg.Limiter}
+	return &Executor{backends: cfg.Backends, def: cfg.Default, timeout: cfg.QueryTimeout, log: log, cache: cfg.Cache, admit: cfg.Admission}
 }
 
 // errStatementTimeout is the cause of a context the executor's own timeout ended.
@@ -76,20 +76,18 @@ func WithStatementTimeout(ctx context.Context, d time.Duration) context.Context 
 	return context.WithValue(ctx, statementTimeoutKey{}, d)
 }
 
-// Execute runs a query plan with its parameter values (args[i] binds $i+1) and writes its rows
-// to w.
-func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, args []any, w RowWriter) (Result, error) {
+// Execute runs a query plan for caller with its parameter values (args[i] binds $i+1) and
+// writes its rows to w.
+func (e *Executor) Execute(ctx context.Context, caller admission.Caller, plan *planner.Plan, args []any, w RowWriter) (Result, error) {
 	if plan.Kind != planner.KindQuery {
 		return Result{}, nil
 	}
-	if e.limiter != nil && len(plan.Datasets) > 0 {
-		// Only queries that read datasets count: the catalog and session statements BI tools
-		// send on connect do not.
-		if rc, ok := ctx.Value(rateLimitKey{}).(rateCaller); ok {
-			if err := e.limiter.Limit(ctx, rc.class, rc.key); err != nil {
-				return Result{}, err
-			}
+	if e.admit != nil {
+		release, err := e.admit.BeginQuery(caller, admission.Query{Catalog: plan.Source == planner.SystemSource, Datasets: len(plan.Datasets)})
+		if err != nil {
+			return Result{}, err
 		}
+		defer release()
 	}
 	// The shorter of the server's limit and the session's statement_timeout applies.
 	timeout, limit := e.timeout, "QUERY_TIMEOUT_SECONDS"
@@ -109,7 +107,7 @@ func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, args []any, 
 	if len(args) != len(plan.Params) {
 		return Result{}, sqlerr.New(sqlerr.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(args), len(plan.Params))
 	}
-	res, err := e.execute(ctx, plan, args, w)
+	res, err := e.execute(ctx, caller, plan, args, w)
 	if err != nil && errors.Is(context.Cause(ctx), errStatementTimeout) {
 		return res, sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to statement timeout").
 			WithHint("the limit is %s (%s)", timeout, limit)
@@ -117,7 +115,7 @@ func (e *Executor) Execute(ctx context.Context, plan *planner.Plan, args []any, 
 	return res, err
 }
 
-func (e *Executor) execute(ctx context.Context, plan *planner.Plan, args []any, w RowWriter) (Result, error) {
+func (e *Executor) execute(ctx context.Context, caller admission.Caller, plan *planner.Plan, args []any, w RowWriter) (Result, error) {
 	name := plan.Source
 	if name == "" {
 		name = e.def
@@ -131,12 +129,21 @@ func (e *Executor) execute(ctx context.Context, plan *planner.Plan, args []any, 
 	if fw, ok := w.(FormatWriter); ok {
 		formats = fw.Formats()
 	}
-	if e.cache != nil && len(plan.Datasets) > 0 && plan.CatalogVersion != "" && len(plan.Columns) > 0 {
-		return e.cache.run(ctx, plan, args, formats, w, func(ctx context.Context, w RowWriter) (Result, error) {
-			return stream(ctx, be, plan, args, formats, w)
-		})
+	run := func(ctx context.Context, w RowWriter) (Result, error) {
+		// Charged here, where the engine is reached: an answer from the cache costs nothing.
+		// Only plans that read datasets count; the catalog and session statements BI tools
+		// send on connect do not.
+		if e.admit != nil && len(plan.Datasets) > 0 {
+			if err := e.admit.ChargeExecution(ctx, caller); err != nil {
+				return Result{}, &callerRefusal{err}
+			}
+		}
+		return stream(ctx, be, plan, args, formats, w)
 	}
-	return stream(ctx, be, plan, args, formats, w)
+	if e.cache != nil && len(plan.Datasets) > 0 && plan.CatalogVersion != "" && len(plan.Columns) > 0 {
+		return e.cache.run(ctx, plan, args, formats, w, run)
+	}
+	return run(ctx, w)
 }
 
 // stream runs plan on be and writes its rows to w, encoded in formats.

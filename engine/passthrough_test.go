@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/planner"
 )
 
@@ -80,7 +81,7 @@ func TestWirePassthrough(t *testing.T) {
 			src := source(c.oids, c.srcFormats)
 			ex := New(Config{Backends: map[string]Backend{"s": backendOf{src}}, Default: "s"})
 			out := &wireCollect{formats: c.clientFormats}
-			res, err := ex.Execute(context.Background(), &p, nil, out)
+			res, err := ex.Execute(context.Background(), admission.Caller{}, &p, nil, out)
 			if err != nil {
 				t.Fatal(err)
 			}

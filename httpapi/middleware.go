@@ -16,8 +16,10 @@ import (
 	"github.com/julienschmidt/httprouter"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/metrics"
+	"github.com/setupranali/setupranali/ratelimit"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -299,14 +301,41 @@ func protocolOf(r *http.Request) string {
 	return metrics.ProtocolREST
 }
 
-// limit asks the configured rate limit; false means the request was answered with 429.
-func (s *Server) limit(w http.ResponseWriter, r *http.Request, endpoint string) bool {
-	if s.cfg.Limit == nil {
+// caller is the authenticated caller of r as admission and the executor see it.
+func (s *Server) caller(r *http.Request) admission.Caller {
+	return admission.Caller{Principal: info(r).principal, Protocol: admission.Protocol(protocolOf(r)), RemoteAddr: clientAddr(r)}
+}
+
+// clientAddr is the address of the client that sent r.
+func clientAddr(r *http.Request) string { return r.RemoteAddr }
+
+// admit charges r to its caller's rate budget; false means it was answered with 429.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
+	if s.cfg.Admission == nil {
 		return true
 	}
-	err := s.cfg.Limit(w, r, info(r).principal, endpoint)
+	d, err := s.cfg.Admission.ChargeRequest(r.Context(), s.caller(r))
+	return s.admitted(w, r, d, err)
+}
+
+// admitFeedPage is admit for a page of an OData feed: the page a nextLink token names is free.
+func (s *Server) admitFeedPage(w http.ResponseWriter, r *http.Request, feed string, skip int64, token string) bool {
+	if s.cfg.Admission == nil {
+		return true
+	}
+	d, err := s.cfg.Admission.ChargeFeedPage(r.Context(), s.caller(r), feed, skip, token)
+	return s.admitted(w, r, d, err)
+}
+
+// admitted writes the rate-limit headers of d and, when err refused the request, the 429.
+func (s *Server) admitted(w http.ResponseWriter, r *http.Request, d ratelimit.Decision, err error) bool {
+	ratelimit.SetHeaders(w.Header(), d)
 	if err == nil {
 		return true
+	}
+	endpoint := ratelimit.ClassQuery
+	if protocolOf(r) == metrics.ProtocolOData {
+		endpoint = ratelimit.ClassOData
 	}
 	s.metrics.limited.WithLabelValues(endpoint).Inc()
 	msg := "rate limit exceeded"

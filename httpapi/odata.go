@@ -11,11 +11,11 @@ import (
 
 	"github.com/julienschmidt/httprouter"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/httpapi/odata"
 	"github.com/setupranali/setupranali/httpapi/semantic"
-	"github.com/setupranali/setupranali/metrics"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -47,7 +47,7 @@ func visibleDatasets(cat *catalog.Catalog, p auth.Principal) []*catalog.Dataset 
 }
 
 func (s *Server) odataService(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
-	if !s.limit(w, r, "odata") {
+	if !s.admit(w, r) {
 		return
 	}
 	body := odata.ServiceDocument(odataBase(r), visibleDatasets(s.cfg.Catalog(), info(r).principal))
@@ -63,7 +63,7 @@ func (s *Server) odataDispatch(w http.ResponseWriter, r *http.Request, ps httpro
 		s.odataService(w, r, ps)
 		return
 	case path == "$metadata":
-		if !s.limit(w, r, "odata") {
+		if !s.admit(w, r) {
 			return
 		}
 		w.Header().Set("OData-Version", "4.0")
@@ -113,7 +113,7 @@ func (s *Server) writeODataError(w http.ResponseWriter, r *http.Request, err err
 }
 
 func (s *Server) odataCount(w http.ResponseWriter, r *http.Request, set string) {
-	if !s.limit(w, r, "odata") {
+	if !s.admit(w, r) {
 		return
 	}
 	ds, ok := s.odataDataset(w, r, set)
@@ -125,7 +125,7 @@ func (s *Server) odataCount(w http.ResponseWriter, r *http.Request, set string) 
 		s.writeODataError(w, r, err)
 		return
 	}
-	n, err := s.count(r.Context(), info(r).principal, q)
+	n, err := s.count(r.Context(), s.caller(r), q)
 	if err != nil {
 		s.writeODataError(w, r, err)
 		return
@@ -147,9 +147,9 @@ func (c *countSink) row(v [][]byte) error {
 }
 
 // count runs q's count query through the planner.
-func (s *Server) count(ctx context.Context, p auth.Principal, q *semantic.Query) (int64, error) {
+func (s *Server) count(ctx context.Context, caller admission.Caller, q *semantic.Query) (int64, error) {
 	sink := &countSink{}
-	if _, err := s.runSQL(ctx, p, metrics.ProtocolOData, semantic.BuildCount, q, sink); err != nil {
+	if _, err := s.runSQL(ctx, caller, semantic.BuildCount, q, sink); err != nil {
 		return 0, err
 	}
 	n, err := strconv.ParseInt(sink.n, 10, 64)
@@ -160,31 +160,37 @@ func (s *Server) count(ctx context.Context, p auth.Principal, q *semantic.Query)
 }
 
 func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set string) {
-	if !s.limit(w, r, "odata") {
+	// The $skiptoken of a nextLink we wrote lets its page through uncharged: a refresh is
+	// charged once for the feed, not once per page (admission.Controller.FeedToken).
+	opts := r.URL.Query()
+	token := opts.Get("$skiptoken")
+	opts.Del("$skiptoken")
+	skip, _ := strconv.ParseInt(opts.Get("$skip"), 10, 64)
+	feed := feedName(set, opts)
+	if !s.admitFeedPage(w, r, feed, skip, token) {
 		return
 	}
 	ds, ok := s.odataDataset(w, r, set)
 	if !ok {
 		return
 	}
-	opts := r.URL.Query()
 	req, err := odata.ParseRequest(ds, opts, int64(s.cfg.ODataPageSize), time.Now())
 	if err != nil {
 		s.writeODataError(w, r, err)
 		return
 	}
-	p := info(r).principal
+	caller := s.caller(r)
 	base := odataBase(r)
 	sink := &odataSink{jsonObjects: jsonObjects{w: w}, max: req.PageRows, context: base + "/$metadata#" + ds.ID}
 	if req.Count {
-		n, err := s.count(r.Context(), p, req.CountQuery)
+		n, err := s.count(r.Context(), caller, req.CountQuery)
 		if err != nil {
 			s.writeODataError(w, r, err)
 			return
 		}
 		sink.count = &n
 	}
-	rr, err := s.run(r.Context(), p, metrics.ProtocolOData, req.Query, sink)
+	rr, err := s.run(r.Context(), caller, req.Query, sink)
 	if err != nil {
 		if rr.started {
 			abort(r, err)
@@ -200,6 +206,9 @@ func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set str
 			next[k] = v
 		}
 		next.Set("$skip", strconv.FormatInt(req.Skip+sink.n, 10))
+		if s.cfg.Admission != nil {
+			next.Set("$skiptoken", s.cfg.Admission.FeedToken(caller, feed, req.Skip+sink.n))
+		}
 		if req.Top != nil {
 			next.Set("$top", strconv.FormatInt(*req.Top-sink.n, 10))
 		}
@@ -245,4 +254,18 @@ func (s *odataSink) row(vals [][]byte) error {
 		return nil
 	}
 	return s.appendObject(vals)
+}
+
+// feedName identifies one feed for its nextLink tokens: the entity set and its query options
+// besides paging ($skip, $top and $skiptoken change from page to page).
+func feedName(set string, opts url.Values) string {
+	rest := url.Values{}
+	for k, v := range opts {
+		switch k {
+		case "$skip", "$top", "$skiptoken":
+			continue
+		}
+		rest[k] = v
+	}
+	return set + "?" + rest.Encode()
 }

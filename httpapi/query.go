@@ -13,7 +13,6 @@ import (
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/httpapi/semantic"
-	"github.com/setupranali/setupranali/metrics"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -87,7 +86,7 @@ func (o *orderRef) UnmarshalJSON(b []byte) error {
 }
 
 func (s *Server) query(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
-	if !s.limit(w, r, "query") {
+	if !s.admit(w, r) {
 		return
 	}
 	var req queryRequest
@@ -111,7 +110,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, _ httprouter.Para
 		return
 	}
 	sink := &restSink{jsonObjects{w: w}}
-	rr, err := s.run(r.Context(), ri.principal, metrics.ProtocolREST, q, sink)
+	rr, err := s.run(r.Context(), s.caller(r), q, sink)
 	if err != nil {
 		if rr.started {
 			abort(r, err)

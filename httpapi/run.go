@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine"
@@ -63,18 +64,18 @@ type runResult struct {
 // run writes q as semantic SQL, plans it for the caller through the planner (tenant filters,
 // scopes, guards, row cap), binds the request's values to the plan's parameters and streams the
 // rows to sink.
-func (s *Server) run(ctx context.Context, p auth.Principal, protocol string, q *semantic.Query, sink rowSink) (runResult, error) {
-	return s.runSQL(ctx, p, protocol, semantic.Build, q, sink)
+func (s *Server) run(ctx context.Context, caller admission.Caller, q *semantic.Query, sink rowSink) (runResult, error) {
+	return s.runSQL(ctx, caller, semantic.Build, q, sink)
 }
 
 // runSQL is run with the SQL written by build (semantic.Build or semantic.BuildCount).
-func (s *Server) runSQL(ctx context.Context, p auth.Principal, protocol string, build func(*semantic.Query) (string, []semantic.Value, error), q *semantic.Query, sink rowSink) (runResult, error) {
+func (s *Server) runSQL(ctx context.Context, caller admission.Caller, build func(*semantic.Query) (string, []semantic.Value, error), q *semantic.Query, sink rowSink) (runResult, error) {
 	var rr runResult
 	sql, vals, err := build(q)
 	if err != nil {
 		return rr, sqlerr.New(sqlerr.FeatureNotSupported, "%s", err.Error())
 	}
-	ctx = metrics.WithProtocol(ctx, protocol)
+	ctx = metrics.WithProtocol(ctx, string(caller.Protocol))
 	stmts, err := s.cfg.Planner.Parse(sql)
 	if err != nil {
 		return rr, err
@@ -82,6 +83,7 @@ func (s *Server) runSQL(ctx context.Context, p auth.Principal, protocol string, 
 	if len(stmts) != 1 {
 		return rr, sqlerr.Internal(fmt.Errorf("semantic query became %d statements", len(stmts)))
 	}
+	p := caller.Principal
 	sess := planner.Session{Principal: p, Database: s.cfg.Database, User: p.KeyID}
 	plan, err := s.cfg.Planner.Plan(ctx, sess, stmts[0])
 	if err != nil {
@@ -97,7 +99,7 @@ func (s *Server) runSQL(ctx context.Context, p auth.Principal, protocol string, 
 	}
 	sw := &sinkWriter{sink: sink, cols: plan.Columns}
 	start := time.Now()
-	res, err := s.cfg.Executor.Execute(ctx, plan, args, sw)
+	res, err := s.cfg.Executor.Execute(ctx, caller, plan, args, sw)
 	rr.elapsed = time.Since(start)
 	rr.rows, rr.trunc, rr.started = res.Rows, res.Truncated, sw.started
 	rr.cacheHit = res.Cache == engine.CacheHit || res.Cache == engine.CacheShared

@@ -13,10 +13,12 @@ import (
 	"github.com/julienschmidt/httprouter"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/ratelimit"
 )
 
 // Authenticator turns a presented API key into a principal. Failures are told apart with
@@ -33,7 +35,16 @@ type Planner interface {
 
 // Executor runs a plan and streams its rows in PostgreSQL text format.
 type Executor interface {
-	Execute(ctx context.Context, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error)
+	Execute(ctx context.Context, caller admission.Caller, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error)
+}
+
+// Admission charges requests to their caller's rate budget (admission.Controller): one
+// /v1/query request of RATE_LIMIT_QUERY, one OData request of RATE_LIMIT_ODATA, except the
+// nextLink pages of a feed already charged. Concurrency caps are the Executor's.
+type Admission interface {
+	ChargeRequest(ctx context.Context, caller admission.Caller) (ratelimit.Decision, error)
+	FeedToken(caller admission.Caller, feed string, skip int64) string
+	ChargeFeedPage(ctx context.Context, caller admission.Caller, feed string, skip int64, token string) (ratelimit.Decision, error)
 }
 
 // Check is one readiness component: Check returns nil when the component can serve.
@@ -73,10 +84,9 @@ type Config struct {
 	Metrics http.Handler
 	// MetricsRequireKey makes /metrics require an admin or internal_admin key.
 	MetricsRequireKey bool
-	// Limit, when set, is asked before each data request with its class ("query" for
-	// /v1/query, "odata" for OData, "datasets" for the catalog endpoints); it may set headers
-	// (RateLimit-*, Retry-After) and an error rejects the request with 429.
-	Limit func(w http.ResponseWriter, r *http.Request, p auth.Principal, class string) error
+	// Admission, when set, charges /v1/query and OData requests to their caller's rate
+	// budget; a refusal is answered 429 with RateLimit-* and Retry-After headers.
+	Admission Admission
 	// ODataPageSize is the server-driven page size of OData results (default 5000).
 	ODataPageSize int
 	// MaxBodyBytes caps request bodies (default 1 MiB).

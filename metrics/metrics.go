@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/planner"
@@ -128,7 +129,7 @@ func AuthReason(err error) string {
 
 // Executor is what the wrappers measure: engine.Executor's method.
 type Executor interface {
-	Execute(ctx context.Context, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error)
+	Execute(ctx context.Context, caller admission.Caller, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error)
 }
 
 // Executor returns inner measured as protocol's queries.
@@ -142,18 +143,21 @@ type meteredExecutor struct {
 	inner    Executor
 }
 
-func (e *meteredExecutor) Execute(ctx context.Context, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error) {
+func (e *meteredExecutor) Execute(ctx context.Context, caller admission.Caller, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error) {
 	if plan.Kind != planner.KindQuery {
-		return e.inner.Execute(ctx, plan, args, w)
+		return e.inner.Execute(ctx, caller, plan, args, w)
 	}
-	protocol := protocolOf(ctx, e.protocol)
+	protocol := e.protocol
+	if caller.Protocol != "" {
+		protocol = string(caller.Protocol)
+	}
 	start := time.Now()
 	cw := &countingWriter{w: w}
 	var mw engine.RowWriter = cw
 	if fw, ok := w.(engine.FormatWriter); ok {
 		mw = &countingFormatWriter{countingWriter: cw, formats: fw}
 	}
-	res, err := e.inner.Execute(ctx, plan, args, mw)
+	res, err := e.inner.Execute(ctx, caller, plan, args, mw)
 	e.set.duration.WithLabelValues(protocol).Observe(time.Since(start).Seconds())
 	e.set.queries.WithLabelValues(protocol, Class(err)).Inc()
 	e.set.rows.WithLabelValues(protocol).Add(float64(cw.rows))

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -35,10 +36,15 @@ type conn struct {
 
 	// Set during startup, read-only afterwards (pid and secret are read by CancelRequest
 	// handling on other goroutines only after the server's lock published them).
-	pid     uint32
-	secret  [4]byte
-	hasSlot bool
-	params  startupParams
+	pid    uint32
+	secret [4]byte
+	// releaseStartup and releaseSession give back the admission slots the connection holds;
+	// nil when it holds none.
+	releaseStartup, releaseSession func()
+	// caller is who the session serves, set once it authenticated; every execution is
+	// admitted and charged as this caller.
+	caller admission.Caller
+	params startupParams
 	// tls is the TLS connection over nc once negotiated, and tlsCert the certificate it
 	// presented (for SCRAM channel binding); both nil in clear.
 	tls     *tls.Conn
@@ -118,7 +124,6 @@ func (c *conn) serve() {
 		return
 	}
 	c.log.Debug("session started")
-	c.ctx = withKeyID(c.ctx, c.session.Principal.KeyID)
 	err = c.loop()
 	c.log.Debug("session ended", "reason", err)
 }

@@ -59,7 +59,7 @@ func (c *conn) openCursor(plan *planner.Plan, args []any, formats []int16, regis
 				cur.err = sqlerr.Internal(fmt.Errorf("panic: %v", r))
 			}
 		}()
-		cur.res, cur.err = c.srv.cfg.Executor.Execute(c.statementContext(ctx), plan, args, cur)
+		cur.res, cur.err = c.srv.cfg.Executor.Execute(c.statementContext(ctx), c.caller, plan, args, cur)
 	}()
 	return cur
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/planner"
@@ -143,9 +144,15 @@ type fakeExecutor struct {
 	stopped chan error
 	release chan struct{}
 
-	mu       sync.Mutex
-	runs     map[string]int
-	lastArgs []any
+	// admit, when set, admits each execution as the engine's executor does, so that the
+	// server's part in admission (the caller it passes, how long it holds an execution) is
+	// observable.
+	admit *admission.Controller
+
+	mu         sync.Mutex
+	runs       map[string]int
+	lastArgs   []any
+	lastCaller admission.Caller
 }
 
 func (e *fakeExecutor) runsOf(sql string) int {
@@ -226,10 +233,18 @@ func newFakeExecutor() *fakeExecutor {
 	}
 }
 
-func (e *fakeExecutor) Execute(ctx context.Context, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error) {
+func (e *fakeExecutor) Execute(ctx context.Context, caller admission.Caller, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error) {
+	if e.admit != nil {
+		release, err := e.admit.BeginQuery(caller, admission.Query{Datasets: 1})
+		if err != nil {
+			return engine.Result{}, err
+		}
+		defer release()
+	}
 	e.mu.Lock()
 	e.runs[plan.SQL]++
 	e.lastArgs = args
+	e.lastCaller = caller
 	e.mu.Unlock()
 	switch plan.SQL {
 	case "echo":

@@ -6,13 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
 func TestMaxQueriesPerKey(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.MaxQueriesPerKey = 1 })
+	ts := startServer(t, nil)
+	ts.exec.admit = admission.New(admission.Config{MaxQueriesPerKey: 1})
 	busy := ts.dial(t)
 	busy.login()
 	busy.send(&pgproto3.Query{String: "slow"})
@@ -46,7 +49,8 @@ func TestMaxQueriesPerKey(t *testing.T) {
 }
 
 func TestMaxQueriesPerKeyCountsSuspendedPortals(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.MaxQueriesPerKey = 1 })
+	ts := startServer(t, nil)
+	ts.exec.admit = admission.New(admission.Config{MaxQueriesPerKey: 1})
 	c := ts.dial(t)
 	c.login()
 	c.send(&pgproto3.Query{String: "begin"})
@@ -184,5 +188,51 @@ func TestClientStopsReading(t *testing.T) {
 	}
 	if !strings.Contains(ts.logs.String(), "i/o timeout") {
 		t.Errorf("the connection did not end by the write timeout:\n%s", ts.logs.String())
+	}
+}
+
+func TestStartupConnectionsBoundApart(t *testing.T) {
+	ts := startServer(t, func(c *Config) {
+		c.Admission = admission.New(admission.Config{MaxConnections: 2, MaxConnectionsPerKey: 2, MaxConnectionsPerTenant: 2, MaxStartupConnections: 1})
+	})
+	// An authenticated session, then a socket that never finishes its login and holds the
+	// only startup slot.
+	session := ts.connect(t)
+	stalled := ts.dial(t)
+	stalled.send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "alice"}})
+	if _, ok := stalled.receive().(*pgproto3.AuthenticationCleartextPassword); !ok {
+		t.Fatal("expected a password request")
+	}
+
+	// A second half-open socket is refused at once, naming the startup cap.
+	_, err := pgx.Connect(testCtx(t), ts.connString(goodKey))
+	if pgCode(err) != sqlerr.TooManyConnections || !strings.Contains(err.Error(), "too many connections waiting to authenticate (at most 1)") {
+		t.Fatalf("connection past the startup cap: %v", err)
+	}
+	// The half-open socket holds no authenticated slot: the session goes on, and once the
+	// socket finishes logging in it takes the second slot.
+	var n int
+	if err := session.QueryRow(testCtx(t), "select 1").Scan(&n); err != nil {
+		t.Fatalf("session beside a half-open socket: %v", err)
+	}
+	stalled.send(&pgproto3.PasswordMessage{Password: goodKey})
+	until[*pgproto3.ReadyForQuery](stalled)
+	if _, err := pgx.Connect(testCtx(t), ts.connString(goodKey)); pgCode(err) != sqlerr.TooManyConnections ||
+		!strings.Contains(err.Error(), "too many clients already") {
+		t.Fatalf("third session past the server's cap of 2: %v", err)
+	}
+}
+
+func TestExecutorSeesTypedCaller(t *testing.T) {
+	ts := startServer(t, nil)
+	conn := ts.connect(t)
+	if _, err := conn.Exec(testCtx(t), "select 1"); err != nil {
+		t.Fatal(err)
+	}
+	ts.exec.mu.Lock()
+	c := ts.exec.lastCaller
+	ts.exec.mu.Unlock()
+	if c.Protocol != admission.PG || c.Principal.KeyID != "key-1" || !strings.HasPrefix(c.RemoteAddr, "127.0.0.1:") {
+		t.Errorf("caller %+v", c)
 	}
 }

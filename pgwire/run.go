@@ -72,7 +72,7 @@ func (c *conn) runPlan(ctx context.Context, plan *planner.Plan, args []any, form
 // runQuery runs a query plan on the executor, streaming its rows, then its CommandComplete.
 func (c *conn) runQuery(ctx context.Context, plan *planner.Plan, args []any, formats []int16) error {
 	w := &rowWriter{out: &c.out, formats: formats}
-	res, err := c.srv.cfg.Executor.Execute(c.statementContext(ctx), plan, args, w)
+	res, err := c.srv.cfg.Executor.Execute(c.statementContext(ctx), c.caller, plan, args, w)
 	if c.out.err != nil {
 		// The client is gone or unwritable; whatever the executor says, nothing more can be sent.
 		return c.out.err

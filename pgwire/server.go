@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/planner"
@@ -30,7 +31,15 @@ type Planner interface {
 // columns the client bound in binary. Rows may be pushed from a goroutine other than the
 // connection's (a portal suspended at its row limit); each WriteRow call returns before the next.
 type Executor interface {
-	Execute(ctx context.Context, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error)
+	Execute(ctx context.Context, caller admission.Caller, plan *planner.Plan, args []any, w engine.RowWriter) (engine.Result, error)
+}
+
+// Admission decides which connections may be served (admission.Controller): a connection
+// holds a startup slot until it authenticated, then a session slot of its key and tenants.
+// Refusals are FATAL 53300 errors naming the cap.
+type Admission interface {
+	StartConnection() (release func(), err error)
+	OpenSession(caller admission.Caller) (release func(), err error)
 }
 
 // Config configures a Server. Authenticator, Planner and Executor are required.
@@ -40,8 +49,9 @@ type Config struct {
 	Executor      Executor
 	// Log receives the server's logs; nil discards them.
 	Log *slog.Logger
-	// MaxConnections caps the connections that passed startup; 0 means unlimited.
-	MaxConnections int
+	// Admission, when set, caps connections: before and after authentication, per server,
+	// key and tenant. Queries are admitted by the Executor.
+	Admission Admission
 	// ServerVersion is reported as server_version; drivers parse it, so it must start with a
 	// PostgreSQL version number. Default "15.8": drivers and psql pick their catalog queries
 	// by it, and the catalog emulation answers as PostgreSQL 15.
@@ -99,8 +109,6 @@ type Server struct {
 	// keys holds the connections that were given BackendKeyData, by pid, for CancelRequest.
 	keys    map[uint32]*conn
 	lastPID uint32
-	// sessions counts connections holding a MaxConnections slot.
-	sessions int
 	// wg counts Serve calls and connection goroutines; it is only added to while !closing.
 	wg sync.WaitGroup
 }
@@ -205,21 +213,7 @@ func (s *Server) forget(c *conn) {
 	if c.pid != 0 && s.keys[c.pid] == c {
 		delete(s.keys, c.pid)
 	}
-	if c.hasSlot {
-		s.sessions--
-	}
-}
-
-// acquireSlot takes a MaxConnections slot for c, reporting false when none is free.
-func (s *Server) acquireSlot(c *conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cfg.MaxConnections > 0 && s.sessions >= s.cfg.MaxConnections {
-		return false
-	}
-	s.sessions++
-	c.hasSlot = true
-	return true
+	c.releaseSlots()
 }
 
 func (s *Server) isClosing() bool {

@@ -246,9 +246,8 @@ func (c *conn) applySet(cmd *planner.SetCommand) error {
 }
 
 // statementContext carries the session's statement_timeout (SET statement_timeout) to the
-// executor, and the API key whose query budget ("query" class) each execution is charged to.
+// executor.
 func (c *conn) statementContext(ctx context.Context) context.Context {
-	ctx = engine.WithRateLimit(ctx, "query", c.session.Principal.KeyID)
 	return engine.WithStatementTimeout(ctx, planner.StatementTimeout(c.session.Settings["statement_timeout"]))
 }
 

@@ -146,7 +146,7 @@ func (c *conn) copyOut(ctx context.Context, plan *planner.Plan, args []any) erro
 			return err
 		}
 	}
-	res, err := c.srv.cfg.Executor.Execute(c.statementContext(ctx), inner, args, w)
+	res, err := c.srv.cfg.Executor.Execute(c.statementContext(ctx), c.caller, inner, args, w)
 	if c.out.err != nil {
 		return c.out.err
 	}

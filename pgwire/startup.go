@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -31,6 +32,17 @@ type startupParams struct {
 // startup runs the startup phase up to the first ReadyForQuery, under the startup deadline.
 // It reports whether the session may begin.
 func (c *conn) startup() (bool, error) {
+	if a := c.srv.cfg.Admission; a != nil {
+		// Bounded apart from authenticated sessions, so half-open sockets cannot take their
+		// slots; refused at once, before anything is read.
+		release, err := a.StartConnection()
+		if err != nil {
+			c.log.Info("connection refused", "reason", err.Error())
+			return false, c.fatal(toSQLError(err))
+		}
+		c.releaseStartup = release
+		defer c.endStartup()
+	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.srv.cfg.StartupTimeout)
 	defer cancel()
 	// An expired deadline unblocks a read or write stuck on a stalled client; the socket itself
@@ -63,12 +75,18 @@ func (c *conn) handshake(ctx context.Context) error {
 		c.log.Info("connection without TLS refused", "user", p.user)
 		return c.fatal(sqlerr.Fatal(sqlerr.InvalidAuthorization, "this server requires TLS; connect with sslmode=require (or stronger)"))
 	}
-	if !c.srv.acquireSlot(c) {
-		return c.fatal(sqlerr.Fatal(sqlerr.TooManyConnections, "sorry, too many clients already"))
-	}
 	principal, err := c.authenticate(ctx, p)
 	if err != nil {
 		return err
+	}
+	c.caller = admission.Caller{Principal: principal, Protocol: admission.PG, RemoteAddr: c.nc.RemoteAddr().String()}
+	if a := c.srv.cfg.Admission; a != nil {
+		release, err := a.OpenSession(c.caller)
+		if err != nil {
+			c.log.Info("connection refused", "key_id", principal.KeyID, "reason", err.Error())
+			return c.fatal(toSQLError(err))
+		}
+		c.releaseSession = release
 	}
 	c.params = p
 	c.initSession(planner.Session{Principal: principal, Database: p.database, User: p.user}, sm.Parameters, p.clientTimeZone)

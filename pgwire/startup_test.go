@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -101,21 +102,28 @@ func TestAuthenticationFailures(t *testing.T) {
 }
 
 func TestMaxConnections(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.MaxConnections = 2 })
+	ts := startServer(t, func(c *Config) {
+		c.Admission = admission.New(admission.Config{MaxConnections: 2, MaxConnectionsPerKey: 2, MaxConnectionsPerTenant: 2})
+	})
 	first := ts.connect(t)
 	ts.connect(t)
 
+	const full = "sorry, too many clients already (the server's cap of 2 connections)"
 	_, err := pgx.Connect(testCtx(t), ts.connString(goodKey))
-	if pgCode(err) != sqlerr.TooManyConnections {
-		t.Fatalf("third connection: %v, want SQLSTATE 53300", err)
+	if pgCode(err) != sqlerr.TooManyConnections || !strings.Contains(err.Error(), full) {
+		t.Fatalf("third connection: %v, want SQLSTATE 53300 %q", err, full)
 	}
 
-	// A client asking for SSL first is refused the same way, after its 'N'.
+	// A client asking for SSL first is refused the same way, after its 'N' and its login.
 	c := ts.dial(t)
 	c.send(&pgproto3.SSLRequest{})
 	readN(t, c)
 	c.send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "alice"}})
-	if er := c.expectError(sqlerr.TooManyConnections); er.Severity != "FATAL" || er.Message != "sorry, too many clients already" {
+	if _, ok := c.receive().(*pgproto3.AuthenticationCleartextPassword); !ok {
+		t.Fatal("expected a password request")
+	}
+	c.send(&pgproto3.PasswordMessage{Password: goodKey})
+	if er := c.expectError(sqlerr.TooManyConnections); er.Severity != "FATAL" || er.Message != full {
 		t.Errorf("got %s %q", er.Severity, er.Message)
 	}
 	c.expectClosed()
@@ -138,10 +146,10 @@ func TestMaxConnections(t *testing.T) {
 
 func TestStartupTimeoutFreesSlot(t *testing.T) {
 	ts := startServer(t, func(c *Config) {
-		c.MaxConnections = 1
+		c.Admission = admission.New(admission.Config{MaxConnections: 1})
 		c.StartupTimeout = 200 * time.Millisecond
 	})
-	// This client takes the only slot, then never answers the password request.
+	// This client takes the only startup slot, then never answers the password request.
 	stalled := ts.dial(t)
 	stalled.send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": "alice"}})
 	if _, ok := stalled.receive().(*pgproto3.AuthenticationCleartextPassword); !ok {

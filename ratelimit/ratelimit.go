@@ -18,16 +18,22 @@ import (
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
-// Classes of queries with their own budgets.
+// Classes of queries with their own budgets: HTTP requests of /v1/query, OData feeds, and pg
+// wire executions.
 const (
 	ClassQuery = "query"
 	ClassOData = "odata"
+	ClassPG    = "pgwire"
 )
 
 // Defaults of RATE_LIMIT_QUERY and RATE_LIMIT_ODATA.
 const (
 	DefaultQueryRate = "60/minute"
 	DefaultODataRate = "120/minute"
+	// DefaultPGRate is sized for one key standing for a whole BI server (Metabase, Superset,
+	// Tableau Server connect with one credential for all their users): twenty uncached
+	// queries a second sustained, with a burst as large. Cache hits are not charged.
+	DefaultPGRate = "1200/minute"
 )
 
 // Rate is N events per period.
@@ -209,9 +215,22 @@ func (r *Refusal) Unwrap() error { return r.err }
 // RetryAfter is how long until the key may run one more query.
 func (r *Refusal) RetryAfter() time.Duration { return r.Decision.RetryAfter }
 
+// NewRefusal is the refusal of an event of class that d did not allow.
+func NewRefusal(class string, d Decision) *Refusal {
+	return &Refusal{Decision: d, err: refusalError(class, d)}
+}
+
 func refusalError(class string, d Decision) *sqlerr.Error {
 	return sqlerr.New(sqlerr.ConfigurationLimit, "rate limit exceeded: %d queries per %s per API key; retry in %s", d.Rate.N, perText(d.Rate), retryText(d.RetryAfter)).
-		WithHint("the limit is RATE_LIMIT_%s=%s", strings.ToUpper(class), d.Rate)
+		WithHint("the limit is %s=%s", Setting(class), d.Rate)
+}
+
+// Setting names the environment variable that sets class's rate.
+func Setting(class string) string {
+	if class == ClassPG {
+		return "SETU_RATE_LIMIT_PGWIRE"
+	}
+	return "RATE_LIMIT_" + strings.ToUpper(class)
 }
 
 func perText(r Rate) string {

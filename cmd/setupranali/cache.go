@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/rediscache"
 	"github.com/setupranali/setupranali/ratelimit"
@@ -29,6 +30,7 @@ type cacheConfig struct {
 	RateLimitEnabled bool
 	RateLimitQuery   ratelimit.Rate
 	RateLimitOData   ratelimit.Rate
+	RateLimitPG      ratelimit.Rate
 }
 
 func (c *config) cacheSettings() []setting {
@@ -71,9 +73,10 @@ func (c *config) cacheSettings() []setting {
 		{"cache-near-ttl-seconds", "SETU_CACHE_NEAR_TTL_SECONDS", "5", "longest a near-cache entry lives (a purge reaches other replicas' near caches within it)", count(func(n int64) { c.CacheNearTTL = time.Duration(n) * time.Second }, 1)},
 		{"redis-timeout-ms", "SETU_REDIS_TIMEOUT_MS", "50", "bound of every Redis call; past it the query runs uncached", count(func(n int64) { c.RedisTimeout = time.Duration(n) * time.Millisecond }, 1)},
 		{"redis-prefix", "SETU_REDIS_PREFIX", rediscache.DefaultPrefix, "prefix of every Redis key the gateway writes", func(v string) error { c.RedisPrefix = v; return nil }},
-		{"rate-limit-enabled", "RATE_LIMIT_ENABLED", "true", "limit queries per API key (RATE_LIMIT_QUERY, RATE_LIMIT_ODATA)", boolean(&c.RateLimitEnabled)},
-		{"rate-limit-query", "RATE_LIMIT_QUERY", ratelimit.DefaultQueryRate, "pg wire and /v1/query queries per API key: N/second, N/minute or N/hour", rate(&c.RateLimitQuery)},
-		{"rate-limit-odata", "RATE_LIMIT_ODATA", ratelimit.DefaultODataRate, "OData requests per API key: N/second, N/minute or N/hour", rate(&c.RateLimitOData)},
+		{"rate-limit-enabled", "RATE_LIMIT_ENABLED", "true", "limit queries per API key (RATE_LIMIT_QUERY, RATE_LIMIT_ODATA, SETU_RATE_LIMIT_PGWIRE)", boolean(&c.RateLimitEnabled)},
+		{"rate-limit-query", "RATE_LIMIT_QUERY", ratelimit.DefaultQueryRate, "/v1/query requests per API key: N/second, N/minute or N/hour", rate(&c.RateLimitQuery)},
+		{"rate-limit-odata", "RATE_LIMIT_ODATA", ratelimit.DefaultODataRate, "OData requests per API key, a feed's nextLink pages counted once: N/second, N/minute or N/hour", rate(&c.RateLimitOData)},
+		{"rate-limit-pgwire", "SETU_RATE_LIMIT_PGWIRE", ratelimit.DefaultPGRate, "pg wire queries per API key that reach an engine (cache hits are free): N/second, N/minute or N/hour", rate(&c.RateLimitPG)},
 	}
 }
 
@@ -115,7 +118,7 @@ func openCache(ctx context.Context, cfg config, log *slog.Logger) (*gatewayCache
 	}
 	if cfg.RateLimitEnabled {
 		lc := ratelimit.Config{
-			Rates: map[string]ratelimit.Rate{ratelimit.ClassQuery: cfg.RateLimitQuery, ratelimit.ClassOData: cfg.RateLimitOData},
+			Rates: map[string]ratelimit.Rate{ratelimit.ClassQuery: cfg.RateLimitQuery, ratelimit.ClassOData: cfg.RateLimitOData, ratelimit.ClassPG: cfg.RateLimitPG},
 			Log:   log,
 		}
 		if g.redis != nil {
@@ -149,8 +152,8 @@ func (g *gatewayCache) Close() {
 // engineCache is the executor's cache (nil: none).
 func (g *gatewayCache) engineCache() *engine.ResultCache { return g.Cache }
 
-// engineLimiter is the executor's limiter; a nil interface when limits are off.
-func (g *gatewayCache) engineLimiter() engine.Limiter {
+// rateLimiter is admission's rate limiter; a nil interface when limits are off.
+func (g *gatewayCache) rateLimiter() admission.RateLimiter {
 	if g.Limiter == nil {
 		return nil
 	}

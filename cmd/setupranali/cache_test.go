@@ -402,10 +402,14 @@ func rateLimited(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "53400" && strings.Contains(pe.Message, "retry in ")
 }
 
+// pg wire has its own rate class (SETU_RATE_LIMIT_PGWIRE): the HTTP API's RATE_LIMIT_QUERY
+// does not apply to it, and only executions that reach an engine are charged, so a dashboard
+// refreshed from the result cache never runs out of budget.
 func TestRateLimitPGWire(t *testing.T) {
 	gw := startTestGateway(t, func(c *config) {
 		c.RateLimitEnabled = true
-		c.RateLimitQuery = ratelimit.Rate{N: 3, Per: time.Hour}
+		c.RateLimitPG = ratelimit.Rate{N: 3, Per: time.Hour}
+		c.RateLimitQuery = ratelimit.Rate{N: 1, Per: time.Hour}
 	})
 	conn := connect(t, gw, "tenantA-key")
 	// What BI tools send on connect does not count: session and catalog statements.
@@ -420,21 +424,31 @@ func TestRateLimitPGWire(t *testing.T) {
 			}
 		}
 	}
-	for i := range 3 {
+	// A dashboard tile refreshed twenty times: one engine run, nineteen cache hits.
+	for i := range 20 {
 		if _, err := tryRows(conn, revenueByCity); err != nil {
-			t.Fatalf("query %d within the limit: %v", i+1, err)
+			t.Fatalf("refresh %d of a cached query: %v", i+1, err)
 		}
 	}
-	_, err := tryRows(conn, revenueByCity)
+	// Two more distinct queries reach the engine: the budget of 3 is spent.
+	for _, sql := range []string{"SELECT city FROM orders ORDER BY 1", "SELECT orders_count FROM orders"} {
+		if _, err := tryRows(conn, sql); err != nil {
+			t.Fatalf("%s within the limit: %v", sql, err)
+		}
+	}
+	_, err := tryRows(conn, "SELECT city, orders_count FROM orders ORDER BY 1")
 	if !rateLimited(err) {
-		t.Fatalf("4th query of 3/hour: %v, want 53400 with the retry delay", err)
+		t.Fatalf("4th uncached query of 3/hour: %v, want 53400 with the retry delay", err)
 	}
 	var pe *pgconn.PgError
 	errors.As(err, &pe)
-	if !strings.Contains(pe.Message, "3 queries per hour per API key") {
-		t.Errorf("message %q does not state the limit", pe.Message)
+	if !strings.Contains(pe.Message, "3 queries per hour per API key") || !strings.Contains(pe.Hint, "SETU_RATE_LIMIT_PGWIRE=3/hour") {
+		t.Errorf("message %q hint %q do not state the limit and its setting", pe.Message, pe.Hint)
 	}
-	// The connection stays usable.
+	// Cached answers are still served, and the connection stays usable.
+	if rows, err := tryRows(conn, revenueByCity); err != nil || len(rows) == 0 {
+		t.Errorf("cached query after the budget is spent: %v %v", rows, err)
+	}
 	if rows, err := tryRows(conn, "SELECT 1"); err != nil || len(rows) != 1 {
 		t.Errorf("after a refusal: %v %v", rows, err)
 	}
@@ -448,7 +462,7 @@ func TestRateLimitPGWire(t *testing.T) {
 	}
 	// Another key has its own budget.
 	other := connect(t, gw, "tenantB-key")
-	if _, err := tryRows(other, revenueByCity); err != nil {
+	if _, err := tryRows(other, "SELECT city FROM orders ORDER BY 1"); err != nil {
 		t.Errorf("another key: %v", err)
 	}
 	if st := gw.cache.Limiter.Stats(); st.Rejections != 2 {
@@ -517,7 +531,7 @@ func TestCacheRedisStoppedUnderLoad(t *testing.T) {
 	gw := startTestGateway(t, withRedis(rs.url(), "setutest:load:"), func(c *config) {
 		c.RedisTimeout = 500 * time.Millisecond
 		c.RateLimitEnabled = true // the limiter falls back too; a generous rate keeps it out of the way
-		c.RateLimitQuery = ratelimit.Rate{N: 1000000, Per: time.Second}
+		c.RateLimitPG = ratelimit.Rate{N: 1000000, Per: time.Second}
 	})
 	queries := []string{
 		revenueByCity,
@@ -594,7 +608,7 @@ func TestTwoGatewaysShareRedis(t *testing.T) {
 	shared := func(c *config) {
 		withRedis(url, prefix)(c)
 		c.RateLimitEnabled = true
-		c.RateLimitQuery = ratelimit.Rate{N: n, Per: time.Hour}
+		c.RateLimitPG = ratelimit.Rate{N: n, Per: time.Hour}
 	}
 	a := startTestGateway(t, shared)
 	b := startTestGateway(t, shared)
@@ -611,14 +625,16 @@ func TestTwoGatewaysShareRedis(t *testing.T) {
 	if !equal(rowsA, rowsB) {
 		t.Errorf("A %v, B %v", rowsA, rowsB)
 	}
-	// Two queries spent; the rest of the key's n per hour is shared by both gateways.
-	successes := 2
+	// One query spent (B's answer came from the shared cache, which costs nothing); the rest
+	// of the key's n per hour is shared by both gateways. Each query below is new, so each
+	// reaches an engine.
+	successes := 1
 	for i := range 4 * n {
 		conn := connA
 		if i%2 == 1 {
 			conn = connB
 		}
-		_, err := tryRows(conn, revenueByCity)
+		_, err := tryRows(conn, fmt.Sprintf("SELECT city FROM orders WHERE city <> 'x%d' ORDER BY 1", i))
 		switch {
 		case err == nil:
 			successes++

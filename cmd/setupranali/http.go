@@ -49,12 +49,14 @@ type httpDeps struct {
 	planner  *planner.Planner
 	plan     httpapi.Planner
 	executor httpapi.Executor
-	authn    httpapi.Authenticator
-	metrics  *metrics.Set
-	reload   *catalogReloader
-	ready    []httpapi.Check
-	status   func(ctx context.Context) map[string]any
-	extra    []prometheus.Collector
+	// admission charges /v1/query and OData requests to their caller's rate budget.
+	admission httpapi.Admission
+	authn     httpapi.Authenticator
+	metrics   *metrics.Set
+	reload    *catalogReloader
+	ready     []httpapi.Check
+	status    func(ctx context.Context) map[string]any
+	extra     []prometheus.Collector
 	// routes mounts more endpoints on the HTTP server (httpapi.Config.Routes).
 	routes func(*httpapi.Server)
 	// cache is the result cache and rate limiter: its metrics, health, readiness and the HTTP
@@ -80,6 +82,7 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 		Authenticator:     d.authn,
 		Planner:           d.plan,
 		Executor:          d.executor,
+		Admission:         d.admission,
 		Catalog:           d.planner.Catalog,
 		Log:               log.With("component", "http"),
 		Version:           version,
@@ -406,7 +409,7 @@ func statusSections(cfg config, demo bool, sources *sourceSet, conns func() floa
 
 // startHTTP starts the gateway's HTTP side server over the same planner, executor and key check
 // as its pg wire server; mset holds the shared query metrics.
-func (g *gateway) startHTTP(cfg config, log *slog.Logger, mset *metrics.Set, ex httpapi.Executor, authn httpapi.Authenticator) error {
+func (g *gateway) startHTTP(cfg config, log *slog.Logger, mset *metrics.Set, ex httpapi.Executor, adm httpapi.Admission, authn httpapi.Authenticator) error {
 	if cfg.HTTPAddr == "" {
 		// Only a config built in code has no address (serve's default is 127.0.0.1:8080).
 		return nil
@@ -420,13 +423,14 @@ func (g *gateway) startHTTP(cfg config, log *slog.Logger, mset *metrics.Set, ex 
 	}
 	rl := newCatalogReloader(cfg.Catalog, g.planner, g.system, backends, log)
 	f, err := startHTTP(cfg, log, g.demo, httpDeps{
-		planner:  g.planner,
-		plan:     mset.Planner(metrics.ProtocolREST, g.planner),
-		executor: mset.Executor(metrics.ProtocolREST, ex),
-		authn:    mset.Authenticator(metrics.ProtocolREST, authn),
-		metrics:  mset,
-		reload:   rl,
-		ready:    readinessChecks(duckdbSource{g.backend}, g.sources),
+		planner:   g.planner,
+		plan:      mset.Planner(metrics.ProtocolREST, g.planner),
+		executor:  mset.Executor(metrics.ProtocolREST, ex),
+		admission: adm,
+		authn:     mset.Authenticator(metrics.ProtocolREST, authn),
+		metrics:   mset,
+		reload:    rl,
+		ready:     readinessChecks(duckdbSource{g.backend}, g.sources),
 		status: statusSections(cfg, g.demo, g.sources, func() float64 {
 			return mset.OpenConnections(metrics.ProtocolPG)
 		}),

@@ -18,8 +18,6 @@ import (
 	"github.com/setupranali/setupranali/engine/rediscache"
 	"github.com/setupranali/setupranali/httpapi"
 	"github.com/setupranali/setupranali/metrics"
-	"github.com/setupranali/setupranali/ratelimit"
-	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // redisSampleInterval is how often Redis is pinged and its INFO memory read for /v1/health and
@@ -27,9 +25,8 @@ import (
 const redisSampleInterval = 10 * time.Second
 
 // wireHTTP connects the result cache and rate limiter to the HTTP server: the cache section of
-// /v1/health and /internal/status, Redis readiness, and the rate limit of /v1/query and OData
-// (the "query" and "odata" classes, per API key). It returns the Redis sampler, nil without
-// Redis.
+// /v1/health and /internal/status, Redis readiness, and the purge endpoint. (The rate limits
+// are applied by the admission point.) It returns the Redis sampler, nil without Redis.
 func (g *gatewayCache) wireHTTP(hcfg *httpapi.Config, log *slog.Logger) *redisSampler {
 	var sampler *redisSampler
 	if g.redis != nil {
@@ -74,19 +71,6 @@ func (g *gatewayCache) wireHTTP(hcfg *httpapi.Config, log *slog.Logger) *redisSa
 				routes(s)
 			}
 			s.Handle(http.MethodPost, "/internal/cache/purge", http.HandlerFunc(g.purgeHTTP), auth.RoleAdmin)
-		}
-	}
-	if g.Limiter != nil {
-		hcfg.Limit = func(w http.ResponseWriter, r *http.Request, p auth.Principal, class string) error {
-			if class != ratelimit.ClassQuery && class != ratelimit.ClassOData {
-				return nil
-			}
-			d := g.Limiter.Allow(r.Context(), class, p.KeyID)
-			ratelimit.SetHeaders(w.Header(), d)
-			if d.Allowed {
-				return nil
-			}
-			return sqlerr.New(sqlerr.ConfigurationLimit, "rate limit exceeded: %s per API key; retry in %ds", d.Rate, ratelimit.RetrySeconds(d.RetryAfter))
 		}
 	}
 	return sampler

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine"
@@ -156,13 +157,16 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		PlanCacheSize: cfg.PlanCacheSize,
 		Guards:        planner.Guards{MaxDimensions: cfg.MaxDimensions, MaxMetrics: cfg.MaxMetrics, MaxFilterDepth: cfg.MaxFilterDepth},
 	})
+	// One admission point for every door: connection caps (pg wire), query concurrency and
+	// rates (the executor, which every door's queries go through), HTTP request rates.
+	adm := admission.New(cfg.limitsConfig.admission(cfg.MaxConnections, catalogConnections, cache.rateLimiter()))
 	ex := engine.New(engine.Config{
 		Backends:     backends,
 		Default:      "duckdb",
 		QueryTimeout: cfg.QueryTimeout,
 		Log:          log,
 		Cache:        cache.engineCache(),
-		Limiter:      cache.engineLimiter(),
+		Admission:    adm,
 	})
 	mset := metrics.New()
 	srv := pgwire.New(pgwire.Config{
@@ -173,7 +177,7 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		Planner:        mset.Planner(metrics.ProtocolPG, pl),
 		Executor:       mset.Executor(metrics.ProtocolPG, ex),
 		Log:            log,
-		MaxConnections: cfg.MaxConnections,
+		Admission:      adm,
 		StartupTimeout: cfg.StartupTimeout,
 		MaxMessageSize: cfg.MaxMessageBytes,
 		Limits:         cfg.limitsConfig.pgwire(),
@@ -190,7 +194,7 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 	started = true
 	gw.cache = cache.keep()
 	go func() { gw.done <- srv.Serve(ln) }()
-	if err := gw.startHTTP(cfg, log, mset, ex, keys.authenticator()); err != nil {
+	if err := gw.startHTTP(cfg, log, mset, ex, adm, keys.authenticator()); err != nil {
 		gw.Close()
 		return nil, err
 	}
@@ -289,3 +293,7 @@ func printDemoBanner(w io.Writer, addr string) {
 	b.WriteString("    -c \"SELECT city, total_revenue FROM orders ORDER BY city\"\n\n")
 	io.WriteString(w, b.String())
 }
+
+// catalogConnections is the catalog emulation engine's pool size (engine/pgcatalog), from which
+// admission derives each key's share of catalog queries.
+const catalogConnections = 2

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine"
@@ -162,7 +163,7 @@ func (e *engines) run(t *testing.T, name string, sess planner.Session, sql strin
 			return outcome{code: sqlerr.Code(err), message: err.Error()}
 		}
 		var c collect
-		if _, err := e.executors[name].Execute(ctx, plan, nil, &c); err != nil {
+		if _, err := e.executors[name].Execute(ctx, admission.Caller{}, plan, nil, &c); err != nil {
 			return outcome{code: sqlerr.Code(err), message: err.Error(), plan: plan}
 		}
 		out = outcome{plan: plan, rows: c.rows}
