@@ -5,6 +5,12 @@
 // Backends (engine/duckdb, later engine/postgres) implement Backend and hand back values in a
 // small set of Go types (see Rows), so encoding lives here once.
 //
+// Execute takes the typed caller of every door (admission.Caller). Its order is admission ->
+// cache -> backend: each plan that reads datasets or the catalog is admitted against its
+// caller's concurrency caps before anything runs, and charged to the caller's rate budget only
+// when it reaches a backend, so an answer from the result cache costs nothing. An admission
+// refusal of the query leading a cache flight is not handed to the queries waiting on it.
+//
 // Invariants: rows stream; a result is never held whole in memory. The plan's row cap is
 // enforced here as well as in the SQL, and a cut result is reported, never hidden. Context
 // cancellation reaches the backend. Errors carry a SQLSTATE that is never of class XX for

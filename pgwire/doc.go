@@ -7,14 +7,19 @@
 // Planner and Executor it is given as interfaces; pgwire never names a concrete backend and
 // never builds engine SQL.
 //
+// Who may connect is the Admission's decision (admission.Controller): a startup slot from accept
+// until the login ends, then a session slot of the caller's key and tenants. Every execution is
+// handed to the Executor with the session's typed caller (principal, door, remote address), and
+// admitted and charged there, like the HTTP doors' queries.
+//
 // Files, one job each: conn.go (the message loop), startup.go, simple.go (Query),
 // extended.go (Parse/Bind/Describe/Execute/Close/Sync/Flush), portal.go (prepared statements and
 // portals), cursor.go (an Execute with a row limit that a later Execute resumes), params.go
 // (Bind's parameter values), rows.go (RowDescription, DataRow, format codes), run.go (running
 // a plan of any kind), session.go (SET/RESET and ParameterStatus), txn.go (transaction state),
 // sqlcursor.go (DECLARE/FETCH/MOVE/CLOSE over the portals, COPY (query) TO STDOUT),
-// sqlprepare.go (PREPARE/EXECUTE over the prepared statements), errors.go (the one place errors
-// become ErrorResponses).
+// sqlprepare.go (PREPARE/EXECUTE over the prepared statements), limits.go (timeouts and admission
+// slots), errors.go (the one place errors become ErrorResponses).
 //
 // Session statements (SET, SHOW, BEGIN, DISCARD, DEALLOCATE, DECLARE, FETCH, CLOSE, PREPARE,
 // EXECUTE) are planned like queries, and the

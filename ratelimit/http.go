@@ -1,7 +1,6 @@
 package ratelimit
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 )
@@ -22,22 +21,3 @@ func SetHeaders(h http.Header, d Decision) {
 
 // SetHeaders writes the refusal's rate-limit headers (see SetHeaders).
 func (r *Refusal) SetHeaders(h http.Header) { SetHeaders(h, r.Decision) }
-
-// CheckHTTP charges one request of class to key and writes the rate-limit headers. When the
-// request is refused it answers 429 with a JSON error and returns false; the handler must then
-// write nothing more.
-func (l *Limiter) CheckHTTP(w http.ResponseWriter, r *http.Request, class, key string) bool {
-	d := l.Allow(r.Context(), class, key)
-	SetHeaders(w.Header(), d)
-	if d.Allowed {
-		return true
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusTooManyRequests)
-	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{
-		"code":     "rate_limited",
-		"sqlstate": "53400",
-		"message":  "rate limit exceeded: " + d.Rate.String() + " per API key; retry in " + retryText(d.RetryAfter),
-	}})
-	return false
-}

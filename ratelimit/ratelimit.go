@@ -184,24 +184,6 @@ func (l *Limiter) Allow(ctx context.Context, class, key string) Decision {
 	return d
 }
 
-// Limit is Allow for the engine: a refusal is SQLSTATE 53400 with the delay in its message.
-func (l *Limiter) Limit(ctx context.Context, class, key string) error {
-	d := l.Allow(ctx, class, key)
-	if d.Allowed {
-		return nil
-	}
-	return refusalError(class, d)
-}
-
-// Check is Allow as an error: nil when allowed, a *Refusal (SQLSTATE 53400) when not.
-func (l *Limiter) Check(ctx context.Context, class, key string) error {
-	d := l.Allow(ctx, class, key)
-	if d.Allowed {
-		return nil
-	}
-	return &Refusal{Decision: d, err: refusalError(class, d)}
-}
-
 // Refusal is a refused event: its message is the 53400 error's (errors.As finds the
 // *sqlerr.Error), and it carries the decision for HTTP headers.
 type Refusal struct {

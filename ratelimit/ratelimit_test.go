@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -71,10 +70,11 @@ func TestLocalGCRA(t *testing.T) {
 func TestLimitError(t *testing.T) {
 	l := New(Config{Rates: map[string]Rate{ClassQuery: {1, time.Hour}}})
 	ctx := context.Background()
-	if err := l.Limit(ctx, ClassQuery, "k"); err != nil {
-		t.Fatal(err)
+	if d := l.Allow(ctx, ClassQuery, "k"); !d.Allowed {
+		t.Fatal(d)
 	}
-	err := l.Limit(ctx, ClassQuery, "k")
+	d := l.Allow(ctx, ClassQuery, "k")
+	err := NewRefusal(ClassQuery, d)
 	var e *sqlerr.Error
 	if !errors.As(err, &e) || e.Code != sqlerr.ConfigurationLimit {
 		t.Fatalf("refusal = %v, want 53400", err)
@@ -82,33 +82,32 @@ func TestLimitError(t *testing.T) {
 	if !strings.Contains(e.Message, "retry in 3600 seconds") && !strings.Contains(e.Message, "retry in 3599 seconds") {
 		t.Errorf("message %q does not give the delay", e.Message)
 	}
+	if e.Hint != "the limit is RATE_LIMIT_QUERY=1/hour" {
+		t.Errorf("hint %q", e.Hint)
+	}
+	if h := NewRefusal(ClassPG, d).err.Hint; h != "the limit is SETU_RATE_LIMIT_PGWIRE=1/hour" {
+		t.Errorf("pg wire hint %q", h)
+	}
 }
 
-func TestCheckHTTP(t *testing.T) {
+func TestSetHeaders(t *testing.T) {
 	l := New(Config{Rates: map[string]Rate{ClassOData: {2, time.Minute}}})
-	req := httptest.NewRequest("GET", "/odata/orders", nil)
-	var codes []int
-	var last *httptest.ResponseRecorder
+	var allowed []bool
+	var last http.Header
 	for range 3 {
-		rec := httptest.NewRecorder()
-		if l.CheckHTTP(rec, req, ClassOData, "k") {
-			rec.WriteHeader(http.StatusOK)
-		}
-		codes = append(codes, rec.Code)
-		last = rec
-		if rec.Header().Get("RateLimit-Limit") != "2" {
-			t.Errorf("RateLimit-Limit = %q", rec.Header().Get("RateLimit-Limit"))
+		d := l.Allow(context.Background(), ClassOData, "k")
+		allowed = append(allowed, d.Allowed)
+		last = http.Header{}
+		SetHeaders(last, d)
+		if last.Get("RateLimit-Limit") != "2" {
+			t.Errorf("RateLimit-Limit = %q", last.Get("RateLimit-Limit"))
 		}
 	}
-	if codes[0] != 200 || codes[1] != 200 || codes[2] != 429 {
-		t.Fatalf("codes %v, want 200 200 429", codes)
+	if !allowed[0] || !allowed[1] || allowed[2] {
+		t.Fatalf("decisions %v, want true true false", allowed)
 	}
-	h := last.Header()
-	if h.Get("Retry-After") != "30" || h.Get("RateLimit-Remaining") != "0" || h.Get("RateLimit-Reset") != "60" {
-		t.Errorf("429 headers: Retry-After %q Remaining %q Reset %q", h.Get("Retry-After"), h.Get("RateLimit-Remaining"), h.Get("RateLimit-Reset"))
-	}
-	if !strings.Contains(last.Body.String(), "53400") || !strings.Contains(last.Body.String(), "retry in 30 seconds") {
-		t.Errorf("429 body %s", last.Body)
+	if last.Get("Retry-After") != "30" || last.Get("RateLimit-Remaining") != "0" || last.Get("RateLimit-Reset") != "60" {
+		t.Errorf("refusal headers: Retry-After %q Remaining %q Reset %q", last.Get("Retry-After"), last.Get("RateLimit-Remaining"), last.Get("RateLimit-Reset"))
 	}
 }
 
@@ -196,10 +195,10 @@ func TestRedisDownFallsBack(t *testing.T) {
 func TestCheckRefusal(t *testing.T) {
 	l := New(Config{Rates: map[string]Rate{ClassOData: {1, time.Minute}}})
 	ctx := context.Background()
-	if err := l.Check(ctx, ClassOData, "k"); err != nil {
-		t.Fatal(err)
+	if d := l.Allow(ctx, ClassOData, "k"); !d.Allowed {
+		t.Fatal(d)
 	}
-	err := l.Check(ctx, ClassOData, "k")
+	var err error = NewRefusal(ClassOData, l.Allow(ctx, ClassOData, "k"))
 	var r *Refusal
 	if !errors.As(err, &r) || r.RetryAfter() <= 59*time.Second || r.RetryAfter() > time.Minute {
 		t.Fatalf("refusal %v", err)
