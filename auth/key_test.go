@@ -4,9 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func TestKeyShape(t *testing.T) {
@@ -75,36 +79,137 @@ func (discardRepo) TouchAPIKeys(context.Context, map[string]time.Time) error { r
 
 func TestLimiterLocksAndRecovers(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l := newLimiter(LimitConfig{AddrFailures: 3, KeyFailures: 5, Window: time.Minute, Lockout: 10 * time.Minute})
+	l := NewLimiter(LimitConfig{PairFailures: 2, AddrFailures: 3, KeyFailures: 5, Window: time.Minute, Lockout: 10 * time.Minute})
 	for i := 0; i < 2; i++ {
-		if locked := l.fail(now, "10.0.0.1:5000", ""); len(locked) != 0 {
-			t.Fatalf("locked after %d failures", i+1)
+		if hit := l.Fail(now, "10.0.0.1:5000", ""); len(hit) != 0 {
+			t.Fatalf("locked after %d failures: %v", i+1, hit)
 		}
 	}
-	if l.locked(now, "10.0.0.1:1", "") {
+	if l.Locked(now, "10.0.0.1:1", "") {
 		t.Fatal("locked before the limit")
 	}
-	if locked := l.fail(now, "10.0.0.1:5001", ""); len(locked) != 1 || locked[0] != "addr" {
-		t.Fatalf("third failure locked %v", locked)
+	if hit := l.Fail(now, "10.0.0.1:5001", ""); !slices.Equal(hit, []string{LockAddr}) {
+		t.Fatalf("third failure hit %v", hit)
 	}
-	// Any port of the address is locked; another address is not.
-	if !l.locked(now.Add(time.Minute), "10.0.0.1:9", "") || l.locked(now, "10.0.0.2:9", "") {
+	// Any port of the address is locked, for every key id; another address is not.
+	if !l.Locked(now.Add(time.Minute), "10.0.0.1:9", "") || !l.Locked(now, "10.0.0.1", "abcdefghijklmnop") || l.Locked(now, "10.0.0.2:9", "") {
 		t.Fatal("lockout by address wrong")
 	}
-	if l.locked(now.Add(10*time.Minute), "10.0.0.1:9", "") {
+	if l.Locked(now.Add(10*time.Minute), "10.0.0.1:9", "") {
 		t.Fatal("still locked after the lockout")
 	}
 	// Failures spread wider than the window never lock.
 	for i := 0; i < 10; i++ {
-		if locked := l.fail(now.Add(time.Hour+time.Duration(i)*2*time.Minute), "10.0.0.3:1", ""); len(locked) != 0 {
-			t.Fatalf("slow failures locked at %d", i)
+		if hit := l.Fail(now.Add(time.Hour+time.Duration(i)*2*time.Minute), "10.0.0.3:1", ""); len(hit) != 0 {
+			t.Fatalf("slow failures hit %v at %d", hit, i)
 		}
 	}
-	// Per key id, from many addresses.
-	for i := 0; i < 5; i++ {
-		l.fail(now, "192.0.2."+string(rune('1'+i))+":1", "abcdefghijklmnop")
+}
+
+func TestLimiterNeverLocksAKeyIDForOthers(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := NewLimiter(LimitConfig{PairFailures: 2, AddrFailures: 3, KeyFailures: 5, Window: time.Minute, Lockout: 10 * time.Minute})
+	const victim, other = "abcdefghijklmnop", "qrstuvwxyzabcdef"
+	// Two failures naming the victim lock that address out for the victim's id only.
+	l.Fail(now, "192.0.2.1:1", victim)
+	if hit := l.Fail(now, "192.0.2.1:2", victim); !slices.Equal(hit, []string{LockAddrKey}) {
+		t.Fatalf("second failure for one key id hit %v", hit)
 	}
-	if !l.locked(now, "198.51.100.1:1", "abcdefghijklmnop") {
-		t.Fatal("key id not locked after its limit from many addresses")
+	if !l.Locked(now, "192.0.2.1:3", victim) || l.Locked(now, "192.0.2.1:3", other) || l.Locked(now, "192.0.2.1:3", "") {
+		t.Fatal("a pair lockout must lock that address for that key id only")
 	}
+	// Failures naming the victim from many addresses raise the alarm but lock nobody else out.
+	var alarms int
+	for i := 2; i <= 60; i++ {
+		for _, kind := range l.Fail(now, fmt.Sprintf("192.0.2.%d:1", i), victim) {
+			if kind == KeyAlarm {
+				alarms++
+			}
+		}
+	}
+	if alarms != 60/5 {
+		t.Errorf("%d alarms for 60 failures, want one per 5", alarms)
+	}
+	if l.Locked(now, "198.51.100.1:1", victim) || l.Locked(now, "", victim) {
+		t.Fatal("the victim's key id is locked for an address that never failed")
+	}
+	// A success clears the address's failures for that key id, not its own.
+	l.Fail(now, "192.0.2.70:1", victim)
+	l.Succeed(now, "192.0.2.70:2", victim)
+	l.Fail(now, "192.0.2.70:1", victim)
+	if l.Locked(now, "192.0.2.70:1", victim) {
+		t.Fatal("the pair count survived a success")
+	}
+	if hit := l.Fail(now, "192.0.2.70:1", other); !slices.Equal(hit, []string{LockAddr}) {
+		t.Fatalf("the address count did not survive a success: %v", hit)
+	}
+	got := counterValues(t, l.Collectors())
+	if got[`setu_auth_lockouts_total{by="addr_key"}`] != 1 || got[`setu_auth_lockouts_total{by="addr"}`] != 1 || got["setu_auth_key_failure_alarms_total"] != float64(alarms) {
+		t.Errorf("metrics %v", got)
+	}
+}
+
+func TestLimiterGroupsIPv6By64(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := NewLimiter(LimitConfig{AddrFailures: 3, Window: time.Minute, Lockout: time.Minute})
+	for _, a := range []string{"[2001:db8:1:2::1]:1", "2001:db8:1:2::ffff", "[2001:db8:1:2:aaaa::9%eth0]:5"} {
+		l.Fail(now, a, "")
+	}
+	if !l.Locked(now, "[2001:db8:1:2:1:2:3:4]:9", "") {
+		t.Error("another address of the same /64 is not locked")
+	}
+	if l.Locked(now, "[2001:db8:1:3::1]:9", "") {
+		t.Error("another /64 is locked")
+	}
+	// IPv4 and its mapped form are one address.
+	for i := 0; i < 3; i++ {
+		l.Fail(now, "[::ffff:192.0.2.9]:1", "")
+	}
+	if !l.Locked(now, "192.0.2.9:1", "") {
+		t.Error("IPv4-mapped failures did not count for the IPv4 address")
+	}
+}
+
+func TestThrottledStaticKeys(t *testing.T) {
+	clk := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	lim := NewLimiter(LimitConfig{AddrFailures: 3, Window: time.Minute, Lockout: time.Minute})
+	a := Throttle(NewStatic(DemoKeys()), ThrottleConfig{Limiter: lim, Now: func() time.Time { return clk }})
+	attacker := WithRemoteAddr(context.Background(), "127.0.0.2:1")
+	for i := 0; i < 3; i++ {
+		if _, err := a.Authenticate(attacker, "guess"); !errors.Is(err, ErrInvalidKey) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	if _, err := a.Authenticate(attacker, "tenantA-key"); !errors.Is(err, ErrLockedOut) {
+		t.Fatalf("locked-out address with a good key: %v", err)
+	}
+	if p, err := a.Authenticate(WithRemoteAddr(context.Background(), "127.0.0.1:1"), "tenantA-key"); err != nil || p.KeyID != "demo-tenantA" {
+		t.Fatalf("another address: %v %v", p, err)
+	}
+	clk = clk.Add(time.Minute)
+	if _, err := a.Authenticate(attacker, "tenantA-key"); err != nil {
+		t.Fatalf("after the lockout: %v", err)
+	}
+}
+
+// counterValues gathers counter values by name{label="value"}.
+func counterValues(t *testing.T, cs []prometheus.Collector) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(cs...)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "{" + l.GetName() + "=\"" + l.GetValue() + "\"}"
+			}
+			out[name] = m.GetCounter().GetValue()
+		}
+	}
+	return out
 }

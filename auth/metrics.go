@@ -6,7 +6,6 @@ import "github.com/prometheus/client_golang/prometheus"
 // pg wire methods (clear text, SCRAM) are in them.
 type keyMetrics struct {
 	refusals *prometheus.CounterVec // by reason: invalid, revoked, expired, locked_out
-	lockouts *prometheus.CounterVec // by what was locked: addr, key
 }
 
 func newKeyMetrics() keyMetrics {
@@ -15,14 +14,10 @@ func newKeyMetrics() keyMetrics {
 			Namespace: "setu", Name: "auth_key_refusals_total",
 			Help: "Logins the API key store refused, by reason: invalid (unknown key or wrong secret), revoked, expired, locked_out (during a brute-force lockout).",
 		}, []string{"reason"}),
-		lockouts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "setu", Name: "auth_lockouts_total",
-			Help: "Brute-force lockouts begun, by what was locked out: addr (a remote address) or key (a key id).",
-		}, []string{"by"}),
 	}
 }
 
-// Collectors are the key store's metrics, for the gateway's registry.
+// Collectors are the key store's metrics and its limiter's, for the gateway's registry.
 func (k *Keys) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{k.metrics.refusals, k.metrics.lockouts}
+	return append([]prometheus.Collector{k.metrics.refusals}, k.limit.Collectors()...)
 }

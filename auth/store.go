@@ -77,6 +77,9 @@ const (
 	EventRevokedKeyUsed = "revoked_key_used"
 	EventExpiredKeyUsed = "expired_key_used"
 	EventLockedOut      = "auth_locked_out"
+	// EventKeyAlarm: failed logins naming one key id, from any address, reached
+	// LimitConfig.KeyFailures. The key is not locked out.
+	EventKeyAlarm = "auth_key_alarm"
 )
 
 // AuditEvent is one line of the audit log. It names a key by id only.
@@ -117,6 +120,9 @@ type KeysConfig struct {
 	// Now is the clock; tests inject one.
 	Now    func() time.Time
 	Limits LimitConfig
+	// Limiter, when set, is the failed-login limiter shared with the gateway's other
+	// authenticators (Limits is then unused); nil makes one from Limits.
+	Limiter *Limiter
 	// TouchEvery is how often last-used times are written; default one minute. A login only
 	// updates memory.
 	TouchEvery time.Duration
@@ -128,7 +134,7 @@ type Keys struct {
 	repo    KeyRepo
 	log     *slog.Logger
 	now     func() time.Time
-	limit   *limiter
+	limit   *Limiter
 	metrics keyMetrics
 	// mock derives stable fake SCRAM salts for unknown key ids, so a SCRAM exchange does not
 	// reveal whether a key id exists.
@@ -156,11 +162,14 @@ func NewKeys(repo KeyRepo, cfg KeysConfig) *Keys {
 	}
 	mock := make([]byte, 32)
 	rand.Read(mock)
+	if cfg.Limiter == nil {
+		cfg.Limiter = NewLimiter(cfg.Limits)
+	}
 	k := &Keys{
 		repo:     repo,
 		log:      cfg.Log,
 		now:      cfg.Now,
-		limit:    newLimiter(cfg.Limits),
+		limit:    cfg.Limiter,
 		metrics:  newKeyMetrics(),
 		mock:     mock,
 		lastUsed: make(map[string]time.Time),
@@ -418,7 +427,7 @@ func (k *Keys) Authenticate(ctx context.Context, presented string) (Principal, e
 	now := k.now()
 	addr := RemoteAddr(ctx)
 	id := KeyIDOf(presented)
-	if k.limit.locked(now, addr, id) {
+	if k.limit.Locked(now, addr, id) {
 		k.metrics.refusals.WithLabelValues("locked_out").Inc()
 		return Principal{}, ErrLockedOut
 	}
@@ -468,7 +477,7 @@ func (k *Keys) admit(ctx context.Context, now time.Time, addr string, rec KeyRec
 		k.limitFail(ctx, now, addr, rec.ID)
 		return Principal{}, ErrExpiredKey
 	}
-	k.limit.succeed(now, rec.ID)
+	k.limit.Succeed(now, addr, rec.ID)
 	k.touch(rec.ID, now.UTC())
 	return rec.Principal(), nil
 }
@@ -482,8 +491,12 @@ func (k *Keys) failed(ctx context.Context, now time.Time, addr, id, reason strin
 }
 
 func (k *Keys) limitFail(ctx context.Context, now time.Time, addr, id string) {
-	for _, kind := range k.limit.fail(now, addr, id) {
-		k.metrics.lockouts.WithLabelValues(kind).Inc()
+	for _, kind := range k.limit.Fail(now, addr, id) {
+		if kind == KeyAlarm {
+			k.log.Warn("many failed logins name this key id from any address; the key is not locked out", "key_id", id, "remote_addr", addr)
+			k.audit(ctx, AuditEvent{At: now.UTC(), Event: EventKeyAlarm, KeyID: id, RemoteAddr: addr})
+			continue
+		}
 		k.log.Warn("too many failed logins: locked out", "by", kind, "remote_addr", addr, "key_id", id)
 		k.audit(ctx, AuditEvent{At: now.UTC(), Event: EventLockedOut, KeyID: id, RemoteAddr: addr, Detail: "by " + kind})
 	}
@@ -518,7 +531,7 @@ type SCRAMLogin struct {
 func (k *Keys) SCRAM(ctx context.Context, user string) (*SCRAMLogin, error) {
 	now := k.now()
 	addr := RemoteAddr(ctx)
-	if k.limit.locked(now, addr, user) {
+	if k.limit.Locked(now, addr, user) {
 		k.metrics.refusals.WithLabelValues("locked_out").Inc()
 		return nil, ErrLockedOut
 	}

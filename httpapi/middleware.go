@@ -70,7 +70,9 @@ func (m *serverMetrics) collectors() []prometheus.Collector {
 // reqInfo is what a request carries through its handlers: its id, logger and caller, and what
 // the final log line reports.
 type reqInfo struct {
-	id        string
+	id string
+	// addr is the client's address (clientaddr), "" when the peer is no IP address.
+	addr      string
 	log       *slog.Logger
 	principal auth.Principal
 	authed    bool
@@ -93,6 +95,15 @@ func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
 		return auth.Principal{}, false
 	}
 	return ri.principal, true
+}
+
+// ClientAddr returns the client address of a request served by this server: the TCP peer, or
+// behind a trusted proxy the address it forwarded (Config.ClientAddr).
+func ClientAddr(ctx context.Context) string {
+	if ri, ok := ctx.Value(reqKey{}).(*reqInfo); ok {
+		return ri.addr
+	}
+	return ""
 }
 
 // RequestID returns the request's id, as sent back in X-Request-ID.
@@ -158,8 +169,8 @@ func plainID(s string) bool {
 func (s *Server) wrap(route string, needKey bool, roles []auth.Role, h httprouter.Handle) httprouter.Handle {
 	return func(rw http.ResponseWriter, r *http.Request, ps httprouter.Params) {
 		start := time.Now()
-		ri := &reqInfo{id: requestID(r)}
-		ri.log = s.log.With("request_id", ri.id)
+		ri := &reqInfo{id: requestID(r), addr: s.cfg.ClientAddr.String(r)}
+		ri.log = s.log.With("request_id", ri.id, "remote_addr", ri.addr)
 		w := &statusWriter{ResponseWriter: rw}
 		hdr := w.Header()
 		hdr.Set("X-Request-ID", ri.id)
@@ -238,8 +249,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, ri *reqInf
 		s.writeError(w, r, http.StatusUnauthorized, "authentication_required", "an API key is required: send it in X-API-Key or Authorization: Bearer", "")
 		return false
 	}
-	// The remote address feeds the key store's per-address failure limit and its audit rows.
-	ctx := auth.WithRemoteAddr(metrics.WithProtocol(r.Context(), protocolOf(r)), r.RemoteAddr)
+	// The client's address (behind trusted proxies, the one they forwarded) feeds the
+	// failed-login limits and the audit rows.
+	ctx := auth.WithRemoteAddr(metrics.WithProtocol(r.Context(), protocolOf(r)), ri.addr)
 	p, err := s.cfg.Authenticator.Authenticate(ctx, key)
 	if err != nil {
 		reason := metrics.AuthReason(err)
@@ -255,7 +267,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, ri *reqInf
 			ri.log.Info("authentication failed", "reason", reason)
 			s.writeError(w, r, http.StatusForbidden, "invalid_api_key", "invalid API key", "")
 		case "locked":
-			// Too many failed logins from this address or for this key id.
+			// Too many failed logins from this address (in all, or naming this key id).
 			ri.log.Warn("authentication refused: locked out")
 			w.Header().Set("Retry-After", "300")
 			s.writeError(w, r, http.StatusTooManyRequests, "too_many_failed_logins", "too many failed logins; try again later", "")

@@ -17,6 +17,7 @@ import (
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/internal/clientaddr"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/ratelimit"
 )
@@ -100,6 +101,10 @@ type Config struct {
 	// Routes, when set, mounts more routes (e.g. the API key endpoints) with Handle and
 	// HandleOpen; New calls it after its own routes.
 	Routes func(*Server)
+	// ClientAddr resolves each request's client address (behind trusted proxies, from
+	// X-Forwarded-For) for the failed-login limits, the audit log and the request log; nil
+	// trusts no proxy: the client is the TCP peer.
+	ClientAddr *clientaddr.Resolver
 }
 
 // Server is the HTTP side server. Create it with New.

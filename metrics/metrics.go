@@ -84,7 +84,7 @@ func New() *Set {
 		}, []string{"protocol", "reason"}),
 		authFails: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "auth_failures_total",
-			Help: "Failed authentications, by protocol and reason (missing, invalid, revoked, expired, error).",
+			Help: "Failed key checks on every door (pg wire clear text and SCRAM, REST, OData), by protocol and reason (invalid, revoked, expired, locked, error).",
 		}, []string{"protocol", "reason"}),
 		connsOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Namespace: Namespace, Name: "connections_open",

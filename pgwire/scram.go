@@ -108,7 +108,9 @@ func (c *conn) authenticateSCRAM(ctx context.Context, p startupParams, sa SCRAMA
 		want = append(want, cb...)
 	}
 	if subtle.ConstantTimeCompare(final.cbind, want) != 1 {
-		return auth.Principal{}, c.fatal(sqlerr.Fatal(sqlerr.InvalidPassword, "SCRAM channel binding check failed"))
+		e := sqlerr.Fatal(sqlerr.InvalidPassword, "SCRAM channel binding check failed")
+		c.authFailed(e)
+		return auth.Principal{}, c.fatal(e)
 	}
 	if final.nonce != nonce {
 		return auth.Principal{}, c.fatal(scramFailed("nonce does not match"))

@@ -70,6 +70,10 @@ type Config struct {
 	RequireTLS bool
 	// Cleartext says when a key may be sent as a clear-text password; see CleartextPolicy.
 	Cleartext CleartextPolicy
+	// AuthFailed, when set, is told of every failed key check (clear text or SCRAM) with the
+	// error the check returned, e.g. to count it in metrics; an empty password comes as
+	// auth.ErrInvalidKey.
+	AuthFailed func(err error)
 }
 
 const (

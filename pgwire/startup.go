@@ -259,6 +259,7 @@ func (c *conn) authenticate(ctx context.Context, p startupParams) (auth.Principa
 	}
 	if pm.Password == "" {
 		c.log.Info("authentication failed", "user", p.user, "reason", "empty password")
+		c.authFailed(auth.ErrInvalidKey)
 		return auth.Principal{}, c.fatal(sqlerr.Fatal(sqlerr.InvalidPassword, "password authentication failed: no API key given"))
 	}
 	principal, err := c.srv.cfg.Authenticator.Authenticate(ctx, pm.Password)
@@ -268,10 +269,18 @@ func (c *conn) authenticate(ctx context.Context, p startupParams) (auth.Principa
 	return principal, nil
 }
 
+// authFailed reports a failed key check to Config.AuthFailed.
+func (c *conn) authFailed(err error) {
+	if c.srv.cfg.AuthFailed != nil {
+		c.srv.cfg.AuthFailed(err)
+	}
+}
+
 // authError turns an Authenticator failure into the FATAL error the client sees. A broken key
 // store is logged in full but still answered with 28P01, a code every driver treats as "this
 // login failed" rather than "the server is dead".
 func (c *conn) authError(p startupParams, err error) *sqlerr.Error {
+	c.authFailed(err)
 	// A copy: the error may be a shared value such as auth.ErrBadKey.
 	e := *toSQLError(err)
 	switch {

@@ -238,6 +238,7 @@ func TestAPIKeyLockout(t *testing.T) {
 		`setu_auth_key_refusals_total{reason="invalid"}`:    4,
 		`setu_auth_key_refusals_total{reason="locked_out"}`: 1,
 		`setu_auth_lockouts_total{by="addr"}`:               1,
+		`setu_auth_key_failure_alarms_total{}`:              0,
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("metrics %v, want %v", got, want)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/setupranali/setupranali/internal/clientaddr"
 	"github.com/setupranali/setupranali/state"
 )
 
@@ -55,6 +56,9 @@ type config struct {
 	TLSKey       string
 	TLSRequire   bool
 	PGCleartext  string
+	// TrustedProxies are the proxies whose X-Forwarded-For hops the HTTP server believes; nil
+	// trusts none.
+	TrustedProxies *clientaddr.Resolver
 	// Secrets come from the environment only (a flag would put them in the process list), each
 	// as VAR or as a file named by VAR_FILE: see secretSettings.
 	SecretKey   secret
@@ -134,6 +138,14 @@ func (c *config) settings() []setting {
 				return nil
 			}
 			return fmt.Errorf("must be tls-or-loopback, tls, never or always, got %q", v)
+		}},
+		{"trusted-proxies", "SETU_TRUSTED_PROXIES", "", "comma-separated IPs and CIDR prefixes of the proxies in front of the HTTP server whose X-Forwarded-For is believed (empty: none; the client is the TCP peer)", func(v string) error {
+			r, err := clientaddr.Parse(v)
+			if err != nil {
+				return err
+			}
+			c.TrustedProxies = r
+			return nil
 		}},
 		{"max-connections", "SETU_MAX_CONNECTIONS", "100", "most concurrent client connections", positive(&c.MaxConnections)},
 		{"plan-cache-size", "SETU_PLAN_CACHE_SIZE", "1024", "parsed statements and plans kept for repeated queries", positive(&c.PlanCacheSize)},

@@ -92,6 +92,7 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 		ODataPageSize:     cfg.ODataPageSize,
 		MetricsRequireKey: cfg.MetricsRequireKey,
 		Routes:            d.routes,
+		ClientAddr:        cfg.TrustedProxies,
 	}
 	var sampler *redisSampler
 	if d.cache != nil {
@@ -135,7 +136,7 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 		// Its own server with only /metrics (and health), so the data API is not exposed there.
 		msrv := httpapi.New(httpapi.Config{Authenticator: d.authn, Planner: d.plan, Executor: d.executor,
 			Catalog: d.planner.Catalog, Log: log.With("component", "metrics"), Version: version,
-			Metrics: metricsHandler, MetricsRequireKey: cfg.MetricsRequireKey, MetricsOnly: true})
+			Metrics: metricsHandler, MetricsRequireKey: cfg.MetricsRequireKey, MetricsOnly: true, ClientAddr: cfg.TrustedProxies})
 		f.metrics = &metricsListener{server: msrv, ln: mln, done: make(chan error, 1)}
 		go func() { f.metrics.done <- msrv.Serve(mln) }()
 	}

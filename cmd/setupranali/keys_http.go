@@ -78,7 +78,7 @@ func (a *keysAPI) ready(w http.ResponseWriter, r *http.Request) bool {
 // actor names the admin key acting, and ctx carries the caller's address for the audit log.
 func (a *keysAPI) actor(r *http.Request) (string, *http.Request) {
 	p, _ := httpapi.PrincipalFrom(r.Context())
-	return "key:" + p.KeyID, r.WithContext(auth.WithRemoteAddr(r.Context(), r.RemoteAddr))
+	return "key:" + p.KeyID, r.WithContext(auth.WithRemoteAddr(r.Context(), httpapi.ClientAddr(r.Context())))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -21,9 +21,13 @@ import (
 // keyStore is the gateway's credentials: the API keys of the state DB, in demo mode the public
 // demo keys (never written to the state DB), and the pg wire listener's TLS certificate.
 type keyStore struct {
-	demo *auth.Static
+	// demo is the demo keys under the shared per-address failed-login limit.
+	demo auth.StaticAuthenticator
 	keys *auth.Keys
-	db   *state.DB
+	// limit counts failed logins for every authenticator, so an address has one budget
+	// whether it guesses at demo keys or stored ones.
+	limit *auth.Limiter
+	db    *state.DB
 	// tls is nil when no certificate is configured; certs reloads it, on SIGHUP too until
 	// stopHUP is called.
 	tls     *tls.Config
@@ -35,12 +39,12 @@ type keyStore struct {
 // start when none is active. Other modes serve the demo keys, plus the keys of the state DB
 // when that file already exists (demo mode never creates it).
 func openKeyStore(ctx context.Context, cfg config, log *slog.Logger) (*keyStore, error) {
-	ks := &keyStore{}
+	ks := &keyStore{limit: auth.NewLimiter(auth.LimitConfig{})}
 	if err := ks.loadTLS(cfg, log); err != nil {
 		return nil, err
 	}
 	if !cfg.production() {
-		ks.demo = auth.NewStatic(auth.DemoKeys())
+		ks.demo = auth.Throttle(auth.NewStatic(auth.DemoKeys()), auth.ThrottleConfig{Limiter: ks.limit, Now: cfg.clock, Log: log})
 		if _, err := os.Stat(cfg.StateDB); errors.Is(err, fs.ErrNotExist) {
 			return ks, nil
 		}
@@ -51,7 +55,7 @@ func openKeyStore(ctx context.Context, cfg config, log *slog.Logger) (*keyStore,
 		return nil, fmt.Errorf("API keys: %w", err)
 	}
 	ks.db = db
-	ks.keys = auth.NewKeys(db, auth.KeysConfig{Log: log, Now: cfg.clock})
+	ks.keys = auth.NewKeys(db, auth.KeysConfig{Log: log, Now: cfg.clock, Limiter: ks.limit})
 	if cfg.production() {
 		n, err := ks.keys.Active(ctx)
 		if err != nil {
@@ -154,10 +158,14 @@ func (a demoAndKeys) SCRAM(ctx context.Context, user string) (*auth.SCRAMLogin, 
 	return a.ks.keys.SCRAM(ctx, user)
 }
 
-// Collectors are the key store's metrics; none without a store.
+// Collectors are the key store's metrics (with the failed-login limiter's, which the demo keys
+// share).
 func (ks *keyStore) Collectors() []prometheus.Collector {
-	if ks == nil || ks.keys == nil {
+	switch {
+	case ks == nil:
 		return nil
+	case ks.keys == nil:
+		return ks.limit.Collectors()
 	}
 	return ks.keys.Collectors()
 }
