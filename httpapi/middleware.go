@@ -315,11 +315,9 @@ func protocolOf(r *http.Request) string {
 
 // caller is the authenticated caller of r as admission and the executor see it.
 func (s *Server) caller(r *http.Request) admission.Caller {
-	return admission.Caller{Principal: info(r).principal, Protocol: admission.Protocol(protocolOf(r)), RemoteAddr: clientAddr(r)}
+	ri := info(r)
+	return admission.Caller{Principal: ri.principal, Protocol: admission.Protocol(protocolOf(r)), RemoteAddr: ri.addr}
 }
-
-// clientAddr is the address of the client that sent r.
-func clientAddr(r *http.Request) string { return r.RemoteAddr }
 
 // admit charges r to its caller's rate budget; false means it was answered with 429.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request) bool {
