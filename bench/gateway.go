@@ -52,6 +52,10 @@ func startGateway(ctx context.Context, o gatewayOptions, key string) (*gatewayPr
 		"SETU_POSTGRES_DSN="+o.pgDSN,
 		"SETU_STATE_DB="+o.stateDB,
 		"SETU_MAX_CONNECTIONS="+strconv.Itoa(o.maxConns),
+		// The bench holds all its connections with one key: the fairness caps (half and three
+		// quarters of the server's by default) would stop it short of its idle-memory phase.
+		"SETU_MAX_CONNECTIONS_PER_KEY="+strconv.Itoa(o.maxConns),
+		"SETU_MAX_CONNECTIONS_PER_TENANT="+strconv.Itoa(o.maxConns),
 		"QUERY_MAX_ROWS=0",
 		"QUERY_TIMEOUT_SECONDS=0",
 		"LOG_LEVEL=WARN",

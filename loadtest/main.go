@@ -130,6 +130,10 @@ func startGateway(o options) (*gateway, error) {
 		"SETU_HTTP_ADDR="+httpAddr,
 		"SETU_STATE_DB="+filepath.Join(dir, "state.db"),
 		"SETU_MAX_CONNECTIONS="+strconv.Itoa(o.conns+50),
+		// The load may come from one key (-keys): the per-key and per-tenant fairness caps are
+		// not what it measures.
+		"SETU_MAX_CONNECTIONS_PER_KEY="+strconv.Itoa(o.conns+50),
+		"SETU_MAX_CONNECTIONS_PER_TENANT="+strconv.Itoa(o.conns+50),
 		"RATE_LIMIT_ENABLED=false",
 		"LOG_LEVEL=WARN",
 	)
