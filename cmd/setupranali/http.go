@@ -87,6 +87,7 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 		Status:            d.status,
 		Reload:            d.reload.reload,
 		ODataPageSize:     cfg.ODataPageSize,
+		MaxDimensions:     cfg.MaxDimensions,
 		MetricsRequireKey: cfg.MetricsRequireKey,
 		Routes:            d.routes,
 	}
