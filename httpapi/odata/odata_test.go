@@ -50,6 +50,7 @@ func sqlOf(t *testing.T, opts string) (string, []semantic.Value, error) {
 func TestParseRequest(t *testing.T) {
 	for _, tc := range []struct{ opts, sql string }{
 		{"", `SELECT "city", "order_date", "total_revenue" FROM "orders" ORDER BY "city" ASC NULLS FIRST, "order_date" ASC NULLS FIRST LIMIT $1`},
+		{"$select=city,total_revenue,city,_key", `SELECT "city", "total_revenue" FROM "orders" ORDER BY "city" ASC NULLS FIRST LIMIT $1`},
 		{"$select=city,total_revenue&$filter=" + url.QueryEscape("city eq 'O''Hare' or not (city in ('a','b') and startswith(toupper(city),'X'))"),
 			`SELECT "city", "total_revenue" FROM "orders" WHERE (("city" = $1) OR (NOT (("city" IN ($2, $3)) AND (CAST(upper("city") AS text) LIKE $4 ESCAPE '\')))) ORDER BY "city" ASC NULLS FIRST LIMIT $5`},
 		{"$select=city&$filter=" + url.QueryEscape("total_revenue gt 100.5 and year(order_date) eq 2025"),
@@ -93,6 +94,10 @@ func TestParseRequestRefuses(t *testing.T) {
 		{"$apply=" + url.QueryEscape("groupby((city),aggregate(total_revenue with median as x))"), true, "median"},
 		{"$apply=" + url.QueryEscape("groupby((total_revenue))"), false, "total_revenue"},
 		{"$apply=" + url.QueryEscape("topcount(2,total_revenue)"), true, "topcount"},
+		{"$apply=" + url.QueryEscape("groupby((city),aggregate(total_revenue with sum as city))"), false, "twice"},
+		{"$apply=" + url.QueryEscape("groupby((city,city))"), false, "twice"},
+		{"$apply=" + url.QueryEscape("aggregate(total_revenue with sum as t,total_revenue with max as t)"), false, "twice"},
+		{"$apply=" + url.QueryEscape("aggregate(total_revenue with sum as _key)"), false, "twice"},
 		{"$filter=" + url.QueryEscape(strings.Repeat("(", 200)+"city eq 'a'"+strings.Repeat(")", 200)), false, "deeper"},
 	} {
 		_, _, err := sqlOf(t, tc.opts)

@@ -82,6 +82,10 @@ func ParseRequest(ds *catalog.Dataset, opts url.Values, pageSize int64) (*Reques
 			if !ok {
 				return nil, badf("unknown property %q in $select", name)
 			}
+			if selectedCol(q.Items, c.Name()) {
+				// $select is a set: a property named twice is one column, not a JSON key twice.
+				continue
+			}
 			q.Items = append(q.Items, semantic.Item{Col: c.Name()})
 		}
 	} else {
@@ -343,4 +347,13 @@ func checkIncremental(ds *catalog.Dataset, where semantic.Expr) error {
 			" exceeds dataset " + strconv.Quote(ds.ID) + "'s maxWindowDays of " + strconv.Itoa(inc.MaxWindowDays)}
 	}
 	return nil
+}
+
+func selectedCol(items []semantic.Item, col string) bool {
+	for _, it := range items {
+		if it.Col == col {
+			return true
+		}
+	}
+	return false
 }
