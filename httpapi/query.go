@@ -83,6 +83,61 @@ func describeJSONError(err error, what string) error {
 	return requestErrorf("%s: %v", what, err)
 }
 
+// decodeQuery reads a whole /v1/query body strictly (filters are read later, by buildQuery).
+func decodeQuery(body []byte) (*queryRequest, error) {
+	if err := checkDuplicateKeys(body); err != nil {
+		return nil, err
+	}
+	var req queryRequest
+	if err := decodeStrict(body, &req, "the query"); err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+// checkDuplicateKeys refuses an object with a key twice (compared as encoding/json matches
+// keys to fields, ignoring case): the decoder would keep the last and silently drop the first,
+// e.g. a second "filters" replacing the first. Malformed JSON is left to the decoder's message.
+func checkDuplicateKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	// One frame per open object (its keys so far) or array (nil); expectKey tells a key token
+	// from a string value inside an object.
+	var stack []map[string]bool
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		inObject := len(stack) > 0 && stack[len(stack)-1] != nil
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, map[string]bool{})
+				expectKey = true
+				continue
+			case '[':
+				stack = append(stack, nil)
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if inObject && expectKey {
+				k := strings.ToLower(t)
+				if stack[len(stack)-1][k] {
+					return requestErrorf("key %q appears twice in one object", t)
+				}
+				stack[len(stack)-1][k] = true
+				expectKey = false
+				continue
+			}
+		}
+		// After a value inside an object, the next token is a key again.
+		expectKey = len(stack) > 0 && stack[len(stack)-1] != nil
+	}
+}
+
 // oneOf returns the one non-empty spelling of a key that has synonyms (name/field, ...).
 func oneOf(what string, spellings map[string]string) (string, error) {
 	var got, key string
@@ -255,15 +310,15 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, _ httprouter.Para
 		s.writeError(w, r, http.StatusBadRequest, "invalid_request", "request body could not be read", "")
 		return
 	}
-	var req queryRequest
-	if err := decodeStrict(body, &req, "the query"); err != nil {
+	req, err := decodeQuery(body)
+	if err != nil {
 		s.writeError(w, r, http.StatusBadRequest, "invalid_request", "request body is not a valid query: "+err.Error(), "")
 		return
 	}
 	ri := info(r)
 	ri.dataset = req.Dataset
 	cat := s.cfg.Catalog()
-	q, err := buildQuery(cat, ri.principal.InScope, &req, s.cfg.MaxDimensions, time.Now())
+	q, err := buildQuery(cat, ri.principal.InScope, req, s.cfg.MaxDimensions, time.Now())
 	if err != nil {
 		s.writeAnyError(w, r, err)
 		return

@@ -133,11 +133,11 @@ func FuzzQueryBody(f *testing.F) {
 		return errors.As(err, &se) && sqlerr.Class(se.Code) == "XX"
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		var req queryRequest
-		if err := decodeStrict([]byte(body), &req, "the query"); err != nil {
+		req, err := decodeQuery([]byte(body))
+		if err != nil {
 			return
 		}
-		q, err := buildQuery(cat, func(string) bool { return true }, &req, 20, now)
+		q, err := buildQuery(cat, func(string) bool { return true }, req, 20, now)
 		if err != nil {
 			if internal(err) {
 				t.Fatalf("%s: internal error %v", body, err)

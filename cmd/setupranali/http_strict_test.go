@@ -32,6 +32,8 @@ func TestHTTPQueryUnknownKeysRefused(t *testing.T) {
 		{"filter condition", `{"dataset":"orders","metrics":["total_revenue"],"filters":{"field":"city","op":"eq","value":"Indore","caseInsensitive":true}}`, `"caseInsensitive"`},
 		{"condition nested under or/not", `{"dataset":"orders","metrics":["total_revenue"],"filters":{"or":[{"field":"city","op":"eq","value":"Indore"},{"not":{"field":"city","op":"eq","value":"Delhi","negate":true}}]}}`, `"negate"`},
 		{"two names for one field", `{"dataset":"orders","dimensions":[{"name":"city","field":"order_date"}],"metrics":["total_revenue"]}`, `"field"`},
+		{"a key twice, the second dropping the filter", `{"dataset":"orders","metrics":["total_revenue"],"filters":{"field":"city","op":"eq","value":"Indore"},"filters":null}`, `"filters"`},
+		{"a key twice in another case", `{"dataset":"orders","metrics":["total_revenue"],"Metrics":["orders_count"]}`, `"Metrics"`},
 		{"value on is_null", `{"dataset":"orders","metrics":["total_revenue"],"filters":{"field":"city","op":"is_null","value":"Indore"}}`, "takes no value"},
 	} {
 		r := c.do("POST", "/v1/query", "tenantA-key", tc.body)
