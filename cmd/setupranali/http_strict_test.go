@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -117,6 +120,87 @@ func TestHTTPQueryTimeGrainAndAlias(t *testing.T) {
 	}
 	if r := c.do("POST", "/v1/query", "tenantB-key", map[string]any{"dataset": "orders", "dimensions": dims, "metrics": []string{"orders_count"}}); r.status != 400 {
 		t.Errorf("21 times city: %d %s", r.status, r.body)
+	}
+}
+
+// timeGrain on a PostgreSQL source, over two years of orders, against the same aggregation
+// asked of PostgreSQL directly (not through the gateway), for a date and a timestamp dimension.
+func TestHTTPQueryTimeGrainMatchesPostgres(t *testing.T) {
+	adminDSN := os.Getenv("SETU_TEST_POSTGRES_DSN")
+	if adminDSN == "" {
+		t.Skip("SETU_TEST_POSTGRES_DSN is not set")
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, adminDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	schema := "setu_grain_" + randomHex(t)
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE SCHEMA %[1]s;
+CREATE TABLE %[1]s.orders AS
+  SELECT 'o' || i AS order_id, (ARRAY['tenantA', 'tenantB', 'default'])[i %% 3 + 1] AS tenant_id,
+         DATE '2024-01-01' + (i * 7) %% 731 AS order_date,
+         TIMESTAMP '2024-01-01 00:00:00' + ((i * 7) %% 731) * INTERVAL '1 day' + (i %% 24) * INTERVAL '1 hour' AS placed_at,
+         i * 1.5 AS revenue
+  FROM generate_series(1, 600) AS i;`, schema)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("dropping %s: %v", schema, err)
+		}
+	})
+	cat := writeCatalog(t, fmt.Sprintf(`datasets:
+  - id: pg_orders
+    source: { engine: postgres, type: table, reference: %s.orders }
+    fields:
+      - { name: order_id, type: string }
+      - { name: tenant_id, type: string }
+      - { name: order_date, type: date }
+      - { name: placed_at, type: timestamp }
+      - { name: revenue, type: double }
+    dimensions:
+      - { name: order_date, field: order_date }
+      - { name: placed_at, field: placed_at }
+    metrics:
+      - { name: total_revenue, expression: { type: aggregation, agg: sum, field: revenue } }
+      - { name: orders_count, expression: { type: aggregation, agg: count, field: order_id } }
+    rls: { enabled: true, column: tenant_id, mode: equals }
+`, schema))
+	gw := startTestGateway(t, func(c *config) { c.Catalog, c.PostgresDSN = cat, secret(adminDSN) })
+	c := newHTTPClient(t, gw)
+	for _, grain := range []string{"day", "week", "month", "quarter", "year"} {
+		for _, dim := range []string{"order_date", "placed_at"} {
+			trunc := fmt.Sprintf("date_trunc('%s', %s)", grain, dim)
+			label := "to_char(" + trunc + `, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+			if dim == "order_date" {
+				label = "CAST(CAST(" + trunc + " AS date) AS text)"
+			}
+			rows, err := admin.Query(ctx, fmt.Sprintf("SELECT %s, sum(revenue)::float8, count(order_id) FROM %s.orders WHERE tenant_id = 'tenantA' GROUP BY 1 ORDER BY 1", label, schema))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
+				var k string
+				var sum float64
+				var n int64
+				err := r.Scan(&k, &sum, &n)
+				return k + "|" + strconv.FormatFloat(sum, 'f', -1, 64) + "|" + strconv.FormatInt(n, 10), err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := c.query("tenantA-key", map[string]any{"dataset": "pg_orders",
+				"dimensions": []any{map[string]any{"name": dim, "timeGrain": grain, "alias": "period"}},
+				"metrics":    []string{"total_revenue", "orders_count"}, "orderBy": []string{"period"}, "limit": 1000})
+			if !slices.Equal(got, want) {
+				t.Errorf("%s by %s: %d rows %v, want %d rows %v", dim, grain, len(got), got, len(want), want)
+			}
+			if len(want) < 2 && grain != "year" {
+				t.Errorf("%s by %s: only %d groups; the data should span several", dim, grain, len(want))
+			}
+		}
 	}
 }
 
