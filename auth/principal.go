@@ -10,7 +10,10 @@ const (
 	RoleViewer Role = "viewer"
 	// RoleAdmin reads like a viewer; on datasets whose rls allows admin bypass it sees all tenants.
 	RoleAdmin Role = "admin"
-	// RoleInternalAdmin is for operations endpoints; for data it is treated like a viewer.
+	// RoleInternalAdmin is for operations (status, reload, metrics). It reads no dataset rows
+	// on any door: an operations credential sits in scripts and probes, and must not double as
+	// a way into a tenant's data. It may still see the catalog (which datasets and columns
+	// exist), which holds no rows.
 	RoleInternalAdmin Role = "internal_admin"
 )
 
@@ -36,6 +39,10 @@ type Principal struct {
 
 // IsAdmin reports whether the principal may bypass row filters where a dataset allows it.
 func (p Principal) IsAdmin() bool { return p.Role == RoleAdmin }
+
+// ReadsRows reports whether the principal may read dataset rows at all (the planner refuses
+// every dataset reference of one that may not).
+func (p Principal) ReadsRows() bool { return p.Role != RoleInternalAdmin }
 
 // InScope reports whether the principal may see the dataset with the given id.
 func (p Principal) InScope(datasetID string) bool {

@@ -12,5 +12,9 @@
 //   - Every request gets a request id (X-Request-ID, taken when well-formed, else generated),
 //     returned in the response and present in each log line of the request. Logs carry key id,
 //     tenant and dataset, never a key secret, a credential or a result value.
+//   - A request is read strictly and never answered as if part of it were not there: an unknown
+//     or repeated key anywhere in a /v1/query body, bytes after its JSON value, a non-JSON
+//     Content-Type, an OData option or construct it does not implement are all refused by name
+//     (4xx), since a dropped condition answers with numbers that look right and are not.
 //   - A panic in a handler is a 500 naming the request id, never a crash.
 package httpapi

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/julienschmidt/httprouter"
 
@@ -105,6 +104,9 @@ func (s *Server) writeODataError(w http.ResponseWriter, r *http.Request, err err
 		if oe.NotImplemented {
 			status, code = http.StatusNotImplemented, "not_supported"
 		}
+		if oe.Code != "" {
+			code = oe.Code
+		}
 		info(r).log.Info("odata request refused", "code", code, "message", oe.Message)
 		s.writeError(w, r, status, code, oe.Message, "")
 		return
@@ -120,7 +122,7 @@ func (s *Server) odataCount(w http.ResponseWriter, r *http.Request, set string) 
 	if !ok {
 		return
 	}
-	q, err := odata.CountQuery(ds, r.URL.Query(), time.Now())
+	q, err := odata.CountQuery(ds, r.URL.Query())
 	if err != nil {
 		s.writeODataError(w, r, err)
 		return
@@ -174,14 +176,15 @@ func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set str
 	if !ok {
 		return
 	}
-	req, err := odata.ParseRequest(ds, opts, int64(s.cfg.ODataPageSize), time.Now())
+	req, err := odata.ParseRequest(ds, opts, int64(s.cfg.ODataPageSize))
 	if err != nil {
 		s.writeODataError(w, r, err)
 		return
 	}
 	caller := s.caller(r)
 	base := odataBase(r)
-	sink := &odataSink{jsonObjects: jsonObjects{w: w}, max: req.PageRows, context: base + "/$metadata#" + ds.ID}
+	sink := &odataSink{jsonObjects: jsonObjects{w: w}, max: req.PageRows, context: base + "/$metadata#" + ds.ID,
+		keyName: appendString(nil, req.Key), keyCols: req.KeyColumns}
 	if req.Count {
 		n, err := s.count(r.Context(), caller, req.CountQuery)
 		if err != nil {
@@ -230,6 +233,11 @@ type odataSink struct {
 	count   *int64
 	max     int64
 	more    bool
+	// keyName is the entity key property as a JSON string; keyCols the columns its value is
+	// made of (odata.Request.KeyColumns).
+	keyName []byte
+	keyCols []int
+	scratch []byte
 }
 
 func (s *odataSink) start(cols []planner.Column) error {
@@ -253,6 +261,18 @@ func (s *odataSink) row(vals [][]byte) error {
 		s.more = true
 		return nil
 	}
+	// The key is the JSON array of the entity's dimension values, as a string: never null,
+	// and distinct for distinct entities since the result is grouped by exactly those columns.
+	s.scratch = append(s.scratch[:0], '[')
+	for i, c := range s.keyCols {
+		if i > 0 {
+			s.scratch = append(s.scratch, ',')
+		}
+		s.scratch = appendJSON(s.scratch, vals[c], s.cols[c].Type)
+	}
+	s.scratch = append(s.scratch, ']')
+	s.lead = append(append(s.lead[:0], s.keyName...), ':')
+	s.lead = appendString(s.lead, string(s.scratch))
 	return s.appendObject(vals)
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -17,11 +19,13 @@ import (
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
-// queryRequest is the original product's JSON query.
+// queryRequest is the original product's JSON query. Every object in it is decoded strictly:
+// a key the API does not know is a 400 naming it, never ignored, since an ignored key (a
+// misspelt filter, a per-metric condition) silently changes what the numbers mean.
 type queryRequest struct {
 	Dataset         string          `json:"dataset"`
-	Dimensions      []fieldRef      `json:"dimensions"`
-	Metrics         []fieldRef      `json:"metrics"`
+	Dimensions      []dimensionRef  `json:"dimensions"`
+	Metrics         []metricRef     `json:"metrics"`
 	Filters         json.RawMessage `json:"filters"`
 	OrderBy         []orderRef      `json:"orderBy"`
 	Limit           *int64          `json:"limit"`
@@ -30,24 +34,209 @@ type queryRequest struct {
 	IncrementalTo   string          `json:"incrementalTo"`
 }
 
-// fieldRef is a column named by a string or by {"name": ...}.
-type fieldRef string
+// requestError is a malformed request body; its message names the offending key or value.
+type requestError struct{ msg string }
 
-func (f *fieldRef) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*f = fieldRef(s)
+func (e *requestError) Error() string { return e.msg }
+
+func requestErrorf(format string, args ...any) error {
+	return &requestError{msg: fmt.Sprintf(format, args...)}
+}
+
+// decodeStrict decodes exactly one JSON value from b into v, refusing keys v does not declare
+// and anything after the value. what names the object in messages ("the query", "a dimension").
+func decodeStrict(b []byte, v any, what string) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return describeJSONError(err, what)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return requestErrorf("%s is followed by more data; send one JSON object", what)
+	}
+	return nil
+}
+
+// describeJSONError rewords encoding/json's errors in the API's terms, keeping what they name.
+func describeJSONError(err error, what string) error {
+	var re *requestError
+	if errors.As(err, &re) {
+		return re
+	}
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		if te.Field != "" {
+			return requestErrorf("%s: %q must not be a JSON %s", what, te.Field, te.Value)
+		}
+		return requestErrorf("%s must not be a JSON %s", what, te.Value)
+	case errors.As(err, &se):
+		return requestErrorf("%s is not valid JSON at byte %d", what, se.Offset)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return requestErrorf("%s is incomplete JSON", what)
+	}
+	if k, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return requestErrorf("%s has an unknown key %s", what, k)
+	}
+	return requestErrorf("%s: %v", what, err)
+}
+
+// decodeQuery reads a whole /v1/query body strictly (filters are read later, by buildQuery).
+func decodeQuery(body []byte) (*queryRequest, error) {
+	if err := checkDuplicateKeys(body); err != nil {
+		return nil, err
+	}
+	var req queryRequest
+	if err := decodeStrict(body, &req, "the query"); err != nil {
+		return nil, err
+	}
+	return &req, nil
+}
+
+// checkDuplicateKeys refuses an object with a key twice (compared as encoding/json matches
+// keys to fields, ignoring case): the decoder would keep the last and silently drop the first,
+// e.g. a second "filters" replacing the first. Malformed JSON is left to the decoder's message.
+func checkDuplicateKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	// One frame per open object (its keys so far) or array (nil); expectKey tells a key token
+	// from a string value inside an object.
+	var stack []map[string]bool
+	expectKey := false
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		inObject := len(stack) > 0 && stack[len(stack)-1] != nil
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, map[string]bool{})
+				expectKey = true
+				continue
+			case '[':
+				stack = append(stack, nil)
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if inObject && expectKey {
+				k := strings.ToLower(t)
+				if stack[len(stack)-1][k] {
+					return requestErrorf("key %q appears twice in one object", t)
+				}
+				stack[len(stack)-1][k] = true
+				expectKey = false
+				continue
+			}
+		}
+		// After a value inside an object, the next token is a key again.
+		expectKey = len(stack) > 0 && stack[len(stack)-1] != nil
+	}
+}
+
+// oneOf returns the one non-empty spelling of a key that has synonyms (name/field, ...).
+func oneOf(what string, spellings map[string]string) (string, error) {
+	var got, key string
+	for k, v := range spellings {
+		if v == "" {
+			continue
+		}
+		if got != "" {
+			return "", requestErrorf("%s gives both %q and %q; use one", what, key, k)
+		}
+		got, key = v, k
+	}
+	return got, nil
+}
+
+// dimensionRef is a dimension named by a string or by {"name"|"field", "timeGrain", "alias"}.
+type dimensionRef struct {
+	Name      string
+	TimeGrain string
+	Alias     string
+}
+
+func (d *dimensionRef) UnmarshalJSON(b []byte) error {
+	if s, ok := jsonString(b); ok {
+		d.Name = s
 		return nil
 	}
 	var o struct {
-		Name  string `json:"name"`
-		Field string `json:"field"`
+		Name      string `json:"name"`
+		Field     string `json:"field"`
+		TimeGrain string `json:"timeGrain"`
+		Alias     string `json:"alias"`
 	}
-	if err := json.Unmarshal(b, &o); err != nil {
-		return fmt.Errorf("a field is a name or {\"name\": ...}")
+	if err := decodeStrict(b, &o, "a dimension"); err != nil {
+		return err
 	}
-	*f = fieldRef(o.Name + o.Field)
+	name, err := oneOf("a dimension", map[string]string{"name": o.Name, "field": o.Field})
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return requestErrorf(`a dimension is a name or {"name": ...}`)
+	}
+	d.Name, d.Alias = name, o.Alias
+	if o.TimeGrain != "" {
+		d.TimeGrain = strings.ToLower(o.TimeGrain)
+		if !semantic.Grains[d.TimeGrain] {
+			return requestErrorf("timeGrain %q of dimension %q is not day, week, month, quarter or year", o.TimeGrain, name)
+		}
+	}
 	return nil
+}
+
+// metricRef is a metric named by a string or by {"name"|"field", "alias"}.
+type metricRef struct {
+	Name  string
+	Alias string
+}
+
+func (m *metricRef) UnmarshalJSON(b []byte) error {
+	if s, ok := jsonString(b); ok {
+		m.Name = s
+		return nil
+	}
+	var o struct {
+		Name  string          `json:"name"`
+		Field string          `json:"field"`
+		Alias string          `json:"alias"`
+		Where json.RawMessage `json:"where"`
+	}
+	if err := decodeStrict(b, &o, "a metric"); err != nil {
+		return err
+	}
+	name, err := oneOf("a metric", map[string]string{"name": o.Name, "field": o.Field})
+	if err != nil {
+		return err
+	}
+	if name == "" {
+		return requestErrorf(`a metric is a name or {"name": ...}`)
+	}
+	if o.Where != nil {
+		// Answering it unfiltered would be a wrong number; a catalog metric with a filter
+		// (expression.filter) is the supported way to a conditional metric.
+		return requestErrorf("metric %q: a per-metric \"where\" is not supported; put the condition in \"filters\" or define a filtered metric in the catalog", name)
+	}
+	m.Name, m.Alias = name, o.Alias
+	return nil
+}
+
+// jsonString reads b as a JSON string, if it is one.
+func jsonString(b []byte) (string, bool) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '"' {
+		return "", false
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // orderRef is "name", "-name", or {"field"|"name": ..., "direction"|"order": "asc"|"desc"}.
@@ -57,8 +246,7 @@ type orderRef struct {
 }
 
 func (o *orderRef) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
+	if s, ok := jsonString(b); ok {
 		o.Field, o.Desc = strings.TrimPrefix(s, "-"), strings.HasPrefix(s, "-")
 		return nil
 	}
@@ -69,17 +257,30 @@ func (o *orderRef) UnmarshalJSON(b []byte) error {
 		Order     string `json:"order"`
 		Desc      bool   `json:"desc"`
 	}
-	if err := json.Unmarshal(b, &v); err != nil {
-		return fmt.Errorf("an orderBy item is a name or {\"field\": ..., \"direction\": \"asc\"|\"desc\"}")
+	if err := decodeStrict(b, &v, "an orderBy item"); err != nil {
+		return err
 	}
-	o.Field = v.Field + v.Name
-	dir := strings.ToLower(v.Direction + v.Order)
-	switch dir {
+	field, err := oneOf("an orderBy item", map[string]string{"field": v.Field, "name": v.Name})
+	if err != nil {
+		return err
+	}
+	if field == "" {
+		return requestErrorf(`an orderBy item is a name or {"field": ..., "direction": "asc"|"desc"}`)
+	}
+	dir, err := oneOf("an orderBy item", map[string]string{"direction": v.Direction, "order": v.Order})
+	if err != nil {
+		return err
+	}
+	o.Field = field
+	switch strings.ToLower(dir) {
 	case "", "asc":
+		if v.Desc && dir != "" {
+			return requestErrorf("orderBy %q says both %q and desc", field, dir)
+		}
 	case "desc":
 		o.Desc = true
 	default:
-		return fmt.Errorf("direction %q is not asc or desc", dir)
+		return requestErrorf("direction %q is not asc or desc", dir)
 	}
 	o.Desc = o.Desc || v.Desc
 	return nil
@@ -89,22 +290,34 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request, _ httprouter.Para
 	if !s.admit(w, r) {
 		return
 	}
-	var req queryRequest
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		// A missing type is read as JSON (the body is parsed strictly anyway); a stated
+		// other type is refused, so a form post or plain text never passes for a query.
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			s.writeError(w, r, http.StatusUnsupportedMediaType, "unsupported_media_type", "Content-Type must be application/json", "")
+			return
+		}
+	}
+	// The whole body is read, so the size cap covers trailing bytes too.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			s.writeError(w, r, http.StatusRequestEntityTooLarge, "request_too_large", fmt.Sprintf("request body is over %d bytes", mbe.Limit), "")
 			return
 		}
+		s.writeError(w, r, http.StatusBadRequest, "invalid_request", "request body could not be read", "")
+		return
+	}
+	req, err := decodeQuery(body)
+	if err != nil {
 		s.writeError(w, r, http.StatusBadRequest, "invalid_request", "request body is not a valid query: "+err.Error(), "")
 		return
 	}
 	ri := info(r)
 	ri.dataset = req.Dataset
 	cat := s.cfg.Catalog()
-	q, err := buildQuery(cat, ri.principal.InScope, &req, time.Now())
+	q, err := buildQuery(cat, ri.principal.InScope, req, s.cfg.MaxDimensions, time.Now())
 	if err != nil {
 		s.writeAnyError(w, r, err)
 		return
@@ -162,8 +375,9 @@ func (s *restSink) start(cols []planner.Column) error {
 func (s *restSink) row(vals [][]byte) error { return s.appendObject(vals) }
 
 // buildQuery turns a JSON query into a semantic query over the catalog, checking names so the
-// caller hears "unknown metric" rather than a SQL error.
-func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryRequest, now time.Time) (*semantic.Query, error) {
+// caller hears "unknown metric" rather than a SQL error. maxDimensions bounds the dimension
+// expressions (a dimension at two time grains is two).
+func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryRequest, maxDimensions int, now time.Time) (*semantic.Query, error) {
 	if req.Dataset == "" {
 		return nil, badRequest("dataset is required")
 	}
@@ -174,22 +388,61 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 	if len(req.Dimensions) == 0 && len(req.Metrics) == 0 {
 		return nil, badRequest("ask for at least one dimension or metric")
 	}
+	if maxDimensions > 0 && len(req.Dimensions) > maxDimensions {
+		return nil, sqlerr.New(sqlerr.ProgramLimitExceeded, "query asks for %d dimensions; the limit is %d", len(req.Dimensions), maxDimensions).
+			WithHint("split the query, or raise SETU_MAX_DIMENSIONS")
+	}
 	q := &semantic.Query{Dataset: ds.ID}
+	// outputs are the result's column names: each appears once, as a JSON object has each key
+	// once. exprs are the selected expressions, so one asked for twice is refused rather than
+	// repeated under two names.
+	outputs := map[string]bool{}
+	exprs := map[string]bool{}
+	add := func(it semantic.Item, expr string) error {
+		if exprs[expr] {
+			return badRequest("%s is asked for twice", expr)
+		}
+		if len(it.Alias) > maxAliasBytes {
+			return badRequest("alias %q is longer than %d bytes", it.Alias, maxAliasBytes)
+		}
+		if outputs[it.Name()] {
+			return badRequest("two result columns would be named %q; give one an alias", it.Name())
+		}
+		exprs[expr], outputs[it.Name()] = true, true
+		q.Items = append(q.Items, it)
+		return nil
+	}
 	var dims []string
 	for _, d := range req.Dimensions {
-		c, ok := ds.Column(string(d))
+		c, ok := ds.Column(d.Name)
 		if !ok || c.Kind != catalog.KindDimension {
-			return nil, sqlerr.New(sqlerr.UndefinedColumn, "dataset %q has no dimension %q", ds.ID, string(d))
+			return nil, sqlerr.New(sqlerr.UndefinedColumn, "dataset %q has no dimension %q", ds.ID, d.Name)
 		}
-		q.Items = append(q.Items, semantic.Item{Col: c.Name()})
-		dims = append(dims, c.Name())
+		it := semantic.Item{Col: c.Name(), Alias: d.Alias, Grain: d.TimeGrain}
+		expr := fmt.Sprintf("dimension %q", c.Name())
+		if d.TimeGrain != "" {
+			switch c.Dimension.Type {
+			case catalog.TypeDate:
+				it.GrainAsDate = true
+			case catalog.TypeTimestamp, catalog.TypeTimestampTZ:
+			default:
+				return nil, badRequest("timeGrain needs a date or timestamp dimension; %q is %s", c.Name(), c.Dimension.Type)
+			}
+			expr = fmt.Sprintf("dimension %q at timeGrain %q", c.Name(), d.TimeGrain)
+		}
+		if err := add(it, expr); err != nil {
+			return nil, err
+		}
+		dims = append(dims, it.Name())
 	}
 	for _, m := range req.Metrics {
-		c, ok := ds.Column(string(m))
+		c, ok := ds.Column(m.Name)
 		if !ok || c.Kind != catalog.KindMetric {
-			return nil, sqlerr.New(sqlerr.UndefinedColumn, "dataset %q has no metric %q", ds.ID, string(m))
+			return nil, sqlerr.New(sqlerr.UndefinedColumn, "dataset %q has no metric %q", ds.ID, m.Name)
 		}
-		q.Items = append(q.Items, semantic.Item{Col: c.Name()})
+		if err := add(semantic.Item{Col: c.Name(), Alias: m.Alias}, fmt.Sprintf("metric %q", c.Name())); err != nil {
+			return nil, err
+		}
 	}
 	if len(req.Metrics) == 0 {
 		// Dimensions alone are their distinct combinations, as with metrics beside them.
@@ -222,11 +475,11 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 	}
 	q.Where, q.Having = semantic.And(where...), semantic.And(having...)
 	for _, o := range req.OrderBy {
-		c, ok := ds.Column(o.Field)
-		if !ok || !selected(q.Items, c.Name()) {
-			return nil, sqlerr.New(sqlerr.UndefinedColumn, "orderBy %q is not a selected dimension or metric", o.Field)
+		name, err := orderColumn(ds, q.Items, o.Field)
+		if err != nil {
+			return nil, err
 		}
-		q.OrderBy = append(q.OrderBy, semantic.Order{Col: c.Name(), Desc: o.Desc})
+		q.OrderBy = append(q.OrderBy, semantic.Order{Col: name, Desc: o.Desc})
 	}
 	if req.Limit != nil && *req.Limit < 0 || req.Offset != nil && *req.Offset < 0 {
 		return nil, badRequest("limit and offset must not be negative")
@@ -235,13 +488,34 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 	return q, nil
 }
 
-func selected(items []semantic.Item, name string) bool {
+// maxAliasBytes is PostgreSQL's identifier length: a longer alias would be cut by the engine.
+const maxAliasBytes = 63
+
+// orderColumn resolves an orderBy name to a result column: a result column's own name (an
+// alias, or a dimension or metric selected under its name), else the one selected item of
+// that dimension or metric.
+func orderColumn(ds *catalog.Dataset, items []semantic.Item, field string) (string, error) {
 	for _, it := range items {
-		if it.Name() == name {
-			return true
+		if it.Name() == field {
+			return it.Name(), nil
 		}
 	}
-	return false
+	if c, ok := ds.Column(field); ok {
+		var found []string
+		for _, it := range items {
+			if it.Col == c.Name() {
+				found = append(found, it.Name())
+			}
+		}
+		switch len(found) {
+		case 1:
+			return found[0], nil
+		case 0:
+		default:
+			return "", badRequest("orderBy %q is ambiguous: it is selected as %s; order by one of those names", field, strings.Join(found, ", "))
+		}
+	}
+	return "", sqlerr.New(sqlerr.UndefinedColumn, "orderBy %q is not a selected dimension or metric", field)
 }
 
 // filterKind says whether a condition filters rows (dimensions: WHERE) or groups (metrics:
@@ -332,24 +606,52 @@ func parseList(op string, list []json.RawMessage, depth int) (semantic.Expr, err
 	return semantic.Logic{Op: op, Args: args}, nil
 }
 
+// conditionKeys are the keys a filter condition may have; any other is refused by name.
+var conditionKeys = map[string]bool{
+	"field": true, "dimension": true, "metric": true, "name": true,
+	"op": true, "operator": true, "value": true, "values": true,
+}
+
 func parseCondition(obj map[string]json.RawMessage) (semantic.Expr, error) {
-	var field, op string
-	for _, k := range []string{"field", "dimension", "metric", "name"} {
-		if v, ok := obj[k]; ok {
-			if err := json.Unmarshal(v, &field); err != nil {
-				return nil, badRequest("%q must be a string", k)
-			}
+	for k := range obj {
+		if !conditionKeys[k] {
+			return nil, badRequest("a filter condition has an unknown key %q", k)
 		}
 	}
-	for _, k := range []string{"op", "operator"} {
-		if v, ok := obj[k]; ok {
-			if err := json.Unmarshal(v, &op); err != nil {
-				return nil, badRequest("%q must be a string", k)
+	str := func(keys ...string) (string, error) {
+		spellings := map[string]string{}
+		for _, k := range keys {
+			v, ok := obj[k]
+			if !ok {
+				continue
 			}
+			var s string
+			if err := json.Unmarshal(v, &s); err != nil {
+				return "", badRequest("%q must be a string", k)
+			}
+			spellings[k] = s
 		}
+		s, err := oneOf("a filter condition", spellings)
+		if err != nil {
+			return "", badRequest("%s", err.Error())
+		}
+		return s, nil
+	}
+	field, err := str("field", "dimension", "metric", "name")
+	if err != nil {
+		return nil, err
+	}
+	op, err := str("op", "operator")
+	if err != nil {
+		return nil, err
 	}
 	if field == "" || op == "" {
 		return nil, badRequest(`a filter condition needs "field" and "op"`)
+	}
+	if _, v1 := obj["value"]; v1 {
+		if _, v2 := obj["values"]; v2 {
+			return nil, badRequest(`a filter condition gives both "value" and "values"; use one`)
+		}
 	}
 	col := semantic.Col{Name: field}
 	op = strings.ToLower(op)
@@ -413,6 +715,10 @@ func parseCondition(obj map[string]json.RawMessage) (semantic.Expr, error) {
 		}
 		return semantic.Match{X: col, Mode: mode, Pattern: v, Negate: strings.HasPrefix(op, "not_")}, nil
 	case "is_null", "isnull", "is_not_null", "isnotnull", "not_null":
+		_, hasValue := obj["value"]
+		if _, hasValues := obj["values"]; hasValue || hasValues {
+			return nil, badRequest("operator %q takes no value", op)
+		}
 		return semantic.IsNull{X: col, Negate: strings.Contains(op, "not")}, nil
 	}
 	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "filter operator %q is not supported", op)
@@ -521,6 +827,8 @@ type jsonObjects struct {
 	keys [][]byte // `"name":` per column
 	buf  []byte
 	n    int64 // rows written
+	// lead, when set, is a `"name":value` pair written first in each object (OData's key).
+	lead []byte
 }
 
 func (j *jsonObjects) setColumns(cols []planner.Column) {
@@ -537,6 +845,12 @@ func (j *jsonObjects) appendObject(vals [][]byte) error {
 	}
 	j.n++
 	j.buf = append(j.buf, '{')
+	if len(j.lead) > 0 {
+		j.buf = append(j.buf, j.lead...)
+		if len(vals) > 0 {
+			j.buf = append(j.buf, ',')
+		}
+	}
 	for i, v := range vals {
 		if i > 0 {
 			j.buf = append(j.buf, ',')

@@ -90,6 +90,10 @@ type Config struct {
 	Admission Admission
 	// ODataPageSize is the server-driven page size of OData results (default 5000).
 	ODataPageSize int
+	// MaxDimensions bounds the dimension expressions of one /v1/query request (default
+	// planner.DefaultMaxDimensions); the planner's own guard counts distinct dimensions, so a
+	// dimension asked for at several time grains is counted here.
+	MaxDimensions int
 	// MaxBodyBytes caps request bodies (default 1 MiB).
 	MaxBodyBytes int64
 	// Timeouts of the HTTP server (defaults: 10s read header, 30s read, 5m write, 2m idle).
@@ -133,6 +137,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.ODataPageSize <= 0 {
 		cfg.ODataPageSize = 5000
+	}
+	if cfg.MaxDimensions <= 0 {
+		cfg.MaxDimensions = planner.DefaultMaxDimensions
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 1 << 20

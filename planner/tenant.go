@@ -6,6 +6,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // tenantScoped builds the derived table that replaces a dataset reference:
@@ -17,6 +18,11 @@ import (
 // the physical table or its other columns; once the statement is bound, prune (prune.go) drops
 // the ones it does not read. The tenant value is a literal node; the deparser quotes it.
 func (b *binder) tenantScoped(ds *catalog.Dataset, userAlias *pg_query.Alias, alias string) (*pg_query.RangeSubselect, error) {
+	if !b.sess.Principal.ReadsRows() {
+		// Checked where every dataset reference becomes rows, so no door or query shape
+		// (subquery, CTE, join, cursor, COPY) reads around it.
+		return nil, sqlerr.New(sqlerr.InsufficientPrivilege, "role %s may not read rows of dataset %q; it is for operations endpoints", b.sess.Principal.Role, ds.ID)
+	}
 	targets := make([]*pg_query.Node, 0, len(ds.Dimensions)+len(ds.Metrics))
 	for _, d := range ds.Dimensions {
 		val := columnRef(d.Field)

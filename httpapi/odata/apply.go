@@ -82,6 +82,15 @@ func parseApply(ds *catalog.Dataset, s string) (*applied, error) {
 			a.items = append(a.items, semantic.Item{Col: c.Name()})
 		}
 	}
+	// Each property appears once in an entity: an alias may not repeat a grouped property,
+	// another alias or the entity key.
+	names := map[string]bool{KeyProperty(ds): true}
+	for _, it := range a.items {
+		if names[it.Name()] {
+			return nil, badf("$apply names the property %q twice", it.Name())
+		}
+		names[it.Name()] = true
+	}
 	return a, nil
 }
 

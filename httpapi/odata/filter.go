@@ -13,7 +13,10 @@ import (
 // (501), else a malformed request (400).
 type Error struct {
 	NotImplemented bool
-	Message        string
+	// Code, when set, is the error code word the response carries (else invalid_request or
+	// not_supported), e.g. incremental_window_exceeded.
+	Code    string
+	Message string
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
@@ -38,7 +37,6 @@ func FuzzParseRequest(f *testing.F) {
 	ds, _ := cat.Dataset("orders")
 	pl := planner.New(cat, planner.Config{MaxRows: 1000})
 	sess := planner.Session{Principal: auth.Principal{KeyID: "k", Tenants: []string{"tenantA"}, Role: auth.RoleViewer}, Database: "d", User: "u"}
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	internal := func(err error) bool {
 		var se *sqlerr.Error
 		return errors.As(err, &se) && sqlerr.Class(se.Code) == "XX"
@@ -48,7 +46,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		req, err := ParseRequest(ds, opts, 100, now)
+		req, err := ParseRequest(ds, opts, 100)
 		if err != nil {
 			if internal(err) {
 				t.Fatalf("%q: internal error %v", raw, err)

@@ -89,14 +89,20 @@ type edmx struct {
 	Schema     schema      `xml:"edmx:DataServices>Schema"`
 }
 
-// Key is the entity key of a dataset's entity type: its dimensions (an entity is one
-// combination of dimension values, its metrics aggregated over it).
-func Key(ds *catalog.Dataset) []string {
-	keys := make([]string, 0, len(ds.Dimensions))
-	for _, d := range ds.Dimensions {
-		keys = append(keys, d.Name)
+// KeyProperty is the name of a dataset's entity key: a synthetic property, not a dimension.
+// An entity is one combination of dimension values, and any dimension may hold NULL (a row
+// without a city is still a row), while OData requires key properties to be non-nullable and
+// its clients (Power BI, Excel) expect every entity type in an entity set to have a key. So
+// the key is a property of its own, "_key" (with more leading underscores should a column
+// already be named so), whose value encodes the entity's dimension values and is never null.
+func KeyProperty(ds *catalog.Dataset) string {
+	name := "_key"
+	for {
+		if _, taken := ds.Column(name); !taken {
+			return name
+		}
+		name = "_" + name
 	}
-	return keys
 }
 
 func labels(label, description string) []annotation {
@@ -123,17 +129,13 @@ func Metadata(datasets []*catalog.Dataset) []byte {
 	s.Container.Name = "Container"
 	for _, ds := range datasets {
 		et := entityType{Name: ds.ID, Annotations: labels(ds.Name, ds.Description)}
-		keys := map[string]bool{}
-		for _, k := range Key(ds) {
-			et.Key = append(et.Key, propertyRef{Name: k})
-			keys[k] = true
-		}
+		key := KeyProperty(ds)
+		et.Key = []propertyRef{{Name: key}}
+		et.Properties = append(et.Properties, property{Name: key, Type: "Edm.String", Nullable: "false",
+			Annotations: labels("Entity key: the entity's dimension values as a JSON array", "")})
 		for _, d := range ds.Dimensions {
-			nullable := "true"
-			if keys[d.Name] {
-				nullable = "false"
-			}
-			et.Properties = append(et.Properties, property{Name: d.Name, Type: EdmType(d.Type), Nullable: nullable, Annotations: labels(d.Label, d.Description)})
+			// The catalog does not promise a dimension is never NULL, so none is declared so.
+			et.Properties = append(et.Properties, property{Name: d.Name, Type: EdmType(d.Type), Nullable: "true", Annotations: labels(d.Label, d.Description)})
 		}
 		for _, m := range ds.Metrics {
 			et.Properties = append(et.Properties, property{Name: m.Name, Type: EdmType(m.ReturnType), Nullable: "true", Annotations: labels(m.Label, m.Description)})

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/httpapi/semantic"
@@ -41,7 +40,7 @@ func sqlOf(t *testing.T, opts string) (string, []semantic.Value, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := ParseRequest(testDataset(t), v, 100, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	req, err := ParseRequest(testDataset(t), v, 100)
 	if err != nil {
 		return "", nil, err
 	}
@@ -51,6 +50,7 @@ func sqlOf(t *testing.T, opts string) (string, []semantic.Value, error) {
 func TestParseRequest(t *testing.T) {
 	for _, tc := range []struct{ opts, sql string }{
 		{"", `SELECT "city", "order_date", "total_revenue" FROM "orders" ORDER BY "city" ASC NULLS FIRST, "order_date" ASC NULLS FIRST LIMIT $1`},
+		{"$select=city,total_revenue,city,_key", `SELECT "city", "total_revenue" FROM "orders" ORDER BY "city" ASC NULLS FIRST LIMIT $1`},
 		{"$select=city,total_revenue&$filter=" + url.QueryEscape("city eq 'O''Hare' or not (city in ('a','b') and startswith(toupper(city),'X'))"),
 			`SELECT "city", "total_revenue" FROM "orders" WHERE (("city" = $1) OR (NOT (("city" IN ($2, $3)) AND (CAST(upper("city") AS text) LIKE $4 ESCAPE '\')))) ORDER BY "city" ASC NULLS FIRST LIMIT $5`},
 		{"$select=city&$filter=" + url.QueryEscape("total_revenue gt 100.5 and year(order_date) eq 2025"),
@@ -87,7 +87,6 @@ func TestParseRequestRefuses(t *testing.T) {
 		{"$filter=" + url.QueryEscape("Orders/city eq 'a'"), true, "Orders"},
 		{"$filter=" + url.QueryEscape("city eq 'a' or total_revenue gt 1"), true, "combining"},
 		{"$filter=" + url.QueryEscape("order_date ge 2025-01-01 and order_date le 2025-12-31"), false, "maxWindowDays"},
-		{"$filter=" + url.QueryEscape("order_date ge 2020-01-01"), false, "maxWindowDays"},
 		{"$top=-1", false, "$top"},
 		{"$count=maybe", false, "$count"},
 		{"$format=xml", true, "$format"},
@@ -95,6 +94,10 @@ func TestParseRequestRefuses(t *testing.T) {
 		{"$apply=" + url.QueryEscape("groupby((city),aggregate(total_revenue with median as x))"), true, "median"},
 		{"$apply=" + url.QueryEscape("groupby((total_revenue))"), false, "total_revenue"},
 		{"$apply=" + url.QueryEscape("topcount(2,total_revenue)"), true, "topcount"},
+		{"$apply=" + url.QueryEscape("groupby((city),aggregate(total_revenue with sum as city))"), false, "twice"},
+		{"$apply=" + url.QueryEscape("groupby((city,city))"), false, "twice"},
+		{"$apply=" + url.QueryEscape("aggregate(total_revenue with sum as t,total_revenue with max as t)"), false, "twice"},
+		{"$apply=" + url.QueryEscape("aggregate(total_revenue with sum as _key)"), false, "twice"},
 		{"$filter=" + url.QueryEscape(strings.Repeat("(", 200)+"city eq 'a'"+strings.Repeat(")", 200)), false, "deeper"},
 	} {
 		_, _, err := sqlOf(t, tc.opts)
@@ -112,8 +115,10 @@ func TestParseRequestRefuses(t *testing.T) {
 func TestMetadataNamesEveryProperty(t *testing.T) {
 	doc := string(Metadata([]*catalog.Dataset{testDataset(t)}))
 	for _, want := range []string{
-		`<EntityType Name="orders">`, `<PropertyRef Name="city">`, `<PropertyRef Name="order_date">`,
-		`<Property Name="order_date" Type="Edm.Date" Nullable="false">`,
+		`<EntityType Name="orders">`, `<PropertyRef Name="_key">`,
+		`<Property Name="_key" Type="Edm.String" Nullable="false">`,
+		`<Property Name="city" Type="Edm.String" Nullable="true">`,
+		`<Property Name="order_date" Type="Edm.Date" Nullable="true">`,
 		`<Property Name="total_revenue" Type="Edm.Double" Nullable="true">`,
 		`<Annotation Term="Core.Description" String="Total Revenue">`,
 		`<EntitySet Name="orders" EntityType="SetuPranali.orders">`,
@@ -121,5 +126,52 @@ func TestMetadataNamesEveryProperty(t *testing.T) {
 		if !strings.Contains(doc, want) {
 			t.Errorf("$metadata lacks %s:\n%s", want, doc)
 		}
+	}
+}
+
+// The window check covers a closed range on the incremental column only: a lone bound is an
+// ordinary filter ("since X"), whatever day it is.
+func TestIncrementalWindowCoversClosedRangesOnly(t *testing.T) {
+	for _, tc := range []struct {
+		filter  string
+		refused bool
+	}{
+		{"order_date gt 2020-01-01", false},
+		{"order_date ge 2020-01-01 and city eq 'Indore'", false},
+		{"order_date lt 2020-01-01", false},
+		{"order_date ge 2025-12-01 and order_date lt 2025-12-31", false},
+		{"order_date ge 2025-12-01 and order_date le 2026-01-01", false},
+		{"order_date ge 2025-12-01 and order_date le 2026-01-02", true},
+		{"order_date gt 2024-01-01 and city eq 'x' and order_date lt 2025-01-01T00:00:00Z", true},
+		// Not one window: the bounds sit under or, so no range is asked for as a whole.
+		{"order_date ge 2020-01-01 or order_date lt 2025-01-01", false},
+	} {
+		_, _, err := sqlOf(t, "$filter="+url.QueryEscape(tc.filter))
+		var oe *Error
+		switch {
+		case !tc.refused && err != nil:
+			t.Errorf("%s: refused: %v", tc.filter, err)
+		case tc.refused && (!errors.As(err, &oe) || oe.Code != "incremental_window_exceeded" || !strings.Contains(oe.Message, "maxWindowDays of 31")):
+			t.Errorf("%s: %v, want incremental_window_exceeded", tc.filter, err)
+		}
+	}
+}
+
+// A column already named _key pushes the synthetic key aside rather than shadow it.
+func TestKeyPropertyAvoidsColumns(t *testing.T) {
+	cat, err := catalog.Load([]byte(strings.Replace(testCatalog, "{name: order_date}]", "{name: order_date}, {name: _key, field: city}]", 1)), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := cat.Dataset("orders")
+	if k := KeyProperty(ds); k != "__key" {
+		t.Errorf("key property %q, want __key", k)
+	}
+	req, err := ParseRequest(ds, url.Values{"$select": {"__key,total_revenue,_key"}}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Key != "__key" || len(req.KeyColumns) != 1 || req.Query.Items[req.KeyColumns[0]].Col != "_key" {
+		t.Errorf("request key %q columns %v items %+v", req.Key, req.KeyColumns, req.Query.Items)
 	}
 }

@@ -24,6 +24,11 @@ type Request struct {
 	Top      *int64
 	// Select names the output columns in order (for the context URL).
 	Select []string
+	// Key is the entity key property (KeyProperty) and KeyColumns the positions of the output
+	// columns its value is made of: the dimensions the result is grouped by, which tell one
+	// entity of the result from another.
+	Key        string
+	KeyColumns []int
 }
 
 // Supported system query options; others are refused by name.
@@ -33,8 +38,8 @@ var knownOptions = map[string]bool{
 }
 
 // ParseRequest reads a collection request's query options for ds. pageSize is the server's
-// page size; now is the end of an open incremental window.
-func ParseRequest(ds *catalog.Dataset, opts url.Values, pageSize int64, now time.Time) (*Request, error) {
+// page size.
+func ParseRequest(ds *catalog.Dataset, opts url.Values, pageSize int64) (*Request, error) {
 	for k := range opts {
 		if !strings.HasPrefix(k, "$") {
 			continue // custom query options are ignored, as OData allows
@@ -54,7 +59,7 @@ func ParseRequest(ds *catalog.Dataset, opts url.Values, pageSize int64, now time
 		return nil, unsupported("$format=%s is not supported; use json", f)
 	}
 	q := &semantic.Query{Dataset: ds.ID}
-	req := &Request{Query: q}
+	req := &Request{Query: q, Key: KeyProperty(ds)}
 
 	var apply *applied
 	if a := opts.Get("$apply"); a != "" {
@@ -69,9 +74,17 @@ func ParseRequest(ds *catalog.Dataset, opts url.Values, pageSize int64, now time
 	} else if sel := opts.Get("$select"); sel != "" && sel != "*" {
 		for _, name := range strings.Split(sel, ",") {
 			name = strings.TrimSpace(name)
+			if name == req.Key {
+				// Every entity carries its key; selecting it adds no column.
+				continue
+			}
 			c, ok := ds.Column(name)
 			if !ok {
 				return nil, badf("unknown property %q in $select", name)
+			}
+			if selectedCol(q.Items, c.Name()) {
+				// $select is a set: a property named twice is one column, not a JSON key twice.
+				continue
 			}
 			q.Items = append(q.Items, semantic.Item{Col: c.Name()})
 		}
@@ -80,9 +93,15 @@ func ParseRequest(ds *catalog.Dataset, opts url.Values, pageSize int64, now time
 			q.Items = append(q.Items, semantic.Item{Col: c.Name()})
 		}
 	}
+	if len(q.Items) == 0 {
+		return nil, badf("$select names only the key %s; select a dimension or metric", req.Key)
+	}
 	outputs := map[string]semantic.Item{}
 	hasMetric := false
-	for _, it := range q.Items {
+	for i, it := range q.Items {
+		if c, ok := ds.Column(it.Col); ok && c.Kind == catalog.KindDimension && it.Agg == "" {
+			req.KeyColumns = append(req.KeyColumns, i)
+		}
 		outputs[it.Name()] = it
 		req.Select = append(req.Select, it.Name())
 		if c, ok := ds.Column(it.Col); ok && c.Kind == catalog.KindMetric {
@@ -117,7 +136,7 @@ func ParseRequest(ds *catalog.Dataset, opts url.Values, pageSize int64, now time
 		q.Having = having
 	}
 	if q.Where != nil {
-		if err := checkIncremental(ds, q.Where, now); err != nil {
+		if err := checkIncremental(ds, q.Where); err != nil {
 			return nil, err
 		}
 	}
@@ -200,7 +219,7 @@ func ParseRequest(ds *catalog.Dataset, opts url.Values, pageSize int64, now time
 }
 
 // CountQuery is the query of /{set}/$count: the options that shape the result, without paging.
-func CountQuery(ds *catalog.Dataset, opts url.Values, now time.Time) (*semantic.Query, error) {
+func CountQuery(ds *catalog.Dataset, opts url.Values) (*semantic.Query, error) {
 	o := url.Values{}
 	for k, v := range opts {
 		// /$count counts the entities $filter and $apply leave; the rest does not apply.
@@ -209,7 +228,7 @@ func CountQuery(ds *catalog.Dataset, opts url.Values, now time.Time) (*semantic.
 		}
 		o[k] = v
 	}
-	req, err := ParseRequest(ds, o, 1, now)
+	req, err := ParseRequest(ds, o, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -276,9 +295,13 @@ func split(ds *catalog.Dataset, e semantic.Expr, applied bool) (where, having se
 	return where, having, nil
 }
 
-// checkIncremental refuses a window on the dataset's incremental column longer than its
-// maxWindowDays: a lower bound (ge/gt) with an upper bound (le/lt, else now).
-func checkIncremental(ds *catalog.Dataset, where semantic.Expr, now time.Time) error {
+// checkIncremental refuses an incremental-refresh window on the dataset's incremental column
+// longer than its maxWindowDays. A window is a closed range: a lower bound (ge/gt) and an upper
+// bound (le/lt) among the top-level conditions, which is what Power BI's and Excel's
+// incremental refresh send (RangeStart, RangeEnd). A lone bound ("since X", "before Y") is an
+// ordinary filter and never refused: OData cannot tell it from a report's date filter, and
+// "until now" would make the answer depend on the day it is asked.
+func checkIncremental(ds *catalog.Dataset, where semantic.Expr) error {
 	inc := ds.Incremental
 	if !inc.Enabled || inc.MaxWindowDays <= 0 {
 		return nil
@@ -315,17 +338,22 @@ func checkIncremental(ds *catalog.Dataset, where semantic.Expr, now time.Time) e
 			}
 		}
 	}
-	if lo == nil {
+	if lo == nil || hi == nil {
 		return nil
 	}
-	end := now
-	if hi != nil {
-		end = *hi
-	}
-	days := end.Sub(*lo).Hours() / 24
+	days := hi.Sub(*lo).Hours() / 24
 	if days > float64(inc.MaxWindowDays) {
-		return &Error{Message: "incremental window of " + strconv.FormatFloat(days, 'f', 0, 64) + " days on " + col +
+		return &Error{Code: "incremental_window_exceeded", Message: "incremental window of " + strconv.FormatFloat(days, 'f', 0, 64) + " days on " + col +
 			" exceeds dataset " + strconv.Quote(ds.ID) + "'s maxWindowDays of " + strconv.Itoa(inc.MaxWindowDays)}
 	}
 	return nil
+}
+
+func selectedCol(items []semantic.Item, col string) bool {
+	for _, it := range items {
+		if it.Col == col {
+			return true
+		}
+	}
+	return false
 }

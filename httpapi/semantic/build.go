@@ -23,20 +23,12 @@ func Build(q *Query) (string, []Value, error) {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		col := Quote(it.Col)
-		switch it.Agg {
-		case "":
-			sb.WriteString(col)
-		case "sum", "min", "max", "avg":
-			sb.WriteString(strings.ToUpper(it.Agg) + "(" + col + ")")
-		case "countdistinct":
-			sb.WriteString("COUNT(DISTINCT " + col + ")")
-		case "measure":
-			sb.WriteString("MEASURE(" + col + ")")
-		default:
-			return "", nil, fmt.Errorf("aggregation %q is not supported", it.Agg)
+		e, err := itemExpr(it)
+		if err != nil {
+			return "", nil, err
 		}
-		if it.Alias != "" || it.Agg != "" {
+		sb.WriteString(e)
+		if it.Alias != "" || it.Agg != "" || it.Grain != "" {
 			sb.WriteString(" AS " + Quote(it.Name()))
 		}
 	}
@@ -54,7 +46,7 @@ func Build(q *Query) (string, []Value, error) {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString(Quote(g))
+			sb.WriteString(groupExpr(q.Items, g))
 		}
 	}
 	if q.Having != nil {
@@ -85,6 +77,50 @@ func Build(q *Query) (string, []Value, error) {
 		sb.WriteString(" OFFSET " + b.param(Int(*q.Offset)))
 	}
 	return sb.String(), b.args, nil
+}
+
+// itemExpr is an item's expression, without its alias.
+func itemExpr(it Item) (string, error) {
+	col := Quote(it.Col)
+	if it.Grain != "" {
+		if it.Agg != "" {
+			return "", fmt.Errorf("a time grain applies to a dimension, not to an aggregate")
+		}
+		if !Grains[it.Grain] {
+			return "", fmt.Errorf("time grain %q is not supported", it.Grain)
+		}
+		// The grain is one of a fixed set of words, never client text.
+		e := "date_trunc('" + it.Grain + "', " + col + ")"
+		if it.GrainAsDate {
+			e = "CAST(" + e + " AS date)"
+		}
+		return e, nil
+	}
+	switch it.Agg {
+	case "":
+		return col, nil
+	case "sum", "min", "max", "avg":
+		return strings.ToUpper(it.Agg) + "(" + col + ")", nil
+	case "countdistinct":
+		return "COUNT(DISTINCT " + col + ")", nil
+	case "measure":
+		return "MEASURE(" + col + ")", nil
+	}
+	return "", fmt.Errorf("aggregation %q is not supported", it.Agg)
+}
+
+// groupExpr is what GROUP BY writes for name: the expression of the item of that output name
+// (GROUP BY prefers an input column over an output name, so an alias or a grain is spelt out),
+// else the column itself.
+func groupExpr(items []Item, name string) string {
+	for _, it := range items {
+		if it.Name() == name && it.Agg == "" {
+			if e, err := itemExpr(it); err == nil {
+				return e
+			}
+		}
+	}
+	return Quote(name)
 }
 
 type builder struct {

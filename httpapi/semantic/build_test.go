@@ -57,9 +57,29 @@ func TestBuildRefusesUnknownShapes(t *testing.T) {
 		{Dataset: "d", Items: []Item{{Col: "a"}}, Where: Cmp{Op: "~", L: Col{Name: "a"}, R: Lit{Value: String("x")}}},
 		{Dataset: "d", Items: []Item{{Col: "a"}}, Where: Call{Fn: "sleep", Args: []Expr{Lit{Value: Int(1)}}}},
 		{Dataset: "d", Items: []Item{{Col: "a"}}, Where: Match{X: Col{Name: "a"}, Mode: "contains", Pattern: Col{Name: "b"}}},
+		{Dataset: "d", Items: []Item{{Col: "t", Grain: "hour'); DROP TABLE t; --"}}},
+		{Dataset: "d", Items: []Item{{Col: "m", Agg: "sum", Grain: "month"}}},
 	} {
 		if sql, _, err := Build(q); err == nil {
 			t.Errorf("%+v built as %s", q, sql)
 		}
+	}
+}
+
+// A time grain truncates its column under the item's name, and GROUP BY spells out the
+// item's expression: GROUP BY "d" would group by the raw column, which an input column of
+// that name takes precedence for.
+func TestBuildTimeGrains(t *testing.T) {
+	q := &Query{Dataset: "orders",
+		Items:   []Item{{Col: "d", Grain: "month", GrainAsDate: true}, {Col: "ts", Grain: "week", Alias: "w"}, {Col: "city", Alias: "town"}},
+		GroupBy: []string{"d", "w", "town"}, OrderBy: []Order{{Col: "d"}}}
+	sql, _, err := Build(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `SELECT CAST(date_trunc('month', "d") AS date) AS "d", date_trunc('week', "ts") AS "w", "city" AS "town" FROM "orders" ` +
+		`GROUP BY CAST(date_trunc('month', "d") AS date), date_trunc('week', "ts"), "city" ORDER BY "d" ASC NULLS FIRST`
+	if sql != want {
+		t.Errorf("sql\n got %s\nwant %s", sql, want)
 	}
 }

@@ -122,11 +122,18 @@ var Funcs = map[string]func(args []string) string{
 
 // Item is one output column: a column, or an aggregate (Agg "sum", "min", "max", "avg",
 // "countdistinct", or "measure" for the metric as defined) of a metric, named Alias when set.
+// Grain truncates a time dimension (one of Grains); GrainAsDate keeps a date dimension's
+// truncation a date rather than the timestamp date_trunc returns.
 type Item struct {
-	Col   string
-	Agg   string
-	Alias string
+	Col         string
+	Agg         string
+	Alias       string
+	Grain       string
+	GrainAsDate bool
 }
+
+// Grains are the truncations an Item's Grain may name.
+var Grains = map[string]bool{"day": true, "week": true, "month": true, "quarter": true, "year": true}
 
 // Name is the item's output column name.
 func (it Item) Name() string {
@@ -149,7 +156,8 @@ type Query struct {
 	Where   Expr
 	Having  Expr
 	// GroupBy lists dimensions to group by explicitly; nil leaves grouping implicit (by the
-	// selected dimensions), as semantic SQL allows.
+	// selected dimensions), as semantic SQL allows. A name that is an item's output name groups
+	// by that item's expression (its time grain, not the raw column under an alias).
 	GroupBy []string
 	OrderBy []Order
 	Limit   *int64
