@@ -15,6 +15,7 @@ import (
 
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/dependency"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/planner"
 )
@@ -61,8 +62,12 @@ type Config struct {
 	// Cache describes the result cache for /v1/health (enabled, redis_available, ...); nil
 	// reports a disabled cache. It must be fast and must not reveal credentials.
 	Cache func(ctx context.Context) map[string]any
-	// Ready are the readiness components besides the catalog (sources, Redis).
+	// Ready are the readiness components besides the catalog that this replica needs to serve
+	// (the embedded engine); one failing makes /v1/ready answer 503.
 	Ready []Check
+	// Dependencies returns the last known state of the shared dependencies (Redis, remote
+	// sources): reported by /v1/ready and /internal/status, never a reason for 503.
+	Dependencies func() []dependency.State
 	// Status returns the sections of /internal/status the server cannot know itself
 	// (environment, cache, rate limiting, guards, keys, databases, connections). No secrets.
 	Status func(ctx context.Context) map[string]any
