@@ -77,6 +77,8 @@ func (s *Server) runSQL(ctx context.Context, p auth.Principal, protocol string, 
 	ctx = metrics.WithProtocol(ctx, protocol)
 	stmts, err := s.cfg.Planner.Parse(sql)
 	if err != nil {
+		// A metered planner counted it already (Parse has no context to mark).
+		metrics.MarkCounted(ctx)
 		return rr, err
 	}
 	if len(stmts) != 1 {

@@ -17,6 +17,7 @@ import (
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/dependency"
 	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/metrics"
 	"github.com/setupranali/setupranali/planner"
 )
 
@@ -78,6 +79,9 @@ type Config struct {
 	Metrics http.Handler
 	// MetricsRequireKey makes /metrics require an admin or internal_admin key.
 	MetricsRequireKey bool
+	// QueryMetrics, when set, counts query requests refused before planning (bad request, key,
+	// rate limit) in setu_queries_total; the planner and executor given here count the rest.
+	QueryMetrics *metrics.Set
 	// Limit, when set, is asked before each data request with its class ("query" for
 	// /v1/query, "odata" for OData, "datasets" for the catalog endpoints); it may set headers
 	// (RateLimit-*, Retry-After) and an error rejects the request with 429.

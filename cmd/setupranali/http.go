@@ -96,6 +96,7 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 		ODataPageSize:     cfg.ODataPageSize,
 		MetricsRequireKey: cfg.MetricsRequireKey,
 		Routes:            d.routes,
+		QueryMetrics:      d.metrics,
 	}
 	var sampler *redisSampler
 	if d.cache != nil {
