@@ -573,7 +573,7 @@ type k8sNetworkPolicy struct {
 	} `yaml:"podSelector"`
 	PolicyTypes []string `yaml:"policyTypes"`
 	Ingress     []struct {
-		From  []yaml.Node `yaml:"from"`
+		From  []yaml.Node     `yaml:"from"`
 		Ports []k8sPolicyPort `yaml:"ports"`
 	} `yaml:"ingress"`
 	Egress []struct {
