@@ -156,6 +156,10 @@ func (w *Watcher) check(ctx context.Context, c Check) {
 			if cause := errors.Unwrap(err); cause != nil {
 				attrs = append(attrs, "cause", cause.Error())
 			}
+			if ctx.Err() != nil {
+				// The check's own error then only says it was cancelled.
+				attrs = append(attrs, "timeout", w.cfg.Timeout.String())
+			}
 			w.cfg.Log.Warn("dependency unavailable; serving without it", attrs...)
 		case was == Down:
 			w.cfg.Log.Info("dependency available again", "dependency", c.Name)
