@@ -37,7 +37,7 @@ var endpoints = []endpoint{
 	{Method: "GET", Path: "/v1/health", Tag: "operations", Auth: "none", Summary: "Liveness",
 		Description: "Fast liveness check that never touches a backend.", Returns: `{"status":"ok","time":"…","version":"…","cache":{"enabled":false,"redis_available":false}}`},
 	{Method: "GET", Path: "/v1/ready", Tag: "operations", Auth: "none", Summary: "Readiness",
-		Description: "Catalog loaded and every source reachable; 503 with the failing components otherwise.", Returns: `{"status":"ready","components":{"catalog":{"status":"ok"},"duckdb":{"status":"ok"}}}`},
+		Description: "This replica can serve: not draining, catalog loaded, embedded engine up; 503 with the failing components otherwise. Shared dependencies (Redis, remote sources) that are down show as degraded components with 200.", Returns: `{"status":"ready","components":{"catalog":{"status":"ok"},"duckdb":{"status":"ok"},"redis":{"status":"ok","required":false}}}`},
 	{Method: "GET", Path: "/internal/status", Tag: "operations", Auth: "admin or internal_admin", Summary: "Operations status",
 		Description: "Environment flags (no secrets), guards, databases, connections and catalog version."},
 	{Method: "POST", Path: "/internal/reload", Tag: "operations", Auth: "admin or internal_admin", Summary: "Reload the catalog",

@@ -40,6 +40,7 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, status int, 
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, code, message, sqlstate string) {
 	ri := info(r)
+	ri.errCode, ri.sqlstate = code, sqlstate
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	var body any

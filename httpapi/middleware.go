@@ -77,6 +77,8 @@ type reqInfo struct {
 	principal auth.Principal
 	authed    bool
 	dataset   string
+	// errCode and sqlstate are the error response's, for countRefusal.
+	errCode, sqlstate string
 }
 
 type reqKey struct{}
@@ -176,7 +178,7 @@ func (s *Server) wrap(route string, needKey bool, roles []auth.Role, h httproute
 		hdr.Set("X-Request-ID", ri.id)
 		hdr.Set("X-Content-Type-Options", "nosniff")
 		hdr.Set("Cache-Control", "no-store")
-		r = r.WithContext(context.WithValue(r.Context(), reqKey{}, ri))
+		r = r.WithContext(metrics.Track(context.WithValue(r.Context(), reqKey{}, ri)))
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		}
@@ -210,6 +212,7 @@ func (s *Server) finish(w *statusWriter, r *http.Request, ri *reqInfo, route str
 		code = http.StatusOK
 	}
 	d := time.Since(start)
+	s.countRefusal(w, r, ri, route)
 	s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
 	s.metrics.duration.WithLabelValues(route).Observe(d.Seconds())
 	attrs := []any{"method", r.Method, "route", route, "status", code, "duration_ms", d.Milliseconds()}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/julienschmidt/httprouter"
+
+	"github.com/setupranali/setupranali/dependency"
 )
 
 // health is liveness: open, fast, and never touches a backend.
@@ -23,11 +25,15 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 	})
 }
 
-// readyTimeout bounds each readiness check, so a hung source cannot hang the probe.
+// readyTimeout bounds each readiness check, so a hung component cannot hang the probe.
 const readyTimeout = 5 * time.Second
 
-// ready is readiness: the catalog is loaded and every component answers; 503 otherwise. Each
-// component says only "ok" or "unavailable" (details go to the log: they may name hosts).
+// ready is readiness: "this replica can serve". It answers 503 only for what this replica needs
+// itself (not draining, the catalog loaded, the Ready checks such as the embedded engine). Shared
+// dependencies (Redis, remote sources) are reported from their last background check as
+// components "ok", "degraded" or "unknown" with status 200 and an overall "degraded": one Redis or
+// source outage must not take every replica out of its Service while queries can still be
+// answered. Each component says only its state (details go to the log: they may name hosts).
 func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
 	if s.draining.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
@@ -64,11 +70,36 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request, _ httprouter.Para
 		}()
 	}
 	wg.Wait()
+	degraded := false
+	if s.cfg.Dependencies != nil {
+		for _, d := range s.cfg.Dependencies() {
+			components[d.Name] = dependencyJSON(d)
+			if d.Status == dependency.Down {
+				degraded = true
+			}
+		}
+	}
 	status, code := "ready", http.StatusOK
-	if !ok {
+	switch {
+	case !ok:
 		status, code = "not_ready", http.StatusServiceUnavailable
+	case degraded:
+		status = "degraded"
 	}
 	writeJSON(w, code, map[string]any{"status": status, "components": components})
+}
+
+// dependencyJSON is a shared dependency's state as /v1/ready and /internal/status show it.
+func dependencyJSON(d dependency.State) map[string]any {
+	out := map[string]any{"status": string(d.Status), "required": false,
+		"since": d.Since.UTC().Format(time.RFC3339)}
+	if !d.Checked.IsZero() {
+		out["checked"] = d.Checked.UTC().Format(time.RFC3339)
+	}
+	if d.Status == dependency.Up {
+		out["latency_ms"] = d.Latency.Milliseconds()
+	}
+	return out
 }
 
 // status is the operations view for admin and internal_admin keys.
@@ -81,6 +112,17 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, _ httprouter.Par
 	}
 	if cat := s.cfg.Catalog(); cat != nil {
 		out["catalog"] = map[string]any{"version": cat.Version(), "datasets": cat.DatasetIDs()}
+	}
+	if s.cfg.Dependencies != nil {
+		// A list, not an object keyed by name: every key of this document is snake_case, and a
+		// dependency's name ("source:warehouse") is data.
+		deps := []any{}
+		for _, d := range s.cfg.Dependencies() {
+			j := dependencyJSON(d)
+			j["name"] = d.Name
+			deps = append(deps, j)
+		}
+		out["dependencies"] = deps
 	}
 	out["version"] = s.cfg.Version
 	out["time"] = time.Now().UTC().Format(time.RFC3339)

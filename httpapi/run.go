@@ -78,6 +78,8 @@ func (s *Server) runSQL(ctx context.Context, caller admission.Caller, build func
 	ctx = metrics.WithProtocol(ctx, string(caller.Protocol))
 	stmts, err := s.cfg.Planner.Parse(sql)
 	if err != nil {
+		// A metered planner counted it already (Parse has no context to mark).
+		metrics.MarkCounted(ctx)
 		return rr, err
 	}
 	if len(stmts) != 1 {

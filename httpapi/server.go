@@ -16,8 +16,10 @@ import (
 	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/dependency"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/internal/clientaddr"
+	"github.com/setupranali/setupranali/metrics"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/ratelimit"
 )
@@ -73,8 +75,12 @@ type Config struct {
 	// Cache describes the result cache for /v1/health (enabled, redis_available, ...); nil
 	// reports a disabled cache. It must be fast and must not reveal credentials.
 	Cache func(ctx context.Context) map[string]any
-	// Ready are the readiness components besides the catalog (sources, Redis).
+	// Ready are the readiness components besides the catalog that this replica needs to serve
+	// (the embedded engine); one failing makes /v1/ready answer 503.
 	Ready []Check
+	// Dependencies returns the last known state of the shared dependencies (Redis, remote
+	// sources): reported by /v1/ready and /internal/status, never a reason for 503.
+	Dependencies func() []dependency.State
 	// Status returns the sections of /internal/status the server cannot know itself
 	// (environment, cache, rate limiting, guards, keys, databases, connections). No secrets.
 	Status func(ctx context.Context) map[string]any
@@ -88,6 +94,9 @@ type Config struct {
 	// Admission, when set, charges /v1/query and OData requests to their caller's rate
 	// budget; a refusal is answered 429 with RateLimit-* and Retry-After headers.
 	Admission Admission
+	// QueryMetrics, when set, counts query requests refused before planning (bad request, key,
+	// rate limit) in setu_queries_total; the planner and executor given here count the rest.
+	QueryMetrics *metrics.Set
 	// ODataPageSize is the server-driven page size of OData results (default 5000).
 	ODataPageSize int
 	// MaxDimensions bounds the dimension expressions of one /v1/query request (default

@@ -160,6 +160,7 @@ func (e *meteredExecutor) Execute(ctx context.Context, caller admission.Caller, 
 	res, err := e.inner.Execute(ctx, caller, plan, args, mw)
 	e.set.duration.WithLabelValues(protocol).Observe(time.Since(start).Seconds())
 	e.set.queries.WithLabelValues(protocol, Class(err)).Inc()
+	MarkCounted(ctx)
 	e.set.rows.WithLabelValues(protocol).Add(float64(cw.rows))
 	e.set.bytes.WithLabelValues(protocol).Add(float64(cw.bytes))
 	if err == nil {
@@ -229,6 +230,7 @@ func (p *meteredPlanner) Plan(ctx context.Context, sess planner.Session, st *pla
 	plan, err := p.inner.Plan(ctx, sess, st, paramOIDs...)
 	if err != nil {
 		p.set.QueryFailed(protocolOf(ctx, p.protocol), err)
+		MarkCounted(ctx)
 	}
 	return plan, err
 }

@@ -42,6 +42,7 @@ const (
 	ConfigurationLimit        = "53400"
 	QueryCanceled             = "57014"
 	AdminShutdown             = "57P01"
+	CannotConnectNow          = "57P03"
 	InternalError             = "XX000"
 )
 

@@ -254,8 +254,9 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 func (c *config) check() error {
 	if c.production() {
 		if c.SecretKey != "" {
+			// ParseKeyring's errors already name UBI_SECRET_KEY; wrapping would say it twice.
 			if _, err := state.ParseKeyring(string(c.SecretKey)); err != nil {
-				return fmt.Errorf("UBI_SECRET_KEY: %w", err)
+				return err
 			}
 		}
 		var missing []string

@@ -260,3 +260,23 @@ func TestServeHelpListsEverySetting(t *testing.T) {
 		t.Log(out.String())
 	}
 }
+
+// A bad UBI_SECRET_KEY is named once: the exact message a refused start prints, never the key.
+func TestBadSecretKeyMessage(t *testing.T) {
+	for _, tc := range []struct{ key, want string }{
+		{"not-a-fernet-key", "UBI_SECRET_KEY: key 1 of 1 is not a Fernet key (want 32 bytes in URL-safe base64, as 'setupranali keygen' prints)"},
+		{testFernetKey + ",not-a-fernet-key", "UBI_SECRET_KEY: key 2 of 2 is not a Fernet key (want 32 bytes in URL-safe base64, as 'setupranali keygen' prints)"},
+		{testFernetKey + ",", "UBI_SECRET_KEY: key 2 of 2 is empty"},
+		{"  ", "UBI_SECRET_KEY is not set; make a key with 'setupranali keygen' and set it in the environment"},
+	} {
+		env := map[string]string{"SETU_ENV": "production", "UBI_SECRET_KEY": tc.key, "REDIS_URL": "redis://127.0.0.1:6379/0"}
+		_, err := loadConfig(nil, envOf(env), io.Discard)
+		if err == nil {
+			t.Errorf("%q: accepted", tc.key)
+			continue
+		}
+		if err.Error() != tc.want {
+			t.Errorf("%q:\n got  %s\n want %s", tc.key, err, tc.want)
+		}
+	}
+}

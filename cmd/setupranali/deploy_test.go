@@ -565,3 +565,151 @@ func TestAlertMetricsExist(t *testing.T) {
 		t.Error("no gateway metric found in the rules")
 	}
 }
+
+// k8sNetworkPolicy is the part of a NetworkPolicy's spec the checks read.
+type k8sNetworkPolicy struct {
+	PodSelector struct {
+		MatchLabels map[string]string `yaml:"matchLabels"`
+	} `yaml:"podSelector"`
+	PolicyTypes []string `yaml:"policyTypes"`
+	Ingress     []struct {
+		From  []yaml.Node     `yaml:"from"`
+		Ports []k8sPolicyPort `yaml:"ports"`
+	} `yaml:"ingress"`
+	Egress []struct {
+		To []struct {
+			PodSelector *struct {
+				MatchLabels map[string]string `yaml:"matchLabels"`
+			} `yaml:"podSelector"`
+			NamespaceSelector *struct {
+				MatchLabels map[string]string `yaml:"matchLabels"`
+			} `yaml:"namespaceSelector"`
+			IPBlock *yaml.Node `yaml:"ipBlock"`
+		} `yaml:"to"`
+		Ports []k8sPolicyPort `yaml:"ports"`
+	} `yaml:"egress"`
+}
+
+type k8sPolicyPort struct {
+	Protocol string `yaml:"protocol"`
+	Port     int    `yaml:"port"`
+}
+
+// The gateway pods are fenced: every NetworkPolicy that selects them admits ingress only on the
+// container's pg and HTTP ports, and egress only to Redis (its pods, its port), the cluster DNS
+// (port 53) and PostgreSQL sources (5432); no rule allows every port, and one policy makes both
+// directions default-deny.
+func TestGatewayNetworkPolicy(t *testing.T) {
+	var dep struct {
+		Template struct {
+			Metadata struct {
+				Labels map[string]string `yaml:"labels"`
+			} `yaml:"metadata"`
+			Spec struct {
+				Containers []k8sContainer `yaml:"containers"`
+			} `yaml:"spec"`
+		} `yaml:"template"`
+	}
+	if err := readManifests(t, "deployment.yaml")[0].Spec.Decode(&dep); err != nil {
+		t.Fatal(err)
+	}
+	gwLabels := dep.Template.Metadata.Labels
+	var containerPorts []int
+	for _, p := range dep.Template.Spec.Containers[0].Ports {
+		containerPorts = append(containerPorts, p.ContainerPort)
+	}
+	redisLabels := map[string]string{}
+	for _, o := range readManifests(t, "redis.yaml") {
+		if o.Kind != "StatefulSet" {
+			continue
+		}
+		var ss struct {
+			Template struct {
+				Metadata struct {
+					Labels map[string]string `yaml:"labels"`
+				} `yaml:"metadata"`
+			} `yaml:"template"`
+		}
+		if err := o.Spec.Decode(&ss); err != nil {
+			t.Fatal(err)
+		}
+		redisLabels = ss.Template.Metadata.Labels
+	}
+	selects := func(sel, labels map[string]string) bool {
+		if len(sel) == 0 {
+			return false
+		}
+		for k, v := range sel {
+			if labels[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+	ingressTypes, egressTypes := 0, 0
+	allowedIn := map[int]bool{}
+	redis, dns := false, false
+	for _, o := range readManifests(t, "networkpolicy.yaml") {
+		if o.Kind != "NetworkPolicy" {
+			t.Fatalf("networkpolicy.yaml has a %s", o.Kind)
+		}
+		var np k8sNetworkPolicy
+		if err := o.Spec.Decode(&np); err != nil {
+			t.Fatal(err)
+		}
+		if !selects(np.PodSelector.MatchLabels, gwLabels) {
+			continue
+		}
+		for _, pt := range np.PolicyTypes {
+			switch pt {
+			case "Ingress":
+				ingressTypes++
+			case "Egress":
+				egressTypes++
+			}
+		}
+		for _, in := range np.Ingress {
+			if len(in.Ports) == 0 {
+				t.Errorf("%s: an ingress rule allows every port", o.Metadata.Name)
+			}
+			for _, p := range in.Ports {
+				if p.Protocol != "TCP" || !slices.Contains(containerPorts, p.Port) {
+					t.Errorf("%s: ingress to %s/%d, which is not a gateway port %v", o.Metadata.Name, p.Protocol, p.Port, containerPorts)
+				}
+				allowedIn[p.Port] = true
+			}
+		}
+		for _, eg := range np.Egress {
+			if len(eg.Ports) == 0 {
+				t.Errorf("%s: an egress rule allows every port", o.Metadata.Name)
+			}
+			var ports []int
+			for _, p := range eg.Ports {
+				ports = append(ports, p.Port)
+			}
+			toRedis := len(eg.To) > 0 && eg.To[0].PodSelector != nil && selects(eg.To[0].PodSelector.MatchLabels, redisLabels)
+			switch {
+			case toRedis && slices.Equal(ports, []int{6379}):
+				redis = true
+			case slices.Equal(ports, []int{53, 53}) && len(eg.To) == 1 && eg.To[0].NamespaceSelector != nil &&
+				eg.To[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"] == "kube-system":
+				dns = true
+			case slices.Equal(ports, []int{5432}):
+				// PostgreSQL sources: the one port; operators narrow "to" (docs/production.md).
+			default:
+				t.Errorf("%s: egress rule to %v on %v is neither Redis, DNS nor a PostgreSQL source", o.Metadata.Name, eg.To, ports)
+			}
+		}
+	}
+	if ingressTypes == 0 || egressTypes == 0 {
+		t.Errorf("no NetworkPolicy makes the gateway pods default-deny both ways (Ingress %d, Egress %d)", ingressTypes, egressTypes)
+	}
+	for _, p := range containerPorts {
+		if !allowedIn[p] {
+			t.Errorf("gateway port %d is not reachable", p)
+		}
+	}
+	if !redis || !dns {
+		t.Errorf("egress to Redis %v, to DNS %v: the gateway needs both", redis, dns)
+	}
+}

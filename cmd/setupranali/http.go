@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/dependency"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/pgcatalog"
 	"github.com/setupranali/setupranali/httpapi"
@@ -34,6 +37,7 @@ type httpFront struct {
 	metrics  *metricsListener
 	reloader *catalogReloader
 	sampler  *redisSampler
+	watcher  *dependency.Watcher
 }
 
 // metricsListener serves /metrics alone on SETU_METRICS_ADDR.
@@ -62,6 +66,9 @@ type httpDeps struct {
 	// cache is the result cache and rate limiter: its metrics, health, readiness and the HTTP
 	// rate limit.
 	cache *gatewayCache
+	// deps are the shared dependencies besides Redis (remote sources): watched, reported, never
+	// a reason for readiness to fail.
+	deps []dependency.Check
 }
 
 // startHTTP starts the HTTP side server on cfg.HTTPAddr. In demo mode it listens on loopback
@@ -94,11 +101,19 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 		MetricsRequireKey: cfg.MetricsRequireKey,
 		Routes:            d.routes,
 		ClientAddr:        cfg.TrustedProxies,
+		QueryMetrics:      d.metrics,
 	}
 	var sampler *redisSampler
 	if d.cache != nil {
 		sampler = d.cache.wireHTTP(&hcfg, log)
 	}
+	deps := d.deps
+	if d.cache != nil && d.cache.redis != nil {
+		deps = append(deps, dependency.Check{Name: "redis", Check: d.cache.redis.Ping})
+	}
+	watcher := dependency.New(dependency.Config{Checks: deps, Interval: dependencyCheckInterval,
+		Log: log.With("component", "dependencies"), Namespace: metrics.Namespace})
+	hcfg.Dependencies = watcher.States
 	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)})
 	if cfg.MetricsAddr == "" {
 		hcfg.Metrics = metricsHandler
@@ -115,6 +130,7 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 	if sampler != nil {
 		cs = append(cs, sampler.collectors()...)
 	}
+	cs = append(cs, watcher.Collectors()...)
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
@@ -124,14 +140,17 @@ func startHTTP(cfg config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	f := &httpFront{server: srv, ln: d.metrics.Listener("http", ln), done: make(chan error, 1), sampler: sampler}
+	f := &httpFront{server: srv, ln: d.metrics.Listener("http", ln), done: make(chan error, 1), sampler: sampler, watcher: watcher}
 	if sampler != nil {
 		sampler.start(redisSampleInterval)
 	}
+	watcher.Start()
 	if cfg.MetricsAddr != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsAddr)
 		if err != nil {
 			ln.Close()
+			sampler.Close()
+			watcher.Close()
 			return nil, fmt.Errorf("listen on %s: %w", cfg.MetricsAddr, err)
 		}
 		// Its own server with only /metrics (and health), so the data API is not exposed there.
@@ -162,6 +181,7 @@ func (f *httpFront) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	f.sampler.Close()
+	f.watcher.Close()
 	err := f.server.Shutdown(ctx)
 	if err != nil {
 		// Out of time: cut the remaining requests, which cancels their queries.
@@ -183,6 +203,7 @@ func (f *httpFront) Close() {
 		return
 	}
 	f.sampler.Close()
+	f.watcher.Close()
 	f.server.Close()
 	if f.metrics != nil {
 		f.metrics.server.Close()
@@ -359,19 +380,29 @@ type pinger interface {
 	Ping(ctx context.Context) (time.Duration, error)
 }
 
-// readinessChecks are the sources /v1/ready checks besides the catalog: the embedded engine and
-// every opened source.
-func readinessChecks(embedded pinger, sources *sourceSet) []httpapi.Check {
-	checks := []httpapi.Check{{Name: "duckdb", Check: func(ctx context.Context) error {
+// dependencyCheckInterval is how often the shared dependencies (Redis, remote sources) are
+// checked for /v1/ready, /internal/status and setu_dependency_up.
+const dependencyCheckInterval = 10 * time.Second
+
+// readinessChecks are what /v1/ready checks besides the catalog: what this replica needs to
+// serve, the embedded engine. Sources are dependencies (dependencyChecks): one that is down fails
+// its own datasets, and the replica serves the rest.
+func readinessChecks(embedded pinger) []httpapi.Check {
+	return []httpapi.Check{{Name: "duckdb", Check: func(ctx context.Context) error {
 		_, err := embedded.Ping(ctx)
 		return err
 	}}}
-	for key, be := range sources.byKey {
-		p, ok := be.(pinger)
+}
+
+// dependencyChecks are the opened sources that can be pinged, as "source:<key>", in key order.
+func dependencyChecks(sources *sourceSet) []dependency.Check {
+	var checks []dependency.Check
+	for _, key := range slices.Sorted(maps.Keys(sources.byKey)) {
+		p, ok := sources.byKey[key].(pinger)
 		if !ok {
 			continue
 		}
-		checks = append(checks, httpapi.Check{Name: "source:" + key, Check: func(ctx context.Context) error {
+		checks = append(checks, dependency.Check{Name: "source:" + key, Check: func(ctx context.Context) error {
 			_, err := p.Ping(ctx)
 			return err
 		}})
@@ -432,7 +463,8 @@ func (g *gateway) startHTTP(cfg config, log *slog.Logger, mset *metrics.Set, ex 
 		authn:     mset.Authenticator(metrics.ProtocolREST, authn),
 		metrics:   mset,
 		reload:    rl,
-		ready:     readinessChecks(duckdbSource{g.backend}, g.sources),
+		ready:     readinessChecks(duckdbSource{g.backend}),
+		deps:      dependencyChecks(g.sources),
 		status: statusSections(cfg, g.demo, g.sources, func() float64 {
 			return mset.OpenConnections(metrics.ProtocolPG)
 		}),

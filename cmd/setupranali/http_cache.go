@@ -25,13 +25,13 @@ import (
 const redisSampleInterval = 10 * time.Second
 
 // wireHTTP connects the result cache and rate limiter to the HTTP server: the cache section of
-// /v1/health and /internal/status, Redis readiness, and the purge endpoint. (The rate limits
-// are applied by the admission point.) It returns the Redis sampler, nil without Redis.
+// /v1/health and /internal/status, and the purge endpoint. (The rate limits are applied by the
+// admission point.) It returns the Redis sampler, nil without Redis. Redis is not a readiness
+// check: without it queries are answered uncached (see dependencyChecks).
 func (g *gatewayCache) wireHTTP(hcfg *httpapi.Config, log *slog.Logger) *redisSampler {
 	var sampler *redisSampler
 	if g.redis != nil {
 		sampler = newRedisSampler(g.redis, log)
-		hcfg.Ready = append(hcfg.Ready, httpapi.Check{Name: "redis", Check: g.redis.Ping})
 	}
 	hcfg.Cache = func(context.Context) map[string]any {
 		out := map[string]any{
@@ -59,7 +59,8 @@ func (g *gatewayCache) wireHTTP(hcfg *httpapi.Config, log *slog.Logger) *redisSa
 		out["cache"] = hcfg.Cache(ctx)
 		rl := map[string]any{"enabled": g.Limiter != nil}
 		if g.Limiter != nil {
-			rl["rejected"] = g.Limiter.Stats()
+			st := g.Limiter.Stats()
+			rl["rejections"], rl["store_errors"] = st.Rejections, st.StoreErrors
 		}
 		out["rate_limiting"] = rl
 		return out

@@ -19,6 +19,7 @@ import (
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/engine/pgcatalog"
+	"github.com/setupranali/setupranali/engine/rediscache"
 	"github.com/setupranali/setupranali/metrics"
 	"github.com/setupranali/setupranali/pgwire"
 	"github.com/setupranali/setupranali/planner"
@@ -39,6 +40,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg.LogLevel, stderr)
+	// go-redis's own lines (failed dials, ...) go through the gateway's log, not raw to stderr.
+	rediscache.SetLogger(log)
 	cfg.logEffective(log)
 	gw, err := startGateway(ctx, cfg, log)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/setupranali/setupranali/engine/postgres"
 	"github.com/setupranali/setupranali/state"
 )
 
@@ -406,6 +407,10 @@ func sourcesTest(ctx context.Context, db *state.DB, ref string, c cli) int {
 	defer cancel()
 	rtt, err := be.Ping(pctx)
 	if err != nil {
+		// The operator asked: the reason clients never see (refused, authentication, ...) too.
+		if reason := postgres.ConnectReason(err); reason != "" {
+			err = fmt.Errorf("%w: %s", err, reason)
+		}
 		return c.fail(fmt.Errorf("source %q: %w", s.Name, redact(err, creds)))
 	}
 	fmt.Fprintf(c.stdout, "source %s: ok, connected in %s, round trip %s\n", s.Name, roundDuration(time.Since(start)), roundDuration(rtt))

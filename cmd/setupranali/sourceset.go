@@ -46,6 +46,7 @@ func openSource(ctx context.Context, s state.Source, c state.Credentials, o sour
 			ConnectTimeout:     time.Duration(st.ConnectTimeoutSeconds) * time.Second,
 			StatementTimeout:   o.StatementTimeout,
 			TransactionPooling: st.TransactionPooling,
+			Name:               s.Name,
 			Log:                o.Log.With("source", s.Name),
 		})
 		if err != nil {

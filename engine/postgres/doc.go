@@ -15,9 +15,10 @@
 //   - Values come back in engine's small set of Go types (see engine.Rows), so encoding for
 //     clients lives in one place for every backend.
 //   - Errors keep the source's SQLSTATE, except what would hurt the gateway's clients: XX and 58
-//     become the gateway's internal error, 53 becomes 54000, FATAL becomes ERROR, and a lost
-//     connection is 08006 (or the server's 57P01 when it said so) and never XX. No error or log
-//     line carries the DSN or the password.
+//     become the gateway's internal error, 53 becomes 54000, FATAL becomes ERROR, and a source
+//     that cannot be reached or whose connection broke is 57P03 naming the source (or the
+//     server's 57P01 when it said so), never class 08 or XX, with the driver's text only in the
+//     cause. No error or log line carries the DSN or the password.
 //   - A connection the server dropped while idle is retried transparently before any SQL ran
 //     on it (the server answered not even the BEGIN), so a source restart costs the queries in
 //     flight and no more; the Backend itself is never reopened. A prepared statement that went

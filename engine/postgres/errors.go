@@ -16,8 +16,11 @@ import (
 // a PostgreSQL source answers like PostgreSQL. What the gateway must not pass on: class XX and
 // 58 (the source's internals) become the gateway's internal error; class 53 (out of resources
 // on the source) becomes 54000, because Npgsql clears its whole pool on class 53; FATAL becomes
-// ERROR, as the client's session with the gateway lives on. A lost connection is 08006 or the
-// server's 57P0x, never XX. No message carries the DSN or the password.
+// ERROR, as the client's session with the gateway lives on. A source that cannot be reached, or
+// whose connection broke, is 57P03 naming the source, never class 08 (Npgsql, behind Power BI
+// and Excel, takes class 08 as its own connection to the gateway breaking and drops it, though
+// the gateway and its other sources are fine) and never XX; the driver's or server's own text
+// stays in the cause, for the log. No message carries the DSN or the password.
 
 // mapError gives an error of a query on an open connection its SQLSTATE.
 func (b *Backend) mapError(ctx context.Context, pc *pgconn.PgConn, err error) error {
@@ -29,17 +32,12 @@ func (b *Backend) mapError(ctx context.Context, pc *pgconn.PgConn, err error) er
 		return b.fromPgError(pe)
 	}
 	if pc.IsClosed() || isConnectionError(err) {
-		return &sqlerr.Error{Code: connectionFailure, Severity: sqlerr.SeverityError,
-			Message: "connection to the PostgreSQL source was lost", Cause: errors.New(b.redact(err.Error()))}
+		return &sqlerr.Error{Code: sqlerr.CannotConnectNow, Severity: sqlerr.SeverityError,
+			Message: "the connection to data source " + b.name + " was lost; try again",
+			Cause:   errors.New(b.redact(err.Error()))}
 	}
 	return sqlerr.Internal(errors.New(b.redact(err.Error())))
 }
-
-// connectionFailure is 08006: the connection to the source broke mid-statement.
-const connectionFailure = "08006"
-
-// clientUnableToConnect is 08001: no connection to the source could be made.
-const clientUnableToConnect = "08001"
 
 func (b *Backend) fromPgError(pe *pgconn.PgError) error {
 	code := pe.Code
@@ -58,8 +56,10 @@ func (b *Backend) fromPgError(pe *pgconn.PgError) error {
 	}
 }
 
-// connectError maps a failure to get a connection: the reason (refused, authentication,
-// unknown database, ...) is kept, without the DSN or the password.
+// connectError maps a failure to get a connection. The client learns which source is down; the
+// reason (refused, authentication, unknown database, ...) is the driver's or the server's text
+// and names hosts and users, so it stays in the cause (ConnectReason), without the DSN or the
+// password.
 func (b *Backend) connectError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to user request")
@@ -71,9 +71,19 @@ func (b *Backend) connectError(ctx context.Context, err error) error {
 	} else {
 		reason = innermost(err).Error()
 	}
-	return &sqlerr.Error{Code: clientUnableToConnect, Severity: sqlerr.SeverityError,
-		Message: "could not connect to the PostgreSQL source: " + b.redact(reason),
-		Cause:   errors.New(b.redact(err.Error()))}
+	return &sqlerr.Error{Code: sqlerr.CannotConnectNow, Severity: sqlerr.SeverityError,
+		Message: "data source " + b.name + " is unavailable; datasets on other sources are not affected",
+		Cause:   errors.New("could not connect: " + b.redact(reason))}
+}
+
+// ConnectReason is why an error of this package's failed, for operators (logs, 'sources test'):
+// the cause of a failed connection, without the DSN or the password; "" for other errors.
+func ConnectReason(err error) string {
+	var se *sqlerr.Error
+	if !errors.As(err, &se) || se.Code != sqlerr.CannotConnectNow || se.Cause == nil {
+		return ""
+	}
+	return se.Cause.Error()
 }
 
 // configError reports a DSN pgx cannot parse. pgx's own message quotes the connection string

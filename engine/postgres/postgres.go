@@ -37,7 +37,9 @@ type Config struct {
 	// pool_mode=transaction): no named server-side prepared statements and no session state, as
 	// the next transaction may run on another server connection.
 	TransactionPooling bool
-	Log                *slog.Logger
+	// Name is the source's name in the errors clients see ("the PostgreSQL source" when empty).
+	Name string
+	Log  *slog.Logger
 }
 
 // DefaultConnectTimeout applies when Config.ConnectTimeout is zero.
@@ -62,8 +64,10 @@ type Backend struct {
 	// protocol takes one statement per message). nil with TransactionPooling.
 	beginSteps []string
 	secrets    []string
-	maxConn    int
-	log        *slog.Logger
+	// name is how client-facing errors name the source: quoted, or "the PostgreSQL source".
+	name    string
+	maxConn int
+	log     *slog.Logger
 }
 
 // Open checks the configuration and makes the pool. It does not connect: the first query (or
@@ -121,7 +125,12 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		cc.DefaultQueryExecMode = pgx.QueryExecModeCacheStatement
 	}
 
+	name := "the PostgreSQL source"
+	if cfg.Name != "" {
+		name = strconv.Quote(cfg.Name)
+	}
 	b := &Backend{
+		name:    name,
 		begin:   strings.Join(beginSteps(cfg.StatementTimeout), "; "),
 		secrets: secretsOf(cfg.DSN, cc),
 		maxConn: int(pc.MaxConns),
