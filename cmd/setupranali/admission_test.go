@@ -109,27 +109,10 @@ func TestQueryBudgetSharedAcrossDoors(t *testing.T) {
 	gw := startBigGateway(t, time.Hour, func(c *config) { c.MaxQueriesPerKey = 1 })
 	busy := connect(t, gw, "tenantA-key")
 	h := newHTTPClient(t, gw)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	startBusy := func() {
-		go func() {
-			_, err := busy.Exec(ctx, "SELECT count(*) FROM big a, big b, big c WHERE a.id + b.id + c.id = -1")
-			done <- err
-		}()
-	}
-	startBusy()
+	long := startLongQuery(busy)
 	var last httpResult
 	waitUntil(t, "tenantA's HTTP query to be refused while its pg query runs", func() bool {
-		select {
-		case err := <-done:
-			// The HTTP probe held the key's one slot when the pg query arrived: start it again.
-			var pe *pgconn.PgError
-			if !errors.As(err, &pe) || pe.Code != "53400" {
-				t.Fatalf("the long query ended with %v", err)
-			}
-			startBusy()
-		default:
-		}
+		long.restartIfRefused(t)
 		last = h.do("POST", "/v1/query", "tenantA-key", map[string]any{"dataset": "big", "metrics": []string{"n"}}, "Content-Type", "application/json")
 		return last.status == 429
 	})
@@ -139,8 +122,7 @@ func TestQueryBudgetSharedAcrossDoors(t *testing.T) {
 	if r := h.do("POST", "/v1/query", "dev-key-123", map[string]any{"dataset": "big", "metrics": []string{"n"}}, "Content-Type", "application/json"); r.status != 200 {
 		t.Errorf("another key: %d %s", r.status, r.body)
 	}
-	cancel()
-	<-done
+	long.stop()
 	waitUntil(t, "tenantA's HTTP query once its pg query ended", func() bool {
 		return h.do("POST", "/v1/query", "tenantA-key", map[string]any{"dataset": "big", "metrics": []string{"n"}}, "Content-Type", "application/json").status == 200
 	})

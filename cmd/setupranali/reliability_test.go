@@ -319,6 +319,49 @@ func TestLimitSettings(t *testing.T) {
 	}
 }
 
+// longQuery is a query on the big table that runs until stopped, holding its key's query slot.
+type longQuery struct {
+	conn   *pgx.Conn
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startLongQuery(conn *pgx.Conn) *longQuery {
+	ctx, cancel := context.WithCancel(context.Background())
+	q := &longQuery{conn: conn, ctx: ctx, cancel: cancel, done: make(chan error, 1)}
+	q.start()
+	return q
+}
+
+func (q *longQuery) start() {
+	go func() {
+		_, err := q.conn.Exec(q.ctx, "SELECT count(*) FROM big a, big b, big c WHERE a.id + b.id + c.id = -1")
+		q.done <- err
+	}()
+}
+
+// restartIfRefused starts the query again when it ended refused with 53400: a probe held the
+// key's one slot when it arrived. Any other end fails the test.
+func (q *longQuery) restartIfRefused(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-q.done:
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "53400" {
+			t.Fatalf("the long query ended with %v", err)
+		}
+		q.start()
+	default:
+	}
+}
+
+// stop cancels the query and returns how it ended.
+func (q *longQuery) stop() error {
+	q.cancel()
+	return <-q.done
+}
+
 // SETU_MAX_QUERIES_PER_KEY through the real engine: with one query of tenantA's running, a
 // second of the same key is refused with 53400 and the session goes on; another key's query
 // runs; once the first ends, the key may query again.
@@ -328,29 +371,11 @@ func TestMaxQueriesPerKeyGateway(t *testing.T) {
 	other := connect(t, gw, "tenantA-key")
 	admin := connect(t, gw, "dev-key-123")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	startBusy := func() {
-		go func() {
-			_, err := busy.Exec(ctx, "SELECT count(*) FROM big a, big b, big c WHERE a.id + b.id + c.id = -1")
-			done <- err
-		}()
-	}
-	startBusy()
+	long := startLongQuery(busy)
 	var refused *pgconn.PgError
 	attempt := 0
 	waitUntil(t, "a second query of the key to be refused", func() bool {
-		select {
-		case err := <-done:
-			// The probe held the key's one slot when the long query arrived, so the long query
-			// was the one refused: start it again.
-			var pe *pgconn.PgError
-			if !errors.As(err, &pe) || pe.Code != "53400" {
-				t.Fatalf("the long query ended with %v", err)
-			}
-			startBusy()
-		default:
-		}
+		long.restartIfRefused(t)
 		// A new statement each time: a cached answer (of an attempt that ran before the long
 		// query took the key's slot) would never reach the cap.
 		attempt++
@@ -363,8 +388,7 @@ func TestMaxQueriesPerKeyGateway(t *testing.T) {
 	if _, err := tryRows(admin, "SELECT n FROM big"); err != nil {
 		t.Errorf("another key was refused too: %v", err)
 	}
-	cancel()
-	if err := <-done; err == nil {
+	if err := long.stop(); err == nil {
 		t.Error("the cancelled query succeeded")
 	}
 	waitUntil(t, "the key to be admitted again", func() bool {
