@@ -141,6 +141,7 @@ func (e *Executor) execute(ctx context.Context, plan *planner.Plan, args []any, 
 
 // stream runs plan on be and writes its rows to w, encoded in formats.
 func stream(ctx context.Context, be Backend, plan *planner.Plan, args []any, formats []int16, w RowWriter) (Result, error) {
+	w = bounded(w, plan)
 	rows, err := be.Query(ctx, plan.SQL, args)
 	if err != nil {
 		return Result{}, err
