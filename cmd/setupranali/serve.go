@@ -139,7 +139,7 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		return nil, err
 	}
 	// The system catalog emulation is built for the catalog loaded at start-up.
-	pgsys, err := pgcatalog.New(ctx, cat)
+	pgsys, err := pgcatalog.NewWith(ctx, cat, cfg.fenceConfig.catalogEngine())
 	if err != nil {
 		be.Close()
 		sources.Close()
@@ -155,6 +155,8 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		MaxRows:       cfg.MaxRows,
 		PlanCacheSize: cfg.PlanCacheSize,
 		Guards:        planner.Guards{MaxDimensions: cfg.MaxDimensions, MaxMetrics: cfg.MaxMetrics, MaxFilterDepth: cfg.MaxFilterDepth},
+		MaxValueBytes: cfg.MaxValueBytes,
+		MaxRowBytes:   cfg.MaxRowBytes,
 	})
 	ex := engine.New(engine.Config{
 		Backends:     backends,
