@@ -34,16 +34,18 @@ var growthFunctions = map[string]bool{"repeat": true, "lpad": true, "rpad": true
 type guardDialect struct {
 	bytes func(arg string) string
 	raise func(msg, typ string) string
-	// intType and textType are the types the refusal stands in for.
-	intType, textType string
+	// countType, lengthType and textType are the types the refusal stands in for: repeat's
+	// count, lpad's and rpad's length, string_agg's result.
+	countType, lengthType, textType string
 }
 
 var guardDialects = map[string]guardDialect{
 	"duckdb": {
-		bytes:    func(a string) string { return "strlen(CAST(" + a + " AS VARCHAR))" },
-		raise:    func(msg, typ string) string { return "CAST(error(" + msg + ") AS " + typ + ")" },
-		intType:  "BIGINT",
-		textType: "VARCHAR",
+		bytes:      func(a string) string { return "strlen(CAST(" + a + " AS VARCHAR))" },
+		raise:      func(msg, typ string) string { return "CAST(error(" + msg + ") AS " + typ + ")" },
+		countType:  "BIGINT",
+		lengthType: "INTEGER",
+		textType:   "VARCHAR",
 	},
 	// PostgreSQL has no error function outside PL/pgSQL, and sources are read through read-only
 	// transactions that cannot create one; an integer cast of the marker text raises 22P02 with
@@ -51,10 +53,11 @@ var guardDialects = map[string]guardDialect{
 	// sized, so PostgreSQL's constant folding cannot raise it while planning a branch that is
 	// not taken.
 	"postgres": {
-		bytes:    func(a string) string { return "CAST(octet_length(CAST(" + a + " AS text)) AS bigint)" },
-		raise:    func(msg, typ string) string { return "CAST(CAST(" + msg + " AS integer) AS " + typ + ")" },
-		intType:  "integer",
-		textType: "text",
+		bytes:      func(a string) string { return "CAST(octet_length(CAST(" + a + " AS text)) AS bigint)" },
+		raise:      func(msg, typ string) string { return "CAST(CAST(" + msg + " AS integer) AS " + typ + ")" },
+		countType:  "integer",
+		lengthType: "integer",
+		textType:   "text",
 	},
 }
 
@@ -131,7 +134,7 @@ func guardCall(n *pg_query.Node, d guardDialect, limit int64) error {
 		// The result is the string's bytes times the count (a count below one is empty).
 		size := d.bytes("$1") + " * greatest(CAST($2 AS bigint), 0)"
 		expr, err := guardTemplate(fmt.Sprintf("CASE WHEN %s > %d THEN %s ELSE $2 END", size, limit,
-			d.raise("concat("+marker+", "+size+")", d.intType)), fc.Args[0], fc.Args[1])
+			d.raise("concat("+marker+", "+size+")", d.countType)), fc.Args[0], fc.Args[1])
 		if err != nil {
 			return err
 		}
@@ -142,7 +145,7 @@ func guardCall(n *pg_query.Node, d guardDialect, limit int64) error {
 		}
 		// The length is in characters; the streamed check sees the bytes.
 		expr, err := guardTemplate(fmt.Sprintf("CASE WHEN $1 > %d THEN %s ELSE $1 END", limit,
-			d.raise("concat("+marker+", $1)", d.intType)), fc.Args[1])
+			d.raise("concat("+marker+", $1)", d.lengthType)), fc.Args[1])
 		if err != nil {
 			return err
 		}
