@@ -9,22 +9,22 @@ import (
 
 func TestFromEngine(t *testing.T) {
 	for _, tc := range []struct {
-		msg        string
-		ok         bool
-		size, want string
+		msg  string
+		ok   bool
+		want string
 	}{
-		{"Invalid Input Error: setu_value_limit:1024:5000", true, "result value of 5000 bytes exceeds the limit of 1024 bytes", ""},
-		{`invalid input syntax for type bigint: "setu_value_limit:64:100"`, true, "result value of 100 bytes exceeds the limit of 64 bytes", ""},
-		{"setu_value_limit:x:100", false, "", ""},
-		{"setu_value_limit:100", false, "", ""},
-		{"some other error", false, "", ""},
+		{"Invalid Input Error: setu_value_limit:1024:5000", true, "result value of 5000 bytes exceeds the limit of 1024 bytes"},
+		{`invalid input syntax for type integer: "setu_value_limit:64:100"`, true, "result value of 100 bytes exceeds the limit of 64 bytes"},
+		{"setu_value_limit:x:100", false, ""},
+		{"setu_value_limit:100", false, ""},
+		{"some other error", false, ""},
 	} {
 		e, ok := FromEngine(tc.msg)
 		if ok != tc.ok {
 			t.Errorf("%q: ok = %v", tc.msg, ok)
 			continue
 		}
-		if ok && (e.Code != sqlerr.ProgramLimitExceeded || e.Message != tc.size) {
+		if ok && (e.Code != sqlerr.ProgramLimitExceeded || e.Message != tc.want) {
 			t.Errorf("%q: %s %q", tc.msg, e.Code, e.Message)
 		}
 	}
