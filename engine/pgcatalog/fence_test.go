@@ -1,0 +1,43 @@
+package pgcatalog
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// A catalog query past the catalog's time bound is 57014 naming the setting; a quick one in
+// the same emulation answers; a rebuilt emulation keeps the fence.
+func TestCatalogTimeBound(t *testing.T) {
+	cat, err := catalog.LoadFile("../../catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := NewWith(context.Background(), cat, Config{Timeout: 300 * time.Millisecond, MaxConns: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sys.Close() })
+	again, err := sys.Rebuild(context.Background(), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { again.Close() })
+	for _, c := range []*Catalog{sys, again} {
+		f := &fixture{sys: c, pl: planner.New(cat, planner.Config{System: c})}
+		_, _, err = f.query(tenantA, "SELECT count(*) FROM pg_catalog.pg_namespace, generate_series(1, 100000000000) g")
+		var se *sqlerr.Error
+		if !errors.As(err, &se) || se.Code != sqlerr.QueryCanceled || !strings.Contains(se.Hint, "SETU_CATALOG_TIMEOUT_SECONDS") {
+			t.Errorf("heavy catalog query: %v", err)
+		}
+		if rows, _, err := f.query(tenantA, "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname = 'public'"); err != nil || len(rows) != 1 {
+			t.Errorf("quick catalog query: %v %v", rows, err)
+		}
+	}
+}
