@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/engine/pgcatalog"
 	"github.com/setupranali/setupranali/internal/valuesize"
 )
@@ -33,6 +34,9 @@ func (c *fenceConfig) fenceSettings() []setting {
 	}
 	return []setting{
 		{"catalog-memory-limit", "SETU_CATALOG_MEMORY_LIMIT", pgcatalog.DefaultMemoryLimit, "memory cap of the system catalog engine (pg_catalog, information_schema); a query past it fails with 54000", func(v string) error {
+			if !duckdb.ValidMemoryLimit(v) {
+				return fmt.Errorf("must be a size such as 256MB or 1GB, got %q", v)
+			}
 			c.CatalogMemory = v
 			return nil
 		}},

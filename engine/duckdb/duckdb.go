@@ -42,6 +42,9 @@ type Config struct {
 
 var memoryLimitPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)$`)
 
+// ValidMemoryLimit reports whether s is a size Config.MemoryLimit takes, e.g. 512MB or 4GB.
+func ValidMemoryLimit(s string) bool { return memoryLimitPattern.MatchString(s) }
+
 // lockdown runs after the start-up SQL. Order matters: lock_configuration must come last.
 var lockdown = []string{
 	"SET autoinstall_known_extensions = false",
