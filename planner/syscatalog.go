@@ -161,6 +161,9 @@ func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, no
 	if err := boundValues(node, "duckdb", p.cfg.MaxValueBytes); err != nil {
 		return nil, err
 	}
+	if err := boundCatalogSeries(node); err != nil {
+		return nil, err
+	}
 	sql, err := deparseChecked(node, st.version)
 	if err != nil {
 		return nil, err

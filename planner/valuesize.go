@@ -206,3 +206,78 @@ func guardTemplate(sql string, args ...*pg_query.Node) (*pg_query.Node, error) {
 	})
 	return expr, nil
 }
+
+// MaxCatalogSeries bounds the values of a generate_series in the select list of a catalog query.
+// There the engine builds the whole series as one list value per row (FROM generate_series
+// streams and is left to the time bound): generate_series(1, 100000000) took 9 GB before the
+// time bound could end it. Drivers number array elements and attributes with it (at most 1600
+// columns a relation in PostgreSQL).
+const MaxCatalogSeries = 10000
+
+// boundCatalogSeries guards every generate_series of a catalog's engine tree that is not a
+// table function in FROM (the catalog rewrite makes a select-list one unnest(generate_series)).
+// It runs after the catalog's allowlist check, as the guard calls error().
+func boundCatalogSeries(root *pg_query.Node) error {
+	inFrom := map[*pg_query.FuncCall]bool{}
+	var calls []*pg_query.FuncCall
+	sqlast.Walk(root, func(n *pg_query.Node) bool {
+		switch v := n.Node.(type) {
+		case *pg_query.Node_RangeFunction:
+			for _, f := range v.RangeFunction.Functions {
+				if items := f.GetList().GetItems(); len(items) > 0 && items[0].GetFuncCall() != nil {
+					inFrom[items[0].GetFuncCall()] = true
+				}
+			}
+		case *pg_query.Node_FuncCall:
+			if funcNameOnly(v.FuncCall) == "generate_series" {
+				calls = append(calls, v.FuncCall)
+			}
+		}
+		return true
+	})
+	for _, fc := range calls {
+		if inFrom[fc] {
+			continue
+		}
+		if err := boundSeries(fc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// boundSeries guards a select-list generate_series of a catalog query: constant bounds are
+// checked here, others by the engine before it builds the list. Only integer series are
+// guarded; the engine's list of timestamps has no count it can compute without building it.
+func boundSeries(fc *pg_query.FuncCall) error {
+	if len(fc.Args) < 2 || len(fc.Args) > 3 {
+		return nil
+	}
+	lo, ok1 := ordinal(fc.Args[0])
+	hi, ok2 := ordinal(fc.Args[1])
+	step, ok3 := 1, true
+	if len(fc.Args) == 3 {
+		step, ok3 = ordinal(fc.Args[2])
+	}
+	if ok1 && ok2 && ok3 {
+		if step != 0 && (int64(hi)-int64(lo))/int64(step)+1 > MaxCatalogSeries {
+			return sqlerr.New(sqlerr.ProgramLimitExceeded, "generate_series in the select list of a system catalog query yields %d values; the limit is %d",
+				(int64(hi)-int64(lo))/int64(step)+1, MaxCatalogSeries).WithHint("put generate_series in FROM, where its values are streamed")
+		}
+		return nil
+	}
+	stepSQL := "1"
+	args := []*pg_query.Node{fc.Args[0], fc.Args[1]}
+	if len(fc.Args) == 3 {
+		stepSQL = "greatest(abs(CAST($3 AS BIGINT)), 1)"
+		args = append(args, fc.Args[2])
+	}
+	count := "((CAST($2 AS BIGINT) - CAST($1 AS BIGINT)) // " + stepSQL + ")"
+	expr, err := guardTemplate(fmt.Sprintf("CASE WHEN %s >= %d THEN CAST(error(concat('%s%d:', %s + 1)) AS BIGINT) ELSE $2 END",
+		count, MaxCatalogSeries, valuesize.SeriesMarker, MaxCatalogSeries, count), args...)
+	if err != nil {
+		return err
+	}
+	fc.Args[1] = expr
+	return nil
+}

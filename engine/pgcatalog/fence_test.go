@@ -41,3 +41,31 @@ func TestCatalogTimeBound(t *testing.T) {
 		}
 	}
 }
+
+// A generate_series in the select list is built as one list per row: past MaxCatalogSeries
+// values it is refused, from constants while planning and from column values by the engine
+// before it builds the list. Small series, and series in FROM, answer.
+func TestCatalogSeriesBound(t *testing.T) {
+	f := newFixture(t)
+	for _, sql := range []string{
+		"SELECT generate_series(1, 100000000) FROM pg_catalog.pg_namespace",
+		"SELECT count(*) FROM (SELECT generate_series(1, oid::bigint * 1000000) AS g FROM pg_catalog.pg_namespace WHERE nspname = 'public') s",
+		"SELECT generate_series(0, 100000000000, 2) FROM pg_catalog.pg_namespace",
+	} {
+		_, _, err := f.query(tenantA, sql)
+		var se *sqlerr.Error
+		if !errors.As(err, &se) || se.Code != sqlerr.ProgramLimitExceeded || !strings.Contains(se.Message, "generate_series in the select list") {
+			t.Errorf("%s: %v", sql, err)
+		}
+	}
+	for sql, want := range map[string]int{
+		"SELECT generate_series(1, 3) FROM pg_catalog.pg_namespace WHERE nspname = 'public'":                3,
+		"SELECT generate_series(1, oid::int % 7 + 1) FROM pg_catalog.pg_namespace WHERE nspname = 'public'": 2200%7 + 1,
+		"SELECT g FROM pg_catalog.pg_namespace n, generate_series(1, 20000) g WHERE n.nspname = 'public'":   20000,
+	} {
+		rows, _, err := f.query(tenantA, sql)
+		if err != nil || len(rows) != want {
+			t.Errorf("%s: %d rows, %v; want %d", sql, len(rows), err, want)
+		}
+	}
+}

@@ -31,17 +31,37 @@ func RowTooLarge(size, limit int64) *sqlerr.Error {
 		WithHint("the limit is SETU_MAX_ROW_BYTES")
 }
 
-// FromEngine reads an engine's error message for a guard's Marker and returns the refusal it
+// SeriesMarker starts the text of the engine error the planner's guard of a select-list
+// generate_series in a catalog query raises: SeriesMarker + "<limit>:<count>".
+const SeriesMarker = "setu_series_limit:"
+
+// FromEngine reads an engine's error message for a guard's marker and returns the refusal it
 // stands for.
 func FromEngine(msg string) (*sqlerr.Error, bool) {
+	if i := strings.Index(msg, SeriesMarker); i >= 0 {
+		limit, size, ok := limitAndSize(msg[i+len(SeriesMarker):])
+		if !ok {
+			return nil, false
+		}
+		return sqlerr.New(sqlerr.ProgramLimitExceeded, "generate_series in the select list of a system catalog query yields %d values; the limit is %d", size, limit).
+			WithHint("put generate_series in FROM, where its values are streamed"), true
+	}
 	i := strings.Index(msg, Marker)
 	if i < 0 {
 		return nil, false
 	}
-	rest := msg[i+len(Marker):]
-	limitText, rest, ok := strings.Cut(rest, ":")
+	limit, size, ok := limitAndSize(msg[i+len(Marker):])
 	if !ok {
 		return nil, false
+	}
+	return TooLarge(size, limit), true
+}
+
+// limitAndSize reads "<limit>:<size>" at the start of rest.
+func limitAndSize(rest string) (limit, size int64, ok bool) {
+	limitText, rest, found := strings.Cut(rest, ":")
+	if !found {
+		return 0, 0, false
 	}
 	end := 0
 	for end < len(rest) && rest[end] >= '0' && rest[end] <= '9' {
@@ -49,10 +69,7 @@ func FromEngine(msg string) (*sqlerr.Error, bool) {
 	}
 	limit, err1 := strconv.ParseInt(limitText, 10, 64)
 	size, err2 := strconv.ParseInt(rest[:end], 10, 64)
-	if err1 != nil || err2 != nil {
-		return nil, false
-	}
-	return TooLarge(size, limit), true
+	return limit, size, err1 == nil && err2 == nil
 }
 
 // Check refuses a row (encoded values, nil for NULL) holding a value longer than maxValue or

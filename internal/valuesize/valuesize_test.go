@@ -15,6 +15,7 @@ func TestFromEngine(t *testing.T) {
 	}{
 		{"Invalid Input Error: setu_value_limit:1024:5000", true, "result value of 5000 bytes exceeds the limit of 1024 bytes"},
 		{`invalid input syntax for type integer: "setu_value_limit:64:100"`, true, "result value of 100 bytes exceeds the limit of 64 bytes"},
+		{"Invalid Input Error: setu_series_limit:10000:50001", true, "generate_series in the select list of a system catalog query yields 50001 values; the limit is 10000"},
 		{"setu_value_limit:x:100", false, ""},
 		{"setu_value_limit:100", false, ""},
 		{"some other error", false, ""},
