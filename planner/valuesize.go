@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
@@ -266,6 +267,14 @@ func boundSeries(fc *pg_query.FuncCall) error {
 		}
 		return nil
 	}
+	for _, a := range fc.Args {
+		if !integerSeriesArg(a) {
+			// A series of dates or timestamps has no count the engine can compute without
+			// building it, and one second over a century is three billion values.
+			return sqlerr.New(sqlerr.FeatureNotSupported, "generate_series of dates or times in the select list of a system catalog query is not supported").
+				WithHint("put generate_series in FROM, where its values are streamed")
+		}
+	}
 	stepSQL := "1"
 	args := []*pg_query.Node{fc.Args[0], fc.Args[1]}
 	if len(fc.Args) == 3 {
@@ -280,4 +289,24 @@ func boundSeries(fc *pg_query.FuncCall) error {
 	}
 	fc.Args[1] = expr
 	return nil
+}
+
+// integerSeriesArg reports whether a generate_series argument can be an integer as far as its
+// spelling shows: not a string literal ('2024-01-01', '1 day') and not a cast to another type.
+func integerSeriesArg(n *pg_query.Node) bool {
+	if _, ok := stringConst(n); ok {
+		return false
+	}
+	if tc := n.GetTypeCast(); tc != nil {
+		names := tc.GetTypeName().GetNames()
+		if len(names) == 0 {
+			return false
+		}
+		switch strings.ToLower(names[len(names)-1].GetString_().GetSval()) {
+		case "int2", "int4", "int8", "smallint", "integer", "int", "bigint", "oid":
+			return true
+		}
+		return false
+	}
+	return true
 }

@@ -58,6 +58,11 @@ func TestCatalogSeriesBound(t *testing.T) {
 			t.Errorf("%s: %v", sql, err)
 		}
 	}
+	_, _, err := f.query(tenantA, "SELECT generate_series('2000-01-01'::timestamp, '2100-01-01'::timestamp, '1 second'::interval) FROM pg_catalog.pg_namespace")
+	var se *sqlerr.Error
+	if !errors.As(err, &se) || se.Code != sqlerr.FeatureNotSupported || !strings.Contains(se.Hint, "FROM") {
+		t.Errorf("timestamp series in the select list: %v", err)
+	}
 	for sql, want := range map[string]int{
 		"SELECT generate_series(1, 3) FROM pg_catalog.pg_namespace WHERE nspname = 'public'":                3,
 		"SELECT generate_series(1, oid::int % 7 + 1) FROM pg_catalog.pg_namespace WHERE nspname = 'public'": 2200%7 + 1,
