@@ -1,7 +1,8 @@
 // Command bench measures the gateway side by side with the engines it fronts, in one run on one
 // machine: it generates a deterministic sales table, loads it into a DuckDB file and into a fresh
 // PostgreSQL schema, starts the built gateway as a child process over both, and runs pairs P1-P6
-// of issue 10 (see docs/performance.md). It prints a table and writes the figures as JSON.
+// of issue 10 (see docs/performance.md) and the catalog-fence figures F1-F2 of issue 15 (see
+// docs/reliability.md). It prints a table and writes the figures as JSON.
 //
 //	go run ./bench -size small              # CI smoke run, well under two minutes
 //	go run ./bench -size full -out full.json # 10M-row sales table
@@ -79,7 +80,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	key := fs.String("key", "dev-key-123", "API key the clients authenticate with")
 	out := fs.String("out", "", "JSON result file (default: $TMPDIR/setupranali-bench-<size>.json)")
 	gw := fs.String("gateway", "", "gateway binary (default: go build ./cmd/setupranali into the run's temp dir)")
-	pairs := fs.String("pairs", "P1,P2,P3,P4,P5,P6", "pairs to run")
+	pairs := fs.String("pairs", "P1,P2,P3,P4,P5,P6,F1,F2", "pairs to run (F1, F2: the catalog engine's fence)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -191,7 +192,7 @@ func (b *bench) run(ctx context.Context) (err error) {
 		name string
 		f    func(context.Context) error
 	}{
-		{"P5", b.p5}, {"P1", b.p1}, {"P2", b.p2p3}, {"P4", b.p4}, {"P6", b.p6},
+		{"P5", b.p5}, {"P1", b.p1}, {"P2", b.p2p3}, {"P4", b.p4}, {"P6", b.p6}, {"F1", b.f1}, {"F2", b.f2},
 	}
 	for _, s := range steps {
 		if s.name == "P2" && !b.o.only["P2"] && !b.o.only["P3"] {

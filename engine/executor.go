@@ -148,6 +148,7 @@ func (e *Executor) execute(ctx context.Context, caller admission.Caller, plan *p
 
 // stream runs plan on be and writes its rows to w, encoded in formats.
 func stream(ctx context.Context, be Backend, plan *planner.Plan, args []any, formats []int16, w RowWriter) (Result, error) {
+	w = bounded(w, plan)
 	rows, err := be.Query(ctx, plan.SQL, args)
 	if err != nil {
 		return Result{}, err

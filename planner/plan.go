@@ -62,6 +62,9 @@ type Plan struct {
 	// MaxRows is the row cap: the executor returns at most MaxRows rows and reports truncation
 	// when more exist. Zero means no cap.
 	MaxRows int64
+	// MaxValueBytes and MaxRowBytes bound each encoded value and each row the executor
+	// streams (54000 past them). Zero means no bound.
+	MaxValueBytes, MaxRowBytes int64
 	// Tag is the command tag verb, e.g. "SELECT".
 	Tag string
 	// Datasets are the ids of the datasets the statement reads.

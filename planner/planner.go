@@ -35,6 +35,11 @@ type Config struct {
 	Guards Guards
 	// System is the emulated pg_catalog and information_schema; nil refuses catalog queries.
 	System SystemCatalog
+	// MaxValueBytes bounds each value a query produces (SETU_MAX_VALUE_BYTES): string-growing
+	// calls are rewritten so the engine refuses a larger one before building it (valuesize.go),
+	// and the executor checks every streamed value. MaxRowBytes bounds the encoded values of one
+	// row together (SETU_MAX_ROW_BYTES). Zero means no bound.
+	MaxValueBytes, MaxRowBytes int64
 	// FullProjection keeps every column of a dataset in the derived table that stands for it,
 	// instead of the columns the statement reads (prune.go): for tests that compare results
 	// with and without pruning, and for ruling pruning out when looking into a plan.
@@ -138,6 +143,9 @@ func (p *Planner) planQuery(cat *catalog.Catalog, s Session, st *Statement, node
 		return nil, err
 	}
 	protectOperands(node)
+	if err := boundValues(node, b.engine, p.cfg.MaxValueBytes); err != nil {
+		return nil, err
+	}
 	sql, err := deparseChecked(node, st.version)
 	if err != nil {
 		return nil, err
@@ -155,6 +163,7 @@ func (p *Planner) planQuery(cat *catalog.Catalog, s Session, st *Statement, node
 		SessionSets: b.sessionSets,
 		cacheable:   !b.sessionDependent,
 	}
+	plan.MaxValueBytes, plan.MaxRowBytes = p.cfg.MaxValueBytes, p.cfg.MaxRowBytes
 	return plan, nil
 }
 

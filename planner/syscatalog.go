@@ -157,6 +157,13 @@ func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, no
 	if err := c.verify(node); err != nil {
 		return nil, err
 	}
+	// The catalog engine is DuckDB.
+	if err := boundValues(node, "duckdb", p.cfg.MaxValueBytes); err != nil {
+		return nil, err
+	}
+	if err := boundCatalogSeries(node); err != nil {
+		return nil, err
+	}
 	sql, err := deparseChecked(node, st.version)
 	if err != nil {
 		return nil, err
@@ -174,7 +181,7 @@ func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, no
 			}
 		}
 	}
-	return &Plan{
+	plan := &Plan{
 		Kind:        KindQuery,
 		SQL:         sql,
 		Columns:     cols,
@@ -185,7 +192,9 @@ func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, no
 		Notes:       []string{"system catalog query"},
 		SessionSets: c.b.sessionSets,
 		cacheable:   !c.b.sessionDependent,
-	}, nil
+	}
+	plan.MaxValueBytes, plan.MaxRowBytes = p.cfg.MaxValueBytes, p.cfg.MaxRowBytes
+	return plan, nil
 }
 
 // declaredParamType keeps a type the client declared for a parameter when the gateway can

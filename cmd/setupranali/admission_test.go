@@ -184,3 +184,51 @@ func TestODataFeedChargedOnce(t *testing.T) {
 		t.Errorf("setu_http_rate_limited_total{odata} = %v, want 2", v)
 	}
 }
+
+// One key cannot occupy every connection of the catalog engine: with two of them, tenantA's
+// second concurrent catalog query is refused with 53400 while its first runs, and tenantB's
+// lookup takes the connection left.
+func TestCatalogQueriesCappedPerKey(t *testing.T) {
+	gw := startTestGateway(t, func(c *config) {
+		c.CatalogConnections = 2 // one catalog query per key at a time
+		c.CatalogTimeout = 60 * time.Second
+	})
+	heavy := connect(t, gw, "tenantA-key")
+	done := make(chan error, 1)
+	start := func() {
+		go func() {
+			_, err := heavy.Exec(context.Background(), heavyCatalogQuery)
+			done <- err
+		}()
+	}
+	start()
+	t.Cleanup(func() {
+		heavy.PgConn().CancelRequest(context.Background())
+		<-done
+	})
+	probe := connect(t, gw, "tenantA-key")
+	var refused *pgconn.PgError
+	waitUntil(t, "tenantA's second catalog query to be refused", func() bool {
+		select {
+		case err := <-done:
+			// The probe held the key's one catalog slot when the heavy query arrived: start it
+			// again. Any other end is a failure.
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "53400" {
+				t.Fatalf("the heavy catalog query ended early: %v", err)
+			}
+			start()
+		default:
+		}
+		_, err := tryRows(probe, "SELECT count(*) FROM pg_catalog.pg_class")
+		return errors.As(err, &refused) && refused.Code == "53400"
+	})
+	if !strings.Contains(refused.Message, "too many concurrent catalog queries for API key demo-tenantA") ||
+		!strings.Contains(refused.Hint, "SETU_MAX_CATALOG_QUERIES_PER_KEY") {
+		t.Errorf("refusal %q hint %q", refused.Message, refused.Hint)
+	}
+	other := connect(t, gw, "tenantB-key")
+	if got, err := tryRows(other, "SELECT c.relname FROM pg_catalog.pg_class c WHERE c.relname = 'orders'"); err != nil || len(got) != 1 {
+		t.Errorf("tenantB's lookup beside tenantA's heavy query: %v %v", got, err)
+	}
+}

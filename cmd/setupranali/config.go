@@ -27,6 +27,8 @@ var (
 type config struct {
 	// Limits on what clients may hold (limits.go).
 	limitsConfig
+	// The catalog engine's fence and the value-size bounds (fence.go).
+	fenceConfig
 
 	PGAddr         string
 	Catalog        string
@@ -184,7 +186,7 @@ func (c *config) settings() []setting {
 			}
 			return fmt.Errorf("must be DEBUG, INFO, WARN or ERROR, got %q", v)
 		}},
-	}, append(c.cacheSettings(), c.limitSettings()...)...)
+	}, append(append(c.cacheSettings(), c.limitSettings()...), c.fenceSettings()...)...)
 }
 
 // loadConfig reads defaults, then the environment, then flags; a bad value names its source.

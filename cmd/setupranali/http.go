@@ -346,7 +346,8 @@ func (c *catalogReloader) load(ctx context.Context) (httpapi.ReloadResult, error
 	if cat.Version() == c.planner.Catalog().Version() {
 		return res, nil
 	}
-	sys, err := pgcatalog.New(ctx, cat)
+	// The same fence (memory, connections, time bound) as the running emulation.
+	sys, err := c.system.cur.Load().Rebuild(ctx, cat)
 	if err != nil {
 		return httpapi.ReloadResult{}, fmt.Errorf("system catalog: %w", err)
 	}

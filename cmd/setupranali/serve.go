@@ -143,7 +143,7 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		return nil, err
 	}
 	// The system catalog emulation is built for the catalog loaded at start-up.
-	pgsys, err := pgcatalog.New(ctx, cat)
+	pgsys, err := pgcatalog.NewWith(ctx, cat, cfg.fenceConfig.catalogEngine())
 	if err != nil {
 		be.Close()
 		sources.Close()
@@ -159,10 +159,12 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		MaxRows:       cfg.MaxRows,
 		PlanCacheSize: cfg.PlanCacheSize,
 		Guards:        planner.Guards{MaxDimensions: cfg.MaxDimensions, MaxMetrics: cfg.MaxMetrics, MaxFilterDepth: cfg.MaxFilterDepth},
+		MaxValueBytes: cfg.MaxValueBytes,
+		MaxRowBytes:   cfg.MaxRowBytes,
 	})
 	// One admission point for every door: connection caps (pg wire), query concurrency and
 	// rates (the executor, which every door's queries go through), HTTP request rates.
-	adm := admission.New(cfg.limitsConfig.admission(cfg.MaxConnections, catalogConnections, cache.rateLimiter()))
+	adm := admission.New(cfg.limitsConfig.admission(cfg.MaxConnections, cfg.CatalogConnections, cache.rateLimiter()))
 	ex := engine.New(engine.Config{
 		Backends:     backends,
 		Default:      "duckdb",
@@ -297,7 +299,3 @@ func printDemoBanner(w io.Writer, addr string) {
 	b.WriteString("    -c \"SELECT city, total_revenue FROM orders ORDER BY city\"\n\n")
 	io.WriteString(w, b.String())
 }
-
-// catalogConnections is the catalog emulation engine's pool size (engine/pgcatalog), from which
-// admission derives each key's share of catalog queries.
-const catalogConnections = 2

@@ -16,6 +16,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/internal/valuesize"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -31,9 +32,18 @@ type Config struct {
 	// MemoryLimit caps the engine's memory, e.g. "4GB" (empty: DuckDB's default, 80% of RAM).
 	// A query past it fails with 54000 instead of taking the machine down.
 	MemoryLimit string
+	// MemoryLimitSetting names the setting MemoryLimit comes from, for the hint of that 54000.
+	MemoryLimitSetting string
+	// Threads bounds the threads one query may use (0: DuckDB's default, one per core). The
+	// catalog engine runs each query on one, so that a heavy query cannot take every core
+	// from the small lookups of other clients.
+	Threads int
 }
 
 var memoryLimitPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*([KMGT]i?B)$`)
+
+// ValidMemoryLimit reports whether s is a size Config.MemoryLimit takes, e.g. 512MB or 4GB.
+func ValidMemoryLimit(s string) bool { return memoryLimitPattern.MatchString(s) }
 
 // lockdown runs after the start-up SQL. Order matters: lock_configuration must come last.
 var lockdown = []string{
@@ -48,6 +58,8 @@ var lockdown = []string{
 type Backend struct {
 	db        *sql.DB
 	connector *duckdb.Connector
+	// memorySetting names the memory limit's setting in the hint of a 54000.
+	memorySetting string
 }
 
 // Open opens the database, runs the start-up SQL and locks the engine.
@@ -63,7 +75,7 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	}
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
-	b := &Backend{db: db, connector: connector}
+	b := &Backend{db: db, connector: connector, memorySetting: cfg.MemoryLimitSetting}
 	for i, q := range cfg.InitSQL {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			b.Close()
@@ -79,6 +91,12 @@ func Open(ctx context.Context, cfg Config) (*Backend, error) {
 		if _, err := db.ExecContext(ctx, "SET memory_limit = '"+cfg.MemoryLimit+"'"); err != nil {
 			b.Close()
 			return nil, fmt.Errorf("duckdb memory limit: %w", err)
+		}
+	}
+	if cfg.Threads > 0 {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("SET threads = %d", cfg.Threads)); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("duckdb threads: %w", err)
 		}
 	}
 	for _, q := range lockdown {
@@ -103,14 +121,14 @@ func (b *Backend) Close() error {
 func (b *Backend) Query(ctx context.Context, query string, args []any) (engine.Rows, error) {
 	rows, err := b.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, mapError(ctx, err)
+		return nil, b.mapError(ctx, err)
 	}
 	cols, err := rows.Columns()
 	if err != nil {
 		rows.Close()
-		return nil, mapError(ctx, err)
+		return nil, b.mapError(ctx, err)
 	}
-	r := &resultRows{ctx: ctx, rows: rows, raw: make([]any, len(cols)), ptrs: make([]any, len(cols)), vals: make([]any, len(cols))}
+	r := &resultRows{b: b, ctx: ctx, rows: rows, raw: make([]any, len(cols)), ptrs: make([]any, len(cols)), vals: make([]any, len(cols))}
 	for i := range r.raw {
 		r.ptrs[i] = &r.raw[i]
 	}
@@ -118,6 +136,7 @@ func (b *Backend) Query(ctx context.Context, query string, args []any) (engine.R
 }
 
 type resultRows struct {
+	b    *Backend
 	ctx  context.Context
 	rows *sql.Rows
 	raw  []any
@@ -129,7 +148,7 @@ func (r *resultRows) Next() bool { return r.rows.Next() }
 
 func (r *resultRows) Values() ([]any, error) {
 	if err := r.rows.Scan(r.ptrs...); err != nil {
-		return nil, mapError(r.ctx, err)
+		return nil, r.b.mapError(r.ctx, err)
 	}
 	for i, v := range r.raw {
 		r.vals[i] = normalize(v)
@@ -139,7 +158,7 @@ func (r *resultRows) Values() ([]any, error) {
 
 func (r *resultRows) Err() error {
 	if err := r.rows.Err(); err != nil {
-		return mapError(r.ctx, err)
+		return r.b.mapError(r.ctx, err)
 	}
 	return nil
 }
@@ -231,6 +250,21 @@ func appendArray(buf []byte, list []any) []byte {
 	return append(buf, '}')
 }
 
+// mapError is mapError with the hint naming the memory limit's setting.
+func (b *Backend) mapError(ctx context.Context, err error) error {
+	mapped := mapError(ctx, err)
+	var se *sqlerr.Error
+	if b.memorySetting != "" && errors.As(mapped, &se) && se.Message == outOfMemory {
+		return se.WithHint("the engine's memory limit is %s", b.memorySetting)
+	}
+	return mapped
+}
+
+// outOfMemory is the message of a query past the engine's memory limit, 54000 (not 53200:
+// Npgsql would drop its whole pool over one heavy query). DuckDB's own text (sizes, allocator)
+// stays in the engine.
+const outOfMemory = "out of memory: the query needs more memory than the engine may use"
+
 // mapError gives DuckDB's error a SQLSTATE. Cancellation is 57014; errors in the SQL itself are
 // class 42 or 22; only failures of the engine itself are internal.
 func mapError(ctx context.Context, err error) error {
@@ -240,6 +274,13 @@ func mapError(ctx context.Context, err error) error {
 	var de *duckdb.Error
 	if !errors.As(err, &de) {
 		return sqlerr.Internal(err)
+	}
+	if e, ok := valuesize.FromEngine(de.Msg); ok && de.Type == duckdb.ErrorTypeInvalidInput {
+		// The planner's value-size guard refusing a value before it is built.
+		return e
+	}
+	if de.Type == duckdb.ErrorTypeOutOfMemory {
+		return &sqlerr.Error{Code: sqlerr.ProgramLimitExceeded, Severity: sqlerr.SeverityError, Message: outOfMemory, Cause: err}
 	}
 	// Errors of the engine itself are internal; anything else is about the statement a client
 	// sent, so it gets class 42 (syntax or access rule) unless a better code is known below.
@@ -271,9 +312,6 @@ func mapError(ctx context.Context, err error) error {
 		code = sqlerr.InsufficientPrivilege
 	case duckdb.ErrorTypeNotImplemented:
 		code = sqlerr.FeatureNotSupported
-	case duckdb.ErrorTypeOutOfMemory:
-		// Not 53200: Npgsql would drop its whole pool over one heavy query.
-		code = sqlerr.ProgramLimitExceeded
 	}
 	if code == sqlerr.InternalError {
 		return sqlerr.Internal(err)

@@ -18,4 +18,9 @@
 // dataset_id; the planner substitutes each system table by a derived table that keeps only rows
 // whose dataset_id is NULL or in the principal's scope, and never projects dataset_id. The
 // engine is locked after start-up like the data engine (no external access, no SET).
+//
+// Every client sends catalog queries, so the engine is fenced (Config): a memory limit, a time
+// bound of its own (57014 naming SETU_CATALOG_TIMEOUT_SECONDS), and a pool of connections each
+// query runs on with one thread, so that one key's heavy queries leave the others' lookups a
+// connection and a core.
 package pgcatalog

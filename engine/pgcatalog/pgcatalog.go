@@ -4,10 +4,12 @@ import (
 	"context"
 	"embed"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	duckdbdrv "github.com/duckdb/duckdb-go/v2"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
 )
 
 //go:embed static/*.csv
@@ -38,6 +41,44 @@ const (
 type Catalog struct {
 	backend *duckdb.Backend
 	tables  map[string]*planner.SystemTable
+	timeout time.Duration
+	cfg     Config
+}
+
+// Config fences the catalog engine like the data engine: catalog queries come from every
+// client, before any dataset is read, so one client's heavy query must neither take the memory
+// of the process nor hold the engine from the others' lookups. Zero fields take the defaults.
+type Config struct {
+	// MemoryLimit caps the engine's memory (SETU_CATALOG_MEMORY_LIMIT); a query past it fails
+	// with 54000.
+	MemoryLimit string
+	// MaxConns is the engine's connection pool, the number of catalog queries that run at once
+	// (SETU_CATALOG_CONNECTIONS). Admission caps each key's concurrent catalog queries below it.
+	MaxConns int
+	// Timeout bounds one catalog query, streaming included (SETU_CATALOG_TIMEOUT_SECONDS); past
+	// it the query fails with 57014. Negative means no bound of its own.
+	Timeout time.Duration
+}
+
+// Defaults of Config. The emulation's tables take a few MB and a driver's lookup milliseconds;
+// each query runs on one thread, so the pool can exceed the cores without one query taking all.
+const (
+	DefaultMemoryLimit = "256MB"
+	DefaultMaxConns    = 8
+	DefaultTimeout     = 5 * time.Second
+)
+
+func (c Config) withDefaults() Config {
+	if c.MemoryLimit == "" {
+		c.MemoryLimit = DefaultMemoryLimit
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = DefaultMaxConns
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	return c
 }
 
 var (
@@ -58,8 +99,14 @@ type table struct {
 	usCols []string
 }
 
-// New builds the emulation for cat.
+// New builds the emulation for cat with the default Config.
 func New(ctx context.Context, cat *catalog.Catalog) (*Catalog, error) {
+	return NewWith(ctx, cat, Config{})
+}
+
+// NewWith builds the emulation for cat, its engine fenced by cfg.
+func NewWith(ctx context.Context, cat *catalog.Catalog, cfg Config) (*Catalog, error) {
+	cfg = cfg.withDefaults()
 	tables, err := loadStatic()
 	if err != nil {
 		return nil, err
@@ -68,7 +115,7 @@ func New(ctx context.Context, cat *catalog.Catalog) (*Catalog, error) {
 	tables = append(tables, dynamicTables(cat)...)
 	tables = append(tables, moreTables(cat)...)
 	init := []string{"CREATE SCHEMA pgc", "CREATE SCHEMA pgis"}
-	c := &Catalog{tables: map[string]*planner.SystemTable{}}
+	c := &Catalog{tables: map[string]*planner.SystemTable{}, timeout: cfg.Timeout, cfg: cfg}
 	for _, t := range tables {
 		init = append(init, t.sql())
 		st := &planner.SystemTable{EngineSchema: engineSchema(t.schema), Scoped: t.scoped, DatabaseColumns: t.dbCols, UserColumns: t.usCols}
@@ -85,12 +132,18 @@ func New(ctx context.Context, cat *catalog.Catalog) (*Catalog, error) {
 		c.tables[t.schema+"."+t.name] = st
 	}
 	init = append(init, macros...)
-	be, err := duckdb.Open(ctx, duckdb.Config{InitSQL: init, MaxConns: 2})
+	be, err := duckdb.Open(ctx, duckdb.Config{InitSQL: init, MaxConns: cfg.MaxConns, Threads: 1,
+		MemoryLimit: cfg.MemoryLimit, MemoryLimitSetting: "SETU_CATALOG_MEMORY_LIMIT"})
 	if err != nil {
 		return nil, fmt.Errorf("pgcatalog: %w", err)
 	}
 	c.backend = be
 	return c, nil
+}
+
+// Rebuild builds the emulation for another catalog (a reload) with the same fence.
+func (c *Catalog) Rebuild(ctx context.Context, cat *catalog.Catalog) (*Catalog, error) {
+	return NewWith(ctx, cat, c.cfg)
 }
 
 func engineSchema(schema string) string {
@@ -123,9 +176,51 @@ func (c *Catalog) Describe(ctx context.Context, sql string) ([]planner.Column, [
 	return cols, params, nil
 }
 
-// Query implements engine.Backend.
+// Query implements engine.Backend. The query runs under the catalog's own time bound.
 func (c *Catalog) Query(ctx context.Context, query string, args []any) (engine.Rows, error) {
-	return c.backend.Query(ctx, query, args)
+	if c.timeout <= 0 {
+		return c.backend.Query(ctx, query, args)
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, errCatalogTimeout)
+	rows, err := c.backend.Query(ctx, query, args)
+	if err != nil {
+		cancel()
+		return nil, c.timedOut(ctx, err)
+	}
+	return &timedRows{Rows: rows, ctx: ctx, cancel: cancel, c: c}, nil
+}
+
+// errCatalogTimeout is the cause of a context the catalog's time bound ended.
+var errCatalogTimeout = errors.New("catalog query timeout")
+
+// timedOut turns an error of a query its time bound ended into 57014 naming the setting.
+func (c *Catalog) timedOut(ctx context.Context, err error) error {
+	if err == nil || !errors.Is(context.Cause(ctx), errCatalogTimeout) {
+		return err
+	}
+	return sqlerr.New(sqlerr.QueryCanceled, "canceling statement due to statement timeout").
+		WithHint("system catalog queries may run for %s (SETU_CATALOG_TIMEOUT_SECONDS)", c.timeout)
+}
+
+// timedRows keeps the time bound until the rows are closed.
+type timedRows struct {
+	engine.Rows
+	ctx    context.Context
+	cancel context.CancelFunc
+	c      *Catalog
+}
+
+func (r *timedRows) Values() ([]any, error) {
+	v, err := r.Rows.Values()
+	return v, r.c.timedOut(r.ctx, err)
+}
+
+func (r *timedRows) Err() error { return r.c.timedOut(r.ctx, r.Rows.Err()) }
+
+func (r *timedRows) Close() error {
+	err := r.Rows.Close()
+	r.cancel()
+	return err
 }
 
 // Close releases the engine.

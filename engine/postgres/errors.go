@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/setupranali/setupranali/internal/valuesize"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -40,6 +41,10 @@ func (b *Backend) mapError(ctx context.Context, pc *pgconn.PgConn, err error) er
 }
 
 func (b *Backend) fromPgError(pe *pgconn.PgError) error {
+	if e, ok := valuesize.FromEngine(pe.Message); ok && pe.Code == sqlerr.InvalidTextRepresentation {
+		// The planner's value-size guard refusing a value before it is built.
+		return e
+	}
 	code := pe.Code
 	switch class := sqlerr.Class(code); {
 	case len(code) != 5 || class == "XX" || class == "58":
