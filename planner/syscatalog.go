@@ -108,16 +108,10 @@ func (p *Planner) isCatalogQuery(node *pg_query.Node) bool {
 	if usesCatalogFunction(node) {
 		return true
 	}
-	ctes := map[string]bool{}
-	sqlast.Walk(node, func(n *pg_query.Node) bool {
-		if cte := n.GetCommonTableExpr(); cte != nil {
-			ctes[cte.Ctename] = true
-		}
-		return true
-	})
+	ctes := bindCTEs(node, func(int32) int { return 0 })
 	found := false
 	sqlast.Walk(node, func(n *pg_query.Node) bool {
-		if rv := n.GetRangeVar(); rv != nil && !(rv.Schemaname == "" && ctes[rv.Relname]) {
+		if rv := n.GetRangeVar(); rv != nil && ctes.refs[rv] == nil {
 			switch rv.Schemaname {
 			case "pg_catalog", "information_schema":
 				found = true
@@ -151,7 +145,14 @@ func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, no
 	if err := c.rewriteExprs(node); err != nil {
 		return nil, err
 	}
-	if err := c.substituteTables(node); err != nil {
+	// CTEs are resolved by scope before any name is replaced, and renamed so the engine binds
+	// each reference to the CTE PostgreSQL binds it to (ctes.go).
+	ctes := bindCTEs(node, c.b.pos)
+	if ctes.err != nil {
+		return nil, ctes.err
+	}
+	c.cteNames = renameCTEs(ctes)
+	if err := c.substituteTables(node, ctes); err != nil {
 		return nil, err
 	}
 	if err := c.verify(node); err != nil {
@@ -218,6 +219,8 @@ type catalogRewriter struct {
 	// named are the column names the query spells out; a system column is exposed only when
 	// named, so that SELECT * stays PostgreSQL's.
 	named map[string]bool
+	// cteNames are the names the rewrite gave the statement's CTEs (renameCTEs).
+	cteNames map[string]bool
 }
 
 // rewriteExprs turns the PostgreSQL-only spellings of a catalog query into what the engine
@@ -565,15 +568,10 @@ func (c *catalogRewriter) rewriteFunc(n *pg_query.Node, fc *pg_query.FuncCall) e
 
 // substituteTables replaces every system table reference by a derived table over the engine
 // table that keeps only rows of no dataset or of a dataset in the principal's scope. A dataset
-// in a catalog query is refused: the two live on different engines.
-func (c *catalogRewriter) substituteTables(root *pg_query.Node) error {
-	ctes := map[string]bool{}
-	sqlast.Walk(root, func(n *pg_query.Node) bool {
-		if cte := n.GetCommonTableExpr(); cte != nil {
-			ctes[cte.Ctename] = true
-		}
-		return true
-	})
+// in a catalog query is refused: the two live on different engines. A name that is neither a
+// system table nor a CTE in scope (ctes) is refused as PostgreSQL refuses it, never left for the
+// engine to bind.
+func (c *catalogRewriter) substituteTables(root *pg_query.Node, ctes *cteBinding) error {
 	var refs []*pg_query.Node
 	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		if n.GetRangeVar() != nil {
@@ -583,7 +581,7 @@ func (c *catalogRewriter) substituteTables(root *pg_query.Node) error {
 	})
 	for _, n := range refs {
 		rv := n.GetRangeVar()
-		if rv.Schemaname == "" && rv.Catalogname == "" && ctes[rv.Relname] {
+		if ctes.refs[rv] != nil {
 			continue
 		}
 		if rv.Catalogname != "" && rv.Catalogname != c.b.sess.Database {
@@ -688,21 +686,24 @@ func contains(list []string, s string) bool {
 }
 
 // verify walks the rewritten tree and fails closed unless every table read is an engine table
-// the rewrite put there (under its scope filter) or a CTE, and every function is allowlisted.
+// the rewrite put there (under its scope filter) or a CTE in scope that the rewrite renamed, and
+// every function is allowlisted. The CTE scopes are resolved afresh on the rewritten tree.
 func (c *catalogRewriter) verify(root *pg_query.Node) error {
-	ctes := map[string]bool{}
-	sqlast.Walk(root, func(n *pg_query.Node) bool {
-		if cte := n.GetCommonTableExpr(); cte != nil {
-			ctes[cte.Ctename] = true
+	ctes := bindCTEs(root, c.b.pos)
+	if ctes.err != nil {
+		return ctes.err
+	}
+	for _, cte := range ctes.ctes {
+		if !c.cteNames[cte.Ctename] {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "WITH query %s is not supported in a system catalog query", cte.Ctename)
 		}
-		return true
-	})
+	}
 	var bad string
 	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		switch v := n.Node.(type) {
 		case *pg_query.Node_RangeVar:
 			rv := v.RangeVar
-			if !c.engine[rv] && (rv.Schemaname != "" || rv.Catalogname != "" || !ctes[rv.Relname]) {
+			if cte := ctes.refs[rv]; !c.engine[rv] && (cte == nil || !c.cteNames[cte.Ctename]) {
 				bad = "table " + rv.Relname
 			}
 		case *pg_query.Node_RangeFunction:
