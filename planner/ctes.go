@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/setupranali/setupranali/internal/sqlast"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -52,7 +51,11 @@ type cteBinding struct {
 func bindCTEs(root *pg_query.Node, pos func(int32) int) *cteBinding {
 	b := &cteBinding{refs: map[*pg_query.RangeVar]*pg_query.CommonTableExpr{}}
 	r := &cteResolver{b: b, pos: pos}
-	r.walk(root, nil)
+	if sel := root.GetSelectStmt(); sel != nil {
+		r.selectStmt(sel, nil)
+	} else {
+		r.walk(root, nil)
+	}
 	return b
 }
 
@@ -67,10 +70,13 @@ func (r *cteResolver) fail(err error) {
 	}
 }
 
-// walk resolves every relation reference below m with the CTEs of sc visible. A SELECT met on
-// the way opens its own scope.
-func (r *cteResolver) walk(m protoreflect.ProtoMessage, sc *cteFrame) {
-	sqlast.Walk(m, func(n *pg_query.Node) bool {
+// walk resolves every relation reference below n with the CTEs of sc visible. A SELECT met on
+// the way (other than n itself) opens its own scope.
+func (r *cteResolver) walk(top *pg_query.Node, sc *cteFrame) {
+	sqlast.Walk(top, func(n *pg_query.Node) bool {
+		if n == top {
+			return true
+		}
 		switch v := n.Node.(type) {
 		case *pg_query.Node_SelectStmt:
 			r.selectStmt(v.SelectStmt, sc)
@@ -97,7 +103,7 @@ func (r *cteResolver) selectStmt(sel *pg_query.SelectStmt, sc *cteFrame) {
 	// and the arms, which are walked here, set aside. The tree is the planner's own copy.
 	with, larg, rarg := sel.WithClause, sel.Larg, sel.Rarg
 	sel.WithClause, sel.Larg, sel.Rarg = nil, nil, nil
-	r.walk(sel, sc)
+	r.walk(&pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}, sc)
 	sel.WithClause, sel.Larg, sel.Rarg = with, larg, rarg
 	r.selectStmt(larg, sc)
 	r.selectStmt(rarg, sc)
@@ -130,7 +136,8 @@ func (r *cteResolver) with(w *pg_query.WithClause, sc *cteFrame) *cteFrame {
 			limit = i + 1
 		}
 		// The body, and the SEARCH and CYCLE clauses with it, see the CTEs before it.
-		r.walk(cte, &cteFrame{parent: sc, ctes: ctes, limit: limit, recursive: w.Recursive})
+		r.walk(&pg_query.Node{Node: &pg_query.Node_CommonTableExpr{CommonTableExpr: cte}},
+			&cteFrame{parent: sc, ctes: ctes, limit: limit, recursive: w.Recursive})
 	}
 	return &cteFrame{parent: sc, ctes: ctes, limit: len(ctes), recursive: w.Recursive}
 }

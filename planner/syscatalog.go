@@ -108,22 +108,32 @@ func (p *Planner) isCatalogQuery(node *pg_query.Node) bool {
 	if usesCatalogFunction(node) {
 		return true
 	}
-	ctes := bindCTEs(node, func(int32) int { return 0 })
-	found := false
+	// Names of system tables first; only when there are any (rarely in a dataset query) are
+	// CTEs resolved, to drop the names that are CTEs in scope.
+	var names []*pg_query.RangeVar
 	sqlast.Walk(node, func(n *pg_query.Node) bool {
-		if rv := n.GetRangeVar(); rv != nil && ctes.refs[rv] == nil {
+		if rv := n.GetRangeVar(); rv != nil {
 			switch rv.Schemaname {
 			case "pg_catalog", "information_schema":
-				found = true
+				names = append(names, rv)
 			case "":
 				if _, ok := p.cfg.System.Table("pg_catalog", rv.Relname); ok {
-					found = true
+					names = append(names, rv)
 				}
 			}
 		}
-		return !found
+		return true
 	})
-	return found
+	if len(names) == 0 {
+		return false
+	}
+	ctes := bindCTEs(node, func(int32) int { return 0 })
+	for _, rv := range names {
+		if ctes.refs[rv] == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // catalogPlan plans a catalog query: system tables become scope-filtered derived tables over
@@ -317,6 +327,11 @@ func (c *catalogRewriter) rewriteOperator(n *pg_query.Node, e *pg_query.A_Expr) 
 		negate, icase = true, true
 	default:
 		return nil
+	}
+	if e.Lexpr == nil || e.Rexpr == nil {
+		// A prefix `!~ 'x'`: PostgreSQL has no such operator, and a call with a missing
+		// argument must never reach the deparser (it crashes on it).
+		return sqlerr.New(sqlerr.UndefinedFunction, "operator does not exist: prefix %s", op).WithPosition(c.b.pos(e.Location))
 	}
 	args := []*pg_query.Node{e.Lexpr, e.Rexpr}
 	if icase {
