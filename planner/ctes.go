@@ -23,8 +23,10 @@ import (
 //   - an inner CTE of the same name shadows an outer one.
 //
 // After resolution the catalog rewrite gives every CTE a name of its own (cteName), so that the
-// engine's looser rules (case-insensitive names; a CTE named pg_class captures pgc.pg_class)
-// cannot bind a reference to anything but the CTE PostgreSQL would bind it to.
+// engine's own rules cannot bind a reference to anything but the CTE PostgreSQL binds it to:
+// the engine compares names without case (inside `WITH "X"`, a reference x to an outer CTE x
+// binds to "X"), and a name no CTE of the statement carries cannot be an engine relation that
+// happens to share a CTE's name.
 
 // cteFrame is one WITH list as seen from one point of the statement: the first limit CTEs are
 // visible there.

@@ -73,8 +73,9 @@ func TestCTEScopeRefusesEngineRelations(t *testing.T) {
 
 // TestCTEScopeBindsAsPostgres: a reference binds to the CTE PostgreSQL binds it to, and a
 // system table name outside a CTE of that name is the scope-filtered system table. Before, the
-// engine's own rules decided: a CTE named pg_class captured the rewrite's engine table, a CTE
-// name differing in case captured an outer CTE's references.
+// engine's own rules decided: pg_class outside a sub-select's CTE of that name was left to the
+// engine, which read its own pg_catalog.pg_class, and a CTE name differing only in case
+// captured the references to an outer CTE.
 func TestCTEScopeBindsAsPostgres(t *testing.T) {
 	f := newFixture(t)
 	hidden := auth.Principal{Tenants: []string{"tenantA"}, Scopes: []string{"customers"}}

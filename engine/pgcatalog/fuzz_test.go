@@ -341,7 +341,9 @@ func (w *scopeWalk) selectStmt(s *pg_query.SelectStmt, sc *withScope) *withScope
 		w.ctes[folded] = c.Ctename
 		for schema, system := range engineSchemas {
 			if _, ok := w.o.sys.Table(system, folded); ok {
-				w.fail("CTE %q would capture the engine table %s.%s", c.Ctename, schema, folded)
+				// The rewrite renames every CTE: an unqualified name in engine SQL then means
+				// its CTE and nothing the engine holds.
+				w.fail("CTE %q carries the name of the engine table %s.%s", c.Ctename, schema, folded)
 			}
 		}
 		if s.WithClause.Recursive {
