@@ -710,7 +710,7 @@ func (c *catalogRewriter) verify(root *pg_query.Node) error {
 	}
 	for _, cte := range ctes.ctes {
 		if !c.cteNames[cte.Ctename] {
-			return sqlerr.New(sqlerr.FeatureNotSupported, "WITH query %s is not supported in a system catalog query", cte.Ctename)
+			return sqlerr.New(sqlerr.FeatureNotSupported, "WITH query %q is not supported in a system catalog query", cte.Ctename)
 		}
 	}
 	var bad string
