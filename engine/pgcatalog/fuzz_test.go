@@ -54,8 +54,28 @@ var fuzzCatalogShapes = []string{
 	`SELECT table_name FROM information_schema.tables t JOIN information_schema.columns c USING (table_name)`,
 }
 
+// cteScopeTemplates place a CTE {A} and a reference {B} in the scopes a statement has (FROM
+// and WHERE sub-selects, a CTE body, a later sibling, a set operation arm, WITH RECURSIVE);
+// cteScopeNames fill them with CTE names, system table names, engine relation names, a name
+// differing only in case and a file path.
+var (
+	cteScopeTemplates = []string{
+		`WITH {A} AS (SELECT 1 AS v) SELECT * FROM pg_namespace n, {B} b`,
+		`SELECT * FROM pg_namespace n, (WITH {A} AS (SELECT 1 AS v) SELECT * FROM {B}) z`,
+		`SELECT * FROM pg_namespace n, (WITH {A} AS (SELECT 1 AS v) SELECT * FROM {A}) z, {B} b`,
+		`WITH {A} AS (SELECT * FROM {B}) SELECT * FROM pg_namespace, {A}`,
+		`WITH RECURSIVE {A} AS (SELECT 1 AS v UNION ALL SELECT v + 1 FROM {B} WHERE v < 2) SELECT * FROM pg_namespace, {A}`,
+		`WITH {A} AS (SELECT 1 AS v), {B} AS (SELECT * FROM {A}) SELECT * FROM pg_namespace, {B}`,
+		`SELECT nspname FROM pg_namespace WHERE EXISTS (WITH {A} AS (SELECT 1 AS v) SELECT 1 FROM {A}) AND EXISTS (SELECT 1 FROM {B})`,
+		`SELECT nspname FROM pg_namespace UNION ALL (WITH {A} AS (SELECT 'x' AS v) SELECT v FROM {A}) UNION ALL SELECT 'y' FROM {B}`,
+		`WITH {A} AS (SELECT 1 AS v) SELECT * FROM pg_namespace n, (WITH {B} AS (SELECT 2 AS v) SELECT v FROM {A}) z`,
+		`SELECT (WITH {A} AS (SELECT 1 AS v) SELECT max(v) FROM {A}), (SELECT count(*) FROM {B}) FROM pg_namespace`,
+	}
+	cteScopeNames = []string{"pg_class", `"PG_CLASS"`, "duckdb_tables", `"/etc/passwd"`, "x", `"X"`}
+)
+
 // fuzzCatalogSeeds are the catalog statements of the shared BI corpus (schema discovery), the
-// catalog statements of the hostile corpus, then the hand-written shapes.
+// catalog statements of the hostile corpus, the CTE scope grid, then the hand-written shapes.
 func fuzzCatalogSeeds(tb testing.TB) []string {
 	tb.Helper()
 	var seeds []string
@@ -105,6 +125,13 @@ func fuzzCatalogSeeds(tb testing.TB) []string {
 	for _, e := range hostile {
 		if strings.Contains(e.SQL, "pg_") || strings.Contains(e.SQL, "information_schema") {
 			seeds = append(seeds, e.SQL)
+		}
+	}
+	for _, tmpl := range cteScopeTemplates {
+		for _, a := range cteScopeNames {
+			for _, b := range cteScopeNames {
+				seeds = append(seeds, strings.NewReplacer("{A}", a, "{B}", b).Replace(tmpl))
+			}
 		}
 	}
 	return append(seeds, fuzzCatalogShapes...)
