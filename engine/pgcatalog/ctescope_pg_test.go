@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -113,10 +112,6 @@ func pgRows(ctx context.Context, conn *pgx.Conn, sql string) ([]string, error) {
 		out = append(out, strings.Join(parts, "|"))
 	}
 	if err := rows.Err(); err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) {
-			return nil, err
-		}
 		return nil, err
 	}
 	return out, nil
