@@ -25,8 +25,8 @@ import (
 // After resolution the catalog rewrite gives every CTE a name of its own (cteName), so that the
 // engine's own rules cannot bind a reference to anything but the CTE PostgreSQL binds it to:
 // the engine compares names without case (inside `WITH "X"`, a reference x to an outer CTE x
-// binds to "X"), and a name no CTE of the statement carries cannot be an engine relation that
-// happens to share a CTE's name.
+// binds to "X"), and under a name no engine relation has, a CTE reference left in the engine
+// SQL cannot be taken for one of the engine's relations.
 
 // cteFrame is one WITH list as seen from one point of the statement: the first limit CTEs are
 // visible there.
