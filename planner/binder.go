@@ -53,6 +53,8 @@ type binder struct {
 	outerNames []string
 	// pg holds what the PostgreSQL dialect rewrites (see dialect_postgres.go).
 	pg pgDialect
+	// cteNames maps the statement's CTE names, lower-cased, to their spelling (withClause).
+	cteNames map[string]string
 }
 
 func newBinder(p *Planner, cat *catalog.Catalog, s Session, st *Statement, paramOIDs []uint32) *binder {

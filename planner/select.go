@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strings"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/sqlerr"
@@ -46,6 +48,16 @@ func (b *binder) withClause(w *pg_query.WithClause, sc *scope) error {
 		if _, dup := sc.ctes[c.Ctename]; dup {
 			return sqlerr.New(sqlerr.DuplicateAlias, "WITH query name %q specified more than once", c.Ctename).WithPosition(b.pos(c.Location))
 		}
+		// DuckDB compares names without case: inside WITH "X", a reference x to an outer CTE
+		// x would read "X". Such a pair is refused rather than answered from the wrong CTE.
+		if b.cteNames == nil {
+			b.cteNames = map[string]string{}
+		}
+		folded := strings.ToLower(c.Ctename)
+		if prev, ok := b.cteNames[folded]; ok && prev != c.Ctename {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "WITH query names %q and %q differ only in case; rename one", prev, c.Ctename).WithPosition(b.pos(c.Location))
+		}
+		b.cteNames[folded] = c.Ctename
 		sub := c.Ctequery.GetSelectStmt()
 		if sub == nil {
 			return sqlerr.New(sqlerr.ReadOnlySQLTransaction, "WITH query %q must be a SELECT", c.Ctename).WithPosition(b.pos(c.Location))

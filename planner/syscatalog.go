@@ -108,28 +108,32 @@ func (p *Planner) isCatalogQuery(node *pg_query.Node) bool {
 	if usesCatalogFunction(node) {
 		return true
 	}
-	ctes := map[string]bool{}
+	// Names of system tables first; only when there are any (rarely in a dataset query) are
+	// CTEs resolved, to drop the names that are CTEs in scope.
+	var names []*pg_query.RangeVar
 	sqlast.Walk(node, func(n *pg_query.Node) bool {
-		if cte := n.GetCommonTableExpr(); cte != nil {
-			ctes[cte.Ctename] = true
-		}
-		return true
-	})
-	found := false
-	sqlast.Walk(node, func(n *pg_query.Node) bool {
-		if rv := n.GetRangeVar(); rv != nil && !(rv.Schemaname == "" && ctes[rv.Relname]) {
+		if rv := n.GetRangeVar(); rv != nil {
 			switch rv.Schemaname {
 			case "pg_catalog", "information_schema":
-				found = true
+				names = append(names, rv)
 			case "":
 				if _, ok := p.cfg.System.Table("pg_catalog", rv.Relname); ok {
-					found = true
+					names = append(names, rv)
 				}
 			}
 		}
-		return !found
+		return true
 	})
-	return found
+	if len(names) == 0 {
+		return false
+	}
+	ctes := bindCTEs(node, func(int32) int { return 0 })
+	for _, rv := range names {
+		if ctes.refs[rv] == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // catalogPlan plans a catalog query: system tables become scope-filtered derived tables over
@@ -151,7 +155,14 @@ func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, no
 	if err := c.rewriteExprs(node); err != nil {
 		return nil, err
 	}
-	if err := c.substituteTables(node); err != nil {
+	// CTEs are resolved by scope before any name is replaced, and renamed so the engine binds
+	// each reference to the CTE PostgreSQL binds it to (ctes.go).
+	ctes := bindCTEs(node, c.b.pos)
+	if ctes.err != nil {
+		return nil, ctes.err
+	}
+	c.cteNames = renameCTEs(ctes)
+	if err := c.substituteTables(node, ctes); err != nil {
 		return nil, err
 	}
 	if err := c.verify(node); err != nil {
@@ -227,6 +238,8 @@ type catalogRewriter struct {
 	// named are the column names the query spells out; a system column is exposed only when
 	// named, so that SELECT * stays PostgreSQL's.
 	named map[string]bool
+	// cteNames are the names the rewrite gave the statement's CTEs (renameCTEs).
+	cteNames map[string]bool
 }
 
 // rewriteExprs turns the PostgreSQL-only spellings of a catalog query into what the engine
@@ -323,6 +336,11 @@ func (c *catalogRewriter) rewriteOperator(n *pg_query.Node, e *pg_query.A_Expr) 
 		negate, icase = true, true
 	default:
 		return nil
+	}
+	if e.Lexpr == nil || e.Rexpr == nil {
+		// A prefix `!~ 'x'`: PostgreSQL has no such operator, and a call with a missing
+		// argument must never reach the deparser (it crashes on it).
+		return sqlerr.New(sqlerr.UndefinedFunction, "operator does not exist: prefix %s", op).WithPosition(c.b.pos(e.Location))
 	}
 	args := []*pg_query.Node{e.Lexpr, e.Rexpr}
 	if icase {
@@ -574,15 +592,10 @@ func (c *catalogRewriter) rewriteFunc(n *pg_query.Node, fc *pg_query.FuncCall) e
 
 // substituteTables replaces every system table reference by a derived table over the engine
 // table that keeps only rows of no dataset or of a dataset in the principal's scope. A dataset
-// in a catalog query is refused: the two live on different engines.
-func (c *catalogRewriter) substituteTables(root *pg_query.Node) error {
-	ctes := map[string]bool{}
-	sqlast.Walk(root, func(n *pg_query.Node) bool {
-		if cte := n.GetCommonTableExpr(); cte != nil {
-			ctes[cte.Ctename] = true
-		}
-		return true
-	})
+// in a catalog query is refused: the two live on different engines. A name that is neither a
+// system table nor a CTE in scope (ctes) is refused as PostgreSQL refuses it, never left for the
+// engine to bind.
+func (c *catalogRewriter) substituteTables(root *pg_query.Node, ctes *cteBinding) error {
 	var refs []*pg_query.Node
 	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		if n.GetRangeVar() != nil {
@@ -592,7 +605,7 @@ func (c *catalogRewriter) substituteTables(root *pg_query.Node) error {
 	})
 	for _, n := range refs {
 		rv := n.GetRangeVar()
-		if rv.Schemaname == "" && rv.Catalogname == "" && ctes[rv.Relname] {
+		if ctes.refs[rv] != nil {
 			continue
 		}
 		if rv.Catalogname != "" && rv.Catalogname != c.b.sess.Database {
@@ -697,21 +710,24 @@ func contains(list []string, s string) bool {
 }
 
 // verify walks the rewritten tree and fails closed unless every table read is an engine table
-// the rewrite put there (under its scope filter) or a CTE, and every function is allowlisted.
+// the rewrite put there (under its scope filter) or a CTE in scope that the rewrite renamed, and
+// every function is allowlisted. The CTE scopes are resolved afresh on the rewritten tree.
 func (c *catalogRewriter) verify(root *pg_query.Node) error {
-	ctes := map[string]bool{}
-	sqlast.Walk(root, func(n *pg_query.Node) bool {
-		if cte := n.GetCommonTableExpr(); cte != nil {
-			ctes[cte.Ctename] = true
+	ctes := bindCTEs(root, c.b.pos)
+	if ctes.err != nil {
+		return ctes.err
+	}
+	for _, cte := range ctes.ctes {
+		if !c.cteNames[cte.Ctename] {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "WITH query %q is not supported in a system catalog query", cte.Ctename)
 		}
-		return true
-	})
+	}
 	var bad string
 	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		switch v := n.Node.(type) {
 		case *pg_query.Node_RangeVar:
 			rv := v.RangeVar
-			if !c.engine[rv] && (rv.Schemaname != "" || rv.Catalogname != "" || !ctes[rv.Relname]) {
+			if cte := ctes.refs[rv]; !c.engine[rv] && (cte == nil || !c.cteNames[cte.Ctename]) {
 				bad = "table " + rv.Relname
 			}
 		case *pg_query.Node_RangeFunction:

@@ -139,6 +139,10 @@ func TestCatalogQueryErrors(t *testing.T) {
 		{"SELECT * FROM pg_class, read_csv('/etc/passwd')", "0A000"},
 		{"SELECT main.format_type(23, -1) FROM pg_class", "42883"},
 		{"SELECT * FROM pgc.pg_class", "42P01"},
+		// A prefix regex operator: the rewrite to regexp_matches once lost its left operand
+		// and the deparser crashed the process (found by FuzzCatalogQueryScope).
+		{"SELECT nspname FROM pg_namespace WHERE !~ '^pg_toast_temp_'", "42883"},
+		{"SELECT nspname FROM pg_namespace WHERE nspname ~ 'x' OR ~* 'y'", "42883"},
 	}
 	for _, c := range cases {
 		_, _, err := f.query(tenantA, c.sql)
