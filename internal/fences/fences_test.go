@@ -1,0 +1,228 @@
+package fences
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// loadModule lists every package of the module with `go list`, keeping only imports of the
+// module's own packages, as module-relative paths.
+func loadModule(t *testing.T) []Package {
+	t.Helper()
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	modPath, err := goCmd(root, "list", "-m")
+	if err != nil {
+		t.Fatalf("go list -m: %v", err)
+	}
+	module := strings.TrimSpace(string(modPath))
+	out, err := goCmd(root, "list", "-json=ImportPath,Imports,TestImports,XTestImports", "./...")
+	if err != nil {
+		t.Fatalf("go list ./...: %v", err)
+	}
+	rel := func(p string) (string, bool) {
+		if p == module {
+			return "", false // nothing lives at the module root
+		}
+		r, ok := strings.CutPrefix(p, module+"/")
+		return r, ok
+	}
+	ours := func(list []string) []string {
+		var out []string
+		for _, p := range list {
+			if r, ok := rel(p); ok {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	var pkgs []Package
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var lp struct {
+			ImportPath                         string
+			Imports, TestImports, XTestImports []string
+		}
+		if err := dec.Decode(&lp); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		path, ok := rel(lp.ImportPath)
+		if !ok {
+			t.Fatalf("go list ./... named %q, outside module %q", lp.ImportPath, module)
+		}
+		pkgs = append(pkgs, Package{
+			Path:        path,
+			Imports:     ours(lp.Imports),
+			TestImports: ours(append(lp.TestImports, lp.XTestImports...)),
+		})
+	}
+	return pkgs
+}
+
+func goCmd(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, errors.New(err.Error() + ": " + stderr.String())
+	}
+	return out, nil
+}
+
+// TestModuleFences fails the build when a package of the module crosses a fence of Rules.
+func TestModuleFences(t *testing.T) {
+	pkgs := loadModule(t)
+	// Guard against a check that passes because it saw nothing: the packages the rules are
+	// about must be there, with the imports they are known to have.
+	byPath := map[string]Package{}
+	for _, p := range pkgs {
+		byPath[p.Path] = p
+	}
+	for path, imp := range map[string]string{
+		"planner":         "catalog",
+		"pgwire":          "engine",
+		"httpapi":         "engine",
+		"engine":          "planner",
+		"engine/duckdb":   "engine",
+		"cmd/setupranali": "engine/duckdb",
+	} {
+		p, ok := byPath[path]
+		if !ok {
+			t.Fatalf("go list did not list package %s", path)
+		}
+		if !slices.Contains(p.Imports, imp) {
+			t.Fatalf("go list shows %s without its import of %s: the graph is not read right (%v)", path, imp, p.Imports)
+		}
+	}
+	for _, v := range Check(Rules, pkgs) {
+		t.Errorf("fence crossed: %s", v)
+	}
+}
+
+// TestCheck shows the checker catches each kind of crossing, names the importer, the forbidden
+// import and the path to it, and stays quiet where the rule allows.
+func TestCheck(t *testing.T) {
+	graph := []Package{
+		{Path: "catalog", Imports: []string{"internal/sqlast"}},
+		{Path: "internal/sqlast"},
+		{Path: "sqlerr"},
+		{Path: "planner", Imports: []string{"catalog", "sqlerr"}},
+		{Path: "engine", Imports: []string{"planner"}},
+		{Path: "engine/duckdb", Imports: []string{"engine"}},
+		{Path: "pgwire", Imports: []string{"engine"}},
+		{Path: "httpapi", Imports: []string{"engine"}},
+		{Path: "cmd/setupranali", Imports: []string{"pgwire", "httpapi", "engine/duckdb"}},
+	}
+	with := func(path string, edit func(p *Package)) []Package {
+		out := make([]Package, len(graph))
+		for i, p := range graph {
+			p.Imports = slices.Clone(p.Imports)
+			p.TestImports = slices.Clone(p.TestImports)
+			if p.Path == path {
+				edit(&p)
+			}
+			out[i] = p
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		pkgs []Package
+		want []string
+	}{
+		{name: "today's shape passes", pkgs: graph},
+		{
+			name: "pgwire imports httpapi directly",
+			pkgs: with("pgwire", func(p *Package) { p.Imports = append(p.Imports, "httpapi") }),
+			want: []string{`pgwire imports httpapi: forbidden by rule "pgwire never depends on httpapi or a concrete backend"`},
+		},
+		{
+			name: "planner reaches engine through a helper",
+			pkgs: append(with("planner", func(p *Package) { p.Imports = append(p.Imports, "internal/helper") }),
+				Package{Path: "internal/helper", Imports: []string{"engine"}}),
+			want: []string{
+				`internal/helper imports engine: forbidden by rule "internal helpers stay below planning, execution and front doors"`,
+				`internal/helper imports planner (via engine): forbidden by rule "internal helpers stay below planning, execution and front doors"`,
+				`planner imports engine (via internal/helper): forbidden by rule "planner does not depend on execution, admission, state or front doors"`,
+			},
+		},
+		{
+			name: "sqlerr imports anything of ours",
+			pkgs: with("sqlerr", func(p *Package) { p.Imports = []string{"internal/sqlast"} }),
+			want: []string{`sqlerr imports internal/sqlast: forbidden by rule "leaf packages import nothing of ours"`},
+		},
+		{
+			name: "a test of httpapi wires in a backend",
+			pkgs: with("httpapi", func(p *Package) { p.TestImports = []string{"httpapi", "engine/duckdb"} }),
+			want: []string{`httpapi test imports engine/duckdb: forbidden by rule "httpapi never depends on pgwire or a concrete backend"`},
+		},
+		{
+			name: "a test of engine may wire in a backend",
+			pkgs: with("engine", func(p *Package) { p.TestImports = []string{"engine", "engine/duckdb"} }),
+		},
+		{
+			name: "httpapi imports a backend in production code",
+			pkgs: with("httpapi", func(p *Package) { p.Imports = append(p.Imports, "engine/duckdb") }),
+			want: []string{
+				`httpapi imports engine/duckdb: forbidden by rule "concrete backends are wired in only by the composition root"`,
+				`httpapi imports engine/duckdb: forbidden by rule "httpapi never depends on pgwire or a concrete backend"`,
+			},
+		},
+		{
+			name: "a test imports a program",
+			pkgs: []Package{{Path: "sqlerr", TestImports: []string{"cmd/tool"}}, {Path: "cmd/tool"}},
+			want: []string{
+				`sqlerr test imports cmd/tool: forbidden by rule "leaf packages import nothing of ours"`,
+				`sqlerr test imports cmd/tool: forbidden by rule "nothing depends on a program"`,
+			},
+		},
+		{
+			name: "the composition root may wire everything",
+			pkgs: with("cmd/setupranali", func(p *Package) { p.Imports = append(p.Imports, "engine/postgres") }),
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, v := range Check(Rules, tc.pkgs) {
+				got = append(got, v.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("violations:\n got  %q\n want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestMatch(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, path string
+		want          bool
+	}{
+		{"...", "anything/at/all", true},
+		{"engine", "engine", true},
+		{"engine", "engine/duckdb", false},
+		{"engine/...", "engine", true},
+		{"engine/...", "engine/duckdb", true},
+		{"engine/...", "enginex", false},
+		{"httpapi/...", "httpapi/odata", true},
+	} {
+		if got := Match(tc.pattern, tc.path); got != tc.want {
+			t.Errorf("Match(%q, %q) = %v, want %v", tc.pattern, tc.path, got, tc.want)
+		}
+	}
+}
