@@ -237,7 +237,7 @@ func appendFixedInt(buf []byte, n int64, t planner.Type) ([]byte, error) {
 
 func outOfRange(t planner.Type) error {
 	names := map[uint32]string{planner.TypeInt2.OID: "smallint", planner.TypeInt4.OID: "integer", planner.TypeInt8.OID: "bigint"}
-	return sqlerr.New("22003", "%s out of range", names[t.OID])
+	return sqlerr.New(sqlerr.NumericValueOutOfRange, "%s out of range", names[t.OID])
 }
 
 // toNumeric converts what appendNumeric accepts into pgtype's numeric, keeping a decimal's scale

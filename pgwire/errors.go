@@ -70,21 +70,6 @@ func statementError(ctx context.Context, err error) error {
 	return err
 }
 
-// SQLSTATEs of transactions and the extended protocol that sqlerr does not name, with
-// PostgreSQL's condition names.
-const (
-	activeTransaction           = "25001" // active_sql_transaction
-	noActiveTransaction         = "25P01" // no_active_sql_transaction
-	invalidSavepoint            = "3B001" // invalid_savepoint_specification
-	invalidStatementName        = "26000" // invalid_sql_statement_name
-	invalidCursorName           = "34000" // invalid_cursor_name
-	duplicatePreparedStatement  = "42P05" // duplicate_prepared_statement
-	duplicateCursor             = "42P03" // duplicate_cursor
-	objectNotInPrerequisite     = "55000" // object_not_in_prerequisite_state
-	invalidBinaryRepresentation = "22P03" // invalid_binary_representation
-	characterNotInRepertoire    = "22021" // character_not_in_repertoire
-)
-
 // errNoSetCommand is a planner bug: a KindSet plan without its change.
 var errNoSetCommand = errors.New("SET plan without a SetCommand")
 

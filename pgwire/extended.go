@@ -71,7 +71,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 		// The unnamed statement goes even if this Parse fails, as in PostgreSQL.
 		delete(c.stmts, "")
 	} else if _, ok := c.stmts[m.Name]; ok {
-		return sqlerr.New(duplicatePreparedStatement, "prepared statement %q already exists", m.Name)
+		return sqlerr.New(sqlerr.DuplicatePreparedStatement, "prepared statement %q already exists", m.Name)
 	}
 	c.ensureTx(txStarted)
 	stmts, err := c.srv.cfg.Planner.Parse(m.Query)
@@ -281,7 +281,7 @@ func (c *conn) execute(m *pgproto3.Execute) error {
 	// A statement the connection answers itself runs once; PostgreSQL refuses to run its portal
 	// again.
 	if p.done {
-		return sqlerr.New(objectNotInPrerequisite, "portal %q cannot be run", p.name)
+		return sqlerr.New(sqlerr.ObjectNotInPrerequisiteState, "portal %q cannot be run", p.name)
 	}
 	p.done = true
 	switch p.plan.Kind {

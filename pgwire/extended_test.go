@@ -108,7 +108,7 @@ func TestExtendedPipeline(t *testing.T) {
 		t.Errorf("re-bound statement: %s", types(got))
 	}
 	got = c.batch(&pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{})
-	if !slices.Equal(codes(got), []string{invalidCursorName}) {
+	if !slices.Equal(codes(got), []string{sqlerr.InvalidCursorName}) {
 		t.Errorf("portal after Sync: %s %v", types(got), codes(got))
 	}
 }
@@ -124,17 +124,17 @@ func TestExtendedErrors(t *testing.T) {
 		msgs []pgproto3.FrontendMessage
 		code string
 	}{
-		{"duplicate statement", []pgproto3.FrontendMessage{&pgproto3.Parse{Name: "s", Query: "select 2"}}, duplicatePreparedStatement},
+		{"duplicate statement", []pgproto3.FrontendMessage{&pgproto3.Parse{Name: "s", Query: "select 2"}}, sqlerr.DuplicatePreparedStatement},
 		{"two statements", []pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select 1; select 2"}}, sqlerr.SyntaxError},
 		{"syntax", []pgproto3.FrontendMessage{&pgproto3.Parse{Query: "select syntax!"}}, sqlerr.SyntaxError},
-		{"no such statement", []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "x"}}, invalidStatementName},
-		{"describe no such statement", []pgproto3.FrontendMessage{&pgproto3.Describe{ObjectType: 'S', Name: "x"}}, invalidStatementName},
-		{"no such portal", []pgproto3.FrontendMessage{&pgproto3.Execute{Portal: "x"}}, invalidCursorName},
+		{"no such statement", []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "x"}}, sqlerr.InvalidSQLStatementName},
+		{"describe no such statement", []pgproto3.FrontendMessage{&pgproto3.Describe{ObjectType: 'S', Name: "x"}}, sqlerr.InvalidSQLStatementName},
+		{"no such portal", []pgproto3.FrontendMessage{&pgproto3.Execute{Portal: "x"}}, sqlerr.InvalidCursorName},
 		{"too many parameters", []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "s", Parameters: [][]byte{[]byte("1")}}}, sqlerr.ProtocolViolation},
 		{"result formats", []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "s", ResultFormatCodes: []int16{0, 1}}}, sqlerr.ProtocolViolation},
 		{"unknown format", []pgproto3.FrontendMessage{&pgproto3.Bind{PreparedStatement: "s", ResultFormatCodes: []int16{2}}}, sqlerr.InvalidParameterValue},
 		{"duplicate portal", []pgproto3.FrontendMessage{
-			&pgproto3.Bind{PreparedStatement: "s", DestinationPortal: "p"}, &pgproto3.Bind{PreparedStatement: "s", DestinationPortal: "p"}}, duplicateCursor},
+			&pgproto3.Bind{PreparedStatement: "s", DestinationPortal: "p"}, &pgproto3.Bind{PreparedStatement: "s", DestinationPortal: "p"}}, sqlerr.DuplicateCursor},
 	} {
 		msgs := append(tc.msgs, &pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
 		got := c.batch(msgs...)
@@ -306,7 +306,7 @@ func TestBindParameters(t *testing.T) {
 		code    string
 	}{
 		{nil, [][]byte{[]byte("nine"), nil}, sqlerr.InvalidTextRepresentation},
-		{[]int16{1}, [][]byte{{0, 9}, nil}, invalidBinaryRepresentation},
+		{[]int16{1}, [][]byte{{0, 9}, nil}, sqlerr.InvalidBinaryRepresentation},
 		{[]int16{0, 0, 0}, [][]byte{[]byte("9"), nil}, sqlerr.ProtocolViolation},
 		{[]int16{3}, [][]byte{[]byte("9"), nil}, sqlerr.InvalidParameterValue},
 		{nil, [][]byte{[]byte("9"), []byte("infinity")}, sqlerr.FeatureNotSupported},
@@ -319,7 +319,7 @@ func TestBindParameters(t *testing.T) {
 	}
 	c.batch(&pgproto3.Parse{Name: "txt", Query: "select echo", ParameterOIDs: []uint32{25}}, &pgproto3.Sync{})
 	got = c.batch(&pgproto3.Bind{PreparedStatement: "txt", Parameters: [][]byte{{0xff, 0xfe}}}, &pgproto3.Execute{}, &pgproto3.Sync{})
-	if !slices.Equal(codes(got), []string{characterNotInRepertoire}) {
+	if !slices.Equal(codes(got), []string{sqlerr.CharacterNotInRepertoire}) {
 		t.Errorf("invalid UTF-8: %v", codes(got))
 	}
 }
@@ -383,21 +383,21 @@ func TestTransactionStates(t *testing.T) {
 		codes  []string
 	}{
 		{"begin", 'T', []string{"BEGIN"}, nil},
-		{"begin", 'T', []string{"BEGIN"}, []string{"WARNING:" + activeTransaction}},
+		{"begin", 'T', []string{"BEGIN"}, []string{"WARNING:" + sqlerr.ActiveSQLTransaction}},
 		{"select 1", 'T', []string{"SELECT 1"}, nil},
 		{"missing", 'E', nil, []string{sqlerr.UndefinedTable}},
 		{"select 1", 'E', nil, []string{sqlerr.InFailedSQLTransaction}},
 		{"show DateStyle", 'E', nil, []string{sqlerr.InFailedSQLTransaction}},
 		{"select syntax!", 'E', nil, []string{sqlerr.SyntaxError}},
 		{"commit", 'I', []string{"ROLLBACK"}, nil},
-		{"commit", 'I', []string{"COMMIT"}, []string{"WARNING:" + noActiveTransaction}},
-		{"rollback", 'I', []string{"ROLLBACK"}, []string{"WARNING:" + noActiveTransaction}},
-		{"savepoint a", 'I', nil, []string{noActiveTransaction}},
+		{"commit", 'I', []string{"COMMIT"}, []string{"WARNING:" + sqlerr.NoActiveSQLTransaction}},
+		{"rollback", 'I', []string{"ROLLBACK"}, []string{"WARNING:" + sqlerr.NoActiveSQLTransaction}},
+		{"savepoint a", 'I', nil, []string{sqlerr.NoActiveSQLTransaction}},
 		{"begin; savepoint a; missing", 'E', []string{"BEGIN", "SAVEPOINT"}, []string{sqlerr.UndefinedTable}},
 		{"release a", 'E', nil, []string{sqlerr.InFailedSQLTransaction}},
-		{"rollback to b", 'E', nil, []string{invalidSavepoint}},
+		{"rollback to b", 'E', nil, []string{sqlerr.InvalidSavepointSpecification}},
 		{"rollback to a", 'T', []string{"ROLLBACK"}, nil},
-		{"savepoint b; select 1; release b; rollback to b", 'E', []string{"SAVEPOINT", "SELECT 1", "RELEASE"}, []string{invalidSavepoint}},
+		{"savepoint b; select 1; release b; rollback to b", 'E', []string{"SAVEPOINT", "SELECT 1", "RELEASE"}, []string{sqlerr.InvalidSavepointSpecification}},
 		{"rollback to a; rollback to a", 'T', []string{"ROLLBACK", "ROLLBACK"}, nil},
 		{"rollback", 'I', []string{"ROLLBACK"}, nil},
 		// An implicit transaction of several statements ends at an error; nothing stays open.
@@ -446,7 +446,7 @@ func TestTransactionStatesExtended(t *testing.T) {
 	}
 	// The portal of the failed block is gone; the statement is not.
 	got := c.batch(&pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{})
-	if !slices.Equal(codes(got), []string{invalidCursorName}) {
+	if !slices.Equal(codes(got), []string{sqlerr.InvalidCursorName}) {
 		t.Errorf("portal after the block: %v", codes(got))
 	}
 	got = c.batch(&pgproto3.Bind{PreparedStatement: "one"}, &pgproto3.Execute{}, &pgproto3.Sync{})
@@ -512,7 +512,7 @@ func TestParameterStatusAfterSet(t *testing.T) {
 		t.Errorf("becoming another user: %v", codes(got))
 	}
 	got = c.query("set local application_name = 'y'")
-	if !slices.Equal(codes(got), []string{"WARNING:" + noActiveTransaction}) || len(parameterStatus(got)) != 0 {
+	if !slices.Equal(codes(got), []string{"WARNING:" + sqlerr.NoActiveSQLTransaction}) || len(parameterStatus(got)) != 0 {
 		t.Errorf("SET LOCAL outside a block: %v %v", codes(got), parameterStatus(got))
 	}
 }
@@ -540,7 +540,7 @@ func TestSetExtended(t *testing.T) {
 	}
 	// Its portal runs once, as in PostgreSQL; the error rolls the batch back.
 	got = c.batch(&pgproto3.Parse{Query: "set application_name = 'twice'"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Execute{}, &pgproto3.Sync{})
-	if !slices.Equal(codes(got), []string{objectNotInPrerequisite}) || len(parameterStatus(got)) != 0 {
+	if !slices.Equal(codes(got), []string{sqlerr.ObjectNotInPrerequisiteState}) || len(parameterStatus(got)) != 0 {
 		t.Errorf("SET portal run twice: %s %v %v", types(got), codes(got), parameterStatus(got))
 	}
 	got = c.batch(&pgproto3.Parse{Query: "set application_name = 'lost'"}, &pgproto3.Bind{}, &pgproto3.Execute{},
@@ -584,11 +584,11 @@ func TestDiscardAndDeallocate(t *testing.T) {
 	if got := c.query("deallocate a"); !slices.Equal(tags(got), []string{"DEALLOCATE"}) {
 		t.Errorf("DEALLOCATE: %s %v", types(got), codes(got))
 	}
-	if got := c.query("deallocate a"); !slices.Equal(codes(got), []string{invalidStatementName}) {
+	if got := c.query("deallocate a"); !slices.Equal(codes(got), []string{sqlerr.InvalidSQLStatementName}) {
 		t.Errorf("DEALLOCATE twice: %v", codes(got))
 	}
 	c.query("set application_name = 'pooled'")
-	if got := c.query("begin; discard all"); !slices.Equal(codes(got), []string{activeTransaction}) {
+	if got := c.query("begin; discard all"); !slices.Equal(codes(got), []string{sqlerr.ActiveSQLTransaction}) {
 		t.Errorf("DISCARD ALL in a block: %v", codes(got))
 	}
 	c.query("rollback")
@@ -597,7 +597,7 @@ func TestDiscardAndDeallocate(t *testing.T) {
 		t.Errorf("DISCARD ALL: %q %v", tags(got), parameterStatus(got))
 	}
 	got = c.batch(&pgproto3.Bind{PreparedStatement: "b"}, &pgproto3.Sync{})
-	if !slices.Equal(codes(got), []string{invalidStatementName}) {
+	if !slices.Equal(codes(got), []string{sqlerr.InvalidSQLStatementName}) {
 		t.Errorf("statement after DISCARD ALL: %v", codes(got))
 	}
 }

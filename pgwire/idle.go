@@ -15,11 +15,6 @@ import (
 // an unfinished extended-protocol batch), and when it fires the session ends with a FATAL error.
 // A setting the session made wins over the server's default (Limits).
 
-const (
-	idleSessionTimeout       = "57P05"
-	idleInTransactionTimeout = "25P03"
-)
-
 // errIdleTimeout is returned by the socket reader when the idle timer fires while it waits.
 var errIdleTimeout = errors.New("idle timeout")
 
@@ -59,7 +54,7 @@ func (c *conn) armIdle() (stop func()) {
 // idleError is the FATAL error of an idle timeout.
 func (c *conn) idleError() *sqlerr.Error {
 	if c.txStatus() != 'I' {
-		return sqlerr.Fatal(idleInTransactionTimeout, "terminating connection due to idle-in-transaction timeout")
+		return sqlerr.Fatal(sqlerr.IdleInTransactionSessionTimeout, "terminating connection due to idle-in-transaction timeout")
 	}
-	return sqlerr.Fatal(idleSessionTimeout, "terminating connection due to idle-session timeout")
+	return sqlerr.Fatal(sqlerr.IdleSessionTimeout, "terminating connection due to idle-session timeout")
 }

@@ -112,13 +112,13 @@ func TestIdleSessionTimeout(t *testing.T) {
 		c.login()
 		c.send(&pgproto3.Query{String: "set idle_session_timeout = 50"})
 		until[*pgproto3.ReadyForQuery](c)
-		c.expectFatalClose(idleSessionTimeout, idleMsg)
+		c.expectFatalClose(sqlerr.IdleSessionTimeout, idleMsg)
 	})
 	t.Run("server default", func(t *testing.T) {
 		ts := startServer(t, func(c *Config) { c.IdleSessionTimeout = 50 * time.Millisecond })
 		c := ts.dial(t)
 		c.login()
-		c.expectFatalClose(idleSessionTimeout, idleMsg)
+		c.expectFatalClose(sqlerr.IdleSessionTimeout, idleMsg)
 	})
 	t.Run("session turns the default off", func(t *testing.T) {
 		ts := startServer(t, func(c *Config) { c.IdleSessionTimeout = 50 * time.Millisecond })
@@ -146,7 +146,7 @@ func TestIdleSessionTimeout(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 		c.send(&pgproto3.Query{String: "begin"})
 		until[*pgproto3.ReadyForQuery](c)
-		c.expectFatalClose(idleInTransactionTimeout, txMsg)
+		c.expectFatalClose(sqlerr.IdleInTransactionSessionTimeout, txMsg)
 	})
 	t.Run("not inside an extended batch", func(t *testing.T) {
 		// PostgreSQL arms the timer only with ReadyForQuery: a client between Parse and Sync is
@@ -160,7 +160,7 @@ func TestIdleSessionTimeout(t *testing.T) {
 		if msgs := until[*pgproto3.ReadyForQuery](c); types(msgs) != "ParseComplete BindComplete DataRow CommandComplete ReadyForQuery" {
 			t.Fatalf("got %s", types(msgs))
 		}
-		c.expectFatalClose(idleSessionTimeout, idleMsg)
+		c.expectFatalClose(sqlerr.IdleSessionTimeout, idleMsg)
 	})
 }
 

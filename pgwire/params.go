@@ -49,7 +49,7 @@ func (c *conn) bindArgs(params []planner.Type, codes []int16, values [][]byte) (
 				return nil, e
 			}
 			if format == 1 {
-				return nil, sqlerr.New(invalidBinaryRepresentation, "incorrect binary data format in bind parameter %d", i+1)
+				return nil, sqlerr.New(sqlerr.InvalidBinaryRepresentation, "incorrect binary data format in bind parameter %d", i+1)
 			}
 			return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type %s: %q", sqlTypeName(params[i]), src).
 				WithDetail("bind parameter $%d", i+1)
@@ -168,7 +168,7 @@ func (c *conn) decodeParam(t planner.Type, format int16, src []byte) (any, error
 	// text, varchar and everything read as text: the bytes are the value, in the one encoding
 	// the gateway speaks.
 	if !utf8.Valid(src) {
-		return nil, sqlerr.New(characterNotInRepertoire, "invalid byte sequence for encoding \"UTF8\"")
+		return nil, sqlerr.New(sqlerr.CharacterNotInRepertoire, "invalid byte sequence for encoding \"UTF8\"")
 	}
 	return string(src), nil
 }

@@ -79,22 +79,22 @@ func (c *conn) statement(name string) (*prepared, error) {
 		return ps, nil
 	}
 	if name == "" {
-		return nil, sqlerr.New(invalidStatementName, "unnamed prepared statement does not exist")
+		return nil, sqlerr.New(sqlerr.InvalidSQLStatementName, "unnamed prepared statement does not exist")
 	}
-	return nil, sqlerr.New(invalidStatementName, "prepared statement %q does not exist", name)
+	return nil, sqlerr.New(sqlerr.InvalidSQLStatementName, "prepared statement %q does not exist", name)
 }
 
 func (c *conn) portal(name string) (*portal, error) {
 	if p, ok := c.portals[name]; ok {
 		return p, nil
 	}
-	return nil, sqlerr.New(invalidCursorName, "portal %q does not exist", name)
+	return nil, sqlerr.New(sqlerr.InvalidCursorName, "portal %q does not exist", name)
 }
 
 func (c *conn) addStatement(ps *prepared) error {
 	if ps.name != "" {
 		if _, ok := c.stmts[ps.name]; ok {
-			return sqlerr.New(duplicatePreparedStatement, "prepared statement %q already exists", ps.name)
+			return sqlerr.New(sqlerr.DuplicatePreparedStatement, "prepared statement %q already exists", ps.name)
 		}
 		if len(c.stmts) >= maxPrepared {
 			return sqlerr.New(sqlerr.ProgramLimitExceeded, "too many prepared statements (at most %d per connection)", maxPrepared).
@@ -110,7 +110,7 @@ func (c *conn) addPortal(p *portal) error {
 		c.closePortal("")
 	} else {
 		if _, ok := c.portals[p.name]; ok {
-			return sqlerr.New(duplicateCursor, "portal %q already exists", p.name)
+			return sqlerr.New(sqlerr.DuplicateCursor, "portal %q already exists", p.name)
 		}
 		if len(c.portals) >= maxPortals {
 			return sqlerr.New(sqlerr.ProgramLimitExceeded, "too many open portals (at most %d per connection)", maxPortals)
@@ -147,7 +147,7 @@ func (c *conn) deallocate(name string) error {
 		return nil
 	}
 	if _, ok := c.stmts[name]; !ok {
-		return sqlerr.New(invalidStatementName, "prepared statement %q does not exist", name)
+		return sqlerr.New(sqlerr.InvalidSQLStatementName, "prepared statement %q does not exist", name)
 	}
 	delete(c.stmts, name)
 	return nil

@@ -117,7 +117,7 @@ func (c *conn) applySessionPlan(plan *planner.Plan) (string, error) {
 	case planner.KindDiscard:
 		if plan.Discard {
 			if c.tx != nil && c.tx.kind != txStarted {
-				return "", sqlerr.New(activeTransaction, "DISCARD ALL cannot run inside a transaction block")
+				return "", sqlerr.New(sqlerr.ActiveSQLTransaction, "DISCARD ALL cannot run inside a transaction block")
 			}
 			c.discardAll()
 		}

@@ -231,7 +231,7 @@ func (c *conn) applySet(cmd *planner.SetCommand) error {
 	}
 	if cmd.Local {
 		if c.tx != nil && c.tx.kind == txStarted {
-			c.warn(noActiveTransaction, "SET LOCAL can only be used in transaction blocks")
+			c.warn(sqlerr.NoActiveSQLTransaction, "SET LOCAL can only be used in transaction blocks")
 		}
 		active := c.activeSettings()
 		active.set(key, value)

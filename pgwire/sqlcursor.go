@@ -20,10 +20,10 @@ import (
 func (c *conn) declareCursor(plan *planner.Plan, args []any) error {
 	cmd := plan.Cursor
 	if !cmd.Hold && (c.tx == nil || c.tx.kind == txStarted) {
-		return sqlerr.New(noActiveTransaction, "DECLARE CURSOR can only be used in transaction blocks")
+		return sqlerr.New(sqlerr.NoActiveSQLTransaction, "DECLARE CURSOR can only be used in transaction blocks")
 	}
 	if _, ok := c.portals[cmd.Name]; ok {
-		return sqlerr.New(duplicateCursor, "cursor %q already exists", cmd.Name)
+		return sqlerr.New(sqlerr.DuplicateCursor, "cursor %q already exists", cmd.Name)
 	}
 	if len(c.portals) >= maxPortals {
 		return sqlerr.New(sqlerr.ProgramLimitExceeded, "too many open cursors (at most %d per connection)", maxPortals)
@@ -44,7 +44,7 @@ func (c *conn) declareCursor(plan *planner.Plan, args []any) error {
 
 // errNoCursor is PostgreSQL's answer to a cursor name that is not open.
 func errNoCursor(name string) error {
-	return sqlerr.New(invalidCursorName, "cursor %q does not exist", name)
+	return sqlerr.New(sqlerr.InvalidCursorName, "cursor %q does not exist", name)
 }
 
 // fetchCursor serves FETCH and MOVE: up to Count rows forward (0: all that remain). FETCH
@@ -57,7 +57,7 @@ func (c *conn) fetchCursor(ctx context.Context, plan *planner.Plan, describe boo
 		return errNoCursor(cmd.Name)
 	}
 	if !returnsRows(p.plan) {
-		return sqlerr.New(objectNotInPrerequisite, "portal %q does not return tuples", cmd.Name)
+		return sqlerr.New(sqlerr.ObjectNotInPrerequisiteState, "portal %q does not return tuples", cmd.Name)
 	}
 	if describe && !cmd.Move {
 		c.out.send(rowDescription(p.plan.Columns, p.formats))

@@ -16,7 +16,7 @@ import (
 // prepareSQL serves PREPARE: the statement is planned now, so its errors are reported here.
 func (c *conn) prepareSQL(ctx context.Context, plan *planner.Plan) error {
 	if _, ok := c.stmts[plan.Statement]; ok {
-		return sqlerr.New(duplicatePreparedStatement, "prepared statement %q already exists", plan.Statement)
+		return sqlerr.New(sqlerr.DuplicatePreparedStatement, "prepared statement %q already exists", plan.Statement)
 	}
 	ps := &prepared{name: plan.Statement, stmt: plan.Prepare.Statement, paramOIDs: plan.Prepare.ParamOIDs}
 	inner, err := c.srv.cfg.Planner.Plan(ctx, c.session, ps.stmt, ps.paramOIDs...)

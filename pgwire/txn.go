@@ -125,13 +125,13 @@ func (c *conn) applyTx(plan *planner.Plan) (string, error) {
 	switch plan.Tx {
 	case planner.TxBegin:
 		if explicit {
-			c.warn(activeTransaction, "there is already a transaction in progress")
+			c.warn(sqlerr.ActiveSQLTransaction, "there is already a transaction in progress")
 		}
 		tx.kind = txExplicit
 		return plan.Tag, nil
 	case planner.TxCommit:
 		if !explicit {
-			c.warn(noActiveTransaction, "there is no transaction in progress")
+			c.warn(sqlerr.NoActiveSQLTransaction, "there is no transaction in progress")
 		}
 		if tx.failed {
 			c.endTx(false)
@@ -144,19 +144,19 @@ func (c *conn) applyTx(plan *planner.Plan) (string, error) {
 		return plan.Tag, nil
 	case planner.TxRollback:
 		if !explicit {
-			c.warn(noActiveTransaction, "there is no transaction in progress")
+			c.warn(sqlerr.NoActiveSQLTransaction, "there is no transaction in progress")
 		}
 		c.endTx(false)
 		return plan.Tag, nil
 	case planner.TxSavepoint:
 		if !explicit {
-			return "", sqlerr.New(noActiveTransaction, "SAVEPOINT can only be used in transaction blocks")
+			return "", sqlerr.New(sqlerr.NoActiveSQLTransaction, "SAVEPOINT can only be used in transaction blocks")
 		}
 		tx.savepoints = append(tx.savepoints, savepoint{name: plan.Savepoint, persist: c.persist.clone(), active: c.activeSettings().clone()})
 		return plan.Tag, nil
 	case planner.TxRelease:
 		if !explicit {
-			return "", sqlerr.New(noActiveTransaction, "RELEASE SAVEPOINT can only be used in transaction blocks")
+			return "", sqlerr.New(sqlerr.NoActiveSQLTransaction, "RELEASE SAVEPOINT can only be used in transaction blocks")
 		}
 		i, err := tx.findSavepoint(plan.Savepoint)
 		if err != nil {
@@ -166,7 +166,7 @@ func (c *conn) applyTx(plan *planner.Plan) (string, error) {
 		return plan.Tag, nil
 	case planner.TxRollbackTo:
 		if !explicit {
-			return "", sqlerr.New(noActiveTransaction, "ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
+			return "", sqlerr.New(sqlerr.NoActiveSQLTransaction, "ROLLBACK TO SAVEPOINT can only be used in transaction blocks")
 		}
 		i, err := tx.findSavepoint(plan.Savepoint)
 		if err != nil {
@@ -191,7 +191,7 @@ func (tx *transaction) findSavepoint(name string) (int, error) {
 			return i, nil
 		}
 	}
-	return 0, sqlerr.New(invalidSavepoint, "savepoint %q does not exist", name)
+	return 0, sqlerr.New(sqlerr.InvalidSavepointSpecification, "savepoint %q does not exist", name)
 }
 
 // warn sends a WARNING notice; the statement goes on.

@@ -44,6 +44,21 @@ const (
 	AdminShutdown             = "57P01"
 	CannotConnectNow          = "57P03"
 	InternalError             = "XX000"
+
+	NumericValueOutOfRange           = "22003"
+	CharacterNotInRepertoire         = "22021"
+	InvalidBinaryRepresentation      = "22P03"
+	ActiveSQLTransaction             = "25001"
+	NoActiveSQLTransaction           = "25P01"
+	IdleInTransactionSessionTimeout  = "25P03"
+	InvalidSQLStatementName          = "26000"
+	InvalidCursorName                = "34000"
+	InvalidSavepointSpecification    = "3B001"
+	SyntaxErrorOrAccessRuleViolation = "42000"
+	DuplicateCursor                  = "42P03"
+	DuplicatePreparedStatement       = "42P05"
+	ObjectNotInPrerequisiteState     = "55000"
+	IdleSessionTimeout               = "57P05"
 )
 
 // Severity values as they appear in a PostgreSQL ErrorResponse.
@@ -71,6 +86,10 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("%s (SQLSTATE %s)", e.Message, e.Code)
 }
+
+// SQLState returns the SQLSTATE, the method pgx's *pgconn.PgError has too: code that only needs the
+// code can take either through interface{ SQLState() string }.
+func (e *Error) SQLState() string { return e.Code }
 
 // Unwrap gives errors.Is/As access to the cause.
 func (e *Error) Unwrap() error { return e.Cause }

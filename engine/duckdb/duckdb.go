@@ -284,7 +284,7 @@ func mapError(ctx context.Context, err error) error {
 	}
 	// Errors of the engine itself are internal; anything else is about the statement a client
 	// sent, so it gets class 42 (syntax or access rule) unless a better code is known below.
-	code := "42000"
+	code := sqlerr.SyntaxErrorOrAccessRuleViolation
 	switch de.Type {
 	case duckdb.ErrorTypeInternal, duckdb.ErrorTypeFatal, duckdb.ErrorTypeNullPointer,
 		duckdb.ErrorTypeConnection, duckdb.ErrorTypeSerialization, duckdb.ErrorTypeTransaction:
@@ -294,7 +294,7 @@ func mapError(ctx context.Context, err error) error {
 	case duckdb.ErrorTypeDivideByZero:
 		code = sqlerr.DivisionByZero
 	case duckdb.ErrorTypeOutOfRange:
-		code = "22003"
+		code = sqlerr.NumericValueOutOfRange
 	case duckdb.ErrorTypeConversion, duckdb.ErrorTypeInvalidInput:
 		code = sqlerr.InvalidTextRepresentation
 	case duckdb.ErrorTypeMismatchType, duckdb.ErrorTypeInvalidType:
@@ -305,7 +305,7 @@ func mapError(ctx context.Context, err error) error {
 			code = sqlerr.UndefinedFunction
 		}
 	case duckdb.ErrorTypeBinder:
-		code = "42000"
+		code = sqlerr.SyntaxErrorOrAccessRuleViolation
 	case duckdb.ErrorTypeParser, duckdb.ErrorTypeSyntax:
 		code = sqlerr.SyntaxError
 	case duckdb.ErrorTypePermission:

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // Config says how to reach one PostgreSQL source.
@@ -267,7 +268,7 @@ func (b *Backend) queryPipelined(ctx context.Context, sql string, args []any) (e
 // tables under it have changed.
 func stalePlan(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "0A000" && pe.Message == "cached plan must not change result type"
+	return errors.As(err, &pe) && pe.Code == sqlerr.FeatureNotSupported && pe.Message == "cached plan must not change result type"
 }
 
 // acquireInTx takes a connection and starts the transaction on it. A connection the server
