@@ -3,27 +3,18 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/internal/goldencases"
 	"github.com/setupranali/setupranali/planner"
 )
 
-// planCase is a planner golden case (testdata/planner/cases_*.yaml), the fields P5 needs.
-type planCase struct {
-	Name      string `yaml:"name"`
-	Principal string `yaml:"principal"`
-	SQL       string `yaml:"sql"`
-	Error     string `yaml:"error"`
-	Set       string `yaml:"set"`
-}
+// planCase is a planner golden case (testdata/planner/cases_*.yaml), decoded strictly.
+type planCase = goldencases.Case
 
 // goldenPrincipals are the callers the golden case files name.
 var goldenPrincipals = goldencases.Principals
@@ -56,13 +47,9 @@ func benchPlanner(repo string) (planResult, error) {
 	}
 	var cases []planCase
 	for _, f := range []string{"cases_semantic.yaml", "cases_tenant.yaml"} {
-		b, err := os.ReadFile(filepath.Join(repo, "testdata/planner", f))
+		cs, err := goldencases.Load(filepath.Join(repo, "testdata/planner", f))
 		if err != nil {
 			return res, err
-		}
-		var cs []planCase
-		if err := yaml.Unmarshal(b, &cs); err != nil {
-			return res, fmt.Errorf("%s: %w", f, err)
 		}
 		for _, c := range cs {
 			if c.Error == "" && c.Set == "" {

@@ -2,15 +2,14 @@ package planner
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"github.com/pganalyze/pg_query_go/v6/parser"
-	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/setupranali/setupranali/internal/goldencases"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -23,14 +22,8 @@ func goldenEngineSQL(t *testing.T) []string {
 	}
 	var out []string
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		cases, err := goldencases.Load(f)
 		if err != nil {
-			t.Fatal(err)
-		}
-		var cases []struct {
-			EngineSQL string `yaml:"engine_sql"`
-		}
-		if err := yaml.Unmarshal(data, &cases); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range cases {

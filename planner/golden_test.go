@@ -21,20 +21,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden case files with the planner's current output")
 
-// goldenCase is one entry of a testdata/planner/*.yaml case file: a query and a principal in,
-// the engine SQL and result columns (or a SQLSTATE) out.
-type goldenCase struct {
-	Name      string   `yaml:"name"`
-	Principal string   `yaml:"principal"`
-	SQL       string   `yaml:"sql"`
-	EngineSQL string   `yaml:"engine_sql,omitempty"`
-	Columns   []string `yaml:"columns,omitempty"`
-	Params    []string `yaml:"params,omitempty"`
-	Tag       string   `yaml:"tag,omitempty"`
-	Rows      []string `yaml:"rows,omitempty"`
-	Set       string   `yaml:"set,omitempty"`
-	Error     string   `yaml:"error,omitempty"`
-}
+// goldenCase is one entry of a testdata/planner/*.yaml case file, decoded strictly.
+type goldenCase = goldencases.Case
 
 // principals are the callers the golden case files name.
 var principals = goldencases.Principals
@@ -71,13 +59,9 @@ func TestGolden(t *testing.T) {
 // runGoldenFiles checks (or with -update rewrites) the case files against planner p.
 func runGoldenFiles(t *testing.T, p *planner.Planner, files []string) {
 	for _, file := range files {
-		data, err := os.ReadFile(file)
+		cases, err := goldencases.Load(file)
 		if err != nil {
 			t.Fatal(err)
-		}
-		var cases []goldenCase
-		if err := yaml.Unmarshal(data, &cases); err != nil {
-			t.Fatalf("%s: %v", file, err)
 		}
 		for i := range cases {
 			c := &cases[i]

@@ -17,7 +17,6 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/internal/goldencases"
@@ -350,15 +349,8 @@ func goldenChecks(t *testing.T) []check {
 	t.Helper()
 	var checks []check
 	for _, f := range []string{"cases_semantic.yaml", "cases_tenant.yaml", "cases_prune.yaml", "cases_errors.yaml"} {
-		data, err := os.ReadFile("../../testdata/planner/" + f)
+		cases, err := goldencases.Load("../../testdata/planner/" + f)
 		if err != nil {
-			t.Fatal(err)
-		}
-		var cases []struct {
-			Principal string `yaml:"principal"`
-			SQL       string `yaml:"sql"`
-		}
-		if err := yaml.Unmarshal(data, &cases); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range cases {
