@@ -1,8 +1,12 @@
-// Package fences states the import rules between this module's packages (the fences of
-// ARCHITECTURE.md's layout) and checks a package graph against them. Its test runs the check over
-// `go list` of the whole module, so crossing a fence fails `go test ./...` and with it CI.
+// Package fences states the shape ARCHITECTURE.md draws for this module and checks it, so that a
+// change out of shape fails `go test ./...` and with it CI:
 //
-// A rule is about dependencies, not only direct imports: a package that reaches a forbidden one
-// through an allowed intermediate crosses the fence just the same, and the message names the path.
-// Nothing outside tests imports this package.
+//   - the import rules between the module's packages (Rules, Check): a rule is about
+//     dependencies, not only direct imports, since a package that reaches a forbidden one through
+//     an allowed intermediate crosses the fence just the same; the message names the path;
+//   - where SQLSTATEs live (FindSQLStates): only package sqlerr spells them; every other package
+//     names sqlerr's constants.
+//
+// Its tests run both over `go list` of the whole module. Nothing outside tests imports this
+// package.
 package fences
