@@ -93,16 +93,19 @@ func (s *Snapshot) retire(grace time.Duration) {
 		return
 	}
 	s.retired = true
-	s.timer = time.AfterFunc(grace, func() {
-		s.mu.Lock()
-		s.graceOut = true
-		closeNow := s.closeableLocked()
-		s.mu.Unlock()
-		if closeNow {
-			s.closeSystem()
-		}
-	})
+	s.timer = time.AfterFunc(grace, s.endGrace)
 	s.mu.Unlock()
+}
+
+// endGrace ends a retired snapshot's grace: it closes now unless an execution holds it.
+func (s *Snapshot) endGrace() {
+	s.mu.Lock()
+	s.graceOut = true
+	closeNow := s.closeableLocked()
+	s.mu.Unlock()
+	if closeNow {
+		s.closeSystem()
+	}
 }
 
 // closeableLocked reports whether the snapshot is due to close now, and marks it closed if so.
