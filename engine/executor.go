@@ -116,14 +116,11 @@ func (e *Executor) Execute(ctx context.Context, caller admission.Caller, plan *p
 }
 
 func (e *Executor) execute(ctx context.Context, caller admission.Caller, plan *planner.Plan, args []any, w RowWriter) (Result, error) {
-	name := plan.Source
-	if name == "" {
-		name = e.def
+	be, release, err := e.backend(plan)
+	if err != nil {
+		return Result{}, err
 	}
-	be, ok := e.backends[name]
-	if !ok {
-		return Result{}, sqlerr.Internal(fmt.Errorf("plan names source %q, which has no backend", name))
-	}
+	defer release()
 	// A FormatWriter may want binary columns (extended protocol); everything else gets text.
 	var formats []int16
 	if fw, ok := w.(FormatWriter); ok {
@@ -144,6 +141,35 @@ func (e *Executor) execute(ctx context.Context, caller admission.Caller, plan *p
 		return e.cache.run(ctx, plan, args, formats, w, run)
 	}
 	return run(ctx, w)
+}
+
+// backend is the backend plan runs on: a catalog query on the system catalog of the snapshot it
+// was planned on (so its rewrite and its rows are of one catalog version), held open until
+// release; any other plan on the backend its source names.
+func (e *Executor) backend(plan *planner.Plan) (be Backend, release func(), err error) {
+	if plan.Source == planner.SystemSource && plan.Snapshot != nil {
+		sys, ok := plan.Snapshot.System.(Backend)
+		if !ok {
+			return nil, nil, sqlerr.Internal(fmt.Errorf("the system catalog of snapshot %s cannot run queries", plan.Snapshot.Version()))
+		}
+		release, ok := plan.Snapshot.Acquire()
+		if !ok {
+			// The plan outlived its snapshot's grace (planner.DefaultSnapshotGrace): planned
+			// again, the statement runs on the current catalog.
+			return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "the catalog was reloaded after this statement was planned").
+				WithHint("run the statement again")
+		}
+		return sys, release, nil
+	}
+	name := plan.Source
+	if name == "" {
+		name = e.def
+	}
+	be, ok := e.backends[name]
+	if !ok {
+		return nil, nil, sqlerr.Internal(fmt.Errorf("plan names source %q, which has no backend", name))
+	}
+	return be, func() {}, nil
 }
 
 // stream runs plan on be and writes its rows to w, encoded in formats.

@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
-
-	"github.com/setupranali/setupranali/catalog"
 )
 
 // DefaultPlanCacheSize is how many plans (and parsed query strings) are kept when the
@@ -33,10 +31,14 @@ func newCaches(size int) *caches {
 // catalog version, database, time zone, declared parameter types, and everything about the
 // principal that shapes a plan. The key id
 // is left out on purpose: two keys of one tenant, role and scope share plans.
-func planKey(cat *catalog.Catalog, s Session, sql string, paramOIDs []uint32) string {
+func planKey(snap *Snapshot, s Session, sql string, paramOIDs []uint32) string {
 	var b strings.Builder
 	b.Grow(len(sql) + 128)
-	b.WriteString(cat.Version())
+	b.WriteString(snap.Version())
+	b.WriteByte(0)
+	// The snapshot too: a plan holds its snapshot's system catalog, and a reload back to an
+	// earlier catalog file has the same version but a new system catalog.
+	b.WriteString(strconv.FormatUint(snap.gen, 10))
 	b.WriteByte(0)
 	b.WriteString(s.Database)
 	b.WriteByte(0)

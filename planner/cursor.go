@@ -7,7 +7,6 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
-	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -49,11 +48,11 @@ const (
 
 // wrappedQuery plans DECLARE ... CURSOR FOR query and COPY (query) TO STDOUT, or reports that the
 // statement is neither.
-func (p *Planner) wrappedQuery(cat *catalog.Catalog, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, bool, error) {
+func (p *Planner) wrappedQuery(snap *Snapshot, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, bool, error) {
 	switch v := node.Node.(type) {
 	case *pg_query.Node_DeclareCursorStmt:
 		d := v.DeclareCursorStmt
-		inner, err := p.planQuery(cat, s, st, d.Query, paramOIDs)
+		inner, err := p.planQuery(snap, s, st, d.Query, paramOIDs)
 		if err != nil {
 			return nil, true, err
 		}
@@ -81,7 +80,7 @@ func (p *Planner) wrappedQuery(cat *catalog.Catalog, s Session, st *Statement, n
 		if err != nil {
 			return nil, true, err
 		}
-		inner, err := p.planQuery(cat, s, st, c.Query, paramOIDs)
+		inner, err := p.planQuery(snap, s, st, c.Query, paramOIDs)
 		if err != nil {
 			return nil, true, err
 		}

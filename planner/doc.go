@@ -28,5 +28,7 @@
 // CTEs resolve); tenant predicates are AST nodes holding the tenant value as a literal node,
 // never concatenated text; only SELECT-shaped statements plan (the query inside DECLARE, COPY
 // (query) TO STDOUT and PREPARE is planned as one, see cursor.go and prepare.go); every function call passes an
-// allowlist. A *Catalog snapshot is read once per Plan call, so a reload never mixes versions.
+// allowlist. One *Snapshot (semantic catalog + its system catalog, snapshot.go) is read once per
+// Plan call and kept on the plan (Plan.Snapshot), so a reload never mixes versions between
+// planning and running.
 package planner

@@ -77,6 +77,9 @@ type Plan struct {
 	// principal never shares a cached result. Filled for query plans that read datasets.
 	CatalogVersion string
 	CacheScope     string
+	// Snapshot is the catalog snapshot the plan was made on: a catalog query (Source
+	// SystemSource) runs on its system catalog, never on a newer one.
+	Snapshot *Snapshot
 	// CacheTTL is how long a result may be cached when the catalog overrides it for the
 	// datasets read (the shortest override); zero means the server's CACHE_TTL_SECONDS, a
 	// negative value that the result is never cached.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"reflect"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"google.golang.org/protobuf/proto"
@@ -33,8 +35,12 @@ type Config struct {
 	PlanCacheSize int
 	// Guards bound what one query may ask for.
 	Guards Guards
-	// System is the emulated pg_catalog and information_schema; nil refuses catalog queries.
+	// System is the emulated pg_catalog and information_schema of the first snapshot (New's
+	// catalog); nil refuses catalog queries. Later snapshots bring their own (Publish).
 	System SystemCatalog
+	// SnapshotGrace is how long a replaced snapshot's system catalog stays open for plans made
+	// on it (snapshot.go); zero means DefaultSnapshotGrace.
+	SnapshotGrace time.Duration
 	// MaxValueBytes bounds each value a query produces (SETU_MAX_VALUE_BYTES): string-growing
 	// calls are rewritten so the engine refuses a larger one before building it (valuesize.go),
 	// and the executor checks every streamed value. MaxRowBytes bounds the encoded values of one
@@ -48,9 +54,14 @@ type Config struct {
 
 // Planner plans statements against the current catalog snapshot.
 type Planner struct {
-	cfg     Config
-	catalog atomic.Pointer[catalog.Catalog]
-	caches  *caches
+	cfg Config
+	// snap is the one pointer a reload swaps: each plan loads it once and uses nothing else.
+	snap   atomic.Pointer[Snapshot]
+	caches *caches
+
+	// retired are the replaced snapshots, closed by Close if their grace has not run out.
+	mu      sync.Mutex
+	retired []*Snapshot
 	// exprs are the parsed SQL snippets of the catalog last planned with.
 	exprs atomic.Pointer[catalogExprs]
 }
@@ -64,16 +75,61 @@ func New(cat *catalog.Catalog, cfg Config) *Planner {
 		cfg.PlanCacheSize = DefaultPlanCacheSize
 	}
 	cfg.Guards = cfg.Guards.withDefaults()
+	if cfg.SnapshotGrace == 0 {
+		cfg.SnapshotGrace = DefaultSnapshotGrace
+	}
 	p := &Planner{cfg: cfg, caches: newCaches(cfg.PlanCacheSize)}
-	p.catalog.Store(cat)
+	p.snap.Store(NewSnapshot(cat, cfg.System))
 	return p
 }
 
-// SetCatalog swaps in a new catalog snapshot; plans already made keep the old one.
-func (p *Planner) SetCatalog(cat *catalog.Catalog) { p.catalog.Store(cat) }
+// SetCatalog publishes cat with the current snapshot's system catalog, which must already
+// describe it (tests; a reload that rebuilds the system catalog uses Publish).
+func (p *Planner) SetCatalog(cat *catalog.Catalog) {
+	p.snap.Store(NewSnapshot(cat, p.snap.Load().System))
+}
 
-// Catalog returns the current catalog snapshot.
-func (p *Planner) Catalog() *catalog.Catalog { return p.catalog.Load() }
+// Publish makes snap the snapshot every new plan is made on, in one step. Plans already made
+// keep theirs; the replaced snapshot's system catalog is closed once its grace has passed and
+// no execution holds it.
+func (p *Planner) Publish(snap *Snapshot) {
+	old := p.snap.Swap(snap)
+	if old == nil || old == snap {
+		return
+	}
+	p.mu.Lock()
+	kept := p.retired[:0]
+	for _, r := range p.retired {
+		if !r.Closed() {
+			kept = append(kept, r)
+		}
+	}
+	p.retired = append(kept, old)
+	p.mu.Unlock()
+	old.retire(p.cfg.SnapshotGrace)
+}
+
+// Snapshot returns the current snapshot.
+func (p *Planner) Snapshot() *Snapshot { return p.snap.Load() }
+
+// Catalog returns the current semantic catalog.
+func (p *Planner) Catalog() *catalog.Catalog { return p.snap.Load().Catalog }
+
+// Close closes the system catalogs of the current and every replaced snapshot, at once: for
+// shutdown, after the front doors have drained their queries.
+func (p *Planner) Close() error {
+	p.mu.Lock()
+	snaps := append(p.retired, p.snap.Load())
+	p.retired = nil
+	p.mu.Unlock()
+	var err error
+	for _, s := range snaps {
+		if cerr := s.shutdown(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
 
 // Plan plans one statement for a session. paramOIDs are the parameter types the client declared
 // in Parse (0 or missing: infer). Plans are shared through the plan cache: callers must not
@@ -85,25 +141,29 @@ func (p *Planner) Plan(ctx context.Context, s Session, st *Statement, paramOIDs 
 	if st == nil || st.node == nil || st.node.Node == nil {
 		return &Plan{Kind: KindEmpty}, nil
 	}
-	cat := p.catalog.Load()
+	// One snapshot from here to execution: binding, the system-table rewrite, the catalog
+	// version and the engine a catalog query runs on all come from snap.
+	snap := p.snap.Load()
 	if p.caches == nil {
-		plan, err := p.plan(cat, s, st, paramOIDs)
-		resultCacheInfo(cat, s, plan)
+		plan, err := p.plan(snap, s, st, paramOIDs)
+		resultCacheInfo(snap.Catalog, s, plan)
+		holdSnapshot(plan, snap)
 		return plan, err
 	}
-	key := planKey(cat, s, st.SQL, paramOIDs)
+	key := planKey(snap, s, st.SQL, paramOIDs)
 	if plan, ok := p.caches.plans.Get(key); ok {
 		return plan, nil
 	}
-	plan, err := p.plan(cat, s, st, paramOIDs)
-	resultCacheInfo(cat, s, plan)
+	plan, err := p.plan(snap, s, st, paramOIDs)
+	resultCacheInfo(snap.Catalog, s, plan)
+	holdSnapshot(plan, snap)
 	if err == nil && plan.cacheable {
 		p.caches.plans.Add(key, plan)
 	}
 	return plan, err
 }
 
-func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement, paramOIDs []uint32) (*Plan, error) {
+func (p *Planner) plan(snap *Snapshot, s Session, st *Statement, paramOIDs []uint32) (*Plan, error) {
 	// Planning rewrites the AST in place; work on a copy so a Statement can be planned again
 	// (a prepared statement, a retried query).
 	if err := checkComplexity(st.node); err != nil {
@@ -116,17 +176,25 @@ func (p *Planner) plan(cat *catalog.Catalog, s Session, st *Statement, paramOIDs
 	if plan, ok, err := prepareStatement(st, node); ok {
 		return plan, err
 	}
-	if plan, ok, err := p.wrappedQuery(cat, s, st, node, paramOIDs); ok {
+	if plan, ok, err := p.wrappedQuery(snap, s, st, node, paramOIDs); ok {
 		return plan, err
 	}
-	return p.planQuery(cat, s, st, node, paramOIDs)
+	return p.planQuery(snap, s, st, node, paramOIDs)
+}
+
+// holdSnapshot records on plan and the query it wraps the snapshot they were made on.
+func holdSnapshot(plan *Plan, snap *Snapshot) {
+	for ; plan != nil; plan = plan.Inner {
+		plan.Snapshot = snap
+	}
 }
 
 // planQuery plans a query node: a SELECT on datasets or on the emulated system catalog.
-func (p *Planner) planQuery(cat *catalog.Catalog, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, error) {
-	if p.isCatalogQuery(node) {
-		return p.catalogPlan(cat, s, st, node, paramOIDs)
+func (p *Planner) planQuery(snap *Snapshot, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, error) {
+	if isCatalogQuery(snap.System, node) {
+		return p.catalogPlan(snap, s, st, node, paramOIDs)
 	}
+	cat := snap.Catalog
 	sel := node.GetSelectStmt()
 	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
 		return nil, p.rejectStatement(node)

@@ -101,8 +101,8 @@ var userFunctions = map[string]bool{"pg_get_userbyid": true}
 // isCatalogQuery reports whether a statement reads a system catalog: a table qualified by
 // pg_catalog or information_schema, or an unqualified pg_catalog table name (pg_catalog is
 // first on PostgreSQL's search_path).
-func (p *Planner) isCatalogQuery(node *pg_query.Node) bool {
-	if p.cfg.System == nil || node.GetSelectStmt() == nil {
+func isCatalogQuery(sys SystemCatalog, node *pg_query.Node) bool {
+	if sys == nil || node.GetSelectStmt() == nil {
 		return false
 	}
 	if usesCatalogFunction(node) {
@@ -117,7 +117,7 @@ func (p *Planner) isCatalogQuery(node *pg_query.Node) bool {
 			case "pg_catalog", "information_schema":
 				names = append(names, rv)
 			case "":
-				if _, ok := p.cfg.System.Table("pg_catalog", rv.Relname); ok {
+				if _, ok := sys.Table("pg_catalog", rv.Relname); ok {
 					names = append(names, rv)
 				}
 			}
@@ -139,12 +139,13 @@ func (p *Planner) isCatalogQuery(node *pg_query.Node) bool {
 // catalogPlan plans a catalog query: system tables become scope-filtered derived tables over
 // the emulation's engine tables, PostgreSQL-only spellings become what the engine evaluates,
 // and the statement runs on SystemSource.
-func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, error) {
+func (p *Planner) catalogPlan(snap *Snapshot, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, error) {
+	cat := snap.Catalog
 	sel := node.GetSelectStmt()
 	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
 		return nil, p.rejectStatement(node)
 	}
-	c := &catalogRewriter{p: p, cat: cat, b: newBinder(p, cat, s, st, paramOIDs), engine: map[*pg_query.RangeVar]bool{},
+	c := &catalogRewriter{p: p, cat: cat, sys: snap.System, b: newBinder(p, cat, s, st, paramOIDs), engine: map[*pg_query.RangeVar]bool{},
 		inFrom: map[*pg_query.FuncCall]bool{}, named: map[string]bool{}}
 	sqlast.Walk(node, func(n *pg_query.Node) bool {
 		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
@@ -181,7 +182,7 @@ func (p *Planner) catalogPlan(cat *catalog.Catalog, s Session, st *Statement, no
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), describeTimeout)
 	defer cancel()
-	cols, params, err := p.cfg.System.Describe(ctx, sql)
+	cols, params, err := snap.System.Describe(ctx, sql)
 	if err != nil {
 		return nil, err
 	}
@@ -230,6 +231,8 @@ func declaredParamType(oid uint32) (Type, bool) {
 type catalogRewriter struct {
 	p   *Planner
 	cat *catalog.Catalog
+	// sys is the system catalog of the same snapshot as cat.
+	sys SystemCatalog
 	b   *binder
 	// engine marks the engine table references the rewrite made.
 	engine map[*pg_query.RangeVar]bool
@@ -615,7 +618,7 @@ func (c *catalogRewriter) substituteTables(root *pg_query.Node, ctes *cteBinding
 		if schema == "" {
 			schema = "pg_catalog"
 		}
-		t, ok := c.p.cfg.System.Table(schema, rv.Relname)
+		t, ok := c.sys.Table(schema, rv.Relname)
 		if !ok && rv.Schemaname == "" {
 			if ds, _ := c.cat.LookupDataset(rv.Relname); ds != nil && c.b.sess.Principal.InScope(ds.ID) {
 				return sqlerr.New(sqlerr.FeatureNotSupported, "a query cannot read datasets and system catalogs together").WithPosition(c.b.pos(rv.Location))

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,7 +21,6 @@ import (
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/dependency"
-	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/pgcatalog"
 	"github.com/setupranali/setupranali/httpapi"
 	"github.com/setupranali/setupranali/metrics"
@@ -225,66 +223,12 @@ func requireLoopbackFor(setting, addr string) error {
 	return fmt.Errorf("demo mode uses public demo keys and listens on loopback only; %s %q is not a loopback address (set SETU_ENV=production with real keys to listen elsewhere)", setting, addr)
 }
 
-// systemSwitch is the emulated system catalog the planner and executor use, swappable so a
-// catalog reload can rebuild it for the new datasets.
-type systemSwitch struct {
-	cur atomic.Pointer[pgcatalog.Catalog]
-
-	mu sync.Mutex
-	// retired is the catalog the last swap replaced: queries planned before the swap may still
-	// run on it, so it is closed only at the next swap or at Close.
-	retired *pgcatalog.Catalog
-}
-
-func newSystemSwitch(c *pgcatalog.Catalog) *systemSwitch {
-	s := &systemSwitch{}
-	s.cur.Store(c)
-	return s
-}
-
-func (s *systemSwitch) Table(schema, name string) (*planner.SystemTable, bool) {
-	return s.cur.Load().Table(schema, name)
-}
-
-func (s *systemSwitch) Describe(ctx context.Context, sql string) ([]planner.Column, []planner.Type, error) {
-	return s.cur.Load().Describe(ctx, sql)
-}
-
-func (s *systemSwitch) Query(ctx context.Context, sql string, args []any) (engine.Rows, error) {
-	return s.cur.Load().Query(ctx, sql, args)
-}
-
-// swap installs c and closes the catalog retired by the swap before.
-func (s *systemSwitch) swap(c *pgcatalog.Catalog) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old := s.cur.Swap(c)
-	if s.retired != nil {
-		s.retired.Close()
-	}
-	s.retired = old
-}
-
-func (s *systemSwitch) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	err := s.cur.Load().Close()
-	if s.retired != nil {
-		if rerr := s.retired.Close(); err == nil {
-			err = rerr
-		}
-		s.retired = nil
-	}
-	return err
-}
-
 // catalogReloader reloads the catalog file on POST /internal/reload and SIGHUP. A catalog that
 // does not load, fails validation, or names a source the gateway has not opened is refused, and
 // the one serving keeps serving.
 type catalogReloader struct {
 	path     string
 	planner  *planner.Planner
-	system   *systemSwitch
 	backends func(key string) bool
 	log      *slog.Logger
 
@@ -293,9 +237,9 @@ type catalogReloader struct {
 	lastLoad prometheus.Gauge
 }
 
-func newCatalogReloader(path string, pl *planner.Planner, sys *systemSwitch, backends func(string) bool, log *slog.Logger) *catalogReloader {
+func newCatalogReloader(path string, pl *planner.Planner, backends func(string) bool, log *slog.Logger) *catalogReloader {
 	return &catalogReloader{
-		path: path, planner: pl, system: sys, backends: backends, log: log,
+		path: path, planner: pl, backends: backends, log: log,
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: metrics.Namespace, Name: "catalog_reloads_total",
 			Help: "Catalog reloads by result (ok, refused).",
@@ -343,17 +287,22 @@ func (c *catalogReloader) load(ctx context.Context) (httpapi.ReloadResult, error
 		}
 	}
 	res := httpapi.ReloadResult{Version: cat.Version(), Datasets: len(cat.Datasets)}
-	if cat.Version() == c.planner.Catalog().Version() {
+	cur := c.planner.Snapshot()
+	if cat.Version() == cur.Version() {
 		return res, nil
 	}
+	running, ok := cur.System.(*pgcatalog.Catalog)
+	if !ok {
+		return httpapi.ReloadResult{}, fmt.Errorf("system catalog: the running one cannot be rebuilt")
+	}
 	// The same fence (memory, connections, time bound) as the running emulation.
-	sys, err := c.system.cur.Load().Rebuild(ctx, cat)
+	sys, err := running.Rebuild(ctx, cat)
 	if err != nil {
 		return httpapi.ReloadResult{}, fmt.Errorf("system catalog: %w", err)
 	}
-	// The system catalog first: a plan made on the new catalog must find its datasets there.
-	c.system.swap(sys)
-	c.planner.SetCatalog(cat)
+	// Both catalogs in one step: no plan sees the new datasets with the old system catalog or
+	// the other way round. The replaced system catalog closes once its plans are done.
+	c.planner.Publish(planner.NewSnapshot(cat, sys))
 	return res, nil
 }
 
@@ -455,7 +404,7 @@ func (g *gateway) startHTTP(cfg config, log *slog.Logger, mset *metrics.Set, ex 
 		_, ok := g.sources.byKey[key]
 		return ok
 	}
-	rl := newCatalogReloader(cfg.Catalog, g.planner, g.system, backends, log)
+	rl := newCatalogReloader(cfg.Catalog, g.planner, backends, log)
 	f, err := startHTTP(cfg, log, g.demo, httpDeps{
 		planner:   g.planner,
 		plan:      mset.Planner(metrics.ProtocolREST, g.planner),

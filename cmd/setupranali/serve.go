@@ -86,7 +86,6 @@ type gateway struct {
 	planner *planner.Planner
 	server  *pgwire.Server
 	backend *duckdb.Backend
-	system  *systemSwitch
 	sources *sourceSet
 	http    *httpFront
 	keys    *keyStore
@@ -149,13 +148,14 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 		sources.Close()
 		return nil, err
 	}
-	sys := newSystemSwitch(pgsys)
-	backends := map[string]engine.Backend{"duckdb": be, planner.SystemSource: sys}
+	// Catalog queries run on the system catalog of the snapshot they were planned on
+	// (planner.Snapshot), not on a backend of this map.
+	backends := map[string]engine.Backend{"duckdb": be}
 	for key, sb := range sources.byKey {
 		backends[key] = sb
 	}
 	pl := planner.New(cat, planner.Config{
-		System:        sys,
+		System:        pgsys,
 		MaxRows:       cfg.MaxRows,
 		PlanCacheSize: cfg.PlanCacheSize,
 		Guards:        planner.Guards{MaxDimensions: cfg.MaxDimensions, MaxMetrics: cfg.MaxMetrics, MaxFilterDepth: cfg.MaxFilterDepth},
@@ -191,12 +191,12 @@ func startGateway(ctx context.Context, cfg config, log *slog.Logger) (*gateway, 
 	ln, err := net.Listen("tcp", cfg.PGAddr)
 	if err != nil {
 		be.Close()
-		sys.Close()
+		pl.Close()
 		sources.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.PGAddr, err)
 	}
 	ln = mset.Listener(metrics.ProtocolPG, ln)
-	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, system: sys, sources: sources, keys: keys, ln: ln, done: make(chan error, 1)}
+	gw := &gateway{demo: demo, planner: pl, server: srv, backend: be, sources: sources, keys: keys, ln: ln, done: make(chan error, 1)}
 	started = true
 	gw.cache = cache.keep()
 	go func() { gw.done <- srv.Serve(ln) }()
@@ -233,7 +233,7 @@ func (g *gateway) shutdown(ctx context.Context) error {
 	if cerr := g.backend.Close(); err == nil {
 		err = cerr
 	}
-	if cerr := g.system.Close(); err == nil {
+	if cerr := g.planner.Close(); err == nil {
 		err = cerr
 	}
 	if cerr := g.sources.Close(); err == nil {
@@ -251,7 +251,7 @@ func (g *gateway) Close() {
 	g.http.Close()
 	g.server.Close()
 	g.backend.Close()
-	g.system.Close()
+	g.planner.Close()
 	g.sources.Close()
 	g.keys.Close()
 }

@@ -1,0 +1,89 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/setupranali/setupranali/admission"
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// fakeSystem is a system catalog whose engine answers fixed rows.
+type fakeSystem struct {
+	fakeBackend
+	closed atomic.Int64
+}
+
+func (s *fakeSystem) Table(string, string) (*planner.SystemTable, bool) { return nil, false }
+
+func (s *fakeSystem) Describe(context.Context, string) ([]planner.Column, []planner.Type, error) {
+	return nil, nil, nil
+}
+
+func (s *fakeSystem) Close() error {
+	s.closed.Add(1)
+	return nil
+}
+
+// A catalog plan runs on the system catalog of the snapshot it was planned on, not on the
+// current one nor on a backend named like the system source; once that snapshot has closed
+// the plan is refused with a clear error, and its engine is not reached.
+func TestCatalogPlanRunsOnItsSnapshot(t *testing.T) {
+	cat, err := catalog.Load([]byte("datasets:\n  - id: orders\n    source: {reference: orders}\n    fields: [{name: city, type: string}]\n    dimensions: [{name: city}]\n"), "catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldSys := &fakeSystem{fakeBackend: fakeBackend{rows: [][]any{{"old"}}}}
+	newSys := &fakeSystem{fakeBackend: fakeBackend{rows: [][]any{{"new"}}}}
+	p := planner.New(cat, planner.Config{System: oldSys, SnapshotGrace: time.Hour})
+	plan := &planner.Plan{Kind: planner.KindQuery, SQL: "SELECT table_name FROM pgis.tables", Tag: "SELECT",
+		Source: planner.SystemSource, Columns: []planner.Column{{Name: "table_name", Type: planner.TypeText}}, Snapshot: p.Snapshot()}
+	ex := New(Config{Backends: map[string]Backend{
+		"duckdb":             &fakeBackend{rows: [][]any{{"default"}}},
+		planner.SystemSource: &fakeBackend{rows: [][]any{{"by name"}}},
+	}, Default: "duckdb"})
+	run := func() ([][]string, error) {
+		var w collect
+		_, err := ex.Execute(context.Background(), admission.Caller{}, plan, nil, &w)
+		return w.rows, err
+	}
+
+	p.Publish(planner.NewSnapshot(cat, newSys))
+	rows, err := run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]string{{`"old"`}}; !slices.EqualFunc(rows, want, slices.Equal) {
+		t.Errorf("catalog plan after a reload answered %v, want its own snapshot's %v", rows, want)
+	}
+	if oldSys.closed.Load() != 0 {
+		t.Fatal("the replaced system catalog closed within its grace")
+	}
+
+	// A snapshot whose grace is over and that no execution holds is closed; a plan made on it
+	// is refused and does not reach its engine.
+	gone := &fakeSystem{fakeBackend: fakeBackend{rows: [][]any{{"gone"}}}}
+	p2 := planner.New(cat, planner.Config{System: gone, SnapshotGrace: time.Millisecond})
+	plan.Snapshot = p2.Snapshot()
+	p2.Publish(planner.NewSnapshot(cat, nil))
+	for deadline := time.Now().Add(10 * time.Second); !plan.Snapshot.Closed(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a replaced, unused snapshot did not close after its grace")
+		}
+	}
+	_, err = run()
+	if sqlerr.Code(err) != sqlerr.FeatureNotSupported || gone.runs.Load() != 0 {
+		t.Errorf("a plan on a closed snapshot: %v (engine runs %d)", err, gone.runs.Load())
+	}
+	// Closed is reported before the engine's Close has returned.
+	for deadline := time.Now().Add(10 * time.Second); gone.closed.Load() != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("closed %d times, want once", gone.closed.Load())
+		}
+	}
+}
