@@ -191,6 +191,15 @@ func (c *ResultCache) storeOK() {
 }
 
 // flight is one execution that identical concurrent misses wait for.
+//
+// Why not golang.org/x/sync/singleflight? Its Do and DoChan release the waiters only when the
+// leader's function returns, and drop the key at that moment, with one shared result or error.
+// A flight here needs more: a leader whose result spills past MaxRows releases its waiters
+// (to run on their own) while it goes on streaming its rows; a stored result's flight stays
+// findable until the store has it, so a query arriving in between shares it instead of missing
+// again; and the leader's own cancellation, timeout or admission refusal is not handed to the
+// waiters as their answer but makes them try again, one of them as the leader
+// (TestCacheSingleFlightUntilStored and TestCacheSingleFlightLeaderCanceled pin the last two).
 type flight struct {
 	done chan struct{}
 	// entry is the encoded result; nil when the leader found it too large or failed.

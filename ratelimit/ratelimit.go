@@ -256,6 +256,15 @@ func (l *Limiter) redisFailed(err error) {
 // gcra is the generic cell rate algorithm on Redis: the key holds the theoretical arrival time
 // (TAT) in microseconds of Redis's clock. It returns {allowed, remaining, retry_after_us,
 // reset_us}.
+//
+// Why not github.com/go-redis/redis_rate/v10 (v10.0.1, its latest release)? It runs the same
+// GCRA on Redis's own clock, with one key per call (so Redis Cluster slots are no issue), and its
+// client interface is met by our redis.UniversalClient; but it writes every key as "rate:"+key
+// with that prefix fixed in the library, so the limiter's state would leave SETU_REDIS_PREFIX
+// ("prefix of every Redis key the gateway writes"): gateways sharing a Redis under different
+// prefixes would share budgets, and rediscache.DeletePrefix and Redis ACL key patterns would
+// miss those keys (TestRedisSharedBudget pins the key under the prefix). It also has no
+// in-process fallback, so the local GCRA below stays either way: this script is all it replaces.
 var gcra = redis.NewScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
