@@ -271,15 +271,12 @@ func TestCacheSingleFlight(t *testing.T) {
 		})
 	}
 	// Wait until the leader is in the backend and everyone else waits on its flight.
-	for {
+	waitFor(t, "the leader in the backend and every other query waiting on its flight", func() bool {
 		rc.mu.Lock()
 		f := rc.flights[cacheKey(testPlan(), nil, nil)]
 		rc.mu.Unlock()
-		if f != nil && be.runs.Load() == 1 && waiters(rc) == n-1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return f != nil && be.runs.Load() == 1 && waiters(rc) == n-1
+	})
 	close(be.gate)
 	wg.Wait()
 	if got := be.runs.Load(); got != 1 {
@@ -306,6 +303,19 @@ func TestCacheSingleFlight(t *testing.T) {
 // waiters counts the queries blocked on a flight, seen through the shared counter test hook.
 func waiters(rc *ResultCache) int { return int(rc.waiting.Load()) }
 
+// waitFor polls cond until it holds; the bound only keeps a broken run from hanging (it fails
+// the test by name), nothing asserts how fast the condition came true.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestCacheSingleFlightLeaderCanceled(t *testing.T) {
 	be := &fakeBackend{rows: demoRows(3), gate: make(chan struct{})}
 	ex, rc := newCachedExecutor(be, CacheConfig{})
@@ -315,9 +325,7 @@ func TestCacheSingleFlightLeaderCanceled(t *testing.T) {
 		_, err := ex.Execute(ctx, admission.Caller{}, testPlan(), nil, &collect{})
 		leaderErr <- err
 	}()
-	for be.runs.Load() != 1 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the leader in the backend", func() bool { return be.runs.Load() == 1 })
 	follower := make(chan Result, 1)
 	w := &collect{}
 	go func() {
@@ -327,9 +335,7 @@ func TestCacheSingleFlightLeaderCanceled(t *testing.T) {
 		}
 		follower <- res
 	}()
-	for waiters(rc) != 1 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the follower waiting on the leader's flight", func() bool { return waiters(rc) == 1 })
 	cancel()
 	if err := <-leaderErr; err == nil {
 		t.Fatal("cancelled leader succeeded")

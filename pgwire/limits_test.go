@@ -129,6 +129,7 @@ func TestIdleSessionTimeout(t *testing.T) {
 		c.receive()
 		c.send(&pgproto3.PasswordMessage{Password: goodKey})
 		until[*pgproto3.ReadyForQuery](c)
+		// The idle time is what is under test: well past the 50ms default, which must not fire.
 		time.Sleep(200 * time.Millisecond)
 		c.send(&pgproto3.Query{String: "show idle_session_timeout"})
 		msgs := until[*pgproto3.ReadyForQuery](c)
@@ -143,6 +144,7 @@ func TestIdleSessionTimeout(t *testing.T) {
 		c.login()
 		c.send(&pgproto3.Query{String: "select 1"})
 		until[*pgproto3.ReadyForQuery](c)
+		// The idle time is what is under test: past the in-transaction timeout, outside one.
 		time.Sleep(200 * time.Millisecond)
 		c.send(&pgproto3.Query{String: "begin"})
 		until[*pgproto3.ReadyForQuery](c)
@@ -155,6 +157,7 @@ func TestIdleSessionTimeout(t *testing.T) {
 		c := ts.dial(t)
 		c.login()
 		c.send(&pgproto3.Parse{Query: "select 1"})
+		// The pause is what is under test: past the idle timeout, between Parse and Sync.
 		time.Sleep(400 * time.Millisecond)
 		c.send(&pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
 		if msgs := until[*pgproto3.ReadyForQuery](c); types(msgs) != "ParseComplete BindComplete DataRow CommandComplete ReadyForQuery" {

@@ -285,10 +285,11 @@ func TestMessagesSentDuringQueryAreKept(t *testing.T) {
 	c.login()
 	c.send(&pgproto3.Query{String: "slow"})
 	<-ts.exec.started
-	// Long enough for the watcher to have started reading.
+	// The query outlasting watchDelay is what is under test (the watcher starts reading only
+	// then); a slow machine only makes the wait longer, never the check wrong.
 	time.Sleep(10 * watchDelay)
 	c.send(&pgproto3.Query{String: "select 2"})
-	time.Sleep(10 * watchDelay)
+	time.Sleep(10 * watchDelay) // the watcher reads "select 2" while the query still runs
 	ts.exec.release <- struct{}{}
 	first := until[*pgproto3.ReadyForQuery](c)
 	if types(first) != "RowDescription DataRow CommandComplete ReadyForQuery" {
@@ -322,6 +323,7 @@ func TestWatcherOverTLS(t *testing.T) {
 	for range 2 {
 		c.send(&pgproto3.Query{String: "slow"})
 		<-ts.exec.started
+		// The query outlasting watchDelay is what is under test: the watcher reads over TLS.
 		time.Sleep(10 * watchDelay)
 		ts.exec.release <- struct{}{}
 		if got := until[*pgproto3.ReadyForQuery](c); types(got) != "RowDescription DataRow CommandComplete ReadyForQuery" {

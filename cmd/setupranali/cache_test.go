@@ -255,9 +255,7 @@ func TestCacheTTLExpiry(t *testing.T) {
 		t.Fatalf("within the TTL: %s, want hit", got)
 	}
 	// Wait for Redis to expire the entry (its TTL is CACHE_TTL_SECONDS), then the query misses.
-	for cachedKeys(t, rc) > 0 {
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitUntil(t, "Redis to expire the cached entry", func() bool { return cachedKeys(t, rc) == 0 })
 	if _, got := outcome(t, conn, notes, revenueByCity); got != "miss" {
 		t.Errorf("after the TTL: %s, want miss", got)
 	}
@@ -500,15 +498,12 @@ func startPrivateRedis(t *testing.T, port string) *privateRedis {
 	}
 	r := &privateRedis{t: t, port: port, cmd: cmd}
 	t.Cleanup(r.stop)
-	// Ready when it answers PING.
+	// Ready when it answers PING (a server that exited never does: the wait fails by its bound).
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port, MaxRetries: -1})
 	defer rdb.Close()
-	for rdb.Ping(context.Background()).Err() != nil {
-		if cmd.ProcessState != nil {
-			t.Fatal("redis-server exited")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUntil(t, "redis-server on port "+port+" to answer PING", func() bool {
+		return rdb.Ping(context.Background()).Err() == nil
+	})
 	return r
 }
 
@@ -542,6 +537,9 @@ func TestCacheRedisStoppedUnderLoad(t *testing.T) {
 	var ok, failed atomic.Int64
 	var firstErr atomic.Value
 	stop := make(chan struct{})
+	// A wait that gives up ends the test early: stop the workers then too.
+	halt := sync.OnceFunc(func() { close(stop) })
+	t.Cleanup(halt)
 	var wg sync.WaitGroup
 	for w := range 6 {
 		conn := connect(t, gw, []string{"tenantA-key", "tenantB-key", "dev-key-123"}[w%3])
@@ -562,9 +560,10 @@ func TestCacheRedisStoppedUnderLoad(t *testing.T) {
 		})
 	}
 	waitFor := func(n int64) {
-		for target := ok.Load() + n; ok.Load() < target && failed.Load() == 0; {
-			time.Sleep(5 * time.Millisecond)
-		}
+		target := ok.Load() + n
+		waitUntil(t, fmt.Sprintf("%d more queries to succeed", n), func() bool {
+			return ok.Load() >= target || failed.Load() != 0
+		})
 	}
 	waitFor(200)
 	if gw.cache.Cache.Stats().Hits == 0 {
@@ -580,18 +579,13 @@ func TestCacheRedisStoppedUnderLoad(t *testing.T) {
 	// Caching resumes: a fresh result is stored in the new Redis and served from it.
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + rs.port})
 	defer rdb.Close()
-	for {
+	waitUntil(t, "a result stored in the restarted Redis", func() bool {
 		n, _ := rdb.DBSize(context.Background()).Result()
-		if n > 0 && gw.cache.Cache.Stats().Hits > 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return n > 0 && gw.cache.Cache.Stats().Hits > 0
+	})
 	hits := gw.cache.Cache.Stats().Hits
-	for gw.cache.Cache.Stats().Hits == hits {
-		time.Sleep(10 * time.Millisecond)
-	}
-	close(stop)
+	waitUntil(t, "a cache hit served by the restarted Redis", func() bool { return gw.cache.Cache.Stats().Hits != hits })
+	halt()
 	wg.Wait()
 	if failed.Load() != 0 {
 		t.Fatalf("%d of %d queries failed while Redis went away and came back; first: %v", failed.Load(), failed.Load()+ok.Load(), firstErr.Load())

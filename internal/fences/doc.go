@@ -5,8 +5,11 @@
 //     dependencies, not only direct imports, since a package that reaches a forbidden one through
 //     an allowed intermediate crosses the fence just the same; the message names the path;
 //   - where SQLSTATEs live (FindSQLStates): only package sqlerr spells them; every other package
-//     names sqlerr's constants.
+//     names sqlerr's constants;
+//   - that no test polls forever (FindSleepLoops): a loop in a _test.go file that calls
+//     time.Sleep is bounded by a count or names a deadline, so a wait that never comes true fails
+//     the test by name instead of hanging the run.
 //
-// Its tests run both over `go list` of the whole module. Nothing outside tests imports this
+// Its tests run over `go list` of the whole module. Nothing outside tests imports this
 // package.
 package fences
