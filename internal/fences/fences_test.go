@@ -83,6 +83,37 @@ func goCmd(dir string, args ...string) ([]byte, error) {
 	return out, nil
 }
 
+// listedPackage is what the source scans read of a package from go list.
+type listedPackage struct {
+	Name, Dir                 string
+	GoFiles, CgoFiles         []string
+	TestGoFiles, XTestGoFiles []string
+}
+
+// modulePackages lists every package of the module with its files.
+func modulePackages(t *testing.T) []listedPackage {
+	t.Helper()
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	out, err := goCmd(filepath.Dir(strings.TrimSpace(string(gomod))), "list", "-json=Name,Dir,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles", "./...")
+	if err != nil {
+		t.Fatalf("go list ./...: %v", err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var lp listedPackage
+		if err := dec.Decode(&lp); errors.Is(err, io.EOF) {
+			return pkgs
+		} else if err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		pkgs = append(pkgs, lp)
+	}
+}
+
 // TestModuleFences fails the build when a package of the module crosses a fence of Rules.
 func TestModuleFences(t *testing.T) {
 	pkgs := loadModule(t)

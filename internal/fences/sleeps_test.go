@@ -1,16 +1,10 @@
 package fences
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"go/parser"
 	"go/token"
-	"io"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -18,26 +12,8 @@ import (
 // that nothing ends if the awaited thing never happens (issue 16: such a test hangs instead of
 // failing by name).
 func TestNoSleepLoopWithoutDeadline(t *testing.T) {
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	out, err := goCmd(filepath.Dir(strings.TrimSpace(string(gomod))), "list", "-json=Dir,TestGoFiles,XTestGoFiles", "./...")
-	if err != nil {
-		t.Fatalf("go list ./...: %v", err)
-	}
 	parsed := 0
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var lp struct {
-			Dir                       string
-			TestGoFiles, XTestGoFiles []string
-		}
-		if err := dec.Decode(&lp); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatalf("decoding go list output: %v", err)
-		}
+	for _, lp := range modulePackages(t) {
 		for _, name := range append(lp.TestGoFiles, lp.XTestGoFiles...) {
 			fset := token.NewFileSet()
 			f, err := parser.ParseFile(fset, filepath.Join(lp.Dir, name), nil, 0)

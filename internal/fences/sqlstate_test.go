@@ -1,17 +1,11 @@
 package fences
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -19,26 +13,8 @@ import (
 // is expected, instead of naming sqlerr's constant (ARCHITECTURE.md: every code in sqlerr, with
 // PostgreSQL's condition name).
 func TestSQLStatesLiveInSqlerr(t *testing.T) {
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	out, err := goCmd(filepath.Dir(strings.TrimSpace(string(gomod))), "list", "-json=ImportPath,Name,Dir,GoFiles,CgoFiles", "./...")
-	if err != nil {
-		t.Fatalf("go list ./...: %v", err)
-	}
 	parsed := 0
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var lp struct {
-			ImportPath, Name, Dir string
-			GoFiles, CgoFiles     []string
-		}
-		if err := dec.Decode(&lp); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatalf("decoding go list output: %v", err)
-		}
+	for _, lp := range modulePackages(t) {
 		if lp.Name == "sqlerr" {
 			continue
 		}
