@@ -126,31 +126,13 @@ func TestHTTPQueryTimeGrainAndAlias(t *testing.T) {
 // timeGrain on a PostgreSQL source, over two years of orders, against the same aggregation
 // asked of PostgreSQL directly (not through the gateway), for a date and a timestamp dimension.
 func TestHTTPQueryTimeGrainMatchesPostgres(t *testing.T) {
-	adminDSN := os.Getenv("SETU_TEST_POSTGRES_DSN")
-	if adminDSN == "" {
-		t.Skip("SETU_TEST_POSTGRES_DSN is not set")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, adminDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	schema := "setu_grain_" + randomHex(t)
-	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE SCHEMA %[1]s;
-CREATE TABLE %[1]s.orders AS
+	admin, adminDSN, schema := postgresSchema(t, "setu_grain_", `CREATE TABLE %[1]s.orders AS
   SELECT 'o' || i AS order_id, (ARRAY['tenantA', 'tenantB', 'default'])[i %% 3 + 1] AS tenant_id,
          DATE '2024-01-01' + (i * 7) %% 731 AS order_date,
          TIMESTAMP '2024-01-01 00:00:00' + ((i * 7) %% 731) * INTERVAL '1 day' + (i %% 24) * INTERVAL '1 hour' AS placed_at,
          i * 1.5 AS revenue
-  FROM generate_series(1, 600) AS i;`, schema)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping %s: %v", schema, err)
-		}
-	})
+  FROM generate_series(1, 600) AS i;`)
+	ctx := context.Background()
 	cat := writeCatalog(t, fmt.Sprintf(`datasets:
   - id: pg_orders
     source: { engine: postgres, type: table, reference: %s.orders }

@@ -327,6 +327,34 @@ func TestSourceFlowsLeakNoSecrets(t *testing.T) {
 	assertNoSecrets(t, "CLI output, logs and client errors", all, secrets...)
 }
 
+// postgresSchema connects to the machine's PostgreSQL (SETU_TEST_POSTGRES_DSN; the test skips
+// without it, and CI sets it) as its admin, creates a schema of a fresh name and runs ddl in
+// it, with %[1]s standing for the schema; the schema is dropped when the test ends. It returns
+// the admin connection, its DSN and the schema's name.
+func postgresSchema(t *testing.T, prefix, ddl string) (*pgx.Conn, string, string) {
+	t.Helper()
+	adminDSN := os.Getenv("SETU_TEST_POSTGRES_DSN")
+	if adminDSN == "" {
+		t.Skip("SETU_TEST_POSTGRES_DSN is not set")
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, adminDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close(context.Background()) })
+	schema := prefix + randomHex(t)
+	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE SCHEMA %[1]s;\n"+ddl, schema)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("dropping %s: %v", schema, err)
+		}
+	})
+	return admin, adminDSN, schema
+}
+
 func randomHex(t *testing.T) string {
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -339,29 +367,11 @@ func randomHex(t *testing.T) string {
 // name with a password, one by id with transaction pooling, and SETU_POSTGRES_DSN as the
 // default), a catalog naming them, and tenants querying through the gateway.
 func TestPostgresSourcesEndToEnd(t *testing.T) {
-	adminDSN := os.Getenv("SETU_TEST_POSTGRES_DSN")
-	if adminDSN == "" {
-		t.Skip("SETU_TEST_POSTGRES_DSN is not set")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, adminDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	schema := "setu_src_" + randomHex(t)
-	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE SCHEMA %[1]s;
-CREATE TABLE %[1]s.orders (order_id text PRIMARY KEY, tenant_id text NOT NULL, city text NOT NULL, revenue double precision NOT NULL);
+	_, adminDSN, schema := postgresSchema(t, "setu_src_", `CREATE TABLE %[1]s.orders (order_id text PRIMARY KEY, tenant_id text NOT NULL, city text NOT NULL, revenue double precision NOT NULL);
 INSERT INTO %[1]s.orders VALUES
   ('o1', 'tenantA', 'Indore', 1000), ('o2', 'tenantA', 'Bhopal', 500), ('o3', 'tenantB', 'Indore', 250),
-  ('o4', 'tenantB', 'Delhi', 1200), ('o5', 'default', 'Mumbai', 800), ('o6', 'default', 'Chennai', 600);`, schema)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping %s: %v", schema, err)
-		}
-	})
+  ('o4', 'tenantB', 'Delhi', 1200), ('o5', 'default', 'Mumbai', 800), ('o6', 'default', 'Chennai', 600);`)
+	ctx := context.Background()
 	pc, err := pgconn.ParseConfig(adminDSN)
 	if err != nil {
 		t.Fatal(err)
