@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -220,13 +218,7 @@ func TestHTTPQueryBodyStrictness(t *testing.T) {
 // $metadata declares every dimension nullable and keys each entity type on a synthetic,
 // never-null property; the feed carries it, distinct per entity, also where a dimension is NULL.
 func TestODataNullableDimensionsAndKey(t *testing.T) {
-	dir := t.TempDir()
-	cat := filepath.Join(dir, "catalog.yaml")
-	b, err := os.ReadFile("../../catalog.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, cat, string(b)+`
+	cat := demoCatalogWith(t, `
   - id: big_orders
     source: {reference: orders}
     fields: [{name: city, type: string}, {name: tenant_id, type: string}, {name: revenue, type: double}]

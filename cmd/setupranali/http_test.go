@@ -383,14 +383,8 @@ type csdl struct {
 // $metadata parses as CSDL: every entity set names an entity type whose key properties exist
 // and are not nullable; the sets are the datasets the key may see.
 func TestODataMetadata(t *testing.T) {
-	dir := t.TempDir()
-	cat := filepath.Join(dir, "catalog.yaml")
-	b, err := os.ReadFile("../../catalog.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// A second dataset, so the set list can differ by key scope.
-	writeFile(t, cat, string(b)+`
+	cat := demoCatalogWith(t, `
   - id: cities
     source: {reference: orders}
     fields: [{name: city, type: string}, {name: tenant_id, type: string}, {name: revenue, type: double}]
@@ -817,4 +811,17 @@ func TestHTTPRedisHealthAndMetrics(t *testing.T) {
 	if strings.Contains(text, url) || strings.Contains(string(c.do("GET", "/internal/status", "internal-admin-key", nil).body), url) {
 		t.Error("the Redis URL leaked")
 	}
+}
+
+// demoCatalogWith writes the demo catalog with extra appended (more datasets) to a file of the
+// test's own and returns its path.
+func demoCatalogWith(t *testing.T, extra string) string {
+	t.Helper()
+	b, err := os.ReadFile("../../catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := filepath.Join(t.TempDir(), "catalog.yaml")
+	writeFile(t, cat, string(b)+extra)
+	return cat
 }
