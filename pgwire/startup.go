@@ -88,6 +88,9 @@ func (c *conn) handshake(ctx context.Context) error {
 		}
 		c.releaseSession = release
 	}
+	// Authenticated: the startup slot goes back now, before the client can see
+	// ReadyForQuery, so a client that connects again at once finds it free.
+	c.endStartup()
 	c.params = p
 	c.initSession(planner.Session{Principal: principal, Database: p.database, User: p.user}, sm.Parameters, p.clientTimeZone)
 	c.log = c.log.With("user", p.user, "database", p.database, "application_name", p.appName,
