@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/setupranali/setupranali/engine/duckdb"
-	"github.com/setupranali/setupranali/engine/pgcatalog"
 	"github.com/setupranali/setupranali/internal/valuesize"
+	"github.com/setupranali/setupranali/pgcatalog"
 )
 
 // fenceConfig is the part of config that fences the catalog engine and bounds the values and

@@ -21,9 +21,9 @@ import (
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/dependency"
-	"github.com/setupranali/setupranali/engine/pgcatalog"
 	"github.com/setupranali/setupranali/httpapi"
 	"github.com/setupranali/setupranali/metrics"
+	"github.com/setupranali/setupranali/pgcatalog"
 	"github.com/setupranali/setupranali/planner"
 )
 

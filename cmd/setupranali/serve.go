@@ -18,9 +18,9 @@ import (
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
-	"github.com/setupranali/setupranali/engine/pgcatalog"
 	"github.com/setupranali/setupranali/engine/rediscache"
 	"github.com/setupranali/setupranali/metrics"
+	"github.com/setupranali/setupranali/pgcatalog"
 	"github.com/setupranali/setupranali/pgwire"
 	"github.com/setupranali/setupranali/planner"
 )

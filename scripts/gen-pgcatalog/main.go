@@ -1,7 +1,7 @@
 // Command gen-pgcatalog writes the static part of the emulated PostgreSQL system catalog
-// (engine/pgcatalog/static/*.csv) from a real PostgreSQL server's own catalog:
+// (pgcatalog/static/*.csv) from a real PostgreSQL server's own catalog:
 //
-//	go run ./scripts/gen-pgcatalog [-dsn postgres://postgres@127.0.0.1:5432/postgres] [-out engine/pgcatalog/static]
+//	go run ./scripts/gen-pgcatalog [-dsn postgres://postgres@127.0.0.1:5432/postgres] [-out pgcatalog/static]
 //
 // Only built-in objects are read (oids below 16384), so the output does not depend on what the
 // server holds. Each file's header names every column with its PostgreSQL type ("oid:int4");
@@ -86,7 +86,7 @@ var tables = []table{
 
 func main() {
 	dsn := flag.String("dsn", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL 15 to read the catalog from")
-	out := flag.String("out", "engine/pgcatalog/static", "directory to write the CSV files to")
+	out := flag.String("out", "pgcatalog/static", "directory to write the CSV files to")
 	flag.Parse()
 	if err := run(context.Background(), *dsn, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "gen-pgcatalog:", err)

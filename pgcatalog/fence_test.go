@@ -15,7 +15,7 @@ import (
 // A catalog query past the catalog's time bound is 57014 naming the setting; a quick one in
 // the same emulation answers; a rebuilt emulation keeps the fence.
 func TestCatalogTimeBound(t *testing.T) {
-	cat, err := catalog.LoadFile("../../catalog.yaml")
+	cat, err := catalog.LoadFile("../catalog.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func fuzzCatalogSeeds(tb testing.TB) []string {
 			tb.Fatalf("%s: %v", file, err)
 		}
 	}
-	data, err := os.ReadFile("../../testdata/hostile/corpus.yaml")
+	data, err := os.ReadFile("../testdata/hostile/corpus.yaml")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func FuzzCatalogQueryScope(f *testing.F) {
 	for _, sql := range fuzzCatalogSeeds(f) {
 		f.Add(sql)
 	}
-	cat, err := catalog.LoadFile("../../testdata/planner/catalog.yaml")
+	cat, err := catalog.LoadFile("../testdata/planner/catalog.yaml")
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -20,7 +20,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	cat, err := catalog.LoadFile("../../catalog.yaml")
+	cat, err := catalog.LoadFile("../catalog.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
