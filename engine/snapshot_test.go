@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
 	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/planner"
@@ -19,7 +21,9 @@ type fakeSystem struct {
 	closed atomic.Int64
 }
 
-func (s *fakeSystem) Table(string, string) (*planner.SystemTable, bool) { return nil, false }
+func (s *fakeSystem) IsCatalogQuery(*pg_query.Node) bool { return false }
+
+func (s *fakeSystem) Rewrite(*planner.CatalogQuery, *pg_query.Node) error { return nil }
 
 func (s *fakeSystem) Describe(context.Context, string) ([]planner.Column, []planner.Type, error) {
 	return nil, nil, nil

@@ -132,12 +132,3 @@ func TestCTEScopeBindsAsPostgres(t *testing.T) {
 		}
 	}
 }
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

@@ -14,10 +14,23 @@
 // svv_table_info, stl_query, ...) some tools send to any PostgreSQL-speaking server.
 //
 // Tables live in DuckDB schemas pgc (pg_catalog) and pgis (information_schema), apart from
-// DuckDB's own. Invariant: every row derived from a dataset carries the hidden column
-// dataset_id; the planner substitutes each system table by a derived table that keeps only rows
-// whose dataset_id is NULL or in the principal's scope, and never projects dataset_id. The
-// engine is locked after start-up like the data engine (no external access, no SET).
+// DuckDB's own. The engine is locked after start-up like the data engine (no external access,
+// no SET).
+//
+// Catalog is the planner's planner.SystemCatalog; the planner imports no part of this package.
+// IsCatalogQuery decides that a SELECT is a catalog query (a pg_catalog or information_schema
+// table that is not a CTE in scope, or a function only the emulation evaluates). Rewrite
+// (rewrite.go, rewrite_funcs.go) turns it, in place, into a query over the engine's tables:
+// reg* casts become lookups in catalog tables, catalog functions become the engine's pgc.*
+// macros or the session's values (through planner.CatalogQuery), regex and array operators
+// become what DuckDB evaluates, format() becomes a concatenation, CTEs are renamed so DuckDB
+// binds each reference as PostgreSQL does (planner.CTEScope). The planner then applies the value
+// guards, deparses, asks Describe for the columns and makes the plan.
+//
+// Invariant: every row derived from a dataset carries the hidden column dataset_id; Rewrite
+// substitutes each system table by a derived table that keeps only rows whose dataset_id is NULL
+// or in the principal's scope, never projects dataset_id, and then verifies that the tree reads
+// only those derived tables and renamed CTEs and calls only allowlisted functions (fail closed).
 //
 // Every client sends catalog queries, so the engine is fenced (Config): a memory limit, a time
 // bound of its own (57014 naming SETU_CATALOG_TIMEOUT_SECONDS), and a pool of connections each

@@ -40,7 +40,7 @@ const (
 // Catalog is a built emulation: an engine backend and the description of its tables.
 type Catalog struct {
 	backend *duckdb.Backend
-	tables  map[string]*planner.SystemTable
+	tables  map[string]*SystemTable
 	timeout time.Duration
 	cfg     Config
 }
@@ -115,10 +115,10 @@ func NewWith(ctx context.Context, cat *catalog.Catalog, cfg Config) (*Catalog, e
 	tables = append(tables, dynamicTables(cat)...)
 	tables = append(tables, moreTables(cat)...)
 	init := []string{"CREATE SCHEMA pgc", "CREATE SCHEMA pgis"}
-	c := &Catalog{tables: map[string]*planner.SystemTable{}, timeout: cfg.Timeout, cfg: cfg}
+	c := &Catalog{tables: map[string]*SystemTable{}, timeout: cfg.Timeout, cfg: cfg}
 	for _, t := range tables {
 		init = append(init, t.sql())
-		st := &planner.SystemTable{EngineSchema: engineSchema(t.schema), Scoped: t.scoped, DatabaseColumns: t.dbCols, UserColumns: t.usCols}
+		st := &SystemTable{EngineSchema: engineSchema(t.schema), Scoped: t.scoped, DatabaseColumns: t.dbCols, UserColumns: t.usCols}
 		if t.schema == "pg_catalog" && !t.has("xmin") {
 			// Every pg_catalog table has PostgreSQL's xmin (DataGrip reads it as a version stamp).
 			init = append(init, fmt.Sprintf("ALTER TABLE pgc.%s ADD COLUMN xmin INTEGER DEFAULT 1", t.name))
@@ -153,8 +153,8 @@ func engineSchema(schema string) string {
 	return "pgc"
 }
 
-// Table implements planner.SystemCatalog.
-func (c *Catalog) Table(schema, name string) (*planner.SystemTable, bool) {
+// Table looks up a system table by schema ("pg_catalog" or "information_schema") and name.
+func (c *Catalog) Table(schema, name string) (*SystemTable, bool) {
 	t, ok := c.tables[schema+"."+name]
 	return t, ok
 }

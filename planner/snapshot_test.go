@@ -5,13 +5,17 @@ import (
 	"testing"
 	"time"
 
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
 	"github.com/setupranali/setupranali/planner"
 )
 
 // closingSystem is a system catalog that records being closed; it knows no tables.
 type closingSystem struct{ closed int }
 
-func (s *closingSystem) Table(string, string) (*planner.SystemTable, bool) { return nil, false }
+func (s *closingSystem) IsCatalogQuery(*pg_query.Node) bool { return false }
+
+func (s *closingSystem) Rewrite(*planner.CatalogQuery, *pg_query.Node) error { return nil }
 
 func (s *closingSystem) Describe(context.Context, string) ([]planner.Column, []planner.Type, error) {
 	return nil, nil, nil

@@ -1,4 +1,4 @@
-package planner
+package pgcatalog
 
 import (
 	"strconv"
@@ -7,6 +7,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/internal/sqlast"
+	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -30,7 +31,7 @@ func usesCatalogFunction(node *pg_query.Node) bool {
 		case *pg_query.Node_RangeVar:
 			tables = true
 		case *pg_query.Node_FuncCall:
-			schema, name := funcName(v.FuncCall)
+			schema, name := planner.FuncName(v.FuncCall)
 			if catalogOnlyFunctions[name] || schema == "information_schema" {
 				found = true
 			}
@@ -269,7 +270,7 @@ func oidLiteral(s string) (int64, bool) {
 func textRelation(n *pg_query.Node) bool {
 	switch v := n.Node.(type) {
 	case *pg_query.Node_FuncCall:
-		_, name := funcName(v.FuncCall)
+		_, name := planner.FuncName(v.FuncCall)
 		return name == "concat" || name == "format"
 	case *pg_query.Node_TypeCast:
 		name := strings.ToLower(v.TypeCast.TypeName.GetNames()[len(v.TypeCast.TypeName.GetNames())-1].GetString_().GetSval())
@@ -292,7 +293,7 @@ func (c *catalogRewriter) fromFunction(n *pg_query.Node, rf *pg_query.RangeFunct
 		return nil
 	}
 	fc := items[0].GetFuncCall()
-	schema, name := funcName(fc)
+	schema, name := planner.FuncName(fc)
 	if schema != "" && schema != "pg_catalog" {
 		return nil
 	}
