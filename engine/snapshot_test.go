@@ -9,6 +9,7 @@ import (
 
 	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -21,7 +22,7 @@ type fakeSystem struct {
 
 func (s *fakeSystem) Table(string, string) (*planner.SystemTable, bool) { return nil, false }
 
-func (s *fakeSystem) Describe(context.Context, string) ([]planner.Column, []planner.Type, error) {
+func (s *fakeSystem) Describe(context.Context, string) ([]planner.Column, []pgtypes.Type, error) {
 	return nil, nil, nil
 }
 
@@ -42,7 +43,7 @@ func TestCatalogPlanRunsOnItsSnapshot(t *testing.T) {
 	newSys := &fakeSystem{fakeBackend: fakeBackend{rows: [][]any{{"new"}}}}
 	p := planner.New(cat, planner.Config{System: oldSys, SnapshotGrace: time.Hour})
 	plan := &planner.Plan{Kind: planner.KindQuery, SQL: "SELECT table_name FROM pgis.tables", Tag: "SELECT",
-		Source: planner.SystemSource, Columns: []planner.Column{{Name: "table_name", Type: planner.TypeText}}, Snapshot: p.Snapshot()}
+		Source: planner.SystemSource, Columns: []planner.Column{{Name: "table_name", Type: pgtypes.Text}}, Snapshot: p.Snapshot()}
 	ex := New(Config{Backends: map[string]Backend{
 		"duckdb":             &fakeBackend{rows: [][]any{{"default"}}},
 		planner.SystemSource: &fakeBackend{rows: [][]any{{"by name"}}},
