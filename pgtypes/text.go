@@ -131,6 +131,11 @@ func toFloat(v any) (float64, bool) {
 // back exactly, in positional notation for decimal exponents from -4 up to (not including) 15 for
 // float8 (6 for float4), exponential otherwise.
 func AppendFloat(buf []byte, f float64, bits int) []byte {
+	if bits == 32 {
+		// A float8 beyond float4's range is an infinity as a float4, as AppendBinary writes it
+		// (strconv would print "+Inf", which no PostgreSQL client reads).
+		f = float64(float32(f))
+	}
 	switch {
 	case math.IsNaN(f):
 		return append(buf, "NaN"...)
@@ -212,8 +217,17 @@ func appendNumeric(buf []byte, v any, t Type) ([]byte, error) {
 	case *big.Int:
 		return x.Append(buf, 10), nil
 	case float64:
-		if math.IsNaN(x) {
+		// numeric has NaN and (since PostgreSQL 14) the infinities, spelled as float8 spells
+		// them, and no negative zero.
+		switch {
+		case math.IsNaN(x):
 			return append(buf, "NaN"...), nil
+		case math.IsInf(x, 1):
+			return append(buf, "Infinity"...), nil
+		case math.IsInf(x, -1):
+			return append(buf, "-Infinity"...), nil
+		case x == 0:
+			return append(buf, '0'), nil
 		}
 		return strconv.AppendFloat(buf, x, 'f', -1, 64), nil
 	case string:
@@ -305,9 +319,12 @@ func appendTwo(buf []byte, n int) []byte {
 }
 
 // appendInterval writes PostgreSQL's default (IntervalStyle postgres) form, e.g.
-// "1 year 2 mons 3 days 04:05:06".
+// "1 year 2 mons 3 days 04:05:06", as interval_out writes it: a unit is plural unless its
+// value is 1 ("-1 days"), and a positive part after a negative one carries a "+" ("-1 days
+// +02:00:00").
 func appendInterval(buf []byte, iv IntervalValue) []byte {
 	start := len(buf)
+	afterNegative := false
 	part := func(n int64, unit string) {
 		if n == 0 {
 			return
@@ -315,12 +332,16 @@ func appendInterval(buf []byte, iv IntervalValue) []byte {
 		if len(buf) > start {
 			buf = append(buf, ' ')
 		}
+		if afterNegative && n > 0 {
+			buf = append(buf, '+')
+		}
 		buf = strconv.AppendInt(buf, n, 10)
 		buf = append(buf, ' ')
 		buf = append(buf, unit...)
-		if n != 1 && n != -1 {
+		if n != 1 {
 			buf = append(buf, 's')
 		}
+		afterNegative = n < 0
 	}
 	years, months := int64(iv.Months)/12, int64(iv.Months)%12
 	part(years, "year")
@@ -334,6 +355,8 @@ func appendInterval(buf []byte, iv IntervalValue) []byte {
 		if us < 0 {
 			buf = append(buf, '-')
 			us = -us
+		} else if afterNegative {
+			buf = append(buf, '+')
 		}
 		h, m, s, frac := us/3600e6, us/60e6%60, us/1e6%60, us%1e6
 		buf = appendTwo(buf, int(h))
