@@ -9,6 +9,10 @@
 // PostgreSQL's own with its default settings (DateStyle ISO, IntervalStyle postgres,
 // extra_float_digits 1, TimeZone UTC); tests compare them with a real PostgreSQL.
 //
+// DecodeText reads back the text AppendText writes into a typed Go value, for consumers that
+// are handed encoded rows (the HTTP API makes JSON from the same rows the pg wire protocol and
+// the result cache carry).
+//
 // The package is a leaf: it imports nothing of this module but sqlerr, so the planner, the
 // engine and the front doors can all depend on it.
 package pgtypes
