@@ -11,6 +11,7 @@ import (
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/engine/rediscache"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 )
 
@@ -42,9 +43,9 @@ func BenchmarkCache(b *testing.B) {
 		      FROM (SELECT city, revenue, order_id FROM main.orders WHERE tenant_id = 'tenant1') AS orders
 		      GROUP BY city ORDER BY city`,
 		Columns: []planner.Column{
-			{Name: "city", Type: planner.TypeText},
-			{Name: "total_revenue", Type: planner.TypeFloat8},
-			{Name: "orders_count", Type: planner.TypeInt8},
+			{Name: "city", Type: pgtypes.Text},
+			{Name: "total_revenue", Type: pgtypes.Float8},
+			{Name: "orders_count", Type: pgtypes.Int8},
 		},
 		Tag: "SELECT", Datasets: []string{"orders"}, CatalogVersion: "bench", CacheScope: "role=viewer;tenants=1,7:tenant1;scopes=0",
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 )
 
@@ -34,7 +35,7 @@ func TestMemoryStoreCountsWhatEntriesHold(t *testing.T) {
 		t.Errorf("%d entries of 4 KiB kept in a 64 KiB store", kept)
 	}
 
-	plan := &planner.Plan{Columns: []planner.Column{{Name: "city", Type: planner.TypeText}}}
+	plan := &planner.Plan{Columns: []planner.Column{{Name: "city", Type: pgtypes.Text}}}
 	b := newEntryBuilder(plan, nil)
 	b.add([][]byte{[]byte("Indore")})
 	if entry := b.finish(false); cap(entry)-len(entry) > 64 {

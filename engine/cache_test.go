@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/setupranali/setupranali/admission"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -92,7 +93,7 @@ func testPlan() *planner.Plan {
 	return &planner.Plan{
 		Kind:           planner.KindQuery,
 		SQL:            "SELECT city, revenue FROM t",
-		Columns:        []planner.Column{{Name: "city", Type: planner.TypeText}, {Name: "revenue", Type: planner.TypeInt8}},
+		Columns:        []planner.Column{{Name: "city", Type: pgtypes.Text}, {Name: "revenue", Type: pgtypes.Int8}},
 		Tag:            "SELECT",
 		Datasets:       []string{"orders"},
 		CatalogVersion: "v1",
@@ -173,7 +174,7 @@ func TestCacheKeySeparates(t *testing.T) {
 		"source":          func(p *planner.Plan) { p.Source = "duckdb" },
 		"sql":             func(p *planner.Plan) { p.SQL += " " },
 		"row cap":         func(p *planner.Plan) { p.MaxRows = 5 },
-		"column type":     func(p *planner.Plan) { p.Columns[1].Type = planner.TypeInt4 },
+		"column type":     func(p *planner.Plan) { p.Columns[1].Type = pgtypes.Int4 },
 	}
 	for name, change := range variants {
 		p := testPlan()
@@ -191,7 +192,7 @@ func TestCacheKeySeparates(t *testing.T) {
 		t.Errorf("binary column: cache = %q, want miss", res.Cache)
 	}
 	withParam := testPlan()
-	withParam.Params = []planner.Type{planner.TypeText}
+	withParam.Params = []pgtypes.Type{pgtypes.Text}
 	for _, arg := range []any{"1", int64(1), nil, "2"} {
 		if _, res := run(t, ex, withParam, []any{arg}, nil); res.Cache != CacheMiss {
 			t.Errorf("argument %#v: cache = %q, want miss", arg, res.Cache)

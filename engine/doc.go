@@ -2,8 +2,11 @@
 // and streams the rows to the caller, encoded in PostgreSQL's text format under the types the
 // plan announced, or in binary per column for a writer that asks (FormatWriter).
 //
-// Backends (engine/duckdb, later engine/postgres) implement Backend and hand back values in a
-// small set of Go types (see Rows), so encoding lives here once.
+// Backends (engine/duckdb, engine/postgres) implement Backend and hand back values in a small
+// set of Go types (see Rows), the ones pgtypes encodes, so the encodings live in one place
+// (pgtypes.AppendText and AppendBinary, which the executor calls per value). Rows a
+// PostgreSQL source already sent in the client's types and formats pass through undecoded
+// (WireRows).
 //
 // Execute takes the typed caller of every door (admission.Caller). Its order is admission ->
 // cache -> backend: each plan that reads datasets or the catalog is admitted against its

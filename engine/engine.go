@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"context"
-	"math/big"
-)
+import "context"
 
 // Backend runs engine SQL. Implementations live in sub-packages (engine/duckdb, ...).
 type Backend interface {
@@ -18,23 +15,11 @@ type Backend interface {
 type Rows interface {
 	Next() bool
 	// Values returns the current row. Each value is nil, bool, int64, float64, string, []byte,
-	// time.Time, *big.Int, Decimal or Interval. The slice may be reused by the next call.
+	// time.Time, *big.Int, pgtypes.Decimal or pgtypes.IntervalValue: the values pgtypes encodes.
+	// The slice may be reused by the next call.
 	Values() ([]any, error)
 	Err() error
 	Close() error
-}
-
-// Decimal is an exact number: Unscaled × 10^-Scale.
-type Decimal struct {
-	Unscaled *big.Int
-	Scale    int
-}
-
-// Interval is a PostgreSQL-style interval: months, days and microseconds kept apart.
-type Interval struct {
-	Months int32
-	Days   int32
-	Micros int64
 }
 
 // RowWriter receives result rows. values[i] is column i in PostgreSQL text format (binary for
@@ -42,6 +27,15 @@ type Interval struct {
 // WriteRow returns.
 type RowWriter interface {
 	WriteRow(values [][]byte) error
+}
+
+// FormatWriter is a RowWriter that wants some columns in PostgreSQL's binary format (the
+// extended protocol lets a client choose per column, and pgx, pgjdbc and Npgsql ask for binary).
+// Formats()[i] is 1 for binary, 0 for text; a nil or short slice means text for the rest. The
+// Executor checks for it once per execution.
+type FormatWriter interface {
+	RowWriter
+	Formats() []int16
 }
 
 // Result sums up an execution.

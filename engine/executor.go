@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/setupranali/setupranali/admission"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -209,9 +210,9 @@ func stream(ctx context.Context, be Backend, plan *planner.Plan, args []any, for
 				continue
 			}
 			if i < len(formats) && formats[i] == 1 {
-				bufs[i], err = AppendBinary(bufs[i][:0], v, plan.Columns[i].Type)
+				bufs[i], err = pgtypes.AppendBinary(bufs[i][:0], v, plan.Columns[i].Type)
 			} else {
-				bufs[i], err = AppendText(bufs[i][:0], v, plan.Columns[i].Type)
+				bufs[i], err = pgtypes.AppendText(bufs[i][:0], v, plan.Columns[i].Type)
 			}
 			if err != nil {
 				return res, err

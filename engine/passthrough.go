@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -26,8 +27,8 @@ type WireRows interface {
 // that printed it (DateStyle, IntervalStyle, extra_float_digits, TimeZone), so the source's text
 // is the gateway's text too.
 var wireTextSafe = map[uint32]bool{
-	planner.TypeBool.OID: true, planner.TypeInt2.OID: true, planner.TypeInt4.OID: true,
-	planner.TypeInt8.OID: true, planner.TypeText.OID: true,
+	pgtypes.Bool.OID: true, pgtypes.Int2.OID: true, pgtypes.Int4.OID: true,
+	pgtypes.Int8.OID: true, pgtypes.Text.OID: true,
 }
 
 // wireMatches reports whether every column of rows can be passed through: the source's type is

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/setupranali/setupranali/admission"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 )
 
@@ -50,7 +51,7 @@ func (c *wireCollect) WriteRow(values [][]byte) error {
 
 func TestWirePassthrough(t *testing.T) {
 	plan := &planner.Plan{Kind: planner.KindQuery, SQL: "q", Columns: []planner.Column{
-		{Name: "id", Type: planner.TypeInt8}, {Name: "city", Type: planner.TypeText},
+		{Name: "id", Type: pgtypes.Int8}, {Name: "city", Type: pgtypes.Text},
 	}}
 	bin8 := func(n byte) []byte { return []byte{0, 0, 0, 0, 0, 0, 0, n} }
 	source := func(oids []uint32, formats []int16) *wireRows {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -25,7 +26,7 @@ func (s *fakeSystem) IsCatalogQuery(*pg_query.Node) bool { return false }
 
 func (s *fakeSystem) Rewrite(*planner.CatalogQuery, *pg_query.Node) error { return nil }
 
-func (s *fakeSystem) Describe(context.Context, string) ([]planner.Column, []planner.Type, error) {
+func (s *fakeSystem) Describe(context.Context, string) ([]planner.Column, []pgtypes.Type, error) {
 	return nil, nil, nil
 }
 
@@ -46,7 +47,7 @@ func TestCatalogPlanRunsOnItsSnapshot(t *testing.T) {
 	newSys := &fakeSystem{fakeBackend: fakeBackend{rows: [][]any{{"new"}}}}
 	p := planner.New(cat, planner.Config{System: oldSys, SnapshotGrace: time.Hour})
 	plan := &planner.Plan{Kind: planner.KindQuery, SQL: "SELECT table_name FROM pgis.tables", Tag: "SELECT",
-		Source: planner.SystemSource, Columns: []planner.Column{{Name: "table_name", Type: planner.TypeText}}, Snapshot: p.Snapshot()}
+		Source: planner.SystemSource, Columns: []planner.Column{{Name: "table_name", Type: pgtypes.Text}}, Snapshot: p.Snapshot()}
 	ex := New(Config{Backends: map[string]Backend{
 		"duckdb":             &fakeBackend{rows: [][]any{{"default"}}},
 		planner.SystemSource: &fakeBackend{rows: [][]any{{"by name"}}},

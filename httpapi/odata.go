@@ -138,12 +138,12 @@ func (s *Server) odataCount(w http.ResponseWriter, r *http.Request, set string) 
 }
 
 // countSink reads the one value of a count query.
-type countSink struct{ n string }
+type countSink struct{ n any }
 
 func (c *countSink) start([]planner.Column) error { return nil }
-func (c *countSink) row(v [][]byte) error {
-	if len(v) == 1 && v[0] != nil {
-		c.n = string(v[0])
+func (c *countSink) row(v []any) error {
+	if len(v) == 1 {
+		c.n = v[0]
 	}
 	return nil
 }
@@ -154,8 +154,8 @@ func (s *Server) count(ctx context.Context, caller admission.Caller, q *semantic
 	if _, err := s.runSQL(ctx, caller, semantic.BuildCount, q, sink); err != nil {
 		return 0, err
 	}
-	n, err := strconv.ParseInt(sink.n, 10, 64)
-	if err != nil {
+	n, ok := sink.n.(int64)
+	if !ok {
 		return 0, sqlerr.Internal(errors.New("count query returned no number"))
 	}
 	return n, nil
@@ -256,7 +256,7 @@ func (s *odataSink) start(cols []planner.Column) error {
 	return nil
 }
 
-func (s *odataSink) row(vals [][]byte) error {
+func (s *odataSink) row(vals []any) error {
 	if s.n >= s.max {
 		s.more = true
 		return nil

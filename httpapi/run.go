@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 	"net/http"
 	"strconv"
@@ -15,23 +16,26 @@ import (
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/httpapi/semantic"
 	"github.com/setupranali/setupranali/metrics"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // rowSink receives a query's result: start once with the plan's columns before any row, then
-// each row in PostgreSQL text format (nil is NULL; the slices are reused after the call).
+// each row as typed values (see cellValue; nil is NULL; the slice is reused after the call).
 type rowSink interface {
 	start(cols []planner.Column) error
-	row(vals [][]byte) error
+	row(vals []any) error
 }
 
 // sinkWriter adapts a rowSink to the executor's RowWriter, starting it lazily so an error before
-// the first row can still be answered with an error status.
+// the first row can still be answered with an error status. It is where the engine's encoded
+// rows (fresh or from the result cache, the same bytes either way) become typed values.
 type sinkWriter struct {
 	sink    rowSink
 	cols    []planner.Column
 	started bool
+	vals    []any
 }
 
 func (w *sinkWriter) begin() error {
@@ -42,11 +46,37 @@ func (w *sinkWriter) begin() error {
 	return w.sink.start(w.cols)
 }
 
-func (w *sinkWriter) WriteRow(vals [][]byte) error {
+func (w *sinkWriter) WriteRow(cells [][]byte) error {
 	if err := w.begin(); err != nil {
 		return err
 	}
+	if len(cells) != len(w.cols) {
+		return sqlerr.Internal(fmt.Errorf("engine wrote %d columns, plan has %d", len(cells), len(w.cols)))
+	}
+	if cap(w.vals) < len(cells) {
+		w.vals = make([]any, len(cells))
+	}
+	vals := w.vals[:len(cells)]
+	for i, c := range cells {
+		vals[i] = cellValue(c, w.cols[i].Type)
+	}
 	return w.sink.row(vals)
+}
+
+// cellValue is one result value, given in PostgreSQL text format (the executor writes the HTTP
+// API's rows as it writes a pg wire client's, and the result cache keeps them so), as the typed
+// value pgtypes.DecodeText reads: nil for NULL. Text the decoder does not read as a value of
+// the column's type (a date PostgreSQL prints as "infinity", a year past 9999) stays its text,
+// which appendJSON writes as a string.
+func cellValue(cell []byte, t pgtypes.Type) any {
+	if cell == nil {
+		return nil
+	}
+	v, err := pgtypes.DecodeText(cell, t)
+	if err != nil {
+		return string(cell)
+	}
+	return v
 }
 
 // runResult is what a run reports besides the rows.
@@ -117,7 +147,7 @@ func (s *Server) runSQL(ctx context.Context, caller admission.Caller, build func
 
 // bindValues converts the request's literals to the Go values the executor binds, by the types
 // the planner gave the parameters (as pg wire decodes a client's Bind values).
-func bindValues(types []planner.Type, vals []semantic.Value) ([]any, error) {
+func bindValues(types []pgtypes.Type, vals []semantic.Value) ([]any, error) {
 	if len(types) != len(vals) {
 		return nil, sqlerr.Internal(fmt.Errorf("plan has %d parameters, request %d values", len(types), len(vals)))
 	}
@@ -132,12 +162,12 @@ func bindValues(types []planner.Type, vals []semantic.Value) ([]any, error) {
 	return out, nil
 }
 
-func bindValue(t planner.Type, v semantic.Value) (any, error) {
+func bindValue(t pgtypes.Type, v semantic.Value) (any, error) {
 	bad := func() error {
 		return sqlerr.New(sqlerr.DatatypeMismatch, "value %s does not fit a %s column", quoteForMessage(v), typeName(t))
 	}
 	switch t.OID {
-	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
+	case pgtypes.Int2.OID, pgtypes.Int4.OID, pgtypes.Int8.OID:
 		if v.Kind != semantic.KindInt && v.Kind != semantic.KindString {
 			return nil, bad()
 		}
@@ -146,7 +176,7 @@ func bindValue(t planner.Type, v semantic.Value) (any, error) {
 			return nil, bad()
 		}
 		return n, nil
-	case planner.TypeFloat4.OID, planner.TypeFloat8.OID:
+	case pgtypes.Float4.OID, pgtypes.Float8.OID:
 		if v.Kind != semantic.KindInt && v.Kind != semantic.KindFloat && v.Kind != semantic.KindString {
 			return nil, bad()
 		}
@@ -155,7 +185,7 @@ func bindValue(t planner.Type, v semantic.Value) (any, error) {
 			return nil, bad()
 		}
 		return f, nil
-	case planner.TypeNumeric.OID:
+	case pgtypes.Numeric.OID:
 		if v.Kind != semantic.KindInt && v.Kind != semantic.KindFloat && v.Kind != semantic.KindString {
 			return nil, bad()
 		}
@@ -163,7 +193,7 @@ func bindValue(t planner.Type, v semantic.Value) (any, error) {
 			return nil, bad()
 		}
 		return strings.TrimSpace(v.Text), nil
-	case planner.TypeBool.OID:
+	case pgtypes.Bool.OID:
 		switch {
 		case v.Kind == semantic.KindBool:
 			return v.Bool, nil
@@ -171,7 +201,7 @@ func bindValue(t planner.Type, v semantic.Value) (any, error) {
 			return v.Text == "true", nil
 		}
 		return nil, bad()
-	case planner.TypeDate.OID:
+	case pgtypes.Date.OID:
 		switch v.Kind {
 		case semantic.KindDate, semantic.KindTimestamp:
 			t := v.Time.UTC()
@@ -184,7 +214,7 @@ func bindValue(t planner.Type, v semantic.Value) (any, error) {
 			return d, nil
 		}
 		return nil, bad()
-	case planner.TypeTimestamp.OID, planner.TypeTimestamptz.OID:
+	case pgtypes.Timestamp.OID, pgtypes.Timestamptz.OID:
 		switch v.Kind {
 		case semantic.KindDate, semantic.KindTimestamp:
 			return v.Time.UTC(), nil
@@ -217,60 +247,81 @@ func quoteForMessage(v semantic.Value) string {
 }
 
 // typeName is the JSON API's name of a result type.
-func typeName(t planner.Type) string {
+func typeName(t pgtypes.Type) string {
 	switch t.OID {
-	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
+	case pgtypes.Int2.OID, pgtypes.Int4.OID, pgtypes.Int8.OID:
 		return "integer"
-	case planner.TypeFloat4.OID, planner.TypeFloat8.OID, planner.TypeNumeric.OID:
+	case pgtypes.Float4.OID, pgtypes.Float8.OID, pgtypes.Numeric.OID:
 		return "number"
-	case planner.TypeBool.OID:
+	case pgtypes.Bool.OID:
 		return "boolean"
-	case planner.TypeDate.OID:
+	case pgtypes.Date.OID:
 		return "date"
-	case planner.TypeTimestamp.OID, planner.TypeTimestamptz.OID:
+	case pgtypes.Timestamp.OID, pgtypes.Timestamptz.OID:
 		return "timestamp"
 	}
 	return "string"
 }
 
-// appendJSON appends a result value, given in PostgreSQL text format, as JSON: numbers as JSON
-// numbers (exact, as the engine wrote them; NaN and infinities as OData's strings), booleans,
-// timestamps in ISO 8601, everything else as a string.
-func appendJSON(b []byte, v []byte, t planner.Type) []byte {
-	if v == nil {
+// appendJSON appends a result value of type t, as cellValue gives it, as JSON: numbers as JSON
+// numbers (exact: a decimal keeps its digits and scale, a float prints as PostgreSQL prints it;
+// NaN and infinities as OData's strings "NaN", "INF", "-INF"), booleans, dates as YYYY-MM-DD,
+// timestamps in RFC 3339 (without time zone: as UTC), everything else (time of day, interval,
+// bytea and text) as a string of its PostgreSQL text form.
+func appendJSON(b []byte, v any, t pgtypes.Type) []byte {
+	switch x := v.(type) {
+	case nil:
 		return append(b, "null"...)
-	}
-	switch t.OID {
-	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
-		return append(b, v...)
-	case planner.TypeFloat4.OID, planner.TypeFloat8.OID, planner.TypeNumeric.OID:
-		switch string(v) {
-		case "NaN":
-			return append(b, `"NaN"`...)
-		case "Infinity":
-			return append(b, `"INF"`...)
-		case "-Infinity":
-			return append(b, `"-INF"`...)
-		}
-		return append(b, v...)
-	case planner.TypeBool.OID:
-		if len(v) > 0 && v[0] == 't' {
+	case bool:
+		if x {
 			return append(b, "true"...)
 		}
 		return append(b, "false"...)
-	case planner.TypeTimestamp.OID:
-		if ts, err := time.Parse("2006-01-02 15:04:05.999999", string(v)); err == nil {
-			return appendString(b, ts.Format("2006-01-02T15:04:05.999999Z"))
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case *big.Int:
+		return x.Append(b, 10)
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return append(b, `"NaN"`...)
+		case math.IsInf(x, 1):
+			return append(b, `"INF"`...)
+		case math.IsInf(x, -1):
+			return append(b, `"-INF"`...)
 		}
-	case planner.TypeTimestamptz.OID:
-		if ts, err := time.Parse("2006-01-02 15:04:05.999999-07", string(v)); err == nil {
-			return appendString(b, ts.Format(time.RFC3339Nano))
+		bits := 64
+		if t.OID == pgtypes.Float4.OID {
+			bits = 32
 		}
-		if ts, err := time.Parse("2006-01-02 15:04:05.999999-07:00", string(v)); err == nil {
-			return appendString(b, ts.Format(time.RFC3339Nano))
+		return pgtypes.AppendFloat(b, x, bits)
+	case pgtypes.Decimal:
+		return appendText(b, x, pgtypes.Numeric)
+	case time.Time:
+		switch t.OID {
+		case pgtypes.Timestamp.OID:
+			b = append(b, '"')
+			b = x.AppendFormat(b, "2006-01-02T15:04:05.999999Z")
+			return append(b, '"')
+		case pgtypes.Timestamptz.OID:
+			b = append(b, '"')
+			b = x.AppendFormat(b, time.RFC3339Nano)
+			return append(b, '"')
 		}
+	case string:
+		return appendString(b, x)
 	}
-	return appendString(b, string(v))
+	// date, time of day, interval and bytea: their text form, as a string.
+	return appendString(b, string(appendText(nil, v, t)))
+}
+
+// appendText is pgtypes.AppendText for a value DecodeText made, which always fits its type.
+func appendText(b []byte, v any, t pgtypes.Type) []byte {
+	out, err := pgtypes.AppendText(b, v, t)
+	if err != nil {
+		return fmt.Appendf(b, "%v", v)
+	}
+	return out
 }
 
 // appendString appends s as a JSON string.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -56,7 +57,7 @@ func fakeSessionPlan(s planner.Session, sql string) (*planner.Plan, bool, error)
 			v = def
 		}
 		return &planner.Plan{Kind: planner.KindLocal, Tag: "SHOW",
-			Columns: []planner.Column{{Name: canonical, Type: planner.TypeText}}, Rows: [][]*string{{&v}}}, true, nil
+			Columns: []planner.Column{{Name: canonical, Type: pgtypes.Text}}, Rows: [][]*string{{&v}}}, true, nil
 	}
 	if m := setPattern.FindStringSubmatch(sql); m != nil {
 		name := strings.Trim(m[2], `"`)

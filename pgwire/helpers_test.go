@@ -23,6 +23,7 @@ import (
 	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -88,16 +89,16 @@ func (p *fakePlanner) Plan(_ context.Context, s planner.Session, st *planner.Sta
 	q := func(sql string, cols ...planner.Column) *planner.Plan {
 		return &planner.Plan{Kind: planner.KindQuery, SQL: sql, Tag: "SELECT", Columns: cols}
 	}
-	n := planner.Column{Name: "n", Type: planner.TypeInt4}
+	n := planner.Column{Name: "n", Type: pgtypes.Int4}
 	switch sql := strings.ToLower(st.SQL); {
 	case sql == "select echo":
 		// One column per parameter, of the parameter's declared type (text when undeclared):
 		// the executor sends the bound values back.
 		plan := q("echo")
 		for i, oid := range paramOIDs {
-			t, ok := planner.TypeByOID(oid)
+			t, ok := pgtypes.ByOID(oid)
 			if !ok || oid == 0 {
-				t = planner.TypeText
+				t = pgtypes.Text
 			}
 			plan.Params = append(plan.Params, t)
 			plan.Columns = append(plan.Columns, planner.Column{Name: fmt.Sprintf("p%d", i+1), Type: t})
@@ -116,8 +117,8 @@ func (p *fakePlanner) Plan(_ context.Context, s planner.Session, st *planner.Sta
 		return q("two", n), nil
 	case strings.HasPrefix(sql, "select rows "):
 		return q("rows:"+strings.TrimPrefix(sql, "select rows "),
-			planner.Column{Name: "id", Type: planner.TypeInt8},
-			planner.Column{Name: "label", Type: planner.TypeText}), nil
+			planner.Column{Name: "id", Type: pgtypes.Int8},
+			planner.Column{Name: "label", Type: pgtypes.Text}), nil
 	case sql == "missing":
 		return nil, sqlerr.New(sqlerr.UndefinedTable, `relation "missing" does not exist`)
 	case sql == "panic":
@@ -169,12 +170,12 @@ func (e *fakeExecutor) args() []any {
 
 // manyTypes are the columns of "select many", and manyValues its values in engine.Rows' Go kinds.
 var (
-	manyTypes = []planner.Type{planner.TypeInt2, planner.TypeInt4, planner.TypeInt8, planner.TypeFloat4, planner.TypeFloat8,
-		planner.TypeNumeric, planner.TypeBool, planner.TypeText, planner.TypeVarchar, planner.TypeDate, planner.TypeTimestamp,
-		planner.TypeTimestamptz, planner.TypeBytea, planner.TypeInterval}
-	manyValues = []any{int64(1), int64(2), int64(3), 1.5, 2.5, engine.Decimal{Unscaled: big.NewInt(125), Scale: 2}, true, "x", "v",
+	manyTypes = []pgtypes.Type{pgtypes.Int2, pgtypes.Int4, pgtypes.Int8, pgtypes.Float4, pgtypes.Float8,
+		pgtypes.Numeric, pgtypes.Bool, pgtypes.Text, pgtypes.Varchar, pgtypes.Date, pgtypes.Timestamp,
+		pgtypes.Timestamptz, pgtypes.Bytea, pgtypes.Interval}
+	manyValues = []any{int64(1), int64(2), int64(3), 1.5, 2.5, pgtypes.Decimal{Unscaled: big.NewInt(125), Scale: 2}, true, "x", "v",
 		time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC),
-		time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC), []byte{0xde, 0xad}, engine.Interval{Days: 1, Micros: 3600e6}}
+		time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC), []byte{0xde, 0xad}, pgtypes.IntervalValue{Days: 1, Micros: 3600e6}}
 )
 
 // encodeRow encodes Go values as the real executor does, in the formats w asks for.
@@ -190,9 +191,9 @@ func encodeRow(w engine.RowWriter, cols []planner.Column, values []any) error {
 		}
 		var err error
 		if i < len(formats) && formats[i] == 1 {
-			out[i], err = engine.AppendBinary(nil, v, cols[i].Type)
+			out[i], err = pgtypes.AppendBinary(nil, v, cols[i].Type)
 		} else {
-			out[i], err = engine.AppendText(nil, v, cols[i].Type)
+			out[i], err = pgtypes.AppendText(nil, v, cols[i].Type)
 		}
 		if err != nil {
 			return err
@@ -213,7 +214,7 @@ func (w *binaryWriter) WriteRow(values [][]byte) error {
 	w.out = w.out[:0]
 	for i, v := range values {
 		if v != nil && i < len(w.Formats()) && w.Formats()[i] == 1 {
-			b, err := engine.AppendBinary(nil, string(v), w.cols[i].Type)
+			b, err := pgtypes.AppendBinary(nil, string(v), w.cols[i].Type)
 			if err != nil {
 				return err
 			}
@@ -251,8 +252,8 @@ func (e *fakeExecutor) Execute(ctx context.Context, caller admission.Caller, pla
 		vals := slices.Clone(args)
 		for i, v := range vals {
 			// Intervals are bound as text the engine parses; read it back as an engine value.
-			if s, ok := v.(string); ok && plan.Columns[i].Type == planner.TypeInterval {
-				var iv engine.Interval
+			if s, ok := v.(string); ok && plan.Columns[i].Type == pgtypes.Interval {
+				var iv pgtypes.IntervalValue
 				if _, err := fmt.Sscanf(s, "%d months %d days %d microseconds", &iv.Months, &iv.Days, &iv.Micros); err != nil {
 					return engine.Result{}, err
 				}

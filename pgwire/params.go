@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -21,7 +21,7 @@ import (
 
 // bindArgs decodes Bind's values. codes are its parameter format codes: none means all text, one
 // applies to all, otherwise one per value.
-func (c *conn) bindArgs(params []planner.Type, codes []int16, values [][]byte) ([]any, error) {
+func (c *conn) bindArgs(params []pgtypes.Type, codes []int16, values [][]byte) ([]any, error) {
 	if len(codes) > 1 && len(codes) != len(values) {
 		return nil, sqlerr.New(sqlerr.ProtocolViolation, "bind message has %d parameter formats but %d parameters", len(codes), len(values))
 	}
@@ -51,7 +51,7 @@ func (c *conn) bindArgs(params []planner.Type, codes []int16, values [][]byte) (
 			if format == 1 {
 				return nil, sqlerr.New(sqlerr.InvalidBinaryRepresentation, "incorrect binary data format in bind parameter %d", i+1)
 			}
-			return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type %s: %q", sqlTypeName(params[i]), src).
+			return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type %s: %q", pgtypes.SQLName(params[i]), src).
 				WithDetail("bind parameter $%d", i+1)
 		}
 		args[i] = v
@@ -70,29 +70,29 @@ func (c *conn) typeMap() *pgtype.Map {
 
 // decodeParam reads one non-NULL value. src belongs to the message buffer: whatever is kept is
 // copied.
-func (c *conn) decodeParam(t planner.Type, format int16, src []byte) (any, error) {
+func (c *conn) decodeParam(t pgtypes.Type, format int16, src []byte) (any, error) {
 	m := c.typeMap()
 	switch t.OID {
-	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
+	case pgtypes.Int2.OID, pgtypes.Int4.OID, pgtypes.Int8.OID:
 		var v int64
 		err := m.Scan(t.OID, format, src, &v)
 		return v, err
-	case planner.TypeFloat4.OID, planner.TypeFloat8.OID:
+	case pgtypes.Float4.OID, pgtypes.Float8.OID:
 		var v float64
 		err := m.Scan(t.OID, format, src, &v)
 		return v, err
-	case planner.TypeBool.OID:
+	case pgtypes.Bool.OID:
 		var v bool
 		err := m.Scan(t.OID, format, src, &v)
 		return v, err
-	case planner.TypeNumeric.OID:
+	case pgtypes.Numeric.OID:
 		var n pgtype.Numeric
 		if err := m.Scan(t.OID, format, src, &n); err != nil {
 			return nil, err
 		}
 		text, err := m.Encode(t.OID, pgtype.TextFormatCode, n, nil)
 		return string(text), err
-	case planner.TypeDate.OID:
+	case pgtypes.Date.OID:
 		var d pgtype.Date
 		if err := m.Scan(t.OID, format, src, &d); err != nil {
 			if format == 1 {
@@ -109,7 +109,7 @@ func (c *conn) decodeParam(t planner.Type, format int16, src []byte) (any, error
 			return nil, errInfinite(t)
 		}
 		return time.Date(d.Time.Year(), d.Time.Month(), d.Time.Day(), 0, 0, 0, 0, time.UTC), nil
-	case planner.TypeTimestamp.OID:
+	case pgtypes.Timestamp.OID:
 		var ts pgtype.Timestamp
 		if err := m.Scan(t.OID, format, src, &ts); err != nil {
 			if format == 1 {
@@ -126,7 +126,7 @@ func (c *conn) decodeParam(t planner.Type, format int16, src []byte) (any, error
 			return nil, errInfinite(t)
 		}
 		return ts.Time, nil
-	case planner.TypeTimestamptz.OID:
+	case pgtypes.Timestamptz.OID:
 		var ts pgtype.Timestamptz
 		if err := m.Scan(t.OID, format, src, &ts); err != nil {
 			if format == 1 {
@@ -143,21 +143,21 @@ func (c *conn) decodeParam(t planner.Type, format int16, src []byte) (any, error
 			return nil, errInfinite(t)
 		}
 		return ts.Time.UTC(), nil
-	case planner.TypeTime.OID:
+	case pgtypes.Time.OID:
 		var tm pgtype.Time
 		if err := m.Scan(t.OID, format, src, &tm); err != nil {
 			return nil, err
 		}
 		us := tm.Microseconds
 		return fmt.Sprintf("%02d:%02d:%02d.%06d", us/3600e6, us/60e6%60, us/1e6%60, us%1e6), nil
-	case planner.TypeInterval.OID:
+	case pgtypes.Interval.OID:
 		var iv pgtype.Interval
 		if err := m.Scan(t.OID, format, src, &iv); err != nil {
 			return nil, err
 		}
 		// Unit by unit, a form the engine parses whatever the sign of each part.
 		return fmt.Sprintf("%d months %d days %d microseconds", iv.Months, iv.Days, iv.Microseconds), nil
-	case planner.TypeBytea.OID:
+	case pgtypes.Bytea.OID:
 		if format == 1 {
 			return bytes.Clone(src), nil
 		}
@@ -197,31 +197,6 @@ func (c *conn) inSessionZone(wall time.Time) time.Time {
 	return time.Date(wall.Year(), wall.Month(), wall.Day(), wall.Hour(), wall.Minute(), wall.Second(), wall.Nanosecond(), loc).UTC()
 }
 
-func errInfinite(t planner.Type) error {
-	return sqlerr.New(sqlerr.FeatureNotSupported, "infinite %s values are not supported as parameters", sqlTypeName(t))
-}
-
-// sqlTypeName is the name PostgreSQL's messages use for a type.
-func sqlTypeName(t planner.Type) string {
-	switch t.OID {
-	case planner.TypeInt2.OID:
-		return "smallint"
-	case planner.TypeInt4.OID:
-		return "integer"
-	case planner.TypeInt8.OID:
-		return "bigint"
-	case planner.TypeFloat4.OID:
-		return "real"
-	case planner.TypeFloat8.OID:
-		return "double precision"
-	case planner.TypeBool.OID:
-		return "boolean"
-	case planner.TypeTimestamptz.OID:
-		return "timestamp with time zone"
-	case planner.TypeTimestamp.OID:
-		return "timestamp without time zone"
-	case planner.TypeTime.OID:
-		return "time without time zone"
-	}
-	return t.Name
+func errInfinite(t pgtypes.Type) error {
+	return sqlerr.New(sqlerr.FeatureNotSupported, "infinite %s values are not supported as parameters", pgtypes.SQLName(t))
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -106,7 +107,7 @@ func (c *conn) sendLocalRows(plan *planner.Plan, formats []int16, from int, max 
 			}
 			var err error
 			if formatOf(formats, i) == 1 {
-				buf, err = engine.AppendBinary(buf, *v, plan.Columns[i].Type)
+				buf, err = pgtypes.AppendBinary(buf, *v, plan.Columns[i].Type)
 			} else {
 				buf = append(buf, *v...)
 			}

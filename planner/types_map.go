@@ -1,11 +1,10 @@
 package planner
 
 import (
-	"strings"
-
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/pgtypes"
 )
 
 // catalogType maps a catalog type to the PostgreSQL type a client sees.
@@ -31,21 +30,9 @@ func catalogType(t catalog.FieldType) Type {
 	return TypeText
 }
 
-// sqlTypeNames maps the names PostgreSQL's parser leaves in a TypeName (after its own
-// normalisation: integer → int4, double precision → float8, ...) to types.
-var sqlTypeNames = map[string]Type{
-	"bool": TypeBool, "boolean": TypeBool,
-	"int2": TypeInt2, "smallint": TypeInt2,
-	"int4": TypeInt4, "int": TypeInt4, "integer": TypeInt4,
-	"int8": TypeInt8, "bigint": TypeInt8,
-	"float4": TypeFloat4, "real": TypeFloat4,
-	"float8": TypeFloat8, "double": TypeFloat8,
-	"numeric": TypeNumeric, "decimal": TypeNumeric,
-	"text": TypeText, "varchar": TypeVarchar, "bpchar": TypeText, "char": TypeText, "name": TypeText,
-	"date": TypeDate, "time": TypeTime,
-	"timestamp": TypeTimestamp, "timestamptz": TypeTimestamptz,
-	"interval": TypeInterval, "bytea": TypeBytea,
-}
+// sqlTypeNames is pgtypes' table of type names (see pgtypes.ByName), kept under its old name for
+// the planner files that read it until the integrator rewrites them to pgtypes.ByName.
+var sqlTypeNames = pgtypes.Names()
 
 // typeFromName resolves a cast's target type. Arrays and unknown names are not supported.
 func typeFromName(tn *pg_query.TypeName) (Type, string, bool) {
@@ -62,40 +49,21 @@ func typeFromName(tn *pg_query.TypeName) (Type, string, bool) {
 	if len(tn.ArrayBounds) > 0 {
 		return Type{}, name + "[]", false
 	}
-	t, ok := sqlTypeNames[strings.ToLower(name)]
+	t, ok := pgtypes.ByName(name)
 	return t, name, ok
 }
 
-func isInteger(t Type) bool {
-	return t.OID == TypeInt2.OID || t.OID == TypeInt4.OID || t.OID == TypeInt8.OID
-}
+// isInteger, isNumeric and numericRank are pgtypes' type categories under the names the
+// planner's passes use.
+func isInteger(t Type) bool { return pgtypes.IsInteger(t) }
 
-func isNumeric(t Type) bool {
-	return isInteger(t) || t.OID == TypeNumeric.OID || t.OID == TypeFloat4.OID || t.OID == TypeFloat8.OID
-}
+func isNumeric(t Type) bool { return pgtypes.IsNumeric(t) }
 
-// numericRank orders numeric types by PostgreSQL's implicit promotion.
-func numericRank(t Type) int {
-	switch t.OID {
-	case TypeInt2.OID:
-		return 1
-	case TypeInt4.OID:
-		return 2
-	case TypeInt8.OID:
-		return 3
-	case TypeNumeric.OID:
-		return 4
-	case TypeFloat4.OID:
-		return 5
-	case TypeFloat8.OID:
-		return 6
-	}
-	return 0
-}
+func numericRank(t Type) int { return pgtypes.NumericRank(t) }
 
 // typeUnknown is the type of a string literal or NULL before context gives it one, as in
 // PostgreSQL. It never reaches a client: result columns of that type are announced as text.
-var typeUnknown = Type{OID: 705, Name: "unknown", Size: -2}
+var typeUnknown = pgtypes.Unknown
 
 // resultType is how a column of type t is announced.
 func resultType(t Type) Type {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/internal/valuesize"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -189,9 +190,9 @@ func normalize(v any) any {
 	case float32:
 		return float64(x)
 	case duckdb.Decimal:
-		return engine.Decimal{Unscaled: x.Value, Scale: int(x.Scale)}
+		return pgtypes.Decimal{Unscaled: x.Value, Scale: int(x.Scale)}
 	case duckdb.Interval:
-		return engine.Interval{Months: x.Months, Days: x.Days, Micros: x.Micros}
+		return pgtypes.IntervalValue{Months: x.Months, Days: x.Days, Micros: x.Micros}
 	case duckdb.UUID:
 		return x.String()
 	case *duckdb.UUID:

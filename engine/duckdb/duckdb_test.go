@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -73,9 +73,9 @@ func TestValuesAreNormalised(t *testing.T) {
 	if got[2] != int64(-3) || got[3] != int64(3) {
 		t.Errorf("integer division = %v, %v; want -3, 3 (truncation toward zero, as PostgreSQL)", got[2], got[3])
 	}
-	d, ok := got[1].(engine.Decimal)
+	d, ok := got[1].(pgtypes.Decimal)
 	if !ok || d.Scale != 2 || d.Unscaled.Int64() != 550 {
-		t.Errorf("sum(decimal) = %#v, want engine.Decimal 550 scale 2", got[1])
+		t.Errorf("sum(decimal) = %#v, want pgtypes.Decimal 550 scale 2", got[1])
 	}
 	if got[0] == nil {
 		t.Errorf("sum(integer) is NULL")

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/postgres"
-	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -32,19 +31,19 @@ func TestValuesComeBackAsEngineTypes(t *testing.T) {
 			t.Errorf("column %d = %#v, want %#v", i+1, got[i], w)
 		}
 	}
-	text := func(i int, typ planner.Type) string {
-		out, err := engine.AppendText(nil, got[i], typ)
+	text := func(i int, typ pgtypes.Type) string {
+		out, err := pgtypes.AppendText(nil, got[i], typ)
 		if err != nil {
 			t.Fatalf("column %d: %v", i+1, err)
 		}
 		return string(out)
 	}
-	if d, ok := got[5].(engine.Decimal); !ok || text(5, planner.TypeNumeric) != "0.100" {
-		t.Errorf("0.100::numeric = %#v (%v), want an engine.Decimal printing 0.100", got[5], ok)
+	if d, ok := got[5].(pgtypes.Decimal); !ok || text(5, pgtypes.Numeric) != "0.100" {
+		t.Errorf("0.100::numeric = %#v (%v), want an pgtypes.Decimal printing 0.100", got[5], ok)
 	} else if d.Scale != 3 {
 		t.Errorf("0.100::numeric has scale %d, want 3", d.Scale)
 	}
-	if s := text(6, planner.TypeNumeric); s != "123456789012345678901234567890" {
+	if s := text(6, pgtypes.Numeric); s != "123456789012345678901234567890" {
 		t.Errorf("big numeric = %s", s)
 	}
 	if f, ok := got[7].(float64); !ok || !math.IsNaN(f) {
@@ -59,16 +58,16 @@ func TestValuesComeBackAsEngineTypes(t *testing.T) {
 	if d, ok := got[12].(time.Time); !ok || !d.Equal(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("date = %#v", got[12])
 	}
-	if ts, ok := got[13].(time.Time); !ok || text(13, planner.TypeTimestamp) != "2025-12-01 10:11:12.5" || ts.Location() != time.UTC {
+	if ts, ok := got[13].(time.Time); !ok || text(13, pgtypes.Timestamp) != "2025-12-01 10:11:12.5" || ts.Location() != time.UTC {
 		t.Errorf("timestamp = %#v", got[13])
 	}
 	if ts, ok := got[14].(time.Time); !ok || !ts.Equal(time.Date(2025, 12, 1, 4, 30, 0, 0, time.UTC)) {
 		t.Errorf("timestamptz = %#v", got[14])
 	}
-	if s := text(15, planner.TypeTime); s != "01:02:03.25" {
+	if s := text(15, pgtypes.Time); s != "01:02:03.25" {
 		t.Errorf("time = %s", s)
 	}
-	if iv, ok := got[16].(engine.Interval); !ok || iv != (engine.Interval{Months: 14, Days: 3, Micros: (4*3600 + 5*60 + 6) * 1e6}) {
+	if iv, ok := got[16].(pgtypes.IntervalValue); !ok || iv != (pgtypes.IntervalValue{Months: 14, Days: 3, Micros: (4*3600 + 5*60 + 6) * 1e6}) {
 		t.Errorf("interval = %#v", got[16])
 	}
 	if got[17] != "00000000-0000-0000-0000-00000000002a" {
@@ -83,7 +82,7 @@ func TestValuesComeBackAsEngineTypes(t *testing.T) {
 	if got[20] != "infinity" {
 		t.Errorf("infinite date = %#v", got[20])
 	}
-	if d, ok := got[21].(engine.Decimal); !ok || d.Unscaled.Cmp(big.NewInt(1000)) != 0 || d.Scale != 0 {
+	if d, ok := got[21].(pgtypes.Decimal); !ok || d.Unscaled.Cmp(big.NewInt(1000)) != 0 || d.Scale != 0 {
 		t.Errorf("1e3::numeric = %#v", got[21])
 	}
 }
@@ -101,9 +100,9 @@ func TestParametersTakeTheServersTypes(t *testing.T) {
 			t.Fatalf("pooling=%v: %v", pooled, err)
 		}
 		r := rows[0]
-		num, _ := engine.AppendText(nil, r[1], planner.TypeNumeric)
+		num, _ := pgtypes.AppendText(nil, r[1], pgtypes.Numeric)
 		if d, _ := r[0].(time.Time); !d.Equal(time.Date(2025, 12, 2, 0, 0, 0, 0, time.UTC)) || string(num) != "2.50" || r[2] != int64(42) || r[3] != true ||
-			r[4] != (engine.Interval{Months: 1, Days: 2, Micros: 3}) || r[5] != 1.5 {
+			r[4] != (pgtypes.IntervalValue{Months: 1, Days: 2, Micros: 3}) || r[5] != 1.5 {
 			t.Errorf("pooling=%v: got %#v (numeric %s)", pooled, r, num)
 		}
 		if ts, _ := r[6].(time.Time); !ts.Equal(time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC)) {

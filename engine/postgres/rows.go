@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/pgtypes"
 )
 
 // rows streams one query's result: pgx reads a row off the socket per Next, so a slow reader
@@ -206,7 +207,7 @@ func decoderFor(m *pgtype.Map, oid uint32, format int16) decoder {
 			if err := scan(&iv, src); err != nil {
 				return nil, err
 			}
-			return engine.Interval{Months: iv.Months, Days: iv.Days, Micros: iv.Microseconds}, nil
+			return pgtypes.IntervalValue{Months: iv.Months, Days: iv.Days, Micros: iv.Microseconds}, nil
 		}
 	}
 	if format == pgtype.TextFormatCode {
@@ -301,9 +302,9 @@ func numericValue(n pgtype.Numeric) any {
 		if n.Exp > 0 {
 			unscaled = new(big.Int).Mul(unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n.Exp)), nil))
 		}
-		return engine.Decimal{Unscaled: unscaled, Scale: 0}
+		return pgtypes.Decimal{Unscaled: unscaled, Scale: 0}
 	}
-	return engine.Decimal{Unscaled: unscaled, Scale: int(-n.Exp)}
+	return pgtypes.Decimal{Unscaled: unscaled, Scale: int(-n.Exp)}
 }
 
 // timeOrInfinity keeps PostgreSQL's infinite dates and timestamps as the text it prints.

@@ -151,7 +151,8 @@ func TestCheck(t *testing.T) {
 		{Path: "catalog", Imports: []string{"internal/sqlast"}},
 		{Path: "internal/sqlast"},
 		{Path: "sqlerr"},
-		{Path: "planner", Imports: []string{"catalog", "sqlerr"}},
+		{Path: "pgtypes", Imports: []string{"sqlerr"}},
+		{Path: "planner", Imports: []string{"catalog", "pgtypes", "sqlerr"}},
 		{Path: "engine", Imports: []string{"planner"}},
 		{Path: "engine/duckdb", Imports: []string{"engine"}},
 		{Path: "pgwire", Imports: []string{"engine"}},
@@ -194,7 +195,19 @@ func TestCheck(t *testing.T) {
 		{
 			name: "sqlerr imports anything of ours",
 			pkgs: with("sqlerr", func(p *Package) { p.Imports = []string{"internal/sqlast"} }),
-			want: []string{`sqlerr imports internal/sqlast: forbidden by rule "leaf packages import nothing of ours"`},
+			want: []string{
+				`pgtypes imports internal/sqlast (via sqlerr): forbidden by rule "pgtypes depends only on sqlerr"`,
+				`sqlerr imports internal/sqlast: forbidden by rule "leaf packages import nothing of ours"`,
+			},
+		},
+		{
+			name: "pgtypes reaches back into the planner",
+			pkgs: with("pgtypes", func(p *Package) { p.TestImports = []string{"pgtypes", "planner"} }),
+			want: []string{
+				`pgtypes test imports catalog (via planner): forbidden by rule "pgtypes depends only on sqlerr"`,
+				`pgtypes test imports internal/sqlast (via planner -> catalog): forbidden by rule "pgtypes depends only on sqlerr"`,
+				`pgtypes test imports planner: forbidden by rule "pgtypes depends only on sqlerr"`,
+			},
 		},
 		{
 			name: "a test of httpapi wires in a backend",

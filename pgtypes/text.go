@@ -1,4 +1,4 @@
-package engine
+package pgtypes
 
 import (
 	"bytes"
@@ -9,16 +9,15 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // AppendText appends v in PostgreSQL's text format for type t. The engine may hand back a
 // different Go kind than the announced type (a DATE for a timestamp, an integer for numeric);
 // the value is converted so the client always gets what RowDescription promised.
-func AppendText(buf []byte, v any, t planner.Type) ([]byte, error) {
+func AppendText(buf []byte, v any, t Type) ([]byte, error) {
 	switch t.OID {
-	case planner.TypeBool.OID:
+	case Bool.OID:
 		b, ok := v.(bool)
 		if !ok {
 			return nil, mismatch(v, t)
@@ -27,51 +26,51 @@ func AppendText(buf []byte, v any, t planner.Type) ([]byte, error) {
 			return append(buf, 't'), nil
 		}
 		return append(buf, 'f'), nil
-	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
+	case Int2.OID, Int4.OID, Int8.OID:
 		return appendInteger(buf, v, t)
-	case planner.TypeFloat4.OID, planner.TypeFloat8.OID:
+	case Float4.OID, Float8.OID:
 		f, ok := toFloat(v)
 		if !ok {
 			return nil, mismatch(v, t)
 		}
 		bits := 64
-		if t.OID == planner.TypeFloat4.OID {
+		if t.OID == Float4.OID {
 			bits = 32
 		}
 		return AppendFloat(buf, f, bits), nil
-	case planner.TypeNumeric.OID:
+	case Numeric.OID:
 		return appendNumeric(buf, v, t)
-	case planner.TypeDate.OID:
+	case Date.OID:
 		tm, ok := v.(time.Time)
 		if !ok {
 			return appendAny(buf, v), nil
 		}
 		return appendDate(buf, tm), nil
-	case planner.TypeTimestamp.OID:
+	case Timestamp.OID:
 		tm, ok := v.(time.Time)
 		if !ok {
 			return appendAny(buf, v), nil
 		}
 		return appendDateTime(buf, tm), nil
-	case planner.TypeTimestamptz.OID:
+	case Timestamptz.OID:
 		tm, ok := v.(time.Time)
 		if !ok {
 			return appendAny(buf, v), nil
 		}
 		return appendTimestamptz(buf, tm.UTC()), nil
-	case planner.TypeTime.OID:
+	case Time.OID:
 		tm, ok := v.(time.Time)
 		if !ok {
 			return appendAny(buf, v), nil
 		}
 		return tm.AppendFormat(buf, "15:04:05.999999"), nil
-	case planner.TypeInterval.OID:
-		iv, ok := v.(Interval)
+	case Interval.OID:
+		iv, ok := v.(IntervalValue)
 		if !ok {
 			return appendAny(buf, v), nil
 		}
 		return appendInterval(buf, iv), nil
-	case planner.TypeBytea.OID:
+	case Bytea.OID:
 		b, ok := v.([]byte)
 		if !ok {
 			b = []byte(fmt.Sprint(v))
@@ -82,11 +81,11 @@ func AppendText(buf []byte, v any, t planner.Type) ([]byte, error) {
 	return appendAny(buf, v), nil
 }
 
-func mismatch(v any, t planner.Type) error {
+func mismatch(v any, t Type) error {
 	return sqlerr.Internal(fmt.Errorf("engine value %T does not fit announced type %s", v, t.Name))
 }
 
-func appendInteger(buf []byte, v any, t planner.Type) ([]byte, error) {
+func appendInteger(buf []byte, v any, t Type) ([]byte, error) {
 	switch x := v.(type) {
 	case int64:
 		return strconv.AppendInt(buf, x, 10), nil
@@ -132,6 +131,11 @@ func toFloat(v any) (float64, bool) {
 // back exactly, in positional notation for decimal exponents from -4 up to (not including) 15 for
 // float8 (6 for float4), exponential otherwise.
 func AppendFloat(buf []byte, f float64, bits int) []byte {
+	if bits == 32 {
+		// A float8 beyond float4's range is an infinity as a float4, as AppendBinary writes it
+		// (strconv would print "+Inf", which no PostgreSQL client reads).
+		f = float64(float32(f))
+	}
 	switch {
 	case math.IsNaN(f):
 		return append(buf, "NaN"...)
@@ -204,7 +208,7 @@ func parseExp(b []byte) int {
 	return n
 }
 
-func appendNumeric(buf []byte, v any, t planner.Type) ([]byte, error) {
+func appendNumeric(buf []byte, v any, t Type) ([]byte, error) {
 	switch x := v.(type) {
 	case Decimal:
 		return appendDecimal(buf, x), nil
@@ -213,8 +217,17 @@ func appendNumeric(buf []byte, v any, t planner.Type) ([]byte, error) {
 	case *big.Int:
 		return x.Append(buf, 10), nil
 	case float64:
-		if math.IsNaN(x) {
+		// numeric has NaN and (since PostgreSQL 14) the infinities, spelled as float8 spells
+		// them, and no negative zero.
+		switch {
+		case math.IsNaN(x):
 			return append(buf, "NaN"...), nil
+		case math.IsInf(x, 1):
+			return append(buf, "Infinity"...), nil
+		case math.IsInf(x, -1):
+			return append(buf, "-Infinity"...), nil
+		case x == 0:
+			return append(buf, '0'), nil
 		}
 		return strconv.AppendFloat(buf, x, 'f', -1, 64), nil
 	case string:
@@ -306,9 +319,12 @@ func appendTwo(buf []byte, n int) []byte {
 }
 
 // appendInterval writes PostgreSQL's default (IntervalStyle postgres) form, e.g.
-// "1 year 2 mons 3 days 04:05:06".
-func appendInterval(buf []byte, iv Interval) []byte {
+// "1 year 2 mons 3 days 04:05:06", as interval_out writes it: a unit is plural unless its
+// value is 1 ("-1 days"), and a positive part after a negative one carries a "+" ("-1 days
+// +02:00:00").
+func appendInterval(buf []byte, iv IntervalValue) []byte {
 	start := len(buf)
+	afterNegative := false
 	part := func(n int64, unit string) {
 		if n == 0 {
 			return
@@ -316,12 +332,16 @@ func appendInterval(buf []byte, iv Interval) []byte {
 		if len(buf) > start {
 			buf = append(buf, ' ')
 		}
+		if afterNegative && n > 0 {
+			buf = append(buf, '+')
+		}
 		buf = strconv.AppendInt(buf, n, 10)
 		buf = append(buf, ' ')
 		buf = append(buf, unit...)
-		if n != 1 && n != -1 {
+		if n != 1 {
 			buf = append(buf, 's')
 		}
+		afterNegative = n < 0
 	}
 	years, months := int64(iv.Months)/12, int64(iv.Months)%12
 	part(years, "year")
@@ -335,6 +355,8 @@ func appendInterval(buf []byte, iv Interval) []byte {
 		if us < 0 {
 			buf = append(buf, '-')
 			us = -us
+		} else if afterNegative {
+			buf = append(buf, '+')
 		}
 		h, m, s, frac := us/3600e6, us/60e6%60, us/1e6%60, us%1e6
 		buf = appendTwo(buf, int(h))
@@ -373,7 +395,7 @@ func appendAny(buf []byte, v any) []byte {
 		return x.Append(buf, 10)
 	case Decimal:
 		return appendDecimal(buf, x)
-	case Interval:
+	case IntervalValue:
 		return appendInterval(buf, x)
 	case time.Time:
 		return x.AppendFormat(buf, "2006-01-02 15:04:05.999999")

@@ -1,4 +1,4 @@
-package engine
+package pgtypes
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/setupranali/setupranali/planner"
 )
 
 // postgres connects to the machine's PostgreSQL, the reference for text formats. CI sets
@@ -64,23 +62,31 @@ func TestTextEncodingMatchesPostgres(t *testing.T) {
 	ts := time.Date(2025, 12, 1, 13, 4, 5, 120000000, time.UTC)
 	cases := []struct {
 		v   any
-		typ planner.Type
+		typ Type
 		sql string
 	}{
-		{day, planner.TypeDate, "SELECT DATE '2025-12-01'"},
-		{day, planner.TypeTimestamp, "SELECT DATE '2025-12-01'::timestamp"},
-		{ts, planner.TypeTimestamp, "SELECT TIMESTAMP '2025-12-01 13:04:05.12'"},
-		{ts, planner.TypeTimestamptz, "SELECT TIMESTAMPTZ '2025-12-01 13:04:05.12+00'"},
-		{true, planner.TypeBool, "SELECT true"},
-		{int64(-42), planner.TypeInt8, "SELECT (-42)::int8"},
-		{Decimal{Unscaled: big.NewInt(125000), Scale: 2}, planner.TypeNumeric, "SELECT 1250.00::numeric"},
-		{Decimal{Unscaled: big.NewInt(-5), Scale: 3}, planner.TypeNumeric, "SELECT (-0.005)::numeric"},
-		{int64(2025), planner.TypeNumeric, "SELECT extract(year FROM DATE '2025-12-01')"},
-		{Interval{Months: 14, Days: 3, Micros: 4*3600e6 + 5*60e6 + 6e6}, planner.TypeInterval, "SELECT INTERVAL '1 year 2 mons 3 days 04:05:06'"},
-		{Interval{Days: 1}, planner.TypeInterval, "SELECT INTERVAL '1 day'"},
-		{Interval{Micros: -90e6}, planner.TypeInterval, "SELECT INTERVAL '-00:01:30'"},
-		{[]byte{0xde, 0xad}, planner.TypeBytea, `SELECT '\xdead'::bytea`},
-		{float64(7), planner.TypeInt8, "SELECT 7::int8"},
+		{day, Date, "SELECT DATE '2025-12-01'"},
+		{day, Timestamp, "SELECT DATE '2025-12-01'::timestamp"},
+		{ts, Timestamp, "SELECT TIMESTAMP '2025-12-01 13:04:05.12'"},
+		{ts, Timestamptz, "SELECT TIMESTAMPTZ '2025-12-01 13:04:05.12+00'"},
+		{true, Bool, "SELECT true"},
+		{int64(-42), Int8, "SELECT (-42)::int8"},
+		{Decimal{Unscaled: big.NewInt(125000), Scale: 2}, Numeric, "SELECT 1250.00::numeric"},
+		{Decimal{Unscaled: big.NewInt(-5), Scale: 3}, Numeric, "SELECT (-0.005)::numeric"},
+		{int64(2025), Numeric, "SELECT extract(year FROM DATE '2025-12-01')"},
+		{math.Inf(1), Numeric, "SELECT 'Infinity'::float8::numeric"},
+		{math.Inf(-1), Numeric, "SELECT '-Infinity'::float8::numeric"},
+		{math.Copysign(0, -1), Numeric, "SELECT '-0'::float8::numeric"},
+		{math.Inf(1), Float4, "SELECT 'Infinity'::float4"},
+		{IntervalValue{Months: 14, Days: 3, Micros: 4*3600e6 + 5*60e6 + 6e6}, Interval, "SELECT INTERVAL '1 year 2 mons 3 days 04:05:06'"},
+		{IntervalValue{Days: 1}, Interval, "SELECT INTERVAL '1 day'"},
+		{IntervalValue{Micros: -90e6}, Interval, "SELECT INTERVAL '-00:01:30'"},
+		{IntervalValue{Months: -13, Days: -1}, Interval, "SELECT INTERVAL '-1 year -1 mon -1 day'"},
+		{IntervalValue{Months: -14, Days: 3, Micros: -14706789000}, Interval, "SELECT INTERVAL '-1 year -2 mons +3 days -04:05:06.789'"},
+		{IntervalValue{Days: -1, Micros: 7200e6}, Interval, "SELECT INTERVAL '-1 day +02:00:00'"},
+		{IntervalValue{Months: 1, Days: -1, Micros: 1}, Interval, "SELECT INTERVAL '1 mon -1 day +00:00:00.000001'"},
+		{[]byte{0xde, 0xad}, Bytea, `SELECT '\xdead'::bytea`},
+		{float64(7), Int8, "SELECT 7::int8"},
 	}
 	for _, c := range cases {
 		want := pgText(t, conn, c.sql)
@@ -96,13 +102,13 @@ func TestTextEncodingMatchesPostgres(t *testing.T) {
 }
 
 func TestTextEncodingRefusesWhatDoesNotFit(t *testing.T) {
-	if _, err := AppendText(nil, "abc", planner.TypeInt8); err == nil {
+	if _, err := AppendText(nil, "abc", Int8); err == nil {
 		t.Error("a string was encoded as int8")
 	}
-	if _, err := AppendText(nil, 1.5, planner.TypeInt4); err == nil {
+	if _, err := AppendText(nil, 1.5, Int4); err == nil {
 		t.Error("a fraction was encoded as an integer")
 	}
-	if got, _ := AppendText(nil, int64(3), planner.TypeFloat8); string(got) != "3" {
+	if got, _ := AppendText(nil, int64(3), Float8); string(got) != "3" {
 		t.Errorf("int as float8 = %q", got)
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package pgtypes
 
 import (
 	"encoding/binary"
@@ -9,33 +9,23 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
-// FormatWriter is a RowWriter that wants some columns in PostgreSQL's binary format (the
-// extended protocol lets a client choose per column, and pgx, pgjdbc and Npgsql ask for binary).
-// Formats()[i] is 1 for binary, 0 for text; a nil or short slice means text for the rest. The
-// Executor checks for it once per execution.
-type FormatWriter interface {
-	RowWriter
-	Formats() []int16
-}
-
 // AppendBinary appends v in PostgreSQL's binary format for type t. It takes the same values as
-// AppendText (see Rows) and converts the same way, so a column reads the same in both formats.
+// AppendText (see Values) and converts the same way, so a column reads the same in both formats.
 // The variable-layout types (numeric, date and time types, interval) are encoded by pgx's pgtype
 // codecs, the ones drivers decode with; fixed-width numbers are a few bytes written here.
-func AppendBinary(buf []byte, v any, t planner.Type) ([]byte, error) {
+func AppendBinary(buf []byte, v any, t Type) ([]byte, error) {
 	switch t.OID {
-	case planner.TypeBool.OID:
+	case Bool.OID:
 		if b, ok := v.(bool); ok {
 			if b {
 				return append(buf, 1), nil
 			}
 			return append(buf, 0), nil
 		}
-	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
+	case Int2.OID, Int4.OID, Int8.OID:
 		n, ok, err := toInt64(v, t)
 		if err != nil {
 			return nil, err
@@ -43,27 +33,27 @@ func AppendBinary(buf []byte, v any, t planner.Type) ([]byte, error) {
 		if ok {
 			return appendFixedInt(buf, n, t)
 		}
-	case planner.TypeFloat4.OID:
+	case Float4.OID:
 		if f, ok := toFloat(v); ok {
 			return binary.BigEndian.AppendUint32(buf, math.Float32bits(float32(f))), nil
 		}
-	case planner.TypeFloat8.OID:
+	case Float8.OID:
 		if f, ok := toFloat(v); ok {
 			return binary.BigEndian.AppendUint64(buf, math.Float64bits(f)), nil
 		}
-	case planner.TypeNumeric.OID:
+	case Numeric.OID:
 		if n, ok := toNumeric(v); ok {
 			return encodeWith(pgtype.NumericCodec{}, t, n, buf)
 		}
 	// The fixed-layout date and time types are written here, as pgx's codecs write them (a
 	// codec's encode plan per value cost an allocation or three per date on the streaming path).
-	case planner.TypeDate.OID:
+	case Date.OID:
 		if tm, ok := v.(time.Time); ok {
 			y, m, d := tm.Date()
 			days := (time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() - pgEpochUnix) / 86400
 			return binary.BigEndian.AppendUint32(buf, uint32(int32(days))), nil
 		}
-	case planner.TypeTimestamp.OID:
+	case Timestamp.OID:
 		if tm, ok := v.(time.Time); ok {
 			// The wall-clock reading is the value, as AppendText prints it.
 			if tm.Location() != time.UTC {
@@ -73,22 +63,22 @@ func AppendBinary(buf []byte, v any, t planner.Type) ([]byte, error) {
 			}
 			return binary.BigEndian.AppendUint64(buf, uint64(pgMicros(tm))), nil
 		}
-	case planner.TypeTimestamptz.OID:
+	case Timestamptz.OID:
 		if tm, ok := v.(time.Time); ok {
 			return binary.BigEndian.AppendUint64(buf, uint64(pgMicros(tm))), nil
 		}
-	case planner.TypeTime.OID:
+	case Time.OID:
 		if tm, ok := v.(time.Time); ok {
 			us := int64(tm.Hour())*3600e6 + int64(tm.Minute())*60e6 + int64(tm.Second())*1e6 + int64(tm.Nanosecond())/1000
 			return binary.BigEndian.AppendUint64(buf, uint64(us)), nil
 		}
-	case planner.TypeInterval.OID:
-		if iv, ok := v.(Interval); ok {
+	case Interval.OID:
+		if iv, ok := v.(IntervalValue); ok {
 			buf = binary.BigEndian.AppendUint64(buf, uint64(iv.Micros))
 			buf = binary.BigEndian.AppendUint32(buf, uint32(iv.Days))
 			return binary.BigEndian.AppendUint32(buf, uint32(iv.Months)), nil
 		}
-	case planner.TypeBytea.OID:
+	case Bytea.OID:
 		if b, ok := v.([]byte); ok {
 			return append(buf, b...), nil
 		}
@@ -112,7 +102,7 @@ func pgMicros(tm time.Time) int64 {
 // appendBinaryFromText handles a value of an unexpected Go kind (a string the engine returned
 // for a date, say, or a text value computed by the planner): it is printed as AppendText would,
 // and the text is read back as a value of type t, which fails cleanly when it is not one.
-func appendBinaryFromText(buf []byte, v any, t planner.Type) ([]byte, error) {
+func appendBinaryFromText(buf []byte, v any, t Type) ([]byte, error) {
 	s, isString := v.(string)
 	if !isString {
 		text, err := AppendText(nil, v, t)
@@ -123,23 +113,23 @@ func appendBinaryFromText(buf []byte, v any, t planner.Type) ([]byte, error) {
 	}
 	var val pgtypeScanner
 	switch t.OID {
-	case planner.TypeBool.OID:
+	case Bool.OID:
 		val = &pgtype.Bool{}
-	case planner.TypeInt2.OID, planner.TypeInt4.OID, planner.TypeInt8.OID:
+	case Int2.OID, Int4.OID, Int8.OID:
 		val = &pgtype.Int8{}
-	case planner.TypeFloat4.OID, planner.TypeFloat8.OID:
+	case Float4.OID, Float8.OID:
 		val = &pgtype.Float8{}
-	case planner.TypeNumeric.OID:
+	case Numeric.OID:
 		val = &pgtype.Numeric{}
-	case planner.TypeDate.OID:
+	case Date.OID:
 		val = &pgtype.Date{}
-	case planner.TypeTimestamp.OID:
+	case Timestamp.OID:
 		val = &pgtype.Timestamp{}
-	case planner.TypeTimestamptz.OID:
+	case Timestamptz.OID:
 		val = &pgtype.Timestamptz{}
-	case planner.TypeTime.OID:
+	case Time.OID:
 		val = &pgtype.Time{}
-	case planner.TypeInterval.OID:
+	case Interval.OID:
 		val = &pgtype.Interval{}
 	default:
 		return append(buf, s...), nil
@@ -174,7 +164,7 @@ type pgtypeScanner interface{ Scan(src any) error }
 
 // encodeWith runs a pgtype codec's binary encoder. The codecs used here plan from the value's
 // type alone, so no type map is needed.
-func encodeWith(codec pgtype.Codec, t planner.Type, value any, buf []byte) ([]byte, error) {
+func encodeWith(codec pgtype.Codec, t Type, value any, buf []byte) ([]byte, error) {
 	plan := codec.PlanEncode(nil, t.OID, pgtype.BinaryFormatCode, value)
 	if plan == nil {
 		return nil, mismatch(value, t)
@@ -188,7 +178,7 @@ func encodeWith(codec pgtype.Codec, t planner.Type, value any, buf []byte) ([]by
 
 // toInt64 converts what appendInteger accepts. ok is false for a kind it does not handle; err is
 // set for a number too large for int8.
-func toInt64(v any, t planner.Type) (int64, bool, error) {
+func toInt64(v any, t Type) (int64, bool, error) {
 	switch x := v.(type) {
 	case int64:
 		return x, true, nil
@@ -219,14 +209,14 @@ func toInt64(v any, t planner.Type) (int64, bool, error) {
 	return 0, false, nil
 }
 
-func appendFixedInt(buf []byte, n int64, t planner.Type) ([]byte, error) {
+func appendFixedInt(buf []byte, n int64, t Type) ([]byte, error) {
 	switch t.OID {
-	case planner.TypeInt2.OID:
+	case Int2.OID:
 		if n < math.MinInt16 || n > math.MaxInt16 {
 			return nil, outOfRange(t)
 		}
 		return binary.BigEndian.AppendUint16(buf, uint16(int16(n))), nil
-	case planner.TypeInt4.OID:
+	case Int4.OID:
 		if n < math.MinInt32 || n > math.MaxInt32 {
 			return nil, outOfRange(t)
 		}
@@ -235,9 +225,8 @@ func appendFixedInt(buf []byte, n int64, t planner.Type) ([]byte, error) {
 	return binary.BigEndian.AppendUint64(buf, uint64(n)), nil
 }
 
-func outOfRange(t planner.Type) error {
-	names := map[uint32]string{planner.TypeInt2.OID: "smallint", planner.TypeInt4.OID: "integer", planner.TypeInt8.OID: "bigint"}
-	return sqlerr.New(sqlerr.NumericValueOutOfRange, "%s out of range", names[t.OID])
+func outOfRange(t Type) error {
+	return sqlerr.New(sqlerr.NumericValueOutOfRange, "%s out of range", SQLName(t))
 }
 
 // toNumeric converts what appendNumeric accepts into pgtype's numeric, keeping a decimal's scale

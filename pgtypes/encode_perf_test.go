@@ -1,4 +1,4 @@
-package engine
+package pgtypes
 
 import (
 	"math"
@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgtype"
-
-	"github.com/setupranali/setupranali/planner"
 )
 
 // The encoders' hand-written fast paths must write what the general formatters write.
@@ -93,13 +91,13 @@ func TestFastBinaryDateTimeMatchesPgtype(t *testing.T) {
 			tm = tm.In(kolkata)
 		}
 		for _, c := range []struct {
-			typ   planner.Type
+			typ   Type
 			codec pgtype.Codec
 			val   any
 		}{
-			{planner.TypeDate, pgtype.DateCodec{}, pgtype.Date{Time: tm, Valid: true}},
-			{planner.TypeTimestamp, &pgtype.TimestampCodec{}, pgtype.Timestamp{Time: tm, Valid: true}},
-			{planner.TypeTimestamptz, &pgtype.TimestamptzCodec{}, pgtype.Timestamptz{Time: tm, Valid: true}},
+			{Date, pgtype.DateCodec{}, pgtype.Date{Time: tm, Valid: true}},
+			{Timestamp, &pgtype.TimestampCodec{}, pgtype.Timestamp{Time: tm, Valid: true}},
+			{Timestamptz, &pgtype.TimestamptzCodec{}, pgtype.Timestamptz{Time: tm, Valid: true}},
 		} {
 			want, err := encodeWith(c.codec, c.typ, c.val, nil)
 			if err != nil {
@@ -118,7 +116,7 @@ func TestFastBinaryDateTimeMatchesPgtype(t *testing.T) {
 
 // benchRow is a typical wide result row: id, three strings, a date, a double.
 var benchRow = []any{int64(123456789), "R3", "P042", "C1", time.Date(2023, 4, 5, 0, 0, 0, 0, time.UTC), 1234.56}
-var benchTypes = []planner.Type{planner.TypeInt8, planner.TypeText, planner.TypeText, planner.TypeText, planner.TypeDate, planner.TypeFloat8}
+var benchTypes = []Type{Int8, Text, Text, Text, Date, Float8}
 
 func BenchmarkAppendTextRow(b *testing.B) {
 	buf := make([]byte, 0, 256)

@@ -1,0 +1,241 @@
+package pgtypes
+
+import (
+	"encoding/hex"
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// The layouts of the date and time types' text forms, as AppendText writes them.
+const (
+	layoutDate        = "2006-01-02"
+	layoutTime        = "15:04:05.999999"
+	layoutTimestamp   = "2006-01-02 15:04:05.999999"
+	layoutTimestamptz = "2006-01-02 15:04:05.999999-07"
+	// PostgreSQL prints an offset with minutes (India's +05:30) in this longer form.
+	layoutTimestamptzMinutes = "2006-01-02 15:04:05.999999-07:00"
+)
+
+// Numeric's limits in PostgreSQL (digits before and after the decimal point). DecodeText
+// refuses an exponent beyond them rather than build a number of any size it is asked for.
+const (
+	maxNumericWeight = 131072
+	maxNumericScale  = 16383
+)
+
+// DecodeText reads src, a non-NULL value of type t in PostgreSQL's text format as AppendText
+// writes it, into a Go value of the kind its type has:
+//
+//	bool                    bool
+//	int2, int4, int8        int64 (*big.Int beyond int64, as AppendText prints a *big.Int)
+//	float4, float8          float64 (NaN and ±Inf for NaN, Infinity, -Infinity)
+//	numeric                 Decimal, scale kept; float64 NaN or ±Inf for numeric's NaN and infinities
+//	date                    time.Time, midnight UTC
+//	timestamp               time.Time, the wall clock in UTC
+//	timestamptz             time.Time at the offset written
+//	time                    time.Time on January 1 of year 0, UTC
+//	interval                IntervalValue
+//	bytea                   []byte (hex format)
+//	anything else           string
+//
+// Encoding the value again with AppendText under t gives src back. Text that is not a value of
+// t is refused with 22P02; the value is not quoted in the error, which may reach a log.
+func DecodeText(src []byte, t Type) (any, error) {
+	s := string(src)
+	switch t.OID {
+	case Bool.OID:
+		switch s {
+		case "t", "true":
+			return true, nil
+		case "f", "false":
+			return false, nil
+		}
+	case Int2.OID, Int4.OID, Int8.OID:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err == nil {
+			return n, nil
+		}
+		if b, ok := new(big.Int).SetString(s, 10); ok {
+			return b, nil
+		}
+	case Float4.OID, Float8.OID:
+		bits := 64
+		if t.OID == Float4.OID {
+			bits = 32
+		}
+		if f, err := strconv.ParseFloat(s, bits); err == nil {
+			return f, nil
+		}
+	case Numeric.OID:
+		switch s {
+		case "NaN":
+			return math.NaN(), nil
+		case "Infinity":
+			return math.Inf(1), nil
+		case "-Infinity":
+			return math.Inf(-1), nil
+		}
+		if d, ok := parseDecimal(s); ok {
+			return d, nil
+		}
+	case Date.OID:
+		if tm, err := time.Parse(layoutDate, s); err == nil {
+			return tm, nil
+		}
+	case Timestamp.OID:
+		if tm, err := time.Parse(layoutTimestamp, s); err == nil {
+			return tm, nil
+		}
+	case Timestamptz.OID:
+		if tm, err := time.Parse(layoutTimestamptz, s); err == nil {
+			return tm, nil
+		}
+		if tm, err := time.Parse(layoutTimestamptzMinutes, s); err == nil {
+			return tm, nil
+		}
+	case Time.OID:
+		if tm, err := time.Parse(layoutTime, s); err == nil {
+			return tm, nil
+		}
+	case Interval.OID:
+		if iv, ok := parseInterval(s); ok {
+			return iv, nil
+		}
+	case Bytea.OID:
+		if h, ok := strings.CutPrefix(s, `\x`); ok {
+			if b, err := hex.DecodeString(h); err == nil {
+				return b, nil
+			}
+		}
+	default:
+		return s, nil
+	}
+	return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type %s", SQLName(t))
+}
+
+// parseDecimal reads [+-]digits[.digits][e[+-]digits] exactly. A positive exponent is folded
+// into the unscaled value, so the scale is never negative (AppendText prints a Decimal of
+// negative scale without its zeros).
+func parseDecimal(s string) (Decimal, bool) {
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil || e > maxNumericWeight || e < -maxNumericScale {
+			return Decimal{}, false
+		}
+		mant, exp = s[:i], e
+	}
+	neg := false
+	if mant != "" && (mant[0] == '-' || mant[0] == '+') {
+		neg, mant = mant[0] == '-', mant[1:]
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	digits := whole + frac
+	if digits == "" {
+		return Decimal{}, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return Decimal{}, false
+		}
+	}
+	u, ok := new(big.Int).SetString(digits, 10)
+	if !ok {
+		return Decimal{}, false
+	}
+	if neg {
+		u.Neg(u)
+	}
+	scale := len(frac) - exp
+	if scale < 0 {
+		u.Mul(u, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-scale)), nil))
+		scale = 0
+	}
+	return Decimal{Unscaled: u, Scale: scale}, true
+}
+
+// parseInterval reads IntervalStyle postgres, as appendInterval writes it: "N unit" parts for
+// years, months and days ("1 year 2 mons -3 days") and then an optional [-]H:MM:SS[.ffffff].
+func parseInterval(s string) (IntervalValue, bool) {
+	var iv IntervalValue
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
+		return iv, false
+	}
+	months, days := int64(0), int64(0)
+	for i := 0; i < len(fields); {
+		if strings.Contains(fields[i], ":") {
+			if i != len(fields)-1 {
+				return iv, false
+			}
+			us, ok := parseClock(fields[i])
+			if !ok {
+				return iv, false
+			}
+			iv.Micros = us
+			break
+		}
+		if i+1 >= len(fields) {
+			return iv, false
+		}
+		n, err := strconv.ParseInt(fields[i], 10, 32)
+		if err != nil {
+			return iv, false
+		}
+		switch strings.TrimSuffix(fields[i+1], "s") {
+		case "year":
+			months += n * 12
+		case "mon":
+			months += n
+		case "day":
+			days += n
+		default:
+			return iv, false
+		}
+		i += 2
+	}
+	if months < math.MinInt32 || months > math.MaxInt32 || days < math.MinInt32 || days > math.MaxInt32 {
+		return iv, false
+	}
+	iv.Months, iv.Days = int32(months), int32(days)
+	return iv, true
+}
+
+// parseClock reads [-]H:MM:SS[.ffffff] (hours may exceed 24) as microseconds.
+func parseClock(s string) (int64, bool) {
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return 0, false
+	}
+	sec, frac, hasFrac := strings.Cut(parts[2], ".")
+	h, errH := strconv.ParseUint(parts[0], 10, 64)
+	m, errM := strconv.ParseUint(parts[1], 10, 8)
+	sc, errS := strconv.ParseUint(sec, 10, 8)
+	if errH != nil || errM != nil || errS != nil || h > math.MaxInt64/3_600_000_000 || m > 59 || sc > 59 || (hasFrac && (frac == "" || len(frac) > 6)) {
+		return 0, false
+	}
+	us := int64(h)*3600e6 + int64(m)*60e6 + int64(sc)*1e6
+	if hasFrac {
+		f, err := strconv.ParseUint(frac+strings.Repeat("0", 6-len(frac)), 10, 32)
+		if err != nil {
+			return 0, false
+		}
+		us += int64(f)
+	}
+	if us < 0 {
+		return 0, false // beyond int64: only the hours were checked
+	}
+	if neg {
+		us = -us
+	}
+	return us, true
+}

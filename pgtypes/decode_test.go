@@ -1,0 +1,259 @@
+package pgtypes
+
+import (
+	"context"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// decodeCorpus is a value of every kind the engine hands back under every type it is announced
+// with, edge values included.
+func decodeCorpus() []struct {
+	v any
+	t Type
+} {
+	kolkata := time.FixedZone("IST", 5*3600+1800)
+	big30, _ := new(big.Int).SetString("-123456789012345678901234567890", 10)
+	return []struct {
+		v any
+		t Type
+	}{
+		{true, Bool}, {false, Bool},
+		{int64(0), Int2}, {int64(-32768), Int2}, {int64(70000), Int4}, {int64(math.MinInt64), Int8},
+		{int64(math.MaxInt64), Int8}, {big30, Int8}, {true, Int4}, {float64(12), Int8},
+		{Decimal{Unscaled: big.NewInt(12399), Scale: 2}, Int8},
+		{0.0, Float8}, {math.Copysign(0, -1), Float8}, {1.5, Float4}, {0.1, Float4}, {0.1, Float8},
+		{1e15, Float8}, {1e-5, Float8}, {123456.7, Float4}, {math.MaxFloat64, Float8},
+		{math.SmallestNonzeroFloat64, Float8}, {math.Inf(1), Float8}, {math.Inf(-1), Float4},
+		{math.NaN(), Float8}, {int64(3), Float4}, {Decimal{Unscaled: big.NewInt(125), Scale: 2}, Float8},
+		{Decimal{Unscaled: big.NewInt(125000), Scale: 2}, Numeric},
+		{Decimal{Unscaled: big.NewInt(-5), Scale: 3}, Numeric},
+		{Decimal{Unscaled: big.NewInt(0), Scale: 4}, Numeric},
+		{Decimal{Unscaled: big30, Scale: 12}, Numeric},
+		{int64(-1234567), Numeric}, {big30, Numeric}, {0.1, Numeric}, {1e21, Numeric}, {-2.5e-7, Numeric},
+		{math.NaN(), Numeric}, {math.Inf(1), Numeric}, {math.Inf(-1), Numeric}, {math.Copysign(0, -1), Numeric},
+		{"3.14159", Numeric},
+		{time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), Date},
+		{time.Date(1999, 12, 31, 23, 0, 0, 0, kolkata), Date},
+		{time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), Date},
+		{time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), Date},
+		{time.Date(2025, 12, 1, 10, 0, 0, 123456000, time.UTC), Timestamp},
+		{time.Date(2025, 12, 2, 1, 30, 0, 0, kolkata), Timestamp},
+		{time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), Timestamp},
+		{time.Date(2025, 12, 1, 10, 0, 0, 0, time.UTC), Timestamptz},
+		{time.Date(2025, 12, 2, 1, 30, 0, 1000, kolkata), Timestamptz},
+		{time.Date(0, 1, 1, 10, 11, 12, 500000000, time.UTC), Time},
+		{time.Date(1, 1, 1, 23, 59, 59, 999999000, time.UTC), Time},
+		{IntervalValue{}, Interval},
+		{IntervalValue{Months: 14, Days: 3, Micros: 4*3600e6 + 5*60e6 + 6e6}, Interval},
+		{IntervalValue{Months: -14, Days: 3, Micros: -(4*3600e6 + 5*60e6 + 6.5e6)}, Interval},
+		{IntervalValue{Months: -1, Days: -2, Micros: -1}, Interval},
+		{IntervalValue{Days: 1}, Interval},
+		{IntervalValue{Micros: 1000 * 3600e6}, Interval},
+		{IntervalValue{Months: math.MaxInt32, Days: math.MinInt32, Micros: math.MaxInt64}, Interval},
+		{[]byte{0xde, 0xad, 0x00}, Bytea}, {[]byte{}, Bytea},
+		{"x", Text}, {"ünïcode \"quoted\"\n", Varchar}, {"", Text}, {int64(5), Text},
+	}
+}
+
+// Every value the text encoder writes reads back, and encodes again to the same text.
+func TestDecodeTextRoundTrips(t *testing.T) {
+	for _, c := range decodeCorpus() {
+		roundTrip(t, c.v, c.t)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		f := math.Float64frombits(rng.Uint64())
+		roundTrip(t, f, Float8)
+		roundTrip(t, f, Float4)
+		roundTrip(t, Decimal{Unscaled: big.NewInt(rng.Int64() - rng.Int64()), Scale: rng.IntN(30)}, Numeric)
+		roundTrip(t, time.Unix(rng.Int64N(500e9)-100e9, rng.Int64N(1e9)).UTC(), Timestamp)
+		roundTrip(t, time.Unix(rng.Int64N(500e9)-100e9, rng.Int64N(1e9)), Timestamptz)
+		roundTrip(t, time.Unix(rng.Int64N(500e9)-100e9, 0).UTC(), Date)
+		roundTrip(t, IntervalValue{Months: rng.Int32() - rng.Int32()/2, Days: rng.Int32N(1000) - 500, Micros: rng.Int64() - rng.Int64()}, Interval)
+	}
+}
+
+func roundTrip(t *testing.T, v any, typ Type) {
+	t.Helper()
+	text, err := AppendText(nil, v, typ)
+	if err != nil {
+		t.Fatalf("%T %v as %s: %v", v, v, typ.Name, err)
+	}
+	if year, ok := v.(time.Time); ok && (year.Year() < 1 || year.Year() > 9999) && typ.OID != Time.OID {
+		return // printed by time's formatter, not a PostgreSQL text form
+	}
+	got, err := DecodeText(text, typ)
+	if err != nil {
+		t.Errorf("%T %v as %s: text %q does not decode: %v", v, v, typ.Name, text, err)
+		return
+	}
+	if want := decodedKind(typ, got); reflect.TypeOf(got) != want {
+		t.Errorf("%q as %s decoded as %T, want %v", text, typ.Name, got, want)
+	}
+	again, err := AppendText(nil, got, typ)
+	if err != nil || string(again) != string(text) {
+		t.Errorf("%T %v as %s: %q decodes to %#v, which encodes as %q (%v)", v, v, typ.Name, text, got, again, err)
+	}
+}
+
+// decodedKind is the Go type DecodeText documents for typ (got decides between the two a type
+// may have).
+func decodedKind(typ Type, got any) reflect.Type {
+	switch typ.OID {
+	case Bool.OID:
+		return reflect.TypeFor[bool]()
+	case Int2.OID, Int4.OID, Int8.OID:
+		if _, ok := got.(*big.Int); ok {
+			return reflect.TypeFor[*big.Int]()
+		}
+		return reflect.TypeFor[int64]()
+	case Float4.OID, Float8.OID:
+		return reflect.TypeFor[float64]()
+	case Numeric.OID:
+		if f, ok := got.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return reflect.TypeFor[float64]()
+		}
+		return reflect.TypeFor[Decimal]()
+	case Date.OID, Timestamp.OID, Timestamptz.OID, Time.OID:
+		return reflect.TypeFor[time.Time]()
+	case Interval.OID:
+		return reflect.TypeFor[IntervalValue]()
+	case Bytea.OID:
+		return reflect.TypeFor[[]byte]()
+	}
+	return reflect.TypeFor[string]()
+}
+
+func TestDecodeTextValues(t *testing.T) {
+	cases := []struct {
+		text string
+		t    Type
+		want any
+	}{
+		{"t", Bool, true},
+		{"f", Bool, false},
+		{"-42", Int4, int64(-42)},
+		{"1.5", Float8, 1.5},
+		{"1250.00", Numeric, Decimal{Unscaled: big.NewInt(125000), Scale: 2}},
+		{"-0.005", Numeric, Decimal{Unscaled: big.NewInt(-5), Scale: 3}},
+		{".5", Numeric, Decimal{Unscaled: big.NewInt(5), Scale: 1}},
+		{"1.5e3", Numeric, Decimal{Unscaled: big.NewInt(1500), Scale: 0}},
+		{"15e-1", Numeric, Decimal{Unscaled: big.NewInt(15), Scale: 1}},
+		{"2025-12-01", Date, time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)},
+		{"2025-12-01 13:04:05.12", Timestamp, time.Date(2025, 12, 1, 13, 4, 5, 120000000, time.UTC)},
+		{"10:11:12.5", Time, time.Date(0, 1, 1, 10, 11, 12, 500000000, time.UTC)},
+		{"1 year 2 mons 3 days 04:05:06", Interval, IntervalValue{Months: 14, Days: 3, Micros: 4*3600e6 + 5*60e6 + 6e6}},
+		{"-00:01:30", Interval, IntervalValue{Micros: -90e6}},
+		{"1 day", Interval, IntervalValue{Days: 1}},
+		{`\xdead`, Bytea, []byte{0xde, 0xad}},
+		{"anything", Varchar, "anything"},
+	}
+	for _, c := range cases {
+		got, err := DecodeText([]byte(c.text), c.t)
+		if err != nil {
+			t.Errorf("%q as %s: %v", c.text, c.t.Name, err)
+			continue
+		}
+		if d, ok := c.want.(Decimal); ok {
+			g, ok := got.(Decimal)
+			if !ok || g.Scale != d.Scale || g.Unscaled.Cmp(d.Unscaled) != 0 {
+				t.Errorf("%q as %s = %#v, want %v scale %d", c.text, c.t.Name, got, d.Unscaled, d.Scale)
+			}
+			continue
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q as %s = %#v, want %#v", c.text, c.t.Name, got, c.want)
+		}
+	}
+	// An offset is kept: the instant is what counts.
+	got, err := DecodeText([]byte("2025-12-02 01:30:00+05:30"), Timestamptz)
+	if tm, ok := got.(time.Time); err != nil || !ok || !tm.Equal(time.Date(2025, 12, 1, 20, 0, 0, 0, time.UTC)) {
+		t.Errorf("timestamptz with minutes offset = %v, %v", got, err)
+	}
+}
+
+func TestDecodeTextRefuses(t *testing.T) {
+	cases := []struct {
+		text string
+		t    Type
+	}{
+		{"yes", Bool}, {"", Bool},
+		{"1.5", Int8}, {"", Int4}, {"12a", Int8},
+		{"one", Float8}, {"", Float4},
+		{"1.2.3", Numeric}, {"", Numeric}, {"-", Numeric}, {".", Numeric}, {"1e", Numeric}, {"+Inf", Numeric},
+		{"1e999999999", Numeric}, {"1_000", Numeric},
+		{"2025-13-01", Date}, {"2025-12-01 10:00:00", Date}, {"infinity", Date},
+		{"2025-12-01T10:00:00", Timestamp}, {"2025-12-01 10:00:00", Timestamptz},
+		{"25:00:00", Time},
+		{"1 fortnight", Interval}, {"1", Interval}, {"00:60:00", Interval}, {"01:00:00 1 day", Interval},
+		{"00:00:00.1234567", Interval}, {"99999999999 days", Interval},
+		{"dead", Bytea}, {`\xzz`, Bytea},
+	}
+	for _, c := range cases {
+		got, err := DecodeText([]byte(c.text), c.t)
+		if sqlerr.Code(err) != sqlerr.InvalidTextRepresentation {
+			t.Errorf("%q as %s = %#v, %v; want 22P02", c.text, c.t.Name, got, err)
+		}
+	}
+}
+
+// PostgreSQL's own text output decodes, and encodes back to what PostgreSQL printed.
+func TestDecodeTextReadsPostgres(t *testing.T) {
+	conn := postgres(t)
+	if _, err := conn.Exec(context.Background(), "SET TimeZone = 'UTC'"); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		sql string
+		t   Type
+	}{
+		{"SELECT true", Bool},
+		{"SELECT (-32768)::int2", Int2},
+		{"SELECT 9223372036854775807::int8", Int8},
+		{"SELECT 0.1::float4", Float4},
+		{"SELECT 1e300::float8", Float8},
+		{"SELECT 'NaN'::float8", Float8},
+		{"SELECT '-Infinity'::float8", Float8},
+		{"SELECT 1250.00::numeric", Numeric},
+		{"SELECT (-0.0050)::numeric", Numeric},
+		{"SELECT 123456789012345678901234567890.123::numeric", Numeric},
+		{"SELECT 'NaN'::numeric", Numeric},
+		{"SELECT 'Infinity'::numeric", Numeric},
+		{"SELECT DATE '2025-12-01'", Date},
+		{"SELECT TIMESTAMP '2025-12-01 13:04:05.123456'", Timestamp},
+		{"SELECT TIMESTAMPTZ '2025-12-01 13:04:05.5+00'", Timestamptz},
+		{"SELECT TIME '23:59:59.000001'", Time},
+		{"SELECT INTERVAL '-1 year -2 mons +3 days -04:05:06.789'", Interval},
+		{"SELECT INTERVAL '0'", Interval},
+		{"SELECT INTERVAL '100 hours'", Interval},
+		{`SELECT '\x00ff'::bytea`, Bytea},
+	}
+	for _, c := range cases {
+		text := pgText(t, conn, c.sql)
+		got, err := DecodeText([]byte(text), c.t)
+		if err != nil {
+			t.Errorf("%s: %q does not decode: %v", c.sql, text, err)
+			continue
+		}
+		again, err := AppendText(nil, got, c.t)
+		if err != nil || string(again) != text {
+			t.Errorf("%s: PostgreSQL prints %q, decoded %#v encodes as %q (%v)", c.sql, text, got, again, err)
+		}
+	}
+	// A session in another zone prints an offset with minutes; the instant survives.
+	if _, err := conn.Exec(context.Background(), "SET TimeZone = 'Asia/Kolkata'"); err != nil {
+		t.Fatal(err)
+	}
+	text := pgText(t, conn, "SELECT TIMESTAMPTZ '2025-12-01 20:00:00+00'")
+	got, err := DecodeText([]byte(text), Timestamptz)
+	if tm, ok := got.(time.Time); err != nil || !ok || !tm.Equal(time.Date(2025, 12, 1, 20, 0, 0, 0, time.UTC)) {
+		t.Errorf("%q decodes to %v, %v", text, got, err)
+	}
+}
