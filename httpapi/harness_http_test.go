@@ -97,8 +97,9 @@ func fixtureOrders() []order {
 			revenue:  float64(r.IntN(40000)) / 4,
 			quantity: int64(1 + r.IntN(9)),
 		}
-		if i%97 == 13 {
-			o.city = ""
+		if i%50 == 7 {
+			// Two NULL cities for each tenant.
+			o.city, o.tenant = "", fixtureTenants[(i/50)%len(fixtureTenants)]
 		}
 		out = append(out, o)
 	}

@@ -60,6 +60,27 @@ func TestQueryFilters(t *testing.T) {
 	g := newGateway(t, nil)
 	t1 := ofTenant("t1")
 	day := func(n int) time.Time { return fixtureStart.AddDate(0, 0, n) }
+	// Thresholds between the t1 cities' own totals, so a metric filter keeps some groups and
+	// drops others.
+	var revenues []float64
+	var counts []int64
+	for _, s := range groupOrders(g.orders, t1, byCity) {
+		revenues = append(revenues, s.revenue)
+		counts = append(counts, s.count)
+	}
+	slices.Sort(revenues)
+	slices.Sort(counts)
+	midRevenue := (revenues[len(revenues)/2-1] + revenues[len(revenues)/2]) / 2
+	early := func(o order) bool { return o.date.Before(day(45)) }
+	var earlyCounts []int64
+	for _, s := range groupOrders(g.orders, func(o order) bool { return t1(o) && early(o) }, byCity) {
+		earlyCounts = append(earlyCounts, s.count)
+	}
+	slices.Sort(earlyCounts)
+	midCount := earlyCounts[len(earlyCounts)/2]
+	if midCount == earlyCounts[0] {
+		t.Fatalf("the fixture's early counts %v do not split", earlyCounts)
+	}
 	cases := []struct {
 		name    string
 		filters string
@@ -81,9 +102,9 @@ func TestQueryFilters(t *testing.T) {
 		{"contains", `{"field":"city","op":"contains","value":"o"}`, func(o order) bool { return strings.Contains(o.city, "o") }, nil},
 		{"starts_with", `{"field":"city","op":"starts_with","value":"B"}`, func(o order) bool { return strings.HasPrefix(o.city, "B") }, nil},
 		{"is_not_null", `{"field":"city","op":"is_not_null"}`, func(o order) bool { return o.city != "" }, nil},
-		{"metric filter", `{"field":"total_revenue","op":"gt","value":40000}`, nil, func(s totals) bool { return s.revenue > 40000 }},
-		{"row and group filters", `{"and":[{"field":"orders_count","op":"gte","value":5},{"field":"order_date","op":"lt","value":"2025-02-15"}]}`,
-			func(o order) bool { return o.date.Before(day(45)) }, func(s totals) bool { return s.count >= 5 }},
+		{"metric filter", fmt.Sprintf(`{"field":"total_revenue","op":"gt","value":%v}`, midRevenue), nil, func(s totals) bool { return s.revenue > midRevenue }},
+		{"row and group filters", fmt.Sprintf(`{"and":[{"field":"orders_count","op":"gte","value":%d},{"field":"order_date","op":"lt","value":"2025-02-15"}]}`, midCount),
+			early, func(s totals) bool { return s.count >= midCount }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,8 +115,10 @@ func TestQueryFilters(t *testing.T) {
 					delete(want, k)
 				}
 			}
-			if len(want) == 0 {
-				t.Fatal("the case keeps no group: it would not tell a filter from none")
+			// A case must keep something and leave something out, or it could not tell a
+			// filter applied from one dropped.
+			if len(want) == 0 || fmt.Sprint(want) == fmt.Sprint(groupOrders(g.orders, t1, byCity)) {
+				t.Fatalf("the case keeps all or nothing: %v", want)
 			}
 			body := `{"dataset":"orders","dimensions":["city"],"metrics":["total_revenue","orders_count"],"filters":` + tc.filters + `}`
 			got := map[string]totals{}
