@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -62,7 +63,8 @@ func TestHealthAndReady(t *testing.T) {
 
 // /internal/status and /internal/reload are for admin and internal_admin keys only.
 func TestStatusAndReload(t *testing.T) {
-	var reloadErr error
+	// Set by the test, read by the server's handler goroutine.
+	var failReload atomic.Bool
 	since := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	g := newGateway(t, func(c *Config) {
 		c.Status = func(context.Context) map[string]any {
@@ -72,8 +74,8 @@ func TestStatusAndReload(t *testing.T) {
 			return []dependency.State{{Name: "redis", Status: dependency.Up, Since: since, Checked: since, Latency: 3 * time.Millisecond}}
 		}
 		c.Reload = func(context.Context) (ReloadResult, error) {
-			if reloadErr != nil {
-				return ReloadResult{}, reloadErr
+			if failReload.Load() {
+				return ReloadResult{}, errors.New("catalog.yaml:3: unknown key")
 			}
 			return ReloadResult{Version: "v2", Datasets: 2}, nil
 		}
@@ -96,7 +98,7 @@ func TestStatusAndReload(t *testing.T) {
 	if m := resp.json(t); resp.status != http.StatusOK || m["status"] != "reloaded" || m["catalog_version"] != "v2" {
 		t.Errorf("reload: %d %s", resp.status, resp.body)
 	}
-	reloadErr = errors.New("catalog.yaml:3: unknown key")
+	failReload.Store(true)
 	msg := g.do(http.MethodPost, "/internal/reload", keyOps, nil).checkError(t, http.StatusUnprocessableEntity, "invalid_catalog", "")
 	if !strings.Contains(msg, "previous one keeps serving") || !strings.Contains(msg, "unknown key") {
 		t.Errorf("reload refusal: %s", msg)
