@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -16,6 +14,7 @@ import (
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/engine/postgres"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/pgwire"
 	"github.com/setupranali/setupranali/planner"
 )
@@ -90,12 +89,10 @@ func BenchmarkStreamDuckDB(b *testing.B) {
 }
 
 func BenchmarkStreamPostgres(b *testing.B) {
-	pgDSN := os.Getenv("SETU_TEST_POSTGRES_DSN")
-	if pgDSN == "" {
-		b.Skip("SETU_TEST_POSTGRES_DSN is not set")
-	}
+	pgDSN := testkit.PostgresDSN(b)
 	ctx := context.Background()
-	schema := fmt.Sprintf("setu_bench_test_%d_%d", time.Now().UnixNano(), os.Getpid())
+	// loadPostgres creates the schema (the bench program does the same); dropPostgres removes it.
+	schema := testkit.UniqueName("setu_bench_test_")
 	if err := loadPostgres(ctx, pgDSN, schema, streamTestRows); err != nil {
 		b.Fatal(err)
 	}

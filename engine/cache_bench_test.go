@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/engine/rediscache"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 )
@@ -74,11 +73,7 @@ func BenchmarkCache(b *testing.B) {
 		run(b, ex, engine.CacheHit)
 	})
 	b.Run("hit_redis", func(b *testing.B) {
-		url := os.Getenv("SETU_TEST_REDIS_URL")
-		if url == "" {
-			b.Skip("SETU_TEST_REDIS_URL is not set")
-		}
-		rc, err := rediscache.Open(rediscache.Config{URL: url, Prefix: fmt.Sprintf("setutest:bench%d:", time.Now().UnixNano()), Timeout: time.Second})
+		rc, err := rediscache.Open(rediscache.Config{URL: testkit.RedisURL(b), Prefix: testkit.RedisPrefix(), Timeout: time.Second})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/setupranali/setupranali/admission"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -272,7 +273,7 @@ func TestCacheSingleFlight(t *testing.T) {
 		})
 	}
 	// Wait until the leader is in the backend and everyone else waits on its flight.
-	waitFor(t, "the leader in the backend and every other query waiting on its flight", func() bool {
+	testkit.Eventually(t, "the leader in the backend and every other query waiting on its flight", func() bool {
 		rc.mu.Lock()
 		f := rc.flights[cacheKey(testPlan(), nil, nil)]
 		rc.mu.Unlock()
@@ -304,19 +305,6 @@ func TestCacheSingleFlight(t *testing.T) {
 // waiters counts the queries blocked on a flight, seen through the shared counter test hook.
 func waiters(rc *ResultCache) int { return int(rc.waiting.Load()) }
 
-// waitFor polls cond until it holds; the bound only keeps a broken run from hanging (it fails
-// the test by name), nothing asserts how fast the condition came true.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestCacheSingleFlightLeaderCanceled(t *testing.T) {
 	be := &fakeBackend{rows: demoRows(3), gate: make(chan struct{})}
 	ex, rc := newCachedExecutor(be, CacheConfig{})
@@ -326,7 +314,7 @@ func TestCacheSingleFlightLeaderCanceled(t *testing.T) {
 		_, err := ex.Execute(ctx, admission.Caller{}, testPlan(), nil, &collect{})
 		leaderErr <- err
 	}()
-	waitFor(t, "the leader in the backend", func() bool { return be.runs.Load() == 1 })
+	testkit.Eventually(t, "the leader in the backend", func() bool { return be.runs.Load() == 1 })
 	follower := make(chan Result, 1)
 	w := &collect{}
 	go func() {
@@ -336,7 +324,7 @@ func TestCacheSingleFlightLeaderCanceled(t *testing.T) {
 		}
 		follower <- res
 	}()
-	waitFor(t, "the follower waiting on the leader's flight", func() bool { return waiters(rc) == 1 })
+	testkit.Eventually(t, "the follower waiting on the leader's flight", func() bool { return waiters(rc) == 1 })
 	cancel()
 	if err := <-leaderErr; err == nil {
 		t.Fatal("cancelled leader succeeded")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -76,19 +77,14 @@ func TestCatalogPlanRunsOnItsSnapshot(t *testing.T) {
 	p2 := planner.New(cat, planner.Config{System: gone, SnapshotGrace: time.Millisecond})
 	plan.Snapshot = p2.Snapshot()
 	p2.Publish(planner.NewSnapshot(cat, nil))
-	for deadline := time.Now().Add(10 * time.Second); !plan.Snapshot.Closed(); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("a replaced, unused snapshot did not close after its grace")
-		}
-	}
+	testkit.Eventually(t, "a replaced, unused snapshot to close after its grace", plan.Snapshot.Closed)
 	_, err = run()
 	if sqlerr.Code(err) != sqlerr.FeatureNotSupported || gone.runs.Load() != 0 {
 		t.Errorf("a plan on a closed snapshot: %v (engine runs %d)", err, gone.runs.Load())
 	}
 	// Closed is reported before the engine's Close has returned.
-	for deadline := time.Now().Add(10 * time.Second); gone.closed.Load() != 1; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("closed %d times, want once", gone.closed.Load())
-		}
+	testkit.Eventually(t, "the replaced system catalog to be closed", func() bool { return gone.closed.Load() != 0 })
+	if n := gone.closed.Load(); n != 1 {
+		t.Errorf("closed %d times, want once", n)
 	}
 }

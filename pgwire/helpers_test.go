@@ -23,6 +23,7 @@ import (
 	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -410,11 +411,9 @@ func (ts *testServer) connect(t *testing.T) *pgx.Conn {
 	return conn
 }
 
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	return ctx
-}
+// testCtx bounds a test's client calls; ten seconds, as the pgwire tests always had, so a server
+// that stops answering fails the test by name.
+func testCtx(t *testing.T) context.Context { return testkit.ContextWithin(t, 10*time.Second) }
 
 // pgCode returns the SQLSTATE of a *pgconn.PgError in err's chain, or "".
 func pgCode(err error) string {

@@ -2,11 +2,8 @@ package ratelimit
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -111,35 +109,10 @@ func TestSetHeaders(t *testing.T) {
 	}
 }
 
-func testRedis(t *testing.T) (redis.UniversalClient, string) {
-	t.Helper()
-	url := os.Getenv("SETU_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("SETU_TEST_REDIS_URL is not set")
-	}
-	o, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(o)
-	b := make([]byte, 6)
-	rand.Read(b)
-	prefix := "setutest:" + hex.EncodeToString(b) + ":"
-	t.Cleanup(func() {
-		ctx := context.Background()
-		iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
-		for iter.Next(ctx) {
-			rdb.Del(ctx, iter.Val())
-		}
-		rdb.Close()
-	})
-	return rdb, prefix
-}
-
 // TestRedisSharedBudget: two limiters (two gateway replicas) on one Redis give a key exactly N
 // events together.
 func TestRedisSharedBudget(t *testing.T) {
-	rdb, prefix := testRedis(t)
+	rdb, prefix := testkit.Redis(t)
 	const n = 7
 	rates := map[string]Rate{ClassQuery: {n, time.Hour}}
 	a := New(Config{Rates: rates, Redis: rdb, Prefix: prefix, Timeout: time.Second})

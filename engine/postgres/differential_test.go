@@ -19,6 +19,7 @@ import (
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/engine/postgres"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -89,8 +90,8 @@ var duckOnlyTypes = regexp.MustCompile(`\bDOUBLE\b(\s+PRECISION)?`)
 func setupEngines(t *testing.T, dataSQL []string, catalogYAML string) *engines {
 	t.Helper()
 	ctx := context.Background()
-	admin := adminConn(t)
-	schema := freshSchema(t, admin)
+	admin := testkit.PostgresConn(t)
+	schema := testkit.PostgresSchema(t)
 	if _, err := admin.Exec(ctx, "SET search_path TO "+schema); err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +323,7 @@ var rejected = []string{
 }
 
 func TestSameRowsOnBothEngines(t *testing.T) {
-	testDSN(t)
+	testkit.PostgresDSN(t)
 	demo := readFile(t, "../../cmd/setupranali/demo.sql")
 	e := setupEngines(t, []string{demo}, readFile(t, "../../catalog.yaml"))
 	for _, c := range demoCases {
@@ -347,7 +348,7 @@ func TestSameRowsOnBothEngines(t *testing.T) {
 // The time-zone cases of cmd/setupranali/timezone_test.go: grains of instants in the session's
 // zone or the dataset's, wall-clock timestamps shown in the session's zone.
 func TestTimeGrainsAgreeOnBothEngines(t *testing.T) {
-	testDSN(t)
+	testkit.PostgresDSN(t)
 	e := setupEngines(t, []string{eventsSQL}, eventsCatalog)
 	for _, zone := range []string{"", "UTC", "America/New_York"} {
 		sess := planner.Session{Principal: tenantAPrincipal, Database: "setupranali", TimeZone: zone}
@@ -385,7 +386,7 @@ var unorderedLimit = regexp.MustCompile(`(?is)\blimit\b|\bfetch\s+first\b|\boffs
 // The data queries BI tools send (the shared corpus), over its fixture model and data: every
 // statement that runs on DuckDB must give the same rows on PostgreSQL.
 func TestCorpusAgreesOnBothEngines(t *testing.T) {
-	testDSN(t)
+	testkit.PostgresDSN(t)
 	dir := sharedDir(t)
 	e := setupEngines(t, []string{readFile(t, filepath.Join(dir, "fixture-data.sql"))}, readFile(t, filepath.Join(dir, "fixture-catalog.yaml")))
 	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))

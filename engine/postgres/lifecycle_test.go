@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/setupranali/setupranali/engine/postgres"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -40,22 +41,22 @@ func runLong(ctx context.Context, b *postgres.Backend, marker string) <-chan err
 }
 
 func TestCancelStopsTheServerQuery(t *testing.T) {
-	admin := adminConn(t)
+	admin := testkit.PostgresConn(t)
 	b := openBackend(t, postgres.Config{MaxConns: 1})
-	marker := uniqueName("setu_cancel_")
+	marker := testkit.UniqueName("setu_cancel_")
 	stopMarked(t, marker)
 	pid := backendPID(t, b)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := runLong(ctx, b, marker)
-	waitFor(t, "the long query to start", func() bool { return activeWith(t, admin, marker) == 1 })
+	testkit.Eventually(t, "the long query to start", func() bool { return activeWith(t, admin, marker) == 1 })
 	cancel()
 	err := <-done
 	if code := sqlerr.Code(err); code != sqlerr.QueryCanceled {
 		t.Fatalf("cancelled query: %v (SQLSTATE %s), want 57014", err, code)
 	}
 	// The server really stopped: the statement is no longer running there.
-	waitFor(t, "the cancelled query to leave pg_stat_activity", func() bool { return activeWith(t, admin, marker) == 0 })
+	testkit.Eventually(t, "the cancelled query to leave pg_stat_activity", func() bool { return activeWith(t, admin, marker) == 0 })
 	// The cancel stopped the statement, not the connection: the pool's one connection is the
 	// same server backend as before.
 	if after := backendPID(t, b); after != pid {
@@ -73,9 +74,9 @@ func backendPID(t testing.TB, b *postgres.Backend) int64 {
 }
 
 func TestStatementTimeoutStopsTheServerQuery(t *testing.T) {
-	admin := adminConn(t)
+	admin := testkit.PostgresConn(t)
 	b := openBackend(t, postgres.Config{StatementTimeout: 300 * time.Millisecond})
-	marker := uniqueName("setu_timeout_")
+	marker := testkit.UniqueName("setu_timeout_")
 	stopMarked(t, marker)
 
 	err := <-runLong(context.Background(), b, marker)
@@ -83,7 +84,7 @@ func TestStatementTimeoutStopsTheServerQuery(t *testing.T) {
 	if err == nil || se.Code != sqlerr.QueryCanceled || !strings.Contains(se.Message, "statement timeout") {
 		t.Fatalf("query past the timeout: %v, want 57014 canceling statement due to statement timeout", err)
 	}
-	waitFor(t, "the timed-out query to leave pg_stat_activity", func() bool { return activeWith(t, admin, marker) == 0 })
+	testkit.Eventually(t, "the timed-out query to leave pg_stat_activity", func() bool { return activeWith(t, admin, marker) == 0 })
 	// SET LOCAL: the timeout belongs to the transaction, and the next one sets its own.
 	rows, err := queryAll(context.Background(), b, "SELECT current_setting('statement_timeout')")
 	if err != nil || rows[0][0] != "300ms" {
@@ -97,9 +98,9 @@ func TestStatementTimeoutStopsTheServerQuery(t *testing.T) {
 
 // A result read partly and then closed stops the server's work instead of draining it.
 func TestEarlyCloseStopsTheServerQuery(t *testing.T) {
-	admin := adminConn(t)
+	admin := testkit.PostgresConn(t)
 	b := openBackend(t, postgres.Config{MaxConns: 1})
-	marker := uniqueName("setu_early_")
+	marker := testkit.UniqueName("setu_early_")
 	stopMarked(t, marker)
 	rows, err := b.Query(context.Background(), streamingQuery(marker), nil)
 	if err != nil {
@@ -125,15 +126,15 @@ func TestEarlyCloseStopsTheServerQuery(t *testing.T) {
 // with 57P01, not XX; connections the server dropped while idle are replaced without the caller
 // noticing; the Backend is never reopened.
 func TestTerminatedConnectionsRecover(t *testing.T) {
-	admin := adminConn(t)
-	app := uniqueName("setu_term_")
+	admin := testkit.PostgresConn(t)
+	app := testkit.UniqueName("setu_term_")
 	b := openBackend(t, postgres.Config{DSN: withAppName(t, app), MaxConns: 4})
-	marker := uniqueName("setu_term_q_")
+	marker := testkit.UniqueName("setu_term_q_")
 	stopMarked(t, marker)
 	ctx := context.Background()
 
 	done := runLong(ctx, b, marker)
-	waitFor(t, "the long query to start", func() bool { return activeWith(t, admin, marker) == 1 })
+	testkit.Eventually(t, "the long query to start", func() bool { return activeWith(t, admin, marker) == 1 })
 	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%' || $1 || '%' AND pid <> pg_backend_pid()", marker); err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestTerminatedConnectionsRecover(t *testing.T) {
 	if killed == 0 {
 		t.Fatal("no idle connection of the backend was found to terminate")
 	}
-	waitFor(t, "the terminated connections to go", func() bool {
+	testkit.Eventually(t, "the terminated connections to go", func() bool {
 		var n int
 		_ = admin.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", app).Scan(&n)
 		return n == 0
@@ -257,8 +258,8 @@ func (p *proxy) stop() {
 }
 
 func TestLostConnectionRecovers(t *testing.T) {
-	admin := adminConn(t)
-	cfg, err := pgx.ParseConfig(testDSN(t))
+	admin := testkit.PostgresConn(t)
+	cfg, err := pgx.ParseConfig(testkit.PostgresDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +273,7 @@ func TestLostConnectionRecovers(t *testing.T) {
 	}
 	b := openBackend(t, postgres.Config{DSN: dsn, MaxConns: 2})
 	ctx := context.Background()
-	marker := uniqueName("setu_lost_")
+	marker := testkit.UniqueName("setu_lost_")
 	stopMarked(t, marker)
 
 	// A result streaming when the network path breaks.
@@ -292,7 +293,7 @@ func TestLostConnectionRecovers(t *testing.T) {
 		t.Fatalf("connection lost mid-stream: %v (SQLSTATE %s), want 57P03", err, code)
 	}
 	// The server notices the broken socket when it next writes, and ends the backend.
-	waitFor(t, "the orphaned query to stop", func() bool { return activeWith(t, admin, marker) == 0 })
+	testkit.Eventually(t, "the orphaned query to stop", func() bool { return activeWith(t, admin, marker) == 0 })
 	if r, err := queryAll(ctx, b, "SELECT 1"); err != nil || r[0][0] != int64(1) {
 		t.Fatalf("after a lost connection: %v %v", r, err)
 	}
@@ -398,7 +399,7 @@ func (r *readyCounter) count() int {
 // A query on a warm connection is one round trip: BEGIN, the SET LOCALs, the query and the
 // ROLLBACK go as one pipeline with one Sync, so the server says ReadyForQuery once.
 func TestQueryIsOneRoundTrip(t *testing.T) {
-	cfg, err := pgx.ParseConfig(testDSN(t))
+	cfg, err := pgx.ParseConfig(testkit.PostgresDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

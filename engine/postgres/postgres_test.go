@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/setupranali/setupranali/engine/postgres"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -143,8 +144,8 @@ func TestErrorsKeepTheirSQLSTATE(t *testing.T) {
 // Every query runs in a READ ONLY transaction: writes the planner would never emit are still
 // refused by the server, whatever the statement text does.
 func TestWritesAreRefused(t *testing.T) {
-	admin := adminConn(t)
-	schema := freshSchema(t, admin)
+	admin := testkit.PostgresConn(t)
+	schema := testkit.PostgresSchema(t)
 	ctx := context.Background()
 	if _, err := admin.Exec(ctx, "CREATE TABLE "+schema+".t (a int); CREATE SEQUENCE "+schema+".s"); err != nil {
 		t.Fatal(err)
@@ -195,7 +196,7 @@ func TestNoSecretInErrors(t *testing.T) {
 		t.Errorf("bad key=value DSN: %v", err)
 	}
 
-	base := testDSN(t)
+	base := testkit.PostgresDSN(t)
 	cfg, err := postgres.Open(ctx, postgres.Config{DSN: base})
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +206,7 @@ func TestNoSecretInErrors(t *testing.T) {
 		// Nobody listens on port 1.
 		"postgres://setu:" + secret + "@127.0.0.1:1/postgres?sslmode=disable&connect_timeout=5",
 		// The server answers with an error: the database does not exist.
-		replaceDB(t, base, uniqueName("setu_nodb_"), secret),
+		replaceDB(t, base, testkit.UniqueName("setu_nodb_"), secret),
 	} {
 		b, err := postgres.Open(ctx, postgres.Config{DSN: dsn, Name: "shop"})
 		if err != nil {

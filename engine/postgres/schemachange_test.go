@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/setupranali/setupranali/engine/postgres"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -13,9 +14,9 @@ import (
 // change result type") before any row, and the backend prepares it again, on every pooled
 // connection that held it.
 func TestSchemaChangeBetweenQueries(t *testing.T) {
-	admin := adminConn(t)
+	admin := testkit.PostgresConn(t)
 	ctx := context.Background()
-	table := uniqueName("setu_sc_")
+	table := testkit.UniqueName("setu_sc_")
 	if _, err := admin.Exec(ctx, "CREATE TABLE "+table+" (a int4); INSERT INTO "+table+" VALUES (1)"); err != nil {
 		t.Fatal(err)
 	}

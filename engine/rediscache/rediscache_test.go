@@ -2,26 +2,20 @@ package rediscache
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // testClient connects to SETU_TEST_REDIS_URL with a prefix unique to this test and removes the
 // keys under it when the test ends.
 func testClient(t *testing.T) *Client {
 	t.Helper()
-	url := os.Getenv("SETU_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("SETU_TEST_REDIS_URL is not set")
-	}
-	c, err := Open(Config{URL: url, Prefix: testPrefix(), Timeout: time.Second})
+	c, err := Open(Config{URL: testkit.RedisURL(t), Prefix: testkit.RedisPrefix(), Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,13 +29,6 @@ func testClient(t *testing.T) *Client {
 		c.Close()
 	})
 	return c
-}
-
-// testPrefix is a key prefix unique to one test run.
-func testPrefix() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return "setutest:" + hex.EncodeToString(b) + ":"
 }
 
 func TestGetSetPurge(t *testing.T) {

@@ -210,9 +210,29 @@ func TestCheck(t *testing.T) {
 			},
 		},
 		{
-			name: "a test of httpapi wires in a backend",
+			name: "a test of httpapi may wire in a backend",
 			pkgs: with("httpapi", func(p *Package) { p.TestImports = []string{"httpapi", "engine/duckdb"} }),
-			want: []string{`httpapi test imports engine/duckdb: forbidden by rule "httpapi never depends on pgwire or a concrete backend"`},
+		},
+		{
+			name: "a test of httpapi reaches pgwire",
+			pkgs: with("httpapi", func(p *Package) { p.TestImports = []string{"httpapi", "pgwire"} }),
+			want: []string{`httpapi test imports pgwire: forbidden by rule "httpapi never depends on pgwire"`},
+		},
+		{
+			name: "production code imports the test helpers",
+			pkgs: append(with("cmd/setupranali", func(p *Package) { p.Imports = append(p.Imports, "internal/testkit") }),
+				Package{Path: "internal/testkit"}),
+			want: []string{`cmd/setupranali imports internal/testkit: forbidden by rule "only tests use the shared test helpers"`},
+		},
+		{
+			name: "tests may import the test helpers",
+			pkgs: append(with("planner", func(p *Package) { p.TestImports = []string{"internal/testkit"} }),
+				Package{Path: "internal/testkit"}),
+		},
+		{
+			name: "the test helpers import nothing of ours",
+			pkgs: append(slices.Clone(graph), Package{Path: "internal/testkit", Imports: []string{"sqlerr"}}),
+			want: []string{`internal/testkit imports sqlerr: forbidden by rule "leaf packages import nothing of ours"`},
 		},
 		{
 			name: "a test of engine may wire in a backend",
@@ -223,7 +243,7 @@ func TestCheck(t *testing.T) {
 			pkgs: with("httpapi", func(p *Package) { p.Imports = append(p.Imports, "engine/duckdb") }),
 			want: []string{
 				`httpapi imports engine/duckdb: forbidden by rule "concrete backends are wired in only by the composition root"`,
-				`httpapi imports engine/duckdb: forbidden by rule "httpapi never depends on pgwire or a concrete backend"`,
+				`httpapi imports engine/duckdb: forbidden by rule "httpapi never depends on a concrete backend"`,
 			},
 		},
 		{
