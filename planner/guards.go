@@ -39,23 +39,9 @@ func (g Guards) withDefaults() Guards {
 	return g
 }
 
-// checkCounts enforces the dimension and metric limits once the whole statement is bound.
-func (b *binder) checkCounts() error {
-	g := b.p.cfg.Guards
-	if n := len(b.dims); n > g.MaxDimensions {
-		return sqlerr.New(sqlerr.ProgramLimitExceeded, "query references %d dimensions; the limit is %d", n, g.MaxDimensions).
-			WithHint("split the query, or raise SETU_MAX_DIMENSIONS")
-	}
-	if n := len(b.metrics); n > g.MaxMetrics {
-		return sqlerr.New(sqlerr.ProgramLimitExceeded, "query aggregates %d metrics; the limit is %d", n, g.MaxMetrics).
-			WithHint("split the query, or raise SETU_MAX_METRICS")
-	}
-	return nil
-}
-
 // checkFilterDepth enforces the nesting limit of one condition.
 func (b *binder) checkFilterDepth(cond *pg_query.Node, clause string) error {
-	limit := b.p.cfg.Guards.MaxFilterDepth
+	limit := b.cfg.Guards.MaxFilterDepth
 	if d := boolDepth(cond, limit+1); d > limit {
 		return sqlerr.New(sqlerr.ProgramLimitExceeded, "%s condition nests AND/OR/NOT %d levels deep; the limit is %d", clause, d, limit).
 			WithHint("simplify the condition, or raise SETU_MAX_FILTER_DEPTH")
