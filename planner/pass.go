@@ -84,16 +84,16 @@ func newPlanState(p *Planner, cat *catalog.Catalog, s Session, st *Statement, pa
 		physical: map[*pg_query.RangeVar]bool{}}
 }
 
-// runPasses runs the passes over root in order, stopping after the one named upto ("" runs
-// them all).
-func runPasses(s *planState, root *pg_query.Node, upto string) error {
+// runPasses runs the passes over root in order. after, when not nil, is called after each pass
+// that succeeded, with its name: the per-pass golden tests (pass_test.go) look at the tree there.
+func runPasses(s *planState, root *pg_query.Node, after func(pass string)) error {
 	s.root, s.sel = root, root.GetSelectStmt()
 	for _, ps := range passes {
 		if err := ps.run(s); err != nil {
 			return err
 		}
-		if ps.name == upto {
-			break
+		if after != nil {
+			after(ps.name)
 		}
 	}
 	return nil

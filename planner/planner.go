@@ -201,7 +201,7 @@ func (p *Planner) planQuery(snap *Snapshot, s Session, st *Statement, node *pg_q
 		return nil, p.rejectStatement(node)
 	}
 	ps := newPlanState(p, cat, s, st, paramOIDs)
-	if err := runPasses(ps, node, ""); err != nil {
+	if err := runPasses(ps, node, nil); err != nil {
 		return nil, err
 	}
 	plan := &Plan{
