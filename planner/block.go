@@ -176,20 +176,11 @@ func (b *binder) expandStars(sel *pg_query.SelectStmt, sc *scope) error {
 }
 
 // groupBy binds an explicit GROUP BY, or adds the implicit one of a block that aggregates
-// metrics: every select item that is not an aggregate and references a column.
+// metrics.
 func (b *binder) groupBy(sel *pg_query.SelectStmt, sc *scope, out []column, aggregated bool) error {
 	if len(sel.GroupClause) == 0 {
-		if !aggregated {
-			return nil
-		}
-		for i, t := range sel.TargetList {
-			val := t.GetResTarget().Val
-			if !b.aggregates(val) && referencesColumn(val) {
-				sel.GroupClause = append(sel.GroupClause, pg_query.MakeAConstIntNode(int64(i+1), -1))
-			}
-		}
-		if len(sel.GroupClause) > 0 {
-			b.notes = append(b.notes, "implicit GROUP BY of the selected dimensions")
+		if aggregated {
+			b.implicitGroupBy(sel)
 		}
 		return nil
 	}
@@ -197,36 +188,55 @@ func (b *binder) groupBy(sel *pg_query.SelectStmt, sc *scope, out []column, aggr
 		return sqlerr.New(sqlerr.FeatureNotSupported, "GROUP BY DISTINCT is not supported")
 	}
 	for _, g := range sel.GroupClause {
-		if g.GetGroupingSet() != nil {
-			return sqlerr.New(sqlerr.FeatureNotSupported, "ROLLUP, CUBE and GROUPING SETS are not supported")
-		}
-		if i, ok := ordinal(g); ok {
-			if i < 1 || i > len(out) {
-				return sqlerr.New(sqlerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
-			}
-			if b.aggregates(sel.TargetList[i-1].GetResTarget().Val) {
-				return sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY").
-					WithHint("GROUP BY position %d refers to an aggregate or a metric (%s)", i, out[i-1].name)
-			}
-			continue
-		}
-		if name, ok := bareName(g); ok {
-			// An input column wins over an output name, as in PostgreSQL.
-			if _, err := sc.resolveColumn("", name, 0); err != nil {
-				if idx := outputIndex(out, name); idx >= 0 {
-					if b.aggregates(sel.TargetList[idx].GetResTarget().Val) {
-						return sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY").WithHint("%q is an aggregate or a metric", name)
-					}
-					g.Node = pg_query.MakeAConstIntNode(int64(idx+1), -1).Node
-					continue
-				}
-			}
-		}
-		if _, err := b.expr(g, sc, exprCtx{clause: "GROUP BY"}); err != nil {
+		if err := b.groupItem(g, sel, sc, out); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// implicitGroupBy groups by every select item that is not an aggregate and references a column.
+func (b *binder) implicitGroupBy(sel *pg_query.SelectStmt) {
+	for i, t := range sel.TargetList {
+		val := t.GetResTarget().Val
+		if !b.aggregates(val) && referencesColumn(val) {
+			sel.GroupClause = append(sel.GroupClause, pg_query.MakeAConstIntNode(int64(i+1), -1))
+		}
+	}
+	if len(sel.GroupClause) > 0 {
+		b.notes = append(b.notes, "implicit GROUP BY of the selected dimensions")
+	}
+}
+
+// groupItem binds one GROUP BY item: a position, an output column name, or an expression.
+func (b *binder) groupItem(g *pg_query.Node, sel *pg_query.SelectStmt, sc *scope, out []column) error {
+	if g.GetGroupingSet() != nil {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "ROLLUP, CUBE and GROUPING SETS are not supported")
+	}
+	if i, ok := ordinal(g); ok {
+		if i < 1 || i > len(out) {
+			return sqlerr.New(sqlerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
+		}
+		if b.aggregates(sel.TargetList[i-1].GetResTarget().Val) {
+			return sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY").
+				WithHint("GROUP BY position %d refers to an aggregate or a metric (%s)", i, out[i-1].name)
+		}
+		return nil
+	}
+	if name, ok := bareName(g); ok {
+		// An input column wins over an output name, as in PostgreSQL.
+		if _, err := sc.resolveColumn("", name, 0); err != nil {
+			if idx := outputIndex(out, name); idx >= 0 {
+				if b.aggregates(sel.TargetList[idx].GetResTarget().Val) {
+					return sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY").WithHint("%q is an aggregate or a metric", name)
+				}
+				g.Node = pg_query.MakeAConstIntNode(int64(idx+1), -1).Node
+				return nil
+			}
+		}
+	}
+	_, err := b.expr(g, sc, exprCtx{clause: "GROUP BY"})
+	return err
 }
 
 func outputIndex(out []column, name string) int {
@@ -321,11 +331,6 @@ func (b *binder) bindLimits(sel *pg_query.SelectStmt, sc *scope) error {
 		}
 	}
 	return nil
-}
-
-func isNullConst(n *pg_query.Node) bool {
-	c := n.GetAConst()
-	return c != nil && c.Isnull
 }
 
 // containsAggregate reports an aggregate call (or a window call, which also needs the grouped

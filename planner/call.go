@@ -80,8 +80,8 @@ func (b *binder) allowed(fc *pg_query.FuncCall, schema, name string) (funcSpec, 
 }
 
 // scalarCall binds a call that is neither an aggregate nor a window function: its grains are
-// moved into the session's zone, its string growth capped, and the calls engines spell
-// differently noted for the dialect pass.
+// moved into the session's zone, and the calls the limits pass caps or the dialect pass
+// respells are noted.
 func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (Type, error) {
 	args, err := b.args(fc.Args, sc, c)
 	if err != nil {
@@ -90,8 +90,8 @@ func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSp
 	if t, ok := b.zonedGrain(n, fc, name, args); ok {
 		return t, nil
 	}
-	if err := capStringLength(fc, name); err != nil {
-		return Type{}, err
+	if stringGrowth[name] {
+		b.stringCaps = append(b.stringCaps, stringCap{fc, name})
 	}
 	if err := b.noteCall(fc, name, args); err != nil {
 		return Type{}, err

@@ -111,32 +111,6 @@ func checkComplexity(root *pg_query.Node) error {
 	return err
 }
 
-// capStringLength keeps repeat(s, n), lpad(s, n) and rpad(s, n) from building strings past
-// MaxStringLength: a constant n beyond it is refused, any other n is capped in the engine SQL.
-func capStringLength(fc *pg_query.FuncCall, name string) error {
-	idx := 1
-	switch name {
-	case "repeat", "lpad", "rpad":
-	default:
-		return nil
-	}
-	if len(fc.Args) <= idx {
-		return nil
-	}
-	if n, ok := ordinal(fc.Args[idx]); ok {
-		if n > MaxStringLength {
-			return sqlerr.New(sqlerr.ProgramLimitExceeded, "%s would build a string of %d characters; the limit is %d", name, n, MaxStringLength)
-		}
-		return nil
-	}
-	fc.Args[idx] = &pg_query.Node{Node: &pg_query.Node_MinMaxExpr{MinMaxExpr: &pg_query.MinMaxExpr{
-		Op:       pg_query.MinMaxOp_IS_LEAST,
-		Args:     []*pg_query.Node{fc.Args[idx], pg_query.MakeAConstIntNode(MaxStringLength, -1)},
-		Location: -1,
-	}}}
-	return nil
-}
-
 // checkTypmods accepts type modifiers that are integer constants, as in numeric(10, 2).
 func checkTypmods(tn *pg_query.TypeName) error {
 	for _, m := range tn.GetTypmods() {

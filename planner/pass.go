@@ -62,6 +62,8 @@ type planState struct {
 	// dims and metrics count what the statement references (resolve), for the guards (limits).
 	dims    map[string]bool
 	metrics map[string]bool
+	// stringCaps are the repeat, lpad and rpad calls resolve found, for limits to cap.
+	stringCaps []stringCap
 	// datasetRefs are the dataset references resolve found, for tenant to substitute.
 	datasetRefs []*datasetRef
 	// expansions are the metric references resolve decided to aggregate, for expand.
