@@ -14,8 +14,9 @@ import (
 // differently has one rules table (dialect_duckdb.go, dialect_postgres.go). Resolve and expand
 // note the places a rule may apply (dialectFixes), because only they know the types that decide
 // it; once every dataset is resolved the statement's engine is known, and this pass applies
-// that engine's rules to the noted places. A new engine adds a file with its table and an entry
-// in dialects.
+// that engine's rules to the noted places. The same file holds the engine's spelling of the
+// value-size guards (guardDialect, valuesize.go). A new engine adds a file with both and an
+// entry in dialects and guardDialects.
 
 // dialectRule is one respelling: it rewrites the noted places it is about.
 type dialectRule struct {

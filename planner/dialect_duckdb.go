@@ -143,3 +143,12 @@ func duckCast(tc *pg_query.TypeCast) {
 	}
 	tc.TypeName.Typmods = []*pg_query.Node{pg_query.MakeAConstIntNode(38, -1), pg_query.MakeAConstIntNode(int64(min(scale, 37)), -1)}
 }
+
+// duckdbGuards spell the value-size guards (valuesize.go) in DuckDB: error() refuses.
+var duckdbGuards = guardDialect{
+	bytes:      func(a string) string { return "strlen(CAST(" + a + " AS VARCHAR))" },
+	raise:      func(msg, typ string) string { return "CAST(error(" + msg + ") AS " + typ + ")" },
+	countType:  "BIGINT",
+	lengthType: "INTEGER",
+	textType:   "VARCHAR",
+}

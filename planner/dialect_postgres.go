@@ -45,3 +45,17 @@ func castTo(x *pg_query.Node, t Type) *pg_query.Node {
 		Location: -1,
 	}}}
 }
+
+// postgresGuards spell the value-size guards (valuesize.go) in PostgreSQL, which has no error
+// function outside PL/pgSQL, and sources are read through read-only
+// transactions that cannot create one; an integer cast of the marker text raises 22P02 with
+// that text, which engine/postgres maps back. The text always depends on the values being
+// sized, so PostgreSQL's constant folding cannot raise it while planning a branch that is
+// not taken.
+var postgresGuards = guardDialect{
+	bytes:      func(a string) string { return "CAST(octet_length(CAST(" + a + " AS text)) AS bigint)" },
+	raise:      func(msg, typ string) string { return "CAST(CAST(" + msg + " AS integer) AS " + typ + ")" },
+	countType:  "integer",
+	lengthType: "integer",
+	textType:   "text",
+}
