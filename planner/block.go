@@ -7,120 +7,29 @@ import (
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
-// blockShape is what a scan of a block's select list, HAVING and ORDER BY finds before any
-// rewriting; it decides whether the block aggregates.
-type blockShape struct {
-	aggregates bool // an aggregate call outside any window
-	windows    bool
-	carriers   bool // a metric carrier is referenced
-	// carrierExprs is true when a carrier appears anywhere but as a whole select item.
-	carrierExprs bool
-}
-
-// block plans a plain SELECT block.
+// block binds a plain SELECT block: FROM, WHERE, then the grain (grain.go), then the select
+// list and the clauses that read it.
 func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]column, error) {
-	for _, item := range sel.FromClause {
-		rels, err := b.fromItem(item, sc)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rels {
-			if r.alias != "" {
-				for _, have := range sc.rels {
-					if have.alias == r.alias {
-						return nil, sqlerr.New(sqlerr.DuplicateAlias, "table name %q specified more than once", r.alias)
-					}
-				}
-			}
-			sc.rels = append(sc.rels, r)
-		}
+	if err := b.bindFrom(sel, sc); err != nil {
+		return nil, err
 	}
 	if err := b.expandStars(sel, sc); err != nil {
 		return nil, err
 	}
-	if sel.WhereClause != nil {
-		if err := b.checkFilterDepth(sel.WhereClause, "WHERE"); err != nil {
-			return nil, err
-		}
-		if _, err := b.expr(sel.WhereClause, sc, exprCtx{clause: "WHERE"}); err != nil {
-			return nil, err
-		}
-	}
-
-	shape := b.scanShape(sel, sc)
-	passthrough := opts.passthrough && shape.carriers && !shape.aggregates && !shape.windows &&
-		!shape.carrierExprs && len(sel.GroupClause) == 0 && sel.HavingClause == nil &&
-		len(sel.DistinctClause) == 0 && sel.LimitCount == nil && sel.LimitOffset == nil
-	aggregated := shape.aggregates || len(sel.GroupClause) > 0 || sel.HavingClause != nil ||
-		(shape.carriers && !passthrough)
-	if passthrough {
-		b.notes = append(b.notes, "metrics passed through a sub-select to the block that aggregates them")
-	}
-
-	ctx := exprCtx{clause: "SELECT", aggregated: aggregated, passthrough: passthrough}
-	out := make([]column, 0, len(sel.TargetList))
-	var hiddenTargets []*pg_query.Node
-	var hiddenCols []column
-	for _, t := range sel.TargetList {
-		rt := t.GetResTarget()
-		if len(rt.Indirection) > 0 {
-			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "subscripts in the select list are not supported").WithPosition(b.pos(rt.Location))
-		}
-		var carried *resolved
-		if passthrough {
-			if cr := rt.Val.GetColumnRef(); cr != nil {
-				rel, name, err := b.columnName(cr)
-				if err != nil {
-					return nil, err
-				}
-				if r, err := sc.resolveColumn(rel, name, b.pos(cr.Location)); err == nil && r.col.metric != nil {
-					carried = &r
-				}
-			}
-		}
-		name := figureName(rt)
-		typ, err := b.expr(rt.Val, sc, ctx)
-		if err != nil {
-			return nil, err
-		}
-		if rt.Name == "" && rt.Val.GetColumnRef() == nil {
-			// Engines name computed columns their own way (DuckDB: "sum(total_revenue)"), and a
-			// metric reference has just become such a computation; an enclosing block refers to
-			// the PostgreSQL name, so spell it out.
-			rt.Name = name
-		}
-		c := column{name: name, typ: typ}
-		if carried != nil {
-			c.metric = carried.col.metric
-			if c.metric.Derived() {
-				// The formula is computed where the metric is aggregated; here only its parts
-				// travel, so the column itself is a typed placeholder.
-				rt.Name = name
-				rt.Val = &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}}
-				targets, cols := carryParts(&c, carried.col, carried.rel)
-				for _, t := range targets {
-					b.bindCreated(t)
-				}
-				hiddenTargets = append(hiddenTargets, targets...)
-				hiddenCols = append(hiddenCols, cols...)
-			}
-		}
-		out = append(out, c)
-	}
-	// Hidden part carriers go last, so positions in GROUP BY and ORDER BY keep their meaning.
-	sel.TargetList = append(sel.TargetList, hiddenTargets...)
-	out = append(out, hiddenCols...)
-
-	if err := b.groupBy(sel, sc, out, aggregated); err != nil {
+	if err := b.condition(sel.WhereClause, sc, exprCtx{clause: "WHERE"}); err != nil {
 		return nil, err
 	}
-	if sel.HavingClause != nil {
-		if err := b.checkFilterDepth(sel.HavingClause, "HAVING"); err != nil {
-			return nil, err
-		}
-		if _, err := b.expr(sel.HavingClause, sc, exprCtx{clause: "HAVING", aggregated: true}); err != nil {
-			return nil, err
-		}
+	g := b.grain(sel, sc, opts)
+	ctx := exprCtx{clause: "SELECT", aggregated: g.aggregated, passthrough: g.passthrough}
+	out, err := b.targets(sel, sc, ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.groupBy(sel, sc, out, g.aggregated); err != nil {
+		return nil, err
+	}
+	if err := b.condition(sel.HavingClause, sc, exprCtx{clause: "HAVING", aggregated: true}); err != nil {
+		return nil, err
 	}
 	if err := b.distinctOn(sel, sc, ctx); err != nil {
 		return nil, err
@@ -135,64 +44,85 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 			return nil, err
 		}
 	}
-	if err := b.limits(sel, sc); err != nil {
+	if err := b.bindLimits(sel, sc); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// scanShape looks at the select list, HAVING and ORDER BY without rewriting anything.
-// Sub-selects are separate blocks and are not looked into.
-func (b *binder) scanShape(sel *pg_query.SelectStmt, sc *scope) blockShape {
-	var s blockShape
-	isCarrier := func(cr *pg_query.ColumnRef) bool {
-		rel, name, err := b.columnName(cr)
+// bindFrom binds the FROM items into the block's scope.
+func (b *binder) bindFrom(sel *pg_query.SelectStmt, sc *scope) error {
+	for _, item := range sel.FromClause {
+		rels, err := b.fromItem(item, sc)
 		if err != nil {
-			return false
+			return err
 		}
-		r, err := sc.resolveColumn(rel, name, 0)
-		return err == nil && !r.outer && r.col.metric != nil
-	}
-	visit := func(root *pg_query.Node, whole bool) {
-		if whole {
-			if cr := root.GetColumnRef(); cr != nil {
-				if isCarrier(cr) {
-					s.carriers = true
-				}
-				return
-			}
-		}
-		sqlast.Walk(root, func(n *pg_query.Node) bool {
-			switch {
-			case n.GetSubLink() != nil:
-				return false
-			case n.GetFuncCall() != nil:
-				fc := n.GetFuncCall()
-				_, name := funcName(fc)
-				if fc.Over != nil {
-					s.windows = true
-				} else if spec, ok := functions[name]; ok && spec.aggregate {
-					s.aggregates = true
-				}
-			case n.GetColumnRef() != nil:
-				if isCarrier(n.GetColumnRef()) {
-					s.carriers = true
-					s.carrierExprs = true
+		for _, r := range rels {
+			if r.alias != "" {
+				for _, have := range sc.rels {
+					if have.alias == r.alias {
+						return sqlerr.New(sqlerr.DuplicateAlias, "table name %q specified more than once", r.alias)
+					}
 				}
 			}
-			return true
-		})
+			sc.rels = append(sc.rels, r)
+		}
 	}
+	return nil
+}
+
+// condition binds a WHERE or HAVING condition (nil: none) under the filter-depth guard.
+func (b *binder) condition(cond *pg_query.Node, sc *scope, ctx exprCtx) error {
+	if cond == nil {
+		return nil
+	}
+	if err := b.checkFilterDepth(cond, ctx.clause); err != nil {
+		return err
+	}
+	_, err := b.expr(cond, sc, ctx)
+	return err
+}
+
+// targets binds the select list. In a block that passes metrics through, a derived metric's
+// parts travel as hidden columns after the client's (carry, grain.go), so positions in GROUP BY
+// and ORDER BY keep their meaning.
+func (b *binder) targets(sel *pg_query.SelectStmt, sc *scope, ctx exprCtx) ([]column, error) {
+	out := make([]column, 0, len(sel.TargetList))
+	var hiddenTargets []*pg_query.Node
+	var hiddenCols []column
 	for _, t := range sel.TargetList {
-		visit(t.GetResTarget().Val, true)
+		rt := t.GetResTarget()
+		if len(rt.Indirection) > 0 {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "subscripts in the select list are not supported").WithPosition(b.pos(rt.Location))
+		}
+		var carried *resolved
+		if ctx.passthrough {
+			var err error
+			if carried, err = b.carrier(rt, sc); err != nil {
+				return nil, err
+			}
+		}
+		name := figureName(rt)
+		typ, err := b.expr(rt.Val, sc, ctx)
+		if err != nil {
+			return nil, err
+		}
+		if rt.Name == "" && (rt.Val.GetColumnRef() == nil || b.expanded(rt.Val)) {
+			// Engines name computed columns their own way (DuckDB: "sum(total_revenue)"), and a
+			// metric reference is to become such a computation; an enclosing block refers to
+			// the PostgreSQL name, so spell it out.
+			rt.Name = name
+		}
+		c := column{name: name, typ: typ}
+		if carried != nil {
+			targets, cols := b.carry(rt, &c, carried)
+			hiddenTargets = append(hiddenTargets, targets...)
+			hiddenCols = append(hiddenCols, cols...)
+		}
+		out = append(out, c)
 	}
-	if sel.HavingClause != nil {
-		visit(sel.HavingClause, false)
-	}
-	for _, o := range sel.SortClause {
-		visit(o.GetSortBy().Node, false)
-	}
-	return s
+	sel.TargetList = append(sel.TargetList, hiddenTargets...)
+	return append(out, hiddenCols...), nil
 }
 
 // expandStars replaces * and rel.* in the select list by the columns they stand for, so the
@@ -246,20 +176,11 @@ func (b *binder) expandStars(sel *pg_query.SelectStmt, sc *scope) error {
 }
 
 // groupBy binds an explicit GROUP BY, or adds the implicit one of a block that aggregates
-// metrics: every select item that is not an aggregate and references a column.
+// metrics.
 func (b *binder) groupBy(sel *pg_query.SelectStmt, sc *scope, out []column, aggregated bool) error {
 	if len(sel.GroupClause) == 0 {
-		if !aggregated {
-			return nil
-		}
-		for i, t := range sel.TargetList {
-			val := t.GetResTarget().Val
-			if !containsAggregate(val) && referencesColumn(val) {
-				sel.GroupClause = append(sel.GroupClause, pg_query.MakeAConstIntNode(int64(i+1), -1))
-			}
-		}
-		if len(sel.GroupClause) > 0 {
-			b.notes = append(b.notes, "implicit GROUP BY of the selected dimensions")
+		if aggregated {
+			b.implicitGroupBy(sel)
 		}
 		return nil
 	}
@@ -267,36 +188,55 @@ func (b *binder) groupBy(sel *pg_query.SelectStmt, sc *scope, out []column, aggr
 		return sqlerr.New(sqlerr.FeatureNotSupported, "GROUP BY DISTINCT is not supported")
 	}
 	for _, g := range sel.GroupClause {
-		if g.GetGroupingSet() != nil {
-			return sqlerr.New(sqlerr.FeatureNotSupported, "ROLLUP, CUBE and GROUPING SETS are not supported")
-		}
-		if i, ok := ordinal(g); ok {
-			if i < 1 || i > len(out) {
-				return sqlerr.New(sqlerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
-			}
-			if containsAggregate(sel.TargetList[i-1].GetResTarget().Val) {
-				return sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY").
-					WithHint("GROUP BY position %d refers to an aggregate or a metric (%s)", i, out[i-1].name)
-			}
-			continue
-		}
-		if name, ok := bareName(g); ok {
-			// An input column wins over an output name, as in PostgreSQL.
-			if _, err := sc.resolveColumn("", name, 0); err != nil {
-				if idx := outputIndex(out, name); idx >= 0 {
-					if containsAggregate(sel.TargetList[idx].GetResTarget().Val) {
-						return sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY").WithHint("%q is an aggregate or a metric", name)
-					}
-					g.Node = pg_query.MakeAConstIntNode(int64(idx+1), -1).Node
-					continue
-				}
-			}
-		}
-		if _, err := b.expr(g, sc, exprCtx{clause: "GROUP BY"}); err != nil {
+		if err := b.groupItem(g, sel, sc, out); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// implicitGroupBy groups by every select item that is not an aggregate and references a column.
+func (b *binder) implicitGroupBy(sel *pg_query.SelectStmt) {
+	for i, t := range sel.TargetList {
+		val := t.GetResTarget().Val
+		if !b.aggregates(val) && referencesColumn(val) {
+			sel.GroupClause = append(sel.GroupClause, pg_query.MakeAConstIntNode(int64(i+1), -1))
+		}
+	}
+	if len(sel.GroupClause) > 0 {
+		b.notes = append(b.notes, "implicit GROUP BY of the selected dimensions")
+	}
+}
+
+// groupItem binds one GROUP BY item: a position, an output column name, or an expression.
+func (b *binder) groupItem(g *pg_query.Node, sel *pg_query.SelectStmt, sc *scope, out []column) error {
+	if g.GetGroupingSet() != nil {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "ROLLUP, CUBE and GROUPING SETS are not supported")
+	}
+	if i, ok := ordinal(g); ok {
+		if i < 1 || i > len(out) {
+			return sqlerr.New(sqlerr.InvalidColumnReference, "GROUP BY position %d is not in select list", i)
+		}
+		if b.aggregates(sel.TargetList[i-1].GetResTarget().Val) {
+			return sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY").
+				WithHint("GROUP BY position %d refers to an aggregate or a metric (%s)", i, out[i-1].name)
+		}
+		return nil
+	}
+	if name, ok := bareName(g); ok {
+		// An input column wins over an output name, as in PostgreSQL.
+		if _, err := sc.resolveColumn("", name, 0); err != nil {
+			if idx := outputIndex(out, name); idx >= 0 {
+				if b.aggregates(sel.TargetList[idx].GetResTarget().Val) {
+					return sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in GROUP BY").WithHint("%q is an aggregate or a metric", name)
+				}
+				g.Node = pg_query.MakeAConstIntNode(int64(idx+1), -1).Node
+				return nil
+			}
+		}
+	}
+	_, err := b.expr(g, sc, exprCtx{clause: "GROUP BY"})
+	return err
 }
 
 func outputIndex(out []column, name string) int {
@@ -373,8 +313,8 @@ func (b *binder) orderBy(sb *pg_query.SortBy, sc *scope, out []column, ctx exprC
 	return err
 }
 
-// limits checks LIMIT and OFFSET: constants or parameters only.
-func (b *binder) limits(sel *pg_query.SelectStmt, sc *scope) error {
+// bindLimits checks LIMIT and OFFSET: constants or parameters only.
+func (b *binder) bindLimits(sel *pg_query.SelectStmt, sc *scope) error {
 	if sel.LimitOption == pg_query.LimitOption_LIMIT_OPTION_WITH_TIES {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "FETCH ... WITH TIES is not supported")
 	}
@@ -391,30 +331,6 @@ func (b *binder) limits(sel *pg_query.SelectStmt, sc *scope) error {
 		}
 	}
 	return nil
-}
-
-// applyRowCap makes the engine stop one row past the cap, so the executor can tell a result
-// that the cap cut (and say so) from one that merely fills it.
-func (b *binder) applyRowCap(sel *pg_query.SelectStmt) {
-	limit := b.p.cfg.MaxRows
-	if limit <= 0 {
-		return
-	}
-	probe := limit + 1
-	switch {
-	case sel.LimitCount == nil, isNullConst(sel.LimitCount):
-	default:
-		if v, ok := ordinal(sel.LimitCount); !ok || int64(v) <= limit {
-			return
-		}
-	}
-	sel.LimitCount = pg_query.MakeAConstIntNode(probe, -1)
-	sel.LimitOption = pg_query.LimitOption_LIMIT_OPTION_COUNT
-}
-
-func isNullConst(n *pg_query.Node) bool {
-	c := n.GetAConst()
-	return c != nil && c.Isnull
 }
 
 // containsAggregate reports an aggregate call (or a window call, which also needs the grouped
@@ -461,22 +377,4 @@ func containsSubLink(root *pg_query.Node) bool {
 		return !found
 	})
 	return found
-}
-
-// carryParts passes a derived metric through a sub-select: the metrics it combines travel as
-// hidden columns named "<output>.<metric>", and the output column points at them.
-func carryParts(out *column, in column, rel string) ([]*pg_query.Node, []column) {
-	var targets []*pg_query.Node
-	var cols []column
-	for _, p := range in.parts {
-		name := out.name + "." + p.metric.Name
-		ref := columnRef(p.col)
-		if rel != "" {
-			ref = columnRef(rel, p.col)
-		}
-		targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(name, ref, -1))
-		cols = append(cols, column{name: name, typ: catalogType(p.metric.ReturnType), metric: p.metric, hidden: true})
-		out.parts = append(out.parts, part{metric: p.metric, col: name})
-	}
-	return targets, cols
 }

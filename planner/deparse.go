@@ -20,6 +20,21 @@ import (
 // own parentheses and changes nothing; and every engine SQL is parsed again and compared with
 // the tree it came from, so a statement the deparser would change is refused, never run.
 
+// guardValueSizes is the valuesize pass: operands the deparser would print without their
+// parentheses are shielded (protectOperands), then the calls that multiply a string's size are
+// bounded for the engine (boundValues, valuesize.go).
+func guardValueSizes(s *planState) error {
+	protectOperands(s.root)
+	return boundValues(s.root, s.engine, s.cfg.MaxValueBytes)
+}
+
+// deparse is the deparse pass: the engine SQL, proven to parse back into the tree.
+func deparse(s *planState) error {
+	sql, err := deparseChecked(s.root, s.st.version)
+	s.sql = sql
+	return err
+}
+
 // protectOperands wraps the operands the deparser would print without their parentheses.
 func protectOperands(root *pg_query.Node) {
 	sqlast.Walk(root, func(n *pg_query.Node) bool {

@@ -2,9 +2,6 @@ package planner
 
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
-
-	"github.com/setupranali/setupranali/catalog"
-	"github.com/setupranali/setupranali/internal/sqlast"
 )
 
 // The PostgreSQL dialect. The planner speaks PostgreSQL, so a postgres source needs none of
@@ -18,48 +15,18 @@ import (
 //   - round(x, n) of a double is numeric in the gateway (as DuckDB computes it); PostgreSQL
 //     has round(numeric, int) only, so x is cast to numeric.
 
-// pgDialect collects, while binding, the nodes the PostgreSQL dialect rewrites.
-type pgDialect struct {
-	divisions []derivedDivision
-	rounds    []*pg_query.FuncCall
-}
-
-// derivedDivision is a "/" of a derived metric's formula and the type its quotient has.
-type derivedDivision struct {
-	expr *pg_query.A_Expr
-	typ  Type
-}
-
-// noteDerivedDivisions records the divisions of an expanded derived metric.
-func (b *binder) noteDerivedDivisions(m *catalog.Metric, val *pg_query.Node) {
-	t := catalogType(m.ReturnType)
-	if t.OID != TypeFloat8.OID && t.OID != TypeNumeric.OID {
-		// An integer metric asks for integer division, which PostgreSQL does already.
-		return
-	}
-	sqlast.Walk(val, func(n *pg_query.Node) bool {
-		if e := n.GetAExpr(); e != nil && isOperator(e, "/") {
-			b.pg.divisions = append(b.pg.divisions, derivedDivision{expr: e, typ: t})
+// postgresRules is PostgreSQL's rules table (see dialect.go).
+var postgresRules = []dialectRule{
+	{"true division in derived metrics", func(f *dialectFixes) {
+		for _, d := range f.derivedDivisions {
+			d.expr.Lexpr = castTo(d.expr.Lexpr, d.typ)
 		}
-		return true
-	})
-}
-
-// noteRound records round(double, n).
-func (b *binder) noteRound(fc *pg_query.FuncCall, args []Type) {
-	if len(args) == 2 && (args[0].OID == TypeFloat8.OID || args[0].OID == TypeFloat4.OID) {
-		b.pg.rounds = append(b.pg.rounds, fc)
-	}
-}
-
-// finishPostgres applies the PostgreSQL rewrites once the statement is bound.
-func (b *binder) finishPostgres() {
-	for _, d := range b.pg.divisions {
-		d.expr.Lexpr = castTo(d.expr.Lexpr, d.typ)
-	}
-	for _, fc := range b.pg.rounds {
-		fc.Args[0] = castTo(fc.Args[0], TypeNumeric)
-	}
+	}},
+	{"round of a double", func(f *dialectFixes) {
+		for _, fc := range f.rounds {
+			fc.Args[0] = castTo(fc.Args[0], TypeNumeric)
+		}
+	}},
 }
 
 // castTo is CAST(x AS t) for the numeric types the dialect needs.
@@ -77,4 +44,18 @@ func castTo(x *pg_query.Node, t Type) *pg_query.Node {
 		},
 		Location: -1,
 	}}}
+}
+
+// postgresGuards spell the value-size guards (valuesize.go) in PostgreSQL, which has no error
+// function outside PL/pgSQL, and sources are read through read-only
+// transactions that cannot create one; an integer cast of the marker text raises 22P02 with
+// that text, which engine/postgres maps back. The text always depends on the values being
+// sized, so PostgreSQL's constant folding cannot raise it while planning a branch that is
+// not taken.
+var postgresGuards = guardDialect{
+	bytes:      func(a string) string { return "CAST(octet_length(CAST(" + a + " AS text)) AS bigint)" },
+	raise:      func(msg, typ string) string { return "CAST(CAST(" + msg + " AS integer) AS " + typ + ")" },
+	countType:  "integer",
+	lengthType: "integer",
+	textType:   "text",
 }

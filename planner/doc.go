@@ -4,16 +4,58 @@
 // Every front door (pg wire simple and extended, OData, REST) plans through this package and no
 // other; none builds engine SQL itself.
 //
-// Passes, in order, over the pg_query AST of one statement:
+// # Entry
 //
-//	resolve     datasets become relations; names bind to dimensions and metrics
-//	tenant      each dataset reference is substituted by a derived table over the physical
-//	            source that already carries the tenant predicate (fail closed)
-//	expand      metrics become their aggregations at the grain of the block that aggregates them
-//	limits      the row cap
-//	prune       each derived table keeps only the columns the statement reads (prune.go)
-//	verify      every table read is a filtered source or a CTE; every function is allowlisted
-//	deparse     the AST back to SQL for the engine
+// Planner.Plan (planner.go) parses nothing: it takes a *Statement (statement.go, parsed once and
+// shared through the parse cache, cache.go) and looks the plan up in the plan cache, keyed by
+// snapshot, database, time zone, principal (not key id), declared parameter types and text. A
+// miss checks the tree's size (guards.go), clones it, and
+// sends it to the first of these that takes it: session statements, SET/SHOW/transactions
+// (session.go, settings.go); PREPARE/EXECUTE (prepare.go); DECLARE/FETCH/COPY, whose query is
+// planned as one (cursor.go); system catalog queries (syscatalog*.go, a rewrite of their own
+// onto the emulated pg_catalog); and a SELECT over datasets, which goes through the passes.
+//
+// # Passes
+//
+// A SELECT over datasets plans through the pass list in pass.go, in order, over one planState
+// (the tree, rewritten in place, and the annotations each pass leaves for a later one). No pass
+// calls back into an earlier one; testdata/passes/<pass>/ holds each pass's golden output.
+//
+//	resolve    resolve.go, select.go, block.go, grain.go, from.go, expr.go, call.go, scope.go,
+//	           functions.go, params.go, names.go
+//	           Binds FROM items to datasets, CTEs and sub-selects, column references to
+//	           columns, calls to the allowlist; types every expression; decides each block's
+//	           metric grain (grain.go, below). Rewrites only what is the same for every engine:
+//	           qualified names, implicit GROUP BY, session values (session.go) and time zone
+//	           grains (timezone.go). Everything else it leaves as annotations: dataset
+//	           references, metric references to aggregate, dialect spots, columns read.
+//	tenant     tenant.go
+//	           Replaces each dataset reference by a derived table over the physical source that
+//	           already carries the tenant predicate (fail closed; see Invariants).
+//	expand     expand.go
+//	           Writes each metric reference resolve chose as the metric's aggregation over its
+//	           carrier, or a derived metric's formula over its parts (divisions NULL-guarded).
+//	limits     limits.go
+//	           The dimension and metric count guards, then the row cap (one row past
+//	           Config.MaxRows, so the executor can tell a cut result).
+//	dialect    dialect.go, with one rules table per engine: dialect_duckdb.go,
+//	           dialect_postgres.go
+//	           Respells the spots resolve and expand noted in the statement's engine's dialect.
+//	prune      prune.go
+//	           Each derived table keeps only the columns the statement reads.
+//	verify     verify.go
+//	           Walks the whole tree: every table read is a filtered source or a CTE, every call
+//	           allowlisted; anything else refuses the statement.
+//	valuesize  deparse.go (protectOperands), valuesize.go
+//	           Shields operands the deparser would print without parentheses; bounds the calls
+//	           that multiply a string's size.
+//	deparse    deparse.go
+//	           The tree back to SQL, proven to parse back into the same tree.
+//
+// A join-planning pass goes after resolve (it needs the relations resolve found and must run
+// before tenant hides the dataset references); see the comment on passes.
+//
+// # Metric grain
 //
 // Metric grain is decided top-down. A dataset relation exposes each metric as a "carrier":
 // the raw field the metric aggregates, one value per row. A block that aggregates (GROUP BY,
@@ -22,13 +64,15 @@
 // (42803 otherwise). A plain sub-select that only passes carriers through stays at row level, so
 // the block above it decides the grain; this is what keeps a count_distinct correct when a BI tool
 // wraps it in subqueries. A block that selects carriers and cannot pass them on groups implicitly
-// by its other columns.
+// by its other columns. Resolve decides this (grain.go, call.go); expand writes it.
 //
-// Invariants: the physical table of a dataset is never nameable by a client (only datasets and
-// CTEs resolve); tenant predicates are AST nodes holding the tenant value as a literal node,
-// never concatenated text; only SELECT-shaped statements plan (the query inside DECLARE, COPY
-// (query) TO STDOUT and PREPARE is planned as one, see cursor.go and prepare.go); every function call passes an
-// allowlist. One *Snapshot (semantic catalog + its system catalog, snapshot.go) is read once per
-// Plan call and kept on the plan (Plan.Snapshot), so a reload never mixes versions between
-// planning and running.
+// # Invariants
+//
+// The physical table of a dataset is never nameable by a client (only datasets and CTEs
+// resolve); tenant predicates are AST nodes holding the tenant value as a literal node, never
+// concatenated text; only SELECT-shaped statements plan (the query inside DECLARE, COPY (query)
+// TO STDOUT and PREPARE is planned as one, see cursor.go and prepare.go); every function call
+// passes an allowlist. One *Snapshot (semantic catalog + its system catalog, snapshot.go) is read
+// once per Plan call and kept on the plan (Plan.Snapshot), so a reload never mixes versions
+// between planning and running.
 package planner

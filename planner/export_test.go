@@ -1,5 +1,12 @@
 package planner
 
+import "flag"
+
+// Update is the -update flag of every golden test of the package: the end-to-end case files
+// (golden_test.go) and the per-pass files (pass_test.go). It lives here because both test
+// packages build into one binary, where a flag may be defined once.
+var Update = flag.Bool("update", false, "rewrite the golden files with the planner's current output")
+
 // AllowedFunction reports whether a client may call the function name (lower case, without a
 // schema): the planner's allowlist, for the isolation oracle of the external fuzz test.
 var AllowedFunction = func(name string) bool {

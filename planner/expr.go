@@ -20,8 +20,8 @@ type exprCtx struct {
 	inAgg bool
 }
 
-// expr binds and type-checks an expression, rewriting metric references in place. It returns
-// the expression's type.
+// expr binds and type-checks an expression and returns its type. Metric references it decides
+// to aggregate are left to the expand pass (expand.go).
 func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 	if n == nil || n.Node == nil {
 		return typeUnknown, nil
@@ -47,7 +47,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 		}
 		b.params.infer(v.TypeCast.Arg, t)
 		b.zonedDate(v.TypeCast, from, t)
-		b.noteCast(v.TypeCast, t)
+		b.fixes.noteCast(v.TypeCast, t)
 		return t, nil
 	case *pg_query.Node_FuncCall:
 		return b.funcCall(n, v.FuncCall, sc, c)
@@ -141,13 +141,7 @@ func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, 
 		return Type{}, err
 	}
 	b.bind(cr, r)
-	// Normalise the reference to the relation.column the engine will see, with the catalog's
-	// spelling of the name.
-	if rel != "" {
-		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(rel), pg_query.MakeStrNode(r.col.name)}
-	} else {
-		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(r.col.name)}
-	}
+	normalizeRef(cr, rel, r.col.name)
 	m := r.col.metric
 	if m == nil {
 		if r.dataset != "" {
@@ -164,12 +158,7 @@ func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, 
 	case c.passthrough && c.clause == "SELECT":
 		return r.col.typ, nil
 	case c.aggregated && c.clause != "GROUP BY":
-		ref := &pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: cr}}
-		val, err := b.metricValue(r, ref)
-		if err != nil {
-			return Type{}, err
-		}
-		n.Node = val.Node
+		b.expand(n, r, &pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: cr}}, nil)
 		return r.col.typ, nil
 	}
 	return Type{}, metricMisuse(m.Name, c.clause, pos)
@@ -181,211 +170,6 @@ func metricMisuse(metric, clause string, pos int) error {
 		e.Hint = "filter on metrics with HAVING"
 	}
 	return e
-}
-
-// funcName returns a function call's schema (or "") and lower-cased name.
-func funcName(fc *pg_query.FuncCall) (schema, name string) {
-	parts := fc.Funcname
-	if len(parts) == 0 {
-		return "", ""
-	}
-	name = strings.ToLower(parts[len(parts)-1].GetString_().GetSval())
-	if len(parts) > 1 {
-		schema = parts[len(parts)-2].GetString_().GetSval()
-	}
-	return schema, name
-}
-
-func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c exprCtx) (Type, error) {
-	schema, name := funcName(fc)
-	pos := b.pos(fc.Location)
-	if schema == "" || schema == "pg_catalog" {
-		if val, t, ok, err := b.sessionValue(name, fc.Args); ok {
-			if err != nil {
-				return Type{}, err
-			}
-			n.Node = val.Node
-			return t, nil
-		}
-	}
-	spec, ok := functions[name]
-	if !ok || (schema != "" && schema != "pg_catalog") {
-		full := name
-		if schema != "" {
-			full = schema + "." + name
-		}
-		return Type{}, sqlerr.New(sqlerr.UndefinedFunction, "function %s does not exist or is not allowed", full).
-			WithHint("SetuPranali runs an allowlist of functions; see the README").WithPosition(pos)
-	}
-	if fc.FuncVariadic || fc.AggWithinGroup {
-		return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "%s: VARIADIC and WITHIN GROUP are not supported", name).WithPosition(pos)
-	}
-	if fc.Over != nil {
-		return b.windowCall(fc, spec, name, sc, c)
-	}
-	if spec.window {
-		return Type{}, sqlerr.New(sqlerr.WrongObjectType, "window function %s requires an OVER clause", name).WithPosition(pos)
-	}
-	if name == "date" && len(fc.Args) == 1 {
-		// PostgreSQL's date(x) is a cast; engines all know the cast.
-		n.Node = &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{
-			Arg:      fc.Args[0],
-			TypeName: &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("date")}, Typemod: -1, Location: -1},
-			Location: fc.Location,
-		}}
-		return b.expr(n, sc, c)
-	}
-	if !spec.aggregate {
-		args, err := b.args(fc.Args, sc, c)
-		if err != nil {
-			return Type{}, err
-		}
-		if t, ok := b.zonedGrain(n, fc, name, args); ok {
-			return t, nil
-		}
-		if err := capStringLength(fc, name); err != nil {
-			return Type{}, err
-		}
-		switch name {
-		case "to_char":
-			if err := b.noteToChar(fc, args); err != nil {
-				return Type{}, err
-			}
-		case "to_timestamp", "to_date":
-			if err := b.noteParse(fc, name, args); err != nil {
-				return Type{}, err
-			}
-		case "round":
-			b.noteRound(fc, args)
-		}
-		return spec.ret(args), nil
-	}
-
-	switch {
-	case c.inAgg:
-		return Type{}, sqlerr.New(sqlerr.GroupingError, "aggregate function calls cannot be nested").WithPosition(pos)
-	case c.clause == "WHERE" || c.clause == "GROUP BY" || c.clause == "JOIN conditions" || c.clause == "LIMIT":
-		return Type{}, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", c.clause).WithPosition(pos)
-	}
-	if r, ref, cast, ok := b.metricArg(fc, sc); ok {
-		m := r.col.metric
-		if !matchesMetric(name, fc.AggDistinct, m) {
-			spelled := strings.ToUpper(name)
-			if fc.AggDistinct {
-				spelled += "(DISTINCT)"
-			}
-			return Type{}, sqlerr.New(sqlerr.GroupingError, "%s does not match metric %q, which is %s", spelled, m.Name, metricKind(m)).
-				WithHint("use MEASURE(%s) to apply the metric's own aggregation", m.Name).WithPosition(pos)
-		}
-		if fc.AggFilter != nil || len(fc.AggOrder) > 0 {
-			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "FILTER and ORDER BY inside an aggregate of metric %q are not supported", m.Name).WithPosition(pos)
-		}
-		val, err := b.metricValue(r, ref)
-		if err != nil {
-			return Type{}, err
-		}
-		if cast == nil {
-			n.Node = val.Node
-			return catalogType(m.ReturnType), nil
-		}
-		t, tname, ok := typeFromName(cast.TypeName)
-		if !ok {
-			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", tname).WithPosition(b.pos(cast.Location))
-		}
-		if err := checkTypmods(cast.TypeName); err != nil {
-			return Type{}, err
-		}
-		cast.Arg = val
-		n.Node = &pg_query.Node_TypeCast{TypeCast: cast}
-		return t, nil
-	}
-	if name == "measure" {
-		return Type{}, sqlerr.New(sqlerr.GroupingError, "MEASURE() takes one metric column").WithPosition(pos)
-	}
-	inner := c
-	inner.inAgg = true
-	args, err := b.args(fc.Args, sc, inner)
-	if err != nil {
-		return Type{}, err
-	}
-	if fc.AggFilter != nil {
-		if _, err := b.expr(fc.AggFilter, sc, inner); err != nil {
-			return Type{}, err
-		}
-	}
-	for _, o := range fc.AggOrder {
-		if _, err := b.expr(o.GetSortBy().Node, sc, inner); err != nil {
-			return Type{}, err
-		}
-	}
-	if name == "count" && fc.AggStar {
-		return TypeInt8, nil
-	}
-	return spec.ret(args), nil
-}
-
-// metricArg reports whether an aggregate's single argument is a metric carrier of this block.
-// The argument may be cast (Power BI writes sum(cast("rows"."m" as decimal))): the cast then
-// applies to the metric's value, returned as cast.
-func (b *binder) metricArg(fc *pg_query.FuncCall, sc *scope) (r resolved, ref *pg_query.Node, cast *pg_query.TypeCast, ok bool) {
-	if len(fc.Args) != 1 {
-		return resolved{}, nil, nil, false
-	}
-	ref = fc.Args[0]
-	if tc := ref.GetTypeCast(); tc != nil {
-		cast, ref = tc, tc.Arg
-	}
-	cr := ref.GetColumnRef()
-	if cr == nil {
-		return resolved{}, nil, nil, false
-	}
-	rel, name, err := b.columnName(cr)
-	if err != nil {
-		return resolved{}, nil, nil, false
-	}
-	r, err = sc.resolveColumn(rel, name, 0)
-	if err != nil || r.outer || r.col.metric == nil {
-		return resolved{}, nil, nil, false
-	}
-	b.bind(cr, r)
-	if rel != "" {
-		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(rel), pg_query.MakeStrNode(r.col.name)}
-	} else {
-		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(r.col.name)}
-	}
-	return r, ref, cast, true
-}
-
-func (b *binder) windowCall(fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (Type, error) {
-	if !spec.window && !spec.aggregate {
-		return Type{}, sqlerr.New(sqlerr.WrongObjectType, "OVER specified, but %s is not a window function nor an aggregate function", name).WithPosition(b.pos(fc.Location))
-	}
-	if c.inAgg || c.clause == "WHERE" || c.clause == "GROUP BY" || c.clause == "HAVING" {
-		return Type{}, sqlerr.New(sqlerr.GroupingError, "window functions are not allowed in %s", c.clause).WithPosition(b.pos(fc.Location))
-	}
-	args, err := b.args(fc.Args, sc, c)
-	if err != nil {
-		return Type{}, err
-	}
-	if err := b.windowDef(fc.Over, sc, c); err != nil {
-		return Type{}, err
-	}
-	if name == "count" {
-		return TypeInt8, nil
-	}
-	return spec.ret(args), nil
-}
-
-func (b *binder) args(args []*pg_query.Node, sc *scope, c exprCtx) ([]Type, error) {
-	types := make([]Type, len(args))
-	for i, a := range args {
-		t, err := b.expr(a, sc, c)
-		if err != nil {
-			return nil, err
-		}
-		types[i] = t
-	}
-	return types, nil
 }
 
 func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCtx) (Type, error) {
@@ -406,7 +190,7 @@ func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCt
 	case pg_query.A_Expr_Kind_AEXPR_OP:
 		return b.operator(e, op, lt, rt)
 	case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
-		b.noteLikeEscape(n, e)
+		b.fixes.noteLikeEscape(n, e)
 		return TypeBool, nil
 	case pg_query.A_Expr_Kind_AEXPR_NULLIF:
 		return lt, nil
@@ -432,7 +216,7 @@ func (b *binder) operator(e *pg_query.A_Expr, op string, lt, rt Type) (Type, err
 			return rt, nil
 		}
 		if op == "/" && isInteger(lt) && isInteger(rt) {
-			b.intDivisions = append(b.intDivisions, e)
+			b.fixes.intDivisions = append(b.fixes.intDivisions, e)
 		}
 		return arithmeticType(op, lt, rt), nil
 	}

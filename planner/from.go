@@ -79,17 +79,20 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 	if err := b.useDataset(ds, pos); err != nil {
 		return nil, err
 	}
-	sub, err := b.tenantScoped(ds, rv.Alias, alias)
-	if err != nil {
-		return nil, err
+	if !b.sess.Principal.ReadsRows() {
+		// Checked where every dataset reference becomes rows, so no door or query shape
+		// (subquery, CTE, join, cursor, COPY) reads around it.
+		return nil, sqlerr.New(sqlerr.InsufficientPrivilege, "role %s may not read rows of dataset %q; it is for operations endpoints", b.sess.Principal.Role, ds.ID)
 	}
-	n.Node = &pg_query.Node_RangeSubselect{RangeSubselect: sub}
-	ref := &tenantRef{alias: alias, body: sub.Subquery.GetSelectStmt()}
+	// The tenant pass puts the filtered derived table in n's place; resolve only names it.
+	ref := &tenantRef{alias: alias}
 	b.refs = append(b.refs, ref)
+	b.datasetRefs = append(b.datasetRefs, &datasetRef{node: n, ds: ds, alias: rv.Alias, name: alias, ref: ref})
 	cols := datasetColumns(ds)
 	if rv.Alias != nil && len(rv.Alias.Colnames) > 0 {
 		// The alias list renames the derived table's columns by position.
 		ref.full = true
+		var err error
 		if cols, err = renameColumns(cols, rv.Alias.Colnames, alias); err != nil {
 			return nil, err
 		}

@@ -3,7 +3,6 @@ package planner_test
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,7 +18,7 @@ import (
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden case files with the planner's current output")
+var update = planner.Update
 
 // goldenCase is one entry of a testdata/planner/*.yaml case file, decoded strictly.
 type goldenCase = goldencases.Case

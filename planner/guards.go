@@ -39,23 +39,9 @@ func (g Guards) withDefaults() Guards {
 	return g
 }
 
-// checkCounts enforces the dimension and metric limits once the whole statement is bound.
-func (b *binder) checkCounts() error {
-	g := b.p.cfg.Guards
-	if n := len(b.dims); n > g.MaxDimensions {
-		return sqlerr.New(sqlerr.ProgramLimitExceeded, "query references %d dimensions; the limit is %d", n, g.MaxDimensions).
-			WithHint("split the query, or raise SETU_MAX_DIMENSIONS")
-	}
-	if n := len(b.metrics); n > g.MaxMetrics {
-		return sqlerr.New(sqlerr.ProgramLimitExceeded, "query aggregates %d metrics; the limit is %d", n, g.MaxMetrics).
-			WithHint("split the query, or raise SETU_MAX_METRICS")
-	}
-	return nil
-}
-
 // checkFilterDepth enforces the nesting limit of one condition.
 func (b *binder) checkFilterDepth(cond *pg_query.Node, clause string) error {
-	limit := b.p.cfg.Guards.MaxFilterDepth
+	limit := b.cfg.Guards.MaxFilterDepth
 	if d := boolDepth(cond, limit+1); d > limit {
 		return sqlerr.New(sqlerr.ProgramLimitExceeded, "%s condition nests AND/OR/NOT %d levels deep; the limit is %d", clause, d, limit).
 			WithHint("simplify the condition, or raise SETU_MAX_FILTER_DEPTH")
@@ -123,32 +109,6 @@ func checkComplexity(root *pg_query.Node) error {
 		return err == nil
 	})
 	return err
-}
-
-// capStringLength keeps repeat(s, n), lpad(s, n) and rpad(s, n) from building strings past
-// MaxStringLength: a constant n beyond it is refused, any other n is capped in the engine SQL.
-func capStringLength(fc *pg_query.FuncCall, name string) error {
-	idx := 1
-	switch name {
-	case "repeat", "lpad", "rpad":
-	default:
-		return nil
-	}
-	if len(fc.Args) <= idx {
-		return nil
-	}
-	if n, ok := ordinal(fc.Args[idx]); ok {
-		if n > MaxStringLength {
-			return sqlerr.New(sqlerr.ProgramLimitExceeded, "%s would build a string of %d characters; the limit is %d", name, n, MaxStringLength)
-		}
-		return nil
-	}
-	fc.Args[idx] = &pg_query.Node{Node: &pg_query.Node_MinMaxExpr{MinMaxExpr: &pg_query.MinMaxExpr{
-		Op:       pg_query.MinMaxOp_IS_LEAST,
-		Args:     []*pg_query.Node{fc.Args[idx], pg_query.MakeAConstIntNode(MaxStringLength, -1)},
-		Location: -1,
-	}}}
-	return nil
 }
 
 // checkTypmods accepts type modifiers that are integer constants, as in numeric(10, 2).

@@ -189,7 +189,8 @@ func holdSnapshot(plan *Plan, snap *Snapshot) {
 	}
 }
 
-// planQuery plans a query node: a SELECT on datasets or on the emulated system catalog.
+// planQuery plans a query node: a SELECT on datasets, through the passes (pass.go), or on the
+// emulated system catalog.
 func (p *Planner) planQuery(snap *Snapshot, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, error) {
 	if isCatalogQuery(snap.System, node) {
 		return p.catalogPlan(snap, s, st, node, paramOIDs)
@@ -199,37 +200,22 @@ func (p *Planner) planQuery(snap *Snapshot, s Session, st *Statement, node *pg_q
 	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
 		return nil, p.rejectStatement(node)
 	}
-	b := newBinder(p, cat, s, st, paramOIDs)
-	cols, err := b.topSelect(sel)
-	if err != nil {
-		return nil, err
-	}
-	if !p.cfg.FullProjection {
-		b.prune(node)
-	}
-	if err := b.verify(node); err != nil {
-		return nil, err
-	}
-	protectOperands(node)
-	if err := boundValues(node, b.engine, p.cfg.MaxValueBytes); err != nil {
-		return nil, err
-	}
-	sql, err := deparseChecked(node, st.version)
-	if err != nil {
+	ps := newPlanState(p, cat, s, st, paramOIDs)
+	if err := runPasses(ps, node, nil); err != nil {
 		return nil, err
 	}
 	plan := &Plan{
 		Kind:        KindQuery,
-		SQL:         sql,
-		Columns:     cols,
-		Params:      b.params.list(),
+		SQL:         ps.sql,
+		Columns:     ps.cols,
+		Params:      ps.params.list(),
 		MaxRows:     p.cfg.MaxRows,
 		Tag:         "SELECT",
-		Source:      b.source,
-		Datasets:    b.datasetIDs(),
-		Notes:       b.notes,
-		SessionSets: b.sessionSets,
-		cacheable:   !b.sessionDependent,
+		Source:      ps.source,
+		Datasets:    ps.datasetIDs(),
+		Notes:       ps.notes,
+		SessionSets: ps.sessionSets,
+		cacheable:   !ps.sessionDependent,
 	}
 	plan.MaxValueBytes, plan.MaxRowBytes = p.cfg.MaxValueBytes, p.cfg.MaxRowBytes
 	return plan, nil

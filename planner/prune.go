@@ -8,16 +8,16 @@ import (
 	"github.com/setupranali/setupranali/internal/sqlast"
 )
 
-// Projection pruning. The tenant pass projects every column of a dataset into its derived
+// The prune pass: projection pruning. The tenant pass projects every column of a dataset into its derived
 // table; once the statement is bound, each derived table keeps only the columns the statement
 // reads from that reference. Engine SQL shrinks, and with it deparsing and the parse-back check.
 //
 // Removing a column from a derived table can change a query only if some reference in the
-// engine SQL resolved to that column. A column the binder resolved a reference to is kept, so
-// pruning is exact where the engine resolves names as the binder did. Where the two could
+// engine SQL resolved to that column. A column resolve bound a reference to is kept, so
+// pruning is exact where the engine resolves names as resolve did. Where the two could
 // differ, the derived tables keep what they had:
 //
-//   - a column reference the binder did not bind (a clause it does not visit, a star it did not
+//   - a column reference resolve did not bind (a clause it does not visit, a star it did not
 //     expand): every derived table of the statement keeps every column;
 //   - a reference bound to an enclosing block (correlated): every derived table keeps every
 //     column of that name, so whatever an engine resolves the name to is still there;
@@ -25,42 +25,41 @@ import (
 //     unqualified name equal to the reference's alias (a whole-row reference in PostgreSQL
 //     when no column has that name): that reference keeps every column.
 //
-// NATURAL joins are refused by the binder. The tenant predicate, the source table and the
+// NATURAL joins are refused by resolve. The tenant predicate, the source table and the
 // verify pass that follows are untouched: pruning only drops select items of derived tables.
 
-// tenantRef is one dataset reference the tenant pass substituted, and what the statement uses
-// of its derived table.
+// tenantRef is one dataset reference, and what the statement uses of the derived table the
+// tenant pass puts in its place.
 type tenantRef struct {
 	alias string
-	body  *pg_query.SelectStmt
-	// used is parallel to body.TargetList.
-	used []bool
+	// body is the derived table's SELECT (set by the tenant pass).
+	body *pg_query.SelectStmt
+	// used are the derived-table column names the statement reads.
+	used map[string]bool
 	// full keeps every column.
 	full bool
 }
 
 // use marks the derived-table column name as read.
 func (t *tenantRef) use(name string) {
-	for i, n := range t.body.TargetList {
-		if n.GetResTarget().Name == name {
-			if t.used == nil {
-				t.used = make([]bool, len(t.body.TargetList))
-			}
-			t.used[i] = true
-		}
+	if t.used == nil {
+		t.used = map[string]bool{}
 	}
+	t.used[name] = true
 }
 
-// useFold marks every column whose name matches name the way either engine might match it.
-func (t *tenantRef) useFold(name string) {
+// usedTargets is parallel to body.TargetList: the columns read, plus every column whose name
+// matches one of outer the way either engine might match it.
+func (t *tenantRef) usedTargets(outer []string) []bool {
+	used := make([]bool, len(t.body.TargetList))
 	for i, n := range t.body.TargetList {
-		if strings.EqualFold(n.GetResTarget().Name, name) {
-			if t.used == nil {
-				t.used = make([]bool, len(t.body.TargetList))
-			}
-			t.used[i] = true
+		name := n.GetResTarget().Name
+		used[i] = t.used[name]
+		for _, o := range outer {
+			used[i] = used[i] || strings.EqualFold(name, o)
 		}
 	}
+	return used
 }
 
 // keepAll keeps every column of the dataset relations in rels.
@@ -72,9 +71,8 @@ func keepAll(rels []*relation) {
 	}
 }
 
-// bind records a column reference the binder resolved, and the columns of a derived table it
-// reads.
-func (b *binder) bind(cr *pg_query.ColumnRef, r resolved) {
+// bind records a column reference resolve bound, and the columns of a derived table it reads.
+func (b *planState) bind(cr *pg_query.ColumnRef, r resolved) {
 	if b.bound == nil {
 		b.bound = map[*pg_query.ColumnRef]bool{}
 	}
@@ -97,7 +95,7 @@ func (b *binder) bind(cr *pg_query.ColumnRef, r resolved) {
 
 // bindCreated records column references the planner wrote itself (the parts of a derived
 // metric), whose derived-table columns bind already marked.
-func (b *binder) bindCreated(n *pg_query.Node) {
+func (b *planState) bindCreated(n *pg_query.Node) {
 	sqlast.Walk(n, func(n *pg_query.Node) bool {
 		if cr := n.GetColumnRef(); cr != nil {
 			if b.bound == nil {
@@ -109,14 +107,14 @@ func (b *binder) bindCreated(n *pg_query.Node) {
 	})
 }
 
-// prune drops the unread columns of the statement's derived tables (see the top of this file).
-// root is the bound statement.
-func (b *binder) prune(root *pg_query.Node) {
-	if len(b.refs) == 0 {
-		return
+// prune is the prune pass: it drops the unread columns of the statement's derived tables (see
+// the top of this file), unless Config.FullProjection keeps them all.
+func prune(s *planState) error {
+	if s.cfg.FullProjection || len(s.refs) == 0 {
+		return nil
 	}
 	unbound := false
-	sqlast.Walk(root, func(n *pg_query.Node) bool {
+	sqlast.Walk(s.root, func(n *pg_query.Node) bool {
 		if unbound {
 			return false
 		}
@@ -124,18 +122,18 @@ func (b *binder) prune(root *pg_query.Node) {
 		case *pg_query.Node_RangeSubselect:
 			// A derived table's own select list reads the source table, not the statement's
 			// relations.
-			if b.refBody(v.RangeSubselect.Subquery.GetSelectStmt()) {
+			if s.refBody(v.RangeSubselect.Subquery.GetSelectStmt()) {
 				return false
 			}
 		case *pg_query.Node_ColumnRef:
 			cr := v.ColumnRef
-			if !b.bound[cr] {
+			if !s.bound[cr] {
 				unbound = true
 				return false
 			}
 			if len(cr.Fields) == 1 {
 				name := cr.Fields[0].GetString_().GetSval()
-				for _, t := range b.refs {
+				for _, t := range s.refs {
 					if strings.EqualFold(t.alias, name) {
 						t.full = true
 					}
@@ -145,24 +143,21 @@ func (b *binder) prune(root *pg_query.Node) {
 		return true
 	})
 	if unbound {
-		return
+		return nil
 	}
-	for _, t := range b.refs {
-		if t.full {
-			continue
+	for _, t := range s.refs {
+		if !t.full {
+			t.body.TargetList = keptTargets(t.body.TargetList, t.usedTargets(s.outerNames))
 		}
-		for _, name := range b.outerNames {
-			t.useFold(name)
-		}
-		t.body.TargetList = keptTargets(t.body.TargetList, t.used)
 	}
+	return nil
 }
 
-func (b *binder) refBody(sel *pg_query.SelectStmt) bool {
+func (s *planState) refBody(sel *pg_query.SelectStmt) bool {
 	if sel == nil {
 		return false
 	}
-	for _, t := range b.refs {
+	for _, t := range s.refs {
 		if t.body == sel {
 			return true
 		}

@@ -126,7 +126,7 @@ func (b *binder) setOp(sel *pg_query.SelectStmt, sc *scope) ([]column, error) {
 			return nil, err
 		}
 	}
-	if err := b.limits(sel, sc); err != nil {
+	if err := b.bindLimits(sel, sc); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -40,27 +40,8 @@ type guardDialect struct {
 	countType, lengthType, textType string
 }
 
-var guardDialects = map[string]guardDialect{
-	"duckdb": {
-		bytes:      func(a string) string { return "strlen(CAST(" + a + " AS VARCHAR))" },
-		raise:      func(msg, typ string) string { return "CAST(error(" + msg + ") AS " + typ + ")" },
-		countType:  "BIGINT",
-		lengthType: "INTEGER",
-		textType:   "VARCHAR",
-	},
-	// PostgreSQL has no error function outside PL/pgSQL, and sources are read through read-only
-	// transactions that cannot create one; an integer cast of the marker text raises 22P02 with
-	// that text, which engine/postgres maps back. The text always depends on the values being
-	// sized, so PostgreSQL's constant folding cannot raise it while planning a branch that is
-	// not taken.
-	"postgres": {
-		bytes:      func(a string) string { return "CAST(octet_length(CAST(" + a + " AS text)) AS bigint)" },
-		raise:      func(msg, typ string) string { return "CAST(CAST(" + msg + " AS integer) AS " + typ + ")" },
-		countType:  "integer",
-		lengthType: "integer",
-		textType:   "text",
-	},
-}
+// guardDialects are the guard spellings by engine; each lives in its engine's dialect file.
+var guardDialects = map[string]guardDialect{"duckdb": duckdbGuards, "postgres": postgresGuards}
 
 // boundValues rewrites the growth calls of an engine tree for engine ("" is DuckDB) so that a
 // value past limit bytes is refused before it is built. A zero limit, or an engine without a

@@ -16,11 +16,15 @@ var engineFunctions = map[string]bool{
 	"like_escape": true, "ilike_escape": true, "timezone": true,
 }
 
-// verify is the last pass: it walks the whole engine tree, every node of it, and fails closed
+// verify is the verify pass over the statement (verifyTree). It is the last pass that checks:
+// it walks the whole engine tree, every node of it, and fails closed
 // unless every table read is a physical table the tenant pass put under its filter or a CTE of
 // the statement, and every function called is allowlisted. It does not trust the passes before
 // it to have visited every corner of the tree (a window frame, a new clause of a future parser).
-func (b *binder) verify(root *pg_query.Node) error {
+func verify(s *planState) error { return s.verifyTree(s.root) }
+
+// verifyTree checks root; physical are the tables the tenant pass filtered.
+func (s *planState) verifyTree(root *pg_query.Node) error {
 	// One walk: CTE names are collected as they come, and table reads are checked against
 	// them once the walk has seen every CTE.
 	ctes := map[string]bool{}
@@ -43,7 +47,7 @@ func (b *binder) verify(root *pg_query.Node) error {
 		return bad == nil
 	})
 	for _, rv := range tables {
-		if bad == nil && !b.physical[rv] && (rv.Schemaname != "" || rv.Catalogname != "" || !ctes[rv.Relname]) {
+		if bad == nil && !s.physical[rv] && (rv.Schemaname != "" || rv.Catalogname != "" || !ctes[rv.Relname]) {
 			bad = fmt.Errorf("unfiltered table reference %s.%s", rv.Schemaname, rv.Relname)
 		}
 	}

@@ -38,7 +38,7 @@ func TestVerify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := &binder{physical: map[*pg_query.RangeVar]bool{}}
+		b := &planState{physical: map[*pg_query.RangeVar]bool{}}
 		root := tree.Stmts[0].Stmt
 		if c.physical {
 			for _, rv := range rangeVars(root) {
@@ -47,7 +47,7 @@ func TestVerify(t *testing.T) {
 				}
 			}
 		}
-		err = b.verify(root)
+		err = b.verifyTree(root)
 		var se *sqlerr.Error
 		if c.ok && err != nil {
 			t.Errorf("%s: %v", c.sql, err)

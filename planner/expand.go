@@ -8,6 +8,39 @@ import (
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
+// The expand pass. Resolve decides, block by block, which metric references are aggregated
+// (the grain, see the package doc) and leaves each as an expansion; this pass replaces each by
+// the metric's aggregation over its carrier, or a derived metric's formula over the
+// aggregations it combines, and notes the formula's divisions for the dialect pass.
+
+// expansion is a metric reference resolve decided to aggregate in place.
+type expansion struct {
+	// node becomes the metric's value; ref is the carrier reference the aggregation reads.
+	node *pg_query.Node
+	r    resolved
+	ref  *pg_query.Node
+	// cast, when set, is a cast the client wrote around the carrier inside an aggregate
+	// (sum(cast(m AS numeric))): it applies to the metric's value instead.
+	cast *pg_query.TypeCast
+}
+
+// expandMetrics is the expand pass.
+func expandMetrics(s *planState) error {
+	for _, e := range s.expansions {
+		val, err := s.metricValue(e.r, e.ref)
+		if err != nil {
+			return err
+		}
+		if e.cast != nil {
+			e.cast.Arg = val
+			e.node.Node = &pg_query.Node_TypeCast{TypeCast: e.cast}
+			continue
+		}
+		e.node.Node = val.Node
+	}
+	return nil
+}
+
 // aggFunctions maps a metric's aggregation to the SQL aggregate that computes it.
 var aggFunctions = map[catalog.Agg]string{
 	catalog.AggSum: "sum", catalog.AggAvg: "avg", catalog.AggMin: "min", catalog.AggMax: "max",
@@ -110,8 +143,8 @@ func caseWhen(cond, val *pg_query.Node) *pg_query.Node {
 // catalogExpr parses a catalog SQL snippet (a dimension's SQL, a metric's filter) over the
 // dataset's fields. The catalog checked its syntax and names at load; the function allowlist
 // applies to the operator's SQL as to a client's, so a catalog cannot open a file reader either.
-func (b *binder) catalogExpr(ds *catalog.Dataset, owner, sql string) (*pg_query.Node, error) {
-	expr, err := b.exprs.parse(sql)
+func (s *planState) catalogExpr(ds *catalog.Dataset, owner, sql string) (*pg_query.Node, error) {
+	expr, err := s.exprs.parse(sql)
 	if err != nil {
 		return nil, sqlerr.Internal(err)
 	}
@@ -128,13 +161,27 @@ func (b *binder) catalogExpr(ds *catalog.Dataset, owner, sql string) (*pg_query.
 	return expr, bad
 }
 
-// metricValue expands a resolved metric column and counts it for the guards.
-func (b *binder) metricValue(r resolved, ref *pg_query.Node) (*pg_query.Node, error) {
-	b.metrics[r.col.metric.Name] = true
-	val, err := metricValue(b.exprs, r.col, r.rel, ref)
+// metricValue expands a resolved metric column.
+func (s *planState) metricValue(r resolved, ref *pg_query.Node) (*pg_query.Node, error) {
+	val, err := metricValue(s.exprs, r.col, r.rel, ref)
 	if err == nil && r.col.metric.Derived() {
-		b.bindCreated(val)
-		b.noteDerivedDivisions(r.col.metric, val)
+		s.bindCreated(val)
+		s.fixes.noteDerivedDivisions(r.col.metric, val)
 	}
 	return val, err
 }
+
+// expand records a metric reference to aggregate where node stands, and counts the metric for
+// the guards.
+func (b *binder) expand(node *pg_query.Node, r resolved, ref *pg_query.Node, cast *pg_query.TypeCast) {
+	b.metrics[r.col.metric.Name] = true
+	b.expansions = append(b.expansions, &expansion{node: node, r: r, ref: ref, cast: cast})
+	if b.pending == nil {
+		b.pending = map[*pg_query.Node]bool{}
+	}
+	b.pending[node] = true
+}
+
+// expanded reports whether node is a metric reference the expand pass will aggregate: for
+// resolve's questions about the tree it is already an aggregate.
+func (b *binder) expanded(node *pg_query.Node) bool { return b.pending[node] }

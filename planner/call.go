@@ -1,0 +1,240 @@
+package planner
+
+import (
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// Function calls, as resolve binds them. One entry (funcCall) dispatches by kind of call:
+// session values (session.go), the allowlist, window calls, scalar calls and aggregates; an
+// aggregate over a metric carrier is the metric's own aggregation (matchesMetric), left to the
+// expand pass.
+
+// funcName returns a function call's schema (or "") and lower-cased name.
+func funcName(fc *pg_query.FuncCall) (schema, name string) {
+	parts := fc.Funcname
+	if len(parts) == 0 {
+		return "", ""
+	}
+	name = strings.ToLower(parts[len(parts)-1].GetString_().GetSval())
+	if len(parts) > 1 {
+		schema = parts[len(parts)-2].GetString_().GetSval()
+	}
+	return schema, name
+}
+
+// funcCall binds a function call and returns its type.
+func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c exprCtx) (Type, error) {
+	schema, name := funcName(fc)
+	if schema == "" || schema == "pg_catalog" {
+		if val, t, ok, err := b.sessionValue(name, fc.Args); ok {
+			if err != nil {
+				return Type{}, err
+			}
+			n.Node = val.Node
+			return t, nil
+		}
+	}
+	spec, err := b.allowed(fc, schema, name)
+	if err != nil {
+		return Type{}, err
+	}
+	switch {
+	case fc.Over != nil:
+		return b.windowCall(fc, spec, name, sc, c)
+	case spec.window:
+		return Type{}, sqlerr.New(sqlerr.WrongObjectType, "window function %s requires an OVER clause", name).WithPosition(b.pos(fc.Location))
+	case name == "date" && len(fc.Args) == 1:
+		// PostgreSQL's date(x) is a cast; engines all know the cast.
+		n.Node = &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{
+			Arg:      fc.Args[0],
+			TypeName: &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("date")}, Typemod: -1, Location: -1},
+			Location: fc.Location,
+		}}
+		return b.expr(n, sc, c)
+	case !spec.aggregate:
+		return b.scalarCall(n, fc, spec, name, sc, c)
+	}
+	return b.aggregateCall(n, fc, spec, name, sc, c)
+}
+
+// allowed looks a call up in the allowlist: a function not on it does not exist for a client.
+func (b *binder) allowed(fc *pg_query.FuncCall, schema, name string) (funcSpec, error) {
+	pos := b.pos(fc.Location)
+	spec, ok := functions[name]
+	if !ok || (schema != "" && schema != "pg_catalog") {
+		full := name
+		if schema != "" {
+			full = schema + "." + name
+		}
+		return funcSpec{}, sqlerr.New(sqlerr.UndefinedFunction, "function %s does not exist or is not allowed", full).
+			WithHint("SetuPranali runs an allowlist of functions; see the README").WithPosition(pos)
+	}
+	if fc.FuncVariadic || fc.AggWithinGroup {
+		return funcSpec{}, sqlerr.New(sqlerr.FeatureNotSupported, "%s: VARIADIC and WITHIN GROUP are not supported", name).WithPosition(pos)
+	}
+	return spec, nil
+}
+
+// scalarCall binds a call that is neither an aggregate nor a window function: its grains are
+// moved into the session's zone, and the calls the limits pass caps or the dialect pass
+// respells are noted.
+func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (Type, error) {
+	args, err := b.args(fc.Args, sc, c)
+	if err != nil {
+		return Type{}, err
+	}
+	if t, ok := b.zonedGrain(n, fc, name, args); ok {
+		return t, nil
+	}
+	if stringGrowth[name] {
+		b.stringCaps = append(b.stringCaps, stringCap{fc, name})
+	}
+	if err := b.noteCall(fc, name, args); err != nil {
+		return Type{}, err
+	}
+	return spec.ret(args), nil
+}
+
+// aggregateCall binds an aggregate: over a metric carrier it is the metric's aggregation,
+// otherwise an ordinary aggregate whose arguments may not hold metrics.
+func (b *binder) aggregateCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (Type, error) {
+	pos := b.pos(fc.Location)
+	switch {
+	case c.inAgg:
+		return Type{}, sqlerr.New(sqlerr.GroupingError, "aggregate function calls cannot be nested").WithPosition(pos)
+	case c.clause == "WHERE" || c.clause == "GROUP BY" || c.clause == "JOIN conditions" || c.clause == "LIMIT":
+		return Type{}, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", c.clause).WithPosition(pos)
+	}
+	if r, ref, cast, ok := b.metricArg(fc, sc); ok {
+		return b.metricCall(n, fc, name, r, ref, cast)
+	}
+	if name == "measure" {
+		return Type{}, sqlerr.New(sqlerr.GroupingError, "MEASURE() takes one metric column").WithPosition(pos)
+	}
+	inner := c
+	inner.inAgg = true
+	args, err := b.args(fc.Args, sc, inner)
+	if err != nil {
+		return Type{}, err
+	}
+	if fc.AggFilter != nil {
+		if _, err := b.expr(fc.AggFilter, sc, inner); err != nil {
+			return Type{}, err
+		}
+	}
+	for _, o := range fc.AggOrder {
+		if _, err := b.expr(o.GetSortBy().Node, sc, inner); err != nil {
+			return Type{}, err
+		}
+	}
+	if name == "count" && fc.AggStar {
+		return TypeInt8, nil
+	}
+	return spec.ret(args), nil
+}
+
+// metricCall binds an aggregate over a metric carrier (SUM(m), MEASURE(m), sum(cast(m AS t))):
+// the aggregate must fit the metric, and then means the metric's own aggregation, which the
+// expand pass writes where the call stands.
+func (b *binder) metricCall(n *pg_query.Node, fc *pg_query.FuncCall, name string, r resolved, ref *pg_query.Node, cast *pg_query.TypeCast) (Type, error) {
+	pos := b.pos(fc.Location)
+	m := r.col.metric
+	if !matchesMetric(name, fc.AggDistinct, m) {
+		spelled := strings.ToUpper(name)
+		if fc.AggDistinct {
+			spelled += "(DISTINCT)"
+		}
+		return Type{}, sqlerr.New(sqlerr.GroupingError, "%s does not match metric %q, which is %s", spelled, m.Name, metricKind(m)).
+			WithHint("use MEASURE(%s) to apply the metric's own aggregation", m.Name).WithPosition(pos)
+	}
+	if fc.AggFilter != nil || len(fc.AggOrder) > 0 {
+		return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "FILTER and ORDER BY inside an aggregate of metric %q are not supported", m.Name).WithPosition(pos)
+	}
+	if cast == nil {
+		b.expand(n, r, ref, nil)
+		return catalogType(m.ReturnType), nil
+	}
+	t, tname, ok := typeFromName(cast.TypeName)
+	if !ok {
+		return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", tname).WithPosition(b.pos(cast.Location))
+	}
+	if err := checkTypmods(cast.TypeName); err != nil {
+		return Type{}, err
+	}
+	b.expand(n, r, ref, cast)
+	return t, nil
+}
+
+// metricArg reports whether an aggregate's single argument is a metric carrier of this block.
+// The argument may be cast (Power BI writes sum(cast("rows"."m" as decimal))): the cast then
+// applies to the metric's value, returned as cast.
+func (b *binder) metricArg(fc *pg_query.FuncCall, sc *scope) (r resolved, ref *pg_query.Node, cast *pg_query.TypeCast, ok bool) {
+	if len(fc.Args) != 1 {
+		return resolved{}, nil, nil, false
+	}
+	ref = fc.Args[0]
+	if tc := ref.GetTypeCast(); tc != nil {
+		cast, ref = tc, tc.Arg
+	}
+	cr := ref.GetColumnRef()
+	if cr == nil {
+		return resolved{}, nil, nil, false
+	}
+	rel, name, err := b.columnName(cr)
+	if err != nil {
+		return resolved{}, nil, nil, false
+	}
+	r, err = sc.resolveColumn(rel, name, 0)
+	if err != nil || r.outer || r.col.metric == nil {
+		return resolved{}, nil, nil, false
+	}
+	b.bind(cr, r)
+	normalizeRef(cr, rel, r.col.name)
+	return r, ref, cast, true
+}
+
+// normalizeRef respells a column reference as the relation.column the engine will see, with
+// the catalog's spelling of the name.
+func normalizeRef(cr *pg_query.ColumnRef, rel, name string) {
+	if rel != "" {
+		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(rel), pg_query.MakeStrNode(name)}
+	} else {
+		cr.Fields = []*pg_query.Node{pg_query.MakeStrNode(name)}
+	}
+}
+
+func (b *binder) windowCall(fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (Type, error) {
+	if !spec.window && !spec.aggregate {
+		return Type{}, sqlerr.New(sqlerr.WrongObjectType, "OVER specified, but %s is not a window function nor an aggregate function", name).WithPosition(b.pos(fc.Location))
+	}
+	if c.inAgg || c.clause == "WHERE" || c.clause == "GROUP BY" || c.clause == "HAVING" {
+		return Type{}, sqlerr.New(sqlerr.GroupingError, "window functions are not allowed in %s", c.clause).WithPosition(b.pos(fc.Location))
+	}
+	args, err := b.args(fc.Args, sc, c)
+	if err != nil {
+		return Type{}, err
+	}
+	if err := b.windowDef(fc.Over, sc, c); err != nil {
+		return Type{}, err
+	}
+	if name == "count" {
+		return TypeInt8, nil
+	}
+	return spec.ret(args), nil
+}
+
+func (b *binder) args(args []*pg_query.Node, sc *scope, c exprCtx) ([]Type, error) {
+	types := make([]Type, len(args))
+	for i, a := range args {
+		t, err := b.expr(a, sc, c)
+		if err != nil {
+			return nil, err
+		}
+		types[i] = t
+	}
+	return types, nil
+}
