@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -74,6 +75,9 @@ func (s *Server) run(ctx context.Context, caller admission.Caller, q *semantic.Q
 func (s *Server) runTree(ctx context.Context, caller admission.Caller, build func(*semantic.Query) (*pg_query.Node, []semantic.Value, error), q *semantic.Query, sink rowSink) (runResult, error) {
 	var rr runResult
 	node, vals, err := build(q)
+	if errors.Is(err, semantic.ErrZeroByte) {
+		return rr, sqlerr.New(sqlerr.SyntaxError, "%s", err.Error())
+	}
 	if err != nil {
 		return rr, sqlerr.New(sqlerr.FeatureNotSupported, "%s", err.Error())
 	}

@@ -2,15 +2,18 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/httpapi/semantic"
 	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // TestRequestTreePlansAsTheOldSQL plans /v1/query requests from the trees they are built into,
@@ -88,6 +91,36 @@ func TestRequestTreePlansAsTheOldSQL(t *testing.T) {
 		}
 		if _, err := bindValues(fromTree.Params, vals); err != nil {
 			t.Errorf("%s: binding %v: %v", tc.body, vals, err)
+		}
+	}
+}
+
+// A request the builder refuses is answered as when it was SQL text: a shape it cannot build is
+// 0A000 (501), a name with a zero byte (which ended the SQL text early) a syntax error (400). Both
+// are refused before any plan or execution.
+func TestRunTreeRefusals(t *testing.T) {
+	cat, err := catalog.Load([]byte(fuzzCatalog), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{cfg: Config{Planner: planner.New(cat, planner.Config{MaxRows: 1000}), Database: "d"}}
+	caller := admission.Caller{Principal: auth.Principal{KeyID: "k", Tenants: []string{"tenantA"}, Role: auth.RoleViewer}, Protocol: admission.REST}
+	for _, tc := range []struct {
+		q      *semantic.Query
+		code   string
+		status int
+	}{
+		{&semantic.Query{Dataset: "orders", Items: []semantic.Item{{Col: "city", Alias: "a\x00b"}}}, sqlerr.SyntaxError, http.StatusBadRequest},
+		{&semantic.Query{Dataset: "orders", Items: []semantic.Item{{Col: "total_revenue", Agg: "median"}}}, sqlerr.FeatureNotSupported, http.StatusNotImplemented},
+	} {
+		for _, build := range []func(*semantic.Query) (*pg_query.Node, []semantic.Value, error){semantic.Build, semantic.BuildCount} {
+			rr, err := s.runTree(context.Background(), caller, build, tc.q, nil)
+			if got := sqlerr.Code(err); got != tc.code || rr.plan != nil {
+				t.Errorf("%+v: %v (plan %v), want %s", tc.q, err, rr.plan, tc.code)
+			}
+			if status, _ := statusOf(sqlerr.Code(err)); status != tc.status {
+				t.Errorf("%+v: status %d, want %d", tc.q, status, tc.status)
+			}
 		}
 	}
 }

@@ -1,8 +1,10 @@
 package semantic
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
@@ -18,7 +20,34 @@ func Build(q *Query) (*pg_query.Node, []Value, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := checkNames(q); err != nil {
+		return nil, nil, err
+	}
 	return selectNode(sel), b.args, nil
+}
+
+// ErrZeroByte marks a name holding a zero byte: SQL text cannot carry one (it would end the
+// statement there), so as text such a query was a syntax error, and so it stays.
+var ErrZeroByte = errors.New("zero byte in an identifier")
+
+// checkNames refuses a name SQL text could not have held.
+func checkNames(q *Query) error {
+	names := []string{q.Dataset}
+	for _, it := range q.Items {
+		names = append(names, it.Col, it.Alias)
+	}
+	for _, o := range q.OrderBy {
+		names = append(names, o.Col)
+	}
+	names = append(names, q.GroupBy...)
+	names = append(names, Columns(q.Where)...)
+	names = append(names, Columns(q.Having)...)
+	for _, n := range names {
+		if strings.IndexByte(n, 0) >= 0 {
+			return fmt.Errorf("%w: %q", ErrZeroByte, n)
+		}
+	}
+	return nil
 }
 
 // BuildCount makes the tree of a query counting q's result rows (ORDER BY, LIMIT and OFFSET
@@ -64,7 +93,7 @@ func (b *builder) selectStmt(q *Query) (*pg_query.SelectStmt, error) {
 		return nil, fmt.Errorf("nothing selected")
 	}
 	sel := &pg_query.SelectStmt{
-		FromClause:  []*pg_query.Node{pg_query.MakeSimpleRangeVarNode(q.Dataset, noLocation)},
+		FromClause:  []*pg_query.Node{pg_query.MakeSimpleRangeVarNode(identifier(q.Dataset), noLocation)},
 		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
 		Op:          pg_query.SetOperation_SETOP_NONE,
 	}
@@ -76,7 +105,7 @@ func (b *builder) selectStmt(q *Query) (*pg_query.SelectStmt, error) {
 		name := ""
 		// A bare column keeps its own name without an alias, as a client would write it.
 		if it.Alias != "" || it.Agg != "" || it.Grain != "" {
-			name = it.Name()
+			name = identifier(it.Name())
 		}
 		sel.TargetList = append(sel.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, e, noLocation))
 	}
@@ -382,7 +411,23 @@ func names(parts ...string) []*pg_query.Node {
 
 // column is a reference to a column by its exact name (as a quoted identifier would be).
 func column(name string) *pg_query.Node {
-	return pg_query.MakeColumnRefNode(names(name), noLocation)
+	return pg_query.MakeColumnRefNode(names(identifier(name)), noLocation)
+}
+
+// maxIdentifierBytes is PostgreSQL's identifier length (NAMEDATALEN - 1).
+const maxIdentifierBytes = 63
+
+// identifier is name as PostgreSQL's parser keeps a quoted identifier: cut to 63 bytes at a
+// character boundary. A longer catalog name or alias then means what it means in SQL text.
+func identifier(name string) string {
+	if len(name) <= maxIdentifierBytes {
+		return name
+	}
+	cut := maxIdentifierBytes
+	for cut > 0 && !utf8.RuneStart(name[cut]) {
+		cut--
+	}
+	return name[:cut]
 }
 
 // call is fn(args...) as written in a query.

@@ -1,7 +1,9 @@
 package semantic
 
 import (
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +97,11 @@ func buildCases() []buildCase {
 		{name: "every expression counted", q: every, count: true, args: everyArgs,
 			sql: `SELECT COUNT(*) AS "count" FROM (SELECT "city", "n" FROM "orders" ` + everyWhere + `) AS "result"`},
 		{name: "grains, aliases and a limit", q: grains, sql: grainsSQL + ` LIMIT $1`, args: []string{"10"}},
+		{name: "long names cut as the parser cuts them",
+			q: &Query{Dataset: strings.Repeat("d", 70), Items: []Item{{Col: strings.Repeat("é", 40)}, {Col: "m", Agg: "sum", Alias: strings.Repeat("a", 64)}},
+				GroupBy: []string{strings.Repeat("é", 40)}, OrderBy: []Order{{Col: strings.Repeat("a", 64)}}},
+			sql: `SELECT "` + strings.Repeat("é", 40) + `", SUM("m") AS "` + strings.Repeat("a", 64) + `" FROM "` + strings.Repeat("d", 70) +
+				`" GROUP BY "` + strings.Repeat("é", 40) + `" ORDER BY "` + strings.Repeat("a", 64) + `" ASC NULLS FIRST`},
 		{name: "grains counted", q: grains, count: true, sql: `SELECT COUNT(*) AS "count" FROM (` + grainsSQL + `) AS "result"`},
 	}
 }
@@ -189,6 +196,26 @@ func TestBuildPointsNowhere(t *testing.T) {
 			})
 		}
 		where(node.ProtoReflect())
+	}
+}
+
+// SQL text cannot hold a zero byte, so a name with one was a syntax error and still is.
+func TestBuildRefusesZeroBytes(t *testing.T) {
+	for _, q := range []*Query{
+		{Dataset: "d", Items: []Item{{Col: "a", Alias: "x\x00y"}}},
+		{Dataset: "d\x00", Items: []Item{{Col: "a"}}},
+		{Dataset: "d", Items: []Item{{Col: "a"}}, GroupBy: []string{"\x00"}},
+		{Dataset: "d", Items: []Item{{Col: "a"}}, Having: Cmp{Op: "=", L: Col{Name: "b\x00"}, R: Lit{Value: Int(1)}}},
+	} {
+		for _, build := range []func(*Query) (*pg_query.Node, []Value, error){Build, BuildCount} {
+			if _, _, err := build(q); !errors.Is(err, ErrZeroByte) {
+				t.Errorf("%+v: %v", q, err)
+			}
+		}
+	}
+	// A shape that does not build is refused for that first, as before.
+	if _, _, err := Build(&Query{Dataset: "d", Items: []Item{{Col: "a", Agg: "median", Alias: "\x00"}}}); err == nil || errors.Is(err, ErrZeroByte) {
+		t.Errorf("median: %v", err)
 	}
 }
 
