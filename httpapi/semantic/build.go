@@ -82,8 +82,8 @@ func selectNode(sel *pg_query.SelectStmt) *pg_query.Node {
 	return &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}
 }
 
-// builder numbers the parameters in the order a reader of the statement meets them, as the
-// planner and the executor bind them: select list, WHERE, HAVING, LIMIT, OFFSET.
+// builder numbers the parameters in the order the statement holds them, the order the SQL text
+// had them in: WHERE, HAVING, LIMIT, OFFSET (the select list and GROUP BY hold none).
 type builder struct {
 	args []Value
 }
@@ -375,8 +375,7 @@ func (b *builder) match(e Match) (*pg_query.Node, error) {
 	if e.Negate {
 		op = "!~~"
 	}
-	pattern := call("like_escape", b.param(String(p)), pg_query.MakeAConstStrNode(`\`, noLocation))
-	pattern.GetFuncCall().Funcname = names("pg_catalog", "like_escape")
+	pattern := systemCall("like_escape", b.param(String(p)), pg_query.MakeAConstStrNode(`\`, noLocation))
 	return pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_LIKE, names(op), cast(x, "text"), pattern, noLocation), nil
 }
 
@@ -435,6 +434,12 @@ func call(fn string, args ...*pg_query.Node) *pg_query.Node {
 	return pg_query.MakeFuncCallNode(names(fn), args, noLocation)
 }
 
+// systemCall is pg_catalog.fn(args...), the name the parser gives the functions behind SQL's
+// own syntax (LIKE ... ESCAPE, EXTRACT).
+func systemCall(fn string, args ...*pg_query.Node) *pg_query.Node {
+	return pg_query.MakeFuncCallNode(names("pg_catalog", fn), args, noLocation)
+}
+
 // operator is `l op r`.
 func operator(op string, l, r *pg_query.Node) *pg_query.Node {
 	return pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_OP, names(op), l, r, noLocation)
@@ -455,10 +460,8 @@ func castTo(x *pg_query.Node, typ []*pg_query.Node) *pg_query.Node {
 
 // extractInt is CAST(EXTRACT(field FROM x) AS integer), the tree the parser makes of it.
 func extractInt(field string, x *pg_query.Node) *pg_query.Node {
-	e := call("extract", pg_query.MakeAConstStrNode(field, noLocation), x)
-	fc := e.GetFuncCall()
-	fc.Funcname = names("pg_catalog", "extract")
-	fc.Funcformat = pg_query.CoercionForm_COERCE_SQL_SYNTAX
+	e := systemCall("extract", pg_query.MakeAConstStrNode(field, noLocation), x)
+	e.GetFuncCall().Funcformat = pg_query.CoercionForm_COERCE_SQL_SYNTAX
 	return castTo(e, names("pg_catalog", "int4"))
 }
 
