@@ -5,8 +5,9 @@
 //
 // Invariants:
 //   - Every query goes through the same planner as pg wire: requests are parsed into a
-//     semantic.Query, written as semantic SQL with quoted identifiers and bound parameters, and
-//     planned with the caller's principal (tenant filters, scopes, guards, row caps all apply
+//     semantic.Query, built into a parse tree over catalog datasets with every client value a
+//     bound parameter (no SQL text is written or parsed), and planned with the caller's
+//     principal through the passes SQL takes (tenant filters, scopes, guards, row caps all apply
 //     there). This package never writes engine SQL and never imports pgwire or a backend; it
 //     takes the planner, the executor and the key check through interfaces it declares.
 //   - Every request gets a request id (X-Request-ID, taken when well-formed, else generated),

@@ -151,7 +151,7 @@ func (c *countSink) row(v []any) error {
 // count runs q's count query through the planner.
 func (s *Server) count(ctx context.Context, caller admission.Caller, q *semantic.Query) (int64, error) {
 	sink := &countSink{}
-	if _, err := s.runSQL(ctx, caller, semantic.BuildCount, q, sink); err != nil {
+	if _, err := s.runTree(ctx, caller, semantic.BuildCount, q, sink); err != nil {
 		return 0, err
 	}
 	n, ok := sink.n.(int64)

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/httpapi/semantic"
@@ -151,21 +153,19 @@ func FuzzQueryBody(f *testing.F) {
 				t.Fatalf("%s: accepted with the unknown key %q", body, k)
 			}
 		}
-		sql, _, err := semantic.Build(q)
-		if err != nil {
-			return
-		}
-		stmts, err := pl.Parse(sql)
+		node, _, err := semantic.Build(q)
 		if err != nil {
 			if internal(err) {
-				t.Fatalf("%s: the built SQL %q does not parse: %v", body, sql, err)
+				t.Fatalf("%s: building: internal error %v", body, err)
 			}
 			return
 		}
-		for _, st := range stmts {
-			if _, err := pl.Plan(context.Background(), sess, st); err != nil && internal(err) {
-				t.Fatalf("%s: planning %q: internal error %v", body, sql, err)
-			}
+		st, err := planner.StatementFromTree(&pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: node}}})
+		if err != nil {
+			t.Fatalf("%s: the built tree is no statement: %v", body, err)
+		}
+		if _, err := pl.Plan(context.Background(), sess, st); err != nil && internal(err) {
+			t.Fatalf("%s: planning %v: internal error %v", body, node, err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/big"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
@@ -91,33 +94,31 @@ type runResult struct {
 	cacheHit bool
 }
 
-// run writes q as semantic SQL, plans it for the caller through the planner (tenant filters,
+// run builds q's parse tree, plans it for the caller through the planner (tenant filters,
 // scopes, guards, row cap), binds the request's values to the plan's parameters and streams the
 // rows to sink.
 func (s *Server) run(ctx context.Context, caller admission.Caller, q *semantic.Query, sink rowSink) (runResult, error) {
-	return s.runSQL(ctx, caller, semantic.Build, q, sink)
+	return s.runTree(ctx, caller, semantic.Build, q, sink)
 }
 
-// runSQL is run with the SQL written by build (semantic.Build or semantic.BuildCount).
-func (s *Server) runSQL(ctx context.Context, caller admission.Caller, build func(*semantic.Query) (string, []semantic.Value, error), q *semantic.Query, sink rowSink) (runResult, error) {
+// runTree is run with the tree made by build (semantic.Build or semantic.BuildCount).
+func (s *Server) runTree(ctx context.Context, caller admission.Caller, build func(*semantic.Query) (*pg_query.Node, []semantic.Value, error), q *semantic.Query, sink rowSink) (runResult, error) {
 	var rr runResult
-	sql, vals, err := build(q)
+	node, vals, err := build(q)
+	if errors.Is(err, semantic.ErrZeroByte) {
+		return rr, sqlerr.New(sqlerr.SyntaxError, "%s", err.Error())
+	}
 	if err != nil {
 		return rr, sqlerr.New(sqlerr.FeatureNotSupported, "%s", err.Error())
 	}
 	ctx = metrics.WithProtocol(ctx, string(caller.Protocol))
-	stmts, err := s.cfg.Planner.Parse(sql)
+	st, err := planner.StatementFromTree(&pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: node}}})
 	if err != nil {
-		// A metered planner counted it already (Parse has no context to mark).
-		metrics.MarkCounted(ctx)
 		return rr, err
-	}
-	if len(stmts) != 1 {
-		return rr, sqlerr.Internal(fmt.Errorf("semantic query became %d statements", len(stmts)))
 	}
 	p := caller.Principal
 	sess := planner.Session{Principal: p, Database: s.cfg.Database, User: p.KeyID}
-	plan, err := s.cfg.Planner.Plan(ctx, sess, stmts[0])
+	plan, err := s.cfg.Planner.Plan(ctx, sess, st)
 	if err != nil {
 		return rr, err
 	}

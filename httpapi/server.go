@@ -30,9 +30,9 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, secret string) (auth.Principal, error)
 }
 
-// Planner plans semantic SQL for a session, as it does for pg wire.
+// Planner plans a request's statement for a session through the passes pg wire's SQL takes.
+// Requests are built as trees (planner.StatementFromTree), so nothing here parses text.
 type Planner interface {
-	Parse(sql string) ([]*planner.Statement, error)
 	Plan(ctx context.Context, s planner.Session, st *planner.Statement, paramOIDs ...uint32) (*planner.Plan, error)
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/planner/session"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -37,12 +38,12 @@ func fakeSessionPlan(s planner.Session, sql string) (*planner.Plan, bool, error)
 	case strings.HasPrefix(lower, "deallocate "):
 		return &planner.Plan{Kind: planner.KindDeallocate, Tag: "DEALLOCATE", Statement: strings.TrimPrefix(sql, "deallocate ")}, true, nil
 	case lower == "reset all":
-		return &planner.Plan{Kind: planner.KindSet, Tag: "RESET", Set: &planner.SetCommand{All: true}}, true, nil
+		return &planner.Plan{Kind: planner.KindSet, Tag: "RESET", Set: &session.Command{All: true}}, true, nil
 	case strings.HasPrefix(lower, "reset "):
 		return fakeSet(strings.TrimPrefix(lower, "reset "), nil, false, "RESET")
 	case strings.HasPrefix(lower, "show "):
 		name := strings.TrimPrefix(lower, "show ")
-		canonical, def, _, ok := planner.LookupSetting(name)
+		canonical, def, _, ok := session.Lookup(name)
 		if !ok {
 			return nil, true, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
 		}
@@ -77,7 +78,7 @@ func fakeSet(name string, value *string, local bool, tag string) (*planner.Plan,
 	if strings.EqualFold(name, "time zone") {
 		name = "TimeZone"
 	}
-	canonical, _, report, ok := planner.LookupSetting(name)
+	canonical, _, report, ok := session.Lookup(name)
 	if !ok {
 		return nil, true, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
 	}
@@ -87,12 +88,12 @@ func fakeSet(name string, value *string, local bool, tag string) (*planner.Plan,
 		}
 	}
 	if value != nil && canonical == "TimeZone" {
-		tz, err := planner.NormalizeTimeZone(*value)
+		tz, err := session.NormalizeTimeZone(*value)
 		if err != nil {
 			return nil, true, err
 		}
 		value = &tz
 	}
 	return &planner.Plan{Kind: planner.KindSet, Tag: tag,
-		Set: &planner.SetCommand{Name: canonical, Value: value, Local: local, Report: report}}, true, nil
+		Set: &session.Command{Name: canonical, Value: value, Local: local, Report: report}}, true, nil
 }

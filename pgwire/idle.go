@@ -6,7 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
-	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/planner/session"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -36,7 +36,7 @@ func (c *conn) idleLimit() time.Duration {
 		name, def = "idle_in_transaction_session_timeout", c.srv.cfg.IdleInTransactionSessionTimeout
 	}
 	if v, ok := c.session.Settings[name]; ok {
-		return planner.StatementTimeout(v)
+		return session.StatementTimeout(v)
 	}
 	return def
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/planner/session"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -78,8 +79,8 @@ var ignoredStartupParams = map[string]bool{
 }
 
 // initSession builds the session from the startup packet. A known setting's value is checked and
-// normalised by planning it as a SET, so it reads back as if set later; one the planner refuses
-// is ignored, as drivers send settings this gateway cannot honour (and PostgreSQL would).
+// normalised as SET would (package session), so it reads back as if set later; one that is
+// refused is ignored, as drivers send settings this gateway cannot honour (and PostgreSQL would).
 func (c *conn) initSession(base planner.Session, sm map[string]string, timeZone string) {
 	c.session = base
 	c.session.TimeZone = timeZone
@@ -89,11 +90,11 @@ func (c *conn) initSession(base planner.Session, sm map[string]string, timeZone 
 		if ignoredStartupParams[key] {
 			continue
 		}
-		canonical, _, _, ok := planner.LookupSetting(name)
+		canonical, _, _, ok := session.Lookup(name)
 		if !ok {
 			continue
 		}
-		v, err := c.checkSetting(canonical, value)
+		v, err := startupValue(canonical, value)
 		if err != nil {
 			c.log.Debug("startup parameter ignored", "name", canonical, "error", err)
 			continue
@@ -111,25 +112,13 @@ func (c *conn) initSession(base planner.Session, sm map[string]string, timeZone 
 	}
 }
 
-// checkSetting validates a startup value through the planner's SET, which knows each setting's
-// accepted values and canonical form.
-func (c *conn) checkSetting(name, value string) (string, error) {
-	sql := `SET "` + name + `" TO '` + strings.ReplaceAll(value, "'", "''") + `'`
-	stmts, err := c.srv.cfg.Planner.Parse(sql)
+// startupValue checks a startup packet's value of a known setting and normalises it.
+func startupValue(name, value string) (string, error) {
+	cmd, err := session.Set(name, &value, false)
 	if err != nil {
 		return "", err
 	}
-	if len(stmts) != 1 {
-		return "", sqlerr.New(sqlerr.InvalidParameterValue, "invalid value")
-	}
-	plan, err := c.srv.cfg.Planner.Plan(c.ctx, c.session, stmts[0])
-	if err != nil {
-		return "", err
-	}
-	if plan.Kind != planner.KindSet || plan.Set == nil || plan.Set.Value == nil {
-		return "", sqlerr.New(sqlerr.InvalidParameterValue, "invalid value")
-	}
-	return *plan.Set.Value, nil
+	return *cmd.Value, nil
 }
 
 // reportValue is the current value of a reported parameter, as its ParameterStatus says it.
@@ -152,7 +141,7 @@ func (c *conn) reportValue(name string) string {
 	if v, ok := c.defaults[name]; ok {
 		return v
 	}
-	_, def, _, _ := planner.LookupSetting(name)
+	_, def, _, _ := session.Lookup(name)
 	return def
 }
 
@@ -197,7 +186,7 @@ func (c *conn) setActive(s settingsState) {
 
 // applySet carries out SET, RESET and RESET ALL. It runs inside a transaction (every statement
 // does), which remembers the settings before its first change so ROLLBACK can restore them.
-func (c *conn) applySet(cmd *planner.SetCommand) error {
+func (c *conn) applySet(cmd *session.Command) error {
 	if cmd == nil {
 		return sqlerr.Internal(errNoSetCommand)
 	}
@@ -248,7 +237,7 @@ func (c *conn) applySet(cmd *planner.SetCommand) error {
 // statementContext carries the session's statement_timeout (SET statement_timeout) to the
 // executor.
 func (c *conn) statementContext(ctx context.Context) context.Context {
-	return engine.WithStatementTimeout(ctx, planner.StatementTimeout(c.session.Settings["statement_timeout"]))
+	return engine.WithStatementTimeout(ctx, session.StatementTimeout(c.session.Settings["statement_timeout"]))
 }
 
 // debugOn reports SET setupranali.debug = on: notices then tell how a result was produced.

@@ -14,6 +14,7 @@ import (
 	"github.com/setupranali/setupranali/admission"
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/planner/session"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -174,7 +175,7 @@ func (c *conn) negotiate(sm *pgproto3.StartupMessage) (startupParams, error) {
 			// Normalised as SET TIME ZONE would, so SHOW and ParameterStatus read the same
 			// either way; a zone the planner does not know is kept as sent.
 			p.clientTimeZone = v
-			if tz, err := planner.NormalizeTimeZone(v); err == nil {
+			if tz, err := session.NormalizeTimeZone(v); err == nil {
 				p.clientTimeZone = tz
 			}
 		}

@@ -150,7 +150,7 @@ func (p *Planner) Plan(ctx context.Context, s Session, st *Statement, paramOIDs 
 		holdSnapshot(plan, snap)
 		return plan, err
 	}
-	key := planKey(snap, s, st.SQL, paramOIDs)
+	key := planKey(snap, s, st.cacheText(), paramOIDs)
 	if plan, ok := p.caches.plans.Get(key); ok {
 		return plan, nil
 	}

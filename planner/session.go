@@ -1,16 +1,16 @@
 package planner
 
 import (
-	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/setupranali/setupranali/planner/session"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // Session statements (SET, SHOW, BEGIN, DISCARD, ...) are answered by the planner from the
-// session's state, never by an engine. A front door applies what the plan says: a new setting
+// session's state, never by an engine; what a parameter accepts and shows is package session's. A front door applies what the plan says: a new setting
 // (and its ParameterStatus), a transaction state change, prepared statements to drop.
 
 // TxOp is a transaction control statement.
@@ -26,19 +26,9 @@ const (
 	TxRollbackTo
 )
 
-// SetCommand changes session settings.
-type SetCommand struct {
-	// Name is the parameter's canonical name; empty with All.
-	Name string
-	// Value is the new value, normalised; nil resets to the default.
-	Value *string
-	// All is RESET ALL.
-	All bool
-	// Local is SET LOCAL: the value lasts until the end of the transaction.
-	Local bool
-	// Report says the client expects a ParameterStatus for the new value.
-	Report bool
-}
+// SetCommand is the settings change a SET, RESET or set_config() plan carries (package
+// session's Command, under the name Plan and the front doors know it by).
+type SetCommand = session.Command
 
 // sessionStatement plans a statement that is not a query, or reports that it is not one.
 func (p *Planner) sessionStatement(s Session, node *pg_query.Node) (*Plan, bool, error) {
@@ -76,138 +66,35 @@ func (p *Planner) sessionStatement(s Session, node *pg_query.Node) (*Plan, bool,
 	return nil, false, nil
 }
 
+// setStatement plans SET and RESET; package session checks the change.
 func setStatement(st *pg_query.VariableSetStmt) (*Plan, error) {
-	plan := &Plan{Kind: KindSet, Tag: "SET"}
-	switch st.Kind {
-	case pg_query.VariableSetKind_VAR_RESET_ALL:
-		plan.Tag = "RESET"
-		plan.Set = &SetCommand{All: true}
-		return plan, nil
-	case pg_query.VariableSetKind_VAR_SET_MULTI:
-		// SET TRANSACTION ... / SET SESSION CHARACTERISTICS AS TRANSACTION ...: every
-		// transaction here is read-only and sees committed data; nothing to change.
-		plan.Kind = KindNoop
-		return plan, nil
-	case pg_query.VariableSetKind_VAR_SET_CURRENT:
-		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "SET ... FROM CURRENT is not supported")
-	}
-	name := st.Name
-	if name == "session_authorization" && st.Kind != pg_query.VariableSetKind_VAR_SET_VALUE {
-		// SET SESSION AUTHORIZATION DEFAULT (Npgsql's pool reset): the key's own identity.
-		plan.Set = &SetCommand{Name: "session_authorization"}
-		return plan, nil
-	}
-	if st.Kind == pg_query.VariableSetKind_VAR_RESET {
-		plan.Tag = "RESET"
-	}
-	var value *string
-	if st.Kind == pg_query.VariableSetKind_VAR_SET_VALUE {
-		v, err := settingText(st.Args)
-		if err != nil {
-			return nil, err
-		}
-		value = &v
-	}
-	cmd, err := setCommand(name, value, st.IsLocal)
+	cmd, tag, err := session.SetStatement(st)
 	if err != nil {
 		return nil, err
 	}
-	plan.Set = cmd
-	return plan, nil
+	if cmd == nil {
+		return &Plan{Kind: KindNoop, Tag: tag}, nil
+	}
+	return &Plan{Kind: KindSet, Tag: tag, Set: cmd}, nil
 }
 
-// setCommand checks a change of a setting (SET or set_config): a nil value resets it.
-func setCommand(name string, value *string, local bool) (*SetCommand, error) {
-	def, ok := settings[strings.ToLower(name)]
-	if !ok && !strings.Contains(name, ".") {
-		return nil, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
-	}
-	canonical := name
-	if ok {
-		canonical = def.name
-	}
-	cmd := &SetCommand{Name: canonical, Local: local, Report: ok && def.report}
-	if value != nil {
-		if ok && def.readOnly {
-			return nil, sqlerr.New(sqlerr.CantChangeRuntimeParam, "parameter %q cannot be changed", canonical)
-		}
-		v := *value
-		if ok && def.normalize != nil {
-			var err error
-			if v, err = def.normalize(v); err != nil {
-				return nil, err
-			}
-		}
-		cmd.Value = &v
-	}
-	return cmd, nil
+// values are the session's parameter values as package session reads them.
+func (s Session) values() session.Values {
+	return session.Values{Settings: s.Settings, TimeZone: s.TimeZone, User: s.User}
 }
 
-// settingText renders SET's value list the way SHOW prints it.
-func settingText(args []*pg_query.Node) (string, error) {
-	parts := make([]string, 0, len(args))
-	for _, a := range args {
-		switch v := a.Node.(type) {
-		case *pg_query.Node_AConst:
-			switch c := v.AConst.Val.(type) {
-			case *pg_query.A_Const_Sval:
-				parts = append(parts, c.Sval.Sval)
-			case *pg_query.A_Const_Ival:
-				parts = append(parts, strconv.Itoa(int(c.Ival.Ival)))
-			case *pg_query.A_Const_Fval:
-				parts = append(parts, c.Fval.Fval)
-			case *pg_query.A_Const_Boolval:
-				parts = append(parts, map[bool]string{true: "on", false: "off"}[c.Boolval.Boolval])
-			}
-		case *pg_query.Node_TypeCast:
-			// SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE: an offset in hours.
-			s := v.TypeCast.Arg.GetAConst().GetSval().GetSval()
-			hours, err := intervalHours(s)
-			if err != nil {
-				return "", err
-			}
-			parts = append(parts, hours)
-		default:
-			return "", sqlerr.New(sqlerr.SyntaxError, "SET takes constant values")
-		}
-	}
-	return strings.Join(parts, ", "), nil
-}
-
-// intervalHours reads '+05:00' or '-7' as a number of hours.
-func intervalHours(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	sign := ""
-	if strings.HasPrefix(s, "+") || strings.HasPrefix(s, "-") {
-		sign, s = s[:1], s[1:]
-	}
-	h, m, _ := strings.Cut(s, ":")
-	hours, err := strconv.Atoi(h)
-	if err != nil || (m != "" && m != "00") {
-		return "", sqlerr.New(sqlerr.InvalidParameterValue, "invalid time zone interval %q: whole hours only", s)
-	}
-	if sign == "-" {
-		hours = -hours
-	}
-	return strconv.Itoa(hours), nil
-}
-
+// showStatement answers SHOW from the session's values.
 func showStatement(s Session, name string) (*Plan, error) {
 	if strings.EqualFold(name, "all") {
 		plan := &Plan{Kind: KindLocal, Tag: "SHOW", Columns: []Column{{"name", TypeText}, {"setting", TypeText}, {"description", TypeText}}}
-		for _, n := range sortedSettingNames() {
-			v, def, _ := s.settingValue(n)
-			plan.Rows = append(plan.Rows, []*string{ptr(def.name), ptr(v), ptr(def.desc)})
+		for _, row := range s.values().ShowAll() {
+			plan.Rows = append(plan.Rows, []*string{ptr(row[0]), ptr(row[1]), ptr(row[2])})
 		}
 		return plan, nil
 	}
-	v, def, ok := s.settingValue(name)
-	if !ok {
-		return nil, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
-	}
-	col := def.name
-	if col == "" {
-		col = name
+	col, v, err := s.values().Show(name)
+	if err != nil {
+		return nil, err
 	}
 	return &Plan{Kind: KindLocal, Tag: "SHOW", Columns: []Column{{col, TypeText}}, Rows: [][]*string{{ptr(v)}}}, nil
 }
@@ -246,7 +133,7 @@ var sessionFunctions = map[string]Type{
 }
 
 // VersionString is what version() answers; SQLAlchemy and others parse "PostgreSQL <n>.<n>".
-const VersionString = "PostgreSQL " + ServerVersion + " (SetuPranali semantic gateway) on x86_64-pc-linux-gnu, compiled by Go, 64-bit"
+const VersionString = "PostgreSQL " + session.ServerVersion + " (SetuPranali semantic gateway) on x86_64-pc-linux-gnu, compiled by Go, 64-bit"
 
 // sessionValue computes a session function. ok is false for a function that is not one.
 func (b *binder) sessionValue(name string, args []*pg_query.Node) (*pg_query.Node, Type, bool, error) {
@@ -277,14 +164,14 @@ func (b *binder) sessionValue(name string, args []*pg_query.Node) (*pg_query.Nod
 		if sv := args[1].GetAConst().GetSval(); sv != nil {
 			value = &sv.Sval
 		}
-		cmd, err := setCommand(args[0].GetAConst().GetSval().GetSval(), value, args[2].GetAConst().GetBoolval().GetBoolval())
+		cmd, err := session.Set(args[0].GetAConst().GetSval().GetSval(), value, args[2].GetAConst().GetBoolval().GetBoolval())
 		if err != nil {
 			return nil, Type{}, true, err
 		}
 		b.sessionSets = append(b.sessionSets, cmd)
 		b.sessionDependent = true
 		if cmd.Value == nil {
-			val, _, _ := s.settingValue(cmd.Name)
+			val, _ := s.values().Value(cmd.Name)
 			return pg_query.MakeAConstStrNode(val, -1), t, true, nil
 		}
 		return pg_query.MakeAConstStrNode(*cmd.Value, -1), t, true, nil
@@ -296,7 +183,7 @@ func (b *binder) sessionValue(name string, args []*pg_query.Node) (*pg_query.Nod
 			return nil, Type{}, true, sqlerr.New(sqlerr.FeatureNotSupported, "current_setting takes a constant setting name")
 		}
 		name := args[0].GetAConst().GetSval().GetSval()
-		val, _, found := s.settingValue(name)
+		val, found := s.values().Value(name)
 		if !found {
 			missingOK := len(args) == 2 && args[1].GetAConst().GetBoolval().GetBoolval()
 			if !missingOK {

@@ -20,6 +20,9 @@ type Statement struct {
 	node   *pg_query.Node
 	// version is the parse tree's format version, which the deparser insists on.
 	version int32
+	// key stands for SQL in the plan cache key when the statement was built as a tree, without
+	// text (request.go).
+	key string
 }
 
 // Parse splits a query string into statements with PostgreSQL's own parser. A syntax error in

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"testing"
 
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/httpapi/semantic"
@@ -53,24 +55,19 @@ func FuzzParseRequest(f *testing.F) {
 			}
 			return
 		}
-		sql, _, err := semantic.Build(req.Query)
+		node, _, err := semantic.Build(req.Query)
 		if err != nil {
 			if internal(err) {
 				t.Fatalf("%q: building: internal error %v", raw, err)
 			}
 			return
 		}
-		stmts, err := pl.Parse(sql)
+		st, err := planner.StatementFromTree(&pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: node}}})
 		if err != nil {
-			if internal(err) {
-				t.Fatalf("%q: the built SQL %q does not parse: %v", raw, sql, err)
-			}
-			return
+			t.Fatalf("%q: the built tree is no statement: %v", raw, err)
 		}
-		for _, st := range stmts {
-			if _, err := pl.Plan(context.Background(), sess, st); err != nil && internal(err) {
-				t.Fatalf("%q: planning %q: internal error %v", raw, sql, err)
-			}
+		if _, err := pl.Plan(context.Background(), sess, st); err != nil && internal(err) {
+			t.Fatalf("%q: planning %v: internal error %v", raw, node, err)
 		}
 	})
 }

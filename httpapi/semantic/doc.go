@@ -1,9 +1,12 @@
 // Package semantic is the query model the HTTP front doors (OData and the JSON query API) parse
-// requests into, and the one place that turns it into SQL text for the planner.
+// requests into, and the one place that turns it into a statement for the planner: a pg_query
+// parse tree of a SELECT over one catalog dataset, built node by node (Build, BuildCount).
 //
-// Invariants: the SQL it writes quotes every identifier and carries every value a client sent as
-// a bound parameter ($1, $2, ...), never as text spliced into the statement. The SQL is semantic
-// SQL over catalog datasets — the same language pg wire clients send — so it goes through the
-// same planner passes (tenant filters, scopes, guards, row caps) as theirs; this package never
-// writes engine SQL.
+// Invariants: no SQL text is written and nothing is parsed. A name is a node holding it as is
+// (what a quoted identifier would be); every value a client sent is a parameter ($1, $2, ...)
+// returned beside the tree, never a constant in it; only NULL, TRUE and FALSE and the words of a
+// fixed set (time grains, EXTRACT fields, LIKE's escape) are constants. The tree is the one
+// PostgreSQL's parser makes of the equivalent semantic SQL, so it goes through the same planner
+// passes (tenant filters, scopes, guards, row caps) as pg wire clients' text and yields the same
+// engine SQL; this package never builds engine SQL. It imports nothing of the project.
 package semantic

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 // Kind is a literal's type as the client wrote it.
@@ -111,13 +113,13 @@ func (Match) expr()   {}
 func (Call) expr()    {}
 func (Between) expr() {}
 
-// Funcs are the functions a request may use and how they are written in SQL.
-var Funcs = map[string]func(args []string) string{
-	"tolower": func(a []string) string { return "lower(" + a[0] + ")" },
-	"toupper": func(a []string) string { return "upper(" + a[0] + ")" },
-	"year":    func(a []string) string { return "CAST(EXTRACT(YEAR FROM " + a[0] + ") AS integer)" },
-	"month":   func(a []string) string { return "CAST(EXTRACT(MONTH FROM " + a[0] + ") AS integer)" },
-	"day":     func(a []string) string { return "CAST(EXTRACT(DAY FROM " + a[0] + ") AS integer)" },
+// Funcs are the functions a request may use, each making its call's tree from its argument.
+var Funcs = map[string]func(arg *pg_query.Node) *pg_query.Node{
+	"tolower": func(a *pg_query.Node) *pg_query.Node { return call("lower", a) },
+	"toupper": func(a *pg_query.Node) *pg_query.Node { return call("upper", a) },
+	"year":    func(a *pg_query.Node) *pg_query.Node { return extractInt("year", a) },
+	"month":   func(a *pg_query.Node) *pg_query.Node { return extractInt("month", a) },
+	"day":     func(a *pg_query.Node) *pg_query.Node { return extractInt("day", a) },
 }
 
 // Item is one output column: a column, or an aggregate (Agg "sum", "min", "max", "avg",
