@@ -227,7 +227,7 @@ func functionAllowed(schema, name string) bool {
 			return false
 		}
 	}
-	return planner.AllowedFunction(name) || engineSpellings[name]
+	return planner.AllowlistedFunction(name) || engineSpellings[name]
 }
 
 func newIsolationOracle(tb testing.TB, cat *catalog.Catalog, p auth.Principal) *isolationOracle {
