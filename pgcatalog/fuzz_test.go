@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/internal/testkit/scopecheck"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -179,47 +179,27 @@ func FuzzCatalogQueryScope(f *testing.F) {
 	})
 }
 
+// planCatalogWithin parses sql and plans each statement as fuzzCatalogPrincipal, failing the
+// test on a panic or when it takes longer than fuzzCatalogTimeout.
 func planCatalogWithin(t *testing.T, pl *planner.Planner, sql string) (plans []*planner.Plan, errs []error) {
 	t.Helper()
-	type outcome struct {
-		plans []*planner.Plan
-		errs  []error
-		panic string
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		var out outcome
-		defer func() {
-			if r := recover(); r != nil {
-				out.panic = fmt.Sprintf("%v\n%s", r, debug.Stack())
-			}
-			done <- out
-		}()
+	testkit.Within(t, fuzzCatalogTimeout, fmt.Sprintf("planning %q", sql), func() {
 		stmts, err := pl.Parse(sql)
 		if err != nil {
-			out.errs = append(out.errs, err)
+			errs = append(errs, err)
 			return
 		}
 		sess := planner.Session{Principal: fuzzCatalogPrincipal, Database: "setupranali", User: "demo"}
 		for _, st := range stmts {
 			plan, err := pl.Plan(context.Background(), sess, st)
 			if err != nil {
-				out.errs = append(out.errs, err)
+				errs = append(errs, err)
 				continue
 			}
-			out.plans = append(out.plans, plan)
+			plans = append(plans, plan)
 		}
-	}()
-	select {
-	case out := <-done:
-		if out.panic != "" {
-			t.Fatalf("%q: panic: %s", sql, out.panic)
-		}
-		return out.plans, out.errs
-	case <-time.After(fuzzCatalogTimeout):
-		t.Fatalf("%q: planning took longer than %v", sql, fuzzCatalogTimeout)
-		return nil, nil
-	}
+	})
+	return plans, errs
 }
 
 // scopeOracle knows from the catalog and the emulation's table list which engine tables exist,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/internal/testkit/scopecheck"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -145,45 +145,23 @@ func FuzzPlanIsTenantFiltered(f *testing.F) {
 // or when it takes longer than fuzzInputTimeout.
 func planWithin(t *testing.T, p *planner.Planner, sql string) (plans []*planner.Plan, errs []error) {
 	t.Helper()
-	type outcome struct {
-		plans []*planner.Plan
-		errs  []error
-		panic string
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		var out outcome
-		defer func() {
-			if r := recover(); r != nil {
-				out.panic = fmt.Sprintf("%v\n%s", r, debug.Stack())
-			}
-			done <- out
-		}()
+	testkit.Within(t, fuzzInputTimeout, fmt.Sprintf("planning %q", sql), func() {
 		stmts, err := p.Parse(sql)
 		if err != nil {
-			out.errs = append(out.errs, err)
+			errs = append(errs, err)
 			return
 		}
 		sess := planner.Session{Principal: fuzzPrincipal, Database: "setupranali"}
 		for _, st := range stmts {
 			plan, err := p.Plan(context.Background(), sess, st)
 			if err != nil {
-				out.errs = append(out.errs, err)
+				errs = append(errs, err)
 				continue
 			}
-			out.plans = append(out.plans, plan)
+			plans = append(plans, plan)
 		}
-	}()
-	select {
-	case out := <-done:
-		if out.panic != "" {
-			t.Fatalf("%q: panic: %s", sql, out.panic)
-		}
-		return out.plans, out.errs
-	case <-time.After(fuzzInputTimeout):
-		t.Fatalf("%q: planning took longer than %v", sql, fuzzInputTimeout)
-		return nil, nil
-	}
+	})
+	return plans, errs
 }
 
 // isolationOracle knows, from the catalog alone, which physical tables exist and the exact row
