@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -39,17 +39,8 @@ var cteScopePGTemplates = []string{
 // refuses (0A000); where PostgreSQL fails, the gateway fails too, with a client SQLSTATE. A
 // name resolved differently (the engine's own relation, another CTE) shows as different rows.
 func TestCTEScopeAgreesWithPostgres(t *testing.T) {
-	dsn := os.Getenv("SETU_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("SETU_TEST_POSTGRES_DSN is not set")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	pg, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close(context.Background())
+	pg := testkit.PostgresConn(t)
+	ctx := testkit.ContextWithin(t, 2*time.Minute)
 	if _, err := pg.Exec(ctx, "SET statement_timeout = '5s'; SET default_transaction_read_only = on"); err != nil {
 		t.Fatal(err)
 	}

@@ -8,18 +8,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"go.yaml.in/yaml/v3"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/testkit"
+	"github.com/setupranali/setupranali/internal/testkit/scopecheck"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -179,52 +179,32 @@ func FuzzCatalogQueryScope(f *testing.F) {
 	})
 }
 
+// planCatalogWithin parses sql and plans each statement as fuzzCatalogPrincipal, failing the
+// test on a panic or when it takes longer than fuzzCatalogTimeout.
 func planCatalogWithin(t *testing.T, pl *planner.Planner, sql string) (plans []*planner.Plan, errs []error) {
 	t.Helper()
-	type outcome struct {
-		plans []*planner.Plan
-		errs  []error
-		panic string
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		var out outcome
-		defer func() {
-			if r := recover(); r != nil {
-				out.panic = fmt.Sprintf("%v\n%s", r, debug.Stack())
-			}
-			done <- out
-		}()
+	testkit.Within(t, fuzzCatalogTimeout, fmt.Sprintf("planning %q", sql), func() {
 		stmts, err := pl.Parse(sql)
 		if err != nil {
-			out.errs = append(out.errs, err)
+			errs = append(errs, err)
 			return
 		}
 		sess := planner.Session{Principal: fuzzCatalogPrincipal, Database: "setupranali", User: "demo"}
 		for _, st := range stmts {
 			plan, err := pl.Plan(context.Background(), sess, st)
 			if err != nil {
-				out.errs = append(out.errs, err)
+				errs = append(errs, err)
 				continue
 			}
-			out.plans = append(out.plans, plan)
+			plans = append(plans, plan)
 		}
-	}()
-	select {
-	case out := <-done:
-		if out.panic != "" {
-			t.Fatalf("%q: panic: %s", sql, out.panic)
-		}
-		return out.plans, out.errs
-	case <-time.After(fuzzCatalogTimeout):
-		t.Fatalf("%q: planning took longer than %v", sql, fuzzCatalogTimeout)
-		return nil, nil
-	}
+	})
+	return plans, errs
 }
 
 // scopeOracle knows from the catalog and the emulation's table list which engine tables exist,
 // which carry the hidden dataset_id, and the filter a scoped table must be read under for the
-// principal. It looks at engine SQL only through pg_query.
+// principal. It looks at engine SQL only through scopecheck (pg_query).
 type scopeOracle struct {
 	sys *Catalog
 	// filter is the WHERE clause a scoped engine table is read under: rows of no dataset and
@@ -253,171 +233,69 @@ func newScopeOracle(tb testing.TB, cat *catalog.Catalog, sys *Catalog, p auth.Pr
 	if len(ids) > 0 {
 		cond += " OR dataset_id IN (" + strings.Join(ids, ", ") + ")"
 	}
-	tree, err := pg_query.Parse("SELECT 1 WHERE " + cond)
-	if err != nil {
-		tb.Fatalf("scope filter %q: %v", cond, err)
-	}
-	where := tree.Stmts[0].Stmt.GetSelectStmt().WhereClause
-	clearLocations(where.ProtoReflect())
-	return &scopeOracle{sys: sys, filter: where}
+	return &scopeOracle{sys: sys, filter: scopecheck.Where(tb, cond)}
 }
 
-// check parses catalog engine SQL and returns every way it reads something other than the
-// catalog under the principal's scope.
+// check returns every way catalog engine SQL reads something other than the catalog under the
+// principal's scope. A recursive CTE sees itself and the CTEs before it only: what PostgreSQL
+// and the engine agree on.
 func (o *scopeOracle) check(engineSQL string) []string {
-	tree, err := pg_query.Parse(engineSQL)
-	if err != nil {
-		return []string{fmt.Sprintf("engine SQL does not parse: %v", err)}
-	}
-	if len(tree.Stmts) != 1 || tree.Stmts[0].Stmt.GetSelectStmt() == nil {
-		return []string{"engine SQL is not one SELECT"}
-	}
-	w := &scopeWalk{o: o, approved: map[*pg_query.RangeVar]bool{}, ctes: map[string]string{}}
-	w.visit(tree.Stmts[0].Stmt.ProtoReflect(), nil)
-	return w.problems
-}
-
-// scopeWalk visits every message of a parse tree by protobuf reflection, so that no node type
-// is missed, keeping track of the CTEs in scope.
-type scopeWalk struct {
-	o        *scopeOracle
-	approved map[*pg_query.RangeVar]bool
 	// ctes maps each CTE name of the statement, folded to lower case, to its spelling: the
 	// engine compares names without case.
-	ctes     map[string]string
-	problems []string
-}
-
-// withScope is one WITH list as seen from a point of the statement, innermost first.
-type withScope struct {
-	names  map[string]bool
-	parent *withScope
-}
-
-func (s *withScope) has(name string) bool {
-	for ; s != nil; s = s.parent {
-		if s.names[name] {
-			return true
-		}
-	}
-	return false
-}
-
-func (w *scopeWalk) fail(format string, args ...any) {
-	w.problems = append(w.problems, fmt.Sprintf(format, args...))
-}
-
-func (w *scopeWalk) visit(msg protoreflect.Message, sc *withScope) {
-	if !msg.IsValid() {
-		return
-	}
-	switch m := msg.Interface().(type) {
-	case *pg_query.SelectStmt:
-		sc = w.selectStmt(m, sc)
-	case *pg_query.RangeVar:
-		w.rangeVar(m, sc)
-	case *pg_query.FuncCall:
-		w.funcCall(m)
-	case *pg_query.RangeFunction:
-		w.rangeFunction(m)
-	case *pg_query.RangeTableFunc, *pg_query.JsonTable, *pg_query.RangeTableSample:
-		w.fail("%T in FROM", m)
-	case *pg_query.IntoClause, *pg_query.LockingClause:
-		w.fail("%T in engine SQL", m)
-	}
-	msg.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if _, ok := msg.Interface().(*pg_query.SelectStmt); ok && fd.Name() == "with_clause" {
-			return true // visited by selectStmt, each CTE in its own scope
-		}
-		switch {
-		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				w.visit(l.Get(i).Message(), sc)
+	ctes := map[string]string{}
+	return scopecheck.Check(engineSQL, scopecheck.Rules{
+		Block:     o.block,
+		Table:     o.table,
+		Func:      o.funcCall,
+		TableFunc: o.rangeFunction,
+		CTE: func(r *scopecheck.Report, c *pg_query.CommonTableExpr) {
+			folded := strings.ToLower(c.Ctename)
+			if prev, ok := ctes[folded]; ok {
+				r.Failf("CTE names %q and %q are the same name to the engine", prev, c.Ctename)
 			}
-		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
-			w.visit(v.Message(), sc)
-		}
-		return true
+			ctes[folded] = c.Ctename
+			for schema, system := range engineSchemas {
+				if _, ok := o.sys.Table(system, folded); ok {
+					// The rewrite renames every CTE: an unqualified name in engine SQL then
+					// means its CTE and nothing the engine holds.
+					r.Failf("CTE %q carries the name of the engine table %s.%s", c.Ctename, schema, folded)
+				}
+			}
+		},
 	})
 }
 
-// selectStmt approves an engine table read by a block that holds exactly its scope filter,
-// visits the block's WITH list and returns the scope its other clauses see. A CTE sees the
-// CTEs before it, and itself in a WITH RECURSIVE: what PostgreSQL and the engine agree on.
-func (w *scopeWalk) selectStmt(s *pg_query.SelectStmt, sc *withScope) *withScope {
-	if len(s.FromClause) == 1 {
-		if rv := s.FromClause[0].GetRangeVar(); rv != nil && rv.Schemaname != "" {
-			w.checkBlock(s, rv)
-		}
-	}
-	if s.WithClause == nil {
-		return sc
-	}
-	inner := &withScope{names: map[string]bool{}, parent: sc}
-	for _, n := range s.WithClause.Ctes {
-		c := n.GetCommonTableExpr()
-		if c == nil {
-			w.fail("WITH item %s", shortText(n))
-			continue
-		}
-		folded := strings.ToLower(c.Ctename)
-		if prev, ok := w.ctes[folded]; ok {
-			w.fail("CTE names %q and %q are the same name to the engine", prev, c.Ctename)
-		}
-		w.ctes[folded] = c.Ctename
-		for schema, system := range engineSchemas {
-			if _, ok := w.o.sys.Table(system, folded); ok {
-				// The rewrite renames every CTE: an unqualified name in engine SQL then means
-				// its CTE and nothing the engine holds.
-				w.fail("CTE %q carries the name of the engine table %s.%s", c.Ctename, schema, folded)
-			}
-		}
-		if s.WithClause.Recursive {
-			inner.names[c.Ctename] = true
-		}
-		w.visit(c.ProtoReflect(), inner)
-		inner.names[c.Ctename] = true
-	}
-	return inner
-}
-
-// checkBlock approves rv when its block reads it alone, under exactly the scope filter if the
+// block approves rel when its block reads it alone, under exactly the scope filter if the
 // table is scoped and unfiltered otherwise, and does not show the hidden dataset_id.
-func (w *scopeWalk) checkBlock(s *pg_query.SelectStmt, rv *pg_query.RangeVar) {
-	system, ok := engineSchemas[rv.Schemaname]
-	if !ok || rv.Catalogname != "" {
-		return // reported by rangeVar
+func (o *scopeOracle) block(r *scopecheck.Report, s *pg_query.SelectStmt, rel *pg_query.RangeVar) bool {
+	system, ok := engineSchemas[rel.Schemaname]
+	if !ok {
+		return false // reported by table
 	}
-	t, ok := w.o.sys.Table(system, rv.Relname)
-	if !ok || t.EngineSchema != rv.Schemaname {
-		return // reported by rangeVar
-	}
-	var got *pg_query.Node
-	if s.WhereClause != nil {
-		got = proto.Clone(s.WhereClause).(*pg_query.Node)
-		clearLocations(got.ProtoReflect())
+	t, ok := o.sys.Table(system, rel.Relname)
+	if !ok || t.EngineSchema != rel.Schemaname {
+		return false // reported by table
 	}
 	switch {
-	case t.Scoped && (got == nil || !proto.Equal(got, w.o.filter)):
-		w.fail("scoped table %s.%s is read under WHERE %s, not the key's scope filter", rv.Schemaname, rv.Relname, shortText(s.WhereClause))
-		return
-	case !t.Scoped && got != nil:
-		w.fail("table %s.%s is read under an unexpected WHERE %s", rv.Schemaname, rv.Relname, shortText(s.WhereClause))
-		return
+	case t.Scoped && !scopecheck.SameWhere(o.filter, s.WhereClause):
+		r.Failf("scoped table %s.%s is read under WHERE %s, not the key's scope filter", rel.Schemaname, rel.Relname, scopecheck.ShortText(s.WhereClause))
+		return false
+	case !t.Scoped && s.WhereClause != nil:
+		r.Failf("table %s.%s is read under an unexpected WHERE %s", rel.Schemaname, rel.Relname, scopecheck.ShortText(s.WhereClause))
+		return false
 	case s.WithClause != nil || len(s.GroupClause) > 0 || s.HavingClause != nil || s.Op != pg_query.SetOperation_SETOP_NONE:
-		w.fail("table %s.%s is read by a block with more than its scope filter", rv.Schemaname, rv.Relname)
-		return
+		r.Failf("table %s.%s is read by a block with more than its scope filter", rel.Schemaname, rel.Relname)
+		return false
 	}
 	for _, target := range s.TargetList {
 		for _, name := range columnNames(target) {
 			if name == "dataset_id" {
-				w.fail("table %s.%s shows the hidden dataset_id", rv.Schemaname, rv.Relname)
-				return
+				r.Failf("table %s.%s shows the hidden dataset_id", rel.Schemaname, rel.Relname)
+				return false
 			}
 		}
 	}
-	w.approved[rv] = true
+	return true
 }
 
 func columnNames(n *pg_query.Node) []string {
@@ -452,93 +330,49 @@ func columnNames(n *pg_query.Node) []string {
 	return names
 }
 
-func (w *scopeWalk) rangeVar(rv *pg_query.RangeVar, sc *withScope) {
-	switch {
-	case rv.Catalogname != "":
-		w.fail("relation %s.%s.%s names a database", rv.Catalogname, rv.Schemaname, rv.Relname)
-	case rv.Schemaname != "":
-		system, ok := engineSchemas[rv.Schemaname]
-		if !ok {
-			w.fail("relation %s.%s is in no engine schema of the catalog", rv.Schemaname, rv.Relname)
-			return
-		}
-		if t, ok := w.o.sys.Table(system, rv.Relname); !ok || t.EngineSchema != rv.Schemaname {
-			w.fail("relation %s.%s is no catalog table", rv.Schemaname, rv.Relname)
-		} else if !w.approved[rv] {
-			w.fail("catalog table %s.%s is not the only FROM item of a block under its scope filter", rv.Schemaname, rv.Relname)
-		}
-	case !sc.has(rv.Relname):
-		w.fail("relation %s is neither a catalog table nor a CTE in scope", rv.Relname)
+func (o *scopeOracle) table(r *scopecheck.Report, rel *pg_query.RangeVar, approved bool) {
+	system, ok := engineSchemas[rel.Schemaname]
+	if !ok {
+		r.Failf("relation %s.%s is in no engine schema of the catalog", rel.Schemaname, rel.Relname)
+		return
+	}
+	if t, ok := o.sys.Table(system, rel.Relname); !ok || t.EngineSchema != rel.Schemaname {
+		r.Failf("relation %s.%s is no catalog table", rel.Schemaname, rel.Relname)
+	} else if !approved {
+		r.Failf("catalog table %s.%s is not the only FROM item of a block under its scope filter", rel.Schemaname, rel.Relname)
 	}
 }
 
-func (w *scopeWalk) rangeFunction(rf *pg_query.RangeFunction) {
+func (o *scopeOracle) rangeFunction(r *scopecheck.Report, rf *pg_query.RangeFunction) {
 	for _, f := range rf.Functions {
 		items := f.GetList().GetItems()
 		if len(items) == 0 || items[0].GetFuncCall() == nil {
-			w.fail("table function %s", shortText(f))
+			r.Failf("table function %s", scopecheck.ShortText(f))
 			continue
 		}
-		var parts []string
-		for _, n := range items[0].GetFuncCall().Funcname {
-			parts = append(parts, n.GetString_().GetSval())
-		}
-		if name := strings.Join(parts, "."); name != "generate_series" && name != "unnest" {
-			w.fail("table function %s in FROM", name)
+		if name := strings.Join(scopecheck.FuncName(items[0].GetFuncCall()), "."); name != "generate_series" && name != "unnest" {
+			r.Failf("table function %s in FROM", name)
 		}
 	}
 }
 
-func (w *scopeWalk) funcCall(fc *pg_query.FuncCall) {
-	var parts []string
-	for _, n := range fc.Funcname {
-		parts = append(parts, strings.ToLower(n.GetString_().GetSval()))
+func (o *scopeOracle) funcCall(r *scopecheck.Report, fc *pg_query.FuncCall) {
+	parts := scopecheck.FuncName(fc)
+	for i := range parts {
+		parts[i] = strings.ToLower(parts[i])
 	}
 	switch {
 	case len(parts) == 2 && parts[0] == "pgc":
 		return // the emulation's own macros
 	case len(parts) == 2 && parts[0] == "pg_catalog" && fc.Funcformat == pg_query.CoercionForm_COERCE_SQL_SYNTAX:
 	case len(parts) != 1:
-		w.fail("function %s", strings.Join(parts, "."))
+		r.Failf("function %s", strings.Join(parts, "."))
 		return
 	}
 	name := parts[len(parts)-1]
 	for _, p := range relationFunctions {
 		if strings.HasPrefix(name, p) {
-			w.fail("function %s reads outside the catalog", name)
+			r.Failf("function %s reads outside the catalog", name)
 		}
 	}
-}
-
-// clearLocations zeroes parse positions, which differ between the engine SQL and the filter
-// the oracle writes.
-func clearLocations(m protoreflect.Message) {
-	if !m.IsValid() {
-		return
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.Name() == "location" && fd.Kind() == protoreflect.Int32Kind:
-			m.Clear(fd)
-		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				clearLocations(l.Get(i).Message())
-			}
-		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
-			clearLocations(v.Message())
-		}
-		return true
-	})
-}
-
-func shortText(m proto.Message) string {
-	if m == nil || !m.ProtoReflect().IsValid() {
-		return "(none)"
-	}
-	s := fmt.Sprint(m)
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
 }

@@ -7,12 +7,5 @@ import "flag"
 // packages build into one binary, where a flag may be defined once.
 var Update = flag.Bool("update", false, "rewrite the golden files with the planner's current output")
 
-// AllowedFunction reports whether a client may call the function name (lower case, without a
-// schema): the planner's allowlist, for the isolation oracle of the external fuzz test.
-var AllowedFunction = func(name string) bool {
-	_, ok := functions[name]
-	return ok
-}
-
 // EndGrace ends a retired snapshot's grace now, as its timer would.
 func (s *Snapshot) EndGrace() { s.endGrace() }

@@ -6,18 +6,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 	"go.yaml.in/yaml/v3"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/testkit"
+	"github.com/setupranali/setupranali/internal/testkit/scopecheck"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -146,50 +145,28 @@ func FuzzPlanIsTenantFiltered(f *testing.F) {
 // or when it takes longer than fuzzInputTimeout.
 func planWithin(t *testing.T, p *planner.Planner, sql string) (plans []*planner.Plan, errs []error) {
 	t.Helper()
-	type outcome struct {
-		plans []*planner.Plan
-		errs  []error
-		panic string
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		var out outcome
-		defer func() {
-			if r := recover(); r != nil {
-				out.panic = fmt.Sprintf("%v\n%s", r, debug.Stack())
-			}
-			done <- out
-		}()
+	testkit.Within(t, fuzzInputTimeout, fmt.Sprintf("planning %q", sql), func() {
 		stmts, err := p.Parse(sql)
 		if err != nil {
-			out.errs = append(out.errs, err)
+			errs = append(errs, err)
 			return
 		}
 		sess := planner.Session{Principal: fuzzPrincipal, Database: "setupranali"}
 		for _, st := range stmts {
 			plan, err := p.Plan(context.Background(), sess, st)
 			if err != nil {
-				out.errs = append(out.errs, err)
+				errs = append(errs, err)
 				continue
 			}
-			out.plans = append(out.plans, plan)
+			plans = append(plans, plan)
 		}
-	}()
-	select {
-	case out := <-done:
-		if out.panic != "" {
-			t.Fatalf("%q: panic: %s", sql, out.panic)
-		}
-		return out.plans, out.errs
-	case <-time.After(fuzzInputTimeout):
-		t.Fatalf("%q: planning took longer than %v", sql, fuzzInputTimeout)
-		return nil, nil
-	}
+	})
+	return plans, errs
 }
 
 // isolationOracle knows, from the catalog alone, which physical tables exist and the exact row
 // filter each must be read under for the principal. It looks at engine SQL only through
-// pg_query, never through the planner's own types or helpers.
+// scopecheck (pg_query), never through the planner's own types or helpers.
 type isolationOracle struct {
 	// filters maps a physical table ("schema.table") to the WHERE clauses a block reading it may
 	// have: one per dataset over that table; nil means an unfiltered dataset (rls disabled).
@@ -227,7 +204,7 @@ func functionAllowed(schema, name string) bool {
 			return false
 		}
 	}
-	return planner.AllowedFunction(name) || engineSpellings[name]
+	return planner.AllowlistedFunction(name) || engineSpellings[name]
 }
 
 func newIsolationOracle(tb testing.TB, cat *catalog.Catalog, p auth.Principal) *isolationOracle {
@@ -264,170 +241,49 @@ func expectedFilter(tb testing.TB, rls catalog.RLS, p auth.Principal) *pg_query.
 	case rls.Mode != "in_list" && len(quoted) == 1:
 		cond = col + " = " + quoted[0]
 	}
-	tree, err := pg_query.Parse("SELECT 1 WHERE " + cond)
-	if err != nil {
-		tb.Fatalf("tenant filter %q: %v", cond, err)
-	}
-	where := tree.Stmts[0].Stmt.GetSelectStmt().WhereClause
-	clearLocations(where.ProtoReflect())
-	return where
+	return scopecheck.Where(tb, cond)
 }
 
-// check parses engine SQL and returns every way it breaks the isolation invariant.
+// check returns every way engine SQL breaks the isolation invariant. The planner may write
+// WITH RECURSIVE lists PostgreSQL accepts, so a recursive CTE sees the whole list.
 func (o *isolationOracle) check(engineSQL string) []string {
-	tree, err := pg_query.Parse(engineSQL)
-	if err != nil {
-		return []string{fmt.Sprintf("engine SQL does not parse: %v", err)}
-	}
-	if len(tree.Stmts) != 1 {
-		return []string{fmt.Sprintf("engine SQL holds %d statements", len(tree.Stmts))}
-	}
-	if tree.Stmts[0].Stmt.GetSelectStmt() == nil {
-		return []string{"engine SQL is not a SELECT"}
-	}
-	w := &oracleWalk{o: o, approved: map[*pg_query.RangeVar]bool{}}
-	w.visit(tree.Stmts[0].Stmt.ProtoReflect(), nil)
-	return w.problems
-}
-
-// oracleWalk visits every message of a parse tree by protobuf reflection, so no node type is
-// missed, keeping track of the CTE names in scope.
-type oracleWalk struct {
-	o        *isolationOracle
-	approved map[*pg_query.RangeVar]bool
-	problems []string
-}
-
-// cteScope is a chain of WITH lists, innermost first.
-type cteScope struct {
-	names  map[string]bool
-	parent *cteScope
-}
-
-func (s *cteScope) has(name string) bool {
-	for ; s != nil; s = s.parent {
-		if s.names[name] {
-			return true
-		}
-	}
-	return false
-}
-
-func (w *oracleWalk) fail(format string, args ...any) {
-	w.problems = append(w.problems, fmt.Sprintf(format, args...))
-}
-
-func (w *oracleWalk) visit(msg protoreflect.Message, sc *cteScope) {
-	if !msg.IsValid() {
-		return
-	}
-	switch m := msg.Interface().(type) {
-	case *pg_query.SelectStmt:
-		sc = w.selectStmt(m, sc)
-	case *pg_query.RangeVar:
-		w.rangeVar(m, sc)
-	case *pg_query.FuncCall:
-		w.funcCall(m)
-	case *pg_query.RangeFunction:
-		w.fail("table function in FROM: %s", shortText(m))
-	case *pg_query.RangeTableFunc:
-		w.fail("XMLTABLE in FROM")
-	case *pg_query.JsonTable:
-		w.fail("JSON_TABLE in FROM")
-	case *pg_query.IntoClause, *pg_query.LockingClause:
-		w.fail("%T in engine SQL", m)
-	}
-	msg.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if _, ok := msg.Interface().(*pg_query.SelectStmt); ok && fd.Name() == "with_clause" {
-			return true // visited by selectStmt, each CTE in its own scope
-		}
-		switch {
-		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				w.visit(l.Get(i).Message(), sc)
-			}
-		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
-			w.visit(v.Message(), sc)
-		}
-		return true
+	return scopecheck.Check(engineSQL, scopecheck.Rules{
+		Block:            o.block,
+		Table:            o.table,
+		Func:             o.funcCall,
+		RecursiveSeesAll: true,
 	})
 }
 
-// selectStmt checks a block that reads a physical table, visits its WITH list and returns the
-// scope its other clauses see. A CTE sees the CTEs before it (all of them, itself included, in
-// a WITH RECURSIVE), as in PostgreSQL.
-func (w *oracleWalk) selectStmt(s *pg_query.SelectStmt, sc *cteScope) *cteScope {
-	if len(s.FromClause) == 1 {
-		if rv := s.FromClause[0].GetRangeVar(); rv != nil && rv.Schemaname != "" && rv.Catalogname == "" {
-			w.checkFilter(rv, s.WhereClause)
-		}
-	}
-	if s.WithClause == nil {
-		return sc
-	}
-	inner := &cteScope{names: map[string]bool{}, parent: sc}
-	if s.WithClause.Recursive {
-		for _, n := range s.WithClause.Ctes {
-			inner.names[n.GetCommonTableExpr().GetCtename()] = true
-		}
-	}
-	for _, n := range s.WithClause.Ctes {
-		c := n.GetCommonTableExpr()
-		if c == nil {
-			w.fail("WITH item %s", shortText(n))
-			continue
-		}
-		w.visit(c.ProtoReflect(), inner)
-		inner.names[c.Ctename] = true
-	}
-	return inner
-}
-
-// checkFilter approves rv when the block reading it has exactly its dataset's tenant filter.
-func (w *oracleWalk) checkFilter(rv *pg_query.RangeVar, where *pg_query.Node) {
-	table := rv.Schemaname + "." + rv.Relname
-	wants, ok := w.o.filters[table]
+// block approves rel when the block reading it has exactly its dataset's tenant filter.
+func (o *isolationOracle) block(r *scopecheck.Report, s *pg_query.SelectStmt, rel *pg_query.RangeVar) bool {
+	table := rel.Schemaname + "." + rel.Relname
+	wants, ok := o.filters[table]
 	if !ok {
-		return // reported by rangeVar as a table of no dataset
-	}
-	var got *pg_query.Node
-	if where != nil {
-		got = proto.Clone(where).(*pg_query.Node)
-		clearLocations(got.ProtoReflect())
+		return false // reported by table as a table of no dataset
 	}
 	for _, want := range wants {
-		if want == nil && got == nil || want != nil && got != nil && proto.Equal(want, got) {
-			w.approved[rv] = true
-			return
+		if scopecheck.SameWhere(want, s.WhereClause) {
+			return true
 		}
 	}
-	w.fail("physical table %s is read under WHERE %s, not its tenant filter", table, shortText(where))
+	r.Failf("physical table %s is read under WHERE %s, not its tenant filter", table, scopecheck.ShortText(s.WhereClause))
+	return false
 }
 
-func (w *oracleWalk) rangeVar(rv *pg_query.RangeVar, sc *cteScope) {
-	switch {
-	case rv.Catalogname != "":
-		w.fail("relation %s.%s.%s names a database", rv.Catalogname, rv.Schemaname, rv.Relname)
-	case rv.Schemaname != "":
-		table := rv.Schemaname + "." + rv.Relname
-		if _, ok := w.o.filters[table]; !ok {
-			w.fail("relation %s is the physical table of no dataset", table)
-		} else if !w.approved[rv] {
-			w.fail("physical table %s is not the only FROM item of a tenant-filtered block", table)
-		}
-	case !sc.has(rv.Relname):
-		w.fail("relation %s is neither a physical table nor a CTE in scope", rv.Relname)
+func (o *isolationOracle) table(r *scopecheck.Report, rel *pg_query.RangeVar, approved bool) {
+	table := rel.Schemaname + "." + rel.Relname
+	if _, ok := o.filters[table]; !ok {
+		r.Failf("relation %s is the physical table of no dataset", table)
+	} else if !approved {
+		r.Failf("physical table %s is not the only FROM item of a tenant-filtered block", table)
 	}
 }
 
-func (w *oracleWalk) funcCall(fc *pg_query.FuncCall) {
-	var parts []string
-	for _, n := range fc.Funcname {
-		parts = append(parts, n.GetString_().GetSval())
-	}
+func (o *isolationOracle) funcCall(r *scopecheck.Report, fc *pg_query.FuncCall) {
+	parts := scopecheck.FuncName(fc)
 	if len(parts) == 0 || len(parts) > 2 {
-		w.fail("function call named %q", parts)
+		r.Failf("function call named %q", parts)
 		return
 	}
 	name := strings.ToLower(parts[len(parts)-1])
@@ -436,40 +292,6 @@ func (w *oracleWalk) funcCall(fc *pg_query.FuncCall) {
 		schema = parts[0]
 	}
 	if !functionAllowed(schema, name) {
-		w.fail("function %s is not allowlisted", strings.Join(parts, "."))
+		r.Failf("function %s is not allowlisted", strings.Join(parts, "."))
 	}
-}
-
-// clearLocations zeroes parse positions, which differ between the engine SQL and the filter
-// the oracle writes.
-func clearLocations(m protoreflect.Message) {
-	if !m.IsValid() {
-		return
-	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.Name() == "location" && fd.Kind() == protoreflect.Int32Kind:
-			m.Clear(fd)
-		case fd.IsList() && fd.Kind() == protoreflect.MessageKind:
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				clearLocations(l.Get(i).Message())
-			}
-		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
-			clearLocations(v.Message())
-		}
-		return true
-	})
-}
-
-// shortText renders a node for a failure message.
-func shortText(m proto.Message) string {
-	if m == nil || !m.ProtoReflect().IsValid() {
-		return "(none)"
-	}
-	s := fmt.Sprint(m)
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
 }

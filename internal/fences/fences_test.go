@@ -235,6 +235,22 @@ func TestCheck(t *testing.T) {
 			want: []string{`internal/testkit imports sqlerr: forbidden by rule "leaf packages import nothing of ours"`},
 		},
 		{
+			name: "production code imports the engine SQL checker",
+			pkgs: append(with("cmd/setupranali", func(p *Package) { p.Imports = append(p.Imports, "internal/testkit/scopecheck") }),
+				Package{Path: "internal/testkit/scopecheck"}),
+			want: []string{`cmd/setupranali imports internal/testkit/scopecheck: forbidden by rule "only tests use the shared test helpers"`},
+		},
+		{
+			name: "tests may import the engine SQL checker",
+			pkgs: append(with("pgcatalog", func(p *Package) { p.TestImports = []string{"internal/testkit/scopecheck"} }),
+				Package{Path: "internal/testkit/scopecheck"}),
+		},
+		{
+			name: "the engine SQL checker imports nothing of ours",
+			pkgs: append(slices.Clone(graph), Package{Path: "internal/testkit/scopecheck", Imports: []string{"sqlerr"}}),
+			want: []string{`internal/testkit/scopecheck imports sqlerr: forbidden by rule "leaf packages import nothing of ours"`},
+		},
+		{
 			name: "a test of engine may wire in a backend",
 			pkgs: with("engine", func(p *Package) { p.TestImports = []string{"engine", "engine/duckdb"} }),
 		},

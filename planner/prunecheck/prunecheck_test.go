@@ -2,9 +2,7 @@ package prunecheck_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
@@ -21,6 +19,7 @@ import (
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/internal/goldencases"
 	"github.com/setupranali/setupranali/internal/querygen"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/planner"
 )
 
@@ -238,31 +237,14 @@ func roundFloat(f float64) string {
 	return strconv.FormatFloat(f, 'g', 9, 64)
 }
 
-// pgSchema opens the test PostgreSQL and a fresh schema dropped at the end, or skips.
+// pgSchema is a connection to the test PostgreSQL whose search_path is a fresh schema, dropped
+// with its tables when the test ends. testkit skips the test when SETU_TEST_POSTGRES_DSN is
+// unset and fails it when the variable names a server that cannot be reached.
 func pgSchema(t *testing.T) (*pgx.Conn, string) {
 	t.Helper()
-	dsn := os.Getenv("SETU_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		return nil, ""
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatalf("connect to the test PostgreSQL: %v", err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "setu_prune_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		conn.Close(context.Background())
-	})
-	if _, err := conn.Exec(ctx, "SET search_path TO "+schema); err != nil {
+	schema := testkit.PostgresSchema(t)
+	conn := testkit.PostgresConn(t)
+	if _, err := conn.Exec(testkit.Context(t), "SET search_path TO "+schema); err != nil {
 		t.Fatal(err)
 	}
 	return conn, schema
@@ -380,32 +362,33 @@ func TestPruningKeepsGoldenResults(t *testing.T) {
 	text := readText(t, "../../testdata/planner/catalog.yaml")
 	checks := goldenChecks(t)
 
-	tg := newTarget(t, "duckdb", openDuck(t, goldenDuck()), text, planner.Config{MaxRows: 1000})
-	ran, pruned := compare(t, tg, checks)
-	t.Logf("duckdb: %d statements ran both ways, %d of them pruned", ran, pruned)
-	if pruned < len(checks)/3 {
-		t.Errorf("only %d of %d statements pruned on duckdb", pruned, len(checks))
-	}
-
-	conn, schema := pgSchema(t)
-	if conn == nil {
-		t.Log("SETU_TEST_POSTGRES_DSN not set: PostgreSQL not checked")
-		return
-	}
-	for _, s := range goldenData("DOUBLE PRECISION") {
-		if _, err := conn.Exec(context.Background(), s); err != nil {
-			t.Fatalf("%s: %v", s, err)
+	t.Run("duckdb", func(t *testing.T) {
+		tg := newTarget(t, "duckdb", openDuck(t, goldenDuck()), text, planner.Config{MaxRows: 1000})
+		ran, pruned := compare(t, tg, checks)
+		t.Logf("duckdb: %d statements ran both ways, %d of them pruned", ran, pruned)
+		if pruned < len(checks)/3 {
+			t.Errorf("only %d of %d statements pruned on duckdb", pruned, len(checks))
 		}
-	}
-	pgText := strings.ReplaceAll(text, "engine: duckdb", "engine: postgres")
-	pgText = strings.ReplaceAll(pgText, "reference: logistics.shipments", "reference: "+schema+".shipments")
-	tg = newTarget(t, "postgres", &pg{conn: conn}, pgText,
-		planner.Config{MaxRows: 1000, DefaultEngine: "postgres", DefaultSchemas: map[string]string{"postgres": schema}})
-	ran, pruned = compare(t, tg, checks)
-	t.Logf("postgres: %d statements ran both ways, %d of them pruned", ran, pruned)
-	if pruned < len(checks)/3 {
-		t.Errorf("only %d of %d statements pruned on postgres", pruned, len(checks))
-	}
+	})
+
+	t.Run("postgres", func(t *testing.T) {
+		conn, schema := pgSchema(t)
+		ctx := testkit.Context(t)
+		for _, s := range goldenData("DOUBLE PRECISION") {
+			if _, err := conn.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		pgText := strings.ReplaceAll(text, "engine: duckdb", "engine: postgres")
+		pgText = strings.ReplaceAll(pgText, "reference: logistics.shipments", "reference: "+schema+".shipments")
+		tg := newTarget(t, "postgres", &pg{conn: conn}, pgText,
+			planner.Config{MaxRows: 1000, DefaultEngine: "postgres", DefaultSchemas: map[string]string{"postgres": schema}})
+		ran, pruned := compare(t, tg, checks)
+		t.Logf("postgres: %d statements ran both ways, %d of them pruned", ran, pruned)
+		if pruned < len(checks)/3 {
+			t.Errorf("only %d of %d statements pruned on postgres", pruned, len(checks))
+		}
+	})
 }
 
 // goldenDuck is the golden data for DuckDB: shipments lives in the logistics schema.
@@ -440,30 +423,31 @@ func TestPruningKeepsGeneratedResults(t *testing.T) {
 		checks = append(checks, check{[]string{"tenantA", "admin", "tenantB"}[i%3], g.Next()})
 	}
 
-	setup, _ := salesData("DOUBLE")
-	tg := newTarget(t, "duckdb", openDuck(t, setup), text, planner.Config{MaxRows: 1000})
-	ran, pruned := compare(t, tg, checks)
-	t.Logf("duckdb: %d of %d generated statements ran both ways, %d of them pruned", ran, n, pruned)
-	if ran < n/2 || pruned < ran/3 {
-		t.Errorf("too few generated statements ran (%d) or were pruned (%d)", ran, pruned)
-	}
-
-	conn, schema := pgSchema(t)
-	if conn == nil {
-		t.Log("SETU_TEST_POSTGRES_DSN not set: PostgreSQL not checked")
-		return
-	}
-	pgSetup, _ := salesData("DOUBLE PRECISION")
-	for _, s := range pgSetup {
-		if _, err := conn.Exec(context.Background(), s); err != nil {
-			t.Fatalf("%s: %v", s, err)
+	t.Run("duckdb", func(t *testing.T) {
+		setup, _ := salesData("DOUBLE")
+		tg := newTarget(t, "duckdb", openDuck(t, setup), text, planner.Config{MaxRows: 1000})
+		ran, pruned := compare(t, tg, checks)
+		t.Logf("duckdb: %d of %d generated statements ran both ways, %d of them pruned", ran, n, pruned)
+		if ran < n/2 || pruned < ran/3 {
+			t.Errorf("too few generated statements ran (%d) or were pruned (%d)", ran, pruned)
 		}
-	}
-	tg = newTarget(t, "postgres", &pg{conn: conn}, strings.ReplaceAll(text, "engine: duckdb", "engine: postgres"),
-		planner.Config{MaxRows: 1000, DefaultEngine: "postgres", DefaultSchemas: map[string]string{"postgres": schema}})
-	ran, pruned = compare(t, tg, checks)
-	t.Logf("postgres: %d of %d generated statements ran both ways, %d of them pruned", ran, n, pruned)
-	if ran < n/2 || pruned < ran/3 {
-		t.Errorf("too few generated statements ran (%d) or were pruned (%d)", ran, pruned)
-	}
+	})
+
+	t.Run("postgres", func(t *testing.T) {
+		conn, schema := pgSchema(t)
+		ctx := testkit.Context(t)
+		pgSetup, _ := salesData("DOUBLE PRECISION")
+		for _, s := range pgSetup {
+			if _, err := conn.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		tg := newTarget(t, "postgres", &pg{conn: conn}, strings.ReplaceAll(text, "engine: duckdb", "engine: postgres"),
+			planner.Config{MaxRows: 1000, DefaultEngine: "postgres", DefaultSchemas: map[string]string{"postgres": schema}})
+		ran, pruned := compare(t, tg, checks)
+		t.Logf("postgres: %d of %d generated statements ran both ways, %d of them pruned", ran, n, pruned)
+		if ran < n/2 || pruned < ran/3 {
+			t.Errorf("too few generated statements ran (%d) or were pruned (%d)", ran, pruned)
+		}
+	})
 }
