@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"math/big"
@@ -267,7 +268,8 @@ func typeName(t pgtypes.Type) string {
 // numbers (exact: a decimal keeps its digits and scale, a float prints as PostgreSQL prints it;
 // NaN and infinities as OData's strings "NaN", "INF", "-INF"), booleans, dates as YYYY-MM-DD,
 // timestamps in RFC 3339 (without time zone: as UTC), everything else (time of day, interval,
-// bytea and text) as a string of its PostgreSQL text form.
+// bytea and text) as a string of its PostgreSQL text form. It writes into b directly: a row
+// costs no allocation here.
 func appendJSON(b []byte, v any, t pgtypes.Type) []byte {
 	switch x := v.(type) {
 	case nil:
@@ -298,21 +300,32 @@ func appendJSON(b []byte, v any, t pgtypes.Type) []byte {
 	case pgtypes.Decimal:
 		return appendText(b, x, pgtypes.Numeric)
 	case time.Time:
+		// The date and time forms hold digits, '-', ':', '.', 'T', 'Z' and '+' only: nothing a
+		// JSON string escapes.
+		b = append(b, '"')
 		switch t.OID {
 		case pgtypes.Timestamp.OID:
-			b = append(b, '"')
 			b = x.AppendFormat(b, "2006-01-02T15:04:05.999999Z")
-			return append(b, '"')
 		case pgtypes.Timestamptz.OID:
-			b = append(b, '"')
 			b = x.AppendFormat(b, time.RFC3339Nano)
-			return append(b, '"')
+		default: // date, time of day
+			b = appendText(b, x, t)
 		}
+		return append(b, '"')
+	case pgtypes.IntervalValue:
+		// Digits, unit names, spaces, signs, ':' and '.': nothing to escape.
+		b = append(b, '"')
+		b = appendText(b, x, pgtypes.Interval)
+		return append(b, '"')
+	case []byte:
+		// bytea's hex form, whose backslash JSON escapes.
+		b = append(b, `"\\x`...)
+		b = hex.AppendEncode(b, x)
+		return append(b, '"')
 	case string:
 		return appendString(b, x)
 	}
-	// date, time of day, interval and bytea: their text form, as a string.
-	return appendString(b, string(appendText(nil, v, t)))
+	return appendString(b, fmt.Sprint(v))
 }
 
 // appendText is pgtypes.AppendText for a value DecodeText made, which always fits its type.

@@ -1,6 +1,7 @@
 package pgtypes
 
 import (
+	"bytes"
 	"encoding/hex"
 	"math"
 	"math/big"
@@ -46,21 +47,23 @@ const (
 // Encoding the value again with AppendText under t gives src back. Text that is not a value of
 // t is refused with 22P02; the value is not quoted in the error, which may reach a log.
 func DecodeText(src []byte, t Type) (any, error) {
-	s := string(src)
+	// Each case converts src itself: a conversion only passed to a parser that does not keep it
+	// costs no allocation, while one string for all cases would escape into the text case's
+	// result.
 	switch t.OID {
 	case Bool.OID:
-		switch s {
+		switch string(src) {
 		case "t", "true":
 			return true, nil
 		case "f", "false":
 			return false, nil
 		}
 	case Int2.OID, Int4.OID, Int8.OID:
-		n, err := strconv.ParseInt(s, 10, 64)
+		n, err := strconv.ParseInt(string(src), 10, 64)
 		if err == nil {
 			return n, nil
 		}
-		if b, ok := new(big.Int).SetString(s, 10); ok {
+		if b, ok := new(big.Int).SetString(string(src), 10); ok {
 			return b, nil
 		}
 	case Float4.OID, Float8.OID:
@@ -68,11 +71,11 @@ func DecodeText(src []byte, t Type) (any, error) {
 		if t.OID == Float4.OID {
 			bits = 32
 		}
-		if f, err := strconv.ParseFloat(s, bits); err == nil {
+		if f, err := strconv.ParseFloat(string(src), bits); err == nil {
 			return f, nil
 		}
 	case Numeric.OID:
-		switch s {
+		switch string(src) {
 		case "NaN":
 			return math.NaN(), nil
 		case "Infinity":
@@ -80,42 +83,115 @@ func DecodeText(src []byte, t Type) (any, error) {
 		case "-Infinity":
 			return math.Inf(-1), nil
 		}
-		if d, ok := parseDecimal(s); ok {
+		if d, ok := parseDecimal(string(src)); ok {
 			return d, nil
 		}
 	case Date.OID:
-		if tm, err := time.Parse(layoutDate, s); err == nil {
+		if tm, ok := parseDateTime(src, false); ok {
+			return tm, nil
+		}
+		if tm, err := time.Parse(layoutDate, string(src)); err == nil {
 			return tm, nil
 		}
 	case Timestamp.OID:
-		if tm, err := time.Parse(layoutTimestamp, s); err == nil {
+		if tm, ok := parseDateTime(src, true); ok {
+			return tm, nil
+		}
+		if tm, err := time.Parse(layoutTimestamp, string(src)); err == nil {
 			return tm, nil
 		}
 	case Timestamptz.OID:
-		if tm, err := time.Parse(layoutTimestamptz, s); err == nil {
+		if tm, err := time.Parse(layoutTimestamptz, string(src)); err == nil {
 			return tm, nil
 		}
-		if tm, err := time.Parse(layoutTimestamptzMinutes, s); err == nil {
+		if tm, err := time.Parse(layoutTimestamptzMinutes, string(src)); err == nil {
 			return tm, nil
 		}
 	case Time.OID:
-		if tm, err := time.Parse(layoutTime, s); err == nil {
+		if tm, err := time.Parse(layoutTime, string(src)); err == nil {
 			return tm, nil
 		}
 	case Interval.OID:
-		if iv, ok := parseInterval(s); ok {
+		if iv, ok := parseInterval(string(src)); ok {
 			return iv, nil
 		}
 	case Bytea.OID:
-		if h, ok := strings.CutPrefix(s, `\x`); ok {
-			if b, err := hex.DecodeString(h); err == nil {
+		if h, ok := bytes.CutPrefix(src, []byte(`\x`)); ok {
+			b := make([]byte, hex.DecodedLen(len(h)))
+			if _, err := hex.Decode(b, h); err == nil {
 				return b, nil
 			}
 		}
 	default:
-		return s, nil
+		return string(src), nil
 	}
 	return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type %s", SQLName(t))
+}
+
+// parseDateTime is the fast path of the forms AppendText writes most, "2006-01-02" and (with
+// clock) "2006-01-02 15:04:05" with an optional fraction of up to 6 digits, years 1-9999. It
+// accepts only what time.Parse with the same layout accepts, and gives the same time; anything
+// else is left to time.Parse.
+func parseDateTime(src []byte, clock bool) (time.Time, bool) {
+	n := 10
+	if clock {
+		n = 19
+	}
+	if len(src) < n || src[4] != '-' || src[7] != '-' {
+		return time.Time{}, false
+	}
+	num := func(i, w int) (int, bool) {
+		v := 0
+		for _, c := range src[i : i+w] {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	if !ok1 || !ok2 || !ok3 || y < 1 {
+		return time.Time{}, false
+	}
+	h, mi, sec, nsec := 0, 0, 0, 0
+	if clock {
+		if src[10] != ' ' || src[13] != ':' || src[16] != ':' {
+			return time.Time{}, false
+		}
+		var ok4, ok5, ok6 bool
+		h, ok4 = num(11, 2)
+		mi, ok5 = num(14, 2)
+		sec, ok6 = num(17, 2)
+		if !ok4 || !ok5 || !ok6 || h > 23 || mi > 59 || sec > 59 {
+			return time.Time{}, false
+		}
+		if len(src) > n {
+			frac := len(src) - n - 1
+			if src[n] != '.' || frac < 1 || frac > 6 {
+				return time.Time{}, false
+			}
+			f, ok := num(n+1, frac)
+			if !ok {
+				return time.Time{}, false
+			}
+			for range 9 - frac {
+				f *= 10
+			}
+			nsec = f
+		}
+	} else if len(src) != n {
+		return time.Time{}, false
+	}
+	tm := time.Date(y, time.Month(mo), d, h, mi, sec, nsec, time.UTC)
+	// time.Date carries an out-of-range month or day over (February 30 is March 2);
+	// time.Parse refuses it.
+	if tm.Month() != time.Month(mo) || tm.Day() != d || tm.Year() != y {
+		return time.Time{}, false
+	}
+	return tm, true
 }
 
 // parseDecimal reads [+-]digits[.digits][e[+-]digits] exactly. A positive exponent is folded

@@ -257,3 +257,59 @@ func TestDecodeTextReadsPostgres(t *testing.T) {
 		t.Errorf("%q decodes to %v, %v", text, got, err)
 	}
 }
+
+// BenchmarkDecodeTextRow reads back benchRow's text cells, as the HTTP API does per row.
+func BenchmarkDecodeTextRow(b *testing.B) {
+	cells := make([][]byte, len(benchRow))
+	for i, v := range benchRow {
+		cells[i], _ = AppendText(nil, v, benchTypes[i])
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, c := range cells {
+			if _, err := DecodeText(c, benchTypes[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// The fast path for dates and timestamps accepts nothing time.Parse refuses and reads what it
+// accepts as time.Parse does.
+func TestParseDateTimeMatchesTimeParse(t *testing.T) {
+	inputs := []string{
+		"2024-02-29", "2023-02-29", "2025-04-31", "2025-12-31", "0001-01-01", "0000-01-01", "9999-12-31",
+		"2025-13-01", "2025-00-10", "2025-1-01", "2025-01-01x", "20a5-01-01", "2025/01/01", "",
+		"2025-12-01 00:00:00", "2025-12-01 23:59:59.999999", "2025-12-01 24:00:00", "2025-12-01 10:60:00",
+		"2025-12-01 10:00:60", "2025-12-01 10:00:00.", "2025-12-01 10:00:00.1234567", "2025-12-01 10:00:00.05",
+		"2025-12-01T10:00:00", "2025-12-01 10:00:00+00", "2023-02-29 10:00:00", "2025-12-01 1:00:00",
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 3000 {
+		// Years 1-9999: AppendText's own dates and timestamps, which the fast path must take.
+		tm := time.Unix(rng.Int64N(315e9)-62e9, rng.Int64N(1e9)/1000*1000).UTC()
+		if _, ok := parseDateTime(appendDate(nil, tm), false); !ok {
+			t.Errorf("fast path refuses %q", appendDate(nil, tm))
+		}
+		if _, ok := parseDateTime(appendDateTime(nil, tm), true); !ok {
+			t.Errorf("fast path refuses %q", appendDateTime(nil, tm))
+		}
+		inputs = append(inputs, string(appendDate(nil, tm)), string(appendDateTime(nil, tm)))
+		b := appendDateTime(nil, tm)
+		b[rng.IntN(len(b))] = "0123456789-: .x"[rng.IntN(15)]
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		for _, clock := range []bool{false, true} {
+			layout := layoutDate
+			if clock {
+				layout = layoutTimestamp
+			}
+			fast, ok := parseDateTime([]byte(in), clock)
+			slow, err := time.Parse(layout, in)
+			if ok && (err != nil || !fast.Equal(slow) || fast.Location() != slow.Location()) {
+				t.Errorf("%q (clock %v): fast path reads %v, time.Parse %v, %v", in, clock, fast, slow, err)
+			}
+		}
+	}
+}
