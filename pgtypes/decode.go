@@ -46,32 +46,25 @@ const (
 //
 // Encoding the value again with AppendText under t gives src back. Text that is not a value of
 // t is refused with 22P02; the value is not quoted in the error, which may reach a log.
+//
+// DecodeBool, DecodeInt, DecodeFloat and DecodeTime are the same decoders for the common kinds
+// with their concrete result types: a caller that writes each value at once (the HTTP API's
+// JSON) uses them to decode without boxing the value into an interface.
 func DecodeText(src []byte, t Type) (any, error) {
-	// Each case converts src itself: a conversion only passed to a parser that does not keep it
-	// costs no allocation, while one string for all cases would escape into the text case's
-	// result.
 	switch t.OID {
 	case Bool.OID:
-		switch string(src) {
-		case "t", "true":
-			return true, nil
-		case "f", "false":
-			return false, nil
+		if v, ok := DecodeBool(src); ok {
+			return v, nil
 		}
 	case Int2.OID, Int4.OID, Int8.OID:
-		n, err := strconv.ParseInt(string(src), 10, 64)
-		if err == nil {
+		if n, ok := DecodeInt(src); ok {
 			return n, nil
 		}
 		if b, ok := new(big.Int).SetString(string(src), 10); ok {
 			return b, nil
 		}
 	case Float4.OID, Float8.OID:
-		bits := 64
-		if t.OID == Float4.OID {
-			bits = 32
-		}
-		if f, err := strconv.ParseFloat(string(src), bits); err == nil {
+		if f, ok := DecodeFloat(src, t); ok {
 			return f, nil
 		}
 	case Numeric.OID:
@@ -86,29 +79,8 @@ func DecodeText(src []byte, t Type) (any, error) {
 		if d, ok := parseDecimal(string(src)); ok {
 			return d, nil
 		}
-	case Date.OID:
-		if tm, ok := parseDateTime(src, false); ok {
-			return tm, nil
-		}
-		if tm, err := time.Parse(layoutDate, string(src)); err == nil {
-			return tm, nil
-		}
-	case Timestamp.OID:
-		if tm, ok := parseDateTime(src, true); ok {
-			return tm, nil
-		}
-		if tm, err := time.Parse(layoutTimestamp, string(src)); err == nil {
-			return tm, nil
-		}
-	case Timestamptz.OID:
-		if tm, err := time.Parse(layoutTimestamptz, string(src)); err == nil {
-			return tm, nil
-		}
-		if tm, err := time.Parse(layoutTimestamptzMinutes, string(src)); err == nil {
-			return tm, nil
-		}
-	case Time.OID:
-		if tm, err := time.Parse(layoutTime, string(src)); err == nil {
+	case Date.OID, Timestamp.OID, Timestamptz.OID, Time.OID:
+		if tm, ok := DecodeTime(src, t); ok {
 			return tm, nil
 		}
 	case Interval.OID:
@@ -126,6 +98,65 @@ func DecodeText(src []byte, t Type) (any, error) {
 		return string(src), nil
 	}
 	return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type %s", SQLName(t))
+}
+
+// The decoders below convert src to a string only to hand it to a parser that does not keep it
+// (strconv and time clone what they put in an error), which costs no allocation.
+
+// DecodeBool reads a bool's text: t or f (PostgreSQL's output), true or false.
+func DecodeBool(src []byte) (bool, bool) {
+	switch string(src) {
+	case "t", "true":
+		return true, true
+	case "f", "false":
+		return false, true
+	}
+	return false, false
+}
+
+// DecodeInt reads an integer's text that fits int64 (all of int2, int4 and int8; DecodeText
+// reads a larger one as a *big.Int).
+func DecodeInt(src []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(src), 10, 64)
+	return n, err == nil
+}
+
+// DecodeFloat reads a float4 or float8 (t) text, NaN and the infinities included; a float4's
+// value is the float32 it names.
+func DecodeFloat(src []byte, t Type) (float64, bool) {
+	bits := 64
+	if t.OID == Float4.OID {
+		bits = 32
+	}
+	f, err := strconv.ParseFloat(string(src), bits)
+	return f, err == nil
+}
+
+// DecodeTime reads a date, timestamp, timestamptz or time of day (t) as DecodeText does.
+func DecodeTime(src []byte, t Type) (time.Time, bool) {
+	var layouts []string
+	switch t.OID {
+	case Date.OID:
+		if tm, ok := parseDateTime(src, false); ok {
+			return tm, true
+		}
+		layouts = []string{layoutDate}
+	case Timestamp.OID:
+		if tm, ok := parseDateTime(src, true); ok {
+			return tm, true
+		}
+		layouts = []string{layoutTimestamp}
+	case Timestamptz.OID:
+		layouts = []string{layoutTimestamptz, layoutTimestamptzMinutes}
+	case Time.OID:
+		layouts = []string{layoutTime}
+	}
+	for _, l := range layouts {
+		if tm, err := time.Parse(l, string(src)); err == nil {
+			return tm, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // parseDateTime is the fast path of the forms AppendText writes most, "2006-01-02" and (with
