@@ -313,3 +313,60 @@ func TestParseDateTimeMatchesTimeParse(t *testing.T) {
 		}
 	}
 }
+
+// The concrete decoders give what DecodeText gives, and refuse what it refuses.
+func TestConcreteDecodersMatchDecodeText(t *testing.T) {
+	cells := map[Type][]string{
+		Bool:        {"t", "f", "true", "false", "yes", ""},
+		Int2:        {"0", "-32768", "12a", "9223372036854775808"},
+		Int8:        {"9223372036854775807", "-9223372036854775808", "1.0"},
+		Float4:      {"0.1", "1e+38", "Infinity", "-Infinity", "NaN", "x"},
+		Float8:      {"1e+300", "-0", "1.5e-05", ""},
+		Date:        {"2025-12-01", "2024-02-29", "2023-02-29", "0000-01-01", "infinity"},
+		Timestamp:   {"2025-12-01 10:00:00.5", "2025-12-01 24:00:00", "2025-12-01"},
+		Timestamptz: {"2025-12-01 10:00:00+00", "2025-12-01 10:00:00+05:30", "2025-12-01 10:00:00"},
+		Time:        {"10:11:12.5", "25:00:00"},
+	}
+	for typ, list := range cells {
+		for _, cell := range list {
+			want, err := DecodeText([]byte(cell), typ)
+			var got any
+			var ok bool
+			switch typ {
+			case Bool:
+				got, ok = DecodeBool([]byte(cell))
+			case Int2, Int8:
+				got, ok = DecodeInt([]byte(cell))
+				if _, isBig := want.(*big.Int); isBig {
+					if ok {
+						t.Errorf("DecodeInt(%q) read a value beyond int64", cell)
+					}
+					continue
+				}
+			case Float4, Float8:
+				got, ok = DecodeFloat([]byte(cell), typ)
+			default:
+				got, ok = DecodeTime([]byte(cell), typ)
+			}
+			if ok != (err == nil) {
+				t.Errorf("%s %q: concrete decoder ok %v, DecodeText error %v", typ.Name, cell, ok, err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+			if f, isF := got.(float64); isF && math.IsNaN(f) {
+				if w, _ := want.(float64); !math.IsNaN(w) {
+					t.Errorf("%s %q: NaN against %v", typ.Name, cell, want)
+				}
+				continue
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %q: concrete decoder %#v, DecodeText %#v", typ.Name, cell, got, want)
+			}
+		}
+	}
+	if _, ok := DecodeTime([]byte("2025-12-01"), Text); ok {
+		t.Error("DecodeTime read a date as text")
+	}
+}
