@@ -15,6 +15,7 @@ import (
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/httpapi/odata"
 	"github.com/setupranali/setupranali/httpapi/semantic"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -138,12 +139,15 @@ func (s *Server) odataCount(w http.ResponseWriter, r *http.Request, set string) 
 }
 
 // countSink reads the one value of a count query.
-type countSink struct{ n any }
+type countSink struct {
+	n  int64
+	ok bool
+}
 
 func (c *countSink) start([]planner.Column) error { return nil }
-func (c *countSink) row(v []any) error {
-	if len(v) == 1 {
-		c.n = v[0]
+func (c *countSink) row(v [][]byte) error {
+	if len(v) == 1 && v[0] != nil {
+		c.n, c.ok = pgtypes.DecodeInt(v[0])
 	}
 	return nil
 }
@@ -154,11 +158,10 @@ func (s *Server) count(ctx context.Context, caller admission.Caller, q *semantic
 	if _, err := s.runTree(ctx, caller, semantic.BuildCount, q, sink); err != nil {
 		return 0, err
 	}
-	n, ok := sink.n.(int64)
-	if !ok {
+	if !sink.ok {
 		return 0, sqlerr.Internal(errors.New("count query returned no number"))
 	}
-	return n, nil
+	return sink.n, nil
 }
 
 func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set string) {
@@ -256,7 +259,7 @@ func (s *odataSink) start(cols []planner.Column) error {
 	return nil
 }
 
-func (s *odataSink) row(vals []any) error {
+func (s *odataSink) row(vals [][]byte) error {
 	if s.n >= s.max {
 		s.more = true
 		return nil

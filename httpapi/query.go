@@ -372,7 +372,7 @@ func (s *restSink) start(cols []planner.Column) error {
 	return nil
 }
 
-func (s *restSink) row(vals []any) error { return s.appendObject(vals) }
+func (s *restSink) row(vals [][]byte) error { return s.appendObject(vals) }
 
 // buildQuery turns a JSON query into a semantic query over the catalog, checking names so the
 // caller hears "unknown metric" rather than a SQL error. maxDimensions bounds the dimension
@@ -839,7 +839,7 @@ func (j *jsonObjects) setColumns(cols []planner.Column) {
 	}
 }
 
-func (j *jsonObjects) appendObject(vals []any) error {
+func (j *jsonObjects) appendObject(vals [][]byte) error {
 	if j.n > 0 {
 		j.buf = append(j.buf, ',')
 	}

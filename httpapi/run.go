@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -25,20 +26,18 @@ import (
 )
 
 // rowSink receives a query's result: start once with the plan's columns before any row, then
-// each row as typed values (see cellValue; nil is NULL; the slice is reused after the call).
+// each row in PostgreSQL text format (nil is NULL; the slices are reused after the call).
 type rowSink interface {
 	start(cols []planner.Column) error
-	row(vals []any) error
+	row(vals [][]byte) error
 }
 
 // sinkWriter adapts a rowSink to the executor's RowWriter, starting it lazily so an error before
-// the first row can still be answered with an error status. It is where the engine's encoded
-// rows (fresh or from the result cache, the same bytes either way) become typed values.
+// the first row can still be answered with an error status.
 type sinkWriter struct {
 	sink    rowSink
 	cols    []planner.Column
 	started bool
-	vals    []any
 }
 
 func (w *sinkWriter) begin() error {
@@ -49,37 +48,11 @@ func (w *sinkWriter) begin() error {
 	return w.sink.start(w.cols)
 }
 
-func (w *sinkWriter) WriteRow(cells [][]byte) error {
+func (w *sinkWriter) WriteRow(vals [][]byte) error {
 	if err := w.begin(); err != nil {
 		return err
 	}
-	if len(cells) != len(w.cols) {
-		return sqlerr.Internal(fmt.Errorf("engine wrote %d columns, plan has %d", len(cells), len(w.cols)))
-	}
-	if cap(w.vals) < len(cells) {
-		w.vals = make([]any, len(cells))
-	}
-	vals := w.vals[:len(cells)]
-	for i, c := range cells {
-		vals[i] = cellValue(c, w.cols[i].Type)
-	}
 	return w.sink.row(vals)
-}
-
-// cellValue is one result value, given in PostgreSQL text format (the executor writes the HTTP
-// API's rows as it writes a pg wire client's, and the result cache keeps them so), as the typed
-// value pgtypes.DecodeText reads: nil for NULL. Text the decoder does not read as a value of
-// the column's type (a date PostgreSQL prints as "infinity", a year past 9999) stays its text,
-// which appendJSON writes as a string.
-func cellValue(cell []byte, t pgtypes.Type) any {
-	if cell == nil {
-		return nil
-	}
-	v, err := pgtypes.DecodeText(cell, t)
-	if err != nil {
-		return string(cell)
-	}
-	return v
 }
 
 // runResult is what a run reports besides the rows.
@@ -264,56 +237,100 @@ func typeName(t pgtypes.Type) string {
 	return "string"
 }
 
-// appendJSON appends a result value of type t, as cellValue gives it, as JSON: numbers as JSON
-// numbers (exact: a decimal keeps its digits and scale, a float prints as PostgreSQL prints it;
-// NaN and infinities as OData's strings "NaN", "INF", "-INF"), booleans, dates as YYYY-MM-DD,
-// timestamps in RFC 3339 (without time zone: as UTC), everything else (time of day, interval,
-// bytea and text) as a string of its PostgreSQL text form.
-func appendJSON(b []byte, v any, t pgtypes.Type) []byte {
-	switch x := v.(type) {
-	case nil:
+// appendJSON appends a result value, given in PostgreSQL text format as the executor writes it
+// (fresh or from the result cache, the same bytes either way), as JSON. The text is decoded by
+// pgtypes into a typed value and the value written: numbers as JSON numbers (exact: a decimal
+// keeps its digits and scale, a float prints as PostgreSQL prints it; NaN and infinities as
+// OData's strings "NaN", "INF", "-INF"), booleans, dates as YYYY-MM-DD, timestamps in RFC 3339
+// (without time zone: as UTC), everything else (time of day, interval, bytea, text) as a string
+// of its PostgreSQL form. Text the decoder does not read as a value of t (a date PostgreSQL
+// prints as "infinity", a year past 9999) is written as a string, as it stands.
+//
+// The common kinds are decoded with pgtypes' concrete decoders, so a row of them costs no
+// allocation.
+func appendJSON(b []byte, v []byte, t pgtypes.Type) []byte {
+	if v == nil {
 		return append(b, "null"...)
-	case bool:
-		if x {
-			return append(b, "true"...)
+	}
+	switch t.OID {
+	case pgtypes.Int2.OID, pgtypes.Int4.OID, pgtypes.Int8.OID:
+		if n, ok := pgtypes.DecodeInt(v); ok {
+			return strconv.AppendInt(b, n, 10)
 		}
-		return append(b, "false"...)
-	case int64:
-		return strconv.AppendInt(b, x, 10)
+	case pgtypes.Float4.OID, pgtypes.Float8.OID:
+		if f, ok := pgtypes.DecodeFloat(v, t); ok {
+			return appendJSONFloat(b, f, t)
+		}
+	case pgtypes.Bool.OID:
+		if x, ok := pgtypes.DecodeBool(v); ok {
+			return strconv.AppendBool(b, x)
+		}
+	case pgtypes.Date.OID, pgtypes.Time.OID, pgtypes.Timestamp.OID, pgtypes.Timestamptz.OID:
+		if tm, ok := pgtypes.DecodeTime(v, t); ok {
+			return appendJSONTime(b, tm, t)
+		}
+	case pgtypes.Text.OID, pgtypes.Varchar.OID:
+		return appendString(b, string(v))
+	}
+	// numeric, interval, bytea, integers beyond int64 and every type read as text.
+	x, err := pgtypes.DecodeText(v, t)
+	if err != nil {
+		return appendString(b, string(v))
+	}
+	switch x := x.(type) {
 	case *big.Int:
 		return x.Append(b, 10)
-	case float64:
-		switch {
-		case math.IsNaN(x):
-			return append(b, `"NaN"`...)
-		case math.IsInf(x, 1):
-			return append(b, `"INF"`...)
-		case math.IsInf(x, -1):
-			return append(b, `"-INF"`...)
-		}
-		bits := 64
-		if t.OID == pgtypes.Float4.OID {
-			bits = 32
-		}
-		return pgtypes.AppendFloat(b, x, bits)
+	case float64: // numeric's NaN and infinities
+		return appendJSONFloat(b, x, t)
 	case pgtypes.Decimal:
 		return appendText(b, x, pgtypes.Numeric)
-	case time.Time:
-		switch t.OID {
-		case pgtypes.Timestamp.OID:
-			b = append(b, '"')
-			b = x.AppendFormat(b, "2006-01-02T15:04:05.999999Z")
-			return append(b, '"')
-		case pgtypes.Timestamptz.OID:
-			b = append(b, '"')
-			b = x.AppendFormat(b, time.RFC3339Nano)
-			return append(b, '"')
-		}
-	case string:
-		return appendString(b, x)
+	case pgtypes.IntervalValue:
+		// Digits, unit names, spaces, signs, ':' and '.': nothing a JSON string escapes.
+		b = append(b, '"')
+		b = appendText(b, x, pgtypes.Interval)
+		return append(b, '"')
+	case []byte:
+		// bytea's hex form, whose backslash JSON escapes.
+		b = append(b, `"\\x`...)
+		b = hex.AppendEncode(b, x)
+		return append(b, '"')
 	}
-	// date, time of day, interval and bytea: their text form, as a string.
-	return appendString(b, string(appendText(nil, v, t)))
+	return appendString(b, string(v))
+}
+
+// appendJSONFloat writes a float as a JSON number in PostgreSQL's digits (float4's shortest
+// float32 form), and NaN and the infinities as OData's strings.
+func appendJSONFloat(b []byte, f float64, t pgtypes.Type) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(b, `"NaN"`...)
+	case math.IsInf(f, 1):
+		return append(b, `"INF"`...)
+	case math.IsInf(f, -1):
+		return append(b, `"-INF"`...)
+	}
+	bits := 64
+	if t.OID == pgtypes.Float4.OID {
+		bits = 32
+	}
+	return pgtypes.AppendFloat(b, f, bits)
+}
+
+// appendJSONTime writes a date, time of day or timestamp. Their forms hold digits, '-', ':',
+// '.', 'T', 'Z' and '+' only: nothing a JSON string escapes.
+func appendJSONTime(b []byte, tm time.Time, t pgtypes.Type) []byte {
+	b = append(b, '"')
+	switch t.OID {
+	case pgtypes.Timestamp.OID:
+		b = tm.AppendFormat(b, "2006-01-02T15:04:05.999999Z")
+	case pgtypes.Timestamptz.OID:
+		b = tm.AppendFormat(b, time.RFC3339Nano)
+	case pgtypes.Date.OID:
+		b = tm.AppendFormat(b, "2006-01-02") // pgtypes' date text, without boxing tm
+	default: // time of day
+		b = tm.AppendFormat(b, "15:04:05.999999")
+	}
+	return append(b, '"')
 }
 
 // appendText is pgtypes.AppendText for a value DecodeText made, which always fits its type.

@@ -1,6 +1,7 @@
 package pgtypes
 
 import (
+	"bytes"
 	"encoding/hex"
 	"math"
 	"math/big"
@@ -45,34 +46,29 @@ const (
 //
 // Encoding the value again with AppendText under t gives src back. Text that is not a value of
 // t is refused with 22P02; the value is not quoted in the error, which may reach a log.
+//
+// DecodeBool, DecodeInt, DecodeFloat and DecodeTime are the same decoders for the common kinds
+// with their concrete result types: a caller that writes each value at once (the HTTP API's
+// JSON) uses them to decode without boxing the value into an interface.
 func DecodeText(src []byte, t Type) (any, error) {
-	s := string(src)
 	switch t.OID {
 	case Bool.OID:
-		switch s {
-		case "t", "true":
-			return true, nil
-		case "f", "false":
-			return false, nil
+		if v, ok := DecodeBool(src); ok {
+			return v, nil
 		}
 	case Int2.OID, Int4.OID, Int8.OID:
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err == nil {
+		if n, ok := DecodeInt(src); ok {
 			return n, nil
 		}
-		if b, ok := new(big.Int).SetString(s, 10); ok {
+		if b, ok := new(big.Int).SetString(string(src), 10); ok {
 			return b, nil
 		}
 	case Float4.OID, Float8.OID:
-		bits := 64
-		if t.OID == Float4.OID {
-			bits = 32
-		}
-		if f, err := strconv.ParseFloat(s, bits); err == nil {
+		if f, ok := DecodeFloat(src, t); ok {
 			return f, nil
 		}
 	case Numeric.OID:
-		switch s {
+		switch string(src) {
 		case "NaN":
 			return math.NaN(), nil
 		case "Infinity":
@@ -80,42 +76,153 @@ func DecodeText(src []byte, t Type) (any, error) {
 		case "-Infinity":
 			return math.Inf(-1), nil
 		}
-		if d, ok := parseDecimal(s); ok {
+		if d, ok := parseDecimal(string(src)); ok {
 			return d, nil
 		}
-	case Date.OID:
-		if tm, err := time.Parse(layoutDate, s); err == nil {
-			return tm, nil
-		}
-	case Timestamp.OID:
-		if tm, err := time.Parse(layoutTimestamp, s); err == nil {
-			return tm, nil
-		}
-	case Timestamptz.OID:
-		if tm, err := time.Parse(layoutTimestamptz, s); err == nil {
-			return tm, nil
-		}
-		if tm, err := time.Parse(layoutTimestamptzMinutes, s); err == nil {
-			return tm, nil
-		}
-	case Time.OID:
-		if tm, err := time.Parse(layoutTime, s); err == nil {
+	case Date.OID, Timestamp.OID, Timestamptz.OID, Time.OID:
+		if tm, ok := DecodeTime(src, t); ok {
 			return tm, nil
 		}
 	case Interval.OID:
-		if iv, ok := parseInterval(s); ok {
+		if iv, ok := parseInterval(string(src)); ok {
 			return iv, nil
 		}
 	case Bytea.OID:
-		if h, ok := strings.CutPrefix(s, `\x`); ok {
-			if b, err := hex.DecodeString(h); err == nil {
+		if h, ok := bytes.CutPrefix(src, []byte(`\x`)); ok {
+			b := make([]byte, hex.DecodedLen(len(h)))
+			if _, err := hex.Decode(b, h); err == nil {
 				return b, nil
 			}
 		}
 	default:
-		return s, nil
+		return string(src), nil
 	}
 	return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type %s", SQLName(t))
+}
+
+// The decoders below convert src to a string only to hand it to a parser that does not keep it
+// (strconv and time clone what they put in an error), which costs no allocation.
+
+// DecodeBool reads a bool's text: t or f (PostgreSQL's output), true or false.
+func DecodeBool(src []byte) (bool, bool) {
+	switch string(src) {
+	case "t", "true":
+		return true, true
+	case "f", "false":
+		return false, true
+	}
+	return false, false
+}
+
+// DecodeInt reads an integer's text that fits int64 (all of int2, int4 and int8; DecodeText
+// reads a larger one as a *big.Int).
+func DecodeInt(src []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(src), 10, 64)
+	return n, err == nil
+}
+
+// DecodeFloat reads a float4 or float8 (t) text, NaN and the infinities included; a float4's
+// value is the float32 it names.
+func DecodeFloat(src []byte, t Type) (float64, bool) {
+	bits := 64
+	if t.OID == Float4.OID {
+		bits = 32
+	}
+	f, err := strconv.ParseFloat(string(src), bits)
+	return f, err == nil
+}
+
+// DecodeTime reads a date, timestamp, timestamptz or time of day (t) as DecodeText does.
+func DecodeTime(src []byte, t Type) (time.Time, bool) {
+	var layouts []string
+	switch t.OID {
+	case Date.OID:
+		if tm, ok := parseDateTime(src, false); ok {
+			return tm, true
+		}
+		layouts = []string{layoutDate}
+	case Timestamp.OID:
+		if tm, ok := parseDateTime(src, true); ok {
+			return tm, true
+		}
+		layouts = []string{layoutTimestamp}
+	case Timestamptz.OID:
+		layouts = []string{layoutTimestamptz, layoutTimestamptzMinutes}
+	case Time.OID:
+		layouts = []string{layoutTime}
+	}
+	for _, l := range layouts {
+		if tm, err := time.Parse(l, string(src)); err == nil {
+			return tm, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// parseDateTime is the fast path of the forms AppendText writes most, "2006-01-02" and (with
+// clock) "2006-01-02 15:04:05" with an optional fraction of up to 6 digits, years 1-9999. It
+// accepts only what time.Parse with the same layout accepts, and gives the same time; anything
+// else is left to time.Parse.
+func parseDateTime(src []byte, clock bool) (time.Time, bool) {
+	n := 10
+	if clock {
+		n = 19
+	}
+	if len(src) < n || src[4] != '-' || src[7] != '-' {
+		return time.Time{}, false
+	}
+	num := func(i, w int) (int, bool) {
+		v := 0
+		for _, c := range src[i : i+w] {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 2)
+	d, ok3 := num(8, 2)
+	if !ok1 || !ok2 || !ok3 || y < 1 {
+		return time.Time{}, false
+	}
+	h, mi, sec, nsec := 0, 0, 0, 0
+	if clock {
+		if src[10] != ' ' || src[13] != ':' || src[16] != ':' {
+			return time.Time{}, false
+		}
+		var ok4, ok5, ok6 bool
+		h, ok4 = num(11, 2)
+		mi, ok5 = num(14, 2)
+		sec, ok6 = num(17, 2)
+		if !ok4 || !ok5 || !ok6 || h > 23 || mi > 59 || sec > 59 {
+			return time.Time{}, false
+		}
+		if len(src) > n {
+			frac := len(src) - n - 1
+			if src[n] != '.' || frac < 1 || frac > 6 {
+				return time.Time{}, false
+			}
+			f, ok := num(n+1, frac)
+			if !ok {
+				return time.Time{}, false
+			}
+			for range 9 - frac {
+				f *= 10
+			}
+			nsec = f
+		}
+	} else if len(src) != n {
+		return time.Time{}, false
+	}
+	tm := time.Date(y, time.Month(mo), d, h, mi, sec, nsec, time.UTC)
+	// time.Date carries an out-of-range month or day over (February 30 is March 2);
+	// time.Parse refuses it.
+	if tm.Month() != time.Month(mo) || tm.Day() != d || tm.Year() != y {
+		return time.Time{}, false
+	}
+	return tm, true
 }
 
 // parseDecimal reads [+-]digits[.digits][e[+-]digits] exactly. A positive exponent is folded

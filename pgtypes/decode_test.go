@@ -257,3 +257,116 @@ func TestDecodeTextReadsPostgres(t *testing.T) {
 		t.Errorf("%q decodes to %v, %v", text, got, err)
 	}
 }
+
+// BenchmarkDecodeTextRow reads back benchRow's text cells, as the HTTP API does per row.
+func BenchmarkDecodeTextRow(b *testing.B) {
+	cells := make([][]byte, len(benchRow))
+	for i, v := range benchRow {
+		cells[i], _ = AppendText(nil, v, benchTypes[i])
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, c := range cells {
+			if _, err := DecodeText(c, benchTypes[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// The fast path for dates and timestamps accepts nothing time.Parse refuses and reads what it
+// accepts as time.Parse does.
+func TestParseDateTimeMatchesTimeParse(t *testing.T) {
+	inputs := []string{
+		"2024-02-29", "2023-02-29", "2025-04-31", "2025-12-31", "0001-01-01", "0000-01-01", "9999-12-31",
+		"2025-13-01", "2025-00-10", "2025-1-01", "2025-01-01x", "20a5-01-01", "2025/01/01", "",
+		"2025-12-01 00:00:00", "2025-12-01 23:59:59.999999", "2025-12-01 24:00:00", "2025-12-01 10:60:00",
+		"2025-12-01 10:00:60", "2025-12-01 10:00:00.", "2025-12-01 10:00:00.1234567", "2025-12-01 10:00:00.05",
+		"2025-12-01T10:00:00", "2025-12-01 10:00:00+00", "2023-02-29 10:00:00", "2025-12-01 1:00:00",
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 3000 {
+		// Years 1-9999: AppendText's own dates and timestamps, which the fast path must take.
+		tm := time.Unix(rng.Int64N(315e9)-62e9, rng.Int64N(1e9)/1000*1000).UTC()
+		if _, ok := parseDateTime(appendDate(nil, tm), false); !ok {
+			t.Errorf("fast path refuses %q", appendDate(nil, tm))
+		}
+		if _, ok := parseDateTime(appendDateTime(nil, tm), true); !ok {
+			t.Errorf("fast path refuses %q", appendDateTime(nil, tm))
+		}
+		inputs = append(inputs, string(appendDate(nil, tm)), string(appendDateTime(nil, tm)))
+		b := appendDateTime(nil, tm)
+		b[rng.IntN(len(b))] = "0123456789-: .x"[rng.IntN(15)]
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		for _, clock := range []bool{false, true} {
+			layout := layoutDate
+			if clock {
+				layout = layoutTimestamp
+			}
+			fast, ok := parseDateTime([]byte(in), clock)
+			slow, err := time.Parse(layout, in)
+			if ok && (err != nil || !fast.Equal(slow) || fast.Location() != slow.Location()) {
+				t.Errorf("%q (clock %v): fast path reads %v, time.Parse %v, %v", in, clock, fast, slow, err)
+			}
+		}
+	}
+}
+
+// The concrete decoders give what DecodeText gives, and refuse what it refuses.
+func TestConcreteDecodersMatchDecodeText(t *testing.T) {
+	cells := map[Type][]string{
+		Bool:        {"t", "f", "true", "false", "yes", ""},
+		Int2:        {"0", "-32768", "12a", "9223372036854775808"},
+		Int8:        {"9223372036854775807", "-9223372036854775808", "1.0"},
+		Float4:      {"0.1", "1e+38", "Infinity", "-Infinity", "NaN", "x"},
+		Float8:      {"1e+300", "-0", "1.5e-05", ""},
+		Date:        {"2025-12-01", "2024-02-29", "2023-02-29", "0000-01-01", "infinity"},
+		Timestamp:   {"2025-12-01 10:00:00.5", "2025-12-01 24:00:00", "2025-12-01"},
+		Timestamptz: {"2025-12-01 10:00:00+00", "2025-12-01 10:00:00+05:30", "2025-12-01 10:00:00"},
+		Time:        {"10:11:12.5", "25:00:00"},
+	}
+	for typ, list := range cells {
+		for _, cell := range list {
+			want, err := DecodeText([]byte(cell), typ)
+			var got any
+			var ok bool
+			switch typ {
+			case Bool:
+				got, ok = DecodeBool([]byte(cell))
+			case Int2, Int8:
+				got, ok = DecodeInt([]byte(cell))
+				if _, isBig := want.(*big.Int); isBig {
+					if ok {
+						t.Errorf("DecodeInt(%q) read a value beyond int64", cell)
+					}
+					continue
+				}
+			case Float4, Float8:
+				got, ok = DecodeFloat([]byte(cell), typ)
+			default:
+				got, ok = DecodeTime([]byte(cell), typ)
+			}
+			if ok != (err == nil) {
+				t.Errorf("%s %q: concrete decoder ok %v, DecodeText error %v", typ.Name, cell, ok, err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+			if f, isF := got.(float64); isF && math.IsNaN(f) {
+				if w, _ := want.(float64); !math.IsNaN(w) {
+					t.Errorf("%s %q: NaN against %v", typ.Name, cell, want)
+				}
+				continue
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s %q: concrete decoder %#v, DecodeText %#v", typ.Name, cell, got, want)
+			}
+		}
+	}
+	if _, ok := DecodeTime([]byte("2025-12-01"), Text); ok {
+		t.Error("DecodeTime read a date as text")
+	}
+}

@@ -11,7 +11,8 @@
 //
 // DecodeText reads back the text AppendText writes into a typed Go value, for consumers that
 // are handed encoded rows (the HTTP API makes JSON from the same rows the pg wire protocol and
-// the result cache carry).
+// the result cache carry). DecodeBool, DecodeInt, DecodeFloat and DecodeTime are its decoders
+// for the common kinds with concrete result types, which cost no allocation.
 //
 // The package is a leaf: it imports nothing of this module but sqlerr, so the planner, the
 // engine and the front doors can all depend on it.
