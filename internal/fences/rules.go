@@ -26,9 +26,10 @@ func join(lists ...[]string) []string {
 // Rules issue 16 adds once the code has moved (each fails on today's code, so it is not encoded
 // yet):
 //   - catalog imports nothing of ours: today it imports internal/sqlast for its expression checks.
-//   - cmd/setupranali imports only the assembled gateway package: today it wires admission, auth,
-//     the backends, pgwire, httpapi, planner, state and metrics itself.
-//   - pgwire, httpapi and engine/* are imported only by the gateway package (today: by cmd).
+//   - cmd/setupranali imports only the assembled gateway package: today its subcommands (keys,
+//     sources, cache purge, backup) still use auth, state and engine/postgres and
+//     engine/rediscache directly.
+//   - pgwire and httpapi are imported only by the gateway package.
 //   - the shared leaf package of PostgreSQL types and encodings imports nothing of ours.
 var Rules = []Rule{
 	{
@@ -101,7 +102,7 @@ var Rules = []Rule{
 		// run the executor over DuckDB and the Redis cache), so this rule is for production code.
 		Name:   "concrete backends are wired in only by the composition root",
 		From:   []string{"..."},
-		Except: join([]string{"engine/pgcatalog"}, mains),
+		Except: join([]string{"engine/pgcatalog", "gateway/..."}, mains),
 		Deny:   backends,
 	},
 	{
