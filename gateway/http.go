@@ -48,8 +48,8 @@ type httpDeps struct {
 	ready     []httpapi.Check
 	status    func(ctx context.Context) map[string]any
 	extra     []prometheus.Collector
-	// routes mounts more endpoints on the HTTP server (httpapi.Config.Routes).
-	routes func(*httpapi.Server)
+	// keys is the API key store /v1/api-keys manages; nil without one (demo without a state DB).
+	keys httpapi.KeyAdmin
 	// cache is the result cache and rate limiter: its metrics, health, readiness and the HTTP
 	// rate limit.
 	cache *gatewayCache
@@ -86,7 +86,7 @@ func startHTTP(cfg Config, log *slog.Logger, demo bool, d httpDeps) (*httpFront,
 		ODataPageSize:     cfg.ODataPageSize,
 		MaxDimensions:     cfg.MaxDimensions,
 		MetricsRequireKey: cfg.MetricsRequireKey,
-		Routes:            d.routes,
+		Keys:              d.keys,
 		ClientAddr:        cfg.TrustedProxies,
 		QueryMetrics:      d.metrics,
 	}
@@ -226,9 +226,9 @@ func (g *Gateway) startHTTP(cfg Config, log *slog.Logger, mset *metrics.Set, ex 
 			return mset.OpenConnections(metrics.ProtocolPG)
 		}),
 		cache: g.cache,
-		// API keys: the key store's metrics and /v1/api-keys (keys_http.go).
-		extra:  g.keys.Collectors(),
-		routes: func(s *httpapi.Server) { mountKeysAPI(s, g.keys.Keys(), log) },
+		// API keys: the key store's metrics and /v1/api-keys (httpapi/keys.go).
+		extra: g.keys.Collectors(),
+		keys:  g.keys.admin(),
 	})
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/httpapi"
 	"github.com/setupranali/setupranali/pgwire"
 	"github.com/setupranali/setupranali/state"
 )
@@ -71,6 +72,15 @@ func openKeyStore(ctx context.Context, cfg Config, log *slog.Logger) (*keyStore,
 
 // Keys is the state DB key store, nil when the gateway has none (demo without a state DB).
 func (ks *keyStore) Keys() *auth.Keys { return ks.keys }
+
+// admin is the key store as /v1/api-keys manages it: a nil interface, not a nil *auth.Keys in
+// one, when there is none, so the API answers 501.
+func (ks *keyStore) admin() httpapi.KeyAdmin {
+	if ks.keys == nil {
+		return nil
+	}
+	return ks.keys
+}
 
 // authenticator is what the pg wire server checks passwords with.
 func (ks *keyStore) authenticator() pgwire.Authenticator {

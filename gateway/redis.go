@@ -2,10 +2,8 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/engine/rediscache"
 	"github.com/setupranali/setupranali/httpapi"
 	"github.com/setupranali/setupranali/metrics"
@@ -25,7 +22,7 @@ import (
 const redisSampleInterval = 10 * time.Second
 
 // wireHTTP connects the result cache and rate limiter to the HTTP server: the cache section of
-// /v1/health and /internal/status, and the purge endpoint. (The rate limits are applied by the
+// /v1/health and /internal/status, and the purge endpoint (httpapi.CachePurger: Purge). (The rate limits are applied by the
 // admission point.) It returns the Redis sampler, nil without Redis. Redis is not a readiness
 // check: without it queries are answered uncached (see dependencyChecks).
 func (g *gatewayCache) wireHTTP(hcfg *httpapi.Config, log *slog.Logger) *redisSampler {
@@ -66,30 +63,9 @@ func (g *gatewayCache) wireHTTP(hcfg *httpapi.Config, log *slog.Logger) *redisSa
 		return out
 	}
 	if g.Cache != nil {
-		routes := hcfg.Routes
-		hcfg.Routes = func(s *httpapi.Server) {
-			if routes != nil {
-				routes(s)
-			}
-			s.Handle(http.MethodPost, "/internal/cache/purge", http.HandlerFunc(g.purgeHTTP), auth.RoleAdmin)
-		}
+		hcfg.CachePurge = g
 	}
 	return sampler
-}
-
-// purgeHTTP is POST /internal/cache/purge[?dataset=ID] (admin keys): it empties the result
-// cache, or only the results that read one dataset, across every replica sharing Redis.
-func (g *gatewayCache) purgeHTTP(w http.ResponseWriter, r *http.Request) {
-	dataset := r.URL.Query().Get("dataset")
-	n, err := g.Purge(r.Context(), dataset)
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	if err != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		json.NewEncoder(w).Encode(map[string]any{"error": "cache_unavailable", "message": "the cache store did not answer; nothing was purged"})
-		return
-	}
-	json.NewEncoder(w).Encode(map[string]any{"purged": n, "dataset": dataset})
 }
 
 // redisSampler pings Redis and reads its memory use on an interval.

@@ -1,6 +1,7 @@
-package gateway
+package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -10,7 +11,6 @@ import (
 	"github.com/julienschmidt/httprouter"
 
 	"github.com/setupranali/setupranali/auth"
-	"github.com/setupranali/setupranali/httpapi"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -46,30 +46,40 @@ func toKeyJSON(k auth.KeyRecord, now time.Time) keyJSON {
 		Status: k.Status(now), Created: k.Created.UTC(), Expires: opt(k.Expires), Revoked: opt(k.Revoked), LastUsed: opt(k.LastUsed)}
 }
 
+// KeyAdmin is the API key store /v1/api-keys manages (auth.Keys). Its errors for a request
+// (Create's) describe the request and never hold a secret; auth.ErrNoKey means no such key.
+type KeyAdmin interface {
+	List(ctx context.Context) ([]auth.KeyRecord, error)
+	Key(ctx context.Context, id string) (auth.KeyRecord, error)
+	Create(ctx context.Context, spec auth.KeySpec, actor string) (string, auth.KeyRecord, error)
+	Revoke(ctx context.Context, id, actor string) error
+	Rotate(ctx context.Context, id string, grace time.Duration, actor string) (string, error)
+}
+
 // keysAPI serves /v1/api-keys for admin keys: list, create (the key is in the response, once),
 // revoke, rotate. Every change is in the audit log with the admin key's id as the actor and the
 // caller's address.
 type keysAPI struct {
-	srv  *httpapi.Server
-	keys *auth.Keys
+	srv  *Server
+	keys KeyAdmin
 	log  *slog.Logger
 	now  func() time.Time
 }
 
-// mountKeysAPI adds the /v1/api-keys routes to srv. Without a key store (demo without a state
-// DB) they answer 501: demo keys cannot be managed.
-func mountKeysAPI(srv *httpapi.Server, keys *auth.Keys, log *slog.Logger) {
-	a := &keysAPI{srv: srv, keys: keys, log: log, now: time.Now}
+// mountKeysAPI adds the /v1/api-keys routes. Without a key store (demo without a state DB) they
+// answer 501: demo keys cannot be managed.
+func (s *Server) mountKeysAPI() {
+	a := &keysAPI{srv: s, keys: s.cfg.Keys, log: s.log, now: time.Now}
 	admin := auth.RoleAdmin
-	srv.Handle(http.MethodGet, "/v1/api-keys", http.HandlerFunc(a.list), admin)
-	srv.Handle(http.MethodPost, "/v1/api-keys", http.HandlerFunc(a.create), admin)
-	srv.Handle(http.MethodDelete, "/v1/api-keys/:id", http.HandlerFunc(a.revoke), admin)
-	srv.Handle(http.MethodPost, "/v1/api-keys/:id/rotate", http.HandlerFunc(a.rotate), admin)
+	s.handle(http.MethodGet, "/v1/api-keys", http.HandlerFunc(a.list), admin)
+	s.handle(http.MethodPost, "/v1/api-keys", http.HandlerFunc(a.create), admin)
+	s.handle(http.MethodDelete, "/v1/api-keys/:id", http.HandlerFunc(a.revoke), admin)
+	s.handle(http.MethodPost, "/v1/api-keys/:id/rotate", http.HandlerFunc(a.rotate), admin)
 }
 
 func (a *keysAPI) ready(w http.ResponseWriter, r *http.Request) bool {
 	if a.keys == nil {
-		a.srv.WriteError(w, r, http.StatusNotImplemented, "no_key_store", "this gateway has no key store (demo mode without a state DB); its demo keys cannot be managed")
+		a.srv.writeError(w, r, http.StatusNotImplemented, "no_key_store", "this gateway has no key store (demo mode without a state DB); its demo keys cannot be managed", "")
 		return false
 	}
 	return true
@@ -77,11 +87,11 @@ func (a *keysAPI) ready(w http.ResponseWriter, r *http.Request) bool {
 
 // actor names the admin key acting, and ctx carries the caller's address for the audit log.
 func (a *keysAPI) actor(r *http.Request) (string, *http.Request) {
-	p, _ := httpapi.PrincipalFrom(r.Context())
-	return "key:" + p.KeyID, r.WithContext(auth.WithRemoteAddr(r.Context(), httpapi.ClientAddr(r.Context())))
+	p, _ := principalFrom(r.Context())
+	return "key:" + p.KeyID, r.WithContext(auth.WithRemoteAddr(r.Context(), clientAddr(r.Context())))
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func writeKeyJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	// Responses may carry a key: no cache may keep them.
 	w.Header().Set("Cache-Control", "no-store")
@@ -103,7 +113,7 @@ func (a *keysAPI) list(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		out = append(out, toKeyJSON(k, now))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"keys": out})
+	writeKeyJSON(w, http.StatusOK, map[string]any{"keys": out})
 }
 
 type createRequest struct {
@@ -124,7 +134,7 @@ func (a *keysAPI) create(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		a.srv.WriteError(w, r, http.StatusBadRequest, "invalid_request", "the body must be a JSON object with name, role, tenants, scopes and optionally expires_at or expires_in_days")
+		a.srv.writeError(w, r, http.StatusBadRequest, "invalid_request", "the body must be a JSON object with name, role, tenants, scopes and optionally expires_at or expires_in_days", "")
 		return
 	}
 	if req.Role == "" {
@@ -133,12 +143,12 @@ func (a *keysAPI) create(w http.ResponseWriter, r *http.Request) {
 	spec := auth.KeySpec{Name: req.Name, Role: req.Role, Tenants: req.Tenants, Scopes: req.Scopes}
 	switch {
 	case req.Expires != nil && req.ExpiresInDays != 0:
-		a.srv.WriteError(w, r, http.StatusBadRequest, "invalid_request", "give expires_at or expires_in_days, not both")
+		a.srv.writeError(w, r, http.StatusBadRequest, "invalid_request", "give expires_at or expires_in_days, not both", "")
 		return
 	case req.Expires != nil:
 		spec.Expires = *req.Expires
 	case req.ExpiresInDays < 0:
-		a.srv.WriteError(w, r, http.StatusBadRequest, "invalid_request", "expires_in_days must be positive")
+		a.srv.writeError(w, r, http.StatusBadRequest, "invalid_request", "expires_in_days must be positive", "")
 		return
 	case req.ExpiresInDays > 0:
 		spec.Expires = a.now().Add(time.Duration(req.ExpiresInDays) * 24 * time.Hour)
@@ -147,10 +157,10 @@ func (a *keysAPI) create(w http.ResponseWriter, r *http.Request) {
 	key, rec, err := a.keys.Create(r.Context(), spec, actor)
 	if err != nil {
 		// Create's own errors describe the request; they never hold a secret.
-		a.srv.WriteError(w, r, http.StatusBadRequest, "invalid_request", err.Error())
+		a.srv.writeError(w, r, http.StatusBadRequest, "invalid_request", err.Error(), "")
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{
+	writeKeyJSON(w, http.StatusCreated, map[string]any{
 		"key":     key,
 		"api_key": toKeyJSON(rec, a.now()),
 		"warning": "store the key now: it is not kept and cannot be shown again",
@@ -166,12 +176,12 @@ func (a *keysAPI) revoke(w http.ResponseWriter, r *http.Request) {
 	err := a.keys.Revoke(r.Context(), id, actor)
 	switch {
 	case errors.Is(err, auth.ErrNoKey):
-		a.srv.WriteError(w, r, http.StatusNotFound, "api_key_not_found", "no such API key")
+		a.srv.writeError(w, r, http.StatusNotFound, "api_key_not_found", "no such API key", "")
 		return
 	case err != nil:
 		rec, gerr := a.keys.Key(r.Context(), id)
 		if gerr == nil && !rec.Revoked.IsZero() {
-			a.srv.WriteError(w, r, http.StatusConflict, "api_key_revoked", "the API key is already revoked")
+			a.srv.writeError(w, r, http.StatusConflict, "api_key_revoked", "the API key is already revoked", "")
 			return
 		}
 		a.internal(w, r, err)
@@ -182,7 +192,7 @@ func (a *keysAPI) revoke(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"api_key": toKeyJSON(rec, a.now())})
+	writeKeyJSON(w, http.StatusOK, map[string]any{"api_key": toKeyJSON(rec, a.now())})
 }
 
 type rotateRequest struct {
@@ -200,21 +210,21 @@ func (a *keysAPI) rotate(w http.ResponseWriter, r *http.Request) {
 		dec := json.NewDecoder(r.Body)
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil {
-			a.srv.WriteError(w, r, http.StatusBadRequest, "invalid_request", "the body must be a JSON object with optional grace_seconds")
+			a.srv.writeError(w, r, http.StatusBadRequest, "invalid_request", "the body must be a JSON object with optional grace_seconds", "")
 			return
 		}
 	}
 	grace := 24 * time.Hour
 	if req.GraceSeconds != nil {
 		if *req.GraceSeconds < 0 {
-			a.srv.WriteError(w, r, http.StatusBadRequest, "invalid_request", "grace_seconds cannot be negative")
+			a.srv.writeError(w, r, http.StatusBadRequest, "invalid_request", "grace_seconds cannot be negative", "")
 			return
 		}
 		grace = time.Duration(*req.GraceSeconds) * time.Second
 	}
 	rec, err := a.keys.Key(r.Context(), id)
 	if errors.Is(err, auth.ErrNoKey) {
-		a.srv.WriteError(w, r, http.StatusNotFound, "api_key_not_found", "no such API key")
+		a.srv.writeError(w, r, http.StatusNotFound, "api_key_not_found", "no such API key", "")
 		return
 	}
 	if err != nil {
@@ -222,7 +232,7 @@ func (a *keysAPI) rotate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st := rec.Status(a.now()); st != "active" {
-		a.srv.WriteError(w, r, http.StatusConflict, "api_key_"+st, "the API key is "+st+"; create a new one instead")
+		a.srv.writeError(w, r, http.StatusConflict, "api_key_"+st, "the API key is "+st+"; create a new one instead", "")
 		return
 	}
 	actor, r := a.actor(r)
@@ -231,7 +241,7 @@ func (a *keysAPI) rotate(w http.ResponseWriter, r *http.Request) {
 		a.internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	writeKeyJSON(w, http.StatusOK, map[string]any{
 		"key":                    key,
 		"api_key":                toKeyJSON(rec, a.now()),
 		"old_secret_valid_until": a.now().Add(grace).UTC(),
@@ -242,6 +252,6 @@ func (a *keysAPI) rotate(w http.ResponseWriter, r *http.Request) {
 // internal answers a key store failure with a reference; the log has the cause.
 func (a *keysAPI) internal(w http.ResponseWriter, r *http.Request, err error) {
 	e := sqlerr.Internal(err)
-	a.log.Error("API key request failed", "message", e.Message, "request_id", httpapi.RequestID(r.Context()), "error", err)
-	a.srv.WriteError(w, r, http.StatusInternalServerError, "internal_error", e.Message)
+	a.log.Error("API key request failed", "message", e.Message, "request_id", requestIDFrom(r.Context()), "error", err)
+	a.srv.writeError(w, r, http.StatusInternalServerError, "internal_error", e.Message, "")
 }
