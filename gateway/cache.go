@@ -15,7 +15,7 @@ import (
 	"github.com/setupranali/setupranali/ratelimit"
 )
 
-// CacheConfig is the result cache and rate limit part of config.
+// CacheConfig is the result cache and rate limit part of Config.
 type CacheConfig struct {
 	CacheEnabled     bool
 	CacheTTL         time.Duration

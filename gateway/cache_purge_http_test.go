@@ -9,6 +9,7 @@ import (
 // POST /internal/cache/purge empties the result cache for admin keys only; the next identical
 // query is a miss again.
 func TestCachePurgeOverHTTP(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "tenantA-key")
 	const q = "SELECT city, total_revenue FROM orders ORDER BY city"

@@ -13,6 +13,7 @@ import (
 // system table name shadowed by a CTE inside a sub-select is the scope-filtered system table
 // outside it; inside, the CTE wins over the system table, as in PostgreSQL.
 func TestCatalogCTEScope(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	for _, mode := range []string{"simple", "extended"} {
 		t.Run(mode, func(t *testing.T) {

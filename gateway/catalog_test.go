@@ -17,6 +17,7 @@ import (
 // TestPsqlDescribe runs psql's \dt and \d orders: psql's own catalog queries, evaluated by the
 // catalog emulation.
 func TestPsqlDescribe(t *testing.T) {
+	t.Parallel()
 	psql := requireClient(t, "psql", "--version")
 	gw := startTestGateway(t)
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
@@ -60,6 +61,7 @@ var ordersColumns = []string{"city|25", "order_date|1082", "order_size|25", "tot
 // SQLAlchemy (from ../shared/bi-queries) through the gateway, in the simple and the extended
 // protocol, and checks the answers for the demo catalog.
 func TestCatalogDiscovery(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	for _, mode := range []string{"simple", "extended"} {
 		t.Run(mode, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 )
 
 func TestDemoRefusesNonLoopback(t *testing.T) {
+	t.Parallel()
 	for _, addr := range []string{"0.0.0.0:5433", "[::]:5433", "192.0.2.10:5433", ":5433"} {
 		if err := requireLoopback("SETU_PG_ADDR", addr); err == nil {
 			t.Errorf("%s accepted in demo mode", addr)
@@ -28,6 +29,7 @@ func TestDemoRefusesNonLoopback(t *testing.T) {
 }
 
 func TestProductionRefusesWithoutKeys(t *testing.T) {
+	t.Parallel()
 	_, err := Start(context.Background(), Config{PGAddr: "127.0.0.1:0", Catalog: "../catalog.yaml", Env: "production", MaxConnections: 1},
 		slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "API keys") {
@@ -36,6 +38,7 @@ func TestProductionRefusesWithoutKeys(t *testing.T) {
 }
 
 func TestServeRefusesInvalidCatalog(t *testing.T) {
+	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	writeFile(t, bad, "datasets:\n  - id: x\n    colour: red\n")
 	_, err := Start(context.Background(), Config{PGAddr: "127.0.0.1:0", Catalog: bad, Env: "demo", MaxConnections: 1},
@@ -47,6 +50,7 @@ func TestServeRefusesInvalidCatalog(t *testing.T) {
 
 // Users point the embedded engine at their own data with an init SQL file and their catalog.
 func TestOwnDataThroughInitFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "sales.csv")
 	writeFile(t, csv, "region,org,amount\nnorth,acme,10\nsouth,acme,5\nnorth,globex,7\n")

@@ -26,6 +26,7 @@ var discoveryRuns = []struct {
 // the fixture model. None may break the connection or answer with an XX code, at least 95% must
 // succeed in each protocol, and the per-tool figures may not fall below the recorded baseline.
 func TestCorpusDiscoveryReplay(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	entries, skipped, gw := startCorpusGateway(t, root, "session/startup", "schema-discovery")
 
@@ -63,6 +64,7 @@ func TestCorpusDiscoveryReplay(t *testing.T) {
 // tables" and carries on. Each must fail that way in both protocols and leave the connection
 // usable for the next statement.
 func TestTableauTempTableProbes(t *testing.T) {
+	t.Parallel()
 	entries, _, gw := startCorpusGateway(t, repoRoot(t), "temp-table")
 	for _, run := range discoveryRuns {
 		conn := connectCorpus(t, gw, "tenantA-key")

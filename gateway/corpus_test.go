@@ -99,6 +99,7 @@ type corpusReport struct {
 // number that succeed to at least the recorded baseline. No statement may break the connection
 // or answer with an XX code.
 func TestCorpusReplay(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	entries, skipped, gw := startCorpusGateway(t, root, "aggregate-query", "data-query")
 

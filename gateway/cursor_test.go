@@ -45,6 +45,7 @@ func sqlState(err error) string {
 }
 
 func TestSQLCursors(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "tenantA-key").PgConn()
 
@@ -123,6 +124,7 @@ func TestSQLCursors(t *testing.T) {
 }
 
 func TestCopyToStdout(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "tenantA-key").PgConn()
 	copyTo := func(sql string) (string, string, error) {
@@ -172,6 +174,7 @@ func TestCopyToStdout(t *testing.T) {
 
 // TestPsqlCopy runs psql's \copy of a query to stdout in CSV with a header.
 func TestPsqlCopy(t *testing.T) {
+	t.Parallel()
 	psql := requireClient(t, "psql", "--version")
 	gw := startTestGateway(t)
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
@@ -202,6 +205,7 @@ func TestPsqlCopy(t *testing.T) {
 }
 
 func TestSQLPrepareExecute(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "tenantA-key").PgConn()
 	if _, tags, err := execSQL(t, conn, "PREPARE byCity(text) AS SELECT city, total_revenue FROM orders WHERE city = $1"); err != nil || strings.Join(tags, ",") != "PREPARE" {

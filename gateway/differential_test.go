@@ -43,7 +43,10 @@ var differentialTenants = []struct{ name, key string }{
 // dataset with row-level security, what tenant T gets from the gateway over everyone's rows
 // equals what an admin gets from a gateway over a database holding only T's rows. No extra
 // rows (a leak), no missing rows (over-filtering), the same errors.
-func TestDifferentialIsolation(t *testing.T) { differentialIsolation(t, nil) }
+func TestDifferentialIsolation(t *testing.T) {
+	t.Parallel()
+	differentialIsolation(t, nil)
+}
 
 // differentialIsolation runs the differential test on gateways that serve starts over a data
 // file (the whole data, or one tenant's after a DELETE); nil starts embedded DuckDB ones.

@@ -73,6 +73,7 @@ func queryRows(t *testing.T, conn *pgx.Conn, sql string, args ...any) []string {
 }
 
 func TestExtendedParameterisedQueries(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	for _, mode := range extendedModes {
 		t.Run(mode, func(t *testing.T) {
@@ -111,6 +112,7 @@ func TestExtendedParameterisedQueries(t *testing.T) {
 // Every type the gateway encodes in binary, scanned by pgx into typed Go values; the text
 // results of exec mode must read the same.
 func TestExtendedBinaryResults(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	// bytea comes from a parameter: '\xdead'::bytea means 0xdead to PostgreSQL but 0xde 'a' 'd'
 	// to DuckDB. numeric has an explicit scale: DuckDB gives a bare ::numeric three decimals.
@@ -215,6 +217,7 @@ func TestExtendedBinaryResults(t *testing.T) {
 
 // Real metric columns in binary: the float8 of a sum, the int8 of a count, and NULLs.
 func TestExtendedBinaryMetrics(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connectMode(t, gw, "dev-key-123", "cache_statement")
 	var (
@@ -329,6 +332,7 @@ func kinds(msgs []received) string {
 // Execute with a row limit pages through one execution: PortalSuspended between pages, the
 // query not run again.
 func TestExtendedMaxRowsPaging(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	c := dialRaw(t, gw, "dev-key-123")
 	c.send(
@@ -370,6 +374,7 @@ func TestExtendedMaxRowsPaging(t *testing.T) {
 // After an error in a pipelined batch, every message up to Sync is discarded; then the
 // connection works.
 func TestExtendedPipelineParseError(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	c := dialRaw(t, gw, "tenantA-key")
 	c.send(
@@ -404,6 +409,7 @@ func TestExtendedPipelineParseError(t *testing.T) {
 }
 
 func TestExtendedFailedTransaction(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	for _, mode := range extendedModes {
 		t.Run(mode, func(t *testing.T) {
@@ -452,6 +458,7 @@ func TestExtendedFailedTransaction(t *testing.T) {
 
 // Each SET TIME ZONE spelling: SHOW TimeZone and the ParameterStatus pgx keeps agree.
 func TestExtendedSetTimeZone(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	cases := []struct{ set, want string }{
 		{"SET TIME ZONE 'Europe/Berlin'", "Europe/Berlin"},
@@ -512,6 +519,7 @@ func TestExtendedSetTimeZone(t *testing.T) {
 // The session time zone reaches the plan of a prepared statement: a statement prepared before
 // SET TIME ZONE runs in the new zone.
 func TestExtendedTimeZoneReachesPreparedPlans(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	initSQL := filepath.Join(dir, "init.sql")
 	writeFile(t, initSQL, `CREATE TABLE events (tenant_id VARCHAR, happened TIMESTAMPTZ, n INTEGER);
@@ -542,6 +550,7 @@ INSERT INTO events VALUES ('tenantA', TIMESTAMPTZ '2025-12-01 20:00:00+00', 1);`
 }
 
 func TestExtendedApplicationNameAndDiscard(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	for _, mode := range extendedModes {
 		t.Run(mode, func(t *testing.T) {
@@ -591,6 +600,7 @@ func queryRowsAllowingOneError(t *testing.T, conn *pgx.Conn, sql string) {
 // A CancelRequest stops a long query run through the extended protocol with 57014; the
 // connection goes on.
 func TestExtendedCancel(t *testing.T) {
+	t.Parallel()
 	gw := startBigGateway(t, time.Minute)
 	for _, mode := range []string{"cache_statement", "exec"} {
 		t.Run(mode, func(t *testing.T) {

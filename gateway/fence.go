@@ -10,7 +10,7 @@ import (
 	"github.com/setupranali/setupranali/internal/valuesize"
 )
 
-// FenceConfig is the part of config that fences the catalog engine and bounds the values and
+// FenceConfig is the part of Config that fences the catalog engine and bounds the values and
 // rows a query may produce (docs/reliability.md, "The catalog engine and value sizes").
 type FenceConfig struct {
 	CatalogMemory      string
@@ -20,7 +20,7 @@ type FenceConfig struct {
 	MaxRowBytes        int64
 }
 
-// fenceSettings are the settings of FenceConfig, listed in settings().
+// fenceSettings are the settings of FenceConfig, listed in Settings().
 func (c *FenceConfig) fenceSettings() []Setting {
 	bytes := func(p *int64) func(string) error {
 		return func(v string) error {

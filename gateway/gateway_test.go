@@ -133,6 +133,7 @@ func equal(a, b []string) bool {
 }
 
 func TestRevenueByCityPerTenant(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	cases := map[string][]string{
 		"tenantA-key":      {"Bhopal|500", "Indore|1000"},
@@ -151,6 +152,7 @@ func TestRevenueByCityPerTenant(t *testing.T) {
 
 // The architecture note's four spellings of "revenue by city" mean the same.
 func TestFourSpellingsOfRevenueByCity(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "tenantB-key")
 	want := []string{"Delhi|1200", "Indore|250"}
@@ -169,6 +171,7 @@ func TestFourSpellingsOfRevenueByCity(t *testing.T) {
 }
 
 func TestQueryShapes(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	admin := connect(t, gw, "dev-key-123")
 	tenantA := connect(t, gw, "tenantA-key")
@@ -215,6 +218,7 @@ func TestQueryShapes(t *testing.T) {
 
 // Result columns carry the catalog's types as real PostgreSQL OIDs.
 func TestResultColumnTypes(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "dev-key-123")
 	rows, err := conn.Query(context.Background(), "SELECT city, order_date, total_revenue, orders_count, true AS flag, 1.50 AS n FROM orders GROUP BY 1, 2")
@@ -233,6 +237,7 @@ func TestResultColumnTypes(t *testing.T) {
 }
 
 func TestRowCapSendsNotice(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t, func(c *Config) { c.MaxRows = 3 })
 	var notices []string
 	conn := connect(t, gw, "dev-key-123", &notices)
@@ -252,6 +257,7 @@ func TestRowCapSendsNotice(t *testing.T) {
 
 // Each client mistake gets its own SQLSTATE, never XX, and the connection stays usable.
 func TestErrorsKeepConnectionUsable(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "tenantA-key")
 	cases := []struct {
@@ -290,6 +296,7 @@ func TestErrorsKeepConnectionUsable(t *testing.T) {
 }
 
 func TestWrongKeyIsRefused(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -304,6 +311,7 @@ func TestWrongKeyIsRefused(t *testing.T) {
 }
 
 func TestMaxConnections(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t, func(c *Config) { c.MaxConnections = 2 })
 	connect(t, gw, "tenantA-key")
 	connect(t, gw, "tenantB-key")

@@ -124,6 +124,7 @@ func runHostile(conn *pgx.Conn, sql string) hostileOutcome {
 // gateway. Each is rejected with exactly its SQLSTATE, or succeeds with tenantA's rows only; no
 // statement gets a server-fault SQLSTATE, hangs, or leaves the connection unusable.
 func TestHostileCorpus(t *testing.T) {
+	t.Parallel()
 	// The server's own statement timeout stops engine-side bombs (a 40-way join) well inside
 	// the client's limit, as QUERY_TIMEOUT_SECONDS does in production.
 	runHostileCorpus(t, startTestGateway(t, func(c *Config) { c.QueryTimeout = 2 * time.Second }), false)

@@ -201,7 +201,7 @@ func (f *httpFront) Close() {
 // as its pg wire server; mset holds the shared query metrics.
 func (g *Gateway) startHTTP(cfg Config, log *slog.Logger, mset *metrics.Set, ex httpapi.Executor, adm httpapi.Admission, authn httpapi.Authenticator) error {
 	if cfg.HTTPAddr == "" {
-		// Only a config built in code has no address (serve's default is 127.0.0.1:8080).
+		// Only a Config built in code has no address (the setting's default is 127.0.0.1:8080).
 		return nil
 	}
 	backends := func(key string) bool {

@@ -19,6 +19,7 @@ import (
 // Every object of a /v1/query body is decoded strictly: a key the API does not know is a 400
 // naming it, wherever it sits, rather than a query answered as if the key were not there.
 func TestHTTPQueryUnknownKeysRefused(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	c := newHTTPClient(t, gw)
 	for _, tc := range []struct {
@@ -47,6 +48,7 @@ func TestHTTPQueryUnknownKeysRefused(t *testing.T) {
 // timeGrain truncates a time dimension and alias names an output column; the numbers are
 // hand-computed from demo.sql (tenantB: o3 2025-12-02 Indore 250, o4 2025-12-03 Delhi 1200).
 func TestHTTPQueryTimeGrainAndAlias(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t, func(c *Config) { c.MaxDimensions = 3 })
 	c := newHTTPClient(t, gw)
 	for _, tc := range []struct {
@@ -124,6 +126,7 @@ func TestHTTPQueryTimeGrainAndAlias(t *testing.T) {
 // timeGrain on a PostgreSQL source, over two years of orders, against the same aggregation
 // asked of PostgreSQL directly (not through the gateway), for a date and a timestamp dimension.
 func TestHTTPQueryTimeGrainMatchesPostgres(t *testing.T) {
+	t.Parallel()
 	admin, adminDSN, schema := postgresSchema(t, "setu_grain_", `CREATE TABLE %[1]s.orders AS
   SELECT 'o' || i AS order_id, (ARRAY['tenantA', 'tenantB', 'default'])[i %% 3 + 1] AS tenant_id,
          DATE '2024-01-01' + (i * 7) %% 731 AS order_date,
@@ -186,6 +189,7 @@ func TestHTTPQueryTimeGrainMatchesPostgres(t *testing.T) {
 
 // The body cap and strict JSON cover the whole body, and only JSON is read as a query.
 func TestHTTPQueryBodyStrictness(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	c := newHTTPClient(t, gw)
 	const q = `{"dataset":"orders","metrics":["total_revenue"]}`
@@ -218,6 +222,7 @@ func TestHTTPQueryBodyStrictness(t *testing.T) {
 // $metadata declares every dimension nullable and keys each entity type on a synthetic,
 // never-null property; the feed carries it, distinct per entity, also where a dimension is NULL.
 func TestODataNullableDimensionsAndKey(t *testing.T) {
+	t.Parallel()
 	cat := demoCatalogWith(t, `
   - id: big_orders
     source: {reference: orders}
@@ -283,6 +288,7 @@ func toAny(rows []map[string]any) []any {
 // A lone date bound on the incremental column is an ordinary filter whatever today is; only a
 // closed range longer than maxWindowDays (90 in the demo) is refused, with the documented code.
 func TestODataLoneIncrementalBound(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	c := newHTTPClient(t, gw)
 	// dev-key-123 is admin and orders allows the bypass: all six orders; after 2025-12-02
@@ -309,6 +315,7 @@ func TestODataLoneIncrementalBound(t *testing.T) {
 // An internal_admin key is for operations: it reads no dataset rows on any door, while the
 // operations endpoints and catalog discovery keep working.
 func TestInternalAdminReadsNoRows(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	c := newHTTPClient(t, gw)
 	const key = "internal-admin-key"

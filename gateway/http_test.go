@@ -153,6 +153,7 @@ func jsonText(v any) string {
 }
 
 func TestHTTPHealthAndAuthShapes(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	c := newHTTPClient(t, gw)
 
@@ -221,6 +222,7 @@ func TestHTTPHealthAndAuthShapes(t *testing.T) {
 // The original's acceptance cases: per-tenant city totals through /v1/query and OData, the same
 // as over pg wire; or-filters cannot reach another tenant's rows; unknown names are clear errors.
 func TestHTTPTenantTotals(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	c := newHTTPClient(t, gw)
 	want := map[string][]string{
@@ -299,6 +301,7 @@ func TestHTTPTenantTotals(t *testing.T) {
 }
 
 func TestHTTPIncrementalWindowAndPaging(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t, func(c *Config) { c.ODataPageSize = 2 })
 	c := newHTTPClient(t, gw)
 	got, _ := c.query("dev-key-123", map[string]any{"dataset": "orders", "dimensions": []string{"order_date"}, "metrics": []string{"orders_count"},
@@ -383,6 +386,7 @@ type csdl struct {
 // $metadata parses as CSDL: every entity set names an entity type whose key properties exist
 // and are not nullable; the sets are the datasets the key may see.
 func TestODataMetadata(t *testing.T) {
+	t.Parallel()
 	// A second dataset, so the set list can differ by key scope.
 	cat := demoCatalogWith(t, `
   - id: cities
@@ -449,6 +453,7 @@ func TestODataMetadata(t *testing.T) {
 // The property the front doors share a planner for: random equivalent queries through OData,
 // /v1/query and SQL over pg wire give identical numbers, for each tenant.
 func TestHTTPFrontDoorsAgree(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t, func(c *Config) { c.ODataPageSize = 3 })
 	c := newHTTPClient(t, gw)
 	keys := []string{"tenantA-key", "tenantB-key", "dev-key-123", "readonly-key-456"}
@@ -530,6 +535,7 @@ func TestHTTPFrontDoorsAgree(t *testing.T) {
 
 // A scripted workload moves every metric the gateway exports.
 func TestHTTPMetricsMove(t *testing.T) {
+	t.Parallel()
 	gw := startBigGateway(t, time.Second)
 	c := newHTTPClient(t, gw)
 	conn := connect(t, gw, "tenantA-key")
@@ -627,6 +633,7 @@ func metricValue(text, prefix string) (float64, bool) {
 // POST /internal/reload swaps in a valid catalog (SQL and HTTP see the new dataset) and refuses
 // an invalid one, which leaves the old serving.
 func TestHTTPCatalogReload(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cat := filepath.Join(dir, "catalog.yaml")
 	orig, err := os.ReadFile("../catalog.yaml")
@@ -677,6 +684,7 @@ func TestHTTPCatalogReload(t *testing.T) {
 // /docs renders in a real headless browser (Debian's chromium) and describes every path of
 // /openapi.json.
 func TestHTTPDocsRenderInBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := requireClient(t, "chromium")
 	gw := startTestGateway(t)
 	c := newHTTPClient(t, gw)
@@ -732,6 +740,7 @@ func TestHTTPDocsRenderInBrowser(t *testing.T) {
 // cache hit, OData past RATE_LIMIT_ODATA is a 429 in OData's error shape with Retry-After, and
 // health reports the cache.
 func TestHTTPCacheAndRateLimit(t *testing.T) {
+	t.Parallel()
 	odataRate, err := ratelimit.ParseRate("3/hour")
 	if err != nil {
 		t.Fatal(err)
@@ -781,6 +790,7 @@ func TestHTTPCacheAndRateLimit(t *testing.T) {
 // With Redis configured, health reports it from the sampler (never waiting on Redis), readiness
 // checks it, and its memory use is exported.
 func TestHTTPRedisHealthAndMetrics(t *testing.T) {
+	t.Parallel()
 	url := testRedisURL(t)
 	prefix, _ := redisPrefix(t, url)
 	gw := startTestGateway(t, withRedis(url, prefix))

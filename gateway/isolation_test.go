@@ -17,6 +17,7 @@ var notTenantA = []string{"Delhi", "Mumbai", "Chennai", "tenantB", "default", "2
 // TestTenantCannotSeeOtherTenants runs statements that try to reach other tenants' rows as
 // tenantA. Each must be rejected with a client-facing SQLSTATE or return only tenantA's rows.
 func TestTenantCannotSeeOtherTenants(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "tenantA-key")
 	attempts := []struct {
@@ -96,6 +97,7 @@ func TestTenantCannotSeeOtherTenants(t *testing.T) {
 
 // COPY dataset TO STDOUT reads what SELECT * reads: tenantA's rows and nothing else.
 func TestCopyDatasetToStdoutIsTenantFiltered(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "tenantA-key")
 	for _, sql := range []string{"COPY orders TO STDOUT", "COPY orders (city, total_revenue) TO STDOUT WITH (FORMAT csv, HEADER)"} {

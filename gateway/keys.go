@@ -93,7 +93,7 @@ func (ks *keyStore) authenticator() pgwire.Authenticator {
 	return demoAndKeys{ks}
 }
 
-// loadTLS reads the certificate pair and starts reloading it on SIGHUP.
+// loadTLS reads the certificate pair; the reloader serves a changed pair on the next handshake.
 func (ks *keyStore) loadTLS(cfg Config, log *slog.Logger) error {
 	if cfg.TLSCert == "" && cfg.TLSKey == "" {
 		if cfg.TLSRequire {

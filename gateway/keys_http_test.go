@@ -48,6 +48,7 @@ func (e *keyEnv) call(method, path, key string, body any) (int, map[string]any) 
 }
 
 func TestHTTPAPIKeys(t *testing.T) {
+	t.Parallel()
 	e := newKeyEnv(t)
 
 	// Production never accepts the public demo keys, over HTTP either.
@@ -169,6 +170,7 @@ func TestHTTPAPIKeys(t *testing.T) {
 }
 
 func TestHTTPAPIKeysWithoutStore(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	req, _ := http.NewRequest("GET", "http://"+gw.HTTPAddr().String()+"/v1/api-keys", nil)
 	req.Header.Set("X-API-Key", "dev-key-123")

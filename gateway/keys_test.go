@@ -303,6 +303,7 @@ func keyID(key string) string { return auth.KeyIDOf(key) }
 const tenantARevenue = "SELECT city, total_revenue FROM orders ORDER BY city"
 
 func TestProductionStartsOnlyWithKeys(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	cfg, err := Default(), error(nil)
 	if err != nil {
@@ -344,6 +345,7 @@ func TestProductionStartsOnlyWithKeys(t *testing.T) {
 }
 
 func TestWireTLSAndSCRAM(t *testing.T) {
+	t.Parallel()
 	e := newKeyEnv(t)
 	id := keyID(e.viewer)
 	want := []string{"Bhopal|500", "Indore|1000"}
@@ -384,6 +386,7 @@ func TestWireTLSAndSCRAM(t *testing.T) {
 }
 
 func TestWireCleartextNeedsTLSOffLoopback(t *testing.T) {
+	t.Parallel()
 	ip := nonLoopbackIP()
 	mutate := func(c *Config) { c.PGAddr = net.JoinHostPort(ip, "0") }
 	if ip == "" {
@@ -408,6 +411,7 @@ func TestWireCleartextNeedsTLSOffLoopback(t *testing.T) {
 }
 
 func TestWireRequireTLS(t *testing.T) {
+	t.Parallel()
 	e := newKeyEnv(t, func(c *Config) { c.TLSRequire = true })
 	if _, err := try(e.dsn(keyID(e.viewer), e.viewer, "sslmode=disable"), "SELECT 1"); pgCode(err) != "28000" {
 		t.Errorf("no TLS with TLS required: %v", err)
@@ -418,6 +422,7 @@ func TestWireRequireTLS(t *testing.T) {
 }
 
 func TestWireKeyStates(t *testing.T) {
+	t.Parallel()
 	e := newKeyEnv(t)
 	ctx := context.Background()
 	ks := e.store()
@@ -482,6 +487,7 @@ func TestWireKeyStates(t *testing.T) {
 }
 
 func TestWireScopesHideDatasets(t *testing.T) {
+	t.Parallel()
 	e := newKeyEnv(t)
 	// The viewer is scoped to orders: shipments does not exist for it, in queries or catalogs.
 	for _, dsn := range []string{e.dsn("bi", e.viewer), e.dsn(keyID(e.viewer), e.viewer)} {
@@ -513,6 +519,7 @@ func TestWireScopesHideDatasets(t *testing.T) {
 }
 
 func TestWireBruteForceLimit(t *testing.T) {
+	t.Parallel()
 	e := newKeyEnv(t)
 	id := keyID(e.viewer)
 	// Guesses from this address, by cleartext and by SCRAM, until the address is locked out.
@@ -560,6 +567,7 @@ func TestWireBruteForceLimit(t *testing.T) {
 }
 
 func TestWireCertificateReload(t *testing.T) {
+	t.Parallel()
 	e := newKeyEnv(t)
 	if _, err := try(e.dsn("bi", e.viewer), "SELECT 1"); err != nil {
 		t.Fatal(err)
@@ -591,6 +599,7 @@ func TestWireCertificateReload(t *testing.T) {
 }
 
 func TestPsqlTLSAndSCRAM(t *testing.T) {
+	t.Parallel()
 	psql := requireClient(t, "psql", "--version")
 	e := newKeyEnv(t)
 	host, port, _ := net.SplitHostPort(e.gw.Addr().String())

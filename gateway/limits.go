@@ -9,7 +9,7 @@ import (
 	"github.com/setupranali/setupranali/pgwire"
 )
 
-// LimitsConfig is the part of config that bounds what clients may hold of the gateway
+// LimitsConfig is the part of Config that bounds what clients may hold of the gateway
 // (docs/reliability.md).
 type LimitsConfig struct {
 	MaxConnectionsPerKey    int
@@ -24,7 +24,7 @@ type LimitsConfig struct {
 	IdleInTransactionLimit  time.Duration
 }
 
-// limitSettings are the settings of LimitsConfig, listed in settings().
+// limitSettings are the settings of LimitsConfig, listed in Settings().
 func (c *LimitsConfig) limitSettings() []Setting {
 	count := func(p *int, least int) func(string) error {
 		return func(v string) error {

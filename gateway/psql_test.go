@@ -13,6 +13,7 @@ import (
 // TestPsqlReadmeExample runs the README's psql example with the real psql binary. CI installs
 // psql and sets SETU_REQUIRE_CLIENTS=1, so there the test cannot skip.
 func TestPsqlReadmeExample(t *testing.T) {
+	t.Parallel()
 	psql := requireClient(t, "psql", "--version")
 	gw := startTestGateway(t)
 	host, port, _ := net.SplitHostPort(gw.Addr().String())

@@ -29,6 +29,7 @@ func queryCounts(t *testing.T, c *httpClient) map[string]int {
 // HTTP's 401 (28), 400 before planning (22), 429 rate limit (53, like pg wire's 53400), and a
 // planner refusal (42) counted by the planner and not again by the door. $metadata is not a query.
 func TestHTTPRefusalsCountedAsQueries(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t, func(c *Config) {
 		c.RateLimitEnabled = true
 		c.RateLimitQuery = ratelimit.Rate{N: 3, Per: time.Hour}

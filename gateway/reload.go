@@ -15,9 +15,9 @@ import (
 	"github.com/setupranali/setupranali/planner"
 )
 
-// catalogReloader reloads the catalog file on POST /internal/reload and SIGHUP. A catalog that
-// does not load, fails validation, or names a source the gateway has not opened is refused, and
-// the one serving keeps serving.
+// catalogReloader reloads the catalog file on POST /internal/reload and Gateway.Reload. A
+// catalog that does not load, fails validation, or names a source the gateway has not opened is
+// refused, and the one serving keeps serving.
 type catalogReloader struct {
 	path     string
 	planner  *planner.Planner

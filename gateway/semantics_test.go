@@ -10,6 +10,7 @@ import (
 // o3 tenantB 2025-12-02 Indore 250 q1, o4 tenantB 2025-12-03 Delhi 1200 q3,
 // o5 default 2025-12-02 Mumbai 800 q2, o6 default 2025-12-03 Chennai 600 q1.
 func TestCatalogSemantics(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	admin := connect(t, gw, "dev-key-123")
 	tenantA := connect(t, gw, "tenantA-key")
@@ -55,6 +56,7 @@ func TestCatalogSemantics(t *testing.T) {
 
 // The SQL shapes BI tools generate, with numbers checked by hand on the demo data.
 func TestBIQueryShapes(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	admin := connect(t, gw, "dev-key-123")
 	cases := []struct {
@@ -95,6 +97,7 @@ func TestBIQueryShapes(t *testing.T) {
 
 // The deparser drops parentheses around a boolean left of IN; the planner must keep the meaning.
 func TestParenthesesSurviveDeparse(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	admin := connect(t, gw, "dev-key-123")
 	for sql, want := range map[string]string{
@@ -111,6 +114,7 @@ func TestParenthesesSurviveDeparse(t *testing.T) {
 
 // Literals DuckDB reads differently from PostgreSQL come out as PostgreSQL's.
 func TestLiteralsMeanWhatPostgreSQLMeans(t *testing.T) {
+	t.Parallel()
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "tenantA-key")
 	res, err := conn.PgConn().Exec(context.Background(), `SELECT '\xdead'::bytea, 1.25::numeric, 7::numeric, 0.100::numeric`).ReadAll()

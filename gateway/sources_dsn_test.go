@@ -13,6 +13,7 @@ import (
 // spaces, plus signs, percent signs and the URL's own separators. The connection string is
 // parsed back by pgx, the driver the postgres backend opens it with.
 func TestPostgresDSNCarriesEveryValue(t *testing.T) {
+	t.Parallel()
 	awkward := []string{
 		`plain`, `it's`, `back\slash`, `two  spaces`, ` lead`, `a+b`, `100%`, `%41`, `a&b=c`, `q?x#y`,
 		`colon:at@slash/`, `ünïcödé`, `'quoted'`, `"dq"`, `tab	tab`,

@@ -13,6 +13,7 @@ import (
 // The instant is a timestamptz field; the same moment is also stored as Kolkata wall-clock time
 // in a timestamp field.
 func TestTimeGrainsFollowTimeZones(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	initSQL := filepath.Join(dir, "init.sql")
 	writeFile(t, initSQL, `CREATE TABLE events (tenant_id VARCHAR, happened TIMESTAMPTZ, local_at TIMESTAMP, n INTEGER);
