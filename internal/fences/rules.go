@@ -29,7 +29,6 @@ func join(lists ...[]string) []string {
 //   - cmd/setupranali imports only the assembled gateway package: today its subcommands (keys,
 //     sources, cache purge, backup) still use auth, state and engine/postgres and
 //     engine/rediscache directly.
-//   - pgwire and httpapi are imported only by the gateway package.
 //   - the shared leaf package of PostgreSQL types and encodings imports nothing of ours.
 var Rules = []Rule{
 	{
@@ -120,6 +119,14 @@ var Rules = []Rule{
 		Name: "internal helpers stay below planning, execution and front doors",
 		From: []string{"internal/..."},
 		Deny: join([]string{"planner/...", "engine/...", "admission/...", "state/...", "metrics/..."}, frontDoors, mains),
+	},
+	{
+		// The front doors are served by the assembled gateway; the program reaches them only
+		// through it.
+		Name:   "pgwire and httpapi are wired in only by the gateway",
+		From:   []string{"..."},
+		Except: join([]string{"gateway/..."}, frontDoors, mains),
+		Deny:   frontDoors,
 	},
 	{
 		Name:   "nothing depends on a program",
