@@ -181,9 +181,6 @@ func (g *Gateway) stopFronts() error {
 // Addr is where the pg wire server listens.
 func (g *Gateway) Addr() net.Addr { return g.ln.Addr() }
 
-// Demo reports whether the gateway serves the public demo keys (any mode but production).
-func (g *Gateway) Demo() bool { return g.demo }
-
 // Done is closed when the pg wire server stops serving; Err then says why.
 func (g *Gateway) Done() <-chan struct{} { return g.done }
 
