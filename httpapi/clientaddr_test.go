@@ -48,9 +48,9 @@ func TestClientAddrBehindTrustedProxy(t *testing.T) {
 				Authenticator: a,
 				Log:           slog.New(slog.NewJSONHandler(&logs, nil)),
 				ClientAddr:    r,
-				Routes: func(s *Server) {
-					s.Handle("GET", "/addr", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-						w.Write([]byte(ClientAddr(r.Context())))
+				extraRoutes: func(s *Server) {
+					s.handle("GET", "/addr", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						w.Write([]byte(clientAddr(r.Context())))
 					}))
 				},
 			})

@@ -1,7 +1,8 @@
 // Package httpapi is the HTTP side server: health, readiness, operations status and catalog
 // reload, Prometheus metrics, the JSON query API (/v1/query, /v1/datasets), OData v4 for Power BI
-// and Excel (/odata, /v1/odata; parsing and CSDL in httpapi/odata), an OpenAPI document and a
-// /docs page. Routing is github.com/julienschmidt/httprouter.
+// and Excel (/odata, /v1/odata; parsing and CSDL in httpapi/odata), API key management for admin
+// keys (/v1/api-keys, over a KeyAdmin), the result cache purge (/internal/cache/purge, over a
+// CachePurger), an OpenAPI document and a /docs page. Routing is github.com/julienschmidt/httprouter.
 //
 // Invariants:
 //   - Every query goes through the same planner as pg wire: requests are parsed into a

@@ -32,12 +32,8 @@ type odataError struct {
 	} `json:"error"`
 }
 
-// WriteError answers a request with an error in the shape of its endpoint: OData's error format
-// under /odata, the JSON API's otherwise.
-func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	s.writeError(w, r, status, code, message, "")
-}
-
+// writeError answers a request with an error in the shape of its endpoint: OData's error format
+// under /odata, the JSON API's otherwise; sqlstate, when set, is reported beside the code.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, code, message, sqlstate string) {
 	ri := info(r)
 	ri.errCode, ri.sqlstate = code, sqlstate

@@ -90,8 +90,8 @@ func info(r *http.Request) *reqInfo {
 	return &reqInfo{log: slog.New(slog.DiscardHandler)}
 }
 
-// PrincipalFrom returns the authenticated caller of a request served by a Handle route.
-func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
+// principalFrom returns the authenticated caller of a request served by a handle route.
+func principalFrom(ctx context.Context) (auth.Principal, bool) {
 	ri, ok := ctx.Value(reqKey{}).(*reqInfo)
 	if !ok || !ri.authed {
 		return auth.Principal{}, false
@@ -99,17 +99,17 @@ func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
 	return ri.principal, true
 }
 
-// ClientAddr returns the client address of a request served by this server: the TCP peer, or
+// clientAddr returns the client address of a request served by this server: the TCP peer, or
 // behind a trusted proxy the address it forwarded (Config.ClientAddr).
-func ClientAddr(ctx context.Context) string {
+func clientAddr(ctx context.Context) string {
 	if ri, ok := ctx.Value(reqKey{}).(*reqInfo); ok {
 		return ri.addr
 	}
 	return ""
 }
 
-// RequestID returns the request's id, as sent back in X-Request-ID.
-func RequestID(ctx context.Context) string {
+// requestIDFrom returns the request's id, as sent back in X-Request-ID.
+func requestIDFrom(ctx context.Context) string {
 	if ri, ok := ctx.Value(reqKey{}).(*reqInfo); ok {
 		return ri.id
 	}

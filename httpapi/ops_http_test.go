@@ -212,7 +212,7 @@ func TestMetricsCountRequests(t *testing.T) {
 func TestMetricsOnlyServer(t *testing.T) {
 	g := newGateway(t, func(c *Config) {
 		c.MetricsOnly = true
-		c.Routes = func(*Server) { t.Error("Routes called on a metrics-only server") }
+		c.extraRoutes = func(*Server) { t.Error("extraRoutes called on a metrics-only server") }
 	})
 	if resp := g.get("/metrics", ""); resp.status != http.StatusOK {
 		t.Errorf("metrics: %d", resp.status)

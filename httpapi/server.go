@@ -111,9 +111,15 @@ type Config struct {
 	Database string
 	// MetricsOnly mounts only /metrics and /v1/health (a separate metrics address).
 	MetricsOnly bool
-	// Routes, when set, mounts more routes (e.g. the API key endpoints) with Handle and
-	// HandleOpen; New calls it after its own routes.
-	Routes func(*Server)
+	// Keys is the API key store /v1/api-keys manages (admin keys); nil answers those routes 501
+	// (demo keys cannot be managed).
+	Keys KeyAdmin
+	// CachePurge, when set, serves POST /internal/cache/purge (admin keys); nil mounts no route
+	// (no result cache).
+	CachePurge CachePurger
+	// extraRoutes, when set, mounts more routes with handle and handleOpen after the server's
+	// own; the package's tests mount probes with it.
+	extraRoutes func(*Server)
 	// ClientAddr resolves each request's client address (behind trusted proxies, from
 	// X-Forwarded-For) for the failed-login limits, the audit log and the request log; nil
 	// trusts no proxy: the client is the TCP peer.
@@ -138,8 +144,7 @@ type Server struct {
 // SetDraining marks the gateway as shutting down; /v1/ready answers 503 "draining".
 func (s *Server) SetDraining() { s.draining.Store(true) }
 
-// New returns a server for cfg with its routes mounted. More routes can be added with Handle
-// and HandleOpen before Serve.
+// New returns a server for cfg with its routes mounted.
 func New(cfg Config) *Server {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -177,8 +182,8 @@ func New(cfg Config) *Server {
 	}))
 	s.router.HandleOPTIONS = false
 	s.routes()
-	if cfg.Routes != nil && !cfg.MetricsOnly {
-		cfg.Routes(s)
+	if cfg.extraRoutes != nil && !cfg.MetricsOnly {
+		cfg.extraRoutes(s)
 	}
 	return s
 }
@@ -213,18 +218,21 @@ func (s *Server) routes() {
 	}
 	r.GET("/openapi.json", s.wrap("/openapi.json", false, nil, s.openAPI))
 	r.GET("/docs", s.wrap("/docs", false, nil, s.docs))
+	s.mountKeysAPI()
+	if s.cfg.CachePurge != nil {
+		s.handle(http.MethodPost, "/internal/cache/purge", http.HandlerFunc(s.purgeCache), auth.RoleAdmin)
+	}
 }
 
-// Handle mounts an authenticated route: handler runs only for a key with one of roles (any
-// role when none are given), with the principal in the request context (PrincipalFrom) and
-// the route's parameters in httprouter.ParamsFromContext. Errors should be written with
-// WriteError. Call before Serve.
-func (s *Server) Handle(method, path string, h http.Handler, roles ...auth.Role) {
+// handle mounts an authenticated route: handler runs only for a key with one of roles (any
+// role when none are given), with the principal in the request context (principalFrom) and
+// the route's parameters in httprouter.ParamsFromContext. Errors are written with writeError.
+func (s *Server) handle(method, path string, h http.Handler, roles ...auth.Role) {
 	s.router.Handle(method, path, s.wrap(path, true, roles, adapt(h)))
 }
 
-// HandleOpen mounts a route that needs no key. Call before Serve.
-func (s *Server) HandleOpen(method, path string, h http.Handler) {
+// handleOpen mounts a route that needs no key.
+func (s *Server) handleOpen(method, path string, h http.Handler) {
 	s.router.Handle(method, path, s.wrap(path, false, nil, adapt(h)))
 }
 

@@ -33,10 +33,10 @@ func testServer(t *testing.T, logs *bytes.Buffer) *httptest.Server {
 	srv := New(Config{
 		Authenticator: staticAuth{"good": {KeyID: "k1", Tenants: []string{"t1"}, Role: auth.RoleViewer}},
 		Log:           slog.New(slog.NewJSONHandler(logs, nil)),
-		Routes: func(s *Server) {
-			s.HandleOpen("GET", "/boom", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") }))
-			s.Handle("GET", "/who", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				p, _ := PrincipalFrom(r.Context())
+		extraRoutes: func(s *Server) {
+			s.handleOpen("GET", "/boom", http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("kaboom") }))
+			s.handle("GET", "/who", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				p, _ := principalFrom(r.Context())
 				w.Write([]byte(p.KeyID))
 			}))
 		},

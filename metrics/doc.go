@@ -5,7 +5,7 @@
 // knowing it.
 //
 // Convention: each package that measures something defines its own collectors and exposes
-// Collectors() []prometheus.Collector; cmd/setupranali registers them all into one registry that
+// Collectors() []prometheus.Collector; package gateway registers them all into one registry that
 // /metrics serves.
 //
 // Invariants: labels carry only bounded values (protocol names, SQLSTATE classes, reasons); never

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/setupranali/setupranali/gateway"
 )
 
 // freeForm are the settings whose value no check at load can refuse: file paths and names the
@@ -37,18 +39,18 @@ func envOf(m map[string]string) func(string) string { return func(k string) stri
 // naming the variable, and the matching flag refuses them too.
 func TestEverySettingGoodAndBad(t *testing.T) {
 	var c config
-	for _, s := range c.settings() {
-		t.Run(s.env, func(t *testing.T) {
-			if s.def != "" {
-				if _, err := loadConfig(nil, envOf(map[string]string{s.env: s.def}), io.Discard); err != nil {
-					t.Errorf("%s=%q (its default): %v", s.env, s.def, err)
+	for _, s := range c.Settings() {
+		t.Run(s.Env, func(t *testing.T) {
+			if s.Default != "" {
+				if _, err := loadConfig(nil, envOf(map[string]string{s.Env: s.Default}), io.Discard); err != nil {
+					t.Errorf("%s=%q (its default): %v", s.Env, s.Default, err)
 				}
-				if _, err := loadConfig([]string{"--" + s.flag, s.def}, envOf(nil), io.Discard); err != nil {
-					t.Errorf("--%s %q (its default): %v", s.flag, s.def, err)
+				if _, err := loadConfig([]string{"--" + s.Flag, s.Default}, envOf(nil), io.Discard); err != nil {
+					t.Errorf("--%s %q (its default): %v", s.Flag, s.Default, err)
 				}
 			}
-			if why, ok := freeForm[s.env]; ok {
-				t.Logf("%s accepts any value: %s", s.env, why)
+			if why, ok := freeForm[s.Env]; ok {
+				t.Logf("%s accepts any value: %s", s.Env, why)
 				return
 			}
 			refused := 0
@@ -56,21 +58,21 @@ func TestEverySettingGoodAndBad(t *testing.T) {
 				if v == "" {
 					continue // unset means the default
 				}
-				_, err := loadConfig(nil, envOf(map[string]string{s.env: v}), io.Discard)
+				_, err := loadConfig(nil, envOf(map[string]string{s.Env: v}), io.Discard)
 				if err == nil {
 					continue
 				}
 				refused++
-				if !strings.Contains(err.Error(), s.env) {
-					t.Errorf("%s=%q: error %q does not name the variable", s.env, v, err)
+				if !strings.Contains(err.Error(), s.Env) {
+					t.Errorf("%s=%q: error %q does not name the variable", s.Env, v, err)
 				}
 				var out bytes.Buffer
-				if _, ferr := loadConfig([]string{"--" + s.flag + "=" + v}, envOf(nil), &out); ferr == nil || !strings.Contains(out.String(), s.flag) {
-					t.Errorf("--%s=%q: %v, output %q; want a refusal naming the flag", s.flag, v, ferr, out.String())
+				if _, ferr := loadConfig([]string{"--" + s.Flag + "=" + v}, envOf(nil), &out); ferr == nil || !strings.Contains(out.String(), s.Flag) {
+					t.Errorf("--%s=%q: %v, output %q; want a refusal naming the flag", s.Flag, v, ferr, out.String())
 				}
 			}
 			if refused == 0 {
-				t.Errorf("%s accepts every junk value %q; validate it, or list it in freeForm with the reason", s.env, junk)
+				t.Errorf("%s accepts every junk value %q; validate it, or list it in freeForm with the reason", s.Env, junk)
 			}
 		})
 	}
@@ -95,7 +97,7 @@ func TestProductionNeedsSecretKeyAndRedis(t *testing.T) {
 	if err != nil {
 		t.Fatalf("production with UBI_SECRET_KEY and REDIS_URL: %v", err)
 	}
-	if !cfg.production() || cfg.SecretKey != testFernetKey || cfg.RedisURL == "" {
+	if !cfg.Production() || cfg.SecretKey != testFernetKey || cfg.RedisURL == "" {
 		t.Errorf("config %+v", cfg)
 	}
 	for _, tc := range []struct {
@@ -131,7 +133,7 @@ func TestProductionNeedsSecretKeyAndRedis(t *testing.T) {
 	}
 }
 
-// The API key requirement of production is the key store's (keys_serve.go): with the secrets in
+// The API key requirement of production is the key store's (gateway/keys.go): with the secrets in
 // place, a state DB without an active key still refuses to start.
 func TestProductionNeedsAnAPIKey(t *testing.T) {
 	cfg, err := loadConfig(nil, envOf(map[string]string{
@@ -142,7 +144,7 @@ func TestProductionNeedsAnAPIKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := startGateway(context.Background(), cfg, slog.New(slog.DiscardHandler))
+	gw, err := gateway.Start(context.Background(), cfg.Config, slog.New(slog.DiscardHandler))
 	if err == nil {
 		gw.Close()
 		t.Fatal("production started without an API key")
@@ -246,14 +248,14 @@ func TestServeHelpListsEverySetting(t *testing.T) {
 		t.Fatalf("--help: %v", err)
 	}
 	var c config
-	for _, s := range c.settings() {
-		if want := "-" + s.flag; !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "env "+s.env+", default \""+s.def+"\"") {
-			t.Errorf("--help lacks %s with env %s and default %q", want, s.env, s.def)
+	for _, s := range c.Settings() {
+		if want := "-" + s.Flag; !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "env "+s.Env+", default \""+s.Default+"\"") {
+			t.Errorf("--help lacks %s with env %s and default %q", want, s.Env, s.Default)
 		}
 	}
-	for _, s := range c.secretSettings() {
-		if !strings.Contains(out.String(), s.env) {
-			t.Errorf("--help lacks the secret %s", s.env)
+	for _, s := range c.SecretSettings() {
+		if !strings.Contains(out.String(), s.Env) {
+			t.Errorf("--help lacks the secret %s", s.Env)
 		}
 	}
 	if os.Getenv("SETU_TEST_SHOW_HELP") != "" {

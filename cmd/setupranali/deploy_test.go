@@ -304,11 +304,11 @@ func checkSettings(t *testing.T, where string, env map[string]string) {
 	t.Helper()
 	var c config
 	known := map[string]bool{"GOMEMLIMIT": true, "GOMAXPROCS": true, "GOGC": true}
-	for _, s := range c.settings() {
-		known[s.env] = true
+	for _, s := range c.Settings() {
+		known[s.Env] = true
 	}
-	for _, s := range c.secretSettings() {
-		known[s.env], known[s.env+"_FILE"] = true, true
+	for _, s := range c.SecretSettings() {
+		known[s.Env], known[s.Env+"_FILE"] = true, true
 	}
 	dir := t.TempDir()
 	resolved := map[string]string{}

@@ -1,5 +1,7 @@
-// Command setupranali is the SetuPranali gateway: the only main of the project and the only place
-// that names concrete backends and wires the parts together.
+// Command setupranali is the SetuPranali program: flags, environment, subcommands and signals.
+// The gateway itself (start-up, wiring, reload, shutdown) is package gateway; serve fills a
+// gateway.Config from flags and environment variables, starts it, reloads it on SIGHUP and
+// drains it on SIGTERM or SIGINT.
 //
 // Subcommands:
 //
@@ -7,8 +9,11 @@
 //	catalog validate FILE    check a catalog file and print every problem
 //	keygen                   print a new Fernet key for UBI_SECRET_KEY
 //	sources COMMAND          the source registry: add, list, show, test, remove, rotate-key
+//	keys COMMAND             API keys: create, list, revoke, rotate, audit
 //	backup --to FILE         online snapshot of the state DB
 //	restore --from FILE      replace the state DB with a checked backup
+//	healthcheck              probe the running gateway's /v1/health
+//	cache purge              delete cached results in Redis
 //	version                  print the version
 //
 // Settings come from flags or, with the same meaning, from environment variables: the original

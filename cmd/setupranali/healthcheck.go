@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/setupranali/setupranali/gateway"
 )
 
 // defaultHTTPAddr is where the HTTP side server listens when no setting says otherwise.
@@ -93,10 +95,10 @@ func healthURL(addr, path string) (string, error) {
 // settingDefault is the default serve uses for the setting named by env, or fallback when serve
 // has no such setting.
 func settingDefault(env, fallback string) string {
-	var c config
-	for _, s := range c.settings() {
-		if s.env == env && s.def != "" {
-			return s.def
+	var c gateway.Config
+	for _, s := range c.Settings() {
+		if s.Env == env && s.Default != "" {
+			return s.Default
 		}
 	}
 	return fallback

@@ -12,6 +12,7 @@ import (
 	_ "time/tzdata" // time zones resolve in minimal containers too
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/gateway"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -100,15 +101,8 @@ func catalogCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d datasets, version %s)\n", args[1], len(cat.Datasets), shortVersion(cat.Version()))
+	fmt.Fprintf(stdout, "%s: ok (%d datasets, version %s)\n", args[1], len(cat.Datasets), gateway.ShortVersion(cat.Version()))
 	return 0
-}
-
-func shortVersion(v string) string {
-	if len(v) > 12 {
-		return v[:12]
-	}
-	return v
 }
 
 // shutdownSignals ends the context at the first SIGTERM or SIGINT, which starts a graceful

@@ -15,22 +15,9 @@ import (
 	"time"
 
 	"github.com/setupranali/setupranali/engine/postgres"
+	"github.com/setupranali/setupranali/gateway"
 	"github.com/setupranali/setupranali/state"
 )
-
-// secret is a configuration value that must never be printed: fmt, slog and JSON see
-// "********" (or nothing when it is empty).
-type secret string
-
-func (s secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return "********"
-}
-func (s secret) GoString() string             { return s.String() }
-func (s secret) LogValue() slog.Value         { return slog.StringValue(s.String()) }
-func (s secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
 
 // cli is what every command besides serve gets from main: its streams and environment.
 type cli struct {
@@ -278,32 +265,13 @@ func sourcesList(ctx context.Context, args []string, c cli) int {
 		if s.HasCredentials() {
 			cred = fmt.Sprintf("%s (key %s)", orDefault(s.Settings.Credential, "yes"), s.KeyID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Name, s.Type, target(s), cred)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.ID, s.Name, s.Type, gateway.SourceTarget(s), cred)
 	}
 	tw.Flush()
 	if len(list) == 0 {
 		fmt.Fprintln(c.stdout, "(no sources; add one with 'setupranali sources add')")
 	}
 	return 0
-}
-
-// target is where a source points, without secrets.
-func target(s state.Source) string {
-	st := s.Settings
-	switch {
-	case s.Type == state.TypeDuckDB:
-		return st.Path
-	case st.Credential == "dsn":
-		return "(from the encrypted DSN)"
-	}
-	t := st.Host
-	if st.Port != "" {
-		t += ":" + st.Port
-	}
-	if st.Database != "" {
-		t += "/" + st.Database
-	}
-	return t
 }
 
 func orDefault(s, def string) string {
@@ -394,7 +362,7 @@ func sourcesTest(ctx context.Context, db *state.DB, ref string, c cli) int {
 	}
 	log := c.logger()
 	start := time.Now()
-	be, err := openSource(ctx, s, creds, sourceOptions{Log: log})
+	be, err := gateway.OpenSource(ctx, s, creds, gateway.SourceOptions{Log: log})
 	if err != nil {
 		return c.fail(err)
 	}
@@ -411,7 +379,7 @@ func sourcesTest(ctx context.Context, db *state.DB, ref string, c cli) int {
 		if reason := postgres.ConnectReason(err); reason != "" {
 			err = fmt.Errorf("%w: %s", err, reason)
 		}
-		return c.fail(fmt.Errorf("source %q: %w", s.Name, redact(err, creds)))
+		return c.fail(fmt.Errorf("source %q: %w", s.Name, gateway.Redact(err, creds)))
 	}
 	fmt.Fprintf(c.stdout, "source %s: ok, connected in %s, round trip %s\n", s.Name, roundDuration(time.Since(start)), roundDuration(rtt))
 	return 0
@@ -461,20 +429,4 @@ func sourcesRotate(ctx context.Context, args []string, c cli) int {
 		fmt.Fprintf(c.stdout, "no record uses key %s any more; remove it from UBI_SECRET_KEY once every server runs with the new key first\n", strings.Join(old, ", "))
 	}
 	return 0
-}
-
-// redact removes credentials from an error's text: drivers sometimes echo what they were given.
-func redact(err error, c state.Credentials) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	clean := msg
-	for _, s := range credentialStrings(c) {
-		clean = strings.ReplaceAll(clean, s, "********")
-	}
-	if clean == msg {
-		return err
-	}
-	return errors.New(clean)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/setupranali/setupranali/engine/duckdb"
+	"github.com/setupranali/setupranali/gateway"
 	"github.com/setupranali/setupranali/state"
 )
 
@@ -138,7 +139,7 @@ func ordersDataset(id, engine, reference, sourceID string) string {
 }
 
 // startGatewayLogged is startTestGateway with the gateway's log kept in w.
-func startGatewayLogged(t *testing.T, w io.Writer, mutate func(*config)) (*gateway, error) {
+func startGatewayLogged(t *testing.T, w io.Writer, mutate func(*gateway.Config)) (*gateway.Gateway, error) {
 	t.Helper()
 	cfg, err := loadConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
@@ -148,8 +149,8 @@ func startGatewayLogged(t *testing.T, w io.Writer, mutate func(*config)) (*gatew
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.Catalog = "../../catalog.yaml"
 	cfg.LogLevel = "DEBUG"
-	mutate(&cfg)
-	gw, err := startGateway(context.Background(), cfg, newLogger("DEBUG", w))
+	mutate(&cfg.Config)
+	gw, err := gateway.Start(context.Background(), cfg.Config, newLogger("DEBUG", w))
 	if err != nil {
 		return nil, err
 	}
@@ -188,14 +189,14 @@ func TestSourceStartupErrors(t *testing.T) {
 	other := e.keygen()
 	cases := []struct {
 		name, catalog string
-		mutate        func(*config)
+		mutate        func(*gateway.Config)
 		want          []string
 	}{
 		{"unknown source", ordersDataset("pg_orders", "postgres", "orders", "nosuch"), nil,
 			[]string{`"pg_orders"`, `"nosuch"`, "not registered"}},
-		{"no key", ordersDataset("pg_orders", "postgres", "orders", "warehouse"), func(c *config) { c.SecretKey = "" },
+		{"no key", ordersDataset("pg_orders", "postgres", "orders", "warehouse"), func(c *gateway.Config) { c.SecretKey = "" },
 			[]string{`"pg_orders"`, `"warehouse"`, "UBI_SECRET_KEY is not set"}},
-		{"wrong key", ordersDataset("pg_orders", "postgres", "orders", id), func(c *config) { c.SecretKey = secret(other) },
+		{"wrong key", ordersDataset("pg_orders", "postgres", "orders", id), func(c *gateway.Config) { c.SecretKey = gateway.Secret(other) },
 			[]string{`"pg_orders"`, `"warehouse"`, "not in UBI_SECRET_KEY", state.KeyID(key)}},
 		{"engine mismatch", ordersDataset("pg_orders", "duckdb", "orders", "warehouse"), nil,
 			[]string{`"pg_orders"`, `"warehouse"`, "engine"}},
@@ -206,8 +207,8 @@ func TestSourceStartupErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		cat := writeCatalog(t, "datasets:\n"+c.catalog)
-		_, err := startGatewayLogged(t, &logs, func(cfg *config) {
-			cfg.Catalog, cfg.StateDB, cfg.SecretKey = cat, stateDB, secret(key)
+		_, err := startGatewayLogged(t, &logs, func(cfg *gateway.Config) {
+			cfg.Catalog, cfg.StateDB, cfg.SecretKey = cat, stateDB, gateway.Secret(key)
 			if c.mutate != nil {
 				c.mutate(cfg)
 			}
@@ -295,8 +296,8 @@ func TestSourceFlowsLeakNoSecrets(t *testing.T) {
 	cat := writeCatalog(t, "datasets:\n"+ordersDataset("by_name", "postgres", "orders", "pw_source")+
 		ordersDataset("by_id", "postgres", "orders", dsnID))
 	var logs syncBuffer
-	gw, err := startGatewayLogged(t, &logs, func(c *config) {
-		c.Catalog, c.StateDB, c.SecretKey = cat, stateDB, secret(newKey)
+	gw, err := startGatewayLogged(t, &logs, func(c *gateway.Config) {
+		c.Catalog, c.StateDB, c.SecretKey = cat, stateDB, gateway.Secret(newKey)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -403,8 +404,8 @@ INSERT INTO %[1]s.orders VALUES
 		ordersDataset("pooled_orders", "postgres", ref, pooledID)+
 		ordersDataset("default_orders", "postgres", ref, ""))
 	var logs syncBuffer
-	gw, err := startGatewayLogged(t, &logs, func(c *config) {
-		c.Catalog, c.StateDB, c.SecretKey, c.PostgresDSN = cat, stateDB, secret(key), secret(adminDSN)
+	gw, err := startGatewayLogged(t, &logs, func(c *gateway.Config) {
+		c.Catalog, c.StateDB, c.SecretKey, c.PostgresDSN = cat, stateDB, gateway.Secret(key), gateway.Secret(adminDSN)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -482,7 +483,7 @@ INSERT INTO sales VALUES ('s1', 'tenantA', 'Pune', 70), ('s2', 'tenantA', 'Pune'
 	}
 	cat := writeCatalog(t, "datasets:\n"+ordersDataset("local_sales", "duckdb", "sales", "local"))
 	var logs syncBuffer
-	gw, err := startGatewayLogged(t, &logs, func(c *config) { c.Catalog, c.StateDB = cat, stateDB })
+	gw, err := startGatewayLogged(t, &logs, func(c *gateway.Config) { c.Catalog, c.StateDB = cat, stateDB })
 	if err != nil {
 		t.Fatal(err)
 	}

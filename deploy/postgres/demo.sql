@@ -1,4 +1,4 @@
--- The demo data of cmd/setupranali/demo.sql (DuckDB) for PostgreSQL: the original product's six
+-- The demo data of gateway/demo.sql (DuckDB) for PostgreSQL: the original product's six
 -- orders over three tenants. docker-compose.yml loads it into the warehouse database on first
 -- start; deploy/catalog.yaml describes it.
 CREATE TABLE public.orders (

@@ -33,7 +33,7 @@ var (
 	tenantAPrincipal = auth.Principal{KeyID: "k-a", Tenants: []string{"tenantA"}, Role: auth.RoleViewer}
 )
 
-// eventsSQL and eventsCatalog are the time-zone fixture of cmd/setupranali/timezone_test.go:
+// eventsSQL and eventsCatalog are the time-zone fixture of gateway/timezone_test.go:
 // one event at 2025-12-01 20:00 UTC, 2025-12-02 01:30 in Kolkata (the dataset's zone).
 const eventsSQL = `CREATE TABLE events (tenant_id VARCHAR, happened TIMESTAMPTZ, local_at TIMESTAMP, n INTEGER);
 INSERT INTO events VALUES ('tenantA', TIMESTAMPTZ '2025-12-01 20:00:00+00', TIMESTAMP '2025-12-02 01:30:00', 1);`
@@ -241,7 +241,7 @@ func (e *engines) compareCase(t *testing.T, sess planner.Session, sql string, wa
 	return true
 }
 
-// demoCases are the end-to-end statements of cmd/setupranali (semantics_test.go,
+// demoCases are the end-to-end statements of package gateway (semantics_test.go,
 // isolation_test.go), over the demo catalog and data.
 var demoCases = []struct {
 	tenant bool
@@ -324,7 +324,7 @@ var rejected = []string{
 
 func TestSameRowsOnBothEngines(t *testing.T) {
 	testkit.PostgresDSN(t)
-	demo := readFile(t, "../../cmd/setupranali/demo.sql")
+	demo := readFile(t, "../../gateway/demo.sql")
 	e := setupEngines(t, []string{demo}, readFile(t, "../../catalog.yaml"))
 	for _, c := range demoCases {
 		sess := planner.Session{Principal: adminPrincipal, Database: "setupranali"}
@@ -345,7 +345,7 @@ func TestSameRowsOnBothEngines(t *testing.T) {
 	}
 }
 
-// The time-zone cases of cmd/setupranali/timezone_test.go: grains of instants in the session's
+// The time-zone cases of gateway/timezone_test.go: grains of instants in the session's
 // zone or the dataset's, wall-clock timestamps shown in the session's zone.
 func TestTimeGrainsAgreeOnBothEngines(t *testing.T) {
 	testkit.PostgresDSN(t)
@@ -396,7 +396,7 @@ func TestCorpusAgreesOnBothEngines(t *testing.T) {
 	var entries []corpusEntry
 	for _, file := range files {
 		if filepath.Base(file) == "_unattributed-cube-tests.jsonl" {
-			// Cube's own test statements, not what a tool sent (cmd/setupranali's replay skips
+			// Cube's own test statements, not what a tool sent (the gateway's replay skips
 			// them too).
 			continue
 		}

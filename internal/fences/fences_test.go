@@ -124,12 +124,12 @@ func TestModuleFences(t *testing.T) {
 		byPath[p.Path] = p
 	}
 	for path, imp := range map[string]string{
-		"planner":         "catalog",
-		"pgwire":          "engine",
-		"httpapi":         "engine",
-		"engine":          "planner",
-		"engine/duckdb":   "engine",
-		"cmd/setupranali": "engine/duckdb",
+		"planner":       "catalog",
+		"pgwire":        "engine",
+		"httpapi":       "engine",
+		"engine":        "planner",
+		"engine/duckdb": "engine",
+		"gateway":       "engine/duckdb",
 	} {
 		p, ok := byPath[path]
 		if !ok {

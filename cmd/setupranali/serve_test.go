@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/setupranali/setupranali/gateway"
+)
+
+// The tests here run the program's commands and then the gateway they configured; the gateway's
+// own end-to-end tests, with fuller helpers, are in package gateway.
+
+// connect opens a simple-protocol pgx connection to gw with key as the password.
+func connect(t *testing.T, gw *gateway.Gateway, key string) *pgx.Conn {
+	t.Helper()
+	host, port, _ := net.SplitHostPort(gw.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%s user=demo dbname=setupranali password=%s sslmode=disable default_query_exec_mode=simple_protocol", host, port, key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// rowsText runs a query and returns each row as its values joined by "|".
+func rowsText(t *testing.T, conn *pgx.Conn, sql string) []string {
+	t.Helper()
+	out, err := tryRows(conn, sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return out
+}
+
+func tryRows(conn *pgx.Conn, sql string) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return nil, err
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			parts[i] = fmt.Sprint(v)
+		}
+		out = append(out, strings.Join(parts, "|"))
+	}
+	return out, rows.Err()
+}
+
+func equal(a, b []string) bool {
+	return strings.Join(a, "\n") == strings.Join(b, "\n")
+}
+
+// closedPort is a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// testLogger discards: the tests here read what they need from their own buffers.
+func testLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
