@@ -20,12 +20,14 @@
 // Catalog is the planner's planner.SystemCatalog; the planner imports no part of this package.
 // IsCatalogQuery decides that a SELECT is a catalog query (a pg_catalog or information_schema
 // table that is not a CTE in scope, or a function only the emulation evaluates). Rewrite
-// (rewrite.go, rewrite_funcs.go) turns it, in place, into a query over the engine's tables:
-// reg* casts become lookups in catalog tables, catalog functions become the engine's pgc.*
-// macros or the session's values (through planner.CatalogQuery), regex and array operators
-// become what DuckDB evaluates, format() becomes a concatenation, CTEs are renamed so DuckDB
-// binds each reference as PostgreSQL does (planner.CTEScope). The planner then applies the value
-// guards, deparses, asks Describe for the columns and makes the plan.
+// (rewrite.go) turns it, in place, into a query over the engine's tables: reg* casts become
+// lookups in catalog tables, one helper per reg* type (rewrite_cast.go); catalog functions
+// become the engine's pgc.* macros, the session's values (through planner.CatalogQuery) or the
+// rewrite of their entry in a table of function rewrites (rewrite_funcs.go); regex and array
+// operators become what DuckDB evaluates, format() becomes a concatenation, CTEs are renamed so
+// DuckDB binds each reference as PostgreSQL does (planner.CTEScope). The result is verified
+// (verify.go). The planner then applies the value guards, deparses, asks Describe for the
+// columns and makes the plan.
 //
 // Invariant: every row derived from a dataset carries the hidden column dataset_id; Rewrite
 // substitutes each system table by a derived table that keeps only rows whose dataset_id is NULL

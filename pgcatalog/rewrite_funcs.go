@@ -1,7 +1,6 @@
 package pgcatalog
 
 import (
-	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -107,8 +106,7 @@ func arrayExpr(elems []*string, elemType string) *pg_query.Node {
 			item = pg_query.MakeAConstStrNode(*e, -1)
 		}
 		if elemType != "" {
-			item = &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{
-				Arg: item, TypeName: &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode(elemType)}, Typemod: -1, Location: -1}, Location: -1}}}
+			item = typeCast(item, elemType)
 		}
 		items[i] = item
 	}
@@ -180,7 +178,7 @@ func (c *catalogRewriter) infoSchemaFunction(n *pg_query.Node, fc *pg_query.Func
 		}
 	case "_pg_numeric_precision", "_pg_numeric_precision_radix", "_pg_numeric_scale", "_pg_datetime_precision",
 		"_pg_char_max_length", "_pg_char_octet_length", "_pg_interval_type":
-		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("pgc"), pg_query.MakeStrNode(name)}
+		fc.Funcname = macroName(name)
 		return nil
 	}
 	if err != nil {
@@ -218,7 +216,7 @@ func formatCall(fc *pg_query.FuncCall) (*pg_query.Node, error) {
 	var lit strings.Builder
 	next := 0
 	call := func(name string, arg *pg_query.Node) *pg_query.Node {
-		return pg_query.MakeFuncCallNode([]*pg_query.Node{pg_query.MakeStrNode("pgc"), pg_query.MakeStrNode(name)}, []*pg_query.Node{arg}, -1)
+		return pg_query.MakeFuncCallNode(macroName(name), []*pg_query.Node{arg}, -1)
 	}
 	for i := 0; i < len(f); i++ {
 		if f[i] != '%' {
@@ -257,28 +255,6 @@ func formatCall(fc *pg_query.FuncCall) (*pg_query.Node, error) {
 		parts = append(parts, pg_query.MakeAConstStrNode(lit.String(), -1))
 	}
 	return pg_query.MakeFuncCallNode([]*pg_query.Node{pg_query.MakeStrNode("concat")}, parts, -1), nil
-}
-
-// oidLiteral reads '16384' (a reg* cast of a number) as an oid.
-func oidLiteral(s string) (int64, bool) {
-	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	return v, err == nil && v >= 0
-}
-
-// textRelation reports whether a regclass cast's operand is text rather than an oid: a
-// concatenation, a format() or a text cast; the relation is then looked up by name.
-func textRelation(n *pg_query.Node) bool {
-	switch v := n.Node.(type) {
-	case *pg_query.Node_FuncCall:
-		_, name := planner.FuncName(v.FuncCall)
-		return name == "concat" || name == "format"
-	case *pg_query.Node_TypeCast:
-		name := strings.ToLower(v.TypeCast.TypeName.GetNames()[len(v.TypeCast.TypeName.GetNames())-1].GetString_().GetSval())
-		return name == "text" || name == "varchar"
-	case *pg_query.Node_AExpr:
-		return len(v.AExpr.Name) == 1 && v.AExpr.Name[0].GetString_().GetSval() == "||"
-	}
-	return false
 }
 
 // fromFunction rewrites a function in FROM that the engine has no table function for:
@@ -327,4 +303,177 @@ func (c *catalogRewriter) fromFunction(n *pg_query.Node, rf *pg_query.RangeFunct
 		}}
 	}
 	return nil
+}
+
+// rewriteFunc turns a function call of a catalog query into what the engine evaluates: a call
+// qualified by information_schema is one of its helpers (infoSchemaFunction), another schema
+// than pg_catalog is refused, a session value (current_user, current_setting(...)) is answered
+// by the planner, a function of funcRewrites is rewritten by its entry, and any other call
+// names the emulation's macro or the engine's function (emulationName).
+func (c *catalogRewriter) rewriteFunc(n *pg_query.Node, fc *pg_query.FuncCall) error {
+	schema, name := planner.FuncName(fc)
+	switch schema {
+	case "information_schema":
+		return c.infoSchemaFunction(n, fc, name)
+	case "", "pg_catalog":
+	default:
+		return sqlerr.New(sqlerr.UndefinedFunction, "function %s.%s does not exist", schema, name)
+	}
+	if val, ok, err := c.q.SessionValue(name, fc.Args); ok {
+		if err != nil {
+			return err
+		}
+		n.Node = val.Node
+		return nil
+	}
+	if rewrite := funcRewrites[name]; rewrite != nil {
+		if done, err := rewrite(c, n, fc); done || err != nil {
+			return err
+		}
+	}
+	fc.Funcname = emulationName(fc, name)
+	return nil
+}
+
+// emulationName is the name a call keeps on the engine: the emulation's pgc.<name> macro for a
+// catalog function; the pg_catalog-qualified name for a call in SQL syntax (TRIM(BOTH ...),
+// EXTRACT(... FROM ...), SUBSTRING(... FROM ...)), since the deparser writes the syntax back
+// only for that name and the engine reads the syntax; else the unqualified name.
+func emulationName(fc *pg_query.FuncCall, name string) []*pg_query.Node {
+	switch {
+	case catalogFunctions[name]:
+		return macroName(name)
+	case fc.Funcformat == pg_query.CoercionForm_COERCE_SQL_SYNTAX:
+		return fc.Funcname
+	}
+	return []*pg_query.Node{pg_query.MakeStrNode(name)}
+}
+
+// macroName is the function name pgc.<name> of one of the emulation's DuckDB macros.
+func macroName(name string) []*pg_query.Node {
+	return []*pg_query.Node{pg_query.MakeStrNode("pgc"), pg_query.MakeStrNode(name)}
+}
+
+// funcRewrite rewrites one call of a catalog function in place (n is the call's node). done is
+// false when the entry does not apply to this call (another number of arguments, a table
+// function in FROM): the call is then named as any other (emulationName).
+type funcRewrite func(c *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall) (done bool, err error)
+
+// funcRewrites are the catalog functions the engine has no macro for, by name.
+var funcRewrites = map[string]funcRewrite{
+	"pg_get_userbyid":        rewriteUserByID,
+	"obj_description":        rewriteObjDescription,
+	"col_description":        rewriteColDescription,
+	"format":                 rewriteFormat,
+	"to_regtype":             rewriteToReg,
+	"to_regclass":            rewriteToReg,
+	"to_regnamespace":        rewriteToReg,
+	"json_build_object":      rewriteJSONBuildObject,
+	"pg_partition_ancestors": rewritePartitionAncestors,
+	"generate_series":        rewriteSelectListSeries,
+	"shobj_description":      rewriteShobjDescription,
+}
+
+// replaceWith puts expr in the place of the call n unless building it failed.
+func replaceWith(n, expr *pg_query.Node, err error) (bool, error) {
+	if err != nil {
+		return true, err
+	}
+	n.Node = expr.Node
+	return true, nil
+}
+
+// rewriteUserByID answers pg_get_userbyid with the session's role name: the only role here.
+func rewriteUserByID(c *catalogRewriter, n *pg_query.Node, _ *pg_query.FuncCall) (bool, error) {
+	c.q.UsesSession()
+	n.Node = pg_query.MakeAConstStrNode(c.q.Session().User, -1).Node
+	return true, nil
+}
+
+// rewriteObjDescription reads an object's comment from pg_description; the class argument, when
+// given, is not needed to find it.
+func rewriteObjDescription(_ *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall) (bool, error) {
+	if len(fc.Args) < 1 {
+		return false, nil
+	}
+	expr, err := template("(SELECT _rd.description FROM pg_catalog.pg_description _rd WHERE _rd.objoid = $1 AND _rd.objsubid = 0 ORDER BY _rd.classoid LIMIT 1)", fc.Args[0])
+	return replaceWith(n, expr, err)
+}
+
+// rewriteColDescription reads a column's comment from pg_description.
+func rewriteColDescription(_ *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall) (bool, error) {
+	if len(fc.Args) != 2 {
+		return false, nil
+	}
+	expr, err := template("(SELECT _rd.description FROM pg_catalog.pg_description _rd WHERE _rd.objoid = $1 AND _rd.objsubid = $2 AND _rd.classoid = 1259)", fc.Args[0], fc.Args[1])
+	return replaceWith(n, expr, err)
+}
+
+// rewriteFormat expands format() into a concatenation (formatCall).
+func rewriteFormat(_ *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall) (bool, error) {
+	expr, err := formatCall(fc)
+	return replaceWith(n, expr, err)
+}
+
+// toRegTypes are the reg* types the to_reg* functions cast their argument to.
+var toRegTypes = map[string]string{"to_regtype": "regtype", "to_regclass": "regclass", "to_regnamespace": "regnamespace"}
+
+// rewriteToReg rewrites to_regtype('int4') and its siblings as the reg* cast of their constant
+// argument.
+func rewriteToReg(c *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall) (bool, error) {
+	if len(fc.Args) != 1 {
+		return false, nil
+	}
+	_, name := planner.FuncName(fc)
+	if _, ok := stringConst(fc.Args[0]); !ok {
+		return true, sqlerr.New(sqlerr.FeatureNotSupported, "%s in a system catalog query takes a constant", name)
+	}
+	cast := typeCast(fc.Args[0], toRegTypes[name])
+	if err := c.rewriteCast(cast, cast.GetTypeCast()); err != nil {
+		return true, err
+	}
+	return replaceWith(n, cast, nil)
+}
+
+// rewriteJSONBuildObject calls the engine's json_object, which takes the same key/value list.
+func rewriteJSONBuildObject(_ *catalogRewriter, _ *pg_query.Node, fc *pg_query.FuncCall) (bool, error) {
+	fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("json_object")}
+	return true, nil
+}
+
+// rewritePartitionAncestors: no relation here is a partition, so a relation is its only
+// ancestor. The argument is a regclass ('16417' or a name).
+func rewritePartitionAncestors(c *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall) (bool, error) {
+	if len(fc.Args) != 1 {
+		return false, nil
+	}
+	rel := fc.Args[0]
+	if _, ok := stringConst(rel); ok {
+		rel = typeCast(fc.Args[0], "regclass")
+		if err := c.rewriteCast(rel, rel.GetTypeCast()); err != nil {
+			return true, err
+		}
+	}
+	expr, err := template("unnest(ARRAY[$1])", rel)
+	return replaceWith(n, expr, err)
+}
+
+// rewriteSelectListSeries: a set-returning generate_series in the select list, where the
+// engine's generate_series is a list. In FROM it is the engine's table function as it is.
+func rewriteSelectListSeries(c *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall) (bool, error) {
+	if c.inFrom[fc] {
+		return false, nil
+	}
+	sql := "unnest(generate_series($1, $2))"
+	if len(fc.Args) == 3 {
+		sql = "unnest(generate_series($1, $2, $3))"
+	}
+	expr, err := template(sql, fc.Args...)
+	return replaceWith(n, expr, err)
+}
+
+// rewriteShobjDescription: shared objects (databases, roles, tablespaces) have no comments here.
+func rewriteShobjDescription(_ *catalogRewriter, n *pg_query.Node, _ *pg_query.FuncCall) (bool, error) {
+	n.Node = &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}
+	return true, nil
 }

@@ -1,0 +1,247 @@
+package pgcatalog
+
+import (
+	"strconv"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// rewriteCast turns a cast of a catalog query into one the engine evaluates. The steps run in
+// this order, each ending the rewrite when it applies: information_schema domains become their
+// base type; array casts (castToArray); a reg* cast of an oid literal is that oid; the scalar
+// types the engine spells differently are renamed (scalarCastTypes); a reg* cast becomes a
+// lookup in a catalog table (regLookups). Any other cast is left as written.
+func (c *catalogRewriter) rewriteCast(n *pg_query.Node, tc *pg_query.TypeCast) error {
+	tn := tc.TypeName
+	if tn == nil || len(tn.Names) == 0 {
+		return nil
+	}
+	name := unqualifyBuiltinType(tn)
+	if isInfoSchemaDomain(tn) {
+		setTypeName(tn, infoSchemaDomainBase(name))
+		return nil
+	}
+	if len(tn.ArrayBounds) > 0 {
+		return castToArray(n, tc, name)
+	}
+	if oid, ok := regOIDLiteral(tc.Arg, name); ok {
+		// '16384'::regclass is the relation with that oid.
+		n.Node = pg_query.MakeAConstIntNode(oid, -1).Node
+		return nil
+	}
+	if engineType, ok := scalarCastTypes[name]; ok {
+		setTypeName(tn, engineType)
+		return nil
+	}
+	lookup := regLookups[name]
+	if lookup == nil {
+		return nil
+	}
+	expr, err := lookup(tc.Arg)
+	if err != nil {
+		return err
+	}
+	n.Node = expr.Node
+	return nil
+}
+
+// unqualifyBuiltinType drops a pg_catalog qualifier from a cast's type name (the engine knows
+// PostgreSQL's built-in type names unqualified) and returns the type's name in lower case.
+func unqualifyBuiltinType(tn *pg_query.TypeName) string {
+	name := strings.ToLower(tn.Names[len(tn.Names)-1].GetString_().GetSval())
+	if len(tn.Names) == 2 && tn.Names[0].GetString_().GetSval() == "pg_catalog" {
+		tn.Names = tn.Names[1:]
+	}
+	return name
+}
+
+// setTypeName makes a cast's type the unqualified engine type t.
+func setTypeName(tn *pg_query.TypeName, t string) {
+	tn.Names = []*pg_query.Node{pg_query.MakeStrNode(t)}
+}
+
+// typeCast is the cast arg::typeName, as the parser would build it for an unqualified type.
+func typeCast(arg *pg_query.Node, typeName string) *pg_query.Node {
+	return &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: arg,
+		TypeName: &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode(typeName)}, Typemod: -1, Location: -1}, Location: -1}}}
+}
+
+// isInfoSchemaDomain reports whether a cast's type is one of information_schema's domains.
+func isInfoSchemaDomain(tn *pg_query.TypeName) bool {
+	return len(tn.Names) == 2 && tn.Names[0].GetString_().GetSval() == "information_schema"
+}
+
+// infoSchemaDomainBase is the built-in type an information_schema domain is declared over.
+func infoSchemaDomainBase(name string) string {
+	switch name {
+	case "cardinal_number":
+		return "int8"
+	case "time_stamp":
+		return "timestamptz"
+	}
+	return "text" // character_data, sql_identifier, yes_or_no
+}
+
+// arrayCastTypes are the engine's element types for the array casts it spells differently; other
+// array casts are left as written.
+var arrayCastTypes = map[string]string{
+	"name": "text", "char": "text", "bpchar": "text", "text": "text", "varchar": "text",
+	"oid": "int8", "regtype": "int8", "regclass": "int8", "int2": "int8",
+}
+
+// castToArray rewrites a cast to an array type: a string literal ('{r,p,f}'::char[]) is an array
+// literal and becomes ARRAY[...] of its elements; otherwise the element type is renamed.
+func castToArray(n *pg_query.Node, tc *pg_query.TypeCast, name string) error {
+	lit, ok := stringConst(tc.Arg)
+	if !ok {
+		if engineType, ok := arrayCastTypes[name]; ok {
+			setTypeName(tc.TypeName, engineType)
+		}
+		return nil
+	}
+	elems, ok := arrayLiteral(lit)
+	if !ok {
+		return sqlerr.New(sqlerr.InvalidTextRepresentation, "malformed array literal: %q", lit)
+	}
+	n.Node = arrayExpr(elems, arrayElemType(name)).Node
+	return nil
+}
+
+// regTypes are the reg* types whose values are oids, so a cast of an oid literal is that oid.
+var regTypes = map[string]bool{
+	"regclass": true, "regtype": true, "regproc": true, "regprocedure": true, "regnamespace": true, "regrole": true,
+}
+
+// regOIDLiteral is the oid a reg* cast of a numeric string literal ('16384'::regclass) stands for.
+func regOIDLiteral(arg *pg_query.Node, typeName string) (int64, bool) {
+	lit, isLit := stringConst(arg)
+	if !isLit || !regTypes[typeName] {
+		return 0, false
+	}
+	return oidLiteral(lit)
+}
+
+// oidLiteral reads '16384' (a reg* cast of a number) as an oid.
+func oidLiteral(s string) (int64, bool) {
+	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	return v, err == nil && v >= 0
+}
+
+// scalarCastTypes are the engine types of the scalar casts the engine spells differently. Oids
+// and the regrole values are integers here (no role has an oid of its own); names and
+// characters are text.
+var scalarCastTypes = map[string]string{
+	"oid": "int8", "xid": "int8", "cid": "int8", "regrole": "int8",
+	"name": "text", "char": "text", "bpchar": "text",
+}
+
+// regLookups rewrite a cast to a reg* type, by type name, into a lookup in the catalog table of
+// that type's objects: a name (a string literal, or for regclass a text expression) is looked up
+// as the object's oid, an oid as the object's name. The lookups' aliases start with an underscore
+// so that they cannot capture a column of the client's query (psql's "c.oid::regclass" over its
+// own pg_class c).
+var regLookups = map[string]func(arg *pg_query.Node) (*pg_query.Node, error){
+	"regproc":      regprocLookup,
+	"regprocedure": regprocLookup,
+	"regclass":     regclassLookup,
+	"regtype":      regtypeLookup,
+	"regnamespace": regnamespaceLookup,
+}
+
+// regprocLookup: the regproc columns (typinput, typreceive, ...) hold pg_proc oids; an oid shown
+// as a regproc is the function's name.
+func regprocLookup(arg *pg_query.Node) (*pg_query.Node, error) {
+	lit, ok := stringConst(arg)
+	if !ok {
+		return template("(SELECT min(_rp.proname) FROM pg_catalog.pg_proc _rp WHERE _rp.oid = $1)", arg)
+	}
+	// 'pg_catalog.int4in(cstring)' names the function int4in.
+	if i := strings.LastIndexByte(lit, '.'); i >= 0 {
+		lit = lit[i+1:]
+	}
+	if i := strings.IndexByte(lit, '('); i >= 0 {
+		lit = lit[:i]
+	}
+	return template("(SELECT min(_rp.oid) FROM pg_catalog.pg_proc _rp WHERE _rp.proname = $1)", pg_query.MakeAConstStrNode(lit, -1))
+}
+
+// regclassLookup: a relation name, literal or computed as text, is looked up as its oid; an oid
+// is shown as the relation's name.
+func regclassLookup(arg *pg_query.Node) (*pg_query.Node, error) {
+	if lit, ok := stringConst(arg); ok {
+		return template("(SELECT _rc.oid FROM pg_catalog.pg_class _rc WHERE _rc.relname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
+	}
+	if textRelation(arg) {
+		return template("(SELECT _rc.oid FROM pg_catalog.pg_class _rc WHERE _rc.relname = pgc.relation_name($1))", arg)
+	}
+	return template("(SELECT _rc.relname FROM pg_catalog.pg_class _rc WHERE _rc.oid = $1)", arg)
+}
+
+// regtypeLookup: a type name as SQL spells it is looked up as its oid; an oid is shown as
+// format_type shows it.
+func regtypeLookup(arg *pg_query.Node) (*pg_query.Node, error) {
+	if lit, ok := stringConst(arg); ok {
+		return template("(SELECT _rt.oid FROM pg_catalog.pg_type _rt WHERE _rt.typname = $1)", pg_query.MakeAConstStrNode(regtypeName(lit), -1))
+	}
+	return template("pgc.format_type($1, NULL)", arg)
+}
+
+// regnamespaceLookup: a schema name is looked up as its oid; an oid is shown as the schema's name.
+func regnamespaceLookup(arg *pg_query.Node) (*pg_query.Node, error) {
+	if lit, ok := stringConst(arg); ok {
+		return template("(SELECT _rn.oid FROM pg_catalog.pg_namespace _rn WHERE _rn.nspname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
+	}
+	return template("(SELECT _rn.nspname FROM pg_catalog.pg_namespace _rn WHERE _rn.oid = $1)", arg)
+}
+
+// relationName reads 'public.orders' or '"orders"' as the relation name.
+func relationName(s string) string {
+	if i := strings.LastIndexByte(s, '.'); i >= 0 {
+		s = s[i+1:]
+	}
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
+	}
+	return strings.ToLower(s)
+}
+
+// sqlTypeSpellings are the multi-word SQL spellings of types the planner's map does not hold.
+var sqlTypeSpellings = map[string]string{
+	"double precision":            "float8",
+	"character varying":           "varchar",
+	"timestamp without time zone": "timestamp",
+	"timestamp with time zone":    "timestamptz",
+	"character":                   "bpchar",
+}
+
+// regtypeName maps the SQL spelling of a type to its pg_type name.
+func regtypeName(s string) string {
+	s = relationName(s)
+	if t, ok := planner.TypeNameOf(s); ok {
+		return t
+	}
+	if t, ok := sqlTypeSpellings[s]; ok {
+		return t
+	}
+	return s
+}
+
+// textRelation reports whether a regclass cast's operand is text rather than an oid: a
+// concatenation, a format() or a text cast; the relation is then looked up by name.
+func textRelation(n *pg_query.Node) bool {
+	switch v := n.Node.(type) {
+	case *pg_query.Node_FuncCall:
+		_, name := planner.FuncName(v.FuncCall)
+		return name == "concat" || name == "format"
+	case *pg_query.Node_TypeCast:
+		name := strings.ToLower(v.TypeCast.TypeName.GetNames()[len(v.TypeCast.TypeName.GetNames())-1].GetString_().GetSval())
+		return name == "text" || name == "varchar"
+	case *pg_query.Node_AExpr:
+		return len(v.AExpr.Name) == 1 && v.AExpr.Name[0].GetString_().GetSval() == "||"
+	}
+	return false
+}
