@@ -4,7 +4,9 @@ import (
 	"strings"
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/planner/session"
 )
 
 const (
@@ -48,29 +50,29 @@ type pgTypeInfo struct {
 	datetime              any
 }
 
-func typeInfo(t planner.Type) pgTypeInfo {
+func typeInfo(t pgtypes.Type) pgTypeInfo {
 	switch t.OID {
-	case planner.TypeInt2.OID:
+	case pgtypes.Int2.OID:
 		return pgTypeInfo{"smallint", 16, 2, 0, nil}
-	case planner.TypeInt4.OID:
+	case pgtypes.Int4.OID:
 		return pgTypeInfo{"integer", 32, 2, 0, nil}
-	case planner.TypeInt8.OID:
+	case pgtypes.Int8.OID:
 		return pgTypeInfo{"bigint", 64, 2, 0, nil}
-	case planner.TypeFloat4.OID:
+	case pgtypes.Float4.OID:
 		return pgTypeInfo{"real", 24, 2, nil, nil}
-	case planner.TypeFloat8.OID:
+	case pgtypes.Float8.OID:
 		return pgTypeInfo{"double precision", 53, 2, nil, nil}
-	case planner.TypeNumeric.OID:
+	case pgtypes.Numeric.OID:
 		return pgTypeInfo{"numeric", nil, 10, nil, nil}
-	case planner.TypeBool.OID:
+	case pgtypes.Bool.OID:
 		return pgTypeInfo{"boolean", nil, nil, nil, nil}
-	case planner.TypeDate.OID:
+	case pgtypes.Date.OID:
 		return pgTypeInfo{"date", nil, nil, nil, 0}
-	case planner.TypeTimestamp.OID:
+	case pgtypes.Timestamp.OID:
 		return pgTypeInfo{"timestamp without time zone", nil, nil, nil, 6}
-	case planner.TypeTimestamptz.OID:
+	case pgtypes.Timestamptz.OID:
 		return pgTypeInfo{"timestamp with time zone", nil, nil, nil, 6}
-	case planner.TypeVarchar.OID:
+	case pgtypes.Varchar.OID:
 		return pgTypeInfo{"character varying", nil, nil, nil, nil}
 	}
 	return pgTypeInfo{"text", nil, nil, nil, nil}
@@ -127,7 +129,7 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 				storage = "x"
 			}
 			collation := 0
-			if c.Type.OID == planner.TypeText.OID || c.Type.OID == planner.TypeVarchar.OID {
+			if c.Type.OID == pgtypes.Text.OID || c.Type.OID == pgtypes.Varchar.OID {
 				collation = 100
 			}
 			attr.rows = append(attr.rows, []any{oid, c.Name, int(c.Type.OID), -1, int(c.Type.Size), num, 0, -1, -1, byval,
@@ -151,7 +153,7 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 	}
 	settings := &table{schema: "pg_catalog", name: "pg_settings", cols: cols(`name setting unit category short_desc
 		extra_desc context vartype source min_val max_val enumvals:l boot_val reset_val sourcefile sourceline:i pending_restart:b`)}
-	for _, s := range planner.Settings() {
+	for _, s := range session.Defaults() {
 		ctx := "user"
 		if s.ReadOnly {
 			ctx = "internal"

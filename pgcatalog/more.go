@@ -11,6 +11,7 @@ import (
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/planner/session"
 )
 
 // The generated information_schema tables (scripts/gen-pgcatalog writes them to a
@@ -256,7 +257,7 @@ func loadStaticInfoSchema() ([]*table, error) {
 		if name == "sql_implementation_info" {
 			for _, row := range t.rows {
 				if row[0] == "18" {
-					row[3] = dbmsVersion(planner.ServerVersion)
+					row[3] = dbmsVersion(session.ServerVersion)
 				}
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -160,7 +161,7 @@ func (c *Catalog) Table(schema, name string) (*SystemTable, bool) {
 }
 
 // Describe implements planner.SystemCatalog.
-func (c *Catalog) Describe(ctx context.Context, sql string) ([]planner.Column, []planner.Type, error) {
+func (c *Catalog) Describe(ctx context.Context, sql string) ([]planner.Column, []pgtypes.Type, error) {
 	d, err := c.backend.Describe(ctx, sql)
 	if err != nil {
 		return nil, nil, err
@@ -169,7 +170,7 @@ func (c *Catalog) Describe(ctx context.Context, sql string) ([]planner.Column, [
 	for i, n := range d.Names {
 		cols[i] = planner.Column{Name: n, Type: pgType(d.Types[i])}
 	}
-	params := make([]planner.Type, len(d.Params))
+	params := make([]pgtypes.Type, len(d.Params))
 	for i, t := range d.Params {
 		params[i] = pgType(t)
 	}
@@ -228,30 +229,30 @@ func (c *Catalog) Close() error { return c.backend.Close() }
 
 // pgType is how a DuckDB result type is announced. Oids are integers here and announced as
 // int4; lists and other composite values as text.
-func pgType(t duckdbdrv.Type) planner.Type {
+func pgType(t duckdbdrv.Type) pgtypes.Type {
 	switch t {
 	case duckdbdrv.TYPE_BOOLEAN:
-		return planner.TypeBool
+		return pgtypes.Bool
 	case duckdbdrv.TYPE_TINYINT, duckdbdrv.TYPE_SMALLINT:
-		return planner.TypeInt2
+		return pgtypes.Int2
 	case duckdbdrv.TYPE_INTEGER, duckdbdrv.TYPE_UTINYINT, duckdbdrv.TYPE_USMALLINT:
-		return planner.TypeInt4
+		return pgtypes.Int4
 	case duckdbdrv.TYPE_BIGINT, duckdbdrv.TYPE_UINTEGER:
-		return planner.TypeInt8
+		return pgtypes.Int8
 	case duckdbdrv.TYPE_HUGEINT, duckdbdrv.TYPE_UBIGINT, duckdbdrv.TYPE_DECIMAL:
-		return planner.TypeNumeric
+		return pgtypes.Numeric
 	case duckdbdrv.TYPE_FLOAT:
-		return planner.TypeFloat4
+		return pgtypes.Float4
 	case duckdbdrv.TYPE_DOUBLE:
-		return planner.TypeFloat8
+		return pgtypes.Float8
 	case duckdbdrv.TYPE_DATE:
-		return planner.TypeDate
+		return pgtypes.Date
 	case duckdbdrv.TYPE_TIMESTAMP:
-		return planner.TypeTimestamp
+		return pgtypes.Timestamp
 	case duckdbdrv.TYPE_TIMESTAMP_TZ:
-		return planner.TypeTimestamptz
+		return pgtypes.Timestamptz
 	}
-	return planner.TypeText
+	return pgtypes.Text
 }
 
 var duckTypes = map[string]string{"int4": "INTEGER", "int2": "SMALLINT", "bool": "BOOLEAN", "float4": "REAL", "text": "VARCHAR", "int8": "BIGINT"}

@@ -114,15 +114,6 @@ func NumericRank(t Type) int {
 	return 0
 }
 
-// Names returns a copy of the names ByName resolves, lower-case, with their types.
-func Names() map[string]Type {
-	out := make(map[string]Type, len(byName))
-	for k, v := range byName {
-		out[k] = v
-	}
-	return out
-}
-
 // byOID maps the OIDs a client may declare (a Parse message's parameter types) to types: the
 // table's own, plus bpchar and name read as text and unknown.
 var byOID = func() map[uint32]Type {

@@ -4,6 +4,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/internal/sqlast"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -325,7 +326,7 @@ func (b *binder) bindLimits(sel *pg_query.SelectStmt, sc *scope) error {
 		if referencesColumn(n) || containsAggregate(n) || containsSubLink(n) {
 			return sqlerr.New(sqlerr.FeatureNotSupported, "LIMIT and OFFSET must be constants")
 		}
-		b.params.infer(n, TypeInt8)
+		b.params.infer(n, pgtypes.Int8)
 		if _, err := b.expr(n, sc, exprCtx{clause: "LIMIT"}); err != nil {
 			return err
 		}

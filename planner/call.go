@@ -5,6 +5,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -27,12 +28,12 @@ func funcName(fc *pg_query.FuncCall) (schema, name string) {
 }
 
 // funcCall binds a function call and returns its type.
-func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c exprCtx) (Type, error) {
+func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	schema, name := funcName(fc)
 	if schema == "" || schema == "pg_catalog" {
 		if val, t, ok, err := b.sessionValue(name, fc.Args); ok {
 			if err != nil {
-				return Type{}, err
+				return pgtypes.Type{}, err
 			}
 			n.Node = val.Node
 			return t, nil
@@ -40,13 +41,13 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 	}
 	spec, err := b.allowed(fc, schema, name)
 	if err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	switch {
 	case fc.Over != nil:
 		return b.windowCall(fc, spec, name, sc, c)
 	case spec.window:
-		return Type{}, sqlerr.New(sqlerr.WrongObjectType, "window function %s requires an OVER clause", name).WithPosition(b.pos(fc.Location))
+		return pgtypes.Type{}, sqlerr.New(sqlerr.WrongObjectType, "window function %s requires an OVER clause", name).WithPosition(b.pos(fc.Location))
 	case name == "date" && len(fc.Args) == 1:
 		// PostgreSQL's date(x) is a cast; engines all know the cast.
 		n.Node = &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{
@@ -82,10 +83,10 @@ func (b *binder) allowed(fc *pg_query.FuncCall, schema, name string) (funcSpec, 
 // scalarCall binds a call that is neither an aggregate nor a window function: its grains are
 // moved into the session's zone, and the calls the limits pass caps or the dialect pass
 // respells are noted.
-func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (Type, error) {
+func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	args, err := b.args(fc.Args, sc, c)
 	if err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	if t, ok := b.zonedGrain(n, fc, name, args); ok {
 		return t, nil
@@ -94,45 +95,45 @@ func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSp
 		b.stringCaps = append(b.stringCaps, stringCap{fc, name})
 	}
 	if err := b.noteCall(fc, name, args); err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	return spec.ret(args), nil
 }
 
 // aggregateCall binds an aggregate: over a metric carrier it is the metric's aggregation,
 // otherwise an ordinary aggregate whose arguments may not hold metrics.
-func (b *binder) aggregateCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (Type, error) {
+func (b *binder) aggregateCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	pos := b.pos(fc.Location)
 	switch {
 	case c.inAgg:
-		return Type{}, sqlerr.New(sqlerr.GroupingError, "aggregate function calls cannot be nested").WithPosition(pos)
+		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "aggregate function calls cannot be nested").WithPosition(pos)
 	case c.clause == "WHERE" || c.clause == "GROUP BY" || c.clause == "JOIN conditions" || c.clause == "LIMIT":
-		return Type{}, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", c.clause).WithPosition(pos)
+		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "aggregate functions are not allowed in %s", c.clause).WithPosition(pos)
 	}
 	if r, ref, cast, ok := b.metricArg(fc, sc); ok {
 		return b.metricCall(n, fc, name, r, ref, cast)
 	}
 	if name == "measure" {
-		return Type{}, sqlerr.New(sqlerr.GroupingError, "MEASURE() takes one metric column").WithPosition(pos)
+		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "MEASURE() takes one metric column").WithPosition(pos)
 	}
 	inner := c
 	inner.inAgg = true
 	args, err := b.args(fc.Args, sc, inner)
 	if err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	if fc.AggFilter != nil {
 		if _, err := b.expr(fc.AggFilter, sc, inner); err != nil {
-			return Type{}, err
+			return pgtypes.Type{}, err
 		}
 	}
 	for _, o := range fc.AggOrder {
 		if _, err := b.expr(o.GetSortBy().Node, sc, inner); err != nil {
-			return Type{}, err
+			return pgtypes.Type{}, err
 		}
 	}
 	if name == "count" && fc.AggStar {
-		return TypeInt8, nil
+		return pgtypes.Int8, nil
 	}
 	return spec.ret(args), nil
 }
@@ -140,7 +141,7 @@ func (b *binder) aggregateCall(n *pg_query.Node, fc *pg_query.FuncCall, spec fun
 // metricCall binds an aggregate over a metric carrier (SUM(m), MEASURE(m), sum(cast(m AS t))):
 // the aggregate must fit the metric, and then means the metric's own aggregation, which the
 // expand pass writes where the call stands.
-func (b *binder) metricCall(n *pg_query.Node, fc *pg_query.FuncCall, name string, r resolved, ref *pg_query.Node, cast *pg_query.TypeCast) (Type, error) {
+func (b *binder) metricCall(n *pg_query.Node, fc *pg_query.FuncCall, name string, r resolved, ref *pg_query.Node, cast *pg_query.TypeCast) (pgtypes.Type, error) {
 	pos := b.pos(fc.Location)
 	m := r.col.metric
 	if !matchesMetric(name, fc.AggDistinct, m) {
@@ -148,11 +149,11 @@ func (b *binder) metricCall(n *pg_query.Node, fc *pg_query.FuncCall, name string
 		if fc.AggDistinct {
 			spelled += "(DISTINCT)"
 		}
-		return Type{}, sqlerr.New(sqlerr.GroupingError, "%s does not match metric %q, which is %s", spelled, m.Name, metricKind(m)).
+		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "%s does not match metric %q, which is %s", spelled, m.Name, metricKind(m)).
 			WithHint("use MEASURE(%s) to apply the metric's own aggregation", m.Name).WithPosition(pos)
 	}
 	if fc.AggFilter != nil || len(fc.AggOrder) > 0 {
-		return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "FILTER and ORDER BY inside an aggregate of metric %q are not supported", m.Name).WithPosition(pos)
+		return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "FILTER and ORDER BY inside an aggregate of metric %q are not supported", m.Name).WithPosition(pos)
 	}
 	if cast == nil {
 		b.expand(n, r, ref, nil)
@@ -160,10 +161,10 @@ func (b *binder) metricCall(n *pg_query.Node, fc *pg_query.FuncCall, name string
 	}
 	t, tname, ok := typeFromName(cast.TypeName)
 	if !ok {
-		return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", tname).WithPosition(b.pos(cast.Location))
+		return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", tname).WithPosition(b.pos(cast.Location))
 	}
 	if err := checkTypmods(cast.TypeName); err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	b.expand(n, r, ref, cast)
 	return t, nil
@@ -207,28 +208,28 @@ func normalizeRef(cr *pg_query.ColumnRef, rel, name string) {
 	}
 }
 
-func (b *binder) windowCall(fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (Type, error) {
+func (b *binder) windowCall(fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	if !spec.window && !spec.aggregate {
-		return Type{}, sqlerr.New(sqlerr.WrongObjectType, "OVER specified, but %s is not a window function nor an aggregate function", name).WithPosition(b.pos(fc.Location))
+		return pgtypes.Type{}, sqlerr.New(sqlerr.WrongObjectType, "OVER specified, but %s is not a window function nor an aggregate function", name).WithPosition(b.pos(fc.Location))
 	}
 	if c.inAgg || c.clause == "WHERE" || c.clause == "GROUP BY" || c.clause == "HAVING" {
-		return Type{}, sqlerr.New(sqlerr.GroupingError, "window functions are not allowed in %s", c.clause).WithPosition(b.pos(fc.Location))
+		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "window functions are not allowed in %s", c.clause).WithPosition(b.pos(fc.Location))
 	}
 	args, err := b.args(fc.Args, sc, c)
 	if err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	if err := b.windowDef(fc.Over, sc, c); err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	if name == "count" {
-		return TypeInt8, nil
+		return pgtypes.Int8, nil
 	}
 	return spec.ret(args), nil
 }
 
-func (b *binder) args(args []*pg_query.Node, sc *scope, c exprCtx) ([]Type, error) {
-	types := make([]Type, len(args))
+func (b *binder) args(args []*pg_query.Node, sc *scope, c exprCtx) ([]pgtypes.Type, error) {
+	types := make([]pgtypes.Type, len(args))
 	for i, a := range args {
 		t, err := b.expr(a, sc, c)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -134,7 +135,7 @@ func TestPrepareExecutePlans(t *testing.T) {
 	if err != nil || plan.Kind != planner.KindPrepare || plan.Statement != "q" || plan.Prepare == nil {
 		t.Fatalf("PREPARE: %+v %v", plan, err)
 	}
-	if oids := plan.Prepare.ParamOIDs; len(oids) != 2 || oids[0] != planner.TypeText.OID || oids[1] != planner.TypeInt4.OID {
+	if oids := plan.Prepare.ParamOIDs; len(oids) != 2 || oids[0] != pgtypes.Text.OID || oids[1] != pgtypes.Int4.OID {
 		t.Errorf("parameter types %v", oids)
 	}
 	inner, err := p.Plan(context.Background(), planner.Session{Principal: principals["tenantA"]}, plan.Prepare.Statement, plan.Prepare.ParamOIDs...)

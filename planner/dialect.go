@@ -7,6 +7,7 @@ import (
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/internal/sqlast"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -59,19 +60,19 @@ type dialectFixes struct {
 // derivedDivision is a "/" of a derived metric's formula and the type its quotient has.
 type derivedDivision struct {
 	expr *pg_query.A_Expr
-	typ  Type
+	typ  pgtypes.Type
 }
 
 // noteCall notes the calls whose spelling differs between engines, or rejects a form no
 // engine gets.
-func (b *binder) noteCall(fc *pg_query.FuncCall, name string, args []Type) error {
+func (b *binder) noteCall(fc *pg_query.FuncCall, name string, args []pgtypes.Type) error {
 	switch name {
 	case "to_char":
 		return b.noteToChar(fc, args)
 	case "to_timestamp", "to_date":
 		return b.noteParse(fc, name, args)
 	case "round":
-		if len(args) == 2 && (args[0].OID == TypeFloat8.OID || args[0].OID == TypeFloat4.OID) {
+		if len(args) == 2 && (args[0].OID == pgtypes.Float8.OID || args[0].OID == pgtypes.Float4.OID) {
 			b.fixes.rounds = append(b.fixes.rounds, fc)
 		}
 	}
@@ -79,12 +80,12 @@ func (b *binder) noteCall(fc *pg_query.FuncCall, name string, args []Type) error
 }
 
 // noteToChar notes a to_char call, or rejects a form no engine gets.
-func (b *binder) noteToChar(fc *pg_query.FuncCall, args []Type) error {
+func (b *binder) noteToChar(fc *pg_query.FuncCall, args []pgtypes.Type) error {
 	if len(args) != 2 {
 		return sqlerr.New(sqlerr.UndefinedFunction, "to_char takes a value and a format").WithPosition(b.pos(fc.Location))
 	}
 	switch args[0].OID {
-	case TypeDate.OID, TypeTimestamp.OID, TypeTimestamptz.OID:
+	case pgtypes.Date.OID, pgtypes.Timestamp.OID, pgtypes.Timestamptz.OID:
 	default:
 		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char formats dates and times only; cast numbers to text").WithPosition(b.pos(fc.Location))
 	}
@@ -97,7 +98,7 @@ func (b *binder) noteToChar(fc *pg_query.FuncCall, args []Type) error {
 
 // noteParse notes to_timestamp(text, format) and to_date(text, format). to_timestamp(epoch
 // seconds) is the same function in every dialect.
-func (b *binder) noteParse(fc *pg_query.FuncCall, name string, args []Type) error {
+func (b *binder) noteParse(fc *pg_query.FuncCall, name string, args []pgtypes.Type) error {
 	if len(args) == 1 && name == "to_timestamp" {
 		return nil
 	}
@@ -122,15 +123,15 @@ func (f *dialectFixes) noteLikeEscape(n *pg_query.Node, e *pg_query.A_Expr) {
 
 // noteCast notes casts whose literal engines read differently: '\xdead'::bytea, and an
 // unconstrained numeric cast of a numeric literal.
-func (f *dialectFixes) noteCast(tc *pg_query.TypeCast, t Type) {
+func (f *dialectFixes) noteCast(tc *pg_query.TypeCast, t pgtypes.Type) {
 	lit := tc.Arg.GetAConst()
 	if lit == nil {
 		return
 	}
 	switch {
-	case t.OID == TypeBytea.OID && strings.HasPrefix(lit.GetSval().GetSval(), `\x`):
+	case t.OID == pgtypes.Bytea.OID && strings.HasPrefix(lit.GetSval().GetSval(), `\x`):
 		f.literalCasts = append(f.literalCasts, tc)
-	case t.OID == TypeNumeric.OID && len(tc.TypeName.GetTypmods()) == 0 && (lit.GetFval() != nil || lit.GetIval() != nil):
+	case t.OID == pgtypes.Numeric.OID && len(tc.TypeName.GetTypmods()) == 0 && (lit.GetFval() != nil || lit.GetIval() != nil):
 		f.literalCasts = append(f.literalCasts, tc)
 	}
 }
@@ -139,7 +140,7 @@ func (f *dialectFixes) noteCast(tc *pg_query.TypeCast, t Type) {
 // return type.
 func (f *dialectFixes) noteDerivedDivisions(m *catalog.Metric, val *pg_query.Node) {
 	t := catalogType(m.ReturnType)
-	if t.OID != TypeFloat8.OID && t.OID != TypeNumeric.OID {
+	if t.OID != pgtypes.Float8.OID && t.OID != pgtypes.Numeric.OID {
 		// An integer metric asks for integer division, which PostgreSQL does already.
 		return
 	}

@@ -2,6 +2,7 @@ package planner
 
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"github.com/setupranali/setupranali/pgtypes"
 )
 
 // The PostgreSQL dialect. The planner speaks PostgreSQL, so a postgres source needs none of
@@ -24,15 +25,15 @@ var postgresRules = []dialectRule{
 	}},
 	{"round of a double", func(f *dialectFixes) {
 		for _, fc := range f.rounds {
-			fc.Args[0] = castTo(fc.Args[0], TypeNumeric)
+			fc.Args[0] = castTo(fc.Args[0], pgtypes.Numeric)
 		}
 	}},
 }
 
 // castTo is CAST(x AS t) for the numeric types the dialect needs.
-func castTo(x *pg_query.Node, t Type) *pg_query.Node {
+func castTo(x *pg_query.Node, t pgtypes.Type) *pg_query.Node {
 	name := "numeric"
-	if t.OID == TypeFloat8.OID {
+	if t.OID == pgtypes.Float8.OID {
 		name = "float8"
 	}
 	return &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{

@@ -5,6 +5,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -22,9 +23,9 @@ type exprCtx struct {
 
 // expr binds and type-checks an expression and returns its type. Metric references it decides
 // to aggregate are left to the expand pass (expand.go).
-func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
+func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	if n == nil || n.Node == nil {
-		return typeUnknown, nil
+		return pgtypes.Unknown, nil
 	}
 	switch v := n.Node.(type) {
 	case *pg_query.Node_ColumnRef:
@@ -36,14 +37,14 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 	case *pg_query.Node_TypeCast:
 		from, err := b.expr(v.TypeCast.Arg, sc, c)
 		if err != nil {
-			return Type{}, err
+			return pgtypes.Type{}, err
 		}
 		t, name, ok := typeFromName(v.TypeCast.TypeName)
 		if !ok {
-			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", name).WithPosition(b.pos(v.TypeCast.Location))
+			return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "type %s is not supported", name).WithPosition(b.pos(v.TypeCast.Location))
 		}
 		if err := checkTypmods(v.TypeCast.TypeName); err != nil {
-			return Type{}, err
+			return pgtypes.Type{}, err
 		}
 		b.params.infer(v.TypeCast.Arg, t)
 		b.zonedDate(v.TypeCast, from, t)
@@ -56,16 +57,16 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 	case *pg_query.Node_BoolExpr:
 		for _, a := range v.BoolExpr.Args {
 			if _, err := b.expr(a, sc, c); err != nil {
-				return Type{}, err
+				return pgtypes.Type{}, err
 			}
 		}
-		return TypeBool, nil
+		return pgtypes.Bool, nil
 	case *pg_query.Node_NullTest:
 		_, err := b.expr(v.NullTest.Arg, sc, c)
-		return TypeBool, err
+		return pgtypes.Bool, err
 	case *pg_query.Node_BooleanTest:
 		_, err := b.expr(v.BooleanTest.Arg, sc, c)
-		return TypeBool, err
+		return pgtypes.Bool, err
 	case *pg_query.Node_CaseExpr:
 		return b.caseExpr(v.CaseExpr, sc, c)
 	case *pg_query.Node_CoalesceExpr:
@@ -77,7 +78,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 	case *pg_query.Node_SqlvalueFunction:
 		if val := b.sqlValueSession(v.SqlvalueFunction.Op); val != nil {
 			n.Node = val.Node
-			return TypeText, nil
+			return pgtypes.Text, nil
 		}
 		return sqlValueType(v.SqlvalueFunction.Op), nil
 	case *pg_query.Node_CollateClause:
@@ -85,15 +86,15 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (Type, error) {
 	case *pg_query.Node_List:
 		return b.exprList(v.List.Items, sc, c)
 	}
-	return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "expression %s is not supported", nodeKind(n))
+	return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "expression %s is not supported", nodeKind(n))
 }
 
-func (b *binder) exprList(items []*pg_query.Node, sc *scope, c exprCtx) (Type, error) {
-	t := typeUnknown
+func (b *binder) exprList(items []*pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, error) {
+	t := pgtypes.Unknown
 	for _, a := range items {
 		at, err := b.expr(a, sc, c)
 		if err != nil {
-			return Type{}, err
+			return pgtypes.Type{}, err
 		}
 		t = unify(t, at)
 	}
@@ -130,15 +131,15 @@ func (b *binder) columnName(cr *pg_query.ColumnRef) (rel, name string, err error
 	return "", "", sqlerr.New(sqlerr.SyntaxError, "improper qualified name (too many dotted names): %s", strings.Join(parts, ".")).WithPosition(b.pos(cr.Location))
 }
 
-func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, c exprCtx) (Type, error) {
+func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	rel, name, err := b.columnName(cr)
 	if err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	pos := b.pos(cr.Location)
 	r, err := sc.resolveColumn(rel, name, pos)
 	if err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	b.bind(cr, r)
 	normalizeRef(cr, rel, r.col.name)
@@ -151,9 +152,9 @@ func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, 
 	}
 	switch {
 	case r.outer:
-		return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "metric %q of an enclosing query cannot be used in a sub-select", m.Name).WithPosition(pos)
+		return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "metric %q of an enclosing query cannot be used in a sub-select", m.Name).WithPosition(pos)
 	case c.inAgg:
-		return Type{}, sqlerr.New(sqlerr.GroupingError, "metric %q must be aggregated on its own", m.Name).
+		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "metric %q must be aggregated on its own", m.Name).
 			WithHint("write MEASURE(%s) or the metric's own aggregate; expressions inside an aggregate cannot use metrics", m.Name).WithPosition(pos)
 	case c.passthrough && c.clause == "SELECT":
 		return r.col.typ, nil
@@ -161,7 +162,7 @@ func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, 
 		b.expand(n, r, &pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: cr}}, nil)
 		return r.col.typ, nil
 	}
-	return Type{}, metricMisuse(m.Name, c.clause, pos)
+	return pgtypes.Type{}, metricMisuse(m.Name, c.clause, pos)
 }
 
 func metricMisuse(metric, clause string, pos int) error {
@@ -172,14 +173,14 @@ func metricMisuse(metric, clause string, pos int) error {
 	return e
 }
 
-func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCtx) (Type, error) {
+func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	lt, err := b.expr(e.Lexpr, sc, c)
 	if err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	rt, err := b.expr(e.Rexpr, sc, c)
 	if err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	b.inferOperands(e, lt, rt)
 	op := ""
@@ -191,7 +192,7 @@ func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCt
 		return b.operator(e, op, lt, rt)
 	case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
 		b.fixes.noteLikeEscape(n, e)
-		return TypeBool, nil
+		return pgtypes.Bool, nil
 	case pg_query.A_Expr_Kind_AEXPR_NULLIF:
 		return lt, nil
 	case pg_query.A_Expr_Kind_AEXPR_OP_ANY, pg_query.A_Expr_Kind_AEXPR_OP_ALL,
@@ -199,139 +200,139 @@ func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCt
 		pg_query.A_Expr_Kind_AEXPR_IN, pg_query.A_Expr_Kind_AEXPR_SIMILAR, pg_query.A_Expr_Kind_AEXPR_BETWEEN,
 		pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN, pg_query.A_Expr_Kind_AEXPR_BETWEEN_SYM,
 		pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN_SYM:
-		return TypeBool, nil
+		return pgtypes.Bool, nil
 	}
-	return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "operator %s is not supported", op).WithPosition(b.pos(e.Location))
+	return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "operator %s is not supported", op).WithPosition(b.pos(e.Location))
 }
 
 // operator types a binary or unary operator the way PostgreSQL resolves the common ones.
-func (b *binder) operator(e *pg_query.A_Expr, op string, lt, rt Type) (Type, error) {
+func (b *binder) operator(e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) (pgtypes.Type, error) {
 	switch op {
 	case "=", "<>", "!=", "<", ">", "<=", ">=", "~~", "!~~", "~~*", "!~~*", "~", "!~", "~*", "!~*":
-		return TypeBool, nil
+		return pgtypes.Bool, nil
 	case "||":
-		return TypeText, nil
+		return pgtypes.Text, nil
 	case "+", "-", "*", "/", "%":
 		if e.Lexpr == nil {
 			return rt, nil
 		}
-		if op == "/" && isInteger(lt) && isInteger(rt) {
+		if op == "/" && pgtypes.IsInteger(lt) && pgtypes.IsInteger(rt) {
 			b.fixes.intDivisions = append(b.fixes.intDivisions, e)
 		}
 		return arithmeticType(op, lt, rt), nil
 	}
-	return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "operator %s is not supported", op).WithPosition(b.pos(e.Location))
+	return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "operator %s is not supported", op).WithPosition(b.pos(e.Location))
 }
 
 // arithmeticType follows PostgreSQL: numbers promote; date ± integer is a date; date - date is an
 // integer; timestamp - timestamp is an interval.
-func arithmeticType(op string, lt, rt Type) Type {
-	isTime := func(t Type) bool {
-		return t.OID == TypeDate.OID || t.OID == TypeTimestamp.OID || t.OID == TypeTimestamptz.OID
+func arithmeticType(op string, lt, rt pgtypes.Type) pgtypes.Type {
+	isTime := func(t pgtypes.Type) bool {
+		return t.OID == pgtypes.Date.OID || t.OID == pgtypes.Timestamp.OID || t.OID == pgtypes.Timestamptz.OID
 	}
 	switch {
-	case lt.OID == TypeDate.OID && rt.OID == TypeDate.OID && op == "-":
-		return TypeInt4
+	case lt.OID == pgtypes.Date.OID && rt.OID == pgtypes.Date.OID && op == "-":
+		return pgtypes.Int4
 	case isTime(lt) && isTime(rt) && op == "-":
-		return TypeInterval
-	case lt.OID == TypeDate.OID && isInteger(rt):
-		return TypeDate
-	case isTime(lt) && rt.OID == TypeInterval.OID:
-		if lt.OID == TypeDate.OID {
-			return TypeTimestamp
+		return pgtypes.Interval
+	case lt.OID == pgtypes.Date.OID && pgtypes.IsInteger(rt):
+		return pgtypes.Date
+	case isTime(lt) && rt.OID == pgtypes.Interval.OID:
+		if lt.OID == pgtypes.Date.OID {
+			return pgtypes.Timestamp
 		}
 		return lt
-	case lt == typeUnknown && rt == typeUnknown:
-		return TypeNumeric
+	case lt == pgtypes.Unknown && rt == pgtypes.Unknown:
+		return pgtypes.Numeric
 	}
 	return unify(lt, rt)
 }
 
-func (b *binder) caseExpr(e *pg_query.CaseExpr, sc *scope, c exprCtx) (Type, error) {
+func (b *binder) caseExpr(e *pg_query.CaseExpr, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	if _, err := b.expr(e.Arg, sc, c); err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
-	t := typeUnknown
+	t := pgtypes.Unknown
 	for _, w := range e.Args {
 		cw := w.GetCaseWhen()
 		if _, err := b.expr(cw.Expr, sc, c); err != nil {
-			return Type{}, err
+			return pgtypes.Type{}, err
 		}
 		rt, err := b.expr(cw.Result, sc, c)
 		if err != nil {
-			return Type{}, err
+			return pgtypes.Type{}, err
 		}
 		t = unify(t, rt)
 	}
 	dt, err := b.expr(e.Defresult, sc, c)
 	if err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	return unify(t, dt), nil
 }
 
-func (b *binder) subLink(s *pg_query.SubLink, sc *scope, c exprCtx) (Type, error) {
+func (b *binder) subLink(s *pg_query.SubLink, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	if c.inAgg {
-		return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "sub-selects inside aggregates are not supported").WithPosition(b.pos(s.Location))
+		return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "sub-selects inside aggregates are not supported").WithPosition(b.pos(s.Location))
 	}
 	if s.Testexpr != nil {
 		if _, err := b.expr(s.Testexpr, sc, c); err != nil {
-			return Type{}, err
+			return pgtypes.Type{}, err
 		}
 	}
 	sub := s.Subselect.GetSelectStmt()
 	if sub == nil {
-		return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "unsupported sub-select")
+		return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "unsupported sub-select")
 	}
 	cols, err := b.selectStmt(sub, sc, blockOpts{})
 	if err != nil {
-		return Type{}, err
+		return pgtypes.Type{}, err
 	}
 	switch s.SubLinkType {
 	case pg_query.SubLinkType_EXPR_SUBLINK:
 		if len(cols) != 1 {
-			return Type{}, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column").WithPosition(b.pos(s.Location))
+			return pgtypes.Type{}, sqlerr.New(sqlerr.SyntaxError, "subquery must return only one column").WithPosition(b.pos(s.Location))
 		}
 		return cols[0].typ, nil
 	case pg_query.SubLinkType_EXISTS_SUBLINK, pg_query.SubLinkType_ANY_SUBLINK, pg_query.SubLinkType_ALL_SUBLINK:
-		return TypeBool, nil
+		return pgtypes.Bool, nil
 	}
-	return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "this kind of sub-select is not supported").WithPosition(b.pos(s.Location))
+	return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "this kind of sub-select is not supported").WithPosition(b.pos(s.Location))
 }
 
-func constType(c *pg_query.A_Const) Type {
+func constType(c *pg_query.A_Const) pgtypes.Type {
 	if c.Isnull {
-		return typeUnknown
+		return pgtypes.Unknown
 	}
 	switch v := c.Val.(type) {
 	case *pg_query.A_Const_Ival:
-		return TypeInt4
+		return pgtypes.Int4
 	case *pg_query.A_Const_Fval:
 		// The parser leaves integers too large for int4 as "float" strings; PostgreSQL types
 		// those as int8 and true decimals as numeric.
 		if !strings.ContainsAny(v.Fval.Fval, ".eE") {
-			return TypeInt8
+			return pgtypes.Int8
 		}
-		return TypeNumeric
+		return pgtypes.Numeric
 	case *pg_query.A_Const_Boolval:
-		return TypeBool
+		return pgtypes.Bool
 	case *pg_query.A_Const_Sval, *pg_query.A_Const_Bsval:
-		return typeUnknown
+		return pgtypes.Unknown
 	}
-	return typeUnknown
+	return pgtypes.Unknown
 }
 
-func sqlValueType(op pg_query.SQLValueFunctionOp) Type {
+func sqlValueType(op pg_query.SQLValueFunctionOp) pgtypes.Type {
 	switch op {
 	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_DATE:
-		return TypeDate
+		return pgtypes.Date
 	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N,
 		pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME_N:
-		return TypeTime
+		return pgtypes.Time
 	case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N:
-		return TypeTimestamptz
+		return pgtypes.Timestamptz
 	case pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N:
-		return TypeTimestamp
+		return pgtypes.Timestamp
 	}
-	return TypeText
+	return pgtypes.Text
 }

@@ -1,71 +1,76 @@
 package planner
 
-import "github.com/setupranali/setupranali/catalog"
+import (
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/pgtypes"
+)
 
 // funcSpec describes an allowlisted function: what it returns and how it may be used.
 type funcSpec struct {
 	aggregate bool
 	window    bool
-	ret       func(args []Type) Type
+	ret       func(args []pgtypes.Type) pgtypes.Type
 }
 
-func fixed(t Type) func([]Type) Type { return func([]Type) Type { return t } }
+func fixed(t pgtypes.Type) func([]pgtypes.Type) pgtypes.Type {
+	return func([]pgtypes.Type) pgtypes.Type { return t }
+}
 
-func argType(i int) func([]Type) Type {
-	return func(args []Type) Type {
+func argType(i int) func([]pgtypes.Type) pgtypes.Type {
+	return func(args []pgtypes.Type) pgtypes.Type {
 		if i < len(args) {
 			return args[i]
 		}
-		return typeUnknown
+		return pgtypes.Unknown
 	}
 }
 
 // firstKnown returns the first argument type that is not an untyped literal.
-func firstKnown(args []Type) Type {
-	t := typeUnknown
+func firstKnown(args []pgtypes.Type) pgtypes.Type {
+	t := pgtypes.Unknown
 	for _, a := range args {
 		t = unify(t, a)
 	}
 	return t
 }
 
-func sumType(args []Type) Type {
+func sumType(args []pgtypes.Type) pgtypes.Type {
 	if len(args) == 0 {
-		return TypeNumeric
+		return pgtypes.Numeric
 	}
 	switch args[0].OID {
-	case TypeInt2.OID, TypeInt4.OID:
-		return TypeInt8
-	case TypeFloat4.OID, TypeFloat8.OID:
+	case pgtypes.Int2.OID, pgtypes.Int4.OID:
+		return pgtypes.Int8
+	case pgtypes.Float4.OID, pgtypes.Float8.OID:
 		return args[0]
 	}
-	return TypeNumeric
+	return pgtypes.Numeric
 }
 
-func avgType(args []Type) Type {
-	if len(args) > 0 && (args[0].OID == TypeFloat4.OID || args[0].OID == TypeFloat8.OID) {
-		return TypeFloat8
+func avgType(args []pgtypes.Type) pgtypes.Type {
+	if len(args) > 0 && (args[0].OID == pgtypes.Float4.OID || args[0].OID == pgtypes.Float8.OID) {
+		return pgtypes.Float8
 	}
-	return TypeNumeric
+	return pgtypes.Numeric
 }
 
 // truncType is the type of date_trunc: a date is truncated as a timestamp.
-func truncType(args []Type) Type {
-	if len(args) > 1 && args[1].OID == TypeTimestamptz.OID {
-		return TypeTimestamptz
+func truncType(args []pgtypes.Type) pgtypes.Type {
+	if len(args) > 1 && args[1].OID == pgtypes.Timestamptz.OID {
+		return pgtypes.Timestamptz
 	}
-	return TypeTimestamp
+	return pgtypes.Timestamp
 }
 
 // roundType: round(x) keeps x's type; round(x, n) is numeric, as in PostgreSQL.
-func roundType(args []Type) Type {
+func roundType(args []pgtypes.Type) pgtypes.Type {
 	if len(args) > 1 {
-		return TypeNumeric
+		return pgtypes.Numeric
 	}
-	if len(args) == 1 && isNumeric(args[0]) {
+	if len(args) == 1 && pgtypes.IsNumeric(args[0]) {
 		return args[0]
 	}
-	return TypeNumeric
+	return pgtypes.Numeric
 }
 
 // functions is the allowlist. Anything not here does not exist for a client: no file readers,
@@ -73,7 +78,7 @@ func roundType(args []Type) Type {
 var functions = map[string]funcSpec{
 	// Aggregates. MEASURE(m) is the semantic aggregate: the metric's own aggregation.
 	"measure":     {aggregate: true, ret: argType(0)},
-	"count":       {aggregate: true, ret: fixed(TypeInt8)},
+	"count":       {aggregate: true, ret: fixed(pgtypes.Int8)},
 	"sum":         {aggregate: true, ret: sumType},
 	"avg":         {aggregate: true, ret: avgType},
 	"min":         {aggregate: true, ret: argType(0)},
@@ -84,18 +89,18 @@ var functions = map[string]funcSpec{
 	"variance":    {aggregate: true, ret: avgType},
 	"var_samp":    {aggregate: true, ret: avgType},
 	"var_pop":     {aggregate: true, ret: avgType},
-	"bool_and":    {aggregate: true, ret: fixed(TypeBool)},
-	"bool_or":     {aggregate: true, ret: fixed(TypeBool)},
-	"every":       {aggregate: true, ret: fixed(TypeBool)},
-	"string_agg":  {aggregate: true, ret: fixed(TypeText)},
+	"bool_and":    {aggregate: true, ret: fixed(pgtypes.Bool)},
+	"bool_or":     {aggregate: true, ret: fixed(pgtypes.Bool)},
+	"every":       {aggregate: true, ret: fixed(pgtypes.Bool)},
+	"string_agg":  {aggregate: true, ret: fixed(pgtypes.Text)},
 
 	// Window functions.
-	"row_number":   {window: true, ret: fixed(TypeInt8)},
-	"rank":         {window: true, ret: fixed(TypeInt8)},
-	"dense_rank":   {window: true, ret: fixed(TypeInt8)},
-	"percent_rank": {window: true, ret: fixed(TypeFloat8)},
-	"cume_dist":    {window: true, ret: fixed(TypeFloat8)},
-	"ntile":        {window: true, ret: fixed(TypeInt4)},
+	"row_number":   {window: true, ret: fixed(pgtypes.Int8)},
+	"rank":         {window: true, ret: fixed(pgtypes.Int8)},
+	"dense_rank":   {window: true, ret: fixed(pgtypes.Int8)},
+	"percent_rank": {window: true, ret: fixed(pgtypes.Float8)},
+	"cume_dist":    {window: true, ret: fixed(pgtypes.Float8)},
+	"ntile":        {window: true, ret: fixed(pgtypes.Int4)},
 	"lag":          {window: true, ret: argType(0)},
 	"lead":         {window: true, ret: argType(0)},
 	"first_value":  {window: true, ret: argType(0)},
@@ -103,39 +108,39 @@ var functions = map[string]funcSpec{
 	"nth_value":    {window: true, ret: argType(0)},
 
 	// Strings.
-	"lower": {ret: fixed(TypeText)}, "upper": {ret: fixed(TypeText)}, "initcap": {ret: fixed(TypeText)},
-	"length": {ret: fixed(TypeInt4)}, "char_length": {ret: fixed(TypeInt4)},
-	"character_length": {ret: fixed(TypeInt4)}, "octet_length": {ret: fixed(TypeInt4)},
-	"substring": {ret: fixed(TypeText)}, "substr": {ret: fixed(TypeText)},
-	"btrim": {ret: fixed(TypeText)}, "ltrim": {ret: fixed(TypeText)}, "rtrim": {ret: fixed(TypeText)},
-	"trim":   {ret: fixed(TypeText)},
-	"concat": {ret: fixed(TypeText)}, "concat_ws": {ret: fixed(TypeText)},
-	"replace": {ret: fixed(TypeText)}, "left": {ret: fixed(TypeText)}, "right": {ret: fixed(TypeText)},
-	"lpad": {ret: fixed(TypeText)}, "rpad": {ret: fixed(TypeText)}, "reverse": {ret: fixed(TypeText)},
-	"repeat": {ret: fixed(TypeText)}, "split_part": {ret: fixed(TypeText)},
-	"strpos": {ret: fixed(TypeInt4)}, "position": {ret: fixed(TypeInt4)},
-	"starts_with": {ret: fixed(TypeBool)}, "md5": {ret: fixed(TypeText)},
-	"to_char": {ret: fixed(TypeText)}, "like_escape": {ret: fixed(TypeText)},
+	"lower": {ret: fixed(pgtypes.Text)}, "upper": {ret: fixed(pgtypes.Text)}, "initcap": {ret: fixed(pgtypes.Text)},
+	"length": {ret: fixed(pgtypes.Int4)}, "char_length": {ret: fixed(pgtypes.Int4)},
+	"character_length": {ret: fixed(pgtypes.Int4)}, "octet_length": {ret: fixed(pgtypes.Int4)},
+	"substring": {ret: fixed(pgtypes.Text)}, "substr": {ret: fixed(pgtypes.Text)},
+	"btrim": {ret: fixed(pgtypes.Text)}, "ltrim": {ret: fixed(pgtypes.Text)}, "rtrim": {ret: fixed(pgtypes.Text)},
+	"trim":   {ret: fixed(pgtypes.Text)},
+	"concat": {ret: fixed(pgtypes.Text)}, "concat_ws": {ret: fixed(pgtypes.Text)},
+	"replace": {ret: fixed(pgtypes.Text)}, "left": {ret: fixed(pgtypes.Text)}, "right": {ret: fixed(pgtypes.Text)},
+	"lpad": {ret: fixed(pgtypes.Text)}, "rpad": {ret: fixed(pgtypes.Text)}, "reverse": {ret: fixed(pgtypes.Text)},
+	"repeat": {ret: fixed(pgtypes.Text)}, "split_part": {ret: fixed(pgtypes.Text)},
+	"strpos": {ret: fixed(pgtypes.Int4)}, "position": {ret: fixed(pgtypes.Int4)},
+	"starts_with": {ret: fixed(pgtypes.Bool)}, "md5": {ret: fixed(pgtypes.Text)},
+	"to_char": {ret: fixed(pgtypes.Text)}, "like_escape": {ret: fixed(pgtypes.Text)},
 
 	// Numbers.
 	"abs": {ret: argType(0)}, "ceil": {ret: argType(0)}, "ceiling": {ret: argType(0)},
 	"floor": {ret: argType(0)}, "round": {ret: roundType}, "trunc": {ret: roundType},
 	"sign": {ret: argType(0)}, "mod": {ret: argType(0)},
-	"sqrt": {ret: fixed(TypeFloat8)}, "cbrt": {ret: fixed(TypeFloat8)},
-	"power": {ret: fixed(TypeFloat8)}, "pow": {ret: fixed(TypeFloat8)},
-	"exp": {ret: fixed(TypeFloat8)}, "ln": {ret: fixed(TypeFloat8)}, "log": {ret: fixed(TypeFloat8)},
-	"log10": {ret: fixed(TypeFloat8)}, "pi": {ret: fixed(TypeFloat8)},
+	"sqrt": {ret: fixed(pgtypes.Float8)}, "cbrt": {ret: fixed(pgtypes.Float8)},
+	"power": {ret: fixed(pgtypes.Float8)}, "pow": {ret: fixed(pgtypes.Float8)},
+	"exp": {ret: fixed(pgtypes.Float8)}, "ln": {ret: fixed(pgtypes.Float8)}, "log": {ret: fixed(pgtypes.Float8)},
+	"log10": {ret: fixed(pgtypes.Float8)}, "pi": {ret: fixed(pgtypes.Float8)},
 
 	// Dates and times.
 	"date_trunc":   {ret: truncType},
-	"date":         {ret: fixed(TypeDate)},
-	"date_part":    {ret: fixed(TypeFloat8)},
-	"extract":      {ret: fixed(TypeNumeric)},
-	"now":          {ret: fixed(TypeTimestamptz)},
-	"make_date":    {ret: fixed(TypeDate)},
-	"to_date":      {ret: fixed(TypeDate)},
-	"to_timestamp": {ret: fixed(TypeTimestamp)},
-	"age":          {ret: fixed(TypeInterval)},
+	"date":         {ret: fixed(pgtypes.Date)},
+	"date_part":    {ret: fixed(pgtypes.Float8)},
+	"extract":      {ret: fixed(pgtypes.Numeric)},
+	"now":          {ret: fixed(pgtypes.Timestamptz)},
+	"make_date":    {ret: fixed(pgtypes.Date)},
+	"to_date":      {ret: fixed(pgtypes.Date)},
+	"to_timestamp": {ret: fixed(pgtypes.Timestamp)},
+	"age":          {ret: fixed(pgtypes.Interval)},
 	"timezone":     {ret: timezoneType},
 
 	// Conditionals that the parser keeps as function calls.

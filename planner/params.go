@@ -3,6 +3,7 @@ package planner
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -14,56 +15,37 @@ import (
 // MaxParams is the most parameters one statement may have (PostgreSQL's own limit).
 const MaxParams = 65535
 
-// typesByOID maps the OIDs a client may declare to types.
-var typesByOID = func() map[uint32]Type {
-	m := map[uint32]Type{}
-	for _, t := range []Type{TypeBool, TypeBytea, TypeInt8, TypeInt2, TypeInt4, TypeText, TypeFloat4, TypeFloat8,
-		TypeVarchar, TypeDate, TypeTime, TypeTimestamp, TypeTimestamptz, TypeInterval, TypeNumeric} {
-		m[t.OID] = t
-	}
-	m[1042] = TypeText // bpchar
-	m[19] = TypeText   // name
-	m[705] = typeUnknown
-	return m
-}()
-
-// TypeByOID returns the type of a PostgreSQL OID this gateway handles.
-func TypeByOID(oid uint32) (Type, bool) {
-	t, ok := typesByOID[oid]
-	return t, ok
-}
-
 // params collects what a statement's parameters are.
 type params struct {
 	declared []uint32
-	types    map[int32]Type
+	types    map[int32]pgtypes.Type
 	max      int32
 }
 
 // ref is called for every $n: it returns the declared type, or unknown until context says.
-func (p *params) ref(pr *pg_query.ParamRef) (Type, error) {
+func (p *params) ref(pr *pg_query.ParamRef) (pgtypes.Type, error) {
 	n := pr.Number
 	if n < 1 || n > MaxParams {
-		return Type{}, sqlerr.New(sqlerr.UndefinedParameter, "there is no parameter $%d", n).WithPosition(int(pr.Location) + 1)
+		return pgtypes.Type{}, sqlerr.New(sqlerr.UndefinedParameter, "there is no parameter $%d", n).WithPosition(int(pr.Location) + 1)
 	}
 	p.max = max(p.max, n)
 	if int(n) <= len(p.declared) && p.declared[n-1] != 0 {
-		t, ok := typesByOID[p.declared[n-1]]
+		t, ok := pgtypes.ByOID(p.declared[n-1])
 		if !ok {
-			return Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "parameter $%d has type OID %d, which is not supported", n, p.declared[n-1])
+			return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "parameter $%d has type OID %d, which is not supported", n, p.declared[n-1])
 		}
 		return t, nil
 	}
 	if t, ok := p.types[n]; ok {
 		return t, nil
 	}
-	return typeUnknown, nil
+	return pgtypes.Unknown, nil
 }
 
 // infer gives an undeclared parameter the type its context expects.
-func (p *params) infer(n *pg_query.Node, t Type) {
+func (p *params) infer(n *pg_query.Node, t pgtypes.Type) {
 	pr := n.GetParamRef()
-	if pr == nil || t == typeUnknown || t.OID == 0 {
+	if pr == nil || t == pgtypes.Unknown || t.OID == 0 {
 		return
 	}
 	if int(pr.Number) <= len(p.declared) && p.declared[pr.Number-1] != 0 {
@@ -75,13 +57,13 @@ func (p *params) infer(n *pg_query.Node, t Type) {
 }
 
 // list returns the types of $1..$max; parameters nothing typed are text.
-func (p *params) list() []Type {
+func (p *params) list() []pgtypes.Type {
 	n := max(int(p.max), len(p.declared))
-	out := make([]Type, n)
+	out := make([]pgtypes.Type, n)
 	for i := range out {
 		t, _ := p.ref(&pg_query.ParamRef{Number: int32(i + 1)})
-		if t == typeUnknown || t.OID == 0 {
-			t = TypeText
+		if t == pgtypes.Unknown || t.OID == 0 {
+			t = pgtypes.Text
 		}
 		out[i] = t
 	}
@@ -90,7 +72,7 @@ func (p *params) list() []Type {
 
 // inferOperands types the parameters of a comparison, IN list or BETWEEN from the other side
 // (for a list, rt is the type its items share).
-func (b *binder) inferOperands(e *pg_query.A_Expr, lt, rt Type) {
+func (b *binder) inferOperands(e *pg_query.A_Expr, lt, rt pgtypes.Type) {
 	b.params.infer(e.Lexpr, rt)
 	for _, item := range e.Rexpr.GetList().GetItems() {
 		b.params.infer(item, lt)

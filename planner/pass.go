@@ -4,6 +4,8 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/pgtypes"
+	"github.com/setupranali/setupranali/planner/session"
 )
 
 // pass is one named step of planning a query over datasets. Each pass reads what the passes
@@ -57,7 +59,7 @@ type planState struct {
 	// and so must not be shared through the plan cache.
 	sessionDependent bool
 	// sessionSets are the setting changes of set_config() calls.
-	sessionSets []*SetCommand
+	sessionSets []*session.Command
 
 	// dims and metrics count what the statement references (resolve), for the guards (limits).
 	dims    map[string]bool
@@ -82,7 +84,7 @@ type planState struct {
 func newPlanState(p *Planner, cat *catalog.Catalog, s Session, st *Statement, paramOIDs []uint32) *planState {
 	return &planState{cfg: &p.cfg, cat: cat, exprs: p.catalogExprs(cat), sess: s, st: st, engine: p.cfg.DefaultEngine,
 		dims: map[string]bool{}, metrics: map[string]bool{},
-		params:   &params{declared: paramOIDs, types: map[int32]Type{}},
+		params:   &params{declared: paramOIDs, types: map[int32]pgtypes.Type{}},
 		physical: map[*pg_query.RangeVar]bool{}}
 }
 

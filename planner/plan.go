@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/pgtypes"
+	"github.com/setupranali/setupranali/planner/session"
 )
 
 // Kind says what a plan does.
@@ -43,7 +45,7 @@ const (
 // Column is one result column as announced to the client.
 type Column struct {
 	Name string
-	Type Type
+	Type pgtypes.Type
 }
 
 // Plan is everything a front door needs to answer one statement. Front doors never build engine
@@ -54,7 +56,7 @@ type Plan struct {
 	SQL string
 	// Params are the types of the statement's parameters $1..$n, as declared by the client or
 	// inferred; the client's values bind to SQL's $n in that order.
-	Params []Type
+	Params []pgtypes.Type
 	// Source names the backend the SQL runs on ("" is the default engine).
 	Source string
 	// Columns describe the result, in order.
@@ -88,10 +90,10 @@ type Plan struct {
 	// Rows are KindLocal's result in text format (nil is NULL).
 	Rows [][]*string
 	// Set is KindSet's change.
-	Set *SetCommand
+	Set *session.Command
 	// SessionSets are the setting changes a query makes as it runs (set_config()), applied by
 	// the connection before it runs the query.
-	SessionSets []*SetCommand
+	SessionSets []*session.Command
 	// Tx and Savepoint describe KindTransaction.
 	Tx        TxOp
 	Savepoint string

@@ -4,13 +4,14 @@ import (
 	"strings"
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // column is one output column of a relation or a query block.
 type column struct {
 	name string
-	typ  Type
+	typ  pgtypes.Type
 	// metric is set when the column carries a metric's raw per-row values (see the package doc):
 	// the block that aggregates it applies the metric's aggregation. For a derived metric the
 	// column itself holds nothing; parts say where the metrics it combines are carried.

@@ -5,6 +5,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner/session"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -25,10 +26,6 @@ const (
 	TxRelease
 	TxRollbackTo
 )
-
-// SetCommand is the settings change a SET, RESET or set_config() plan carries (package
-// session's Command, under the name Plan and the front doors know it by).
-type SetCommand = session.Command
 
 // sessionStatement plans a statement that is not a query, or reports that it is not one.
 func (p *Planner) sessionStatement(s Session, node *pg_query.Node) (*Plan, bool, error) {
@@ -86,7 +83,7 @@ func (s Session) values() session.Values {
 // showStatement answers SHOW from the session's values.
 func showStatement(s Session, name string) (*Plan, error) {
 	if strings.EqualFold(name, "all") {
-		plan := &Plan{Kind: KindLocal, Tag: "SHOW", Columns: []Column{{"name", TypeText}, {"setting", TypeText}, {"description", TypeText}}}
+		plan := &Plan{Kind: KindLocal, Tag: "SHOW", Columns: []Column{{"name", pgtypes.Text}, {"setting", pgtypes.Text}, {"description", pgtypes.Text}}}
 		for _, row := range s.values().ShowAll() {
 			plan.Rows = append(plan.Rows, []*string{ptr(row[0]), ptr(row[1]), ptr(row[2])})
 		}
@@ -96,7 +93,7 @@ func showStatement(s Session, name string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Kind: KindLocal, Tag: "SHOW", Columns: []Column{{col, TypeText}}, Rows: [][]*string{{ptr(v)}}}, nil
+	return &Plan{Kind: KindLocal, Tag: "SHOW", Columns: []Column{{col, pgtypes.Text}}, Rows: [][]*string{{ptr(v)}}}, nil
 }
 
 func transactionStatement(st *pg_query.TransactionStmt) (*Plan, error) {
@@ -126,20 +123,20 @@ func ptr(s string) *string { return &s }
 
 // sessionFunctions are answered from the session at plan time: the plan then holds the values
 // and is not shared through the plan cache.
-var sessionFunctions = map[string]Type{
-	"version": TypeText, "current_database": TypeText, "current_schema": TypeText,
-	"current_setting": TypeText, "pg_backend_pid": TypeInt4, "pg_advisory_unlock_all": TypeText,
-	"current_user": TypeText, "session_user": TypeText, "current_catalog": TypeText, "set_config": TypeText,
+var sessionFunctions = map[string]pgtypes.Type{
+	"version": pgtypes.Text, "current_database": pgtypes.Text, "current_schema": pgtypes.Text,
+	"current_setting": pgtypes.Text, "pg_backend_pid": pgtypes.Int4, "pg_advisory_unlock_all": pgtypes.Text,
+	"current_user": pgtypes.Text, "session_user": pgtypes.Text, "current_catalog": pgtypes.Text, "set_config": pgtypes.Text,
 }
 
 // VersionString is what version() answers; SQLAlchemy and others parse "PostgreSQL <n>.<n>".
 const VersionString = "PostgreSQL " + session.ServerVersion + " (SetuPranali semantic gateway) on x86_64-pc-linux-gnu, compiled by Go, 64-bit"
 
 // sessionValue computes a session function. ok is false for a function that is not one.
-func (b *binder) sessionValue(name string, args []*pg_query.Node) (*pg_query.Node, Type, bool, error) {
+func (b *binder) sessionValue(name string, args []*pg_query.Node) (*pg_query.Node, pgtypes.Type, bool, error) {
 	t, ok := sessionFunctions[name]
 	if !ok {
-		return nil, Type{}, false, nil
+		return nil, pgtypes.Type{}, false, nil
 	}
 	s := b.sess
 	var v string
@@ -158,7 +155,7 @@ func (b *binder) sessionValue(name string, args []*pg_query.Node) (*pg_query.Nod
 		// set_config(name, value, is_local): the change is applied when the query runs, and
 		// the call answers the new value.
 		if len(args) != 3 || args[0].GetAConst().GetSval() == nil || args[1].GetAConst() == nil || args[2].GetAConst().GetBoolval() == nil {
-			return nil, Type{}, true, sqlerr.New(sqlerr.FeatureNotSupported, "set_config takes a constant name, value and is_local")
+			return nil, pgtypes.Type{}, true, sqlerr.New(sqlerr.FeatureNotSupported, "set_config takes a constant name, value and is_local")
 		}
 		var value *string
 		if sv := args[1].GetAConst().GetSval(); sv != nil {
@@ -166,7 +163,7 @@ func (b *binder) sessionValue(name string, args []*pg_query.Node) (*pg_query.Nod
 		}
 		cmd, err := session.Set(args[0].GetAConst().GetSval().GetSval(), value, args[2].GetAConst().GetBoolval().GetBoolval())
 		if err != nil {
-			return nil, Type{}, true, err
+			return nil, pgtypes.Type{}, true, err
 		}
 		b.sessionSets = append(b.sessionSets, cmd)
 		b.sessionDependent = true
@@ -180,14 +177,14 @@ func (b *binder) sessionValue(name string, args []*pg_query.Node) (*pg_query.Nod
 		v = ""
 	case "current_setting":
 		if len(args) < 1 || len(args) > 2 || args[0].GetAConst().GetSval() == nil {
-			return nil, Type{}, true, sqlerr.New(sqlerr.FeatureNotSupported, "current_setting takes a constant setting name")
+			return nil, pgtypes.Type{}, true, sqlerr.New(sqlerr.FeatureNotSupported, "current_setting takes a constant setting name")
 		}
 		name := args[0].GetAConst().GetSval().GetSval()
 		val, found := s.values().Value(name)
 		if !found {
 			missingOK := len(args) == 2 && args[1].GetAConst().GetBoolval().GetBoolval()
 			if !missingOK {
-				return nil, Type{}, true, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
+				return nil, pgtypes.Type{}, true, sqlerr.New(sqlerr.UndefinedObject, "unrecognized configuration parameter %q", name)
 			}
 			b.sessionDependent = true
 			return &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}}, t, true, nil

@@ -7,6 +7,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 )
 
@@ -17,7 +18,7 @@ func (s *closingSystem) IsCatalogQuery(*pg_query.Node) bool { return false }
 
 func (s *closingSystem) Rewrite(*planner.CatalogQuery, *pg_query.Node) error { return nil }
 
-func (s *closingSystem) Describe(context.Context, string) ([]planner.Column, []planner.Type, error) {
+func (s *closingSystem) Describe(context.Context, string) ([]planner.Column, []pgtypes.Type, error) {
 	return nil, nil, nil
 }
 

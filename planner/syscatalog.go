@@ -7,6 +7,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/pgtypes"
 )
 
 // SystemSource is the backend name catalog queries run on.
@@ -28,7 +29,7 @@ type SystemCatalog interface {
 	// that keeps only the rows of q's scope, and fails closed on anything it cannot vouch for.
 	Rewrite(q *CatalogQuery, node *pg_query.Node) error
 	// Describe reports the result columns and parameter types of engine SQL without running it.
-	Describe(ctx context.Context, sql string) (cols []Column, params []Type, err error)
+	Describe(ctx context.Context, sql string) (cols []Column, params []pgtypes.Type, err error)
 }
 
 // CatalogQuery is what the planner lends a SystemCatalog for rewriting one statement: the
@@ -104,7 +105,7 @@ func AllowlistedFunction(name string) bool {
 // TypeNameOf is the pg_type name of a type as SQL spells it ("integer" -> "int4"); ok is false
 // for a spelling the planner does not map.
 func TypeNameOf(sqlName string) (string, bool) {
-	t, ok := sqlTypeNames[sqlName]
+	t, ok := pgtypes.ByName(sqlName)
 	return t.Name, ok && t.Name != ""
 }
 
@@ -178,21 +179,21 @@ func (p *Planner) catalogPlan(snap *Snapshot, s Session, st *Statement, node *pg
 
 // declaredParamType keeps a type the client declared for a parameter when the gateway can
 // decode it; name and oid parameters are read as text and bigint.
-func declaredParamType(oid uint32) (Type, bool) {
+func declaredParamType(oid uint32) (pgtypes.Type, bool) {
 	switch oid {
 	case 0:
-		return Type{}, false
+		return pgtypes.Type{}, false
 	case 19:
-		return TypeText, true
+		return pgtypes.Text, true
 	case 26:
-		return TypeInt8, true
+		return pgtypes.Int8, true
 	}
-	for _, t := range []Type{TypeBool, TypeInt2, TypeInt4, TypeInt8, TypeText, TypeVarchar, TypeFloat4, TypeFloat8, TypeNumeric} {
+	for _, t := range []pgtypes.Type{pgtypes.Bool, pgtypes.Int2, pgtypes.Int4, pgtypes.Int8, pgtypes.Text, pgtypes.Varchar, pgtypes.Float4, pgtypes.Float8, pgtypes.Numeric} {
 		if t.OID == oid {
 			return t, true
 		}
 	}
-	return Type{}, false
+	return pgtypes.Type{}, false
 }
 
 // funcNameOnly is a call's function name without its schema.

@@ -7,6 +7,7 @@ import (
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -47,9 +48,9 @@ func (s *hookSystem) Rewrite(q *planner.CatalogQuery, node *pg_query.Node) error
 	return nil
 }
 
-func (s *hookSystem) Describe(_ context.Context, sql string) ([]planner.Column, []planner.Type, error) {
+func (s *hookSystem) Describe(_ context.Context, sql string) ([]planner.Column, []pgtypes.Type, error) {
 	s.described = append(s.described, sql)
-	return []planner.Column{{Name: "relname", Type: planner.TypeText}}, []planner.Type{planner.TypeInt8}, nil
+	return []planner.Column{{Name: "relname", Type: pgtypes.Text}}, []pgtypes.Type{pgtypes.Int8}, nil
 }
 
 func planWith(t *testing.T, p *planner.Planner, sql string, paramOIDs ...uint32) (*planner.Plan, error) {
@@ -77,7 +78,7 @@ func TestCatalogQueryGoesThroughSystemCatalogHooks(t *testing.T) {
 	if len(sys.described) != 1 || sys.described[0] != want {
 		t.Fatalf("described %q, want the rewritten SQL once", sys.described)
 	}
-	if len(plan.Params) != 1 || plan.Params[0] != planner.TypeText {
+	if len(plan.Params) != 1 || plan.Params[0] != pgtypes.Text {
 		t.Fatalf("params %v: a declared name parameter is read as text", plan.Params)
 	}
 	if len(sys.users) != 1 || sys.users[0] != "alice" {

@@ -4,6 +4,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/pgtypes"
 )
 
 // Time zones. A timestamptz field holds instants: its grains (date_trunc, extract, a cast to
@@ -45,9 +46,9 @@ func atTimeZone(x *pg_query.Node, tz string) *pg_query.Node {
 
 // zonedGrain rewrites a grain over an instant so it is computed in the grain zone. It returns
 // the call's type.
-func (b *binder) zonedGrain(n *pg_query.Node, fc *pg_query.FuncCall, name string, args []Type) (Type, bool) {
-	if len(args) != 2 || args[1].OID != TypeTimestamptz.OID {
-		return Type{}, false
+func (b *binder) zonedGrain(n *pg_query.Node, fc *pg_query.FuncCall, name string, args []pgtypes.Type) (pgtypes.Type, bool) {
+	if len(args) != 2 || args[1].OID != pgtypes.Timestamptz.OID {
+		return pgtypes.Type{}, false
 	}
 	tz := b.grainZone()
 	switch name {
@@ -56,25 +57,25 @@ func (b *binder) zonedGrain(n *pg_query.Node, fc *pg_query.FuncCall, name string
 		fc.Args[1] = atTimeZone(fc.Args[1], tz)
 		inner := &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}
 		n.Node = atTimeZone(inner, tz).Node
-		return TypeTimestamptz, true
+		return pgtypes.Timestamptz, true
 	case "extract", "date_part":
 		fc.Args[1] = atTimeZone(fc.Args[1], tz)
 		return functions[name].ret(args), true
 	}
-	return Type{}, false
+	return pgtypes.Type{}, false
 }
 
 // zonedDate rewrites a cast of an instant to date so the date is the grain zone's.
-func (b *binder) zonedDate(tc *pg_query.TypeCast, from Type, to Type) {
-	if from.OID == TypeTimestamptz.OID && to.OID == TypeDate.OID {
+func (b *binder) zonedDate(tc *pg_query.TypeCast, from pgtypes.Type, to pgtypes.Type) {
+	if from.OID == pgtypes.Timestamptz.OID && to.OID == pgtypes.Date.OID {
 		tc.Arg = atTimeZone(tc.Arg, b.grainZone())
 	}
 }
 
 // timezoneType is the type of timezone(zone, x): instants and wall-clock times swap.
-func timezoneType(args []Type) Type {
-	if len(args) == 2 && args[1].OID == TypeTimestamptz.OID {
-		return TypeTimestamp
+func timezoneType(args []pgtypes.Type) pgtypes.Type {
+	if len(args) == 2 && args[1].OID == pgtypes.Timestamptz.OID {
+		return pgtypes.Timestamp
 	}
-	return TypeTimestamptz
+	return pgtypes.Timestamptz
 }

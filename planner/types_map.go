@@ -8,93 +8,77 @@ import (
 )
 
 // catalogType maps a catalog type to the PostgreSQL type a client sees.
-func catalogType(t catalog.FieldType) Type {
+func catalogType(t catalog.FieldType) pgtypes.Type {
 	switch t {
 	case catalog.TypeInt32:
-		return TypeInt4
+		return pgtypes.Int4
 	case catalog.TypeInt64:
-		return TypeInt8
+		return pgtypes.Int8
 	case catalog.TypeDouble:
-		return TypeFloat8
+		return pgtypes.Float8
 	case catalog.TypeDecimal:
-		return TypeNumeric
+		return pgtypes.Numeric
 	case catalog.TypeBoolean:
-		return TypeBool
+		return pgtypes.Bool
 	case catalog.TypeDate:
-		return TypeDate
+		return pgtypes.Date
 	case catalog.TypeTimestamp:
-		return TypeTimestamp
+		return pgtypes.Timestamp
 	case catalog.TypeTimestampTZ:
-		return TypeTimestamptz
+		return pgtypes.Timestamptz
 	}
-	return TypeText
+	return pgtypes.Text
 }
 
-// sqlTypeNames is pgtypes' table of type names (see pgtypes.ByName), kept under its old name for
-// the planner files that read it until the integrator rewrites them to pgtypes.ByName.
-var sqlTypeNames = pgtypes.Names()
-
 // typeFromName resolves a cast's target type. Arrays and unknown names are not supported.
-func typeFromName(tn *pg_query.TypeName) (Type, string, bool) {
+func typeFromName(tn *pg_query.TypeName) (pgtypes.Type, string, bool) {
 	if tn == nil || len(tn.Names) == 0 {
-		return Type{}, "", false
+		return pgtypes.Type{}, "", false
 	}
 	name := tn.Names[len(tn.Names)-1].GetString_().GetSval()
 	if len(tn.Names) > 1 {
 		schema := tn.Names[0].GetString_().GetSval()
 		if schema != "pg_catalog" {
-			return Type{}, schema + "." + name, false
+			return pgtypes.Type{}, schema + "." + name, false
 		}
 	}
 	if len(tn.ArrayBounds) > 0 {
-		return Type{}, name + "[]", false
+		return pgtypes.Type{}, name + "[]", false
 	}
 	t, ok := pgtypes.ByName(name)
 	return t, name, ok
 }
 
-// isInteger, isNumeric and numericRank are pgtypes' type categories under the names the
-// planner's passes use.
-func isInteger(t Type) bool { return pgtypes.IsInteger(t) }
-
-func isNumeric(t Type) bool { return pgtypes.IsNumeric(t) }
-
-func numericRank(t Type) int { return pgtypes.NumericRank(t) }
-
-// typeUnknown is the type of a string literal or NULL before context gives it one, as in
-// PostgreSQL. It never reaches a client: result columns of that type are announced as text.
-var typeUnknown = pgtypes.Unknown
-
 // resultType is how a column of type t is announced.
-func resultType(t Type) Type {
-	if t == typeUnknown {
-		return TypeText
+func resultType(t pgtypes.Type) pgtypes.Type {
+	if t == pgtypes.Unknown {
+		return pgtypes.Text
 	}
 	return t
 }
 
 // unify returns the type two values of types a and b share (UNION branches, CASE results).
 // An untyped literal takes the other side's type.
-func unify(a, b Type) Type {
+func unify(a, b pgtypes.Type) pgtypes.Type {
 	switch {
 	case a == b:
 		return a
-	case a == typeUnknown:
+	case a == pgtypes.Unknown:
 		return b
-	case b == typeUnknown:
+	case b == pgtypes.Unknown:
 		return a
-	case isNumeric(a) && isNumeric(b):
-		if numericRank(a) >= numericRank(b) {
+	case pgtypes.IsNumeric(a) && pgtypes.IsNumeric(b):
+		if pgtypes.NumericRank(a) >= pgtypes.NumericRank(b) {
 			return a
 		}
 		return b
-	case a.OID == TypeTimestamptz.OID || b.OID == TypeTimestamptz.OID:
-		if (a.OID == TypeTimestamp.OID || a.OID == TypeDate.OID || a.OID == TypeTimestamptz.OID) &&
-			(b.OID == TypeTimestamp.OID || b.OID == TypeDate.OID || b.OID == TypeTimestamptz.OID) {
-			return TypeTimestamptz
+	case a.OID == pgtypes.Timestamptz.OID || b.OID == pgtypes.Timestamptz.OID:
+		if (a.OID == pgtypes.Timestamp.OID || a.OID == pgtypes.Date.OID || a.OID == pgtypes.Timestamptz.OID) &&
+			(b.OID == pgtypes.Timestamp.OID || b.OID == pgtypes.Date.OID || b.OID == pgtypes.Timestamptz.OID) {
+			return pgtypes.Timestamptz
 		}
-	case (a.OID == TypeTimestamp.OID && b.OID == TypeDate.OID) || (a.OID == TypeDate.OID && b.OID == TypeTimestamp.OID):
-		return TypeTimestamp
+	case (a.OID == pgtypes.Timestamp.OID && b.OID == pgtypes.Date.OID) || (a.OID == pgtypes.Date.OID && b.OID == pgtypes.Timestamp.OID):
+		return pgtypes.Timestamp
 	}
-	return TypeText
+	return pgtypes.Text
 }
