@@ -6,14 +6,18 @@
 //
 // # Entry
 //
-// Planner.Plan (planner.go) parses nothing: it takes a *Statement (statement.go, parsed once and
-// shared through the parse cache, cache.go) and looks the plan up in the plan cache, keyed by
-// snapshot, database, time zone, principal (not key id), declared parameter types and text. A
-// miss checks the tree's size (guards.go), clones it, and
-// sends it to the first of these that takes it: session statements, SET/SHOW/transactions
-// (session.go, settings.go); PREPARE/EXECUTE (prepare.go); DECLARE/FETCH/COPY, whose query is
-// planned as one (cursor.go); system catalog queries (syscatalog*.go, a rewrite of their own
-// onto the emulated pg_catalog); and a SELECT over datasets, which goes through the passes.
+// Planner.Plan (planner.go) parses nothing: it takes a *Statement, either parsed from a
+// client's SQL text (statement.go, shared through the parse cache, cache.go) or built by a front
+// door as a parse tree (StatementFromTree, request.go: /v1/query and OData construct their
+// SELECT node by node and write no SQL). It looks the plan up in the plan cache, keyed by
+// snapshot, database, time zone, principal (not key id), declared parameter types and the
+// statement's key (its text, or the tree's encoding, which never equals a text). A miss checks
+// the tree's size (guards.go), clones it, and sends it to the first of these that takes it:
+// session statements, SET/SHOW/transactions (session.go, over package planner/session, which
+// owns the run-time parameters); PREPARE/EXECUTE (prepare.go); DECLARE/FETCH/COPY, whose query
+// is planned as one (cursor.go); system catalog queries, which the snapshot's SystemCatalog
+// (syscatalog.go: an interface, implemented by package pgcatalog) recognises and rewrites onto
+// the emulated pg_catalog; and a SELECT over datasets, which goes through the passes.
 //
 // # Passes
 //
