@@ -12,7 +12,10 @@
 // gateway's /v1/api-keys serves (httpapi.KeyAdmin); this package adds what only an operator at
 // a terminal needs: naming a key by its name, and the tables.
 //
-// Output contract: stdout holds what a script captures (a new key, a table, a confirmation);
-// stderr holds notes for the person (that a key is shown once, that there is nothing to list).
-// No error or line carries a key, a password or a connection string.
+// Invariants:
+//   - stdout holds what a script captures (a new key, a table, a confirmation); stderr holds
+//     notes for the person (that a key is shown once, that there is nothing to list).
+//   - No error or line carries a key, a password or a connection string.
+//   - A request that is wrong by itself (a bad expiry, an invalid source) is refused before the
+//     state DB is opened, because opening creates the file.
 package admin

@@ -3,8 +3,11 @@ package admin
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +81,20 @@ func TestKeysByName(t *testing.T) {
 	}
 	if strings.Count(out.String(), "revoked") != 1 {
 		t.Fatalf("list should show the one revoked key:\n%s", out.String())
+	}
+}
+
+// A request wrong in itself is refused before the state DB is opened, which would create it.
+func TestRefusedBeforeTheStateDBIsCreated(t *testing.T) {
+	ctx := context.Background()
+	op := Op{StateDB: filepath.Join(t.TempDir(), "state.db"), Stdout: io.Discard, Stderr: io.Discard, Log: slog.New(slog.DiscardHandler)}
+	if err := CreateKey(ctx, op, NewKey{Name: "k", Role: "admin", ExpiresIn: "soon"}); err == nil {
+		t.Error("a key with expiry 'soon' was created")
+	}
+	if err := AddSource(ctx, op, Source{Name: "s", Type: "oracle"}, Credentials{}, ""); err == nil {
+		t.Error("a source of type oracle was added")
+	}
+	if _, err := os.Stat(op.StateDB); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the state DB exists after refused requests (stat: %v)", err)
 	}
 }
