@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/ratelimit"
 )
 
@@ -61,7 +62,7 @@ func TestConnectionSlotsFairBetweenKeys(t *testing.T) {
 	// A connection given back is a slot free again.
 	held[0].Close(context.Background())
 	held = held[1:]
-	waitUntil(t, "tenantA's freed slot", func() bool {
+	testkit.Eventually(t, "tenantA's freed slot", func() bool {
 		c, err := connectErr(gw, "tenantA-key")
 		if err == nil {
 			held = append(held, c)
@@ -111,7 +112,7 @@ func TestQueryBudgetSharedAcrossDoors(t *testing.T) {
 	h := newHTTPClient(t, gw)
 	long := startLongQuery(busy)
 	var last httpResult
-	waitUntil(t, "tenantA's HTTP query to be refused while its pg query runs", func() bool {
+	testkit.Eventually(t, "tenantA's HTTP query to be refused while its pg query runs", func() bool {
 		long.restartIfRefused(t)
 		last = h.do("POST", "/v1/query", "tenantA-key", map[string]any{"dataset": "big", "metrics": []string{"n"}}, "Content-Type", "application/json")
 		return last.status == 429
@@ -123,7 +124,7 @@ func TestQueryBudgetSharedAcrossDoors(t *testing.T) {
 		t.Errorf("another key: %d %s", r.status, r.body)
 	}
 	long.stop()
-	waitUntil(t, "tenantA's HTTP query once its pg query ended", func() bool {
+	testkit.Eventually(t, "tenantA's HTTP query once its pg query ended", func() bool {
 		return h.do("POST", "/v1/query", "tenantA-key", map[string]any{"dataset": "big", "metrics": []string{"n"}}, "Content-Type", "application/json").status == 200
 	})
 }
@@ -208,7 +209,7 @@ func TestCatalogQueriesCappedPerKey(t *testing.T) {
 	})
 	probe := connect(t, gw, "tenantA-key")
 	var refused *pgconn.PgError
-	waitUntil(t, "tenantA's second catalog query to be refused", func() bool {
+	testkit.Eventually(t, "tenantA's second catalog query to be refused", func() bool {
 		select {
 		case err := <-done:
 			// The probe held the key's one catalog slot when the heavy query arrived: start it

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -21,28 +19,16 @@ import (
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine/rediscache"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/ratelimit"
 )
 
 const revenueByCity = "SELECT city, total_revenue FROM orders ORDER BY city"
 
-// testRedisURL is the machine's Redis (SETU_TEST_REDIS_URL); the test skips without it (CI sets
-// it, so there it cannot skip).
-func testRedisURL(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("SETU_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("SETU_TEST_REDIS_URL is not set")
-	}
-	return url
-}
-
 // redisPrefix is a key prefix unique to this test; the keys under it are deleted when it ends.
 func redisPrefix(t *testing.T, url string) (string, *rediscache.Client) {
 	t.Helper()
-	b := make([]byte, 6)
-	rand.Read(b)
-	prefix := "setutest:" + hex.EncodeToString(b) + ":"
+	prefix := testkit.RedisPrefix()
 	rc, err := rediscache.Open(rediscache.Config{URL: url, Prefix: prefix, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -87,8 +73,7 @@ func debugConn(t *testing.T, gw *Gateway, key string, mode ...pgx.QueryExecMode)
 			mu.Unlock()
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 10*time.Second)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +131,7 @@ func typedRows(t *testing.T, conn *pgx.Conn, sql string) string {
 }
 
 func TestCacheHitAfterMiss(t *testing.T) {
-	url := testRedisURL(t)
+	url := testkit.RedisURL(t)
 	prefix, _ := redisPrefix(t, url)
 	gw := startTestGateway(t, withRedis(url, prefix))
 	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheDescribe} {
@@ -188,7 +173,7 @@ func cachedKeys(t *testing.T, rc *rediscache.Client) int {
 }
 
 func TestCacheSeparatesPrincipals(t *testing.T) {
-	url := testRedisURL(t)
+	url := testkit.RedisURL(t)
 	prefix, rc := redisPrefix(t, url)
 	gw := startTestGateway(t, withRedis(url, prefix))
 	// Same tenant "default" for the last two, but admin bypasses the tenant filter: role counts.
@@ -245,7 +230,7 @@ func TestCacheCatalogChangeInvalidates(t *testing.T) {
 }
 
 func TestCacheTTLExpiry(t *testing.T) {
-	url := testRedisURL(t)
+	url := testkit.RedisURL(t)
 	prefix, rc := redisPrefix(t, url)
 	gw := startTestGateway(t, withRedis(url, prefix), func(c *Config) { c.CacheTTL = time.Second })
 	conn, notes := debugConn(t, gw, "tenantA-key")
@@ -254,14 +239,14 @@ func TestCacheTTLExpiry(t *testing.T) {
 		t.Fatalf("within the TTL: %s, want hit", got)
 	}
 	// Wait for Redis to expire the entry (its TTL is CACHE_TTL_SECONDS), then the query misses.
-	waitUntil(t, "Redis to expire the cached entry", func() bool { return cachedKeys(t, rc) == 0 })
+	testkit.Eventually(t, "Redis to expire the cached entry", func() bool { return cachedKeys(t, rc) == 0 })
 	if _, got := outcome(t, conn, notes, revenueByCity); got != "miss" {
 		t.Errorf("after the TTL: %s, want miss", got)
 	}
 }
 
 func TestCacheMaxRowsStreamsUncached(t *testing.T) {
-	url := testRedisURL(t)
+	url := testkit.RedisURL(t)
 	prefix, rc := redisPrefix(t, url)
 	gw := startTestGateway(t, withRedis(url, prefix), func(c *Config) { c.CacheMaxRows = 2 })
 	admin, notes := debugConn(t, gw, "dev-key-123")
@@ -282,7 +267,7 @@ func TestCacheMaxRowsStreamsUncached(t *testing.T) {
 }
 
 func TestCacheSingleFlightGateway(t *testing.T) {
-	url := testRedisURL(t)
+	url := testkit.RedisURL(t)
 	prefix, _ := redisPrefix(t, url)
 	gw := startTestGateway(t, withRedis(url, prefix))
 	const n = 12
@@ -336,7 +321,7 @@ func TestCacheDisabled(t *testing.T) {
 }
 
 func TestCachePurge(t *testing.T) {
-	url := testRedisURL(t)
+	url := testkit.RedisURL(t)
 	prefix, rc := redisPrefix(t, url)
 	gw := startTestGateway(t, withRedis(url, prefix))
 	conn, notes := debugConn(t, gw, "tenantA-key")
@@ -500,7 +485,7 @@ func startPrivateRedis(t *testing.T, port string) *privateRedis {
 	// Ready when it answers PING (a server that exited never does: the wait fails by its bound).
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port, MaxRetries: -1})
 	defer rdb.Close()
-	waitUntil(t, "redis-server on port "+port+" to answer PING", func() bool {
+	testkit.Eventually(t, "redis-server on port "+port+" to answer PING", func() bool {
 		return rdb.Ping(context.Background()).Err() == nil
 	})
 	return r
@@ -520,7 +505,7 @@ func (r *privateRedis) stop() {
 // TestCacheRedisStoppedUnderLoad: Redis dies while queries run; not one query fails, and caching
 // resumes once Redis is back.
 func TestCacheRedisStoppedUnderLoad(t *testing.T) {
-	testRedisURL(t)
+	testkit.RedisURL(t)
 	rs := startPrivateRedis(t, "")
 	gw := startTestGateway(t, withRedis(rs.url(), "setutest:load:"), func(c *Config) {
 		c.RedisTimeout = 500 * time.Millisecond
@@ -560,7 +545,7 @@ func TestCacheRedisStoppedUnderLoad(t *testing.T) {
 	}
 	waitFor := func(n int64) {
 		target := ok.Load() + n
-		waitUntil(t, fmt.Sprintf("%d more queries to succeed", n), func() bool {
+		testkit.Eventually(t, fmt.Sprintf("%d more queries to succeed", n), func() bool {
 			return ok.Load() >= target || failed.Load() != 0
 		})
 	}
@@ -578,12 +563,12 @@ func TestCacheRedisStoppedUnderLoad(t *testing.T) {
 	// Caching resumes: a fresh result is stored in the new Redis and served from it.
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + rs.port})
 	defer rdb.Close()
-	waitUntil(t, "a result stored in the restarted Redis", func() bool {
+	testkit.Eventually(t, "a result stored in the restarted Redis", func() bool {
 		n, _ := rdb.DBSize(context.Background()).Result()
 		return n > 0 && gw.cache.Cache.Stats().Hits > 0
 	})
 	hits := gw.cache.Cache.Stats().Hits
-	waitUntil(t, "a cache hit served by the restarted Redis", func() bool { return gw.cache.Cache.Stats().Hits != hits })
+	testkit.Eventually(t, "a cache hit served by the restarted Redis", func() bool { return gw.cache.Cache.Stats().Hits != hits })
 	halt()
 	wg.Wait()
 	if failed.Load() != 0 {
@@ -595,7 +580,7 @@ func TestCacheRedisStoppedUnderLoad(t *testing.T) {
 // TestTwoGatewaysShareRedis: two gateway instances (each with its own executor, cache and
 // limiter) on one Redis share cached results and one rate-limit budget per key.
 func TestTwoGatewaysShareRedis(t *testing.T) {
-	url := testRedisURL(t)
+	url := testkit.RedisURL(t)
 	prefix, _ := redisPrefix(t, url)
 	const n = 5
 	shared := func(c *Config) {

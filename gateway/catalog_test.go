@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // TestPsqlDescribe runs psql's \dt and \d orders: psql's own catalog queries, evaluated by the
@@ -23,8 +25,7 @@ func TestPsqlDescribe(t *testing.T) {
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
 	run := func(cmdText string) string {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
+		ctx := testkit.ContextWithin(t, 20*time.Second)
 		cmd := exec.CommandContext(ctx, psql, "host="+host+" port="+port+" user=demo dbname=setupranali sslmode=disable",
 			"-X", "-A", "-F", "|", "-v", "ON_ERROR_STOP=1", "-c", cmdText)
 		cmd.Env = append(os.Environ(), "PGPASSWORD=tenantA-key", "PGCONNECT_TIMEOUT=10")
@@ -172,8 +173,7 @@ func connectExtended(t *testing.T, gw *Gateway, key string) *pgx.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 10*time.Second)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -3,10 +3,11 @@ package gateway
 import (
 	"context"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 func TestDemoRefusesNonLoopback(t *testing.T) {
@@ -40,7 +41,7 @@ func TestProductionRefusesWithoutKeys(t *testing.T) {
 func TestServeRefusesInvalidCatalog(t *testing.T) {
 	t.Parallel()
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	writeFile(t, bad, "datasets:\n  - id: x\n    colour: red\n")
+	testkit.WriteFile(t, bad, "datasets:\n  - id: x\n    colour: red\n")
 	_, err := Start(context.Background(), Config{PGAddr: "127.0.0.1:0", Catalog: bad, Env: "demo", MaxConnections: 1},
 		slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "bad.yaml:3") {
@@ -53,11 +54,11 @@ func TestOwnDataThroughInitFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "sales.csv")
-	writeFile(t, csv, "region,org,amount\nnorth,acme,10\nsouth,acme,5\nnorth,globex,7\n")
+	testkit.WriteFile(t, csv, "region,org,amount\nnorth,acme,10\nsouth,acme,5\nnorth,globex,7\n")
 	initSQL := filepath.Join(dir, "init.sql")
-	writeFile(t, initSQL, "CREATE TABLE sales AS SELECT * FROM read_csv('"+csv+"');\n")
+	testkit.WriteFile(t, initSQL, "CREATE TABLE sales AS SELECT * FROM read_csv('"+csv+"');\n")
 	cat := filepath.Join(dir, "catalog.yaml")
-	writeFile(t, cat, `datasets:
+	testkit.WriteFile(t, cat, `datasets:
   - id: sales
     source: {engine: duckdb, type: table, reference: sales}
     fields:
@@ -80,12 +81,5 @@ func TestOwnDataThroughInitFile(t *testing.T) {
 	// After start-up the engine is locked: the same file reader is refused to clients.
 	if _, err := tryRows(connect(t, gw, "dev-key-123"), "SELECT * FROM read_csv('"+csv+"')"); err == nil {
 		t.Error("a client read a file")
-	}
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/internal/sqlast"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 var corpusFailures = flag.Bool("corpus.failures", false, "log every corpus statement that does not succeed, with its error")
@@ -326,8 +327,7 @@ func connectCorpus(t *testing.T, gw *Gateway, key string) *pgconn.PgConn {
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: time.Second}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 10*time.Second)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // SQL cursors (DECLARE, FETCH, MOVE, CLOSE) and COPY (query) TO STDOUT through the real gateway.
@@ -128,8 +130,7 @@ func TestCopyToStdout(t *testing.T) {
 	gw := startTestGateway(t)
 	conn := connect(t, gw, "tenantA-key").PgConn()
 	copyTo := func(sql string) (string, string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
+		ctx := testkit.ContextWithin(t, 10*time.Second)
 		var buf bytes.Buffer
 		tag, err := conn.CopyTo(ctx, &buf, sql)
 		return buf.String(), tag.String(), err
@@ -178,8 +179,7 @@ func TestPsqlCopy(t *testing.T) {
 	psql := requireClient(t, "psql", "--version")
 	gw := startTestGateway(t)
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 20*time.Second)
 	cmd := exec.CommandContext(ctx, psql, "host="+host+" port="+port+" user=demo dbname=setupranali sslmode=disable",
 		"-X", "-v", "ON_ERROR_STOP=1", "-c", `\copy (SELECT city, total_revenue FROM orders ORDER BY city) to stdout with csv header`)
 	cmd.Env = append(os.Environ(), "PGPASSWORD=tenantA-key", "PGCONNECT_TIMEOUT=10")
@@ -224,8 +224,7 @@ func TestSQLPrepareExecute(t *testing.T) {
 	if rows, _, err := execSQL(t, conn, "EXECUTE top(1)"); err != nil || !equal(rows, []string{"Bhopal"}) {
 		t.Errorf("EXECUTE top(1): %q %v", rows, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 10*time.Second)
 	res := conn.ExecPrepared(ctx, "top", [][]byte{[]byte("5")}, nil, nil).Read()
 	if res.Err != nil || len(res.Rows) != 2 {
 		t.Errorf("Bind of a PREPAREd statement: %d rows, %v", len(res.Rows), res.Err)

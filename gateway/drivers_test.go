@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // requireClient finds a real client program, or skips; CI sets SETU_REQUIRE_CLIENTS so the
@@ -34,8 +35,7 @@ func requireClient(t *testing.T, path string, probe ...string) string {
 func runDriverScript(t *testing.T, gw *Gateway, key string, out any, name string, args ...string) {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 60*time.Second)
 	cmd := exec.CommandContext(ctx, name, append(args, host, port, key)...)
 	var stderr, stdout []byte
 	stdout, err := cmd.Output()
@@ -174,19 +174,18 @@ func TestPsqlODBC(t *testing.T) {
 	gw := startTestGateway(t)
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "odbcinst.ini"), "[PostgreSQL Unicode]\nDriver="+driver+"\n")
+	testkit.WriteFile(t, filepath.Join(dir, "odbcinst.ini"), "[PostgreSQL Unicode]\nDriver="+driver+"\n")
 	dsn := func(name, declareFetch string) string {
 		return "[" + name + "]\nDriver=PostgreSQL Unicode\nServername=" + host + "\nPort=" + port +
 			"\nDatabase=setupranali\nSSLMode=disable\nUseDeclareFetch=" + declareFetch + "\nFetch=100\n"
 	}
-	writeFile(t, filepath.Join(dir, "odbc.ini"), dsn("setu", "0")+dsn("setu_cursor", "1"))
+	testkit.WriteFile(t, filepath.Join(dir, "odbc.ini"), dsn("setu", "0")+dsn("setu_cursor", "1"))
 	run := func(sql string, dsn ...string) string {
 		name := "setu"
 		if len(dsn) > 0 {
 			name = dsn[0]
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
+		ctx := testkit.ContextWithin(t, 30*time.Second)
 		cmd := exec.CommandContext(ctx, isql, "-b", "-v", "-d|", name, "odbc", "tenantA-key")
 		cmd.Env = append(os.Environ(), "ODBCSYSINI="+dir, "ODBCINI="+filepath.Join(dir, "odbc.ini"))
 		cmd.Stdin = strings.NewReader(sql + "\n")

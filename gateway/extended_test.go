@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // The extended query protocol against the real gateway, with pgx in its extended modes:
@@ -31,8 +33,7 @@ func connectMode(t *testing.T, gw *Gateway, key, mode string) *pgx.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 10*time.Second)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -522,10 +523,10 @@ func TestExtendedTimeZoneReachesPreparedPlans(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	initSQL := filepath.Join(dir, "init.sql")
-	writeFile(t, initSQL, `CREATE TABLE events (tenant_id VARCHAR, happened TIMESTAMPTZ, n INTEGER);
+	testkit.WriteFile(t, initSQL, `CREATE TABLE events (tenant_id VARCHAR, happened TIMESTAMPTZ, n INTEGER);
 INSERT INTO events VALUES ('tenantA', TIMESTAMPTZ '2025-12-01 20:00:00+00', 1);`)
 	cat := filepath.Join(dir, "catalog.yaml")
-	writeFile(t, cat, `datasets:
+	testkit.WriteFile(t, cat, `datasets:
   - id: events
     source: {reference: events}
     fields:

@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // startTestGateway runs the real gateway (catalog, planner, executor, DuckDB, pg wire) on a free
@@ -73,8 +75,7 @@ func connect(t *testing.T, gw *Gateway, key string, notices ...*[]string) *pgx.C
 		sink := notices[0]
 		cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) { *sink = append(*sink, n.Message) }
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 10*time.Second)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -298,8 +299,7 @@ func TestErrorsKeepConnectionUsable(t *testing.T) {
 func TestWrongKeyIsRefused(t *testing.T) {
 	t.Parallel()
 	gw := startTestGateway(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 10*time.Second)
 	_, err := pgx.Connect(ctx, connString(gw, "not-a-key"))
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "28P01" {
@@ -315,8 +315,7 @@ func TestMaxConnections(t *testing.T) {
 	gw := startTestGateway(t, func(c *Config) { c.MaxConnections = 2 })
 	connect(t, gw, "tenantA-key")
 	connect(t, gw, "tenantB-key")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 10*time.Second)
 	_, err := pgx.Connect(ctx, connString(gw, "tenantA-key"))
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "53300" {

@@ -1,49 +1,13 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
-
-// syncBuffer collects output written from several goroutines (the gateway logs from its own).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func writeCatalog(t *testing.T, text string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "catalog.yaml")
-	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // ordersDataset is a catalog dataset over a physical orders table with the demo's columns.
 func ordersDataset(id, engine, reference, sourceID string) string {
@@ -91,49 +55,4 @@ func startGatewayLogged(t *testing.T, w io.Writer, mutate func(*Config)) (*Gatew
 		}
 	})
 	return gw, nil
-}
-
-func assertNoSecrets(t *testing.T, what, text string, secrets ...string) {
-	t.Helper()
-	for _, s := range secrets {
-		if s != "" && strings.Contains(text, s) {
-			t.Errorf("%s contains a secret (%.4s...):\n%s", what, s, text)
-		}
-	}
-}
-
-// postgresSchema connects to the machine's PostgreSQL (SETU_TEST_POSTGRES_DSN; the test skips
-// without it, and CI sets it) as its admin, creates a schema of a fresh name and runs ddl in
-// it, with %[1]s standing for the schema; the schema is dropped when the test ends. It returns
-// the admin connection, its DSN and the schema's name.
-func postgresSchema(t *testing.T, prefix, ddl string) (*pgx.Conn, string, string) {
-	t.Helper()
-	adminDSN := os.Getenv("SETU_TEST_POSTGRES_DSN")
-	if adminDSN == "" {
-		t.Skip("SETU_TEST_POSTGRES_DSN is not set")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, adminDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	schema := prefix + randomHex(t)
-	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE SCHEMA %[1]s;\n"+ddl, schema)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping %s: %v", schema, err)
-		}
-	})
-	return admin, adminDSN, schema
-}
-
-func randomHex(t *testing.T) string {
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b[:])
 }

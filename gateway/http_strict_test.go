@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // Every object of a /v1/query body is decoded strictly: a key the API does not know is a 400
@@ -127,14 +129,18 @@ func TestHTTPQueryTimeGrainAndAlias(t *testing.T) {
 // asked of PostgreSQL directly (not through the gateway), for a date and a timestamp dimension.
 func TestHTTPQueryTimeGrainMatchesPostgres(t *testing.T) {
 	t.Parallel()
-	admin, adminDSN, schema := postgresSchema(t, "setu_grain_", `CREATE TABLE %[1]s.orders AS
+	schema := testkit.PostgresSchema(t)
+	admin, adminDSN := testkit.PostgresConn(t), testkit.PostgresDSN(t)
+	if _, err := admin.Exec(testkit.Context(t), fmt.Sprintf(`CREATE TABLE %[1]s.orders AS
   SELECT 'o' || i AS order_id, (ARRAY['tenantA', 'tenantB', 'default'])[i %% 3 + 1] AS tenant_id,
          DATE '2024-01-01' + (i * 7) %% 731 AS order_date,
          TIMESTAMP '2024-01-01 00:00:00' + ((i * 7) %% 731) * INTERVAL '1 day' + (i %% 24) * INTERVAL '1 hour' AS placed_at,
          i * 1.5 AS revenue
-  FROM generate_series(1, 600) AS i;`)
+  FROM generate_series(1, 600) AS i;`, schema)); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
-	cat := writeCatalog(t, fmt.Sprintf(`datasets:
+	cat := testkit.TempFile(t, "catalog.yaml", fmt.Sprintf(`datasets:
   - id: pg_orders
     source: { engine: postgres, type: table, reference: %s.orders }
     fields:

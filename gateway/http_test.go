@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/ratelimit"
 )
 
@@ -640,13 +641,13 @@ func TestHTTPCatalogReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, cat, string(orig))
+	testkit.WriteFile(t, cat, string(orig))
 	gw := startTestGateway(t, func(c *Config) { c.Catalog = cat })
 	c := newHTTPClient(t, gw)
 	if r := c.do("POST", "/internal/reload", "tenantA-key", nil); r.status != 403 {
 		t.Errorf("reload as viewer: %d", r.status)
 	}
-	writeFile(t, cat, string(orig)+`
+	testkit.WriteFile(t, cat, string(orig)+`
   - id: cities
     source: {reference: orders}
     fields: [{name: city, type: string}, {name: tenant_id, type: string}, {name: revenue, type: double}]
@@ -671,7 +672,7 @@ func TestHTTPCatalogReload(t *testing.T) {
 		t.Errorf("information_schema after reload: %v", got)
 	}
 
-	writeFile(t, cat, string(orig)+"\n  - id: broken\n    source: {reference: orders}\n    fields: [{name: a, type: string}]\n    metrics: [{name: m, expression: {agg: sum, field: nope}}]\n")
+	testkit.WriteFile(t, cat, string(orig)+"\n  - id: broken\n    source: {reference: orders}\n    fields: [{name: a, type: string}]\n    metrics: [{name: m, expression: {agg: sum, field: nope}}]\n")
 	r = c.do("POST", "/internal/reload", "dev-key-123", nil)
 	if r.status != 422 || r.json(t)["error"] != "invalid_catalog" {
 		t.Errorf("invalid catalog: %d %s", r.status, r.body)
@@ -701,8 +702,7 @@ func TestHTTPDocsRenderInBrowser(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 90*time.Second)
 	cmd := exec.CommandContext(ctx, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
 		"--no-first-run", "--user-data-dir="+filepath.Join(dir, "profile"), "--dump-dom", c.base+"/docs")
 	var stderr bytes.Buffer
@@ -791,7 +791,7 @@ func TestHTTPCacheAndRateLimit(t *testing.T) {
 // checks it, and its memory use is exported.
 func TestHTTPRedisHealthAndMetrics(t *testing.T) {
 	t.Parallel()
-	url := testRedisURL(t)
+	url := testkit.RedisURL(t)
 	prefix, _ := redisPrefix(t, url)
 	gw := startTestGateway(t, withRedis(url, prefix))
 	c := newHTTPClient(t, gw)
@@ -832,6 +832,6 @@ func demoCatalogWith(t *testing.T, extra string) string {
 		t.Fatal(err)
 	}
 	cat := filepath.Join(t.TempDir(), "catalog.yaml")
-	writeFile(t, cat, string(b)+extra)
+	testkit.WriteFile(t, cat, string(b)+extra)
 	return cat
 }

@@ -1,13 +1,14 @@
 package gateway
 
 import (
-	"context"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // TestPsqlReadmeExample runs the README's psql example with the real psql binary. CI installs
@@ -18,8 +19,7 @@ func TestPsqlReadmeExample(t *testing.T) {
 	gw := startTestGateway(t)
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
 	run := func(key, sql string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
+		ctx := testkit.ContextWithin(t, 20*time.Second)
 		cmd := exec.CommandContext(ctx, psql,
 			"host="+host+" port="+port+" user=demo dbname=setupranali sslmode=prefer",
 			"-X", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-c", sql)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // closedPort is a loopback address nothing listens on: a dependency that is down.
@@ -96,7 +98,7 @@ func TestReadyWithRedisDown(t *testing.T) {
 
 // With Redis up the dependency is "ok" and readiness "ready".
 func TestReadyWithRedisUp(t *testing.T) {
-	url := testRedisURL(t)
+	url := testkit.RedisURL(t)
 	prefix, _ := redisPrefix(t, url)
 	gw := startTestGateway(t, withRedis(url, prefix))
 	c := newHTTPClient(t, gw)
@@ -118,7 +120,7 @@ func TestSourceDownOthersServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat := writeCatalog(t, string(demo)+ordersDataset("pg_orders", "postgres", "public.orders", ""))
+	cat := testkit.TempFile(t, "catalog.yaml", string(demo)+ordersDataset("pg_orders", "postgres", "public.orders", ""))
 	pgAddr := closedPort(t)
 	gw := startTestGateway(t, func(c *Config) {
 		c.Catalog = cat

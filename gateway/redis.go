@@ -21,6 +21,10 @@ import (
 // the metrics: health answers from the last sample and never waits on Redis.
 const redisSampleInterval = 10 * time.Second
 
+// SetRedisLogger sends the Redis client library's own lines (failed dials, ...) to log rather
+// than raw to stderr. It is process-wide, so the program sets it once, before Start.
+func SetRedisLogger(log *slog.Logger) { rediscache.SetLogger(log) }
+
 // wireHTTP connects the result cache and rate limiter to the HTTP server: the cache section of
 // /v1/health and /internal/status, and the purge endpoint (httpapi.CachePurger: Purge). (The rate limits are applied by the
 // admission point.) It returns the Redis sampler, nil without Redis. Redis is not a readiness

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // Slowloris: clients that send their HTTP headers a byte at a time are cut off by the server's
@@ -121,8 +122,7 @@ func TestCatalogReloadUnderLoad(t *testing.T) {
 		})
 	}
 	reload := func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
+		ctx := testkit.ContextWithin(t, 30*time.Second)
 		req, _ := http.NewRequestWithContext(ctx, "POST", base+"/internal/reload", nil)
 		req.Header.Set("X-API-Key", "internal-admin-key")
 		resp, err := http.DefaultClient.Do(req)
@@ -136,7 +136,7 @@ func TestCatalogReloadUnderLoad(t *testing.T) {
 		}
 		return nil
 	}
-	waitUntil(t, "the load to start", func() bool { return ok.Load() > 50 || failed.Load() > 0 })
+	testkit.Eventually(t, "the load to start", func() bool { return ok.Load() > 50 || failed.Load() > 0 })
 	for range 10 {
 		if err := reload(); err != nil {
 			stop.Store(true)
@@ -146,7 +146,7 @@ func TestCatalogReloadUnderLoad(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	before := ok.Load()
-	waitUntil(t, "queries after the reloads", func() bool { return ok.Load() > before+50 || failed.Load() > 0 })
+	testkit.Eventually(t, "queries after the reloads", func() bool { return ok.Load() > before+50 || failed.Load() > 0 })
 	stop.Store(true)
 	wg.Wait()
 	if n := failed.Load(); n > 0 {

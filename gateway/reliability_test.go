@@ -22,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // Reliability under faults (docs/reliability.md): clients that stop reading, vanish mid-query
@@ -62,7 +63,7 @@ var suiteLogs = func() *secretScanner {
 	for _, k := range auth.DemoKeys() {
 		s.secrets = append(s.secrets, k.Secret)
 	}
-	if dsn := os.Getenv("SETU_TEST_POSTGRES_DSN"); dsn != "" {
+	if dsn := os.Getenv(testkit.PostgresEnv); dsn != "" {
 		if pc, err := pgconn.ParseConfig(dsn); err == nil && pc.Password != "" {
 			s.secrets = append(s.secrets, pc.Password)
 		}
@@ -121,18 +122,6 @@ func TestSecretScannerCatches(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond; the bound only keeps a broken run from hanging.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // rawLogin opens a socket to the gateway and logs in by hand; the caller then owns the bytes.
 func rawLogin(t *testing.T, gw *Gateway, key string, readBuffer int) (net.Conn, *pgproto3.Frontend) {
 	t.Helper()
@@ -174,9 +163,9 @@ func rawLogin(t *testing.T, gw *Gateway, key string, readBuffer int) (net.Conn, 
 func TestClientStopsReadingMidResult(t *testing.T) {
 	dir := t.TempDir()
 	initSQL := filepath.Join(dir, "init.sql")
-	writeFile(t, initSQL, "CREATE TABLE wide AS SELECT range AS id, 'tenantA' AS tenant_id, repeat('x', 500) AS pad FROM range(200000);")
+	testkit.WriteFile(t, initSQL, "CREATE TABLE wide AS SELECT range AS id, 'tenantA' AS tenant_id, repeat('x', 500) AS pad FROM range(200000);")
 	cat := filepath.Join(dir, "catalog.yaml")
-	writeFile(t, cat, `datasets:
+	testkit.WriteFile(t, cat, `datasets:
   - id: wide
     source: {reference: wide}
     fields: [{name: id, type: int64}, {name: tenant_id, type: string}, {name: pad, type: string}]
@@ -209,7 +198,7 @@ func TestClientStopsReadingMidResult(t *testing.T) {
 	}
 	// Now the client reads nothing more.
 	var peak uint64
-	waitUntil(t, "the gateway to drop the client that stopped reading", func() bool {
+	testkit.Eventually(t, "the gateway to drop the client that stopped reading", func() bool {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		peak = max(peak, ms.HeapInuse)
@@ -235,7 +224,7 @@ func TestClientDisconnectsMidQuery(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond) // let it reach the engine; the check holds either way
 	nc.Close()
-	waitUntil(t, "the gateway to end the connection of the vanished client", func() bool {
+	testkit.Eventually(t, "the gateway to end the connection of the vanished client", func() bool {
 		return gw.server.Connections() == 0
 	})
 	conn := connect(t, gw, "tenantA-key")
@@ -274,7 +263,7 @@ func TestStartupNeverFinishes(t *testing.T) {
 			}
 		})
 	}
-	waitUntil(t, "the stalled connections to be forgotten", func() bool { return gw.server.Connections() == 0 })
+	testkit.Eventually(t, "the stalled connections to be forgotten", func() bool { return gw.server.Connections() == 0 })
 }
 
 // The settings of the limits reach the gateway, and the real planner checks the idle timeouts'
@@ -374,7 +363,7 @@ func TestMaxQueriesPerKeyGateway(t *testing.T) {
 	long := startLongQuery(busy)
 	var refused *pgconn.PgError
 	attempt := 0
-	waitUntil(t, "a second query of the key to be refused", func() bool {
+	testkit.Eventually(t, "a second query of the key to be refused", func() bool {
 		long.restartIfRefused(t)
 		// A new statement each time: a cached answer (of an attempt that ran before the long
 		// query took the key's slot) would never reach the cap.
@@ -391,7 +380,7 @@ func TestMaxQueriesPerKeyGateway(t *testing.T) {
 	if err := long.stop(); err == nil {
 		t.Error("the cancelled query succeeded")
 	}
-	waitUntil(t, "the key to be admitted again", func() bool {
+	testkit.Eventually(t, "the key to be admitted again", func() bool {
 		got, err := tryRows(other, "SELECT n FROM big")
 		return err == nil && equal(got, []string{"200000"})
 	})
@@ -402,19 +391,11 @@ func TestMaxQueriesPerKeyGateway(t *testing.T) {
 // own so its sessions can be found). It returns the gateway, an admin connection and the name.
 func pgGateway(t *testing.T, mutate ...func(*Config)) (*Gateway, *pgx.Conn, string) {
 	t.Helper()
-	dsn := os.Getenv("SETU_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("SETU_TEST_POSTGRES_DSN is not set")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	schema := "setu_rel_" + randomHex(t)
-	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE SCHEMA %[1]s;
-CREATE TABLE %[1]s.orders (order_id text PRIMARY KEY, tenant_id text NOT NULL, order_date date NOT NULL, city text NOT NULL,
+	dsn := testkit.PostgresDSN(t)
+	ctx := testkit.Context(t)
+	schema := testkit.PostgresSchema(t)
+	admin := testkit.PostgresConn(t)
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE TABLE %[1]s.orders (order_id text PRIMARY KEY, tenant_id text NOT NULL, order_date date NOT NULL, city text NOT NULL,
   revenue double precision NOT NULL, quantity bigint NOT NULL);
 INSERT INTO %[1]s.orders VALUES
   ('o1', 'tenantA', '2025-12-01', 'Indore', 1000, 2), ('o2', 'tenantA', '2025-12-01', 'Bhopal', 500, 1),
@@ -426,10 +407,8 @@ CREATE TABLE %[1]s.big AS SELECT g AS id, 'tenantA'::text AS tenant_id FROM gene
 	app := schema
 	t.Cleanup(func() {
 		ctx := context.Background()
+		// Before testkit drops the schema: the gateway's sessions would hold it.
 		admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", app)
-		if _, err := admin.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping %s: %v", schema, err)
-		}
 	})
 	catalogText, err := os.ReadFile("../catalog.yaml")
 	if err != nil {
@@ -445,7 +424,7 @@ CREATE TABLE %[1]s.big AS SELECT g AS id, 'tenantA'::text AS tenant_id FROM gene
     rls: {enabled: true, column: tenant_id}
 `, schema)
 	cat := filepath.Join(t.TempDir(), "catalog.yaml")
-	writeFile(t, cat, pgCatalog)
+	testkit.WriteFile(t, cat, pgCatalog)
 	pc, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -475,10 +454,10 @@ func TestPostgresClientDisconnectsMidQuery(t *testing.T) {
 		}
 		return n
 	}
-	waitUntil(t, "the query to run on PostgreSQL", func() bool { return active() > 0 })
+	testkit.Eventually(t, "the query to run on PostgreSQL", func() bool { return active() > 0 })
 	nc.Close()
-	waitUntil(t, "PostgreSQL to stop the vanished client's query", func() bool { return active() == 0 })
-	waitUntil(t, "the gateway to end the connection", func() bool { return gw.server.Connections() == 0 })
+	testkit.Eventually(t, "PostgreSQL to stop the vanished client's query", func() bool { return active() == 0 })
+	testkit.Eventually(t, "the gateway to end the connection", func() bool { return gw.server.Connections() == 0 })
 }
 
 // PostgreSQL sessions of the gateway killed under load (pg_terminate_backend, as a restart of
@@ -519,7 +498,7 @@ func TestPostgresSessionsKilledUnderLoad(t *testing.T) {
 			}
 		})
 	}
-	waitUntil(t, "the load to start", func() bool { mu.Lock(); defer mu.Unlock(); return okCount > 50 })
+	testkit.Eventually(t, "the load to start", func() bool { mu.Lock(); defer mu.Unlock(); return okCount > 50 })
 	killed := 0
 	for range 5 {
 		var n int
@@ -533,7 +512,7 @@ func TestPostgresSessionsKilledUnderLoad(t *testing.T) {
 	mu.Lock()
 	okAtKill := okCount
 	mu.Unlock()
-	waitUntil(t, "queries to succeed again", func() bool { mu.Lock(); defer mu.Unlock(); return okCount > okAtKill+100 })
+	testkit.Eventually(t, "queries to succeed again", func() bool { mu.Lock(); defer mu.Unlock(); return okCount > okAtKill+100 })
 	stop.Store(true)
 	wg.Wait()
 	t.Logf("killed %d PostgreSQL sessions; %d queries ok, failures by SQLSTATE %v", killed, okCount, failures)
@@ -557,7 +536,7 @@ func TestPostgresSessionsKilledUnderLoad(t *testing.T) {
 	for _, conn := range conns {
 		conn.Close(context.Background())
 	}
-	waitUntil(t, "the gateway's goroutines to come back down", func() bool {
+	testkit.Eventually(t, "the gateway's goroutines to come back down", func() bool {
 		return runtime.NumGoroutine() <= goroutinesBefore+5
 	})
 }
@@ -575,16 +554,7 @@ var duckDBOnly = strings.NewReplacer("SET threads = 1;", "", "DOUBLE", "DOUBLE P
 // part of it, in schemas of their own. It runs fewer queries than the DuckDB one (500 unless
 // -isolation.queries asks for fewer).
 func TestDifferentialIsolationPostgres(t *testing.T) {
-	dsn := os.Getenv("SETU_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("SETU_TEST_POSTGRES_DSN is not set")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
+	dsn := testkit.PostgresDSN(t)
 	catText, err := os.ReadFile(differentialCatalog)
 	if err != nil {
 		t.Fatal(err)
@@ -598,20 +568,15 @@ func TestDifferentialIsolationPostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		schema := "setu_diff_" + randomHex(t)
-		if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema+"; SET search_path TO "+schema+"; "+
+		schema := testkit.PostgresSchema(t)
+		if _, err := testkit.PostgresConn(t).Exec(testkit.Context(t), "SET search_path TO "+schema+"; "+
 			duckDBOnly.Replace(string(data))+"; RESET search_path"); err != nil {
 			t.Fatalf("loading %s into PostgreSQL: %v", filepath.Base(dataFile), err)
 		}
-		t.Cleanup(func() {
-			if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-				t.Errorf("dropping %s: %v", schema, err)
-			}
-		})
 		text := strings.ReplaceAll(string(catText), "engine: duckdb", "engine: postgres")
 		text = strings.ReplaceAll(text, "reference: sales", "reference: "+schema+".sales")
 		cat := filepath.Join(t.TempDir(), "catalog.yaml")
-		writeFile(t, cat, text)
+		testkit.WriteFile(t, cat, text)
 		return startTestGateway(t, func(c *Config) { c.Catalog, c.PostgresDSN = cat, Secret(dsn) })
 	})
 }

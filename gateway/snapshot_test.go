@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // snapshotCatalogs writes the demo catalog plus one dataset named extra and returns the file's
@@ -25,7 +27,7 @@ func snapshotCatalogs(t *testing.T) (path string, write func(extra string)) {
 	}
 	path = filepath.Join(t.TempDir(), "catalog.yaml")
 	write = func(extra string) {
-		writeFile(t, path, string(orig)+`
+		testkit.WriteFile(t, path, string(orig)+`
   - id: `+extra+`
     source: {reference: orders}
     fields: [{name: city, type: string}, {name: tenant_id, type: string}, {name: revenue, type: double}]
@@ -117,7 +119,7 @@ func TestCatalogReloadSnapshotConsistent(t *testing.T) {
 			}
 		})
 	}
-	waitUntil(t, "the queries to start", func() bool { return answers.Load() > 20 || bad.Load() > 0 })
+	testkit.Eventually(t, "the queries to start", func() bool { return answers.Load() > 20 || bad.Load() > 0 })
 	for i := range 6 {
 		write([]string{"snap_b", "snap_a"}[i%2])
 		if r := hc.do("POST", "/internal/reload", "internal-admin-key", nil); r.status != 200 {
@@ -127,7 +129,7 @@ func TestCatalogReloadSnapshotConsistent(t *testing.T) {
 		}
 	}
 	before := answers.Load()
-	waitUntil(t, "queries after the reloads", func() bool { return answers.Load() > before+20 || bad.Load() > 0 })
+	testkit.Eventually(t, "queries after the reloads", func() bool { return answers.Load() > before+20 || bad.Load() > 0 })
 	stop.Store(true)
 	wg.Wait()
 	if n := bad.Load(); n > 0 {

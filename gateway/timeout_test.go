@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // A query past QUERY_TIMEOUT_SECONDS is stopped in the engine with 57014, and the connection
@@ -73,9 +75,9 @@ func startBigGateway(t *testing.T, queryTimeout time.Duration, mutate ...func(*C
 	t.Helper()
 	dir := t.TempDir()
 	initSQL := filepath.Join(dir, "init.sql")
-	writeFile(t, initSQL, "CREATE TABLE big AS SELECT range AS id, 'tenantA' AS tenant_id FROM range(200000);")
+	testkit.WriteFile(t, initSQL, "CREATE TABLE big AS SELECT range AS id, 'tenantA' AS tenant_id FROM range(200000);")
 	cat := filepath.Join(dir, "catalog.yaml")
-	writeFile(t, cat, `datasets:
+	testkit.WriteFile(t, cat, `datasets:
   - id: big
     source: {reference: big}
     fields: [{name: id, type: int64}, {name: tenant_id, type: string}]

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // One event at 2025-12-01 20:00 UTC, which is 2025-12-02 01:30 in Kolkata (the dataset's zone).
@@ -16,10 +18,10 @@ func TestTimeGrainsFollowTimeZones(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	initSQL := filepath.Join(dir, "init.sql")
-	writeFile(t, initSQL, `CREATE TABLE events (tenant_id VARCHAR, happened TIMESTAMPTZ, local_at TIMESTAMP, n INTEGER);
+	testkit.WriteFile(t, initSQL, `CREATE TABLE events (tenant_id VARCHAR, happened TIMESTAMPTZ, local_at TIMESTAMP, n INTEGER);
 INSERT INTO events VALUES ('tenantA', TIMESTAMPTZ '2025-12-01 20:00:00+00', TIMESTAMP '2025-12-02 01:30:00', 1);`)
 	cat := filepath.Join(dir, "catalog.yaml")
-	writeFile(t, cat, `datasets:
+	testkit.WriteFile(t, cat, `datasets:
   - id: events
     defaultTimezone: Asia/Kolkata
     source: {reference: events}

@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/setupranali/setupranali/state"
+	"github.com/setupranali/setupranali/gateway/admin"
 )
 
 // backupCmd writes an online snapshot of the state DB; safe while the server runs.
@@ -16,14 +15,9 @@ func backupCmd(ctx context.Context, args []string, c cli) int {
 		return 2
 	}
 	if *to == "" || fs.NArg() > 0 {
-		fmt.Fprintln(c.stderr, "usage: setupranali backup --to FILE [--state-db PATH]")
-		return 2
+		return c.usage("usage: setupranali backup --to FILE [--state-db PATH]")
 	}
-	if err := state.Backup(ctx, *dbPath, *to, c.logger()); err != nil {
-		return c.fail(err)
-	}
-	fmt.Fprintf(c.stdout, "backed up %s to %s\n", *dbPath, *to)
-	return 0
+	return c.done(admin.Backup(ctx, c.op(*dbPath), *to))
 }
 
 // restoreCmd replaces the state DB with a checked backup. It refuses while a server or another
@@ -36,16 +30,7 @@ func restoreCmd(ctx context.Context, args []string, c cli) int {
 		return 2
 	}
 	if *from == "" || fs.NArg() > 0 {
-		fmt.Fprintln(c.stderr, "usage: setupranali restore --from FILE [--state-db PATH]   (stop the server first)")
-		return 2
+		return c.usage("usage: setupranali restore --from FILE [--state-db PATH]   (stop the server first)")
 	}
-	res, err := state.Restore(ctx, *from, *dbPath, c.logger())
-	if err != nil {
-		return c.fail(err)
-	}
-	fmt.Fprintf(c.stdout, "restored %s from %s (schema version %d)\n", *dbPath, *from, res.Version)
-	if res.Kept != "" {
-		fmt.Fprintf(c.stdout, "the replaced database is kept as %s; delete it once the restore is confirmed\n", res.Kept)
-	}
-	return 0
+	return c.done(admin.Restore(ctx, c.op(*dbPath), *from))
 }

@@ -3,27 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/setupranali/setupranali/engine/rediscache"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // 'setupranali cache purge' against a real Redis: it deletes the results under its prefix, of one
 // dataset or all, and says how many. The gateway side (which entries a dataset's purge reaches)
 // is tested in package gateway.
 func TestCachePurgeCommand(t *testing.T) {
-	url := os.Getenv("SETU_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("SETU_TEST_REDIS_URL not set")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	prefix := "setutest:" + hex.EncodeToString(b) + ":"
+	url := testkit.RedisURL(t)
+	prefix := testkit.RedisPrefix()
 	rc, err := rediscache.Open(rediscache.Config{URL: url, Prefix: prefix, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)

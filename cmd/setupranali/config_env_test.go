@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/setupranali/setupranali/gateway"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // freeForm are the settings whose value no check at load can refuse: file paths and names the
@@ -157,11 +158,11 @@ func TestProductionNeedsAnAPIKey(t *testing.T) {
 func TestSecretsFromFiles(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "key")
-	writeFile(t, keyFile, testFernetKey+"\n")
+	testkit.WriteFile(t, keyFile, testFernetKey+"\n")
 	dsnFile := filepath.Join(dir, "dsn")
-	writeFile(t, dsnFile, "postgres://u:p@h/db\r\n")
+	testkit.WriteFile(t, dsnFile, "postgres://u:p@h/db\r\n")
 	empty := filepath.Join(dir, "empty")
-	writeFile(t, empty, "\n")
+	testkit.WriteFile(t, empty, "\n")
 	cfg, err := loadConfig(nil, envOf(map[string]string{"UBI_SECRET_KEY_FILE": keyFile, "SETU_POSTGRES_DSN_FILE": dsnFile, "REDIS_URL": "redis://r:6379/0"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +184,7 @@ func TestSecretsFromFiles(t *testing.T) {
 func TestEffectiveConfigLogged(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "key")
-	writeFile(t, keyFile, testFernetKey+"\n")
+	testkit.WriteFile(t, keyFile, testFernetKey+"\n")
 	for _, tc := range []struct {
 		env      map[string]string
 		args     []string

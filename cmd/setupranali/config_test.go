@@ -3,10 +3,11 @@ package main
 import (
 	"bytes"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 func TestConfigRejectsBadValuesNamingTheVariable(t *testing.T) {
@@ -49,7 +50,7 @@ func TestCatalogValidateCommand(t *testing.T) {
 		t.Errorf("valid catalog: exit %d, stderr %s", code, errb.String())
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	writeFile(t, bad, "datasets:\n  - id: x\n    colour: red\n    source: {reference: t}\n    fields: [{name: a, type: nosuchtype}]\n")
+	testkit.WriteFile(t, bad, "datasets:\n  - id: x\n    colour: red\n    source: {reference: t}\n    fields: [{name: a, type: nosuchtype}]\n")
 	out.Reset()
 	errb.Reset()
 	if code := run([]string{"catalog", "validate", bad}, &out, &errb); code != 1 {
@@ -59,12 +60,5 @@ func TestCatalogValidateCommand(t *testing.T) {
 		if !strings.Contains(errb.String(), want) {
 			t.Errorf("output %q lacks %s", errb.String(), want)
 		}
-	}
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

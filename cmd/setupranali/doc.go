@@ -1,7 +1,9 @@
 // Command setupranali is the SetuPranali program: flags, environment, subcommands and signals.
 // The gateway itself (start-up, wiring, reload, shutdown) is package gateway; serve fills a
 // gateway.Config from flags and environment variables, starts it, reloads it on SIGHUP and
-// drains it on SIGTERM or SIGINT.
+// drains it on SIGTERM or SIGINT. The operator subcommands (keys, sources, backup, restore,
+// cache purge, catalog validate) read their flags here and are carried out by gateway/admin;
+// the program imports nothing else of ours (internal/fences holds it to that).
 //
 // Subcommands:
 //

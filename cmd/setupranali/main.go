@@ -11,8 +11,7 @@ import (
 	"syscall"
 	_ "time/tzdata" // time zones resolve in minimal containers too
 
-	"github.com/setupranali/setupranali/catalog"
-	"github.com/setupranali/setupranali/gateway"
+	"github.com/setupranali/setupranali/gateway/admin"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -96,12 +95,10 @@ func catalogCmd(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: setupranali catalog validate FILE")
 		return 2
 	}
-	cat, err := catalog.LoadFile(args[1])
-	if err != nil {
+	if err := admin.ValidateCatalog(stdout, args[1]); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d datasets, version %s)\n", args[1], len(cat.Datasets), gateway.ShortVersion(cat.Version()))
 	return 0
 }
 

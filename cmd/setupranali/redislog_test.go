@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/setupranali/setupranali/engine/rediscache"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // serve routes go-redis's own lines through the gateway's slog logger: with Redis down, the
@@ -20,7 +21,7 @@ func TestServeRedisLogsStructured(t *testing.T) {
 	t.Setenv("SETU_CATALOG", "../../catalog.yaml")
 	t.Setenv("SETU_STATE_DB", t.TempDir()+"/state.db")
 	t.Cleanup(func() { rediscache.SetLogger(testLogger()) })
-	var stderr syncBuffer
+	var stderr testkit.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, nil, io.Discard, &stderr) }()

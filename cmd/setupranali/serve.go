@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/setupranali/setupranali/engine/rediscache"
 	"github.com/setupranali/setupranali/gateway"
 )
 
@@ -27,7 +26,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log := newLogger(cfg.LogLevel, stderr)
 	// go-redis's own lines (failed dials, ...) go through the gateway's log, not raw to stderr.
-	rediscache.SetLogger(log)
+	gateway.SetRedisLogger(log)
 	cfg.logEffective(log)
 	cfg.Version = version
 	gw, err := gateway.Start(ctx, cfg.Config, log)

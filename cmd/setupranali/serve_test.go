@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/setupranali/setupranali/gateway"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // The tests here run the program's commands and then the gateway they configured; the gateway's
@@ -21,8 +22,7 @@ import (
 func connect(t *testing.T, gw *gateway.Gateway, key string) *pgx.Conn {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(gw.Addr().String())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx := testkit.ContextWithin(t, 10*time.Second)
 	conn, err := pgx.Connect(ctx, fmt.Sprintf("host=%s port=%s user=demo dbname=setupranali password=%s sslmode=disable default_query_exec_mode=simple_protocol", host, port, key))
 	if err != nil {
 		t.Fatal(err)

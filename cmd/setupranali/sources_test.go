@@ -3,16 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,37 +17,20 @@ import (
 
 	"github.com/setupranali/setupranali/engine/duckdb"
 	"github.com/setupranali/setupranali/gateway"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/state"
 )
-
-// syncBuffer collects output written from several goroutines (the gateway logs from its own).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // cliEnv runs the CLI commands in-process with their own environment, collecting everything
 // they print (stdout, stderr and so every log line) in all.
 type cliEnv struct {
 	t   *testing.T
 	env map[string]string
-	all *syncBuffer
+	all *testkit.SyncBuffer
 }
 
 func newCLIEnv(t *testing.T, stateDB string) *cliEnv {
-	return &cliEnv{t: t, env: map[string]string{"SETU_STATE_DB": stateDB, "LOG_LEVEL": "DEBUG"}, all: &syncBuffer{}}
+	return &cliEnv{t: t, env: map[string]string{"SETU_STATE_DB": stateDB, "LOG_LEVEL": "DEBUG"}, all: &testkit.SyncBuffer{}}
 }
 
 // run executes one command line and returns its exit code and stdout.
@@ -107,15 +86,6 @@ func (e *cliEnv) keygen() string {
 
 var sourceIDPattern = regexp.MustCompile(`id (src_[0-9a-f]+)`)
 
-func writeCatalog(t *testing.T, text string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "catalog.yaml")
-	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // ordersDataset is a catalog dataset over a physical orders table with the demo's columns.
 func ordersDataset(id, engine, reference, sourceID string) string {
 	src := fmt.Sprintf("engine: %s, type: table, reference: %s", engine, reference)
@@ -164,15 +134,6 @@ func startGatewayLogged(t *testing.T, w io.Writer, mutate func(*gateway.Config))
 	return gw, nil
 }
 
-func assertNoSecrets(t *testing.T, what, text string, secrets ...string) {
-	t.Helper()
-	for _, s := range secrets {
-		if s != "" && strings.Contains(text, s) {
-			t.Errorf("%s contains a secret (%.4s...):\n%s", what, s, text)
-		}
-	}
-}
-
 // Start-up fails clearly, naming the dataset and source, for an unknown source, a source whose
 // key is missing or wrong, and an engine that does not match the source. These need no server:
 // a postgres source connects on first use.
@@ -185,7 +146,7 @@ func TestSourceStartupErrors(t *testing.T) {
 	e.env["WAREHOUSE_PW"] = "pw-Startup-Secret"
 	out := e.must("", "sources", "add", "warehouse", "--host", "127.0.0.1", "--port", "1", "--user", "u", "--database", "d", "--password-env", "WAREHOUSE_PW")
 	id := sourceIDPattern.FindStringSubmatch(out)[1]
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	other := e.keygen()
 	cases := []struct {
 		name, catalog string
@@ -206,7 +167,7 @@ func TestSourceStartupErrors(t *testing.T) {
 			[]string{`"pg_orders"`, "reserved"}},
 	}
 	for _, c := range cases {
-		cat := writeCatalog(t, "datasets:\n"+c.catalog)
+		cat := testkit.TempFile(t, "catalog.yaml", "datasets:\n"+c.catalog)
 		_, err := startGatewayLogged(t, &logs, func(cfg *gateway.Config) {
 			cfg.Catalog, cfg.StateDB, cfg.SecretKey = cat, stateDB, gateway.Secret(key)
 			if c.mutate != nil {
@@ -222,13 +183,13 @@ func TestSourceStartupErrors(t *testing.T) {
 				t.Errorf("%s: error %q does not mention %s", c.name, err, w)
 			}
 		}
-		assertNoSecrets(t, c.name+" error", err.Error(), key, other, "pw-Startup-Secret")
+		testkit.NoSecrets(t, c.name+" error", err.Error(), key, other, "pw-Startup-Secret")
 	}
 	// The state DB is not left locked by a failed start: a restore may run.
 	backup := filepath.Join(dir, "b.db")
 	e.must("", "backup", "--to", backup)
 	e.must("", "restore", "--from", backup)
-	assertNoSecrets(t, "logs", logs.String()+e.all.String(), key, other, "pw-Startup-Secret")
+	testkit.NoSecrets(t, "logs", logs.String()+e.all.String(), key, other, "pw-Startup-Secret")
 }
 
 // Every CLI flow and a gateway serving registered sources print no credential and no key
@@ -239,8 +200,8 @@ func TestSourceFlowsLeakNoSecrets(t *testing.T) {
 	stateDB := filepath.Join(dir, "state.db")
 	e := newCLIEnv(t, stateDB)
 	oldKey, newKey := e.keygen(), e.keygen()
-	password := "pw-Leak-" + randomHex(t)
-	dsnPassword := "dsnpw-Leak-" + randomHex(t)
+	password := testkit.UniqueName("pw-Leak-")
+	dsnPassword := testkit.UniqueName("dsnpw-Leak-")
 	dsn := fmt.Sprintf("postgres://reader:%s@127.0.0.1:1/sales?sslmode=disable&connect_timeout=2", dsnPassword)
 	secrets := []string{oldKey, newKey, password, dsnPassword, dsn}
 
@@ -293,9 +254,9 @@ func TestSourceFlowsLeakNoSecrets(t *testing.T) {
 
 	// A gateway over both sources; queries fail (nothing listens), and their errors reach the
 	// client without secrets.
-	cat := writeCatalog(t, "datasets:\n"+ordersDataset("by_name", "postgres", "orders", "pw_source")+
+	cat := testkit.TempFile(t, "catalog.yaml", "datasets:\n"+ordersDataset("by_name", "postgres", "orders", "pw_source")+
 		ordersDataset("by_id", "postgres", "orders", dsnID))
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	gw, err := startGatewayLogged(t, &logs, func(c *gateway.Config) {
 		c.Catalog, c.StateDB, c.SecretKey = cat, stateDB, gateway.Secret(newKey)
 	})
@@ -325,53 +286,21 @@ func TestSourceFlowsLeakNoSecrets(t *testing.T) {
 	if !strings.Contains(logs.String(), "source opened") {
 		t.Errorf("the gateway log does not show the sources opening:\n%s", logs.String())
 	}
-	assertNoSecrets(t, "CLI output, logs and client errors", all, secrets...)
-}
-
-// postgresSchema connects to the machine's PostgreSQL (SETU_TEST_POSTGRES_DSN; the test skips
-// without it, and CI sets it) as its admin, creates a schema of a fresh name and runs ddl in
-// it, with %[1]s standing for the schema; the schema is dropped when the test ends. It returns
-// the admin connection, its DSN and the schema's name.
-func postgresSchema(t *testing.T, prefix, ddl string) (*pgx.Conn, string, string) {
-	t.Helper()
-	adminDSN := os.Getenv("SETU_TEST_POSTGRES_DSN")
-	if adminDSN == "" {
-		t.Skip("SETU_TEST_POSTGRES_DSN is not set")
-	}
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, adminDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close(context.Background()) })
-	schema := prefix + randomHex(t)
-	if _, err := admin.Exec(ctx, fmt.Sprintf("CREATE SCHEMA %[1]s;\n"+ddl, schema)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("dropping %s: %v", schema, err)
-		}
-	})
-	return admin, adminDSN, schema
-}
-
-func randomHex(t *testing.T) string {
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b[:])
+	testkit.NoSecrets(t, "CLI output, logs and client errors", all, secrets...)
 }
 
 // End to end against the machine's PostgreSQL: sources registered through the CLI (one by
 // name with a password, one by id with transaction pooling, and SETU_POSTGRES_DSN as the
 // default), a catalog naming them, and tenants querying through the gateway.
 func TestPostgresSourcesEndToEnd(t *testing.T) {
-	_, adminDSN, schema := postgresSchema(t, "setu_src_", `CREATE TABLE %[1]s.orders (order_id text PRIMARY KEY, tenant_id text NOT NULL, city text NOT NULL, revenue double precision NOT NULL);
+	schema := testkit.PostgresSchema(t)
+	adminDSN := testkit.PostgresDSN(t)
+	if _, err := testkit.PostgresConn(t).Exec(testkit.Context(t), fmt.Sprintf(`CREATE TABLE %[1]s.orders (order_id text PRIMARY KEY, tenant_id text NOT NULL, city text NOT NULL, revenue double precision NOT NULL);
 INSERT INTO %[1]s.orders VALUES
   ('o1', 'tenantA', 'Indore', 1000), ('o2', 'tenantA', 'Bhopal', 500), ('o3', 'tenantB', 'Indore', 250),
-  ('o4', 'tenantB', 'Delhi', 1200), ('o5', 'default', 'Mumbai', 800), ('o6', 'default', 'Chennai', 600);`)
+  ('o4', 'tenantB', 'Delhi', 1200), ('o5', 'default', 'Mumbai', 800), ('o6', 'default', 'Chennai', 600);`, schema)); err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	pc, err := pgconn.ParseConfig(adminDSN)
 	if err != nil {
@@ -381,7 +310,7 @@ INSERT INTO %[1]s.orders VALUES
 	// stored, used and kept out of every output.
 	password := pc.Password
 	if password == "" {
-		password = "pw-unused-" + randomHex(t)
+		password = testkit.UniqueName("pw-unused-")
 	}
 
 	dir := t.TempDir()
@@ -400,10 +329,10 @@ INSERT INTO %[1]s.orders VALUES
 	}
 
 	ref := schema + ".orders"
-	cat := writeCatalog(t, "datasets:\n"+ordersDataset("pg_orders", "postgres", ref, "sales")+
+	cat := testkit.TempFile(t, "catalog.yaml", "datasets:\n"+ordersDataset("pg_orders", "postgres", ref, "sales")+
 		ordersDataset("pooled_orders", "postgres", ref, pooledID)+
 		ordersDataset("default_orders", "postgres", ref, ""))
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	gw, err := startGatewayLogged(t, &logs, func(c *gateway.Config) {
 		c.Catalog, c.StateDB, c.SecretKey, c.PostgresDSN = cat, stateDB, gateway.Secret(key), gateway.Secret(adminDSN)
 	})
@@ -439,7 +368,7 @@ INSERT INTO %[1]s.orders VALUES
 	if got := rowsText(t, tenantA, "SELECT 1"); !equal(got, []string{"1"}) {
 		t.Errorf("SELECT 1: %v", got)
 	}
-	assertNoSecrets(t, "CLI output and logs", e.all.String()+"\n"+logs.String(), key, password, adminDSN)
+	testkit.NoSecrets(t, "CLI output and logs", e.all.String()+"\n"+logs.String(), key, password, adminDSN)
 }
 
 // The secrets of the configuration come from the environment only and never print.
@@ -454,7 +383,7 @@ func TestConfigSecretsFromEnvironmentOnly(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	newLogger("DEBUG", &logs).Info("config", "cfg", cfg, "key", cfg.SecretKey)
-	assertNoSecrets(t, "printed config", fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg)+logs.String(), "Config-Secret")
+	testkit.NoSecrets(t, "printed config", fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg)+logs.String(), "Config-Secret")
 	var usage bytes.Buffer
 	if _, err := loadConfig([]string{"--ubi-secret-key", "x"}, func(string) string { return "" }, &usage); err == nil {
 		t.Error("a secret was accepted as a flag")
@@ -481,8 +410,8 @@ INSERT INTO sales VALUES ('s1', 'tenantA', 'Pune', 70), ('s2', 'tenantA', 'Pune'
 	if out := e.must("", "sources", "test", "local"); !strings.Contains(out, "ok, connected in") {
 		t.Errorf("test: %s", out)
 	}
-	cat := writeCatalog(t, "datasets:\n"+ordersDataset("local_sales", "duckdb", "sales", "local"))
-	var logs syncBuffer
+	cat := testkit.TempFile(t, "catalog.yaml", "datasets:\n"+ordersDataset("local_sales", "duckdb", "sales", "local"))
+	var logs testkit.SyncBuffer
 	gw, err := startGatewayLogged(t, &logs, func(c *gateway.Config) { c.Catalog, c.StateDB = cat, stateDB })
 	if err != nil {
 		t.Fatal(err)

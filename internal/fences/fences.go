@@ -35,6 +35,10 @@ type Rule struct {
 	// Tests extends the rule to what the package's tests depend on. Off for rules that only hold
 	// for production code: tests of a core package may wire in a concrete backend.
 	Tests bool
+	// Direct limits the rule to the package's own imports, for a rule about whom a package may
+	// talk to rather than what it ends up depending on (a program that reaches everything
+	// through the one package it imports).
+	Direct bool
 }
 
 // Violation is one forbidden dependency: Importer depends on Import along Path (Importer first,
@@ -95,6 +99,18 @@ func Check(rules []Rule, pkgs []Package) []Violation {
 			if !matchAny(r.From, p.Path) || matchAny(r.Except, p.Path) {
 				continue
 			}
+			if r.Direct {
+				out = append(out, violations(r, p.Path, direct(p.Path, p.Imports), false)...)
+				if r.Tests {
+					// Only what the tests add, as below.
+					tdeps := direct(p.Path, p.TestImports)
+					for _, d := range p.Imports {
+						delete(tdeps, d)
+					}
+					out = append(out, violations(r, p.Path, tdeps, true)...)
+				}
+				continue
+			}
 			out = append(out, violations(r, p.Path, prod, false)...)
 			if r.Tests && len(p.TestImports) > 0 {
 				if test == nil {
@@ -136,6 +152,18 @@ func violations(r Rule, importer string, deps map[string][]string, test bool) []
 		}
 	}
 	return out
+}
+
+// direct returns root's own imports (but root itself, which its external tests import), each
+// with its one-step path.
+func direct(root string, imports []string) map[string][]string {
+	paths := make(map[string][]string, len(imports))
+	for _, d := range imports {
+		if d != root {
+			paths[d] = []string{root, d}
+		}
+	}
+	return paths
 }
 
 // reach returns every package reachable from root through direct (the root's own import list)

@@ -157,7 +157,8 @@ func TestCheck(t *testing.T) {
 		{Path: "engine/duckdb", Imports: []string{"engine"}},
 		{Path: "pgwire", Imports: []string{"engine"}},
 		{Path: "httpapi", Imports: []string{"engine"}},
-		{Path: "cmd/setupranali", Imports: []string{"pgwire", "httpapi", "engine/duckdb"}},
+		{Path: "gateway", Imports: []string{"pgwire", "httpapi", "engine/duckdb"}},
+		{Path: "cmd/setupranali", Imports: []string{"gateway"}},
 	}
 	with := func(path string, edit func(p *Package)) []Package {
 		out := make([]Package, len(graph))
@@ -220,9 +221,12 @@ func TestCheck(t *testing.T) {
 		},
 		{
 			name: "production code imports the test helpers",
-			pkgs: append(with("cmd/setupranali", func(p *Package) { p.Imports = append(p.Imports, "internal/testkit") }),
+			pkgs: append(with("gateway", func(p *Package) { p.Imports = append(p.Imports, "internal/testkit") }),
 				Package{Path: "internal/testkit"}),
-			want: []string{`cmd/setupranali imports internal/testkit: forbidden by rule "only tests use the shared test helpers"`},
+			want: []string{
+				`cmd/setupranali imports internal/testkit (via gateway): forbidden by rule "only tests use the shared test helpers"`,
+				`gateway imports internal/testkit: forbidden by rule "only tests use the shared test helpers"`,
+			},
 		},
 		{
 			name: "tests may import the test helpers",
@@ -236,9 +240,12 @@ func TestCheck(t *testing.T) {
 		},
 		{
 			name: "production code imports the engine SQL checker",
-			pkgs: append(with("cmd/setupranali", func(p *Package) { p.Imports = append(p.Imports, "internal/testkit/scopecheck") }),
+			pkgs: append(with("gateway", func(p *Package) { p.Imports = append(p.Imports, "internal/testkit/scopecheck") }),
 				Package{Path: "internal/testkit/scopecheck"}),
-			want: []string{`cmd/setupranali imports internal/testkit/scopecheck: forbidden by rule "only tests use the shared test helpers"`},
+			want: []string{
+				`cmd/setupranali imports internal/testkit/scopecheck (via gateway): forbidden by rule "only tests use the shared test helpers"`,
+				`gateway imports internal/testkit/scopecheck: forbidden by rule "only tests use the shared test helpers"`,
+			},
 		},
 		{
 			name: "tests may import the engine SQL checker",
@@ -272,7 +279,16 @@ func TestCheck(t *testing.T) {
 		},
 		{
 			name: "the composition root may wire everything",
-			pkgs: with("cmd/setupranali", func(p *Package) { p.Imports = append(p.Imports, "engine/postgres") }),
+			pkgs: with("gateway", func(p *Package) { p.Imports = append(p.Imports, "engine/postgres") }),
+		},
+		{
+			name: "the program reaches past the gateway",
+			pkgs: with("cmd/setupranali", func(p *Package) { p.Imports = append(p.Imports, "engine/postgres", "gateway/admin") }),
+			want: []string{`cmd/setupranali imports engine/postgres: forbidden by rule "cmd/setupranali imports only the assembled gateway"`},
+		},
+		{
+			name: "the program's tests may set up what they need",
+			pkgs: with("cmd/setupranali", func(p *Package) { p.TestImports = []string{"cmd/setupranali", "engine/postgres"} }),
 		},
 	}
 	for _, tc := range cases {

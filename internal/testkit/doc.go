@@ -1,9 +1,10 @@
 // Package testkit holds what the module's tests repeat: finding the machine's PostgreSQL and
 // Redis, a fresh PostgreSQL schema and a fresh Redis key prefix that are removed when the test
-// ends, a context bounded in time, and a wait or a call (Within) that fails the test by name
-// instead of hanging. Its subpackage scopecheck is the independent checker of engine SQL that
-// the planner's and the catalog emulation's fuzz targets share; it is apart so that testkit's
-// users do not link pg_query.
+// ends, a context bounded in time, a wait or a call (Within) that fails the test by name
+// instead of hanging, temporary files, goroutine-safe output (a gateway's log) and the check
+// that output holds no secret. Its subpackage scopecheck is the independent checker of engine
+// SQL that the planner's and the catalog emulation's fuzz targets share; it is apart so that
+// testkit's users do not link pg_query.
 //
 // The rule for the real services is the one CI relies on: a test that needs PostgreSQL
 // (SETU_TEST_POSTGRES_DSN) or Redis (SETU_TEST_REDIS_URL) skips when the variable is unset, so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -153,5 +154,36 @@ func TestEventually(t *testing.T) {
 	}
 	if time.Since(start) < 50*time.Millisecond {
 		t.Errorf("gave up after %v, before its bound", time.Since(start))
+	}
+}
+
+func TestNoSecrets(t *testing.T) {
+	r := &recorder{TB: t}
+	NoSecrets(r, "log", "user=alice password=hunter2", "", "s3cret")
+	if r.failed != "" {
+		t.Errorf("no secret in the text, yet: %s", r.failed)
+	}
+	NoSecrets(r, "log", "user=alice password=hunter2", "hunter2")
+	if !strings.Contains(r.failed, "log contains a secret (hunt...)") {
+		t.Errorf("a secret in the text: %q", r.failed)
+	}
+}
+
+func TestTempFileAndSyncBuffer(t *testing.T) {
+	p := TempFile(t, "catalog.yaml", "datasets: []\n")
+	b, err := os.ReadFile(p)
+	if err != nil || string(b) != "datasets: []\n" {
+		t.Fatalf("read back %q, %v", b, err)
+	}
+	var buf SyncBuffer
+	done := make(chan struct{})
+	for range 4 {
+		go func() { fmt.Fprint(&buf, "ab"); done <- struct{}{} }()
+	}
+	for range 4 {
+		<-done
+	}
+	if got := buf.String(); got != "abababab" {
+		t.Fatalf("buffer holds %q", got)
 	}
 }
