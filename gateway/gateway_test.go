@@ -95,7 +95,12 @@ func rowsText(t *testing.T, conn *pgx.Conn, sql string) []string {
 }
 
 func tryRows(conn *pgx.Conn, sql string, args ...any) ([]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	return tryRowsWithin(conn, 10*time.Second, sql, args...)
+}
+
+// tryRowsWithin is tryRows with a deadline of its own, for a statement that is slow on purpose.
+func tryRowsWithin(conn *pgx.Conn, d time.Duration, sql string, args ...any) ([]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {

@@ -81,7 +81,7 @@ func fuzzCatalogSeeds(tb testing.TB) []string {
 	var seeds []string
 	dir := os.Getenv("SETU_SHARED_DIR")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared")
+		dir = filepath.Join("..", "..", "shared")
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "bi-queries", "*.jsonl"))
 	if len(files) == 0 && os.Getenv("SETU_REQUIRE_SHARED") != "" {
