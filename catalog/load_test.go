@@ -29,7 +29,7 @@ func columnNames(ds *Dataset) []string {
 
 func TestLoadRootCatalog(t *testing.T) {
 	c := mustLoad(t, filepath.Join("..", "catalog.yaml"))
-	if got := c.DatasetIDs(); !slices.Equal(got, []string{"orders"}) {
+	if got := c.DatasetIDs(); !slices.Equal(got, []string{"orders", "customers"}) {
 		t.Fatalf("DatasetIDs = %v", got)
 	}
 	ds, _ := c.Dataset("orders")
@@ -46,6 +46,21 @@ func TestLoadRootCatalog(t *testing.T) {
 	wantInc := Incremental{Enabled: true, Column: "order_date", Type: "date", Mode: "append", MaxWindowDays: 90}
 	if ds.Incremental != wantInc {
 		t.Errorf("incremental = %+v, want %+v", ds.Incremental, wantInc)
+	}
+	if !slices.Equal(ds.PrimaryKey, []string{"order_id"}) {
+		t.Errorf("orders primaryKey = %v", ds.PrimaryKey)
+	}
+	path, err := c.ManyToOnePath("orders", "customers")
+	if err != nil || len(path) != 1 || path[0] != ds.Joins[0] || ds.Joins[0].Relationship != ManyToOne ||
+		!slices.Equal(ds.Joins[0].On, []JoinPair{{Field: "customer_id", TargetField: "customer_id"}}) {
+		t.Errorf("orders -> customers: path %s, %v; joins %s", dump(path), err, dump(ds.Joins))
+	}
+	customers, _ := c.Dataset("customers")
+	if got, want := columnNames(customers), []string{"customer_id", "name", "region", "segment", "customers_count"}; !slices.Equal(got, want) {
+		t.Errorf("customers columns = %v, want %v", got, want)
+	}
+	if customers.RLS != wantRLS || !slices.Equal(customers.PrimaryKey, []string{"customer_id"}) {
+		t.Errorf("customers rls %+v, primaryKey %v", customers.RLS, customers.PrimaryKey)
 	}
 }
 
