@@ -2,7 +2,9 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -177,5 +179,28 @@ func TestLoadSemanticExtensions(t *testing.T) {
 	}
 	if sd := ds.Metrics[4]; sd.Expression.Agg != AggStddev || sd.ReturnType != TypeDouble {
 		t.Errorf("stddev metric: %+v", sd)
+	}
+}
+
+// TestDocsExamplesLoad loads every complete catalog (a yaml block starting with "datasets:") in
+// docs/catalog.md, so the documentation cannot show a file the loader refuses.
+func TestDocsExamplesLoad(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "catalog.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := 0
+	for _, part := range strings.Split(string(data), "```yaml\n")[1:] {
+		block, _, _ := strings.Cut(part, "```")
+		if !strings.HasPrefix(block, "datasets:") {
+			continue
+		}
+		blocks++
+		if _, err := Load([]byte(block), fmt.Sprintf("docs/catalog.md block %d", blocks)); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+	if blocks < 2 {
+		t.Errorf("found %d catalogs in docs/catalog.md, want the format overview and the joins example", blocks)
 	}
 }
