@@ -33,6 +33,11 @@
 //	           qualified names, implicit GROUP BY, session values (session.go) and time zone
 //	           grains (timezone.go). Everything else it leaves as annotations: dataset
 //	           references, metric references to aggregate, dialect spots, columns read.
+//	join       join.go
+//	           Keeps every metric at its own dataset's grain through joins: a block that reads
+//	           a metric of a relation its joins may repeat (not proven unique on the join
+//	           columns by a GROUP BY, DISTINCT, one-row aggregate or declared key) is refused
+//	           with 0A000 naming the dataset and the join.
 //	tenant     tenant.go
 //	           Replaces each dataset reference by a derived table over the physical source that
 //	           already carries the tenant predicate (fail closed; see Invariants).
@@ -56,8 +61,8 @@
 //	deparse    deparse.go
 //	           The tree back to SQL, proven to parse back into the same tree.
 //
-// A join-planning pass goes after resolve (it needs the relations resolve found and must run
-// before tenant hides the dataset references); see the comment on passes.
+// The join pass goes right after resolve: it needs the relations, equalities and metric uses
+// resolve found, and its rewrites must happen before tenant hides the dataset references.
 //
 // # Metric grain
 //

@@ -36,7 +36,7 @@ func (b *binder) fromItem(n *pg_query.Node, sc *scope) ([]*relation, error) {
 				return nil, err
 			}
 		}
-		return []*relation{{alias: alias, cols: cols}}, nil
+		return []*relation{{alias: alias, cols: cols, unique: b.uniqueOutputs(sub)}}, nil
 	case n.GetJoinExpr() != nil:
 		return b.join(n.GetJoinExpr(), sc)
 	case n.GetRangeFunction() != nil:
@@ -69,7 +69,7 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 			if err != nil {
 				return nil, err
 			}
-			return []*relation{{alias: alias, cols: cols}}, nil
+			return []*relation{{alias: alias, cols: cols, unique: c.unique}}, nil
 		}
 	}
 	ds, err := b.lookupDataset(rv, pos)
@@ -189,6 +189,8 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 		if _, err := b.expr(j.Quals, js, exprCtx{clause: "JOIN conditions"}); err != nil {
 			return nil, err
 		}
+		sc.eqs = append(sc.eqs, b.equalities(j.Quals, js)...)
 	}
+	sc.eqs = append(sc.eqs, usingEqualities(j.UsingClause, left, right)...)
 	return rels, nil
 }

@@ -24,6 +24,7 @@ var passSuites = []struct {
 	{"tenant", "../testdata/planner/cases_tenant.yaml", "duckdb"},
 	{"prune", "../testdata/planner/cases_prune.yaml", "duckdb"},
 	{"postgres_dialect", "../testdata/planner/postgres/cases_dialect.yaml", "postgres"},
+	{"join", "../testdata/planner/cases_join.yaml", "duckdb"},
 }
 
 // TestPassGolden runs the pass list over each query case and compares the tree after every pass,

@@ -38,12 +38,20 @@ type relation struct {
 	dataset string
 	// ref is the derived table that stands for the dataset (see prune.go).
 	ref *tenantRef
+	// unique are the sets of column positions (into cols) on which the relation has at most
+	// one row per value; an empty set means at most one row at all (join.go).
+	unique [][]int
+	// metrics are the metrics whose carriers the block reads from this relation, for the join
+	// pass to keep each at its own grain (join.go).
+	metrics []*catalog.Metric
 }
 
 // cte is a WITH query visible to a block.
 type cte struct {
 	name string
 	cols []column
+	// unique is as relation.unique, for every reference to the CTE.
+	unique [][]int
 }
 
 // scope holds what names resolve to inside one query block.
@@ -51,6 +59,9 @@ type scope struct {
 	parent *scope
 	rels   []*relation
 	ctes   map[string]*cte
+	// eqs are the column equalities between the block's relations that its join conditions
+	// and WHERE require (join.go).
+	eqs []joinEq
 }
 
 func (s *scope) lookupCTE(name string) *cte {
@@ -73,6 +84,8 @@ type resolved struct {
 	outer bool
 	// ref is the derived table of the dataset the column is a column of, if it is one directly.
 	ref *tenantRef
+	// from is the relation the column belongs to.
+	from *relation
 }
 
 // resolveColumn binds a column reference of one or two name parts (relation, column).
@@ -86,7 +99,7 @@ func (s *scope) resolveColumn(rel, name string, pos int) (resolved, error) {
 			return resolved{}, err
 		}
 		if found {
-			return resolved{col: col, rel: r.alias, dataset: r.dataset, outer: outer, ref: r.ref}, nil
+			return resolved{col: col, rel: r.alias, dataset: r.dataset, outer: outer, ref: r.ref, from: r}, nil
 		}
 		outer = true
 	}
