@@ -26,6 +26,9 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 		b.joinBlocks = append(b.joinBlocks, &joinBlock{sel: sel, sc: sc})
 	}
 	g := b.grain(sel, sc, opts)
+	if len(sc.rels) > 1 {
+		b.joinBlocks[len(b.joinBlocks)-1].aggregated = g.aggregated
+	}
 	ctx := exprCtx{clause: "SELECT", aggregated: g.aggregated, passthrough: g.passthrough}
 	out, err := b.targets(sel, sc, ctx)
 	if err != nil {

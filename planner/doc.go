@@ -33,11 +33,13 @@
 //	           qualified names, implicit GROUP BY, session values (session.go) and time zone
 //	           grains (timezone.go). Everything else it leaves as annotations: dataset
 //	           references, metric references to aggregate, dialect spots, columns read.
-//	join       join.go
-//	           Keeps every metric at its own dataset's grain through joins: a block that reads
-//	           a metric of a relation its joins may repeat (not proven unique on the join
-//	           columns by a GROUP BY, DISTINCT, one-row aggregate or declared key) is refused
-//	           with 0A000 naming the dataset and the join.
+//	join       join.go, joingrain.go
+//	           Keeps every metric at its own dataset's grain through joins. A relation whose
+//	           metrics a block reads is safe when every other relation is reached from it by
+//	           equalities on columns it is unique on (a declared primaryKey, GROUP BY, DISTINCT,
+//	           a one-row aggregate). Otherwise, when the metric's dataset declares a primaryKey,
+//	           the aggregating block reads its rows de-duplicated per (groups, key) (joingrain.go);
+//	           when it cannot, it refuses with 0A000 naming the dataset and the join.
 //	tenant     tenant.go
 //	           Replaces each dataset reference by a derived table over the physical source that
 //	           already carries the tenant predicate (fail closed; see Invariants).

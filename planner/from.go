@@ -97,7 +97,8 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 			return nil, err
 		}
 	}
-	return []*relation{{alias: alias, cols: cols, dataset: ds.ID, ref: ref}}, nil
+	keys := datasetKeys(ds, cols)
+	return []*relation{{alias: alias, cols: cols, dataset: ds.ID, ref: ref, keys: keys, unique: keyPositions(keys, cols)}}, nil
 }
 
 // lookupDataset resolves a table name to a dataset the principal may see. A dataset outside

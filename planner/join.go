@@ -21,13 +21,17 @@ import (
 // relation of the block is reached from R through equalities on which it is unique: each such
 // step matches at most one row per row already reached, so the joined rows are at most one per
 // row of R. A metric whose aggregation ignores repetition (min, max, count_distinct, and derived
-// metrics made only of those) needs no such proof. Any other metric read from a relation the
-// joins may repeat is refused with 0A000, naming the dataset and the relation that repeats it.
+// metrics made only of those) needs no such proof. A metric read from a relation the joins
+// may repeat is aggregated once per row of its dataset's primaryKey (joingrain.go) when the
+// dataset declares one and the block's shape allows it; otherwise the statement is refused with
+// 0A000, naming the dataset and the relation that repeats it, with a hint on declaring keys.
 
 // joinBlock is a block whose FROM joins more than one relation.
 type joinBlock struct {
 	sel *pg_query.SelectStmt
 	sc  *scope
+	// aggregated: the block aggregates its metrics (rather than passing carriers up).
+	aggregated bool
 }
 
 // joinEq is one equality a block's joins require: column ai of a equals column bi of b.
@@ -39,17 +43,44 @@ type joinEq struct {
 // planJoins is the join pass.
 func planJoins(s *planState) error {
 	for _, jb := range s.joinBlocks {
+		var metricRels []*relation
+		var fan *fanOut
 		for _, r := range jb.sc.rels {
+			if len(r.metrics) == 0 {
+				continue
+			}
+			metricRels = append(metricRels, r)
 			m := repeatSensitive(r.metrics)
-			if m == nil {
+			if m == nil || fan != nil {
 				continue
 			}
 			if other := repeater(r, jb.sc); other != nil {
-				return s.fanOutRefusal(r, m, other)
+				fan = &fanOut{rel: r, metric: m, other: other}
 			}
+		}
+		if fan == nil {
+			continue
+		}
+		switch {
+		case len(fan.rel.keys) == 0:
+			return s.fanOutRefusal(fan)
+		case !jb.aggregated:
+			return s.fanOutRefusal(fan).WithDetail("the block passes the metric up to an enclosing query unaggregated; aggregate it in the block that joins")
+		case len(metricRels) > 1:
+			return s.fanOutRefusal(fan).WithDetail("the block reads metrics of several relations; a block that de-duplicates one of them may read metrics of that one only")
+		}
+		if err := s.aggregateAtGrain(jb, fan); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// fanOut is a metric relation whose rows a join may repeat: metric is one of its metrics that
+// repetition changes, other a relation whose join may repeat them.
+type fanOut struct {
+	rel, other *relation
+	metric     *catalog.Metric
 }
 
 // carried notes that the block reads metric carrier r (to aggregate it or to pass it up).
@@ -126,16 +157,15 @@ func uniqueOn(rel *relation, covered map[int]bool) bool {
 	return false
 }
 
-// fanOutRefusal is the 0A000 for metric m of relation r, whose rows the join with other may
-// repeat.
-func (s *planState) fanOutRefusal(r *relation, m *catalog.Metric, other *relation) error {
-	ds := r.dataset
+// fanOutRefusal is the 0A000 for a metric whose rows a join may repeat.
+func (s *planState) fanOutRefusal(f *fanOut) *sqlerr.Error {
+	ds := f.rel.dataset
 	if ds == "" {
-		ds = s.metricDataset(m)
+		ds = s.metricDataset(f.metric)
 	}
 	return sqlerr.New(sqlerr.FeatureNotSupported,
 		"metric %q of dataset %q (%s) would be counted once per matching row of %s: the join may repeat its rows",
-		m.Name, ds, relationName(r), relationName(other)).
+		f.metric.Name, ds, relationName(f.rel), relationName(f.other)).
 		WithHint("declare primaryKey (and joins) for the datasets in the catalog, or join to a sub-select grouped by the join columns so each row matches at most once")
 }
 

@@ -44,6 +44,21 @@ type relation struct {
 	// metrics are the metrics whose carriers the block reads from this relation, for the join
 	// pass to keep each at its own grain (join.go).
 	metrics []*catalog.Metric
+	// keys are the columns of a dataset relation that hold its primary key, in primaryKey order
+	// (none when the dataset declares none): a dimension over the key field, or a column the
+	// tenant pass projects for the join pass alone (joingrain.go).
+	keys []relKey
+}
+
+// relKey is one primary key field of a dataset relation and the column that holds it.
+type relKey struct {
+	field, col string
+	// projected: no dimension reads the field as it is, so the tenant pass projects it under
+	// col.
+	projected bool
+	// tenant: the field is the dataset's row-level security column, which completes the key
+	// of a principal that reads several tenants' rows.
+	tenant bool
 }
 
 // cte is a WITH query visible to a block.

@@ -1,0 +1,240 @@
+package planner
+
+import (
+	"fmt"
+	"slices"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/sqlast"
+)
+
+// Aggregating a metric at its own grain through a join that may repeat its rows (the join
+// pass, join.go). When the metric's dataset declares a primaryKey, the block that aggregates
+//
+//	SELECT <items> FROM <joins> WHERE <w> GROUP BY <g> HAVING <h> ORDER BY <o>
+//
+// becomes
+//
+//	SELECT <items over r.__gN> FROM
+//	  (SELECT DISTINCT <g> AS __g1, ..., r.<key> AS __k1, ..., r.<carrier>, ...
+//	     FROM <joins> WHERE <w>) r
+//	GROUP BY r.__g1, ... HAVING <h> ORDER BY <o>
+//
+// under the alias r of the metric's relation. The joins and WHERE still decide which rows of r
+// count and which groups each falls in; DISTINCT keeps each row of r once per group (its key
+// identifies it, and its carriers are values of that row), so sum, count, avg, stddev and
+// variance read each row once, exactly, on every engine. The metric references of the block
+// keep their spelling (r.<carrier>), and the expand pass aggregates them as always.
+//
+// The select list, HAVING and ORDER BY may then read only the groups and the metrics of r;
+// anything else (another relation's column outside a grouped expression, a client's own
+// aggregate over the joined rows, a window, a sub-select) has no meaning over the de-duplicated
+// rows and is refused.
+
+// aggregateAtGrain rewrites block jb so the metrics of f.rel are aggregated once per row.
+func (s *planState) aggregateAtGrain(jb *joinBlock, f *fanOut) error {
+	sel, r := jb.sel, f.rel
+	refuse := func(format string, args ...any) error {
+		return s.fanOutRefusal(f).WithDetail("the gateway de-duplicates the rows of %s by its primary key, but "+format, append([]any{relationName(r)}, args...)...)
+	}
+	if len(sel.WindowClause) > 0 || len(sel.DistinctClause) > 0 && sel.DistinctClause[0] != nil && sel.DistinctClause[0].Node != nil {
+		return refuse("the block has a window or DISTINCT ON")
+	}
+	for _, t := range sel.TargetList {
+		// Items keep the names they had (enclosing blocks and clients read them), whatever
+		// they read from now.
+		if rt := t.GetResTarget(); rt.Name == "" {
+			rt.Name = figureName(rt)
+		}
+	}
+	own := map[*pg_query.Node]bool{}
+	var carriers []string
+	seen := map[string]bool{}
+	addCarrier := func(name string) {
+		if !seen[name] {
+			seen[name] = true
+			carriers = append(carriers, name)
+		}
+	}
+	for _, e := range s.expansions {
+		if e.r.from != r {
+			continue
+		}
+		own[e.node] = true
+		if e.r.col.metric.Derived() {
+			for _, p := range e.r.col.parts {
+				addCarrier(p.col)
+			}
+		} else {
+			addCarrier(e.r.col.name)
+		}
+	}
+
+	// The grouped expressions move into the de-duplicating block; the block reads them back
+	// as r.__gN.
+	inner := &pg_query.SelectStmt{
+		DistinctClause: []*pg_query.Node{{}},
+		FromClause:     sel.FromClause,
+		WhereClause:    sel.WhereClause,
+		Op:             pg_query.SetOperation_SETOP_NONE,
+		LimitOption:    pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
+	}
+	var groupKeys []string
+	var groupRefs []*pg_query.Node
+	for j, g := range sel.GroupClause {
+		name := fmt.Sprintf("__g%d", j+1)
+		ref := s.createdRef(r.alias, name)
+		expr := g
+		if i, ok := ordinal(g); ok {
+			rt := sel.TargetList[i-1].GetResTarget()
+			expr, rt.Val = rt.Val, ref
+		} else {
+			sel.GroupClause[j] = ref
+		}
+		groupKeys = append(groupKeys, exprKey(expr))
+		groupRefs = append(groupRefs, ref)
+		inner.TargetList = append(inner.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, expr, -1))
+	}
+	for j, k := range r.keys {
+		if k.projected {
+			r.ref.keys = append(r.ref.keys, k.field)
+		}
+		r.ref.use(k.col)
+		inner.TargetList = append(inner.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(fmt.Sprintf("__k%d", j+1), s.createdRef(r.alias, k.col), -1))
+	}
+	for _, c := range carriers {
+		inner.TargetList = append(inner.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(c, s.createdRef(r.alias, c), -1))
+	}
+
+	// What the block still reads must be a group or a metric of r.
+	created := map[*pg_query.ColumnRef]bool{}
+	for _, ref := range groupRefs {
+		created[ref.GetColumnRef()] = true
+	}
+	var bad error
+	check := func(root *pg_query.Node) {
+		if root == nil || bad != nil {
+			return
+		}
+		sqlast.Walk(root, func(n *pg_query.Node) bool {
+			if bad != nil || own[n] {
+				return false
+			}
+			for j, k := range groupKeys {
+				if cr := n.GetColumnRef(); n.Node != nil && (cr == nil || !created[cr]) && exprKey(n) == k {
+					ref := s.createdRef(r.alias, fmt.Sprintf("__g%d", j+1))
+					created[ref.GetColumnRef()] = true
+					n.Node = ref.Node
+					return false
+				}
+			}
+			switch v := n.Node.(type) {
+			case *pg_query.Node_ColumnRef:
+				if !created[v.ColumnRef] {
+					bad = refuse("the query reads %s outside the grouped expressions", deparseExpr(n))
+				}
+			case *pg_query.Node_SubLink:
+				bad = refuse("the block has a sub-select in its select list, HAVING or ORDER BY")
+			case *pg_query.Node_FuncCall:
+				_, name := funcName(v.FuncCall)
+				if spec, ok := functions[name]; ok && (spec.aggregate || spec.window) {
+					bad = refuse("the block also computes %s over the joined rows", name)
+				}
+			}
+			return bad == nil
+		})
+	}
+	for _, t := range sel.TargetList {
+		check(t.GetResTarget().Val)
+	}
+	check(sel.HavingClause)
+	for _, o := range sel.SortClause {
+		if _, ok := ordinal(o.GetSortBy().Node); !ok {
+			check(o.GetSortBy().Node)
+		}
+	}
+	if bad != nil {
+		return bad
+	}
+	sel.FromClause = []*pg_query.Node{{Node: &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
+		Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: inner}},
+		Alias:    &pg_query.Alias{Aliasname: r.alias},
+	}}}}
+	sel.WhereClause = nil
+	s.notes = append(s.notes, "join: metrics of "+r.alias+" aggregated once per row of its primary key")
+	return nil
+}
+
+// createdRef is a column reference the planner writes, bound for the prune pass.
+func (s *planState) createdRef(rel, col string) *pg_query.Node {
+	ref := columnRef(rel, col)
+	s.bindCreated(ref)
+	return ref
+}
+
+// datasetKeys are the columns of a dataset relation holding its primary key fields: a
+// dimension that reads the field as it is, or else a column the tenant pass will project.
+func datasetKeys(ds *catalog.Dataset, cols []column) []relKey {
+	keys := make([]relKey, 0, len(ds.PrimaryKey))
+	for _, f := range ds.PrimaryKey {
+		k := relKey{field: f, col: keyColumn(f), projected: true}
+		for i, d := range ds.Dimensions {
+			if d.Field == f && d.SQL == "" {
+				k = relKey{field: f, col: cols[i].name}
+				break
+			}
+		}
+		keys = append(keys, k)
+	}
+	if rls := ds.RLS; len(keys) > 0 && rls.Enabled && !slices.Contains(ds.PrimaryKey, rls.Column) {
+		// A principal of several tenants reads rows of each; a key need only be unique within
+		// a tenant, so the tenant column is part of a row's identity.
+		keys = append(keys, relKey{field: rls.Column, col: keyColumn(rls.Column), projected: true, tenant: true})
+	}
+	return keys
+}
+
+// keyPositions is the unique set of a dataset relation: the positions of the dimensions that
+// hold its whole primary key (none when a key field has no dimension: no join can name it).
+func keyPositions(keys []relKey, cols []column) [][]int {
+	if len(keys) == 0 {
+		return nil
+	}
+	var set []int
+	for _, k := range keys {
+		if k.tenant {
+			continue
+		}
+		if k.projected {
+			return nil
+		}
+		set = append(set, columnIndex(&relation{cols: cols}, k.col))
+	}
+	return [][]int{set}
+}
+
+// keyColumn is the name under which the tenant pass projects a primary key field no dimension
+// holds.
+func keyColumn(field string) string { return "__key_" + field }
+
+// exprKey identifies an expression by its content, without parser locations.
+func exprKey(n *pg_query.Node) string {
+	c := cloneNode(n)
+	clearLocations(c.ProtoReflect())
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(c)
+	return string(b)
+}
+
+// deparseExpr is an expression's SQL, for messages.
+func deparseExpr(n *pg_query.Node) string {
+	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{pg_query.MakeResTargetNodeWithVal(cloneNode(n), -1)},
+		Op: pg_query.SetOperation_SETOP_NONE, LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT}
+	sql, err := pg_query.Deparse(&pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}}})
+	if err != nil || len(sql) < 7 {
+		return "a column"
+	}
+	return sql[7:]
+}
