@@ -56,6 +56,7 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 	if err := b.bindLimits(sel, sc); err != nil {
 		return nil, err
 	}
+	b.keepUnique(sel, sc)
 	return out, nil
 }
 

@@ -284,11 +284,11 @@ func columnIndex(rel *relation, name string) int {
 }
 
 // uniqueOutputs are the sets of output positions on which a bound SELECT has at most one row:
-// all of them for a DISTINCT or a UNION/INTERSECT/EXCEPT without ALL, the grouped ones for a
+// those a plain block keeps from its one relation (keepUnique), all of them for a DISTINCT or a UNION/INTERSECT/EXCEPT without ALL, the grouped ones for a
 // GROUP BY whose every item is an output column, the DISTINCT ON ones, and the empty set (at
 // most one row) for an aggregate without GROUP BY or a LIMIT of at most one.
 func (b *binder) uniqueOutputs(sel *pg_query.SelectStmt) [][]int {
-	var out [][]int
+	out := append([][]int(nil), b.kept[sel]...)
 	if n, ok := ordinal(nodeOrNil(sel.LimitCount)); ok && n <= 1 {
 		out = append(out, []int{})
 	}
@@ -314,6 +314,50 @@ func (b *binder) uniqueOutputs(sel *pg_query.SelectStmt) [][]int {
 		out = append(out, []int{})
 	}
 	return out
+}
+
+// keepUnique notes the unique sets a plain block over one relation keeps: it filters and
+// projects that relation's rows without repeating any, so where it selects a unique set's
+// columns as they are, it is unique on their positions (Power BI wraps every table this way).
+func (b *binder) keepUnique(sel *pg_query.SelectStmt, sc *scope) {
+	if len(sc.rels) != 1 || len(sel.GroupClause) > 0 || len(sel.DistinctClause) > 0 {
+		return
+	}
+	rel := sc.rels[0]
+	for _, set := range rel.unique {
+		var out []int
+		for _, i := range set {
+			pos := -1
+			for t, item := range sel.TargetList {
+				if cr := item.GetResTarget().Val.GetColumnRef(); cr != nil && namesColumn(cr, rel, i) {
+					pos = t
+					break
+				}
+			}
+			if pos < 0 {
+				out = nil
+				break
+			}
+			out = append(out, pos)
+		}
+		if out != nil || len(set) == 0 {
+			if b.kept == nil {
+				b.kept = map[*pg_query.SelectStmt][][]int{}
+			}
+			b.kept[sel] = append(b.kept[sel], out)
+		}
+	}
+}
+
+// namesColumn reports whether a bound column reference (relation.column or column) names
+// column i of rel.
+func namesColumn(cr *pg_query.ColumnRef, rel *relation, i int) bool {
+	f := cr.Fields
+	last := f[len(f)-1].GetString_()
+	if last == nil || last.Sval != rel.cols[i].name {
+		return false
+	}
+	return len(f) == 1 || len(f) == 2 && f[0].GetString_().GetSval() == rel.alias
 }
 
 func nodeOrNil(n *pg_query.Node) *pg_query.Node {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -35,4 +36,20 @@ func TestJoinRefusalNamesTheJoin(t *testing.T) {
 			t.Errorf("%s: hint %q does not say how to declare a key", c.sql, se.Hint)
 		}
 	}
+}
+
+// TestJoinStarGolden checks the star schema's case file (testdata/join/cases_star.yaml: each
+// relationship kind, the joins BI tools write) against its catalog; -update rewrites it.
+func TestJoinStarGolden(t *testing.T) {
+	runGoldenFiles(t, planner.New(mustLoadCatalogFile(t, "testdata/join/star.yaml"), planner.Config{MaxRows: 1000}),
+		[]string{"testdata/join/cases_star.yaml"})
+}
+
+func mustLoadCatalogFile(t testing.TB, path string) *catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
 }
