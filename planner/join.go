@@ -44,32 +44,40 @@ type joinEq struct {
 func planJoins(s *planState) error {
 	for _, jb := range s.joinBlocks {
 		var metricRels []*relation
-		var fan *fanOut
+		var fans []*fanOut
+		repeated := map[*relation]bool{}
 		for _, r := range jb.sc.rels {
 			if len(r.metrics) == 0 {
 				continue
 			}
 			metricRels = append(metricRels, r)
 			m := repeatSensitive(r.metrics)
-			if m == nil || fan != nil {
+			if m == nil {
 				continue
 			}
 			if other := repeater(r, jb.sc); other != nil {
-				fan = &fanOut{rel: r, metric: m, other: other}
+				fans = append(fans, &fanOut{rel: r, metric: m, other: other})
+				repeated[r] = true
 			}
 		}
-		if fan == nil {
+		if len(fans) == 0 {
 			continue
 		}
-		switch {
-		case len(fan.rel.keys) == 0:
-			return s.fanOutRefusal(fan)
-		case !jb.aggregated:
-			return s.fanOutRefusal(fan).WithDetail("the block passes the metric up to an enclosing query unaggregated; aggregate it in the block that joins")
-		case len(metricRels) > 1:
-			return s.fanOutRefusal(fan).WithDetail("the block reads metrics of several relations; a block that de-duplicates one of them may read metrics of that one only")
+		for _, f := range fans {
+			if len(f.rel.keys) == 0 {
+				return s.fanOutRefusal(f)
+			}
 		}
-		if err := s.aggregateAtGrain(jb, fan); err != nil {
+		if !jb.aggregated {
+			return s.fanOutRefusal(fans[0]).WithDetail("the block passes the metric up to an enclosing query unaggregated; aggregate it in the block that joins")
+		}
+		var err error
+		if len(metricRels) == 1 {
+			err = s.aggregateAtGrain(jb, fans[0])
+		} else {
+			err = s.aggregateEach(jb, metricRels, repeated, fans[0])
+		}
+		if err != nil {
 			return err
 		}
 	}

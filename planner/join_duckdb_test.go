@@ -119,6 +119,26 @@ func TestJoinGroundTruth(t *testing.T) {
 			sql:  "SELECT c.region, p.product_count FROM products p JOIN order_items i ON i.product_id = p.product_id JOIN orders o ON o.order_id = i.order_id JOIN customers c ON c.customer_id = o.customer_id GROUP BY 1 ORDER BY 1",
 			want: "North|3\nSouth|1", fanned: "North|4\nSouth|1",
 		},
+		{
+			// Revenue of orders with an item: North o1 100 + o4 25, South o3 200; quantity of
+			// their items: North 1 + 2 + 3 (o1) + 4 (o4), South 1 (o3).
+			name: "metrics of orders and items by region", principal: "tenantA",
+			sql:  "SELECT c.region, o.revenue, i.quantity FROM orders o JOIN customers c ON o.customer_id = c.customer_id JOIN order_items i ON i.order_id = o.order_id GROUP BY 1 ORDER BY 1",
+			want: "North|125|10\nSouth|200|1", fanned: "North|325|10\nSouth|200|1",
+		},
+		{
+			// Totals: revenue of o1, o3, o4; quantity of i1..i5 (i6's order does not exist).
+			name: "totals of orders and items", principal: "tenantA",
+			sql:  "SELECT o.revenue, i.quantity FROM orders o JOIN order_items i ON i.order_id = o.order_id",
+			want: "325|11", fanned: "525|11",
+		},
+		{
+			// North: 10 items over 2 orders; South: 1 item over 1 order (integer division). A plain
+			// join counts o1 once per item: 10 over 4.
+			name: "items per order across datasets", principal: "tenantA",
+			sql:  "SELECT c.region, i.quantity / o.order_count FROM orders o JOIN customers c ON o.customer_id = c.customer_id JOIN order_items i ON i.order_id = o.order_id GROUP BY 1 ORDER BY 1",
+			want: "North|5\nSouth|1", fanned: "North|2\nSouth|1",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -110,6 +110,22 @@ func (s *planState) aggregateAtGrain(jb *joinBlock, f *fanOut) error {
 	}
 
 	// What the block still reads must be a group or a metric of r.
+	if err := s.groupedReads(sel, own, groupKeys, groupRefs, r.alias, refuse); err != nil {
+		return err
+	}
+	sel.FromClause = []*pg_query.Node{{Node: &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
+		Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: inner}},
+		Alias:    &pg_query.Alias{Aliasname: r.alias},
+	}}}}
+	sel.WhereClause = nil
+	s.notes = append(s.notes, "join: metrics of "+r.alias+" aggregated once per row of its primary key")
+	return nil
+}
+
+// groupedReads checks that the select list, HAVING and ORDER BY of a rewritten block read
+// only groups and the metrics being kept at their grain (own expansion nodes): an expression
+// equal to a grouped one becomes rel.__gN, and anything else refuses.
+func (s *planState) groupedReads(sel *pg_query.SelectStmt, own map[*pg_query.Node]bool, groupKeys []string, groupRefs []*pg_query.Node, rel string, refuse func(string, ...any) error) error {
 	created := map[*pg_query.ColumnRef]bool{}
 	for _, ref := range groupRefs {
 		created[ref.GetColumnRef()] = true
@@ -125,7 +141,7 @@ func (s *planState) aggregateAtGrain(jb *joinBlock, f *fanOut) error {
 			}
 			for j, k := range groupKeys {
 				if cr := n.GetColumnRef(); n.Node != nil && (cr == nil || !created[cr]) && exprKey(n) == k {
-					ref := s.createdRef(r.alias, fmt.Sprintf("__g%d", j+1))
+					ref := s.createdRef(rel, fmt.Sprintf("__g%d", j+1))
 					created[ref.GetColumnRef()] = true
 					n.Node = ref.Node
 					return false
@@ -156,16 +172,7 @@ func (s *planState) aggregateAtGrain(jb *joinBlock, f *fanOut) error {
 			check(o.GetSortBy().Node)
 		}
 	}
-	if bad != nil {
-		return bad
-	}
-	sel.FromClause = []*pg_query.Node{{Node: &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
-		Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: inner}},
-		Alias:    &pg_query.Alias{Aliasname: r.alias},
-	}}}}
-	sel.WhereClause = nil
-	s.notes = append(s.notes, "join: metrics of "+r.alias+" aggregated once per row of its primary key")
-	return nil
+	return bad
 }
 
 // createdRef is a column reference the planner writes, bound for the prune pass.
@@ -237,4 +244,165 @@ func deparseExpr(n *pg_query.Node) string {
 		return "a column"
 	}
 	return sql[7:]
+}
+
+// aggregateEach rewrites block jb whose metrics come from several relations (rels, in FROM
+// order; repeated are those the joins may repeat, each with a primary key). The joined rows are
+// computed once, as a CTE of the block; each relation's metrics are aggregated apart from them,
+// de-duplicated per (groups, key) where the relation is repeated; the per-relation aggregates
+// are joined on the groups with IS NOT DISTINCT FROM (a NULL group is a group):
+//
+//	WITH __join_rowsN AS (SELECT <g> AS __g1, ..., r.<key> AS __k1_1, r.<carrier> AS __c1_<carrier>, ...
+//	                        FROM <joins> WHERE <w>)
+//	SELECT <items over __j1.__gN and __jI.__vK> FROM
+//	  (SELECT r.__g1, ..., <r's metric> AS __v1 FROM
+//	     (SELECT DISTINCT __g1, ..., __k1_1, __c1_<carrier> AS <carrier> FROM __join_rowsN) r
+//	   GROUP BY ...) __j1, ...
+//	WHERE __j1.__g1 IS NOT DISTINCT FROM __j2.__g1 ... AND <having>
+//
+// Every per-relation aggregate groups the same joined rows by the same expressions, so each has
+// the same groups and the join pairs them one to one. A derived metric of one relation combines
+// its parts inside that relation's aggregate; a formula over several relations' metrics in the
+// select list combines them after each was aggregated at its own grain.
+func (s *planState) aggregateEach(jb *joinBlock, rels []*relation, repeated map[*relation]bool, f *fanOut) error {
+	sel := jb.sel
+	refuse := func(format string, args ...any) error {
+		return s.fanOutRefusal(f).WithDetail("the gateway aggregates each relation's metrics at its own grain, but "+format, args...)
+	}
+	if len(sel.WindowClause) > 0 || len(sel.DistinctClause) > 0 && sel.DistinctClause[0] != nil && sel.DistinctClause[0].Node != nil {
+		return refuse("the block has a window or DISTINCT ON")
+	}
+	for _, t := range sel.TargetList {
+		if rt := t.GetResTarget(); rt.Name == "" {
+			rt.Name = figureName(rt)
+		}
+	}
+	s.joinSeq++
+	rowsName := fmt.Sprintf("__join_rows%d", s.joinSeq)
+	rows := &pg_query.SelectStmt{
+		FromClause:  sel.FromClause,
+		WhereClause: sel.WhereClause,
+		Op:          pg_query.SetOperation_SETOP_NONE,
+		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
+	}
+	var groupKeys, groupNames []string
+	var groupRefs []*pg_query.Node
+	for j, g := range sel.GroupClause {
+		name := fmt.Sprintf("__g%d", j+1)
+		ref := s.createdRef("__j1", name)
+		expr := g
+		if i, ok := ordinal(g); ok {
+			rt := sel.TargetList[i-1].GetResTarget()
+			expr, rt.Val = rt.Val, ref
+		} else {
+			sel.GroupClause[j] = ref
+		}
+		groupKeys = append(groupKeys, exprKey(expr))
+		groupNames = append(groupNames, name)
+		groupRefs = append(groupRefs, ref)
+		rows.TargetList = append(rows.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, expr, -1))
+	}
+
+	own := map[*pg_query.Node]bool{}
+	var from []*pg_query.Node
+	for i, r := range rels {
+		agg := fmt.Sprintf("__j%d", i+1)
+		rowsOf := &pg_query.SelectStmt{FromClause: []*pg_query.Node{rangeVarNode(rowsName)},
+			Op: pg_query.SetOperation_SETOP_NONE, LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT}
+		aggSel := &pg_query.SelectStmt{Op: pg_query.SetOperation_SETOP_NONE, LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT}
+		for _, g := range groupNames {
+			rowsOf.TargetList = append(rowsOf.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(g, s.createdRef(rowsName, g), -1))
+			aggSel.TargetList = append(aggSel.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(g, s.createdRef(r.alias, g), -1))
+			aggSel.GroupClause = append(aggSel.GroupClause, s.createdRef(r.alias, g))
+		}
+		if repeated[r] {
+			rowsOf.DistinctClause = []*pg_query.Node{{}}
+			for j, k := range r.keys {
+				if k.projected {
+					r.ref.keys = append(r.ref.keys, k.field)
+				}
+				r.ref.use(k.col)
+				name := fmt.Sprintf("__k%d_%d", i+1, j+1)
+				rows.TargetList = append(rows.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, s.createdRef(r.alias, k.col), -1))
+				rowsOf.TargetList = append(rowsOf.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, s.createdRef(rowsName, name), -1))
+			}
+		}
+		seen := map[string]bool{}
+		carry := func(c string) {
+			if seen[c] {
+				return
+			}
+			seen[c] = true
+			name := fmt.Sprintf("__c%d_%s", i+1, c)
+			rows.TargetList = append(rows.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, s.createdRef(r.alias, c), -1))
+			rowsOf.TargetList = append(rowsOf.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(c, s.createdRef(rowsName, name), -1))
+		}
+		v := 0
+		for _, e := range s.expansions {
+			if e.r.from != r {
+				continue
+			}
+			if e.r.col.metric.Derived() {
+				for _, p := range e.r.col.parts {
+					carry(p.col)
+				}
+			} else {
+				carry(e.r.col.name)
+			}
+			// The metric is aggregated in the relation's own aggregate; where it stood, the
+			// block reads that aggregate's column.
+			v++
+			name := fmt.Sprintf("__v%d", v)
+			moved := &pg_query.Node{Node: e.node.Node}
+			e.node.Node = s.createdRef(agg, name).Node
+			s.bindCreated(e.node)
+			own[e.node] = true
+			e.node = moved
+			aggSel.TargetList = append(aggSel.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, moved, -1))
+		}
+		aggSel.FromClause = []*pg_query.Node{{Node: &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
+			Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: rowsOf}},
+			Alias:    &pg_query.Alias{Aliasname: r.alias},
+		}}}}
+		from = append(from, &pg_query.Node{Node: &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
+			Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: aggSel}},
+			Alias:    &pg_query.Alias{Aliasname: agg},
+		}}})
+	}
+	if err := s.groupedReads(sel, own, groupKeys, groupRefs, "__j1", refuse); err != nil {
+		return err
+	}
+	var conds []*pg_query.Node
+	for i := 1; i < len(rels); i++ {
+		for _, g := range groupNames {
+			conds = append(conds, pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT, []*pg_query.Node{pg_query.MakeStrNode("=")},
+				s.createdRef("__j1", g), s.createdRef(fmt.Sprintf("__j%d", i+1), g), -1))
+		}
+	}
+	if sel.HavingClause != nil {
+		// The block no longer aggregates: HAVING filters the joined aggregates.
+		conds = append(conds, sel.HavingClause)
+	}
+	sel.FromClause, sel.WhereClause, sel.GroupClause, sel.HavingClause = from, nil, nil, nil
+	switch len(conds) {
+	case 0:
+	case 1:
+		sel.WhereClause = conds[0]
+	default:
+		sel.WhereClause = pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR, conds, -1)
+	}
+	cte := &pg_query.Node{Node: &pg_query.Node_CommonTableExpr{CommonTableExpr: &pg_query.CommonTableExpr{
+		Ctename: rowsName, Ctematerialized: pg_query.CTEMaterialize_CTEMaterializeDefault,
+		Ctequery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: rows}}, Location: -1}}}
+	if sel.WithClause == nil {
+		sel.WithClause = &pg_query.WithClause{Location: -1}
+	}
+	sel.WithClause.Ctes = append(sel.WithClause.Ctes, cte)
+	s.notes = append(s.notes, "join: each relation's metrics aggregated at its own grain, joined on the groups")
+	return nil
+}
+
+// rangeVarNode names a CTE of the statement.
+func rangeVarNode(name string) *pg_query.Node {
+	return &pg_query.Node{Node: &pg_query.Node_RangeVar{RangeVar: &pg_query.RangeVar{Relname: name, Inh: true, Relpersistence: "p", Location: -1}}}
 }

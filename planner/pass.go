@@ -67,8 +67,10 @@ type planState struct {
 	metrics map[string]bool
 	// stringCaps are the repeat, lpad and rpad calls resolve found, for limits to cap.
 	stringCaps []stringCap
-	// joinBlocks are the blocks that join relations (resolve), for the join pass.
+	// joinBlocks are the blocks that join relations (resolve), for the join pass; joinSeq
+	// numbers the CTEs it writes.
 	joinBlocks []*joinBlock
+	joinSeq    int
 	// datasetRefs are the dataset references resolve found, for tenant to substitute.
 	datasetRefs []*datasetRef
 	// expansions are the metric references resolve decided to aggregate, for expand.
