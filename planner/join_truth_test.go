@@ -4,12 +4,15 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/planner"
 )
 
@@ -31,25 +34,70 @@ var starRows = []string{
 	"INSERT INTO products VALUES ('p1', 'Books'), ('p2', 'Games'), ('p3', 'Books'), ('p4', 'Toys')",
 }
 
-// TestJoinGroundTruth runs planned joins on DuckDB and compares each answer with the number
-// worked out by hand from starRows. Each case also states what the fanned-out join would have
-// answered, so a plan that repeats rows cannot pass.
+// TestJoinGroundTruth runs planned joins on DuckDB and on PostgreSQL and compares each answer
+// with the number worked out by hand from starRows. Each case also states what the fanned-out
+// join would have answered, so a plan that repeats rows cannot pass.
 func TestJoinGroundTruth(t *testing.T) {
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, stmt := range starRows {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
+	t.Run("duckdb", func(t *testing.T) {
+		db, err := sql.Open("duckdb", "")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	cat, err := catalog.LoadFile("testdata/join/star.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := planner.New(cat, planner.Config{MaxRows: 1000})
+		defer db.Close()
+		for _, stmt := range starRows {
+			if _, err := db.Exec(stmt); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		cat, err := catalog.LoadFile("testdata/join/star.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkGroundTruth(t, planner.New(cat, planner.Config{MaxRows: 1000}), func(q string) (string, error) { return queryRows(db, q) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		schema := testkit.PostgresSchema(t)
+		conn := testkit.PostgresConn(t)
+		ctx := testkit.Context(t)
+		if _, err := conn.Exec(ctx, "SET search_path TO "+schema); err != nil {
+			t.Fatal(err)
+		}
+		for _, stmt := range starRows {
+			if _, err := conn.Exec(ctx, strings.ReplaceAll(stmt, "DOUBLE", "DOUBLE PRECISION")); err != nil {
+				t.Fatalf("%s: %v", stmt, err)
+			}
+		}
+		data, err := os.ReadFile("testdata/join/star.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat, err := catalog.Load([]byte(strings.ReplaceAll(string(data), "engine: duckdb", "engine: postgres")), "star.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := planner.New(cat, planner.Config{MaxRows: 1000, DefaultEngine: "postgres", DefaultSchemas: map[string]string{"postgres": schema}})
+		checkGroundTruth(t, p, func(q string) (string, error) {
+			rows, err := conn.Query(ctx, q)
+			if err != nil {
+				return "", err
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				vals, err := rows.Values()
+				if err != nil {
+					return "", err
+				}
+				out = append(out, renderRow(vals))
+			}
+			return strings.Join(out, "\n"), rows.Err()
+		})
+	})
+}
+
+// checkGroundTruth plans each case with p and compares what run answers with the hand-computed
+// rows.
+func checkGroundTruth(t *testing.T, p *planner.Planner, run func(sql string) (string, error)) {
 	cases := []struct {
 		name, principal, sql string
 		// want are the result rows, columns joined by "|"; fanned what a plain join gives.
@@ -133,11 +181,11 @@ func TestJoinGroundTruth(t *testing.T) {
 			want: "325|11", fanned: "525|11",
 		},
 		{
-			// North: 10 items over 2 orders; South: 1 item over 1 order (integer division). A plain
-			// join counts o1 once per item: 10 over 4.
-			name: "items per order across datasets", principal: "tenantA",
-			sql:  "SELECT c.region, i.quantity / o.order_count FROM orders o JOIN customers c ON o.customer_id = c.customer_id JOIN order_items i ON i.order_id = o.order_id GROUP BY 1 ORDER BY 1",
-			want: "North|5\nSouth|1", fanned: "North|2\nSouth|1",
+			// Revenue per item: North 125 over 10 items, South 200 over 1. A plain join counts o1
+			// once per item: 325 over 10.
+			name: "revenue per item across datasets", principal: "tenantA",
+			sql:  "SELECT c.region, o.revenue / i.quantity FROM orders o JOIN customers c ON o.customer_id = c.customer_id JOIN order_items i ON i.order_id = o.order_id GROUP BY 1 ORDER BY 1",
+			want: "North|12.5\nSouth|200", fanned: "North|32.5\nSouth|200",
 		},
 	}
 	for _, c := range cases {
@@ -146,7 +194,7 @@ func TestJoinGroundTruth(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := queryRows(db, plan)
+			got, err := run(plan.SQL)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, plan.SQL)
 			}
@@ -162,7 +210,7 @@ func TestJoinGroundTruth(t *testing.T) {
 			if plain == plan.SQL {
 				t.Fatalf("the plan does not de-duplicate: %s", plan.SQL)
 			}
-			fanned, err := queryRows(db, &planner.Plan{SQL: plain})
+			fanned, err := run(plain)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -173,9 +221,9 @@ func TestJoinGroundTruth(t *testing.T) {
 	}
 }
 
-// queryRows runs a plan's SQL and renders its rows, columns joined by "|", floats shortest.
-func queryRows(db *sql.DB, plan *planner.Plan) (string, error) {
-	rows, err := db.Query(plan.SQL)
+// queryRows runs SQL on DuckDB and renders its rows (renderRow).
+func queryRows(db *sql.DB, q string) (string, error) {
+	rows, err := db.Query(q)
 	if err != nil {
 		return "", err
 	}
@@ -194,20 +242,26 @@ func queryRows(db *sql.DB, plan *planner.Plan) (string, error) {
 		if err := rows.Scan(ptrs...); err != nil {
 			return "", err
 		}
-		var parts []string
-		for _, v := range vals {
-			switch x := v.(type) {
-			case float64:
-				if x == math.Trunc(x) {
-					parts = append(parts, fmt.Sprintf("%d", int64(x)))
-				} else {
-					parts = append(parts, fmt.Sprint(x))
-				}
-			default:
-				parts = append(parts, fmt.Sprint(x))
-			}
-		}
-		out = append(out, strings.Join(parts, "|"))
+		out = append(out, renderRow(vals))
 	}
 	return strings.Join(out, "\n"), rows.Err()
+}
+
+// renderRow joins a row's values with "|", whole numbers without a fraction.
+func renderRow(vals []any) string {
+	parts := make([]string, len(vals))
+	for i, v := range vals {
+		if n, ok := v.(pgtype.Numeric); ok {
+			// PostgreSQL sums bigints as numeric.
+			if f, err := n.Float64Value(); err == nil && f.Valid {
+				v = f.Float64
+			}
+		}
+		if x, ok := v.(float64); ok && x == math.Trunc(x) {
+			parts[i] = fmt.Sprintf("%d", int64(x))
+		} else {
+			parts[i] = fmt.Sprint(v)
+		}
+	}
+	return strings.Join(parts, "|")
 }
