@@ -32,9 +32,17 @@ func (j *Join) Reversed() bool { return j.reversed }
 // its target: many_to_one and one_to_one joins, the steps of a many-to-one path.
 func (j *Join) ToOne() bool { return j.Relationship == ManyToOne || j.Relationship == OneToOne }
 
+// declared returns the join as the file declares it: j itself, or the join it reverses.
+func (j *Join) declared() *Join {
+	if j.origin != nil {
+		return j.origin
+	}
+	return j
+}
+
 // reverse returns the join read from its target: the relationship flipped and each pair swapped.
 func (j *Join) reverse() *Join {
-	r := &Join{Dataset: j.from, Line: j.Line, from: j.Dataset, reversed: true}
+	r := &Join{Dataset: j.from, Line: j.Line, from: j.Dataset, reversed: true, origin: j}
 	switch j.Relationship {
 	case ManyToOne:
 		r.Relationship = OneToMany

@@ -181,3 +181,45 @@ func modelLeaves(v reflect.Value, path string) []leaf {
 	}
 	return []leaf{{path, v}}
 }
+
+// TestVersionChangesWithJoins: primary keys and joins are meaning, so each change of them gives
+// a new Version, while moving them in the file (their lines) does not.
+func TestVersionChangesWithJoins(t *testing.T) {
+	path := filepath.Join("testdata", "good", "joins.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := mustLoad(t, path).Version()
+	seen := map[string]string{base: "the original"}
+	for _, tc := range []struct{ old, new string }{
+		{"primaryKey: [order_id, line_no]", "primaryKey: [order_id, line_no, sku]"},
+		{"relationship: one_to_one", "relationship: many_to_one"},
+		{"on: { region_code: code }", "on: { region_code: code, segment: name }"},
+		{"on: { manager_id: employee_id }", "on: { employee_id: employee_id }"},
+		{"    joins:\n      - { dataset: products, relationship: many_to_one, on: { sku: sku } }\n", ""},
+	} {
+		changed := strings.Replace(string(data), tc.old, tc.new, 1)
+		if changed == string(data) {
+			t.Fatalf("%q is not in %s", tc.old, path)
+		}
+		c, err := Load([]byte(changed), path)
+		if err != nil {
+			t.Errorf("%q -> %q: %v", tc.old, tc.new, err)
+			continue
+		}
+		change := fmt.Sprintf("%q -> %q", tc.old, tc.new)
+		if prev, dup := seen[c.Version()]; dup {
+			t.Errorf("%s gives the same Version as %s", change, prev)
+		}
+		seen[c.Version()] = change
+	}
+	moved := strings.Replace(string(data), "datasets:\n", "datasets:\n\n\n", 1)
+	c, err := Load([]byte(moved), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version() != base {
+		t.Errorf("moving every join down two lines changes Version")
+	}
+}
