@@ -299,7 +299,7 @@ func TestJoinDemoSelfJoin(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got float64
-	if err := db.QueryRow("SELECT total_revenue FROM ("+plan.SQL+") t WHERE city = 'Indore'").Scan(&got); err != nil {
+	if err := db.QueryRow("SELECT total_revenue FROM (" + plan.SQL + ") t WHERE city = 'Indore'").Scan(&got); err != nil {
 		t.Fatalf("%v\n%s", err, plan.SQL)
 	}
 	if got != truth {
