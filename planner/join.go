@@ -80,6 +80,15 @@ func planJoins(s *planState) error {
 		if err != nil {
 			return err
 		}
+		// A rewritten block reads a grouped expression back as a column where it repeated
+		// it; a LIKE ... ESCAPE noted there for the dialect pass is gone.
+		kept := s.fixes.likeEscapes[:0]
+		for _, n := range s.fixes.likeEscapes {
+			if n.GetAExpr() != nil {
+				kept = append(kept, n)
+			}
+		}
+		s.fixes.likeEscapes = kept
 	}
 	return nil
 }
