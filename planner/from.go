@@ -98,7 +98,11 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 		}
 	}
 	keys := datasetKeys(ds, cols)
-	return []*relation{{alias: alias, cols: cols, dataset: ds.ID, ref: ref, keys: keys, unique: keyPositions(keys, cols)}}, nil
+	var unique [][]int
+	if b.oneTenantKeys(ds) {
+		unique = keyPositions(keys, cols)
+	}
+	return []*relation{{alias: alias, cols: cols, dataset: ds.ID, ref: ref, keys: keys, unique: unique}}, nil
 }
 
 // lookupDataset resolves a table name to a dataset the principal may see. A dataset outside

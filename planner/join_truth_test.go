@@ -187,6 +187,23 @@ func checkGroundTruth(t *testing.T, p *planner.Planner, run func(sql string) (st
 			sql:  "SELECT c.region, o.revenue / i.quantity FROM orders o JOIN customers c ON o.customer_id = c.customer_id JOIN order_items i ON i.order_id = o.order_id GROUP BY 1 ORDER BY 1",
 			want: "North|12.5\nSouth|200", fanned: "North|32.5\nSouth|200",
 		},
+		{
+			// A principal of both tenants: customer c1 exists in each, so each of its orders
+			// meets two customers. Regions: o1 100 + o2 50 (c1, tenant A) meet North and West;
+			// tenant B's o1 100 (c1) meets North and West too. North: A's o1, o2, o4 (c3) and
+			// B's o1 = 275; South: o3 200; West: A's o1, o2 and B's o1 = 250. Total 725 is the
+			// per-region sum, each order once per region.
+			name: "customer ids colliding across tenants", principal: "multi",
+			sql:  "SELECT c.region, o.revenue FROM orders o JOIN customers c ON o.customer_id = c.customer_id GROUP BY 1 ORDER BY 1",
+			want: "North|275\nSouth|200\nWest|250", fanned: "North|275\nSouth|200\nWest|250",
+		},
+		{
+			// The same principal's total: the five orders that meet a customer, each once
+			// (100 + 50 + 200 + 25 + B's 100); a plain join counts c1's three orders twice.
+			name: "total through colliding customer ids", principal: "multi",
+			sql:  "SELECT o.revenue FROM orders o JOIN customers c ON o.customer_id = c.customer_id",
+			want: "475", fanned: "725",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -204,6 +204,22 @@ func datasetKeys(ds *catalog.Dataset, cols []column) []relKey {
 	return keys
 }
 
+// oneTenantKeys reports whether the rows of ds the principal reads are unique on its
+// primaryKey alone: a key need only be unique within a tenant, so where the principal reads
+// several tenants' rows (an admin bypassing row-level security, an in_list principal of several
+// tenants) two rows may share it, and a join on it is not taken to match at most one row.
+func (b *binder) oneTenantKeys(ds *catalog.Dataset) bool {
+	rls := ds.RLS
+	if !rls.Enabled || slices.Contains(ds.PrimaryKey, rls.Column) {
+		return true
+	}
+	p := b.sess.Principal
+	if p.IsAdmin() && rls.AllowAdminBypass {
+		return false
+	}
+	return rls.Mode != "in_list" || len(p.Tenants) <= 1
+}
+
 // keyPositions is the unique set of a dataset relation: the positions of the dimensions that
 // hold its whole primary key (none when a key field has no dimension: no join can name it).
 func keyPositions(keys []relKey, cols []column) [][]int {
