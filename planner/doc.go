@@ -36,10 +36,13 @@
 //	join       join.go, joingrain.go
 //	           Keeps every metric at its own dataset's grain through joins. A relation whose
 //	           metrics a block reads is safe when every other relation is reached from it by
-//	           equalities on columns it is unique on (a declared primaryKey, GROUP BY, DISTINCT,
-//	           a one-row aggregate). Otherwise, when the metric's dataset declares a primaryKey,
-//	           the aggregating block reads its rows de-duplicated per (groups, key) (joingrain.go);
-//	           when it cannot, it refuses with 0A000 naming the dataset and the join.
+//	           equalities on columns it is unique on (a declared primaryKey within one tenant's
+//	           rows, GROUP BY, DISTINCT, a one-row aggregate, a plain sub-select keeping one of
+//	           those). Otherwise, when the metric's dataset declares a primaryKey, the aggregating
+//	           block reads its rows de-duplicated per (groups, key, tenant column); metrics of
+//	           several relations are aggregated apart over the joined rows (a CTE) and joined on
+//	           the groups (joingrain.go). When it cannot, it refuses with 0A000 naming the dataset
+//	           and the join, with a hint on declaring keys.
 //	tenant     tenant.go
 //	           Replaces each dataset reference by a derived table over the physical source that
 //	           already carries the tenant predicate (fail closed; see Invariants).
