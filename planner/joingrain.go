@@ -82,7 +82,7 @@ func (s *planState) aggregateAtGrain(jb *joinBlock, f *fanOut) error {
 		Op:             pg_query.SetOperation_SETOP_NONE,
 		LimitOption:    pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
 	}
-	var groupKeys []string
+	var groupKeys, groupKinds []string
 	var groupRefs []*pg_query.Node
 	for j, g := range sel.GroupClause {
 		name := fmt.Sprintf("__g%d", j+1)
@@ -95,6 +95,7 @@ func (s *planState) aggregateAtGrain(jb *joinBlock, f *fanOut) error {
 			sel.GroupClause[j] = ref
 		}
 		groupKeys = append(groupKeys, exprKey(expr))
+		groupKinds = append(groupKinds, nodeKind(expr))
 		groupRefs = append(groupRefs, ref)
 		inner.TargetList = append(inner.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, expr, -1))
 	}
@@ -110,7 +111,7 @@ func (s *planState) aggregateAtGrain(jb *joinBlock, f *fanOut) error {
 	}
 
 	// What the block still reads must be a group or a metric of r.
-	if err := s.groupedReads(sel, own, groupKeys, groupRefs, r.alias, refuse); err != nil {
+	if err := s.groupedReads(sel, own, groupKeys, groupKinds, groupRefs, r.alias, refuse); err != nil {
 		return err
 	}
 	sel.FromClause = []*pg_query.Node{{Node: &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
@@ -125,10 +126,16 @@ func (s *planState) aggregateAtGrain(jb *joinBlock, f *fanOut) error {
 // groupedReads checks that the select list, HAVING and ORDER BY of a rewritten block read
 // only groups and the metrics being kept at their grain (own expansion nodes): an expression
 // equal to a grouped one becomes rel.__gN, and anything else refuses.
-func (s *planState) groupedReads(sel *pg_query.SelectStmt, own map[*pg_query.Node]bool, groupKeys []string, groupRefs []*pg_query.Node, rel string, refuse func(string, ...any) error) error {
+func (s *planState) groupedReads(sel *pg_query.SelectStmt, own map[*pg_query.Node]bool, groupKeys, groupKinds []string, groupRefs []*pg_query.Node, rel string, refuse func(string, ...any) error) error {
 	created := map[*pg_query.ColumnRef]bool{}
 	for _, ref := range groupRefs {
 		created[ref.GetColumnRef()] = true
+	}
+	// Only a node of the same kind as a grouped expression can equal it; the others are not
+	// encoded (exprKey is the costly part of the walk).
+	kinds := map[string]bool{}
+	for _, k := range groupKinds {
+		kinds[k] = true
 	}
 	var bad error
 	check := func(root *pg_query.Node) {
@@ -140,7 +147,7 @@ func (s *planState) groupedReads(sel *pg_query.SelectStmt, own map[*pg_query.Nod
 				return false
 			}
 			for j, k := range groupKeys {
-				if cr := n.GetColumnRef(); n.Node != nil && (cr == nil || !created[cr]) && exprKey(n) == k {
+				if cr := n.GetColumnRef(); n.Node != nil && kinds[nodeKind(n)] && (cr == nil || !created[cr]) && exprKey(n) == k {
 					ref := s.createdRef(rel, fmt.Sprintf("__g%d", j+1))
 					created[ref.GetColumnRef()] = true
 					n.Node = ref.Node
@@ -301,7 +308,7 @@ func (s *planState) aggregateEach(jb *joinBlock, rels []*relation, repeated map[
 		Op:          pg_query.SetOperation_SETOP_NONE,
 		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
 	}
-	var groupKeys, groupNames []string
+	var groupKeys, groupKinds, groupNames []string
 	var groupRefs []*pg_query.Node
 	for j, g := range sel.GroupClause {
 		name := fmt.Sprintf("__g%d", j+1)
@@ -314,6 +321,7 @@ func (s *planState) aggregateEach(jb *joinBlock, rels []*relation, repeated map[
 			sel.GroupClause[j] = ref
 		}
 		groupKeys = append(groupKeys, exprKey(expr))
+		groupKinds = append(groupKinds, nodeKind(expr))
 		groupNames = append(groupNames, name)
 		groupRefs = append(groupRefs, ref)
 		rows.TargetList = append(rows.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, expr, -1))
@@ -385,7 +393,7 @@ func (s *planState) aggregateEach(jb *joinBlock, rels []*relation, repeated map[
 			Alias:    &pg_query.Alias{Aliasname: agg},
 		}}})
 	}
-	if err := s.groupedReads(sel, own, groupKeys, groupRefs, "__j1", refuse); err != nil {
+	if err := s.groupedReads(sel, own, groupKeys, groupKinds, groupRefs, "__j1", refuse); err != nil {
 		return err
 	}
 	var conds []*pg_query.Node
