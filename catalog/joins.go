@@ -120,7 +120,8 @@ func renderPath(from string, path []*Join) string {
 // see JoinsFrom), so path[0].From() is from and the last step's Dataset is to. Following it
 // matches each row of from with at most one row of to. It is empty when from is to. A loaded
 // catalog has at most one such path between two datasets; when there is none the error is a
-// *PathError with no paths, and so it is when either id is unknown.
+// *PathError with no paths (two paths, should a catalog that was not loaded have them). An
+// unknown id is a plain error.
 func (c *Catalog) ManyToOnePath(from, to string) ([]*Join, error) {
 	if _, ok := c.byID[from]; !ok {
 		return nil, fmt.Errorf("catalog: unknown dataset %q", from)
