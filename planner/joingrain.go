@@ -146,8 +146,12 @@ func (s *planState) groupedReads(sel *pg_query.SelectStmt, own map[*pg_query.Nod
 			if bad != nil || own[n] {
 				return false
 			}
+			key := ""
+			if cr := n.GetColumnRef(); n.Node != nil && kinds[nodeKind(n)] && (cr == nil || !created[cr]) {
+				key = exprKey(n)
+			}
 			for j, k := range groupKeys {
-				if cr := n.GetColumnRef(); n.Node != nil && kinds[nodeKind(n)] && (cr == nil || !created[cr]) && exprKey(n) == k {
+				if key == k {
 					ref := s.createdRef(rel, fmt.Sprintf("__g%d", j+1))
 					created[ref.GetColumnRef()] = true
 					n.Node = ref.Node
