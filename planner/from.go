@@ -36,7 +36,7 @@ func (b *binder) fromItem(n *pg_query.Node, sc *scope) ([]*relation, error) {
 				return nil, err
 			}
 		}
-		return []*relation{{alias: alias, cols: cols, unique: b.uniqueOutputs(sub)}}, nil
+		return []*relation{{alias: alias, cols: cols, unique: b.uniqueOutputs(sub), through: b.keyed[sub]}}, nil
 	case n.GetJoinExpr() != nil:
 		return b.join(n.GetJoinExpr(), sc)
 	case n.GetRangeFunction() != nil:

@@ -64,7 +64,7 @@ func planJoins(s *planState) error {
 			continue
 		}
 		for _, f := range fans {
-			if len(f.rel.keys) == 0 {
+			if len(f.rel.keys) == 0 && f.rel.through == nil {
 				return s.fanOutRefusal(f)
 			}
 		}
@@ -341,6 +341,12 @@ func (b *binder) keepUnique(sel *pg_query.SelectStmt, sc *scope) {
 		return
 	}
 	rel := sc.rels[0]
+	if len(rel.keys) > 0 && rel.ref != nil && sel.LimitCount == nil && sel.LimitOffset == nil {
+		if b.keyed == nil {
+			b.keyed = map[*pg_query.SelectStmt]*keyedBlock{}
+		}
+		b.keyed[sel] = &keyedBlock{sel: sel, rel: rel}
+	}
 	for _, set := range rel.unique {
 		var out []int
 		for _, i := range set {

@@ -19,11 +19,11 @@ func TestJoinRefusalNamesTheJoin(t *testing.T) {
 			`metric "total_revenue" of dataset "orders" (dataset "orders" as "a") would be counted once per matching row of relation "b"`},
 		{"SELECT city, sum(total_revenue) FROM (SELECT a.city, a.total_revenue FROM orders a JOIN orders b ON a.city = b.city) x GROUP BY city",
 			`metric "total_revenue" of dataset "orders" (dataset "orders" as "a") would be counted once per matching row of dataset "orders" as "b"`},
-		{"SELECT x.city, x.total_revenue FROM (SELECT city, total_revenue FROM orders) x, cities",
-			`metric "total_revenue" of dataset "orders" (relation "x") would be counted once per matching row of dataset "cities"`},
+		{`SELECT x."Region", x."totalWeight" FROM (SELECT "Region", "totalWeight" FROM Shipments) x, cities`,
+			`metric "totalWeight" of dataset "Shipments" (relation "x") would be counted once per matching row of dataset "cities"`},
 	}
 	for _, c := range cases {
-		_, err := planOne(p, principals["tenantA"], c.sql)
+		_, err := planOne(p, principals["multi"], c.sql)
 		var se *sqlerr.Error
 		if !errors.As(err, &se) || se.Code != sqlerr.FeatureNotSupported {
 			t.Errorf("%s: got %v, want 0A000", c.sql, err)

@@ -204,6 +204,13 @@ func checkGroundTruth(t *testing.T, p *planner.Planner, run func(sql string) (st
 			sql:  "SELECT o.revenue FROM orders o JOIN customers c ON o.customer_id = c.customer_id",
 			want: "475", fanned: "725",
 		},
+		{
+			// Power BI's DirectQuery shape, each table wrapped in a sub-select: customers with an
+			// order are c1, c2, c3; a plain join counts c1 once per order (o1, o2).
+			name: "wrapped tables across a one-to-many step", principal: "tenantA",
+			sql:  `select sum("ITBL"."customer_count") as "a0" from (select "customer_id", "customer_count" from "public"."customers") as "ITBL" inner join (select "customer_id", "status" from "public"."orders") as "OTBL" on ("ITBL"."customer_id" = "OTBL"."customer_id")`,
+			want: "3", fanned: "4",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -99,12 +99,8 @@ func (s *planState) aggregateAtGrain(jb *joinBlock, f *fanOut) error {
 		groupRefs = append(groupRefs, ref)
 		inner.TargetList = append(inner.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, expr, -1))
 	}
-	for j, k := range r.keys {
-		if k.projected {
-			r.ref.keys = append(r.ref.keys, k.field)
-		}
-		r.ref.use(k.col)
-		inner.TargetList = append(inner.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(fmt.Sprintf("__k%d", j+1), s.createdRef(r.alias, k.col), -1))
+	for j, ref := range s.keyRefs(r) {
+		inner.TargetList = append(inner.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(fmt.Sprintf("__k%d", j+1), ref, -1))
 	}
 	for _, c := range carriers {
 		inner.TargetList = append(inner.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(c, s.createdRef(r.alias, c), -1))
@@ -184,6 +180,38 @@ func (s *planState) groupedReads(sel *pg_query.SelectStmt, own map[*pg_query.Nod
 		}
 	}
 	return bad
+}
+
+// keyRefs are references, in the block of r, to the columns that identify a row of r: its
+// dataset's key columns (projected by the tenant pass where no dimension holds them), or for a
+// plain sub-select over a dataset (r.through) that dataset's key columns, which the sub-select
+// then passes up as extra columns named keyColumn(field).
+func (s *planState) keyRefs(r *relation) []*pg_query.Node {
+	var refs []*pg_query.Node
+	if t := r.through; t != nil {
+		for _, k := range t.rel.keys {
+			for _, ref := range s.keyRefs(&relation{alias: t.rel.alias, keys: []relKey{k}, ref: t.rel.ref}) {
+				name := keyColumn(k.field)
+				if !t.passed[name] {
+					if t.passed == nil {
+						t.passed = map[string]bool{}
+					}
+					t.passed[name] = true
+					t.sel.TargetList = append(t.sel.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, ref, -1))
+				}
+				refs = append(refs, s.createdRef(r.alias, name))
+			}
+		}
+		return refs
+	}
+	for _, k := range r.keys {
+		if k.projected && !slices.Contains(r.ref.keys, k.field) {
+			r.ref.keys = append(r.ref.keys, k.field)
+		}
+		r.ref.use(k.col)
+		refs = append(refs, s.createdRef(r.alias, k.col))
+	}
+	return refs
 }
 
 // createdRef is a column reference the planner writes, bound for the prune pass.
@@ -345,13 +373,9 @@ func (s *planState) aggregateEach(jb *joinBlock, rels []*relation, repeated map[
 		}
 		if repeated[r] {
 			rowsOf.DistinctClause = []*pg_query.Node{{}}
-			for j, k := range r.keys {
-				if k.projected {
-					r.ref.keys = append(r.ref.keys, k.field)
-				}
-				r.ref.use(k.col)
+			for j, ref := range s.keyRefs(r) {
 				name := fmt.Sprintf("__k%d_%d", i+1, j+1)
-				rows.TargetList = append(rows.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, s.createdRef(r.alias, k.col), -1))
+				rows.TargetList = append(rows.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, ref, -1))
 				rowsOf.TargetList = append(rowsOf.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, s.createdRef(rowsName, name), -1))
 			}
 		}

@@ -33,6 +33,8 @@ type binder struct {
 	pending map[*pg_query.Node]bool
 	// kept are the unique sets a plain block over one relation keeps from it (join.go).
 	kept map[*pg_query.SelectStmt][][]int
+	// keyed are the plain blocks over one dataset relation with a primary key (join.go).
+	keyed map[*pg_query.SelectStmt]*keyedBlock
 }
 
 // newBinder is a resolver over a fresh planState.

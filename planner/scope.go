@@ -3,6 +3,8 @@ package planner
 import (
 	"strings"
 
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -48,6 +50,17 @@ type relation struct {
 	// (none when the dataset declares none): a dimension over the key field, or a column the
 	// tenant pass projects for the join pass alone (joingrain.go).
 	keys []relKey
+	// through is set for a plain sub-select over one dataset relation: the join pass can
+	// identify its rows by that dataset's key (keyRefs, joingrain.go).
+	through *keyedBlock
+}
+
+// keyedBlock is a plain block over one dataset relation with a primary key.
+type keyedBlock struct {
+	sel *pg_query.SelectStmt
+	rel *relation
+	// passed are the key columns the join pass has made the block pass up.
+	passed map[string]bool
 }
 
 // relKey is one primary key field of a dataset relation and the column that holds it.
