@@ -39,7 +39,8 @@
 //	           equalities on columns it is unique on (a declared primaryKey within one tenant's
 //	           rows, GROUP BY, DISTINCT, a one-row aggregate, a plain sub-select keeping one of
 //	           those). Otherwise, when the metric's dataset declares a primaryKey, the aggregating
-//	           block reads its rows de-duplicated per (groups, key, tenant column); metrics of
+//	           block reads its rows de-duplicated per (groups, key, tenant column; a plain
+//	           sub-select over the dataset, as Power BI writes, passes the key up); metrics of
 //	           several relations are aggregated apart over the joined rows (a CTE) and joined on
 //	           the groups (joingrain.go). When it cannot, it refuses with 0A000 naming the dataset
 //	           and the join, with a hint on declaring keys.
