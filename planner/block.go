@@ -20,7 +20,15 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 	if err := b.condition(sel.WhereClause, sc, exprCtx{clause: "WHERE"}); err != nil {
 		return nil, err
 	}
+	if len(sc.rels) > 1 {
+		// The join pass looks at every block that joins relations (join.go).
+		sc.eqs = append(sc.eqs, b.equalities(sel.WhereClause, sc)...)
+		b.joinBlocks = append(b.joinBlocks, &joinBlock{sel: sel, sc: sc})
+	}
 	g := b.grain(sel, sc, opts)
+	if len(sc.rels) > 1 {
+		b.joinBlocks[len(b.joinBlocks)-1].aggregated = g.aggregated
+	}
 	ctx := exprCtx{clause: "SELECT", aggregated: g.aggregated, passthrough: g.passthrough}
 	out, err := b.targets(sel, sc, ctx)
 	if err != nil {
@@ -48,6 +56,7 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 	if err := b.bindLimits(sel, sc); err != nil {
 		return nil, err
 	}
+	b.keepUnique(sel, sc)
 	return out, nil
 }
 

@@ -175,6 +175,7 @@ func (s *planState) metricValue(r resolved, ref *pg_query.Node) (*pg_query.Node,
 // the guards.
 func (b *binder) expand(node *pg_query.Node, r resolved, ref *pg_query.Node, cast *pg_query.TypeCast) {
 	b.metrics[r.col.metric.Name] = true
+	b.carried(r)
 	b.expansions = append(b.expansions, &expansion{node: node, r: r, ref: ref, cast: cast})
 	if b.pending == nil {
 		b.pending = map[*pg_query.Node]bool{}

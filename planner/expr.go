@@ -157,6 +157,7 @@ func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, 
 		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "metric %q must be aggregated on its own", m.Name).
 			WithHint("write MEASURE(%s) or the metric's own aggregate; expressions inside an aggregate cannot use metrics", m.Name).WithPosition(pos)
 	case c.passthrough && c.clause == "SELECT":
+		b.carried(r)
 		return r.col.typ, nil
 	case c.aggregated && c.clause != "GROUP BY":
 		b.expand(n, r, &pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: cr}}, nil)

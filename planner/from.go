@@ -36,7 +36,7 @@ func (b *binder) fromItem(n *pg_query.Node, sc *scope) ([]*relation, error) {
 				return nil, err
 			}
 		}
-		return []*relation{{alias: alias, cols: cols}}, nil
+		return []*relation{{alias: alias, cols: cols, unique: b.uniqueOutputs(sub), through: b.keyed[sub]}}, nil
 	case n.GetJoinExpr() != nil:
 		return b.join(n.GetJoinExpr(), sc)
 	case n.GetRangeFunction() != nil:
@@ -69,7 +69,7 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 			if err != nil {
 				return nil, err
 			}
-			return []*relation{{alias: alias, cols: cols}}, nil
+			return []*relation{{alias: alias, cols: cols, unique: c.unique}}, nil
 		}
 	}
 	ds, err := b.lookupDataset(rv, pos)
@@ -97,7 +97,12 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 			return nil, err
 		}
 	}
-	return []*relation{{alias: alias, cols: cols, dataset: ds.ID, ref: ref}}, nil
+	keys := datasetKeys(ds, cols)
+	var unique [][]int
+	if b.oneTenantKeys(ds) {
+		unique = keyPositions(keys, cols)
+	}
+	return []*relation{{alias: alias, cols: cols, dataset: ds.ID, ref: ref, keys: keys, unique: unique}}, nil
 }
 
 // lookupDataset resolves a table name to a dataset the principal may see. A dataset outside
@@ -189,6 +194,8 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 		if _, err := b.expr(j.Quals, js, exprCtx{clause: "JOIN conditions"}); err != nil {
 			return nil, err
 		}
+		sc.eqs = append(sc.eqs, b.equalities(j.Quals, js)...)
 	}
+	sc.eqs = append(sc.eqs, usingEqualities(j.UsingClause, left, right)...)
 	return rels, nil
 }

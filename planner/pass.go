@@ -16,11 +16,12 @@ type pass struct {
 	run  func(*planState) error
 }
 
-// passes is the order a query plans in. A new pass goes where its inputs are ready: a
-// join-planning pass, which needs the relations resolve found and must run before tenant
-// substitution hides the dataset references, goes right after "resolve".
+// passes is the order a query plans in. A new pass goes where its inputs are ready: the join
+// pass needs the relations resolve found and must run before tenant substitution hides the
+// dataset references, so it goes right after "resolve".
 var passes = []pass{
 	{"resolve", resolve},           // resolve.go: names bind; types, grain and annotations
+	{"join", planJoins},            // join.go: metrics keep their grain through joins, or refuse
 	{"tenant", substituteTenants},  // tenant.go: datasets become filtered derived tables
 	{"expand", expandMetrics},      // expand.go: metric references become their aggregations
 	{"limits", applyLimits},        // limits.go: dimension/metric guards and the row cap
@@ -66,6 +67,10 @@ type planState struct {
 	metrics map[string]bool
 	// stringCaps are the repeat, lpad and rpad calls resolve found, for limits to cap.
 	stringCaps []stringCap
+	// joinBlocks are the blocks that join relations (resolve), for the join pass; joinSeq
+	// numbers the CTEs it writes.
+	joinBlocks []*joinBlock
+	joinSeq    int
 	// datasetRefs are the dataset references resolve found, for tenant to substitute.
 	datasetRefs []*datasetRef
 	// expansions are the metric references resolve decided to aggregate, for expand.

@@ -19,11 +19,15 @@ import (
 // pass by pass, and the engine their datasets live on.
 var passSuites = []struct {
 	name, cases, engine string
+	// catalog is the case file's catalog ("": the golden catalog).
+	catalog string
 }{
-	{"semantic", "../testdata/planner/cases_semantic.yaml", "duckdb"},
-	{"tenant", "../testdata/planner/cases_tenant.yaml", "duckdb"},
-	{"prune", "../testdata/planner/cases_prune.yaml", "duckdb"},
-	{"postgres_dialect", "../testdata/planner/postgres/cases_dialect.yaml", "postgres"},
+	{"semantic", "../testdata/planner/cases_semantic.yaml", "duckdb", ""},
+	{"tenant", "../testdata/planner/cases_tenant.yaml", "duckdb", ""},
+	{"prune", "../testdata/planner/cases_prune.yaml", "duckdb", ""},
+	{"postgres_dialect", "../testdata/planner/postgres/cases_dialect.yaml", "postgres", ""},
+	{"join", "../testdata/planner/cases_join.yaml", "duckdb", ""},
+	{"join_star", "testdata/join/cases_star.yaml", "duckdb", "testdata/join/star.yaml"},
 }
 
 // TestPassGolden runs the pass list over each query case and compares the tree after every pass,
@@ -33,7 +37,7 @@ var passSuites = []struct {
 func TestPassGolden(t *testing.T) {
 	for _, suite := range passSuites {
 		t.Run(suite.name, func(t *testing.T) {
-			p := New(passCatalog(t, suite.engine), Config{MaxRows: 1000, DefaultEngine: suite.engine})
+			p := New(passCatalog(t, suite.catalog, suite.engine), Config{MaxRows: 1000, DefaultEngine: suite.engine})
 			cases, err := goldencases.Load(suite.cases)
 			if err != nil {
 				t.Fatal(err)
@@ -67,10 +71,13 @@ func TestPassGolden(t *testing.T) {
 	}
 }
 
-// passCatalog is the golden catalog with every dataset on engine.
-func passCatalog(t *testing.T, engine string) *catalog.Catalog {
+// passCatalog is the catalog at path (default: the golden catalog) with every dataset on engine.
+func passCatalog(t *testing.T, path, engine string) *catalog.Catalog {
 	t.Helper()
-	data, err := os.ReadFile("../testdata/planner/catalog.yaml")
+	if path == "" {
+		path = "../testdata/planner/catalog.yaml"
+	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

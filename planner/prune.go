@@ -38,6 +38,9 @@ type tenantRef struct {
 	used map[string]bool
 	// full keeps every column.
 	full bool
+	// keys are primary key fields the join pass reads that no dimension holds: the tenant pass
+	// projects each as keyColumn(field).
+	keys []string
 }
 
 // use marks the derived-table column name as read.

@@ -31,6 +31,10 @@ type binder struct {
 	// pending are the nodes of planState.expansions, which the expand pass will turn into
 	// aggregations.
 	pending map[*pg_query.Node]bool
+	// kept are the unique sets a plain block over one relation keeps from it (join.go).
+	kept map[*pg_query.SelectStmt][][]int
+	// keyed are the plain blocks over one dataset relation with a primary key (join.go).
+	keyed map[*pg_query.SelectStmt]*keyedBlock
 }
 
 // newBinder is a resolver over a fresh planState.

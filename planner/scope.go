@@ -3,6 +3,8 @@ package planner
 import (
 	"strings"
 
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
@@ -38,12 +40,46 @@ type relation struct {
 	dataset string
 	// ref is the derived table that stands for the dataset (see prune.go).
 	ref *tenantRef
+	// unique are the sets of column positions (into cols) on which the relation has at most
+	// one row per value; an empty set means at most one row at all (join.go).
+	unique [][]int
+	// metrics are the metrics whose carriers the block reads from this relation, for the join
+	// pass to keep each at its own grain (join.go).
+	metrics []*catalog.Metric
+	// keys are the columns of a dataset relation that hold its primary key, in primaryKey order
+	// (none when the dataset declares none): a dimension over the key field, or a column the
+	// tenant pass projects for the join pass alone (joingrain.go).
+	keys []relKey
+	// through is set for a plain sub-select over one dataset relation: the join pass can
+	// identify its rows by that dataset's key (keyRefs, joingrain.go).
+	through *keyedBlock
+}
+
+// keyedBlock is a plain block over one dataset relation with a primary key.
+type keyedBlock struct {
+	sel *pg_query.SelectStmt
+	rel *relation
+	// passed are the key columns the join pass has made the block pass up.
+	passed map[string]bool
+}
+
+// relKey is one primary key field of a dataset relation and the column that holds it.
+type relKey struct {
+	field, col string
+	// projected: no dimension reads the field as it is, so the tenant pass projects it under
+	// col.
+	projected bool
+	// tenant: the field is the dataset's row-level security column, which completes the key
+	// of a principal that reads several tenants' rows.
+	tenant bool
 }
 
 // cte is a WITH query visible to a block.
 type cte struct {
 	name string
 	cols []column
+	// unique is as relation.unique, for every reference to the CTE.
+	unique [][]int
 }
 
 // scope holds what names resolve to inside one query block.
@@ -51,6 +87,9 @@ type scope struct {
 	parent *scope
 	rels   []*relation
 	ctes   map[string]*cte
+	// eqs are the column equalities between the block's relations that its join conditions
+	// and WHERE require (join.go).
+	eqs []joinEq
 }
 
 func (s *scope) lookupCTE(name string) *cte {
@@ -73,6 +112,8 @@ type resolved struct {
 	outer bool
 	// ref is the derived table of the dataset the column is a column of, if it is one directly.
 	ref *tenantRef
+	// from is the relation the column belongs to.
+	from *relation
 }
 
 // resolveColumn binds a column reference of one or two name parts (relation, column).
@@ -86,7 +127,7 @@ func (s *scope) resolveColumn(rel, name string, pos int) (resolved, error) {
 			return resolved{}, err
 		}
 		if found {
-			return resolved{col: col, rel: r.alias, dataset: r.dataset, outer: outer, ref: r.ref}, nil
+			return resolved{col: col, rel: r.alias, dataset: r.dataset, outer: outer, ref: r.ref, from: r}, nil
 		}
 		outer = true
 	}

@@ -38,6 +38,10 @@ func substituteTenants(s *planState) error {
 		if err != nil {
 			return err
 		}
+		body := sub.Subquery.GetSelectStmt()
+		for _, f := range r.ref.keys {
+			body.TargetList = append(body.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(keyColumn(f), columnRef(f), -1))
+		}
 		r.node.Node = &pg_query.Node_RangeSubselect{RangeSubselect: sub}
 		r.ref.body = sub.Subquery.GetSelectStmt()
 	}
