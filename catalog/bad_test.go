@@ -94,7 +94,7 @@ var badFixtures = []badFixture{
 	{
 		file: "unknown_keys",
 		want: []string{
-			"3: dataset \"orders\": unknown key \"title\" (known keys: id, name, description, tags, defaultTimezone, source, fields, dimensions, metrics, rls, incremental, cache)",
+			"3: dataset \"orders\": unknown key \"title\" (known keys: id, name, description, tags, defaultTimezone, source, fields, dimensions, metrics, rls, incremental, cache, primaryKey, joins)",
 			"6: dataset \"orders\" source: unknown key \"schema\" (known keys: engine, type, reference, sourceId)",
 			"10: field \"city\": unknown key \"nullable\" (known keys: name, type, semanticType)",
 			"15: dimension \"city\": unknown key \"lable\" (known keys: name, field, sql, type, label, description)",

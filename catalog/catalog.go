@@ -7,6 +7,7 @@ func newCatalog(datasets []*Dataset) *Catalog {
 		c.byID[ds.ID] = ds
 		ds.index()
 	}
+	c.joins = joinIndex(datasets, nil)
 	c.version = computeVersion(datasets)
 	return c
 }

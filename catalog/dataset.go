@@ -8,7 +8,7 @@ import (
 )
 
 var (
-	datasetKeys     = []string{"id", "name", "description", "tags", "defaultTimezone", "source", "fields", "dimensions", "metrics", "rls", "incremental", "cache"}
+	datasetKeys     = []string{"id", "name", "description", "tags", "defaultTimezone", "source", "fields", "dimensions", "metrics", "rls", "incremental", "cache", "primaryKey", "joins"}
 	sourceKeys      = []string{"engine", "type", "reference", "sourceId"}
 	rlsKeys         = []string{"enabled", "column", "mode", "allowAdminBypass"}
 	incrementalKeys = []string{"enabled", "column", "type", "mode", "maxWindowDays"}
@@ -43,6 +43,8 @@ func (l *loader) dataset(o *object, mapKey *yaml.Node) *Dataset {
 	s.readFields(o)
 	s.readDimensions(o)
 	s.readMetrics(o)
+	s.readPrimaryKey(o)
+	s.readJoins(o)
 	ds.RLS = s.rls(o.sub("rls", o.ctx+" rls", rlsKeys))
 	ds.Incremental = s.incremental(o.sub("incremental", o.ctx+" incremental", incrementalKeys))
 	ds.Cache = resultCache(o.sub("cache", o.ctx+" cache", cacheKeys))

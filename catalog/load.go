@@ -26,7 +26,7 @@ func LoadFile(path string) (*Catalog, error) {
 // Load validates a catalog held in memory; filename only labels problems. Any problem at all
 // fails the load with a *ValidationError listing every problem found.
 func Load(data []byte, filename string) (*Catalog, error) {
-	l := &loader{file: filename}
+	l := &loader{file: filename, joins: map[*Join]*joinSource{}}
 	var datasets []*Dataset
 	if root := l.parse(data); root != nil {
 		datasets = l.catalog(root)
@@ -171,5 +171,6 @@ func (l *loader) catalog(root *yaml.Node) []*Dataset {
 		}
 		out = append(out, r.ds)
 	}
+	l.checkJoins(out)
 	return out
 }

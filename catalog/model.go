@@ -6,7 +6,9 @@ type Catalog struct {
 	// Datasets in file order.
 	Datasets []*Dataset
 
-	byID    map[string]*Dataset
+	byID map[string]*Dataset
+	// joins indexes JoinsFrom: declared joins and declared joins read backwards.
+	joins   map[string][]*Join
 	version string
 }
 
@@ -24,10 +26,48 @@ type Dataset struct {
 	RLS             RLS
 	Incremental     Incremental
 	Cache           Cache
+	// PrimaryKey are the fields that identify a row (one, or several for a composite key); empty
+	// when not declared. Nothing checks the data: declaring a key is the author's promise that
+	// no two rows share it, which is what lets a many-to-one join never repeat a row.
+	PrimaryKey []string
+	// Joins are the declared relationships from this dataset to others, in file order.
+	Joins []*Join
 
 	fields  map[string]*Field
 	columns map[string]Column
 }
+
+// Relationship says how many rows of a join's target match one row of the dataset declaring it.
+type Relationship string
+
+// The relationships a join may declare.
+const (
+	// ManyToOne: each row matches at most one target row (the target's primaryKey is in "on").
+	ManyToOne Relationship = "many_to_one"
+	// OneToMany: each target row matches at most one row of this dataset (this primaryKey is in "on").
+	OneToMany Relationship = "one_to_many"
+	// OneToOne: at most one row on either side (both primaryKeys are in "on").
+	OneToOne Relationship = "one_to_one"
+)
+
+// Join is a declared relationship from a dataset to another (or to itself).
+type Join struct {
+	// Dataset is the target dataset's id.
+	Dataset      string
+	Relationship Relationship
+	// On pairs this dataset's fields with the target's, in file order; rows match when every
+	// pair is equal.
+	On   []JoinPair
+	Line int
+
+	// from is the id of the dataset the join leads from; reversed marks a join read backwards
+	// (see Catalog.JoinsFrom). Unexported so that Version hashes only what the file declares.
+	from     string
+	reversed bool
+}
+
+// JoinPair is one equality of a join: this dataset's Field equals the target's TargetField.
+type JoinPair struct{ Field, TargetField string }
 
 // Source says where a dataset's rows live.
 type Source struct {

@@ -15,6 +15,8 @@ type loader struct {
 	file     string
 	lines    int
 	problems []Problem
+	// joins remembers where each join was read, for checkJoins.
+	joins map[*Join]*joinSource
 }
 
 func (l *loader) addf(line int, format string, args ...any) {
