@@ -166,6 +166,9 @@ func (g *Generator) addJoin(q *Query) bool {
 	default:
 		st.Type = "full"
 	}
+	if c.e.fromCol == c.e.toCol && (st.Type == "inner" || st.Type == "left") && g.chance(0.2) && g.usable(q, c.left.Alias, c.e.fromCol) {
+		st.Using = true
+	}
 	q.Steps = append(q.Steps, st)
 	return true
 }
@@ -213,4 +216,21 @@ func (g *Generator) filter(q *Query, st Step) *Filter {
 		f.Sub.Filter = g.filter(q, Step{Dataset: e.to})
 	}
 	return f
+}
+
+// usable reports whether USING (col) would name only left.col on the left side: no other
+// step before it has a column of that name, or the join would be ambiguous.
+func (g *Generator) usable(q *Query, left, col string) bool {
+	for _, st := range q.Steps {
+		if st.Alias == left {
+			continue
+		}
+		if st.Derived != nil && st.Derived.Column == col {
+			return false
+		}
+		if _, ok := g.s.Dataset(st.Dataset).Column(col); ok && st.Derived == nil {
+			return false
+		}
+	}
+	return true
 }

@@ -2,6 +2,7 @@ package joindiff
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +27,8 @@ type Step struct {
 	Derived *Derived
 	Type    string // "", inner, left, right, full
 	On      []On
+	// Using writes the condition as USING (columns): every On pair names one column twice.
+	Using bool
 }
 
 // Derived is a sub-select in FROM of one column of a dataset, filtered, and grouped by the
@@ -109,9 +112,14 @@ func (q *Query) render(s *Schema) {
 			from.WriteString(rel + " " + st.Alias)
 			continue
 		}
-		conds := make([]string, len(st.On))
+		conds, using := make([]string, len(st.On)), make([]string, len(st.On))
 		for j, on := range st.On {
 			conds[j] = on.Left.Alias + "." + on.Left.Column + " = " + st.Alias + "." + on.Column
+			using[j] = on.Column
+		}
+		if st.Using {
+			fmt.Fprintf(&from, " %s JOIN %s %s USING (%s)", strings.ToUpper(st.Type), rel, st.Alias, strings.Join(using, ", "))
+			continue
 		}
 		fmt.Fprintf(&from, " %s JOIN %s %s ON %s", strings.ToUpper(st.Type), rel, st.Alias, strings.Join(conds, " AND "))
 	}
@@ -238,4 +246,37 @@ func metricSQL(s *Schema, q *Query, m MetricRef, ref string) string {
 		}
 	}
 	return ref
+}
+
+// Lookup reports whether q only looks rows up: every join is inner or left, to a dataset on
+// all of its primary key or to a sub-select grouped by its join column, and every metric is of
+// the first step. Such a join never repeats a row of the first step, so the issue says it
+// needs no declaration and is never refused.
+func (q *Query) Lookup(s *Schema) bool {
+	for _, st := range q.Steps[1:] {
+		if st.Type != "inner" && st.Type != "left" {
+			return false
+		}
+		var cols []string
+		for _, on := range st.On {
+			cols = append(cols, on.Column)
+		}
+		if st.Derived != nil {
+			if !st.Derived.Grouped {
+				return false
+			}
+			continue
+		}
+		for _, k := range s.Dataset(st.Dataset).PrimaryKey {
+			if !slices.Contains(cols, k) {
+				return false
+			}
+		}
+	}
+	for _, m := range q.Metrics {
+		if m.Alias != q.Steps[0].Alias {
+			return false
+		}
+	}
+	return true
 }

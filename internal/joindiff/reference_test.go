@@ -280,6 +280,12 @@ func TestGenerator(t *testing.T) {
 		for _, f := range qa.Filters {
 			seen["filter "+f.Op]++
 		}
+		if strings.Contains(qa.SQL, " USING (") {
+			seen["using"]++
+		}
+		if qa.Lookup(s) {
+			seen["lookup"]++
+		}
 		if strings.Contains(qa.SQL, "ship_customer_id") {
 			seen["second alias"]++
 		}
@@ -291,7 +297,7 @@ func TestGenerator(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"shape plain", "shape implicit", "shape wrapped", "shape cte", "join inner", "join left", "join right", "join full",
-		"derived grouped=yes", "derived grouped=no", "filter insub", "filter isnull", "filter in", "second alias"} {
+		"derived grouped=yes", "derived grouped=no", "filter insub", "filter isnull", "filter in", "second alias", "using", "lookup"} {
 		if seen[k] < 5 {
 			t.Errorf("%s: %d of %d queries", k, seen[k], n)
 		}
@@ -300,4 +306,33 @@ func TestGenerator(t *testing.T) {
 		t.Errorf("only %d of %d queries answer differently over every tenant's rows", discriminating, n)
 	}
 	t.Logf("%d of %d discriminate; %v", discriminating, n, seen)
+}
+
+func TestLookup(t *testing.T) {
+	s := tiny()
+	byKey := []Step{{Alias: "o", Dataset: "orders"}, step("c", "customers", "left", "o", "customer_id", "customer_id")}
+	notKey := []Step{{Alias: "o", Dataset: "orders"}, step("i", "order_items", "inner", "o", "order_id", "order_id")}
+	grouped := []Step{{Alias: "o", Dataset: "orders"}, {Alias: "s", Dataset: "orders", Type: "inner", On: []On{{ColRef{"o", "status"}, "status"}}, Derived: &Derived{Column: "status", Grouped: true}}}
+	for _, c := range []struct {
+		name  string
+		steps []Step
+		alias string
+		want  bool
+	}{
+		{"many-to-one on the key", byKey, "o", true},
+		{"a metric of the looked-up side", byKey, "c", false},
+		{"part of a composite key", notKey, "o", false},
+		{"grouped sub-select", grouped, "o", true},
+	} {
+		q := Query{Steps: c.steps, Metrics: []MetricRef{{c.alias, "order_count", "bare"}}}
+		if got := q.Lookup(s); got != c.want {
+			t.Errorf("%s: Lookup %v, want %v", c.name, got, c.want)
+		}
+	}
+	r := Query{Steps: []Step{{Alias: "o", Dataset: "orders"}, {Alias: "c", Dataset: "customers", Type: "left", On: byKey[1].On, Using: true}},
+		Metrics: []MetricRef{{"o", "revenue", "bare"}}, Shape: "plain"}
+	r.render(s)
+	if want := "SELECT o.revenue AS m0 FROM orders o LEFT JOIN customers c USING (customer_id)"; r.SQL != want {
+		t.Errorf("USING:\n got %s\nwant %s", r.SQL, want)
+	}
 }
