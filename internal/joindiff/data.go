@@ -22,7 +22,7 @@ func newSchema() *Schema {
 				},
 				PrimaryKey: []string{"region_id"},
 				RLS:        true,
-				Metrics:    []Metric{{"region_count", "count", "region_id"}},
+				Metrics:    []Metric{{Name: "region_count", Agg: "count", Field: "region_id"}},
 			},
 			{
 				ID: "customers",
@@ -33,9 +33,9 @@ func newSchema() *Schema {
 				PrimaryKey: []string{"customer_id"},
 				RLS:        true,
 				Metrics: []Metric{
-					{"customer_count", "count", "customer_id"},
-					{"segments", "count_distinct", "segment"},
-					{"first_signup", "min", "signup_date"},
+					{Name: "customer_count", Agg: "count", Field: "customer_id"},
+					{Name: "segments", Agg: "count_distinct", Field: "segment"},
+					{Name: "first_signup", Agg: "min", Field: "signup_date"},
 				},
 				Joins: []Join{
 					{"regions", ManyToOne, []string{"region_id"}, []string{"region_id"}},
@@ -50,8 +50,8 @@ func newSchema() *Schema {
 				PrimaryKey: []string{"customer_id"},
 				RLS:        true,
 				Metrics: []Metric{
-					{"total_credit", "sum", "credit_limit"},
-					{"profile_count", "count", ""},
+					{Name: "total_credit", Agg: "sum", Field: "credit_limit"},
+					{Name: "profile_count", Agg: "count"},
 				},
 			},
 			{
@@ -63,12 +63,13 @@ func newSchema() *Schema {
 				PrimaryKey: []string{"order_id"},
 				RLS:        true,
 				Metrics: []Metric{
-					{"order_count", "count", "order_id"},
-					{"revenue", "sum", "amount"},
-					{"avg_amount", "avg", "amount"},
-					{"max_amount", "max", "amount"},
-					{"buyers", "count_distinct", "customer_id"},
-					{"last_order", "max", "order_date"},
+					{Name: "order_count", Agg: "count", Field: "order_id"},
+					{Name: "revenue", Agg: "sum", Field: "amount"},
+					{Name: "avg_amount", Agg: "avg", Field: "amount"},
+					{Name: "max_amount", Agg: "max", Field: "amount"},
+					{Name: "buyers", Agg: "count_distinct", Field: "customer_id"},
+					{Name: "last_order", Agg: "max", Field: "order_date"},
+					{Name: "revenue_per_order", Agg: "ratio", Num: "revenue", Den: "order_count"},
 				},
 				Joins: []Join{
 					{"customers", ManyToOne, []string{"customer_id"}, []string{"customer_id"}},
@@ -83,10 +84,11 @@ func newSchema() *Schema {
 				PrimaryKey: []string{"order_id", "line_no"},
 				RLS:        true,
 				Metrics: []Metric{
-					{"item_count", "count", ""},
-					{"units", "sum", "quantity"},
-					{"item_revenue", "sum", "line_amount"},
-					{"min_line", "min", "line_amount"},
+					{Name: "item_count", Agg: "count"},
+					{Name: "units", Agg: "sum", Field: "quantity"},
+					{Name: "item_revenue", Agg: "sum", Field: "line_amount"},
+					{Name: "min_line", Agg: "min", Field: "line_amount"},
+					{Name: "revenue_per_unit", Agg: "ratio", Num: "item_revenue", Den: "units"},
 				},
 				Joins: []Join{
 					{"orders", ManyToOne, []string{"order_id"}, []string{"order_id"}},
@@ -100,9 +102,9 @@ func newSchema() *Schema {
 				},
 				PrimaryKey: []string{"product_id"},
 				Metrics: []Metric{
-					{"product_count", "count", "product_id"},
-					{"avg_price", "avg", "price"},
-					{"brands", "count_distinct", "brand"},
+					{Name: "product_count", Agg: "count", Field: "product_id"},
+					{Name: "avg_price", Agg: "avg", Field: "price"},
+					{Name: "brands", Agg: "count_distinct", Field: "brand"},
 				},
 			},
 			{
@@ -111,7 +113,7 @@ func newSchema() *Schema {
 					{"product_id", Int}, {"tag", String},
 				},
 				PrimaryKey: []string{"product_id", "tag"},
-				Metrics:    []Metric{{"tag_links", "count", ""}},
+				Metrics:    []Metric{{Name: "tag_links", Agg: "count"}},
 				Joins: []Join{
 					{"products", ManyToOne, []string{"product_id"}, []string{"product_id"}},
 				},

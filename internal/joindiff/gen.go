@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 )
 
 // edge is a way to join two datasets: From.FromCol = To.ToCol. Declared joins give edges both
@@ -30,6 +31,15 @@ type Generator struct {
 	rng    *rand.Rand
 	edges  []edge
 	values map[string][]any // "dataset.column" -> distinct non-NULL values over all tenants
+	quoted bool             // this query's aliases are quoted names
+}
+
+// alias names the i-th step of a query over dataset.
+func (g *Generator) alias(dataset string, i int) string {
+	if g.quoted {
+		return fmt.Sprintf(`"%s%s %d"`, strings.ToUpper(dataset[:1]), dataset[1:], i)
+	}
+	return fmt.Sprintf("t%d", i)
 }
 
 // NewGenerator returns a generator of queries over s, seeded.
@@ -69,8 +79,10 @@ func pick[T any](g *Generator, xs []T) T { return xs[g.rng.IntN(len(xs))] }
 // Next returns the next query.
 func (g *Generator) Next() *Query {
 	q := &Query{}
+	// Metabase and Tableau name joined tables with quoted, capitalised aliases.
+	g.quoted = g.chance(0.2)
 	start := pick(g, []string{"orders", "orders", "order_items", "order_items", "customers", "products", "customer_profiles", "product_tags", "regions"})
-	q.Steps = append(q.Steps, Step{Alias: "t0", Dataset: start})
+	q.Steps = append(q.Steps, Step{Alias: g.alias(start, 0), Dataset: start})
 	for n := 1 + g.rng.IntN(3); len(q.Steps) <= n; {
 		if !g.addJoin(q) {
 			break
@@ -97,7 +109,11 @@ func (g *Generator) Next() *Query {
 	for range 1 + g.rng.IntN(2) {
 		st := pick(g, datasetSteps)
 		m := pick(g, g.s.Dataset(st.Dataset).Metrics)
-		q.Metrics = append(q.Metrics, MetricRef{Alias: st.Alias, Metric: m.Name, Form: pick(g, []string{"bare", "measure", "agg"})})
+		form := pick(g, []string{"bare", "measure", "agg"})
+		if m.Agg == "ratio" && form == "agg" {
+			form = "measure" // no aggregate matches a derived metric
+		}
+		q.Metrics = append(q.Metrics, MetricRef{Alias: st.Alias, Metric: m.Name, Form: form})
 	}
 	for range g.rng.IntN(3) {
 		st := pick(g, q.Steps)
@@ -111,6 +127,7 @@ func (g *Generator) Next() *Query {
 			q.Metrics[i].Form = "bare"
 		}
 	}
+	q.OrderBy = g.chance(0.2)
 	q.render(g.s)
 	return q
 }
@@ -147,7 +164,7 @@ func (g *Generator) addJoin(q *Query) bool {
 		return false
 	}
 	c := pick(g, cands)
-	st := Step{Alias: fmt.Sprintf("t%d", len(q.Steps)), Dataset: c.e.to, On: []On{{ColRef{c.left.Alias, c.e.fromCol}, c.e.toCol}}}
+	st := Step{Alias: g.alias(c.e.to, len(q.Steps)), Dataset: c.e.to, On: []On{{ColRef{c.left.Alias, c.e.fromCol}, c.e.toCol}}}
 	if c.e.from == c.e.to || g.chance(0.15) {
 		// A sub-select of the target's join column: grouped it is unique on the key (a
 		// semi-join); not grouped it repeats the other side once per row.

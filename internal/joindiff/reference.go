@@ -99,7 +99,7 @@ tuples:
 			for _, r := range slices.Sorted(maps.Keys(g.rows[i])) {
 				rows = append(rows, rel[st][r])
 			}
-			v := aggregate(def, rows)
+			v := s.aggregate(step.Dataset, def, rows)
 			cells = append(cells, Normalize(text(v), v == nil))
 		}
 		out = append(out, strings.Join(cells, " | "))
@@ -281,7 +281,16 @@ func cmpNum(a, b float64) int {
 
 // aggregate is the metric over rows, each once, as SQL aggregates it: NULLs skipped, NULL over
 // no values (but 0 for counts).
-func aggregate(m *Metric, rows []Row) any {
+func (s *Schema) aggregate(dataset string, m *Metric, rows []Row) any {
+	if m.Agg == "ratio" {
+		// A derived metric divides its parts, each aggregated over the same rows.
+		d := s.Dataset(dataset)
+		num, den := s.aggregate(dataset, d.Metric(m.Num), rows), s.aggregate(dataset, d.Metric(m.Den), rows)
+		if num == nil || den == nil || toFloat(den) == 0 {
+			return nil
+		}
+		return toFloat(num) / toFloat(den)
+	}
 	if m.Agg == "count" && m.Field == "" {
 		return int64(len(rows))
 	}

@@ -88,6 +88,19 @@ func TestTruthByHand(t *testing.T) {
 			want: []string{"tools | 2 | 15", "toys | 1 | 10"},
 		},
 		{
+			// A derived metric divides parts aggregated at the orders' grain: 15 / 2, not 25 / 3.
+			name: "derived metric through one-to-many", tenant: "tenantA",
+			q:    Query{Steps: ordersItems, Metrics: []MetricRef{{"o", "revenue_per_order", "measure"}}},
+			want: []string{"7.5"},
+		},
+		{
+			// And NULL where its divisor is 0: no order is shipped with a NULL status.
+			name: "derived metric over no rows", tenant: "tenantA",
+			q: Query{Steps: ordersItems, Metrics: []MetricRef{{"o", "revenue_per_order", "measure"}},
+				Filters: []Filter{{Ref: ColRef{"o", "status"}, Op: "isnull"}}},
+			want: []string{"NULL"},
+		},
+		{
 			// avg over distinct orders (10, 5), not over joined rows (10, 10, 5).
 			name: "avg through one-to-many", tenant: "tenantA",
 			q:    Query{Steps: ordersItems, Metrics: []MetricRef{{"o", "avg_amount", "bare"}}},
@@ -280,6 +293,12 @@ func TestGenerator(t *testing.T) {
 		for _, f := range qa.Filters {
 			seen["filter "+f.Op]++
 		}
+		if strings.Contains(qa.SQL, `"Orders `) {
+			seen["quoted alias"]++
+		}
+		if strings.Contains(qa.SQL, "_per_") {
+			seen["derived metric"]++
+		}
 		if strings.Contains(qa.SQL, " USING (") {
 			seen["using"]++
 		}
@@ -297,7 +316,7 @@ func TestGenerator(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"shape plain", "shape implicit", "shape wrapped", "shape cte", "join inner", "join left", "join right", "join full",
-		"derived grouped=yes", "derived grouped=no", "filter insub", "filter isnull", "filter in", "second alias", "using", "lookup"} {
+		"derived grouped=yes", "derived grouped=no", "filter insub", "filter isnull", "filter in", "second alias", "using", "lookup", "quoted alias", "derived metric"} {
 		if seen[k] < 5 {
 			t.Errorf("%s: %d of %d queries", k, seen[k], n)
 		}

@@ -22,11 +22,14 @@ type Column struct {
 	Kind Kind
 }
 
-// Metric is an aggregation over one field (Field empty: count of rows).
+// Metric is an aggregation over one field (Field empty: count of rows), or with Agg "ratio" a
+// derived metric: metric Num divided by metric Den, each aggregated on its own first (NULL
+// when Den is 0 or NULL).
 type Metric struct {
-	Name  string
-	Agg   string // sum, count, avg, min, max, count_distinct
-	Field string
+	Name     string
+	Agg      string // sum, count, avg, min, max, count_distinct, ratio
+	Field    string
+	Num, Den string
 }
 
 // Relationship kinds, spelled as in catalog.yaml.
@@ -125,6 +128,10 @@ func (s *Schema) YAML(engine, schema string) string {
 		}
 		b.WriteString("    metrics:\n")
 		for _, m := range d.Metrics {
+			if m.Agg == "ratio" {
+				fmt.Fprintf(&b, "      - {name: %s, expression: {type: derived, sql: \"%s / %s\"}}\n", m.Name, m.Num, m.Den)
+				continue
+			}
 			field := ""
 			if m.Field != "" {
 				field = ", field: " + m.Field
