@@ -172,6 +172,9 @@ func (g *Generator) addJoin(q *Query) bool {
 		if g.chance(0.5) {
 			st.Derived.Filter = g.filter(q, Step{Dataset: c.e.to})
 		}
+		if st.Derived.Grouped && g.chance(0.4) {
+			st.Derived.Having = g.having(c.e.to, c.e.toCol)
+		}
 	}
 	switch x := g.rng.IntN(100); {
 	case x < 55:
@@ -250,4 +253,34 @@ func (g *Generator) usable(q *Query, left, col string) bool {
 		}
 	}
 	return true
+}
+
+// having is a threshold on a numeric metric of dataset per value of col: one of the values
+// tenantA's groups take, so some groups pass it and some do not.
+func (g *Generator) having(dataset, col string) *Having {
+	d := g.s.Dataset(dataset)
+	var ms []*Metric
+	for i, m := range d.Metrics {
+		if m.Agg == "sum" || m.Agg == "count" || m.Agg == "avg" {
+			ms = append(ms, &d.Metrics[i])
+		}
+	}
+	m := pick(g, ms)
+	groups := map[string][]Row{}
+	for _, r := range g.s.rows(dataset, "tenantA") {
+		if v := r[col]; v != nil {
+			groups[text(v)] = append(groups[text(v)], r)
+		}
+	}
+	var vals []float64
+	for _, rows := range groups {
+		if v := g.s.aggregate(dataset, m, rows); v != nil {
+			vals = append(vals, toFloat(v))
+		}
+	}
+	if len(vals) == 0 {
+		return &Having{Metric: m.Name}
+	}
+	slices.Sort(vals) // map order must not reach the seeded choice
+	return &Having{Metric: m.Name, Value: pick(g, vals)}
 }

@@ -40,6 +40,15 @@ type Derived struct {
 	Column  string
 	Grouped bool
 	Filter  *Filter // its Ref.Alias is empty: a column of Dataset
+	// Having, on a grouped sub-select, keeps the groups whose metric is above a value: the
+	// filter Tableau's top-N and "sets" join back to the dataset.
+	Having *Having
+}
+
+// Having is MEASURE(Metric) > Value.
+type Having struct {
+	Metric string
+	Value  float64
 }
 
 // On is one equality of a join condition: an earlier step's column = this step's column.
@@ -187,6 +196,9 @@ func derivedSQL(s *Schema, dataset string, d *Derived) string {
 	}
 	if d.Grouped {
 		sql += " GROUP BY " + d.Column
+	}
+	if d.Having != nil {
+		sql += " HAVING MEASURE(" + d.Having.Metric + ") > " + formatFloat(d.Having.Value)
 	}
 	return sql
 }

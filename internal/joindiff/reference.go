@@ -115,21 +115,33 @@ func (s *Schema) relation(st Step, tenant string) []Row {
 	}
 	d := st.Derived
 	var out []Row
-	seen := map[string]bool{}
+	groups := map[string][]Row{}
 	for _, r := range rows {
 		if d.Filter != nil && !s.holds(d.Filter, r[d.Filter.Ref.Column], tenant) {
 			continue
 		}
 		v := r[d.Column]
 		if d.Grouped {
-			if seen[text(v)+fmt.Sprint(v == nil)] {
+			key := text(v) + fmt.Sprint(v == nil)
+			groups[key] = append(groups[key], r)
+			if len(groups[key]) > 1 {
 				continue
 			}
-			seen[text(v)+fmt.Sprint(v == nil)] = true
 		}
 		out = append(out, Row{d.Column: v})
 	}
-	return out
+	if d.Having == nil {
+		return out
+	}
+	kept := out[:0]
+	for _, r := range out {
+		v := r[d.Column]
+		m := s.aggregate(st.Dataset, s.Dataset(st.Dataset).Metric(d.Having.Metric), groups[text(v)+fmt.Sprint(v == nil)])
+		if m != nil && toFloat(m) > d.Having.Value {
+			kept = append(kept, r)
+		}
+	}
+	return kept
 }
 
 // rows are a dataset's rows the tenant sees: its own, or all of a dataset without RLS.

@@ -140,6 +140,15 @@ func TestTruthByHand(t *testing.T) {
 			want: []string{"shipped | 10", "open | 12"},
 		},
 		{
+			// Tableau's set joined back: tenantA's statuses whose revenue is over 11 (shipped
+			// 10, open 12), so only open, with its 2 orders.
+			name: "grouped sub-select with HAVING", tenant: "tenantA",
+			q: Query{Steps: []Step{{Alias: "a", Dataset: "orders"}, {Alias: "b", Dataset: "orders", Type: "inner", On: []On{{ColRef{"a", "status"}, "status"}},
+				Derived: &Derived{Column: "status", Grouped: true, Having: &Having{Metric: "revenue", Value: 11}}}},
+				Dims: []ColRef{{"a", "status"}}, Metrics: []MetricRef{{"a", "order_count", "bare"}}},
+			want: []string{"open | 2"},
+		},
+		{
 			name: "WHERE on the joined side, and IN a sub-select", tenant: "tenantA",
 			q: Query{Steps: itemsAll, Metrics: []MetricRef{{"o", "revenue", "bare"}, {"i", "units", "bare"}},
 				Filters: []Filter{
@@ -299,6 +308,9 @@ func TestGenerator(t *testing.T) {
 		if strings.Contains(qa.SQL, "_per_") {
 			seen["derived metric"]++
 		}
+		if strings.Contains(qa.SQL, " HAVING MEASURE(") {
+			seen["having"]++
+		}
 		if strings.Contains(qa.SQL, " USING (") {
 			seen["using"]++
 		}
@@ -316,7 +328,7 @@ func TestGenerator(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"shape plain", "shape implicit", "shape wrapped", "shape cte", "join inner", "join left", "join right", "join full",
-		"derived grouped=yes", "derived grouped=no", "filter insub", "filter isnull", "filter in", "second alias", "using", "lookup", "quoted alias", "derived metric"} {
+		"derived grouped=yes", "derived grouped=no", "filter insub", "filter isnull", "filter in", "second alias", "using", "lookup", "quoted alias", "derived metric", "having"} {
 		if seen[k] < 5 {
 			t.Errorf("%s: %d of %d queries", k, seen[k], n)
 		}
