@@ -10,6 +10,16 @@
 // tuples contain: each row once, however many tuples repeat it. That is the invariant of
 // ARCHITECTURE.md ("Metric grain across joins"), stated as code a reader can check by hand.
 //
+// Queries (gen.go, rendered by query.go) join two to four steps along declared joins (either
+// way), the second way to customers (orders.ship_customer_id: customers under two aliases) and
+// self-joins on non-key columns; inner, left, right and full, ON or USING; a step may be a
+// one-column sub-select of a dataset, grouped (unique on the key, optionally with HAVING on a
+// metric: Tableau's sets) or not (repeating the other side); filters on any step, IN lists and
+// IN (SELECT ...); metrics bare, in MEASURE() or in their matching aggregate, derived metrics
+// among them; written plain, with implicit grouping, inside Power BI's wrapper or a CTE.
+// Query.Lookup tells the queries whose joins cannot repeat a metric's rows, which the issue
+// says are never refused.
+//
 // The data is built to catch the fan-out trap and tenant leaks: one-to-many steps, NULL join
 // keys, keys that match nothing, and join keys that collide across tenants (every tenant has a
 // customer "c01" and an order "o001"), with products and product_tags shared (no RLS).

@@ -384,3 +384,33 @@ func Normalize(cell string, null bool) string {
 	}
 	return strconv.FormatFloat(f, 'g', 9, 64)
 }
+
+// Same reports whether two answers hold the same rows in any order. Rows are compared cell by
+// cell after sorting; numbers may differ in the last of their 9 rounded digits (an average
+// summed in another order can round either way), anything else must be equal.
+func Same(got, want []string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	g, w := slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))
+	for i := range g {
+		if g[i] == w[i] {
+			continue
+		}
+		gc, wc := strings.Split(g[i], " | "), strings.Split(w[i], " | ")
+		if len(gc) != len(wc) {
+			return false
+		}
+		for j := range gc {
+			if gc[j] == wc[j] {
+				continue
+			}
+			a, errA := strconv.ParseFloat(gc[j], 64)
+			b, errB := strconv.ParseFloat(wc[j], 64)
+			if errA != nil || errB != nil || math.Abs(a-b) > 1e-8*math.Max(math.Abs(a), math.Abs(b)) {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -367,3 +367,21 @@ func TestLookup(t *testing.T) {
 		t.Errorf("USING:\n got %s\nwant %s", r.SQL, want)
 	}
 }
+
+func TestSame(t *testing.T) {
+	for _, c := range []struct {
+		got, want []string
+		same      bool
+	}{
+		{[]string{"a | 1", "b | 2"}, []string{"b | 2", "a | 1"}, true},
+		{[]string{"a | 2.12345679"}, []string{"a | 2.12345678"}, true},
+		{[]string{"a | 2.1234578"}, []string{"a | 2.12345678"}, false},
+		{[]string{"a | 1"}, []string{"a | 1", "a | 1"}, false},
+		{[]string{"a | 1"}, []string{"b | 1"}, false},
+		{[]string{"a | NULL"}, []string{"a | 0"}, false},
+	} {
+		if got := Same(c.got, c.want); got != c.same {
+			t.Errorf("Same(%q, %q) = %v", c.got, c.want, got)
+		}
+	}
+}
