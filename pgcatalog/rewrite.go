@@ -20,6 +20,11 @@ type SystemTable struct {
 	// Scoped says the engine table has a dataset_id column: NULL for rows of no dataset, else
 	// the dataset the row describes. Only rows of datasets in the principal's scope are kept.
 	Scoped bool
+	// RefScoped says the engine table also has a ref_dataset_id column: NULL, or the second
+	// dataset a row names (the target of a foreign key, the referencing dataset of a key's
+	// column usage). A row is kept only when both its datasets are in scope, so that a foreign
+	// key to a dataset outside the key's scope is not shown.
+	RefScoped bool
 	// DatabaseColumns and UserColumns are answered with the session's database and user name.
 	DatabaseColumns, UserColumns []string
 	// SystemColumns are PostgreSQL's hidden columns the engine table holds (xmin): readable by
@@ -47,6 +52,7 @@ var catalogFunctions = map[string]bool{
 	"age": true, "inet_server_addr": true, "inet_server_port": true, "inet_client_addr": true, "pg_conf_load_time": true,
 	"regexp_instr": true, "pg_stat_get_live_tuples": true, "pg_stat_get_dead_tuples": true, "pg_get_function_identity_arguments": true,
 	"pg_get_ruledef": true, "pg_index_column_has_property": true, "pg_get_indexdef_col": true,
+	"key_def": true, "index_def": true,
 }
 
 // catalogBuiltins are engine functions a catalog query may call under their own names.
@@ -371,17 +377,21 @@ func (c *catalogRewriter) scopedTable(t *SystemTable, name string) *pg_query.Sel
 		Op:          pg_query.SetOperation_SETOP_NONE,
 		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
 	}
-	if t.Scoped {
-		sel.WhereClause = c.scopePredicate()
+	switch {
+	case t.Scoped && t.RefScoped:
+		sel.WhereClause = pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR,
+			[]*pg_query.Node{c.scopePredicate("dataset_id"), c.scopePredicate("ref_dataset_id")}, -1)
+	case t.Scoped:
+		sel.WhereClause = c.scopePredicate("dataset_id")
 	}
 	return sel
 }
 
-// scopePredicate keeps rows of no dataset and rows of the datasets in the principal's scope,
-// listed by id: a dataset not listed is invisible (fail closed).
-func (c *catalogRewriter) scopePredicate() *pg_query.Node {
+// scopePredicate keeps rows whose column col names no dataset or a dataset in the principal's
+// scope, listed by id: a dataset not listed is invisible (fail closed).
+func (c *catalogRewriter) scopePredicate(col string) *pg_query.Node {
 	isNull := &pg_query.Node{Node: &pg_query.Node_NullTest{NullTest: &pg_query.NullTest{
-		Arg: columnRef("dataset_id"), Nulltesttype: pg_query.NullTestType_IS_NULL, Location: -1}}}
+		Arg: columnRef(col), Nulltesttype: pg_query.NullTestType_IS_NULL, Location: -1}}}
 	var ids []*pg_query.Node
 	for _, ds := range c.cat.Datasets {
 		if c.q.Session().Principal.InScope(ds.ID) {
@@ -392,7 +402,7 @@ func (c *catalogRewriter) scopePredicate() *pg_query.Node {
 		return isNull
 	}
 	in := pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_IN, []*pg_query.Node{pg_query.MakeStrNode("=")},
-		columnRef("dataset_id"), pg_query.MakeListNode(ids), -1)
+		columnRef(col), pg_query.MakeListNode(ids), -1)
 	return pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, []*pg_query.Node{isNull, in}, -1)
 }
 
