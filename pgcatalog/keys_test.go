@@ -18,7 +18,8 @@ import (
 //     one_to_many to it (reported from order_items' side);
 //   - regions: its key field is physical only, so it has no reported primary key;
 //   - profiles: shares customers' key; customers' one_to_one to it is a foreign key of
-//     customers, the declaring side.
+//     customers, the declaring side;
+//   - returns: a composite foreign key to order_items, its pairs in another order than the key.
 const starCatalog = `
 datasets:
   - id: customers
@@ -104,6 +105,18 @@ datasets:
       - dataset: orders
         relationship: many_to_one
         on: { order_id: order_id }
+  - id: returns
+    source: { engine: duckdb, type: table, reference: returns }
+    fields:
+      - { name: item_line, type: int32 }
+      - { name: item_order, type: string }
+    dimensions:
+      - { name: item_order, field: item_order }
+      - { name: item_line, field: item_line }
+    joins:
+      - dataset: order_items
+        relationship: many_to_one
+        on: { item_line: line, item_order: order_id }
 `
 
 func newKeysFixture(t *testing.T) *fixture {
@@ -165,7 +178,14 @@ func TestForeignKeys(t *testing.T) {
 		"customers|customers_customer_id_fkey|profiles|{1}|{2}|FOREIGN KEY (customer_id) REFERENCES profiles(customer_id)",
 		"order_items|order_items_order_id_fkey|orders|{2}|{1}|FOREIGN KEY (order_id) REFERENCES orders(order_id)",
 		"order_items|order_items_product_id_fkey|products|{3}|{1}|FOREIGN KEY (product_id) REFERENCES products(product_id)",
-		"orders|orders_customer_fkey|customers|{2}|{1}|FOREIGN KEY (customer) REFERENCES customers(customer_id)")
+		"orders|orders_customer_fkey|customers|{2}|{1}|FOREIGN KEY (customer) REFERENCES customers(customer_id)",
+		"returns|returns_item_line_item_order_fkey|order_items|{2,1}|{1,2}|FOREIGN KEY (item_line, item_order) REFERENCES order_items(line, order_id)")
+	// A composite foreign key: conkey and confkey pairwise, and each column's position in the
+	// target's key (order_items' key is [order_id, line]).
+	f.want(t, everyDataset, `SELECT conname, conkey, confkey, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'returns'::regclass`,
+		"returns_item_line_item_order_fkey|{2,1}|{1,2}|FOREIGN KEY (item_line, item_order) REFERENCES order_items(line, order_id)")
+	f.want(t, everyDataset, `SELECT column_name, ordinal_position, position_in_unique_constraint FROM information_schema.key_column_usage
+		WHERE table_name = 'returns' ORDER BY ordinal_position`, "item_line|1|2", "item_order|2|1")
 	// The foreign key's index is the target's primary key index (pgjdbc's PK_NAME).
 	f.want(t, everyDataset, `SELECT c.conname, i.relname FROM pg_constraint c JOIN pg_class i ON i.oid = c.conindid
 		WHERE c.conrelid = 'public.orders'::regclass ORDER BY 1`, "orders_customer_fkey|customers_pkey", "orders_pkey|orders_pkey")
@@ -189,7 +209,15 @@ func TestKeysFollowScope(t *testing.T) {
 	ordersOnly := auth.Principal{Tenants: []string{"tenantA"}, Scopes: []string{"orders", "order_items"}}
 	f.want(t, ordersOnly, `SELECT table_name, constraint_name FROM information_schema.table_constraints ORDER BY 2`,
 		"order_items|order_items_order_id_fkey", "order_items|order_items_pkey", "orders|orders_pkey")
-	for _, q := range []string{
+	// The target in scope and the referencing dataset not: orders' foreign key is not shown
+	// on customers' side either.
+	customersOnly := auth.Principal{Tenants: []string{"tenantA"}, Scopes: []string{"customers", "profiles"}}
+	f.want(t, customersOnly, `SELECT table_name, constraint_name FROM information_schema.table_constraints ORDER BY 2`,
+		"customers|customers_customer_id_fkey", "customers|customers_pkey", "profiles|profiles_pkey")
+	f.want(t, customersOnly, `SELECT count(*) FROM pg_constraint WHERE confrelid = 'customers'::regclass`, "0")
+	f.want(t, customersOnly, `SELECT table_name, constraint_name FROM information_schema.constraint_column_usage ORDER BY 2`,
+		"profiles|customers_customer_id_fkey", "customers|customers_pkey", "profiles|profiles_pkey")
+for _, q := range []string{
 		"SELECT conname FROM pg_constraint WHERE conname LIKE '%customer%' OR conname LIKE '%product%'",
 		"SELECT relname FROM pg_class WHERE relname LIKE 'customers%' OR relname LIKE 'products%'",
 		"SELECT indexrelid FROM pg_index WHERE indrelid NOT IN ('orders'::regclass, 'order_items'::regclass)",
