@@ -217,7 +217,7 @@ func TestKeysFollowScope(t *testing.T) {
 	f.want(t, customersOnly, `SELECT count(*) FROM pg_constraint WHERE confrelid = 'customers'::regclass`, "0")
 	f.want(t, customersOnly, `SELECT table_name, constraint_name FROM information_schema.constraint_column_usage ORDER BY 2`,
 		"profiles|customers_customer_id_fkey", "customers|customers_pkey", "profiles|profiles_pkey")
-for _, q := range []string{
+	for _, q := range []string{
 		"SELECT conname FROM pg_constraint WHERE conname LIKE '%customer%' OR conname LIKE '%product%'",
 		"SELECT relname FROM pg_class WHERE relname LIKE 'customers%' OR relname LIKE 'products%'",
 		"SELECT indexrelid FROM pg_index WHERE indrelid NOT IN ('orders'::regclass, 'order_items'::regclass)",
