@@ -198,6 +198,19 @@ func TestForeignKeys(t *testing.T) {
 		"orders_customer_fkey|customers_pkey|NONE|NO ACTION|NO ACTION|orders|customer|1|customers|customer_id")
 	f.want(t, everyDataset, `SELECT constraint_name FROM information_schema.table_constraints WHERE constraint_type = 'FOREIGN KEY'
 		AND table_name = 'order_items' ORDER BY 1`, "order_items_order_id_fkey", "order_items_product_id_fkey")
+	// Power BI's relationship query (shared/bi-queries/powerbi.jsonl), asked for customers.
+	f.want(t, everyDataset, `select pkcol.COLUMN_NAME as PK_COLUMN_NAME, fkcol.TABLE_SCHEMA AS FK_TABLE_SCHEMA,
+			fkcol.TABLE_NAME AS FK_TABLE_NAME, fkcol.COLUMN_NAME as FK_COLUMN_NAME, fkcol.ORDINAL_POSITION as ORDINAL,
+			fkcon.CONSTRAINT_SCHEMA || '_' || fkcol.TABLE_NAME || '_' || 'customers' || '_' || fkcon.CONSTRAINT_NAME as FK_NAME
+		from (select distinct constraint_catalog, constraint_schema, unique_constraint_schema, constraint_name, unique_constraint_name
+				from INFORMATION_SCHEMA.REFERENTIAL_CONSTRAINTS) fkcon
+			inner join INFORMATION_SCHEMA.KEY_COLUMN_USAGE fkcol
+				on fkcon.CONSTRAINT_SCHEMA = fkcol.CONSTRAINT_SCHEMA and fkcon.CONSTRAINT_NAME = fkcol.CONSTRAINT_NAME
+			inner join INFORMATION_SCHEMA.KEY_COLUMN_USAGE pkcol
+				on fkcon.UNIQUE_CONSTRAINT_SCHEMA = pkcol.CONSTRAINT_SCHEMA and fkcon.UNIQUE_CONSTRAINT_NAME = pkcol.CONSTRAINT_NAME
+		where pkcol.TABLE_SCHEMA = 'public' and pkcol.TABLE_NAME = 'customers' and pkcol.ORDINAL_POSITION = fkcol.ORDINAL_POSITION
+		order by FK_NAME, fkcol.ORDINAL_POSITION`,
+		"customer_id|public|orders|customer|1|public_orders_customers_orders_customer_fkey")
 	// Every dataset has relhastriggers when the catalog reports foreign keys: psql \d then
 	// looks for them (and for the keys referencing the table).
 	f.want(t, everyDataset, `SELECT bool_and(relhastriggers) FROM pg_class WHERE relkind = 'r'`, "true")
