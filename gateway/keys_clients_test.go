@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,10 @@ func TestPsqlDescribeShowsKeys(t *testing.T) {
 		if !strings.Contains(orders, want) {
 			t.Errorf(`\d orders lacks %q:\n%s`, want, orders)
 		}
+	}
+	if index := describe("orders_pkey"); !strings.Contains(index, `primary key, btree, for table "public.orders"`) ||
+		!regexp.MustCompile(`order_id\s*\|\s*text\s*\|\s*yes\s*\|\s*order_id`).MatchString(index) {
+		t.Errorf(`\d orders_pkey:\n%s`, index)
 	}
 	customers := describe("customers")
 	for _, want := range []string{

@@ -128,21 +128,7 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		notes := columnNotes(ds)
 		for j, c := range dcols {
 			num := j + 1
-			byval := c.Type.Size > 0 && c.Type.Size <= 8
-			align := "i"
-			if c.Type.Size == 8 {
-				align = "d"
-			}
-			storage := "p"
-			if c.Type.Size < 0 {
-				storage = "x"
-			}
-			collation := 0
-			if c.Type.OID == pgtypes.Text.OID || c.Type.OID == pgtypes.Varchar.OID {
-				collation = 100
-			}
-			attr.rows = append(attr.rows, []any{oid, c.Name, int(c.Type.OID), -1, int(c.Type.Size), num, 0, -1, -1, byval,
-				align, storage, "", false, false, false, "", "", false, true, 0, collation, nil, nil, nil, nil, ds.ID})
+			attr.rows = append(attr.rows, attributeRow(oid, c, num, ds.ID))
 			if n := notes[c.Name]; n != "" {
 				desc.rows = append(desc.rows, []any{oid, classPgClass, num, n, ds.ID})
 			}
@@ -153,7 +139,7 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		}
 	}
 	out := []*table{class, attr, desc, tables, isTables, isColumns}
-	out = append(out, keyTables(keys, class)...)
+	out = append(out, keyTables(keys, class, attr)...)
 
 	schemata := &table{schema: "information_schema", name: "schemata", cols: cols(`catalog_name schema_name schema_owner
 		default_character_set_catalog default_character_set_schema default_character_set_name sql_path`),
@@ -218,6 +204,25 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		out = append(out, &table{schema: e.schema, name: e.name, cols: cols(e.spec)})
 	}
 	return out
+}
+
+// attributeRow is the pg_attribute row of column c, number num of relation rel.
+func attributeRow(rel int, c planner.Column, num int, datasetID string) []any {
+	byval := c.Type.Size > 0 && c.Type.Size <= 8
+	align := "i"
+	if c.Type.Size == 8 {
+		align = "d"
+	}
+	storage := "p"
+	if c.Type.Size < 0 {
+		storage = "x"
+	}
+	collation := 0
+	if c.Type.OID == pgtypes.Text.OID || c.Type.OID == pgtypes.Varchar.OID {
+		collation = 100
+	}
+	return []any{rel, c.Name, int(c.Type.OID), -1, int(c.Type.Size), num, 0, -1, -1, byval,
+		align, storage, "", false, false, false, "", "", false, true, 0, collation, nil, nil, nil, nil, datasetID}
 }
 
 // columnNotes are the column descriptions: a dimension's or metric's description, else its label.

@@ -256,9 +256,9 @@ var reservedWords = func() map[string]bool {
 // keyTables are the tables that show the keys: pg_constraint, pg_index, and the
 // information_schema views of constraints. Rows of one dataset carry dataset_id; rows that
 // name two (a foreign key and its target) carry both, dataset_id and ref_dataset_id, and are
-// shown only when both are in the principal's scope. The index relations' pg_class rows are
-// added to class.
-func keyTables(m keyModel, class *table) []*table {
+// shown only when both are in the principal's scope. The index relations' pg_class and
+// pg_attribute rows (psql \d <index> lists its columns) are added to class and attr.
+func keyTables(m keyModel, class, attr *table) []*table {
 	constraint := &table{schema: "pg_catalog", name: "pg_constraint", scoped: true, refScoped: true, cols: cols(`oid:i conname
 		connamespace:i contype condeferrable:b condeferred:b convalidated:b conrelid:i contypid:i conindid:i conparentid:i
 		confrelid:i confupdtype confdeltype confmatchtype conislocal:b coninhcount:i connoinherit:b conkey:il confkey:il
@@ -292,6 +292,10 @@ func keyTables(m keyModel, class *table) []*table {
 		n := len(pk.columns)
 		class.rows = append(class.rows, []any{pk.index, pk.name, namespacePublic, 0, 0, roleOID, btreeAM, pk.index, 0, 1, 0.0, 0, 0,
 			false, false, "p", "i", n, 0, false, false, false, false, false, true, "n", false, 0, 0, 0, nil, nil, nil, false, id})
+		dcols := planner.DatasetColumns(pk.ds)
+		for i, num := range pk.attnums {
+			attr.rows = append(attr.rows, attributeRow(pk.index, dcols[num-1], i+1, id))
+		}
 		constraint.rows = append(constraint.rows, []any{pk.oid, pk.name, namespacePublic, "p", false, false, true, pk.rel, 0,
 			pk.index, 0, 0, " ", " ", " ", true, 0, true, pk.attnums, nil, nil, nil, nil, nil, nil, nil, pk.constrDef, id, nil})
 		index.rows = append(index.rows, []any{pk.index, pk.rel, n, n, true, false, true, false, true, false, true, false, true,

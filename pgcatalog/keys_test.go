@@ -165,6 +165,9 @@ func TestPrimaryKeys(t *testing.T) {
 		FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = 'order_items'`,
 		"order_items_pkey|i|true|true|{2,1}|CREATE UNIQUE INDEX order_items_pkey ON public.order_items USING btree (order_id, line)|line|"+
 			"CREATE UNIQUE INDEX order_items_pkey ON public.order_items USING btree (order_id, line)|true")
+	// The index's own columns, as psql \d order_items_pkey lists them.
+	f.want(t, everyDataset, `SELECT attname, attnum, format_type(atttypid, atttypmod) FROM pg_attribute
+		WHERE attrelid = 'order_items_pkey'::regclass ORDER BY attnum`, "order_id|1|text", "line|2|integer")
 	// regions' key field is shown by no dimension: no key, no index.
 	f.want(t, everyDataset, `SELECT count(*), bool_or(c.relhasindex) FROM pg_class c LEFT JOIN pg_index i ON i.indrelid = c.oid
 		WHERE c.relname = 'regions'`, "1|false")
