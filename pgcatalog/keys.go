@@ -1,6 +1,7 @@
 package pgcatalog
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -36,7 +37,7 @@ type primaryKey struct {
 	rel       int      // the dataset's pg_class oid
 	index     int      // the oid of the key's index (pg_class, pg_index.indexrelid)
 	oid       int      // the constraint's pg_constraint oid
-	name      string   // <dataset>_pkey, PostgreSQL's default
+	name      string   // <dataset>_pkey, PostgreSQL's default (numbered past a relation's name)
 	fields    []string // the dataset's key fields, in primaryKey order
 	columns   []string // the dimensions showing them
 	attnums   []int
@@ -71,8 +72,12 @@ func keysOf(cat *catalog.Catalog, next int) keyModel {
 	var m keyModel
 	rels := map[*catalog.Dataset]int{}
 	pkOf := map[*catalog.Dataset]*primaryKey{}
+	// relNames are the relation names of the schema: an index is named as PostgreSQL names it,
+	// <dataset>_pkey, then with a number when a relation already has that name.
+	relNames := map[string]bool{}
 	for i, ds := range cat.Datasets {
 		rels[ds] = firstDatasetOID + i
+		relNames[ds.ID] = true
 	}
 	for _, ds := range cat.Datasets {
 		if len(ds.PrimaryKey) == 0 {
@@ -82,7 +87,12 @@ func keysOf(cat *catalog.Catalog, next int) keyModel {
 		if !ok {
 			continue
 		}
-		pk := &primaryKey{ds: ds, rel: rels[ds], index: next, oid: next + 1, name: ds.ID + "_pkey",
+		name := ds.ID + "_pkey"
+		for n := 1; relNames[name]; n++ {
+			name = fmt.Sprintf("%s_pkey%d", ds.ID, n)
+		}
+		relNames[name] = true
+		pk := &primaryKey{ds: ds, rel: rels[ds], index: next, oid: next + 1, name: name,
 			fields: ds.PrimaryKey, columns: cols, attnums: nums}
 		next += 2
 		pk.constrDef = "PRIMARY KEY (" + identList(cols) + ")"

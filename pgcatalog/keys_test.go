@@ -287,3 +287,34 @@ datasets:
 	f.want(t, everyDataset, `SELECT count(*) FROM pg_constraint`, "0")
 	f.want(t, everyDataset, `SELECT count(*) FROM information_schema.table_constraints`, "0")
 }
+
+// An index is named <dataset>_pkey, numbered when a dataset already has that name.
+func TestKeyIndexNameAvoidsRelations(t *testing.T) {
+	cat, err := catalog.Load([]byte(`
+datasets:
+  - id: t
+    source: { engine: duckdb, type: table, reference: t }
+    primaryKey: k
+    fields:
+      - { name: k, type: string }
+    dimensions:
+      - { name: k, field: k }
+  - id: t_pkey
+    source: { engine: duckdb, type: table, reference: t2 }
+    fields:
+      - { name: k, type: string }
+    dimensions:
+      - { name: k, field: k }
+`), "names.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, err := New(context.Background(), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	f := &fixture{sys: sys, pl: planner.New(cat, planner.Config{System: sys})}
+	f.want(t, everyDataset, `SELECT relname, relkind FROM pg_class WHERE relnamespace = 2200 ORDER BY 1`, "t|r", "t_pkey|r", "t_pkey1|i")
+	f.want(t, everyDataset, `SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint`, "t_pkey1|PRIMARY KEY (k)")
+}
