@@ -23,26 +23,27 @@ func (l *loader) checkJoins(datasets []*Dataset) {
 		line int
 	}
 	seen := map[string]declared{}
-	duplicates := map[*Join]bool{}
+	// unchecked are the joins left out of the path check: it would only repeat their problems.
+	unchecked := map[*Join]bool{}
 	for _, ds := range datasets {
 		for _, j := range ds.Joins {
 			src := l.joins[j]
-			if src == nil || j.Dataset == "" {
+			// A join without a target or without pairs was reported as it was read; checking
+			// it further would only add problems that fixing the first one removes.
+			if src == nil || j.Dataset == "" || len(j.On) == 0 {
+				unchecked[j] = true
 				continue
 			}
 			target, ok := byID[j.Dataset]
 			if !ok {
 				hint := ""
-				for id := range byID {
-					if strings.EqualFold(id, j.Dataset) {
-						hint = fmt.Sprintf(" (ids are exact: did you mean %q?)", id)
-					}
+				if c := caseMatches(datasets, j.Dataset); len(c) == 1 {
+					hint = fmt.Sprintf(" (ids are exact: did you mean %q?)", c[0])
 				}
 				l.addf(src.datasetLine, "%s: %q is not a dataset of the catalog%s", src.ctx, j.Dataset, hint)
+				unchecked[j] = true
 				continue
 			}
-			l.checkPairs(ds, target, j, src)
-			l.checkRelationship(ds, target, j, src)
 			key, reverse := joinIdentity(ds.ID, j), joinIdentity(j.Dataset, j.reverse())
 			if first, dup := seen[key]; dup {
 				where := fmt.Sprintf("on line %d", first.line)
@@ -50,16 +51,29 @@ func (l *loader) checkJoins(datasets []*Dataset) {
 					where = fmt.Sprintf("from dataset %q on line %d", first.from, first.line)
 				}
 				l.addf(j.Line, "%s: duplicate join: these fields of %q and %q are already joined %s", src.ctx, ds.ID, j.Dataset, where)
-				duplicates[j] = true
+				unchecked[j] = true
 				continue
 			}
 			seen[key] = declared{ds.ID, j.Line}
 			if _, ok := seen[reverse]; !ok {
 				seen[reverse] = declared{ds.ID, j.Line}
 			}
+			l.checkPairs(ds, target, j, src)
+			l.checkRelationship(ds, target, j, src)
 		}
 	}
-	l.checkPaths(datasets, duplicates)
+	l.checkPaths(datasets, unchecked)
+}
+
+// caseMatches returns the ids that equal id ignoring case.
+func caseMatches(datasets []*Dataset, id string) []string {
+	var out []string
+	for _, ds := range datasets {
+		if strings.EqualFold(ds.ID, id) && !slices.Contains(out, ds.ID) {
+			out = append(out, ds.ID)
+		}
+	}
+	return out
 }
 
 // joinIdentity names what a join connects: its two ends and its pairs, in any order.
@@ -143,13 +157,14 @@ func (l *loader) checkRelationship(ds, target *Dataset, j *Join, src *joinSource
 const maxPathSteps = 100000
 
 // checkPaths refuses join graphs in which some dataset reaches another by two many-to-one paths:
-// which one a query means would be a guess. Each ambiguity is reported once, for the pair of
-// datasets where the paths part and meet again (paths that share their first or last step are
-// the same ambiguity seen from further away).
-// Duplicates (reported already) are left out: they would only repeat that problem.
-func (l *loader) checkPaths(datasets []*Dataset, duplicates map[*Join]bool) {
-	idx := joinIndex(datasets, duplicates)
-	reported := map[[2]string]bool{}
+// which one a query means would be a guess. Each ambiguity is reported once, where it arises:
+// for two paths that share no dataset but their ends (paths through a common dataset are that
+// dataset's ambiguity seen from further away), and once per set of joins involved (a cycle of
+// one_to_one joins makes every pair on it ambiguous by the same joins). Joins in unchecked
+// are left out.
+func (l *loader) checkPaths(datasets []*Dataset, unchecked map[*Join]bool) {
+	idx := joinIndex(datasets, unchecked)
+	reported := map[string]bool{}
 	walked := map[string]bool{}
 	steps := 0
 	for _, ds := range datasets {
@@ -167,20 +182,19 @@ func (l *loader) checkPaths(datasets []*Dataset, duplicates map[*Join]bool) {
 			byTarget[to] = append(byTarget[to], slices.Clone(path))
 		})
 		if !ok {
-			line := 0
-			if len(ds.Joins) > 0 {
-				line = ds.Joins[0].Line
-			}
-			l.addf(line, "the joins form more than %d many-to-one paths to check for ambiguity; declare fewer joins", maxPathSteps)
+			l.addf(ds.Joins[0].Line, "the joins form more than %d many-to-one steps to check for ambiguity; declare fewer joins", maxPathSteps)
 			return
 		}
 		for _, to := range targets {
 			a, b, ok := partingPaths(byTarget[to])
-			pair := [2]string{min(ds.ID, to), max(ds.ID, to)}
-			if !ok || reported[pair] {
+			if !ok {
 				continue
 			}
-			reported[pair] = true
+			involved := joinSet(slices.Concat(a, b))
+			if reported[involved] {
+				continue
+			}
+			reported[involved] = true
 			line := 0
 			for _, j := range slices.Concat(a, b) {
 				line = max(line, j.Line)
@@ -190,15 +204,43 @@ func (l *loader) checkPaths(datasets []*Dataset, duplicates map[*Join]bool) {
 	}
 }
 
-// partingPaths returns two paths that differ in both their first and their last step.
+// partingPaths returns two paths that share no dataset but their first and last.
 func partingPaths(paths [][]*Join) (a, b []*Join, ok bool) {
 	for i := range paths {
 		for k := i + 1; k < len(paths); k++ {
-			p, q := paths[i], paths[k]
-			if p[0] != q[0] && p[len(p)-1] != q[len(q)-1] {
-				return p, q, true
+			if disjoint(paths[i], paths[k]) {
+				return paths[i], paths[k], true
 			}
 		}
 	}
 	return nil, nil, false
+}
+
+// disjoint reports whether two paths from one dataset to another pass through no common
+// dataset between their ends, and do not consist of the very same step.
+func disjoint(p, q []*Join) bool {
+	if len(p) == 1 && len(q) == 1 {
+		return p[0] != q[0]
+	}
+	inner := map[string]bool{}
+	for _, j := range p[:len(p)-1] {
+		inner[j.Dataset] = true
+	}
+	for _, j := range q[:len(q)-1] {
+		if inner[j.Dataset] {
+			return false
+		}
+	}
+	return true
+}
+
+// joinSet names the declared joins behind steps, as a set.
+func joinSet(steps []*Join) string {
+	var ids []string
+	for _, j := range steps {
+		d := j.declared()
+		ids = append(ids, fmt.Sprintf("%s:%d:%p", d.from, d.Line, d))
+	}
+	slices.Sort(ids)
+	return strings.Join(slices.Compact(ids), ",")
 }

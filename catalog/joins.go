@@ -32,9 +32,17 @@ func (j *Join) Reversed() bool { return j.reversed }
 // its target: many_to_one and one_to_one joins, the steps of a many-to-one path.
 func (j *Join) ToOne() bool { return j.Relationship == ManyToOne || j.Relationship == OneToOne }
 
+// declared returns the join as the file declares it: j itself, or the join it reverses.
+func (j *Join) declared() *Join {
+	if j.origin != nil {
+		return j.origin
+	}
+	return j
+}
+
 // reverse returns the join read from its target: the relationship flipped and each pair swapped.
 func (j *Join) reverse() *Join {
-	r := &Join{Dataset: j.from, Line: j.Line, from: j.Dataset, reversed: true}
+	r := &Join{Dataset: j.from, Line: j.Line, from: j.Dataset, reversed: true, origin: j}
 	switch j.Relationship {
 	case ManyToOne:
 		r.Relationship = OneToMany
@@ -112,7 +120,8 @@ func renderPath(from string, path []*Join) string {
 // see JoinsFrom), so path[0].From() is from and the last step's Dataset is to. Following it
 // matches each row of from with at most one row of to. It is empty when from is to. A loaded
 // catalog has at most one such path between two datasets; when there is none the error is a
-// *PathError with no paths, and so it is when either id is unknown.
+// *PathError with no paths (two paths, should a catalog that was not loaded have them). An
+// unknown id is a plain error.
 func (c *Catalog) ManyToOnePath(from, to string) ([]*Join, error) {
 	if _, ok := c.byID[from]; !ok {
 		return nil, fmt.Errorf("catalog: unknown dataset %q", from)

@@ -2,7 +2,9 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -29,7 +31,7 @@ func columnNames(ds *Dataset) []string {
 
 func TestLoadRootCatalog(t *testing.T) {
 	c := mustLoad(t, filepath.Join("..", "catalog.yaml"))
-	if got := c.DatasetIDs(); !slices.Equal(got, []string{"orders"}) {
+	if got := c.DatasetIDs(); !slices.Equal(got, []string{"orders", "customers"}) {
 		t.Fatalf("DatasetIDs = %v", got)
 	}
 	ds, _ := c.Dataset("orders")
@@ -46,6 +48,21 @@ func TestLoadRootCatalog(t *testing.T) {
 	wantInc := Incremental{Enabled: true, Column: "order_date", Type: "date", Mode: "append", MaxWindowDays: 90}
 	if ds.Incremental != wantInc {
 		t.Errorf("incremental = %+v, want %+v", ds.Incremental, wantInc)
+	}
+	if !slices.Equal(ds.PrimaryKey, []string{"order_id"}) {
+		t.Errorf("orders primaryKey = %v", ds.PrimaryKey)
+	}
+	path, err := c.ManyToOnePath("orders", "customers")
+	if err != nil || len(path) != 1 || path[0] != ds.Joins[0] || ds.Joins[0].Relationship != ManyToOne ||
+		!slices.Equal(ds.Joins[0].On, []JoinPair{{Field: "customer_id", TargetField: "customer_id"}}) {
+		t.Errorf("orders -> customers: path %s, %v; joins %s", dump(path), err, dump(ds.Joins))
+	}
+	customers, _ := c.Dataset("customers")
+	if got, want := columnNames(customers), []string{"customer_id", "name", "region", "segment", "customers_count"}; !slices.Equal(got, want) {
+		t.Errorf("customers columns = %v, want %v", got, want)
+	}
+	if customers.RLS != wantRLS || !slices.Equal(customers.PrimaryKey, []string{"customer_id"}) {
+		t.Errorf("customers rls %+v, primaryKey %v", customers.RLS, customers.PrimaryKey)
 	}
 }
 
@@ -162,5 +179,28 @@ func TestLoadSemanticExtensions(t *testing.T) {
 	}
 	if sd := ds.Metrics[4]; sd.Expression.Agg != AggStddev || sd.ReturnType != TypeDouble {
 		t.Errorf("stddev metric: %+v", sd)
+	}
+}
+
+// TestDocsExamplesLoad loads every complete catalog (a yaml block starting with "datasets:") in
+// docs/catalog.md, so the documentation cannot show a file the loader refuses.
+func TestDocsExamplesLoad(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "docs", "catalog.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := 0
+	for _, part := range strings.Split(string(data), "```yaml\n")[1:] {
+		block, _, _ := strings.Cut(part, "```")
+		if !strings.HasPrefix(block, "datasets:") {
+			continue
+		}
+		blocks++
+		if _, err := Load([]byte(block), fmt.Sprintf("docs/catalog.md block %d", blocks)); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+	if blocks < 2 {
+		t.Errorf("found %d catalogs in docs/catalog.md, want the format overview and the joins example", blocks)
 	}
 }

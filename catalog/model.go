@@ -61,9 +61,11 @@ type Join struct {
 	Line int
 
 	// from is the id of the dataset the join leads from; reversed marks a join read backwards
-	// (see Catalog.JoinsFrom). Unexported so that Version hashes only what the file declares.
+	// (see Catalog.JoinsFrom), origin the declared join it reverses. Unexported so that
+	// Version hashes only what the file declares.
 	from     string
 	reversed bool
+	origin   *Join
 }
 
 // JoinPair is one equality of a join: this dataset's Field equals the target's TargetField.

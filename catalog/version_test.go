@@ -75,14 +75,10 @@ func restyle(n *yaml.Node, style yaml.Style) {
 }
 
 func TestVersionChangesWithMeaning(t *testing.T) {
-	data, err := os.ReadFile(rootCatalog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := mustLoad(t, rootCatalog).Version()
-	seen := map[string]string{base: "the original"}
-	for _, tc := range []struct{ old, new string }{
+	checkVersionChanges(t, rootCatalog, []edit{
 		{"agg: sum", "agg: max"},
+		{"primaryKey: order_id", "primaryKey: [order_id, tenant_id]"},
+		{"on: { customer_id: customer_id }", "on: { customer_id: customer_id, tenant_id: tenant_id }"},
 		{"field: revenue", "field: quantity"},
 		{"returnType: double", "returnType: decimal"},
 		{"format: currency", "format: percent"},
@@ -103,10 +99,26 @@ func TestVersionChangesWithMeaning(t *testing.T) {
 		{"allowAdminBypass: true", "allowAdminBypass: false"},
 		{"maxWindowDays: 90", "maxWindowDays: 30"},
 		{"mode: append", "mode: merge"},
-	} {
+	})
+}
+
+// edit replaces the first old in a catalog file by new.
+type edit struct{ old, new string }
+
+// checkVersionChanges applies each edit to the catalog at path on its own and wants a Version
+// different from the original's and from every other edit's.
+func checkVersionChanges(t *testing.T, path string, edits []edit) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := mustLoad(t, path).Version()
+	seen := map[string]string{base: "the original"}
+	for _, tc := range edits {
 		changed := strings.Replace(string(data), tc.old, tc.new, 1)
 		if changed == string(data) {
-			t.Fatalf("%q is not in %s", tc.old, rootCatalog)
+			t.Fatalf("%q is not in %s", tc.old, path)
 		}
 		c, err := Load([]byte(changed), tc.new)
 		if err != nil {
@@ -180,4 +192,29 @@ func modelLeaves(v reflect.Value, path string) []leaf {
 		return out
 	}
 	return []leaf{{path, v}}
+}
+
+// TestVersionChangesWithJoins: primary keys and joins are meaning, so each change of them gives
+// a new Version, while moving them in the file (their lines) does not.
+func TestVersionChangesWithJoins(t *testing.T) {
+	path := filepath.Join("testdata", "good", "joins.yaml")
+	checkVersionChanges(t, path, []edit{
+		{"primaryKey: [order_id, line_no]", "primaryKey: [order_id, line_no, sku]"},
+		{"relationship: one_to_one", "relationship: many_to_one"},
+		{"on: { region_code: code }", "on: { region_code: code, segment: name }"},
+		{"on: { manager_id: employee_id }", "on: { employee_id: employee_id }"},
+		{"    joins:\n      - { dataset: products, relationship: many_to_one, on: { sku: sku } }\n", ""},
+	})
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := strings.Replace(string(data), "datasets:\n", "datasets:\n\n\n", 1)
+	c, err := Load([]byte(moved), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Version() != mustLoad(t, path).Version() {
+		t.Errorf("moving every join down two lines changes Version")
+	}
 }

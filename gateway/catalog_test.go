@@ -34,7 +34,7 @@ func TestPsqlDescribe(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	if out, want := run(`\dt`), "List of relations\nSchema|Name|Type|Owner\npublic|orders|table|demo\n(1 row)"; out != want {
+	if out, want := run(`\dt`), "List of relations\nSchema|Name|Type|Owner\npublic|customers|table|demo\npublic|orders|table|demo\n(2 rows)"; out != want {
 		t.Errorf("\\dt printed\n%s\nwant\n%s", out, want)
 	}
 	want := `Table "public.orders"
@@ -92,7 +92,7 @@ WHERE c.relkind IN ('r','p','')
       AND n.nspname !~ '^pg_toast'
       AND n.nspname <> 'information_schema'
   AND pg_catalog.pg_table_is_visible(c.oid)
-ORDER BY 1,2;`, []string{"public|orders|table|demo"})
+ORDER BY 1,2;`, []string{"public|customers|table|demo", "public|orders|table|demo"})
 			// psql \d orders: the lookup, then the columns.
 			check("psql d lookup", `SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c
 LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -149,7 +149,7 @@ FROM information_schema.columns c JOIN pg_catalog.pg_type t ON t.typname = c.udt
 WHERE c.table_schema = 'public' AND c.table_name = 'orders' ORDER BY c.ordinal_position`, cols)
 			check("information_schema.tables", `SELECT table_catalog, table_schema, table_name, table_type
 FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')`,
-				[]string{"setupranali|public|orders|BASE TABLE"})
+				[]string{"setupranali|public|orders|BASE TABLE", "setupranali|public|customers|BASE TABLE"})
 			check("pg_attribute type oids", `SELECT attname, atttypid FROM pg_attribute
 WHERE attrelid = (SELECT oid FROM pg_class WHERE relname = 'orders') ORDER BY attnum`, ordersColumns)
 			check("pg_database", `SELECT datname, pg_encoding_to_char(encoding) FROM pg_database`, []string{"setupranali|UTF8"})

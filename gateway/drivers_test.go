@@ -156,7 +156,7 @@ func TestPgJDBC(t *testing.T) {
 	if got.Error != "42703" || got.AfterError != 2 {
 		t.Errorf("error %q, then count %d", got.Error, got.AfterError)
 	}
-	if got.Product != "PostgreSQL 15" || !reflect.DeepEqual(got.Tables, []string{"orders"}) {
+	if got.Product != "PostgreSQL 15" || !reflect.DeepEqual(got.Tables, []string{"customers", "orders"}) {
 		t.Errorf("metadata: product %q, tables %v", got.Product, got.Tables)
 	}
 }
@@ -226,7 +226,7 @@ func TestSQLAlchemy(t *testing.T) {
 	if !reflect.DeepEqual(got.Rows, [][]any{{"Indore", 1000.0}}) {
 		t.Errorf("rows %v", got.Rows)
 	}
-	if !reflect.DeepEqual(got.Tables, []string{"orders"}) || !got.HasOrders {
+	if !reflect.DeepEqual(got.Tables, []string{"orders", "customers"}) || !got.HasOrders {
 		t.Errorf("tables %v, has_table %v", got.Tables, got.HasOrders)
 	}
 	// Superset's dataset editor: the inspector's columns carry the announced types.

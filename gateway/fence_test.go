@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -197,7 +198,7 @@ func TestHeavyCatalogQueriesDoNotBlockOthers(t *testing.T) {
 	mu.Lock()
 	done := heavyDone
 	mu.Unlock()
-	if err != nil || len(got) == 0 || got[0] != "orders" {
+	if err != nil || !slices.Contains(got, "orders") {
 		t.Fatalf("tenantB's pg_class lookup: %v %v", got, err)
 	}
 	if done != 0 {

@@ -441,11 +441,11 @@ func TestODataMetadata(t *testing.T) {
 			t.Errorf("entity set %s names %s, which is not defined", set.Name, set.EntityType)
 		}
 	}
-	if !slices.Equal(sets, []string{"orders", "cities"}) {
+	if !slices.Equal(sets, []string{"orders", "customers", "cities"}) {
 		t.Errorf("entity sets: %v", sets)
 	}
 	svc := c.do("GET", "/odata/", "tenantA-key", nil).json(t)
-	if v, _ := svc["value"].([]any); len(v) != 2 {
+	if v, _ := svc["value"].([]any); len(v) != 3 {
 		t.Errorf("service document: %v", svc)
 	}
 }
@@ -655,7 +655,7 @@ func TestHTTPCatalogReload(t *testing.T) {
     rls: {enabled: true, column: tenant_id}
 `)
 	r := c.do("POST", "/internal/reload", "internal-admin-key", nil)
-	if r.status != 200 || r.json(t)["datasets"] != float64(2) {
+	if r.status != 200 || r.json(t)["datasets"] != float64(3) {
 		t.Fatalf("reload: %d %s", r.status, r.body)
 	}
 	got, _ := c.query("tenantA-key", map[string]any{"dataset": "cities", "dimensions": []string{"city"}, "metrics": []string{"revenue"}, "orderBy": []string{"city"}})
@@ -667,7 +667,7 @@ func TestHTTPCatalogReload(t *testing.T) {
 		t.Errorf("new dataset over SQL: %v", got)
 	}
 	// The emulated system catalog was rebuilt too: tools list the new table.
-	if got := rowsText(t, conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"); !slices.Equal(got, []string{"cities", "orders"}) {
+	if got := rowsText(t, conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"); !slices.Equal(got, []string{"cities", "customers", "orders"}) {
 		t.Errorf("information_schema after reload: %v", got)
 	}
 

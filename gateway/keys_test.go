@@ -509,7 +509,7 @@ func TestWireScopesHideDatasets(t *testing.T) {
 			t.Errorf("%s for the scoped key: %v %v, want [orders]", name, got, err)
 		}
 		got, err = try(e.dsn("bi", e.admin), sql)
-		if err != nil || !slices.Equal(got, []string{"orders", "shipments"}) {
+		if err != nil || !slices.Equal(got, []string{"customers", "orders", "shipments"}) {
 			t.Errorf("%s for the unscoped key: %v %v", name, got, err)
 		}
 	}

@@ -60,14 +60,14 @@ func TestCatalogCursorKeepsItsSnapshot(t *testing.T) {
 	if r := hc.do("POST", "/internal/reload", "internal-admin-key", nil); r.status != 200 {
 		t.Fatalf("reload: %d %s", r.status, r.body)
 	}
-	if got := rowsText(t, conn, "FETCH ALL FROM c"); !slices.Equal(got, []string{"orders", "snap_a"}) {
-		t.Errorf("cursor declared before the reload: %v, want the catalog it was planned on [orders snap_a]", got)
+	if got := rowsText(t, conn, "FETCH ALL FROM c"); !slices.Equal(got, []string{"customers", "orders", "snap_a"}) {
+		t.Errorf("cursor declared before the reload: %v, want the catalog it was planned on [customers orders snap_a]", got)
 	}
 	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
 		t.Fatal(err)
 	}
-	if got := rowsText(t, conn, publicTablesSQL); !slices.Equal(got, []string{"orders", "snap_b"}) {
-		t.Errorf("after the reload: %v, want [orders snap_b]", got)
+	if got := rowsText(t, conn, publicTablesSQL); !slices.Equal(got, []string{"customers", "orders", "snap_b"}) {
+		t.Errorf("after the reload: %v, want [customers orders snap_b]", got)
 	}
 }
 
@@ -89,7 +89,7 @@ func TestCatalogReloadSnapshotConsistent(t *testing.T) {
 		bad.Add(1)
 		firstBad.CompareAndSwap(nil, fmt.Sprintf(format, args...))
 	}
-	want := map[string]bool{"orders,snap_a": true, "orders,snap_b": true}
+	want := map[string]bool{"customers,orders,snap_a": true, "customers,orders,snap_b": true}
 	for w := range 3 {
 		conn := connect(t, gw, []string{"tenantA-key", "tenantB-key", "dev-key-123"}[w])
 		wg.Go(func() {

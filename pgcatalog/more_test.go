@@ -87,7 +87,7 @@ func TestMoreTablesScope(t *testing.T) {
 		"SELECT column_name FROM svv_columns",
 		`SELECT "table" FROM svv_table_info`,
 	}
-	hidden := auth.Principal{Tenants: []string{"tenantA"}, Scopes: []string{"customers"}}
+	hidden := auth.Principal{Tenants: []string{"tenantA"}, Scopes: []string{"returns"}}
 	shown := auth.Principal{Tenants: []string{"tenantA"}, Scopes: []string{"orders"}}
 	for _, q := range queries {
 		if got, _, err := f.query(hidden, q); err != nil || len(got) != 0 {
@@ -107,13 +107,13 @@ func TestMoreTablesProbes(t *testing.T) {
 		{`SELECT "c"."relname" AS "name", "stat"."n_live_tup" AS "estimated_row_count" FROM "pg_catalog"."pg_class" AS "c"
 			INNER JOIN "pg_catalog"."pg_namespace" AS "n" ON "c"."relnamespace" = "n"."oid"
 			LEFT JOIN "pg_stat_user_tables" AS "stat" ON ("n"."nspname" = "stat"."schemaname") AND ("c"."relname" = "stat"."relname")
-			WHERE "n"."nspname" IN ('public') AND c.relkind IN ('r', 'p', 'v', 'f', 'm')`, "orders|0"},
-		{"SELECT relid, schemaname, heap_blks_read FROM pg_catalog.pg_statio_user_tables ORDER BY relid ASC", "16384|public|0"},
+			WHERE "n"."nspname" IN ('public') AND c.relkind IN ('r', 'p', 'v', 'f', 'm')`, "orders|0\ncustomers|0"},
+		{"SELECT relid, schemaname, heap_blks_read FROM pg_catalog.pg_statio_user_tables ORDER BY relid ASC", "16384|public|0\n16385|public|0"},
 		// Observable: the privileges of the session user.
 		{`SELECT DISTINCT privilege_type FROM information_schema.role_table_grants WHERE grantee = user
 			UNION SELECT DISTINCT privilege_type FROM information_schema.role_column_grants WHERE grantee = user`, "SELECT"},
 		{"SELECT grantor, grantee, table_catalog, table_name, is_grantable, with_hierarchy FROM information_schema.table_privileges",
-			"demo|demo|setupranali|orders|NO|YES"},
+			"demo|demo|setupranali|orders|NO|YES\ndemo|demo|setupranali|customers|NO|YES"},
 		{"SELECT count(*) FROM information_schema.column_privileges WHERE table_name = 'orders' AND grantee = 'demo'", "9"},
 		// DBeaver's key word list (the lead reads FROM pg_get_keywords() as this table).
 		{"SELECT count(*) FROM pg_catalog.pg_get_keywords WHERE word IN ('select', 'abort') AND catcode IN ('R', 'U')", "2"},
@@ -141,7 +141,7 @@ func TestMoreTablesProbes(t *testing.T) {
 		// ThoughtSpot and Metabase on Redshift.
 		{"select 1 from svv_external_schemas where schemaname like 'public'", ""},
 		{"SELECT table_catalog, table_schema, table_name, table_type, remarks FROM svv_tables ORDER BY table_name DESC",
-			"setupranali|public|orders|BASE TABLE|Customer orders, one row per order."},
+			"setupranali|public|orders|BASE TABLE|Customer orders, one row per order.\nsetupranali|public|customers|BASE TABLE|The customers who place orders, one row per customer."},
 		{"SELECT column_name, ordinal_position, data_type FROM svv_columns WHERE table_name = 'orders' AND ordinal_position = 2",
 			"order_date|2|date"},
 		// Server views that are empty or describe the session.

@@ -111,7 +111,7 @@ func TestScopeHidesDatasets(t *testing.T) {
 		"SELECT d FROM (SELECT obj_description(16384, 'pg_class') AS d, col_description(16384, 1) AS c FROM pg_namespace) s WHERE d IS NOT NULL OR c IS NOT NULL",
 		"SELECT r FROM (SELECT (16384)::regclass AS r FROM pg_am) s WHERE r IS NOT NULL",
 	}
-	hidden := auth.Principal{Tenants: []string{"tenantA"}, Scopes: []string{"customers"}}
+	hidden := auth.Principal{Tenants: []string{"tenantA"}, Scopes: []string{"returns"}}
 	for _, q := range queries {
 		got, _, err := f.query(hidden, q)
 		if err != nil {
