@@ -249,7 +249,10 @@ func TestKeysFollowScope(t *testing.T) {
 		f.want(t, ordersOnly, q)
 	}
 	// The hidden columns never reach a client.
-	for _, q := range []string{"SELECT * FROM pg_constraint", "SELECT * FROM information_schema.referential_constraints", "SELECT * FROM pg_index"} {
+	// DBeaver reads c.* beside pg_get_constraintdef(c.oid): the definition's lookup reads the
+	// hidden column, the client's c does not.
+	for _, q := range []string{"SELECT * FROM pg_constraint", "SELECT * FROM information_schema.referential_constraints", "SELECT * FROM pg_index",
+		"SELECT c.oid, c.*, pg_get_constraintdef(c.oid) FROM pg_constraint c", "SELECT i.*, pg_get_indexdef(i.indexrelid, 0, true) FROM pg_index i"} {
 		_, plan, err := f.query(everyDataset, q)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)

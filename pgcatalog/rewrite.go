@@ -115,7 +115,7 @@ func (c *Catalog) IsCatalogQuery(node *pg_query.Node) bool {
 // result is verified to read nothing else; the planner then bounds, deparses and plans it.
 func (c *Catalog) Rewrite(q *planner.CatalogQuery, node *pg_query.Node) error {
 	r := &catalogRewriter{q: q, cat: q.Catalog(), sys: c, engine: map[*pg_query.RangeVar]bool{},
-		inFrom: map[*pg_query.FuncCall]bool{}, named: map[string]bool{}}
+		inFrom: map[*pg_query.FuncCall]bool{}, named: map[string]bool{}, definitions: map[*pg_query.RangeVar][]string{}}
 	sqlast.Walk(node, func(n *pg_query.Node) bool {
 		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
 			r.named[cr.Fields[len(cr.Fields)-1].GetString_().GetSval()] = true
@@ -154,6 +154,10 @@ type catalogRewriter struct {
 	named map[string]bool
 	// cteNames are the names the rewrite gave the statement's CTEs (planner.CTEScope.Rename).
 	cteNames map[string]bool
+	// definitions are the system table references a key definition's lookup put in
+	// (rewriteConstraintDef, rewriteIndexDef), with the hidden columns each reads; only they
+	// project those columns, so that a client's c.* never shows them.
+	definitions map[*pg_query.RangeVar][]string
 }
 
 // rewriteExprs turns the PostgreSQL-only spellings of a catalog query into what the engine
@@ -343,14 +347,16 @@ func (c *catalogRewriter) substituteTables(root *pg_query.Node, ctes *planner.CT
 			alias = &pg_query.Alias{Aliasname: rv.Relname}
 		}
 		n.Node = &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
-			Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: c.scopedTable(t, rv.Relname)}},
+			Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: c.scopedTable(t, rv.Relname, c.definitions[rv])}},
 			Alias:    alias,
 		}}
 	}
 	return nil
 }
 
-func (c *catalogRewriter) scopedTable(t *SystemTable, name string) *pg_query.SelectStmt {
+// scopedTable is the derived table standing for system table t: its client columns, the
+// system columns the query names, and hidden, the columns a key definition's lookup reads.
+func (c *catalogRewriter) scopedTable(t *SystemTable, name string, hidden []string) *pg_query.SelectStmt {
 	targets := make([]*pg_query.Node, len(t.Columns))
 	for i, col := range t.Columns {
 		val := columnRef(col)
@@ -365,7 +371,7 @@ func (c *catalogRewriter) scopedTable(t *SystemTable, name string) *pg_query.Sel
 		targets[i] = pg_query.MakeResTargetNodeWithNameAndVal(col, val, -1)
 	}
 	for _, col := range t.SystemColumns {
-		if c.named[col] {
+		if c.named[col] || contains(hidden, col) {
 			targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(col, columnRef(col), -1))
 		}
 	}

@@ -492,9 +492,9 @@ func rewriteConstraintDef(c *catalogRewriter, n *pg_query.Node, fc *pg_query.Fun
 	if len(fc.Args) < 1 || len(fc.Args) > 2 {
 		return false, nil
 	}
-	c.named["setu_def"] = true
 	expr, err := template(`pgc.key_def((SELECT array_agg(_rk.oid ORDER BY _rk.oid) FROM pg_catalog.pg_constraint _rk),
 		(SELECT array_agg(_rk.setu_def ORDER BY _rk.oid) FROM pg_catalog.pg_constraint _rk), $1)`, fc.Args[0])
+	c.readsDefinitions(expr, "setu_def", fc.Args...)
 	return replaceWith(n, expr, err)
 }
 
@@ -511,8 +511,31 @@ func rewriteIndexDef(c *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall
 	default:
 		return false, nil
 	}
-	c.named["setu_defs"] = true
 	expr, err := template(`pgc.index_def((SELECT array_agg(_rx.indexrelid ORDER BY _rx.indexrelid) FROM pg_catalog.pg_index _rx),
 		(SELECT array_agg(_rx.setu_defs ORDER BY _rx.indexrelid) FROM pg_catalog.pg_index _rx), $1, $2)`, fc.Args[0], col)
+	c.readsDefinitions(expr, "setu_defs", fc.Args...)
 	return replaceWith(n, expr, err)
+}
+
+// readsDefinitions marks the system table references of a definition lookup's template as
+// reading the hidden column col; those of its arguments, the client's, are not marked.
+func (c *catalogRewriter) readsDefinitions(expr *pg_query.Node, col string, args ...*pg_query.Node) {
+	if expr == nil {
+		return
+	}
+	client := map[*pg_query.RangeVar]bool{}
+	for _, a := range args {
+		sqlast.Walk(a, func(n *pg_query.Node) bool {
+			if rv := n.GetRangeVar(); rv != nil {
+				client[rv] = true
+			}
+			return true
+		})
+	}
+	sqlast.Walk(expr, func(n *pg_query.Node) bool {
+		if rv := n.GetRangeVar(); rv != nil && !client[rv] {
+			c.definitions[rv] = append(c.definitions[rv], col)
+		}
+		return true
+	})
 }
