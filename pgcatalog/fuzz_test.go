@@ -52,6 +52,13 @@ var fuzzCatalogShapes = []string{
 	`SELECT * FROM pg_namespace, generate_series(1, 3) g, unnest(ARRAY[1, 2]) u, duckdb_tables()`,
 	`SELECT relname FROM pg_class WHERE oid = 'orders'::regclass OR oid = 'Shipments'::regclass`,
 	`SELECT table_name FROM information_schema.tables t JOIN information_schema.columns c USING (table_name)`,
+	// Keys: tables naming two datasets, and the definition lookups that read hidden columns.
+	`SELECT c.*, pg_get_constraintdef(c.oid, true), conrelid::regclass, confrelid::regclass FROM pg_constraint c WHERE contype IN ('p', 'f')`,
+	`SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE confrelid IN (SELECT pg_partition_ancestors('orders'))`,
+	`SELECT i.*, pg_get_indexdef(i.indexrelid), pg_get_indexdef(i.indexrelid, 1, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid`,
+	`SELECT rc.*, k.column_name, u.table_name FROM information_schema.referential_constraints rc
+		JOIN information_schema.key_column_usage k USING (constraint_name) JOIN information_schema.constraint_column_usage u USING (constraint_name)`,
+	`SELECT * FROM information_schema.table_constraints t, information_schema.constraint_table_usage u WHERE t.constraint_name = u.constraint_name`,
 }
 
 // cteScopeTemplates place a CTE {A} and a reference {B} in the scopes a statement has (FROM
