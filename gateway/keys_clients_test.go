@@ -101,23 +101,14 @@ func TestPsqlDescribeShowsKeys(t *testing.T) {
 
 // TestPgJDBCKeys: DatabaseMetaData's getPrimaryKeys, getImportedKeys and getExportedKeys.
 func TestPgJDBCKeys(t *testing.T) {
-	const jar = "/usr/share/java/postgresql.jar"
-	javac := requireClient(t, "javac", "-version")
-	java := requireClient(t, "java", "-version")
-	if _, err := os.Stat(jar); err != nil {
-		requireClient(t, jar)
-	}
-	classes := t.TempDir()
-	if out, err := exec.Command(javac, "-d", classes, filepath.Join(driversDir(t), "jdbc", "KeysCheck.java")).CombinedOutput(); err != nil {
-		t.Fatalf("javac: %v\n%s", err, out)
-	}
+	java, classPath := compileJDBCCheck(t, "KeysCheck")
 	gw := startKeysGateway(t)
 	var got struct {
 		PK       []string `json:"pk"`
 		Imported []string `json:"imported"`
 		Exported []string `json:"exported"`
 	}
-	runDriverScript(t, gw, "tenantA-key", &got, java, "-cp", classes+string(os.PathListSeparator)+jar, "KeysCheck")
+	runDriverScript(t, gw, "tenantA-key", &got, java, "-cp", classPath, "KeysCheck")
 	if want := []string{"orders|order_id|1|orders_pkey"}; !reflect.DeepEqual(got.PK, want) {
 		t.Errorf("getPrimaryKeys(orders) %q, want %q", got.PK, want)
 	}

@@ -1,13 +1,11 @@
 package pgcatalog
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
-	"github.com/setupranali/setupranali/planner"
 )
 
 // starCatalog is a star schema with every way a key is reported or not:
@@ -119,19 +117,17 @@ datasets:
         on: { item_line: line, item_order: order_id }
 `
 
-func newKeysFixture(t *testing.T) *fixture {
+// loadedFixture is the fixture of a catalog given as YAML text.
+func loadedFixture(t *testing.T, yaml, name string) *fixture {
 	t.Helper()
-	cat, err := catalog.Load([]byte(starCatalog), "star.yaml")
+	cat, err := catalog.Load([]byte(yaml), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sys, err := New(context.Background(), cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sys.Close() })
-	return &fixture{sys: sys, pl: planner.New(cat, planner.Config{System: sys})}
+	return fixtureOf(t, cat)
 }
+
+func newKeysFixture(t *testing.T) *fixture { return loadedFixture(t, starCatalog, "star.yaml") }
 
 func (f *fixture) want(t *testing.T, p auth.Principal, sql string, want ...string) {
 	t.Helper()
@@ -268,7 +264,7 @@ func TestKeysFollowScope(t *testing.T) {
 // The demo catalog without joins reports no foreign key, and tables without keys keep
 // relhasindex and relhastriggers false.
 func TestNoKeysWithoutDeclarations(t *testing.T) {
-	cat, err := catalog.Load([]byte(`
+	f := loadedFixture(t, `
 datasets:
   - id: events
     source: { engine: duckdb, type: table, reference: events }
@@ -276,16 +272,7 @@ datasets:
       - { name: kind, type: string }
     dimensions:
       - { name: kind, field: kind }
-`), "plain.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := New(context.Background(), cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
-	f := &fixture{sys: sys, pl: planner.New(cat, planner.Config{System: sys})}
+`, "plain.yaml")
 	f.want(t, everyDataset, `SELECT relname, relhasindex, relhastriggers FROM pg_class WHERE relnamespace = 2200`, "events|false|false")
 	f.want(t, everyDataset, `SELECT count(*) FROM pg_constraint`, "0")
 	f.want(t, everyDataset, `SELECT count(*) FROM information_schema.table_constraints`, "0")
@@ -293,7 +280,7 @@ datasets:
 
 // An index is named <dataset>_pkey, numbered when a dataset already has that name.
 func TestKeyIndexNameAvoidsRelations(t *testing.T) {
-	cat, err := catalog.Load([]byte(`
+	f := loadedFixture(t, `
 datasets:
   - id: t
     source: { engine: duckdb, type: table, reference: t }
@@ -308,16 +295,7 @@ datasets:
       - { name: k, type: string }
     dimensions:
       - { name: k, field: k }
-`), "names.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys, err := New(context.Background(), cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sys.Close()
-	f := &fixture{sys: sys, pl: planner.New(cat, planner.Config{System: sys})}
+`, "names.yaml")
 	f.want(t, everyDataset, `SELECT relname, relkind FROM pg_class WHERE relnamespace = 2200 ORDER BY 1`, "t|r", "t_pkey|r", "t_pkey1|i")
 	f.want(t, everyDataset, `SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint`, "t_pkey1|PRIMARY KEY (k)")
 }
