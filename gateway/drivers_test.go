@@ -123,17 +123,25 @@ func driversDir(t *testing.T) string {
 	return dir
 }
 
-func TestPgJDBC(t *testing.T) {
+// compileJDBCCheck compiles testdata/drivers/jdbc/<name>.java and returns the java program and
+// the class path (the compiled class and pgjdbc's jar) to run it with.
+func compileJDBCCheck(t *testing.T, name string) (java, classPath string) {
+	t.Helper()
 	const jar = "/usr/share/java/postgresql.jar"
 	javac := requireClient(t, "javac", "-version")
-	java := requireClient(t, "java", "-version")
+	java = requireClient(t, "java", "-version")
 	if _, err := os.Stat(jar); err != nil {
 		requireClient(t, jar)
 	}
 	classes := t.TempDir()
-	if out, err := exec.Command(javac, "-d", classes, filepath.Join(driversDir(t), "jdbc", "JdbcCheck.java")).CombinedOutput(); err != nil {
+	if out, err := exec.Command(javac, "-d", classes, filepath.Join(driversDir(t), "jdbc", name+".java")).CombinedOutput(); err != nil {
 		t.Fatalf("javac: %v\n%s", err, out)
 	}
+	return java, classes + string(os.PathListSeparator) + jar
+}
+
+func TestPgJDBC(t *testing.T) {
+	java, classPath := compileJDBCCheck(t, "JdbcCheck")
 	gw := startTestGateway(t)
 	var got struct {
 		Rows       []string `json:"rows"`
@@ -143,7 +151,7 @@ func TestPgJDBC(t *testing.T) {
 		Product    string   `json:"product"`
 		Tables     []string `json:"tables"`
 	}
-	runDriverScript(t, gw, "tenantA-key", &got, java, "-cp", classes+string(os.PathListSeparator)+jar, "JdbcCheck")
+	runDriverScript(t, gw, "tenantA-key", &got, java, "-cp", classPath, "JdbcCheck")
 	if !reflect.DeepEqual(got.Rows, []string{"Bhopal|500.0", "Indore|1000.0"}) {
 		t.Errorf("rows %v", got.Rows)
 	}

@@ -508,8 +508,13 @@ func TestWireScopesHideDatasets(t *testing.T) {
 		if err != nil || !slices.Equal(got, []string{"orders"}) {
 			t.Errorf("%s for the scoped key: %v %v, want [orders]", name, got, err)
 		}
+		want := []string{"customers", "orders", "shipments"}
+		if name == "pg_class" {
+			// pg_class also holds customers' primary key index, out of the scoped key's sight.
+			want = []string{"customers", "customers_pkey", "orders", "shipments"}
+		}
 		got, err = try(e.dsn("bi", e.admin), sql)
-		if err != nil || !slices.Equal(got, []string{"customers", "orders", "shipments"}) {
+		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("%s for the unscoped key: %v %v", name, got, err)
 		}
 	}

@@ -7,7 +7,13 @@
 // and embedded. The dynamic part (pg_class, pg_attribute, pg_description, pg_tables,
 // information_schema.tables/columns, pg_settings, ...) is built from the semantic catalog: one
 // relation per dataset, one attribute per dimension and metric, with the PostgreSQL type the
-// planner announces for it. more.go adds the tables BI tools probe besides: statistics views
+// planner announces for it. keys.go shows the declared keys: a primaryKey as a PRIMARY KEY
+// constraint with its unique index (pg_constraint, pg_index, the index's pg_class row), each
+// declared many-to-one step as a FOREIGN KEY to the target's primary key (pg_constraint,
+// information_schema.table_constraints, key_column_usage, constraint_column_usage,
+// constraint_table_usage, referential_constraints), over client-visible columns only: a key
+// with a field no plain dimension shows is not reported; pg_get_constraintdef and
+// pg_get_indexdef read their definitions (hidden columns, under the same scope filter). more.go adds the tables BI tools probe besides: statistics views
 // (one zero-counter row per dataset), privilege views (SELECT on every dataset and column),
 // server views that are empty here (activity, locks, replication), the generated key word, time
 // zone, language, cast and SQL-conformance tables, and the Redshift views (svv_tables,
@@ -29,9 +35,11 @@
 // (verify.go). The planner then applies the value guards, deparses, asks Describe for the
 // columns and makes the plan.
 //
-// Invariant: every row derived from a dataset carries the hidden column dataset_id; Rewrite
-// substitutes each system table by a derived table that keeps only rows whose dataset_id is NULL
-// or in the principal's scope, never projects dataset_id, and then verifies that the tree reads
+// Invariant: every row derived from a dataset carries the hidden column dataset_id, and a row
+// naming a second dataset (a foreign key and its target) also ref_dataset_id; Rewrite
+// substitutes each system table by a derived table that keeps only rows whose dataset_id (and
+// ref_dataset_id) is NULL or in the principal's scope, so that a foreign key to a dataset out of
+// scope is not shown, never projects them, and then verifies that the tree reads
 // only those derived tables and renamed CTEs and calls only allowlisted functions (fail closed).
 //
 // Every client sends catalog queries, so the engine is fenced (Config): a memory limit, a time

@@ -106,11 +106,20 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		is_self_referencing is_identity identity_generation identity_start identity_increment identity_maximum
 		identity_minimum identity_cycle is_generated generation_expression is_updatable dataset_id`),
 		dbCols: []string{"table_catalog", "udt_catalog"}}
+	keys := keysOf(cat, firstDatasetOID+len(cat.Datasets))
+	indexed := map[*catalog.Dataset]bool{}
+	for _, pk := range keys.pks {
+		indexed[pk.ds] = true
+	}
 	for i, ds := range cat.Datasets {
 		oid := firstDatasetOID + i
 		dcols := planner.DatasetColumns(ds)
+		// relhasindex and relhastriggers tell psql \d to look for indexes and for foreign keys
+		// (PostgreSQL's foreign keys are triggers on both tables). relhastriggers is set on
+		// every dataset when the catalog reports any foreign key, so that it tells nothing of a
+		// dataset out of the key's scope.
 		class.rows = append(class.rows, []any{oid, ds.ID, namespacePublic, 0, 0, roleOID, 2, 0, 0, 0, -1.0, 0, 0,
-			false, false, "p", "r", len(dcols), 0, false, false, false, false, false, true, "d", false, 0, 0, 0, nil, nil, nil, false, ds.ID})
+			indexed[ds], false, "p", "r", len(dcols), 0, false, len(keys.fks) > 0, false, false, false, true, "d", false, 0, 0, 0, nil, nil, nil, false, ds.ID})
 		tables.rows = append(tables.rows, []any{"public", ds.ID, nil, nil, false, false, false, false, ds.ID})
 		isTables.rows = append(isTables.rows, []any{nil, "public", ds.ID, "BASE TABLE", nil, nil, nil, nil, nil, "NO", "NO", nil, ds.ID})
 		if text := firstNonEmpty(ds.Description, ds.Name); text != "" {
@@ -119,21 +128,7 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		notes := columnNotes(ds)
 		for j, c := range dcols {
 			num := j + 1
-			byval := c.Type.Size > 0 && c.Type.Size <= 8
-			align := "i"
-			if c.Type.Size == 8 {
-				align = "d"
-			}
-			storage := "p"
-			if c.Type.Size < 0 {
-				storage = "x"
-			}
-			collation := 0
-			if c.Type.OID == pgtypes.Text.OID || c.Type.OID == pgtypes.Varchar.OID {
-				collation = 100
-			}
-			attr.rows = append(attr.rows, []any{oid, c.Name, int(c.Type.OID), -1, int(c.Type.Size), num, 0, -1, -1, byval,
-				align, storage, "", false, false, false, "", "", false, true, 0, collation, nil, nil, nil, nil, ds.ID})
+			attr.rows = append(attr.rows, attributeRow(oid, c, num, ds.ID))
 			if n := notes[c.Name]; n != "" {
 				desc.rows = append(desc.rows, []any{oid, classPgClass, num, n, ds.ID})
 			}
@@ -144,6 +139,7 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		}
 	}
 	out := []*table{class, attr, desc, tables, isTables, isColumns}
+	out = append(out, keyTables(keys, class, attr)...)
 
 	schemata := &table{schema: "information_schema", name: "schemata", cols: cols(`catalog_name schema_name schema_owner
 		default_character_set_catalog default_character_set_schema default_character_set_name sql_path`),
@@ -182,12 +178,6 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		{"pg_catalog", "pg_depend", `classid:i objid:i objsubid:i refclassid:i refobjid:i refobjsubid:i deptype`},
 		{"pg_catalog", "pg_shdescription", `objoid:i classoid:i description`},
 		{"pg_catalog", "pg_auth_members", `roleid:i member:i grantor:i admin_option:b`},
-		{"pg_catalog", "pg_index", `indexrelid:i indrelid:i indnatts:s indnkeyatts:s indisunique:b indisprimary:b
-			indisexclusion:b indimmediate:b indisclustered:b indisvalid:b indcheckxmin:b indisready:b indislive:b
-			indisreplident:b indkey:il indcollation:il indclass:il indoption:il indexprs indpred`},
-		{"pg_catalog", "pg_constraint", `oid:i conname connamespace:i contype condeferrable:b condeferred:b convalidated:b
-			conrelid:i contypid:i conindid:i conparentid:i confrelid:i confupdtype confdeltype confmatchtype conislocal:b
-			coninhcount:i connoinherit:b conkey:il confkey:il conpfeqop:l conppeqop:l conffeqop:l confdelsetcols:l conexclop:l conbin`},
 		{"pg_catalog", "pg_attrdef", `oid:i adrelid:i adnum:s adbin`},
 		{"pg_catalog", "pg_enum", `oid:i enumtypid:i enumsortorder:f enumlabel`},
 		{"pg_catalog", "pg_extension", `oid:i extname extowner:i extnamespace:i extrelocatable:b extversion extconfig:l extcondition:l`},
@@ -208,18 +198,31 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 		{"pg_catalog", "pg_rewrite", `oid:i rulename ev_class:i ev_type ev_enabled is_instead:b ev_qual ev_action`},
 		{"information_schema", "views", `table_catalog table_schema table_name view_definition check_option is_updatable
 			is_insertable_into is_trigger_updatable is_trigger_deletable is_trigger_insertable_into`},
-		{"information_schema", "table_constraints", `constraint_catalog constraint_schema constraint_name table_catalog
-			table_schema table_name constraint_type is_deferrable initially_deferred enforced nulls_distinct`},
-		{"information_schema", "key_column_usage", `constraint_catalog constraint_schema constraint_name table_catalog
-			table_schema table_name column_name ordinal_position:i position_in_unique_constraint:i`},
-		{"information_schema", "referential_constraints", `constraint_catalog constraint_schema constraint_name
-			unique_constraint_catalog unique_constraint_schema unique_constraint_name match_option update_rule delete_rule`},
 		{"information_schema", "routines", `specific_catalog specific_schema specific_name routine_catalog routine_schema
 			routine_name routine_type data_type`},
 	} {
 		out = append(out, &table{schema: e.schema, name: e.name, cols: cols(e.spec)})
 	}
 	return out
+}
+
+// attributeRow is the pg_attribute row of column c, number num of relation rel.
+func attributeRow(rel int, c planner.Column, num int, datasetID string) []any {
+	byval := c.Type.Size > 0 && c.Type.Size <= 8
+	align := "i"
+	if c.Type.Size == 8 {
+		align = "d"
+	}
+	storage := "p"
+	if c.Type.Size < 0 {
+		storage = "x"
+	}
+	collation := 0
+	if c.Type.OID == pgtypes.Text.OID || c.Type.OID == pgtypes.Varchar.OID {
+		collation = 100
+	}
+	return []any{rel, c.Name, int(c.Type.OID), -1, int(c.Type.Size), num, 0, -1, -1, byval,
+		align, storage, "", false, false, false, "", "", false, true, 0, collation, nil, nil, nil, nil, datasetID}
 }
 
 // columnNotes are the column descriptions: a dimension's or metric's description, else its label.
@@ -274,8 +277,15 @@ var macros = []string{
 	`CREATE MACRO pgc.array_upper(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN len(a) END`,
 	`CREATE MACRO pgc.array_lower(a, d) AS CASE WHEN d = 1 AND len(a) > 0 THEN 1 END`,
 	`CREATE MACRO pgc.quote_ident(s) AS CASE WHEN regexp_full_match(s, '[a-z_][a-z0-9_$]*') THEN s ELSE '"' || replace(s, '"', '""') || '"' END`,
+	// pg_get_indexdef and pg_get_constraintdef read the key tables (rewriteIndexDef,
+	// rewriteConstraintDef); the macros answer only calls with other numbers of arguments.
 	`CREATE MACRO pgc.pg_get_indexdef(a) AS NULL::VARCHAR, (a, b, c) AS NULL::VARCHAR`,
 	`CREATE MACRO pgc.pg_get_constraintdef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR`,
+	// key_def(oids, defs, o) is the definition of o given the oids and definitions of the
+	// constraints in scope; index_def(oids, defs, o, k) the k-th entry (0: the statement) of an
+	// index's definitions.
+	`CREATE MACRO pgc.key_def(oids, defs, o) AS defs[list_position(oids, o)]`,
+	`CREATE MACRO pgc.index_def(oids, defs, o, k) AS defs[list_position(oids, o)][k + 1]`,
 	`CREATE MACRO pgc.pg_get_viewdef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR`,
 	`CREATE MACRO pgc.pg_get_triggerdef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR`,
 	`CREATE MACRO pgc.pg_get_partkeydef(a) AS NULL::VARCHAR`,

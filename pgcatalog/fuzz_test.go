@@ -52,6 +52,13 @@ var fuzzCatalogShapes = []string{
 	`SELECT * FROM pg_namespace, generate_series(1, 3) g, unnest(ARRAY[1, 2]) u, duckdb_tables()`,
 	`SELECT relname FROM pg_class WHERE oid = 'orders'::regclass OR oid = 'Shipments'::regclass`,
 	`SELECT table_name FROM information_schema.tables t JOIN information_schema.columns c USING (table_name)`,
+	// Keys: tables naming two datasets, and the definition lookups that read hidden columns.
+	`SELECT c.*, pg_get_constraintdef(c.oid, true), conrelid::regclass, confrelid::regclass FROM pg_constraint c WHERE contype IN ('p', 'f')`,
+	`SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE confrelid IN (SELECT pg_partition_ancestors('orders'))`,
+	`SELECT i.*, pg_get_indexdef(i.indexrelid), pg_get_indexdef(i.indexrelid, 1, true) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid`,
+	`SELECT rc.*, k.column_name, u.table_name FROM information_schema.referential_constraints rc
+		JOIN information_schema.key_column_usage k USING (constraint_name) JOIN information_schema.constraint_column_usage u USING (constraint_name)`,
+	`SELECT * FROM information_schema.table_constraints t, information_schema.constraint_table_usage u WHERE t.constraint_name = u.constraint_name`,
 }
 
 // cteScopeTemplates place a CTE {A} and a reference {B} in the scopes a statement has (FROM
@@ -210,6 +217,9 @@ type scopeOracle struct {
 	// filter is the WHERE clause a scoped engine table is read under: rows of no dataset and
 	// rows of the datasets in the principal's scope, written here as SQL text.
 	filter *pg_query.Node
+	// refFilter is the WHERE clause of a table that also names a second dataset
+	// (ref_dataset_id): both must be of no dataset or in scope.
+	refFilter *pg_query.Node
 }
 
 // engineSchemas maps an engine schema to the system schema whose tables it holds.
@@ -229,11 +239,15 @@ func newScopeOracle(tb testing.TB, cat *catalog.Catalog, sys *Catalog, p auth.Pr
 			ids = append(ids, "'"+strings.ReplaceAll(ds.ID, "'", "''")+"'")
 		}
 	}
-	cond := "dataset_id IS NULL"
-	if len(ids) > 0 {
-		cond += " OR dataset_id IN (" + strings.Join(ids, ", ") + ")"
+	cond := func(col string) string {
+		c := col + " IS NULL"
+		if len(ids) > 0 {
+			c += " OR " + col + " IN (" + strings.Join(ids, ", ") + ")"
+		}
+		return c
 	}
-	return &scopeOracle{sys: sys, filter: scopecheck.Where(tb, cond)}
+	return &scopeOracle{sys: sys, filter: scopecheck.Where(tb, cond("dataset_id")),
+		refFilter: scopecheck.Where(tb, "("+cond("dataset_id")+") AND ("+cond("ref_dataset_id")+")")}
 }
 
 // check returns every way catalog engine SQL reads something other than the catalog under the
@@ -276,8 +290,12 @@ func (o *scopeOracle) block(r *scopecheck.Report, s *pg_query.SelectStmt, rel *p
 	if !ok || t.EngineSchema != rel.Schemaname {
 		return false // reported by table
 	}
+	filter := o.filter
+	if t.RefScoped {
+		filter = o.refFilter
+	}
 	switch {
-	case t.Scoped && !scopecheck.SameWhere(o.filter, s.WhereClause):
+	case t.Scoped && !scopecheck.SameWhere(filter, s.WhereClause):
 		r.Failf("scoped table %s.%s is read under WHERE %s, not the key's scope filter", rel.Schemaname, rel.Relname, scopecheck.ShortText(s.WhereClause))
 		return false
 	case !t.Scoped && s.WhereClause != nil:
@@ -289,8 +307,8 @@ func (o *scopeOracle) block(r *scopecheck.Report, s *pg_query.SelectStmt, rel *p
 	}
 	for _, target := range s.TargetList {
 		for _, name := range columnNames(target) {
-			if name == "dataset_id" {
-				r.Failf("table %s.%s shows the hidden dataset_id", rel.Schemaname, rel.Relname)
+			if name == "dataset_id" || name == "ref_dataset_id" {
+				r.Failf("table %s.%s shows the hidden %s", rel.Schemaname, rel.Relname, name)
 				return false
 			}
 		}

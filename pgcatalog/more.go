@@ -191,10 +191,6 @@ func moreTables(cat *catalog.Catalog) []*table {
 		{"pg_catalog", "pg_init_privs", `objoid:i classoid:i objsubid:i privtype initprivs:l`},
 		{"pg_catalog", "pg_default_acl", `oid:i defaclrole:i defaclnamespace:i defaclobjtype defaclacl:l`},
 		{"information_schema", "check_constraints", `constraint_catalog constraint_schema constraint_name check_clause`},
-		{"information_schema", "constraint_column_usage", `table_catalog table_schema table_name column_name
-			constraint_catalog constraint_schema constraint_name`},
-		{"information_schema", "constraint_table_usage", `table_catalog table_schema table_name constraint_catalog
-			constraint_schema constraint_name`},
 		{"information_schema", "triggers", `trigger_catalog trigger_schema trigger_name event_manipulation
 			event_object_catalog event_object_schema event_object_table action_order:i action_condition action_statement
 			action_orientation action_timing action_reference_old_table action_reference_new_table

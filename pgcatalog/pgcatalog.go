@@ -95,10 +95,18 @@ type table struct {
 	name   string
 	cols   []column
 	scoped bool
-	rows   [][]any
-	dbCols []string
-	usCols []string
+	// refScoped: the table also holds ref_dataset_id (see SystemTable.RefScoped).
+	refScoped bool
+	rows      [][]any
+	dbCols    []string
+	usCols    []string
+	// sysCols are columns of the engine table PostgreSQL does not show (the text
+	// pg_get_constraintdef and pg_get_indexdef answer): readable by name, never part of SELECT *.
+	sysCols []string
 }
+
+// hiddenColumns name the datasets a row describes; a client never reads them.
+var hiddenColumns = map[string]bool{"dataset_id": true, "ref_dataset_id": true}
 
 // New builds the emulation for cat with the default Config.
 func New(ctx context.Context, cat *catalog.Catalog) (*Catalog, error) {
@@ -119,14 +127,15 @@ func NewWith(ctx context.Context, cat *catalog.Catalog, cfg Config) (*Catalog, e
 	c := &Catalog{tables: map[string]*SystemTable{}, timeout: cfg.Timeout, cfg: cfg}
 	for _, t := range tables {
 		init = append(init, t.sql())
-		st := &SystemTable{EngineSchema: engineSchema(t.schema), Scoped: t.scoped, DatabaseColumns: t.dbCols, UserColumns: t.usCols}
+		st := &SystemTable{EngineSchema: engineSchema(t.schema), Scoped: t.scoped, RefScoped: t.refScoped,
+			DatabaseColumns: t.dbCols, UserColumns: t.usCols, SystemColumns: append([]string(nil), t.sysCols...)}
 		if t.schema == "pg_catalog" && !t.has("xmin") {
 			// Every pg_catalog table has PostgreSQL's xmin (DataGrip reads it as a version stamp).
 			init = append(init, fmt.Sprintf("ALTER TABLE pgc.%s ADD COLUMN xmin INTEGER DEFAULT 1", t.name))
-			st.SystemColumns = []string{"xmin"}
+			st.SystemColumns = append(st.SystemColumns, "xmin")
 		}
 		for _, col := range t.cols {
-			if col.name != "dataset_id" {
+			if !hiddenColumns[col.name] && !contains(t.sysCols, col.name) {
 				st.Columns = append(st.Columns, col.name)
 			}
 		}
@@ -347,6 +356,18 @@ func literal(v any) string {
 		return strconv.FormatUint(uint64(x), 10)
 	case string:
 		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	case []int:
+		s := make([]string, len(x))
+		for i, n := range x {
+			s[i] = strconv.Itoa(n)
+		}
+		return "[" + strings.Join(s, ", ") + "]"
+	case []string:
+		s := make([]string, len(x))
+		for i, v := range x {
+			s[i] = literal(v)
+		}
+		return "[" + strings.Join(s, ", ") + "]"
 	}
 	return "'" + strings.ReplaceAll(fmt.Sprint(v), "'", "''") + "'"
 }

@@ -24,6 +24,12 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fixtureOf(t, cat)
+}
+
+// fixtureOf is the emulation and a planner for cat, closed when the test ends.
+func fixtureOf(t *testing.T, cat *catalog.Catalog) *fixture {
+	t.Helper()
 	sys, err := New(context.Background(), cat)
 	if err != nil {
 		t.Fatal(err)

@@ -20,6 +20,11 @@ type SystemTable struct {
 	// Scoped says the engine table has a dataset_id column: NULL for rows of no dataset, else
 	// the dataset the row describes. Only rows of datasets in the principal's scope are kept.
 	Scoped bool
+	// RefScoped says the engine table also has a ref_dataset_id column: NULL, or the second
+	// dataset a row names (the target of a foreign key, the referencing dataset of a key's
+	// column usage). A row is kept only when both its datasets are in scope, so that a foreign
+	// key to a dataset outside the key's scope is not shown.
+	RefScoped bool
 	// DatabaseColumns and UserColumns are answered with the session's database and user name.
 	DatabaseColumns, UserColumns []string
 	// SystemColumns are PostgreSQL's hidden columns the engine table holds (xmin): readable by
@@ -47,6 +52,7 @@ var catalogFunctions = map[string]bool{
 	"age": true, "inet_server_addr": true, "inet_server_port": true, "inet_client_addr": true, "pg_conf_load_time": true,
 	"regexp_instr": true, "pg_stat_get_live_tuples": true, "pg_stat_get_dead_tuples": true, "pg_get_function_identity_arguments": true,
 	"pg_get_ruledef": true, "pg_index_column_has_property": true, "pg_get_indexdef_col": true,
+	"key_def": true, "index_def": true,
 }
 
 // catalogBuiltins are engine functions a catalog query may call under their own names.
@@ -109,7 +115,7 @@ func (c *Catalog) IsCatalogQuery(node *pg_query.Node) bool {
 // result is verified to read nothing else; the planner then bounds, deparses and plans it.
 func (c *Catalog) Rewrite(q *planner.CatalogQuery, node *pg_query.Node) error {
 	r := &catalogRewriter{q: q, cat: q.Catalog(), sys: c, engine: map[*pg_query.RangeVar]bool{},
-		inFrom: map[*pg_query.FuncCall]bool{}, named: map[string]bool{}}
+		inFrom: map[*pg_query.FuncCall]bool{}, named: map[string]bool{}, definitions: map[*pg_query.RangeVar][]string{}}
 	sqlast.Walk(node, func(n *pg_query.Node) bool {
 		if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
 			r.named[cr.Fields[len(cr.Fields)-1].GetString_().GetSval()] = true
@@ -148,6 +154,10 @@ type catalogRewriter struct {
 	named map[string]bool
 	// cteNames are the names the rewrite gave the statement's CTEs (planner.CTEScope.Rename).
 	cteNames map[string]bool
+	// definitions are the system table references a key definition's lookup put in
+	// (rewriteConstraintDef, rewriteIndexDef), with the hidden columns each reads; only they
+	// project those columns, so that a client's c.* never shows them.
+	definitions map[*pg_query.RangeVar][]string
 }
 
 // rewriteExprs turns the PostgreSQL-only spellings of a catalog query into what the engine
@@ -337,14 +347,16 @@ func (c *catalogRewriter) substituteTables(root *pg_query.Node, ctes *planner.CT
 			alias = &pg_query.Alias{Aliasname: rv.Relname}
 		}
 		n.Node = &pg_query.Node_RangeSubselect{RangeSubselect: &pg_query.RangeSubselect{
-			Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: c.scopedTable(t, rv.Relname)}},
+			Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: c.scopedTable(t, rv.Relname, c.definitions[rv])}},
 			Alias:    alias,
 		}}
 	}
 	return nil
 }
 
-func (c *catalogRewriter) scopedTable(t *SystemTable, name string) *pg_query.SelectStmt {
+// scopedTable is the derived table standing for system table t: its client columns, the
+// system columns the query names, and hidden, the columns a key definition's lookup reads.
+func (c *catalogRewriter) scopedTable(t *SystemTable, name string, hidden []string) *pg_query.SelectStmt {
 	targets := make([]*pg_query.Node, len(t.Columns))
 	for i, col := range t.Columns {
 		val := columnRef(col)
@@ -359,7 +371,7 @@ func (c *catalogRewriter) scopedTable(t *SystemTable, name string) *pg_query.Sel
 		targets[i] = pg_query.MakeResTargetNodeWithNameAndVal(col, val, -1)
 	}
 	for _, col := range t.SystemColumns {
-		if c.named[col] {
+		if c.named[col] || contains(hidden, col) {
 			targets = append(targets, pg_query.MakeResTargetNodeWithNameAndVal(col, columnRef(col), -1))
 		}
 	}
@@ -371,17 +383,21 @@ func (c *catalogRewriter) scopedTable(t *SystemTable, name string) *pg_query.Sel
 		Op:          pg_query.SetOperation_SETOP_NONE,
 		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
 	}
-	if t.Scoped {
-		sel.WhereClause = c.scopePredicate()
+	switch {
+	case t.Scoped && t.RefScoped:
+		sel.WhereClause = pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR,
+			[]*pg_query.Node{c.scopePredicate("dataset_id"), c.scopePredicate("ref_dataset_id")}, -1)
+	case t.Scoped:
+		sel.WhereClause = c.scopePredicate("dataset_id")
 	}
 	return sel
 }
 
-// scopePredicate keeps rows of no dataset and rows of the datasets in the principal's scope,
-// listed by id: a dataset not listed is invisible (fail closed).
-func (c *catalogRewriter) scopePredicate() *pg_query.Node {
+// scopePredicate keeps rows whose column col names no dataset or a dataset in the principal's
+// scope, listed by id: a dataset not listed is invisible (fail closed).
+func (c *catalogRewriter) scopePredicate(col string) *pg_query.Node {
 	isNull := &pg_query.Node{Node: &pg_query.Node_NullTest{NullTest: &pg_query.NullTest{
-		Arg: columnRef("dataset_id"), Nulltesttype: pg_query.NullTestType_IS_NULL, Location: -1}}}
+		Arg: columnRef(col), Nulltesttype: pg_query.NullTestType_IS_NULL, Location: -1}}}
 	var ids []*pg_query.Node
 	for _, ds := range c.cat.Datasets {
 		if c.q.Session().Principal.InScope(ds.ID) {
@@ -392,7 +408,7 @@ func (c *catalogRewriter) scopePredicate() *pg_query.Node {
 		return isNull
 	}
 	in := pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_IN, []*pg_query.Node{pg_query.MakeStrNode("=")},
-		columnRef("dataset_id"), pg_query.MakeListNode(ids), -1)
+		columnRef(col), pg_query.MakeListNode(ids), -1)
 	return pg_query.MakeBoolExprNode(pg_query.BoolExprType_OR_EXPR, []*pg_query.Node{isNull, in}, -1)
 }
 

@@ -372,6 +372,8 @@ var funcRewrites = map[string]funcRewrite{
 	"pg_partition_ancestors": rewritePartitionAncestors,
 	"generate_series":        rewriteSelectListSeries,
 	"shobj_description":      rewriteShobjDescription,
+	"pg_get_constraintdef":   rewriteConstraintDef,
+	"pg_get_indexdef":        rewriteIndexDef,
 }
 
 // replaceWith puts expr in the place of the call n unless building it failed.
@@ -476,4 +478,64 @@ func rewriteSelectListSeries(c *catalogRewriter, n *pg_query.Node, fc *pg_query.
 func rewriteShobjDescription(_ *catalogRewriter, n *pg_query.Node, _ *pg_query.FuncCall) (bool, error) {
 	n.Node = &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}
 	return true, nil
+}
+
+// rewriteConstraintDef reads a key's definition ("PRIMARY KEY (id)", "FOREIGN KEY (a)
+// REFERENCES t(b)") from pg_constraint's hidden setu_def, under pg_constraint's scope filter:
+// a constraint out of the key's scope has no definition. SQLAlchemy parses foreign keys from it;
+// psql \d prints it. The pretty-print flag changes nothing for these definitions.
+//
+// The argument stays outside the sub-selects (pgc.key_def looks it up in their lists): inside
+// one, an unqualified argument such as psql's pg_get_constraintdef(oid, true) would bind to the
+// sub-select's own table.
+func rewriteConstraintDef(c *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall) (bool, error) {
+	if len(fc.Args) < 1 || len(fc.Args) > 2 {
+		return false, nil
+	}
+	expr, err := template(`pgc.key_def((SELECT array_agg(_rk.oid ORDER BY _rk.oid) FROM pg_catalog.pg_constraint _rk),
+		(SELECT array_agg(_rk.setu_def ORDER BY _rk.oid) FROM pg_catalog.pg_constraint _rk), $1)`, fc.Args[0])
+	c.readsDefinitions(expr, "setu_def", fc.Args...)
+	return replaceWith(n, expr, err)
+}
+
+// rewriteIndexDef reads a key index's definition from pg_index's hidden setu_defs, the CREATE
+// INDEX statement followed by the index's column names: pg_get_indexdef(oid) and
+// pg_get_indexdef(oid, 0, pretty) are the statement, pg_get_indexdef(oid, k, pretty) the k-th
+// column. The arguments stay outside the sub-selects, as in rewriteConstraintDef.
+func rewriteIndexDef(c *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall) (bool, error) {
+	col := pg_query.MakeAConstIntNode(0, -1)
+	switch len(fc.Args) {
+	case 1:
+	case 3:
+		col = fc.Args[1]
+	default:
+		return false, nil
+	}
+	expr, err := template(`pgc.index_def((SELECT array_agg(_rx.indexrelid ORDER BY _rx.indexrelid) FROM pg_catalog.pg_index _rx),
+		(SELECT array_agg(_rx.setu_defs ORDER BY _rx.indexrelid) FROM pg_catalog.pg_index _rx), $1, $2)`, fc.Args[0], col)
+	c.readsDefinitions(expr, "setu_defs", fc.Args...)
+	return replaceWith(n, expr, err)
+}
+
+// readsDefinitions marks the system table references of a definition lookup's template as
+// reading the hidden column col; those of its arguments, the client's, are not marked.
+func (c *catalogRewriter) readsDefinitions(expr *pg_query.Node, col string, args ...*pg_query.Node) {
+	if expr == nil {
+		return
+	}
+	client := map[*pg_query.RangeVar]bool{}
+	for _, a := range args {
+		sqlast.Walk(a, func(n *pg_query.Node) bool {
+			if rv := n.GetRangeVar(); rv != nil {
+				client[rv] = true
+			}
+			return true
+		})
+	}
+	sqlast.Walk(expr, func(n *pg_query.Node) bool {
+		if rv := n.GetRangeVar(); rv != nil && !client[rv] {
+			c.definitions[rv] = append(c.definitions[rv], col)
+		}
+		return true
+	})
 }
