@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // keysCatalog declares orders' many-to-one join to customers over fields that dimensions show
@@ -49,7 +51,7 @@ datasets:
 func startKeysGateway(t *testing.T) *Gateway {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "catalog.yaml")
-	writeFile(t, path, keysCatalog)
+	testkit.WriteFile(t, path, keysCatalog)
 	return startTestGateway(t, func(c *Config) { c.Catalog = path })
 }
 
