@@ -82,23 +82,9 @@ func (s *planState) aggregateAtGrain(jb *joinBlock, f *fanOut) error {
 		Op:             pg_query.SetOperation_SETOP_NONE,
 		LimitOption:    pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
 	}
-	var groupKeys, groupKinds []string
-	var groupRefs []*pg_query.Node
-	for j, g := range sel.GroupClause {
-		name := fmt.Sprintf("__g%d", j+1)
-		ref := s.createdRef(r.alias, name)
-		expr := g
-		if i, ok := ordinal(g); ok {
-			rt := sel.TargetList[i-1].GetResTarget()
-			expr, rt.Val = rt.Val, ref
-		} else {
-			sel.GroupClause[j] = ref
-		}
-		groupKeys = append(groupKeys, exprKey(expr))
-		groupKinds = append(groupKinds, nodeKind(expr))
-		groupRefs = append(groupRefs, ref)
-		inner.TargetList = append(inner.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, expr, -1))
-	}
+	g := s.liftGroups(sel, r.alias)
+	groupKeys, groupKinds, groupRefs := g.keys, g.kinds, g.refs
+	inner.TargetList = append(inner.TargetList, g.targets...)
 	for j, ref := range s.keyRefs(r) {
 		inner.TargetList = append(inner.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(fmt.Sprintf("__k%d", j+1), ref, -1))
 	}
@@ -340,24 +326,9 @@ func (s *planState) aggregateEach(jb *joinBlock, rels []*relation, repeated map[
 		Op:          pg_query.SetOperation_SETOP_NONE,
 		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
 	}
-	var groupKeys, groupKinds, groupNames []string
-	var groupRefs []*pg_query.Node
-	for j, g := range sel.GroupClause {
-		name := fmt.Sprintf("__g%d", j+1)
-		ref := s.createdRef("__j1", name)
-		expr := g
-		if i, ok := ordinal(g); ok {
-			rt := sel.TargetList[i-1].GetResTarget()
-			expr, rt.Val = rt.Val, ref
-		} else {
-			sel.GroupClause[j] = ref
-		}
-		groupKeys = append(groupKeys, exprKey(expr))
-		groupKinds = append(groupKinds, nodeKind(expr))
-		groupNames = append(groupNames, name)
-		groupRefs = append(groupRefs, ref)
-		rows.TargetList = append(rows.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, expr, -1))
-	}
+	g := s.liftGroups(sel, "__j1")
+	groupKeys, groupKinds, groupNames, groupRefs := g.keys, g.kinds, g.names, g.refs
+	rows.TargetList = append(rows.TargetList, g.targets...)
 
 	own := map[*pg_query.Node]bool{}
 	var from []*pg_query.Node
@@ -457,4 +428,35 @@ func (s *planState) aggregateEach(jb *joinBlock, rels []*relation, repeated map[
 // rangeVarNode names a CTE of the statement.
 func rangeVarNode(name string) *pg_query.Node {
 	return &pg_query.Node{Node: &pg_query.Node_RangeVar{RangeVar: &pg_query.RangeVar{Relname: name, Inh: true, Relpersistence: "p", Location: -1}}}
+}
+
+// liftedGroups are a block's grouped expressions after liftGroups moved them into the block
+// below: each is selected there as __gN (targets), and the block reads it back as rel.__gN
+// (refs); keys and kinds let later checks recognise an expression equal to a grouped one.
+type liftedGroups struct {
+	keys, kinds, names []string
+	refs, targets      []*pg_query.Node
+}
+
+// liftGroups rewrites sel's GROUP BY (by expression or by ordinal) to read rel.__gN, and
+// returns the expressions to select under those names in the relation rel stands for.
+func (s *planState) liftGroups(sel *pg_query.SelectStmt, rel string) liftedGroups {
+	var g liftedGroups
+	for j, item := range sel.GroupClause {
+		name := fmt.Sprintf("__g%d", j+1)
+		ref := s.createdRef(rel, name)
+		expr := item
+		if i, ok := ordinal(item); ok {
+			rt := sel.TargetList[i-1].GetResTarget()
+			expr, rt.Val = rt.Val, ref
+		} else {
+			sel.GroupClause[j] = ref
+		}
+		g.keys = append(g.keys, exprKey(expr))
+		g.kinds = append(g.kinds, nodeKind(expr))
+		g.names = append(g.names, name)
+		g.refs = append(g.refs, ref)
+		g.targets = append(g.targets, pg_query.MakeResTargetNodeWithNameAndVal(name, expr, -1))
+	}
+	return g
 }
