@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // POST /internal/cache/purge empties the result cache for admin keys only; the next identical
@@ -14,7 +16,7 @@ func TestCachePurgeOverHTTP(t *testing.T) {
 	conn := connect(t, gw, "tenantA-key")
 	const q = "SELECT city, total_revenue FROM orders ORDER BY city"
 	for i := 0; i < 2; i++ {
-		rowsText(t, conn, q)
+		testkit.RowsText(t, conn, q)
 	}
 	if st := gw.cache.Cache.Stats(); st.Hits != 1 || st.Misses != 1 {
 		t.Fatalf("before the purge: %+v, want one miss then one hit", st)
@@ -37,7 +39,7 @@ func TestCachePurgeOverHTTP(t *testing.T) {
 	if code, body := purge("dev-key-123", "?dataset=orders"); code != http.StatusOK || body["purged"] != float64(1) {
 		t.Errorf("admin purge of orders: %d %v, want 200 with one entry purged", code, body)
 	}
-	rowsText(t, conn, q)
+	testkit.RowsText(t, conn, q)
 	if st := gw.cache.Cache.Stats(); st.Misses != 2 {
 		t.Errorf("after the purge: %+v, want the query to miss again", st)
 	}

@@ -310,7 +310,7 @@ func TestCacheDisabled(t *testing.T) {
 	gw := startTestGateway(t, func(c *Config) { c.CacheEnabled = false })
 	conn, notes := debugConn(t, gw, "tenantA-key")
 	for range 2 {
-		rowsText(t, conn, revenueByCity)
+		testkit.RowsText(t, conn, revenueByCity)
 	}
 	if n := notes(); len(n) != 0 {
 		t.Errorf("CACHE_ENABLED=false: notices %v, want none", n)

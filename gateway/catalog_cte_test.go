@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // TestCatalogCTEScope sends the issue's reproduction and its variants over a real pgx
@@ -38,7 +39,7 @@ func TestCatalogCTEScope(t *testing.T) {
 				}
 			}
 			const plain = `SELECT c.relname, c.relkind FROM pg_class c WHERE c.relnamespace = 2200 ORDER BY 1`
-			want := rowsText(t, conn, plain)
+			want := testkit.RowsText(t, conn, plain)
 			// The demo datasets and customers' primary key index (orders' key field is no
 			// dimension, so it reports no key).
 			if !equal(want, []string{"customers|r", "customers_pkey|i", "orders|r"}) {
@@ -50,12 +51,12 @@ func TestCatalogCTEScope(t *testing.T) {
 				`WITH pg_class AS (SELECT 'shadow' AS relname) SELECT c.relname, c.relkind FROM pg_catalog.pg_class c
 					WHERE c.relnamespace = 2200 ORDER BY 1`,
 			} {
-				if got := rowsText(t, conn, sql); !equal(got, want) {
+				if got := testkit.RowsText(t, conn, sql); !equal(got, want) {
 					t.Errorf("%s\n got %q\nwant %q", sql, got, want)
 				}
 			}
 			inside := `WITH pg_class AS (SELECT 'shadow' AS relname) SELECT c.relname FROM pg_class c, pg_namespace n WHERE n.nspname = 'public'`
-			if got := rowsText(t, conn, inside); !equal(got, []string{"shadow"}) {
+			if got := testkit.RowsText(t, conn, inside); !equal(got, []string{"shadow"}) {
 				t.Errorf("%s\n got %q, want the CTE's row", inside, got)
 			}
 		})

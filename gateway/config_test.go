@@ -71,10 +71,10 @@ func TestOwnDataThroughInitFile(t *testing.T) {
 `)
 	gw := startTestGateway(t, func(c *Config) { c.Catalog = cat; c.DuckDBInit = initSQL })
 	// The demo's tenantA key has tenant "tenantA": no rows of org acme or globex.
-	if got := rowsText(t, connect(t, gw, "tenantA-key"), "SELECT region, total FROM sales"); len(got) != 0 {
+	if got := testkit.RowsText(t, connect(t, gw, "tenantA-key"), "SELECT region, total FROM sales"); len(got) != 0 {
 		t.Errorf("tenantA sees %v in another catalog's data", got)
 	}
-	got := rowsText(t, connect(t, gw, "dev-key-123"), "SELECT region, total FROM sales ORDER BY region")
+	got := testkit.RowsText(t, connect(t, gw, "dev-key-123"), "SELECT region, total FROM sales ORDER BY region")
 	if !equal(got, []string{"north|17", "south|5"}) {
 		t.Errorf("admin sees %v", got)
 	}

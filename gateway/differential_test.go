@@ -22,6 +22,7 @@ import (
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/internal/querygen"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 var (
@@ -85,12 +86,12 @@ func differentialIsolation(t *testing.T, serve func(t *testing.T, dataFile strin
 
 	// The harness itself: each side sees exactly the tenants it should.
 	const tenantsSQL = "SELECT DISTINCT tenant FROM sales ORDER BY 1"
-	if got := rowsText(t, workers[0].all, tenantsSQL); !equal(got, []string{"default", "tenantA", "tenantB", "tenantC"}) {
+	if got := testkit.RowsText(t, workers[0].all, tenantsSQL); !equal(got, []string{"default", "tenantA", "tenantB", "tenantC"}) {
 		t.Fatalf("admin over all rows sees tenants %v", got)
 	}
 	for _, w := range workers {
 		for _, conn := range []*pgx.Conn{w.own, w.alone} {
-			if got := rowsText(t, conn, tenantsSQL); !equal(got, []string{w.tenant}) {
+			if got := testkit.RowsText(t, conn, tenantsSQL); !equal(got, []string{w.tenant}) {
 				t.Fatalf("%s's side sees tenants %v", w.tenant, got)
 			}
 		}

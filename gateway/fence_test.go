@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // pgErr is the SQLSTATE, message and hint of a query's error ("" when it succeeded).
@@ -75,7 +76,7 @@ func TestStringBombRefused(t *testing.T) {
 		t.Errorf("resident set grew by %d MB while refusing 1 GB values: the values were built", (peak-base)>>20)
 	}
 	// The connection goes on, and values within the limit are answered.
-	if got := rowsText(t, conn, "SELECT length(repeat(nspname, 1000)) FROM pg_catalog.pg_namespace WHERE nspname = 'public'"); !equal(got, []string{"6000"}) {
+	if got := testkit.RowsText(t, conn, "SELECT length(repeat(nspname, 1000)) FROM pg_catalog.pg_namespace WHERE nspname = 'public'"); !equal(got, []string{"6000"}) {
 		t.Errorf("repeat within the limit: %v", got)
 	}
 }
@@ -130,7 +131,7 @@ func TestValueBoundPostgres(t *testing.T) {
 			t.Errorf("%s: got %s %q (hint %q), want 54000 naming the value limit", sql, code, msg, hint)
 		}
 	}
-	if got := rowsText(t, conn, "SELECT city, length(string_agg(repeat(city, 10), ',')) FROM orders GROUP BY city ORDER BY city"); !equal(got, []string{"Bhopal|60", "Indore|60"}) {
+	if got := testkit.RowsText(t, conn, "SELECT city, length(string_agg(repeat(city, 10), ',')) FROM orders GROUP BY city ORDER BY city"); !equal(got, []string{"Bhopal|60", "Indore|60"}) {
 		t.Errorf("string_agg within the limit: %v", got)
 	}
 }
@@ -148,7 +149,7 @@ func TestCatalogTimeout(t *testing.T) {
 	if code != "57014" || !strings.Contains(msg, "statement timeout") || !strings.Contains(hint, "SETU_CATALOG_TIMEOUT_SECONDS") {
 		t.Fatalf("got %s %q (hint %q), want 57014 naming SETU_CATALOG_TIMEOUT_SECONDS", code, msg, hint)
 	}
-	if got := rowsText(t, conn, "SELECT count(*) > 0 FROM pg_catalog.pg_namespace"); !equal(got, []string{"true"}) {
+	if got := testkit.RowsText(t, conn, "SELECT count(*) > 0 FROM pg_catalog.pg_namespace"); !equal(got, []string{"true"}) {
 		t.Errorf("after the timeout: %v", got)
 	}
 }

@@ -84,48 +84,8 @@ func connect(t *testing.T, gw *Gateway, key string, notices ...*[]string) *pgx.C
 	return conn
 }
 
-// rowsText runs a query and returns each row as its values joined by "|", in result order.
-func rowsText(t *testing.T, conn *pgx.Conn, sql string) []string {
-	t.Helper()
-	out, err := tryRows(conn, sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return out
-}
-
 func tryRows(conn *pgx.Conn, sql string, args ...any) ([]string, error) {
-	return tryRowsWithin(conn, 10*time.Second, sql, args...)
-}
-
-// tryRowsWithin is tryRows with a deadline of its own, for a statement that is slow on purpose.
-func tryRowsWithin(conn *pgx.Conn, d time.Duration, sql string, args ...any) ([]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	rows, err := conn.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			return nil, err
-		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = fmt.Sprint(v)
-			if v == nil {
-				parts[i] = "NULL"
-			}
-			if tm, ok := v.(time.Time); ok {
-				parts[i] = tm.Format("2006-01-02 15:04:05")
-			}
-		}
-		out = append(out, strings.Join(parts, "|"))
-	}
-	return out, rows.Err()
+	return testkit.QueryText(conn, 10*time.Second, sql, args...)
 }
 
 func sorted(s []string) []string {
@@ -149,7 +109,7 @@ func TestRevenueByCityPerTenant(t *testing.T) {
 	}
 	for key, want := range cases {
 		conn := connect(t, gw, key)
-		got := rowsText(t, conn, "SELECT city, total_revenue FROM orders ORDER BY city")
+		got := testkit.RowsText(t, conn, "SELECT city, total_revenue FROM orders ORDER BY city")
 		if !equal(got, want) {
 			t.Errorf("%s: got %v, want %v", key, got, want)
 		}
@@ -170,7 +130,7 @@ func TestFourSpellingsOfRevenueByCity(t *testing.T) {
 		   from (select "_"."city", "_"."total_revenue" from "public"."orders" "_") "rows"
 		   group by "city"`,
 	} {
-		if got := sorted(rowsText(t, conn, q)); !equal(got, want) {
+		if got := sorted(testkit.RowsText(t, conn, q)); !equal(got, want) {
 			t.Errorf("%s:\n got %v, want %v", q, got, want)
 		}
 	}
@@ -216,7 +176,7 @@ func TestQueryShapes(t *testing.T) {
 		{admin, "SELECT 1::int8, 'x'::text, DATE '2025-12-01', NULL", []string{"1|x|2025-12-01 00:00:00|NULL"}},
 	}
 	for _, c := range cases {
-		if got := rowsText(t, c.conn, c.sql); !equal(got, c.want) {
+		if got := testkit.RowsText(t, c.conn, c.sql); !equal(got, c.want) {
 			t.Errorf("%s:\n got %v\nwant %v", c.sql, got, c.want)
 		}
 	}
@@ -247,7 +207,7 @@ func TestRowCapSendsNotice(t *testing.T) {
 	gw := startTestGateway(t, func(c *Config) { c.MaxRows = 3 })
 	var notices []string
 	conn := connect(t, gw, "dev-key-123", &notices)
-	got := rowsText(t, conn, "SELECT city FROM orders GROUP BY city ORDER BY city")
+	got := testkit.RowsText(t, conn, "SELECT city FROM orders GROUP BY city ORDER BY city")
 	if !equal(got, []string{"Bhopal", "Chennai", "Delhi"}) {
 		t.Errorf("rows %v, want the first 3", got)
 	}
@@ -255,7 +215,7 @@ func TestRowCapSendsNotice(t *testing.T) {
 		t.Errorf("notices %q, want one saying the result was cut at 3 rows", notices)
 	}
 	notices = nil
-	rowsText(t, conn, "SELECT city FROM orders GROUP BY city ORDER BY city LIMIT 3")
+	testkit.RowsText(t, conn, "SELECT city FROM orders GROUP BY city ORDER BY city LIMIT 3")
 	if len(notices) != 0 {
 		t.Errorf("a result that fits the cap got notices %q", notices)
 	}
@@ -295,7 +255,7 @@ func TestErrorsKeepConnectionUsable(t *testing.T) {
 		if c.position != 0 && pe.Position != c.position {
 			t.Errorf("%s: position %d, want %d", c.sql, pe.Position, c.position)
 		}
-		if got := rowsText(t, conn, "SELECT total_revenue FROM orders"); !equal(got, []string{"1500"}) {
+		if got := testkit.RowsText(t, conn, "SELECT total_revenue FROM orders"); !equal(got, []string{"1500"}) {
 			t.Fatalf("after %s the connection answered %v", c.sql, got)
 		}
 	}

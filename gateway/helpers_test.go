@@ -2,34 +2,11 @@ package gateway
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"testing"
 	"time"
 )
-
-// ordersDataset is a catalog dataset over a physical orders table with the demo's columns.
-func ordersDataset(id, engine, reference, sourceID string) string {
-	src := fmt.Sprintf("engine: %s, type: table, reference: %s", engine, reference)
-	if sourceID != "" {
-		src += ", sourceId: " + sourceID
-	}
-	return fmt.Sprintf(`  - id: %s
-    source: { %s }
-    fields:
-      - { name: order_id, type: string }
-      - { name: tenant_id, type: string }
-      - { name: city, type: string }
-      - { name: revenue, type: double }
-    dimensions:
-      - { name: city, field: city }
-    metrics:
-      - { name: total_revenue, expression: { type: aggregation, agg: sum, field: revenue } }
-      - { name: orders_count, expression: { type: aggregation, agg: count, field: order_id } }
-    rls: { enabled: true, column: tenant_id, mode: equals, allowAdminBypass: true }
-`, id, src)
-}
 
 // startGatewayLogged is startTestGateway with the gateway's log kept in w.
 func startGatewayLogged(t *testing.T, w io.Writer, mutate func(*Config)) (*Gateway, error) {

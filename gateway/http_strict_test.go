@@ -353,10 +353,10 @@ func TestInternalAdminReadsNoRows(t *testing.T) {
 			t.Errorf("%s: %v, want 42501", sql, err)
 		}
 	}
-	if got := rowsText(t, conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"); !slices.Equal(got, []string{"customers", "orders"}) {
+	if got := testkit.RowsText(t, conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"); !slices.Equal(got, []string{"customers", "orders"}) {
 		t.Errorf("discovery: %v", got)
 	}
-	if got := rowsText(t, conn, "SELECT 1 + 1"); !slices.Equal(got, []string{"2"}) {
+	if got := testkit.RowsText(t, conn, "SELECT 1 + 1"); !slices.Equal(got, []string{"2"}) {
 		t.Errorf("a query of no dataset: %v", got)
 	}
 	// The extended protocol describes before it runs: the refusal comes there too.

@@ -244,7 +244,7 @@ func TestHTTPTenantTotals(t *testing.T) {
 		if !slices.Equal(od, rows) {
 			t.Errorf("%s OData: %v, want %v", key, od, rows)
 		}
-		sql := rowsText(t, connect(t, gw, key), "SELECT city, total_revenue FROM orders ORDER BY city")
+		sql := testkit.RowsText(t, connect(t, gw, key), "SELECT city, total_revenue FROM orders ORDER BY city")
 		if !slices.Equal(sql, rows) {
 			t.Errorf("%s SQL: %v, want %v", key, sql, rows)
 		}
@@ -508,7 +508,7 @@ func TestHTTPFrontDoorsAgree(t *testing.T) {
 			sql += " ORDER BY " + strings.Join(ds, ", ")
 		}
 		conn := connect(t, gw, key)
-		pg := rowsText(t, conn, sql)
+		pg := testkit.RowsText(t, conn, sql)
 		conn.Close(context.Background())
 
 		norm := func(rows []string) []string {
@@ -540,7 +540,7 @@ func TestHTTPMetricsMove(t *testing.T) {
 	gw := startBigGateway(t, time.Second)
 	c := newHTTPClient(t, gw)
 	conn := connect(t, gw, "tenantA-key")
-	rowsText(t, conn, "SELECT n FROM big")
+	testkit.RowsText(t, conn, "SELECT n FROM big")
 	tryRows(conn, "SELECT nope FROM big")
 	// A query past QUERY_TIMEOUT_SECONDS (1s): a timeout.
 	tryRows(conn, "SELECT count(*) FROM big a, big b WHERE a.id + b.id = -1")
@@ -664,11 +664,11 @@ func TestHTTPCatalogReload(t *testing.T) {
 		t.Errorf("new dataset over HTTP: %v", got)
 	}
 	conn := connect(t, gw, "tenantA-key")
-	if got := rowsText(t, conn, "SELECT city, revenue FROM cities ORDER BY city"); !slices.Equal(got, []string{"Bhopal|500", "Indore|1000"}) {
+	if got := testkit.RowsText(t, conn, "SELECT city, revenue FROM cities ORDER BY city"); !slices.Equal(got, []string{"Bhopal|500", "Indore|1000"}) {
 		t.Errorf("new dataset over SQL: %v", got)
 	}
 	// The emulated system catalog was rebuilt too: tools list the new table.
-	if got := rowsText(t, conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"); !slices.Equal(got, []string{"cities", "customers", "orders"}) {
+	if got := testkit.RowsText(t, conn, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"); !slices.Equal(got, []string{"cities", "customers", "orders"}) {
 		t.Errorf("information_schema after reload: %v", got)
 	}
 
@@ -677,7 +677,7 @@ func TestHTTPCatalogReload(t *testing.T) {
 	if r.status != 422 || r.json(t)["error"] != "invalid_catalog" {
 		t.Errorf("invalid catalog: %d %s", r.status, r.body)
 	}
-	if got := rowsText(t, conn, "SELECT city, revenue FROM cities ORDER BY city"); !slices.Equal(got, []string{"Bhopal|500", "Indore|1000"}) {
+	if got := testkit.RowsText(t, conn, "SELECT city, revenue FROM cities ORDER BY city"); !slices.Equal(got, []string{"Bhopal|500", "Indore|1000"}) {
 		t.Errorf("after a refused reload the old catalog must serve: %v", got)
 	}
 }

@@ -86,7 +86,7 @@ func joinDifferential(t *testing.T, s *joindiff.Schema, gw *Gateway) {
 		if tn.name == joindiff.AllTenants {
 			want = slices.Sorted(slices.Values(joindiff.Tenants))
 		}
-		if got := rowsText(t, conns[i], "SELECT DISTINCT tenant_id FROM orders ORDER BY 1"); !slices.Equal(got, want) {
+		if got := testkit.RowsText(t, conns[i], "SELECT DISTINCT tenant_id FROM orders ORDER BY 1"); !slices.Equal(got, want) {
 			t.Fatalf("%q sees tenants %v of orders", tn.name, got)
 		}
 	}

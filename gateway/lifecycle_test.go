@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // Graceful drain as SIGTERM runs it: readiness turns 503 "draining" at once, the pg listener
@@ -31,7 +32,7 @@ func TestGracefulDrain(t *testing.T) {
 		// Its own deadline is the drain's (2 minutes), not tryRows' 10 s: on a loaded machine
 		// the self-join alone can take longer than 10 s, and the test is about the drain
 		// letting it finish, not about how fast it runs.
-		rows, err := tryRowsWithin(busy, 2*time.Minute, "SELECT count(*) FROM big a, big b WHERE a.id < 50000 AND b.id < 50000 AND a.id + b.id = -1")
+		rows, err := testkit.QueryText(busy, 2*time.Minute, "SELECT count(*) FROM big a, big b WHERE a.id < 50000 AND b.id < 50000 AND a.id + b.id = -1")
 		got = rows
 		result <- err
 	}()

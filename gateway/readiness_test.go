@@ -82,7 +82,7 @@ func TestReadyWithRedisDown(t *testing.T) {
 
 	// The replica serves: over pg wire and HTTP, uncached.
 	conn := connect(t, gw, "tenantA-key")
-	if got := rowsText(t, conn, revenueByCity); !equal(got, []string{"Bhopal|500", "Indore|1000"}) {
+	if got := testkit.RowsText(t, conn, revenueByCity); !equal(got, []string{"Bhopal|500", "Indore|1000"}) {
 		t.Errorf("pg wire with Redis down: %v", got)
 	}
 	if rows, _ := c.query("tenantA-key", map[string]any{"dataset": "orders", "dimensions": []string{"city"}, "metrics": []string{"total_revenue"}}); len(rows) != 2 {
@@ -120,7 +120,7 @@ func TestSourceDownOthersServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat := testkit.TempFile(t, "catalog.yaml", string(demo)+ordersDataset("pg_orders", "postgres", "public.orders", ""))
+	cat := testkit.TempFile(t, "catalog.yaml", string(demo)+testkit.OrdersDataset("pg_orders", "postgres", "public.orders", ""))
 	pgAddr := closedPort(t)
 	gw := startTestGateway(t, func(c *Config) {
 		c.Catalog = cat
@@ -142,7 +142,7 @@ func TestSourceDownOthersServe(t *testing.T) {
 			}
 		}
 		// The connection lives on and the embedded engine's datasets answer.
-		if got := rowsText(t, conn, revenueByCity); !equal(got, []string{"Bhopal|500", "Indore|1000"}) {
+		if got := testkit.RowsText(t, conn, revenueByCity); !equal(got, []string{"Bhopal|500", "Indore|1000"}) {
 			t.Errorf("after %s: %v", q, got)
 		}
 	}

@@ -208,7 +208,7 @@ func TestClientStopsReadingMidResult(t *testing.T) {
 		t.Errorf("the heap grew by %d MiB while the client did not read a 100 MB result", grew>>20)
 	}
 	conn := connect(t, gw, "tenantA-key")
-	if got := rowsText(t, conn, "SELECT n FROM wide"); !equal(got, []string{"200000"}) {
+	if got := testkit.RowsText(t, conn, "SELECT n FROM wide"); !equal(got, []string{"200000"}) {
 		t.Errorf("after the stalled client the gateway answered %v", got)
 	}
 }
@@ -228,7 +228,7 @@ func TestClientDisconnectsMidQuery(t *testing.T) {
 		return gw.server.Connections() == 0
 	})
 	conn := connect(t, gw, "tenantA-key")
-	if got := rowsText(t, conn, "SELECT n FROM big"); !equal(got, []string{"200000"}) {
+	if got := testkit.RowsText(t, conn, "SELECT n FROM big"); !equal(got, []string{"200000"}) {
 		t.Errorf("after the vanished client the gateway answered %v", got)
 	}
 }

@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"testing"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // Numbers checked by hand on the demo's six orders (see gateway/demo.sql):
@@ -48,7 +50,7 @@ func TestCatalogSemantics(t *testing.T) {
 		if c.key == "tenantA" {
 			conn = tenantA
 		}
-		if got := rowsText(t, conn, c.sql); !equal(got, c.want) {
+		if got := testkit.RowsText(t, conn, c.sql); !equal(got, c.want) {
 			t.Errorf("%s: %s\n got %v\nwant %v", c.name, c.sql, got, c.want)
 		}
 	}
@@ -89,7 +91,7 @@ func TestBIQueryShapes(t *testing.T) {
 			[]string{"Bhopal", "Mumbai"}},
 	}
 	for _, c := range cases {
-		if got := rowsText(t, admin, c.sql); !equal(got, c.want) {
+		if got := testkit.RowsText(t, admin, c.sql); !equal(got, c.want) {
 			t.Errorf("%s\n got %v\nwant %v", c.sql, got, c.want)
 		}
 	}
@@ -106,7 +108,7 @@ func TestParenthesesSurviveDeparse(t *testing.T) {
 		"SELECT total_revenue FROM orders WHERE (city = 'Indore' OR order_date IS NULL) = false": "3100",
 		"SELECT total_revenue FROM orders WHERE NOT (city IN ('Indore'))":                        "3100",
 	} {
-		if got := rowsText(t, admin, sql); !equal(got, []string{want}) {
+		if got := testkit.RowsText(t, admin, sql); !equal(got, []string{want}) {
 			t.Errorf("%s: got %v, want %s", sql, got, want)
 		}
 	}

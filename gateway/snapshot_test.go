@@ -62,13 +62,13 @@ func TestCatalogCursorKeepsItsSnapshot(t *testing.T) {
 	if r := hc.do("POST", "/internal/reload", "internal-admin-key", nil); r.status != 200 {
 		t.Fatalf("reload: %d %s", r.status, r.body)
 	}
-	if got := rowsText(t, conn, "FETCH ALL FROM c"); !slices.Equal(got, []string{"customers", "orders", "snap_a"}) {
+	if got := testkit.RowsText(t, conn, "FETCH ALL FROM c"); !slices.Equal(got, []string{"customers", "orders", "snap_a"}) {
 		t.Errorf("cursor declared before the reload: %v, want the catalog it was planned on [customers orders snap_a]", got)
 	}
 	if _, err := conn.Exec(ctx, "COMMIT"); err != nil {
 		t.Fatal(err)
 	}
-	if got := rowsText(t, conn, publicTablesSQL); !slices.Equal(got, []string{"customers", "orders", "snap_b"}) {
+	if got := testkit.RowsText(t, conn, publicTablesSQL); !slices.Equal(got, []string{"customers", "orders", "snap_b"}) {
 		t.Errorf("after the reload: %v, want [customers orders snap_b]", got)
 	}
 }

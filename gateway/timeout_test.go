@@ -27,7 +27,7 @@ func TestQueryTimeout(t *testing.T) {
 	if took := time.Since(start); took > 20*time.Second {
 		t.Errorf("the engine kept running for %s after a 1s timeout", took)
 	}
-	if got := rowsText(t, conn, "SELECT n FROM big"); !equal(got, []string{"200000"}) {
+	if got := testkit.RowsText(t, conn, "SELECT n FROM big"); !equal(got, []string{"200000"}) {
 		t.Errorf("after the timeout the connection answered %v", got)
 	}
 }
@@ -39,10 +39,10 @@ func TestSessionStatementTimeout(t *testing.T) {
 	conn := connect(t, gw, "tenantA-key")
 	const long = "SELECT count(*) FROM big a, big b WHERE a.id + b.id = -1"
 
-	if got := rowsText(t, conn, "SELECT set_config('statement_timeout', '500', false)"); !equal(got, []string{"500ms"}) {
+	if got := testkit.RowsText(t, conn, "SELECT set_config('statement_timeout', '500', false)"); !equal(got, []string{"500ms"}) {
 		t.Errorf("set_config answered %v, want 500ms", got)
 	}
-	if got := rowsText(t, conn, "SHOW statement_timeout"); !equal(got, []string{"500ms"}) {
+	if got := testkit.RowsText(t, conn, "SHOW statement_timeout"); !equal(got, []string{"500ms"}) {
 		t.Errorf("SHOW after set_config: %v", got)
 	}
 	_, err := tryRows(conn, long)
@@ -50,7 +50,7 @@ func TestSessionStatementTimeout(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != "57014" || !strings.Contains(pe.Hint, "statement_timeout") {
 		t.Fatalf("got %v, want 57014 naming statement_timeout", err)
 	}
-	if got := rowsText(t, conn, "SELECT n FROM big"); !equal(got, []string{"200000"}) {
+	if got := testkit.RowsText(t, conn, "SELECT n FROM big"); !equal(got, []string{"200000"}) {
 		t.Errorf("after the timeout the connection answered %v", got)
 	}
 

@@ -82,7 +82,7 @@ INSERT INTO events VALUES ('tenantA', TIMESTAMPTZ '2025-12-01 20:00:00+00', TIME
 		{utcConn, "SELECT date_trunc('day', local_at), events FROM events GROUP BY 1", []string{"2025-12-01 00:00:00|1"}},
 	}
 	for _, c := range cases {
-		if got := rowsText(t, c.conn, c.sql); !equal(got, c.want) {
+		if got := testkit.RowsText(t, c.conn, c.sql); !equal(got, c.want) {
 			t.Errorf("%s: got %v, want %v", c.sql, got, c.want)
 		}
 	}

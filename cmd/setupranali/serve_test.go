@@ -31,37 +31,8 @@ func connect(t *testing.T, gw *gateway.Gateway, key string) *pgx.Conn {
 	return conn
 }
 
-// rowsText runs a query and returns each row as its values joined by "|".
-func rowsText(t *testing.T, conn *pgx.Conn, sql string) []string {
-	t.Helper()
-	out, err := tryRows(conn, sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	return out
-}
-
 func tryRows(conn *pgx.Conn, sql string) ([]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rows, err := conn.Query(ctx, sql)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			return nil, err
-		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = fmt.Sprint(v)
-		}
-		out = append(out, strings.Join(parts, "|"))
-	}
-	return out, rows.Err()
+	return testkit.QueryText(conn, 10*time.Second, sql)
 }
 
 func equal(a, b []string) bool {

@@ -86,28 +86,6 @@ func (e *cliEnv) keygen() string {
 
 var sourceIDPattern = regexp.MustCompile(`id (src_[0-9a-f]+)`)
 
-// ordersDataset is a catalog dataset over a physical orders table with the demo's columns.
-func ordersDataset(id, engine, reference, sourceID string) string {
-	src := fmt.Sprintf("engine: %s, type: table, reference: %s", engine, reference)
-	if sourceID != "" {
-		src += ", sourceId: " + sourceID
-	}
-	return fmt.Sprintf(`  - id: %s
-    source: { %s }
-    fields:
-      - { name: order_id, type: string }
-      - { name: tenant_id, type: string }
-      - { name: city, type: string }
-      - { name: revenue, type: double }
-    dimensions:
-      - { name: city, field: city }
-    metrics:
-      - { name: total_revenue, expression: { type: aggregation, agg: sum, field: revenue } }
-      - { name: orders_count, expression: { type: aggregation, agg: count, field: order_id } }
-    rls: { enabled: true, column: tenant_id, mode: equals, allowAdminBypass: true }
-`, id, src)
-}
-
 // startGatewayLogged is startTestGateway with the gateway's log kept in w.
 func startGatewayLogged(t *testing.T, w io.Writer, mutate func(*gateway.Config)) (*gateway.Gateway, error) {
 	t.Helper()
@@ -153,17 +131,17 @@ func TestSourceStartupErrors(t *testing.T) {
 		mutate        func(*gateway.Config)
 		want          []string
 	}{
-		{"unknown source", ordersDataset("pg_orders", "postgres", "orders", "nosuch"), nil,
+		{"unknown source", testkit.OrdersDataset("pg_orders", "postgres", "orders", "nosuch"), nil,
 			[]string{`"pg_orders"`, `"nosuch"`, "not registered"}},
-		{"no key", ordersDataset("pg_orders", "postgres", "orders", "warehouse"), func(c *gateway.Config) { c.SecretKey = "" },
+		{"no key", testkit.OrdersDataset("pg_orders", "postgres", "orders", "warehouse"), func(c *gateway.Config) { c.SecretKey = "" },
 			[]string{`"pg_orders"`, `"warehouse"`, "UBI_SECRET_KEY is not set"}},
-		{"wrong key", ordersDataset("pg_orders", "postgres", "orders", id), func(c *gateway.Config) { c.SecretKey = gateway.Secret(other) },
+		{"wrong key", testkit.OrdersDataset("pg_orders", "postgres", "orders", id), func(c *gateway.Config) { c.SecretKey = gateway.Secret(other) },
 			[]string{`"pg_orders"`, `"warehouse"`, "not in UBI_SECRET_KEY", state.KeyID(key)}},
-		{"engine mismatch", ordersDataset("pg_orders", "duckdb", "orders", "warehouse"), nil,
+		{"engine mismatch", testkit.OrdersDataset("pg_orders", "duckdb", "orders", "warehouse"), nil,
 			[]string{`"pg_orders"`, `"warehouse"`, "engine"}},
-		{"default postgres unset", ordersDataset("pg_orders", "postgres", "orders", ""), nil,
+		{"default postgres unset", testkit.OrdersDataset("pg_orders", "postgres", "orders", ""), nil,
 			[]string{`"pg_orders"`, "SETU_POSTGRES_DSN"}},
-		{"reserved name", ordersDataset("pg_orders", "postgres", "orders", "duckdb"), nil,
+		{"reserved name", testkit.OrdersDataset("pg_orders", "postgres", "orders", "duckdb"), nil,
 			[]string{`"pg_orders"`, "reserved"}},
 	}
 	for _, c := range cases {
@@ -254,8 +232,8 @@ func TestSourceFlowsLeakNoSecrets(t *testing.T) {
 
 	// A gateway over both sources; queries fail (nothing listens), and their errors reach the
 	// client without secrets.
-	cat := testkit.TempFile(t, "catalog.yaml", "datasets:\n"+ordersDataset("by_name", "postgres", "orders", "pw_source")+
-		ordersDataset("by_id", "postgres", "orders", dsnID))
+	cat := testkit.TempFile(t, "catalog.yaml", "datasets:\n"+testkit.OrdersDataset("by_name", "postgres", "orders", "pw_source")+
+		testkit.OrdersDataset("by_id", "postgres", "orders", dsnID))
 	var logs testkit.SyncBuffer
 	gw, err := startGatewayLogged(t, &logs, func(c *gateway.Config) {
 		c.Catalog, c.StateDB, c.SecretKey = cat, stateDB, gateway.Secret(newKey)
@@ -329,9 +307,9 @@ INSERT INTO %[1]s.orders VALUES
 	}
 
 	ref := schema + ".orders"
-	cat := testkit.TempFile(t, "catalog.yaml", "datasets:\n"+ordersDataset("pg_orders", "postgres", ref, "sales")+
-		ordersDataset("pooled_orders", "postgres", ref, pooledID)+
-		ordersDataset("default_orders", "postgres", ref, ""))
+	cat := testkit.TempFile(t, "catalog.yaml", "datasets:\n"+testkit.OrdersDataset("pg_orders", "postgres", ref, "sales")+
+		testkit.OrdersDataset("pooled_orders", "postgres", ref, pooledID)+
+		testkit.OrdersDataset("default_orders", "postgres", ref, ""))
 	var logs testkit.SyncBuffer
 	gw, err := startGatewayLogged(t, &logs, func(c *gateway.Config) {
 		c.Catalog, c.StateDB, c.SecretKey, c.PostgresDSN = cat, stateDB, gateway.Secret(key), gateway.Secret(adminDSN)
@@ -343,10 +321,10 @@ INSERT INTO %[1]s.orders VALUES
 	tenantB := connect(t, gw, "tenantB-key")
 	for _, ds := range []string{"pg_orders", "pooled_orders", "default_orders"} {
 		q := "SELECT city, total_revenue, orders_count FROM " + ds + " ORDER BY city"
-		if got := rowsText(t, tenantA, q); !equal(got, []string{"Bhopal|500|1", "Indore|1000|1"}) {
+		if got := testkit.RowsText(t, tenantA, q); !equal(got, []string{"Bhopal|500|1", "Indore|1000|1"}) {
 			t.Errorf("%s as tenantA: %v", ds, got)
 		}
-		if got := rowsText(t, tenantB, q); !equal(got, []string{"Delhi|1200|1", "Indore|250|1"}) {
+		if got := testkit.RowsText(t, tenantB, q); !equal(got, []string{"Delhi|1200|1", "Indore|250|1"}) {
 			t.Errorf("%s as tenantB: %v", ds, got)
 		}
 	}
@@ -365,7 +343,7 @@ INSERT INTO %[1]s.orders VALUES
 		t.Errorf("parameterised query: %v %v", got, err)
 	}
 	// The embedded engine still answers the demo-free catalog's non-dataset queries.
-	if got := rowsText(t, tenantA, "SELECT 1"); !equal(got, []string{"1"}) {
+	if got := testkit.RowsText(t, tenantA, "SELECT 1"); !equal(got, []string{"1"}) {
 		t.Errorf("SELECT 1: %v", got)
 	}
 	testkit.NoSecrets(t, "CLI output and logs", e.all.String()+"\n"+logs.String(), key, password, adminDSN)
@@ -410,14 +388,14 @@ INSERT INTO sales VALUES ('s1', 'tenantA', 'Pune', 70), ('s2', 'tenantA', 'Pune'
 	if out := e.must("", "sources", "test", "local"); !strings.Contains(out, "ok, connected in") {
 		t.Errorf("test: %s", out)
 	}
-	cat := testkit.TempFile(t, "catalog.yaml", "datasets:\n"+ordersDataset("local_sales", "duckdb", "sales", "local"))
+	cat := testkit.TempFile(t, "catalog.yaml", "datasets:\n"+testkit.OrdersDataset("local_sales", "duckdb", "sales", "local"))
 	var logs testkit.SyncBuffer
 	gw, err := startGatewayLogged(t, &logs, func(c *gateway.Config) { c.Catalog, c.StateDB = cat, stateDB })
 	if err != nil {
 		t.Fatal(err)
 	}
 	conn := connect(t, gw, "tenantA-key")
-	if got := rowsText(t, conn, "SELECT city, total_revenue, orders_count FROM local_sales"); !equal(got, []string{"Pune|100|2"}) {
+	if got := testkit.RowsText(t, conn, "SELECT city, total_revenue, orders_count FROM local_sales"); !equal(got, []string{"Pune|100|2"}) {
 		t.Errorf("tenantA: %v", got)
 	}
 	// The registered file is its own source: the demo's orders table is not reachable there.
