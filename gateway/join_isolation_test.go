@@ -4,10 +4,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/setupranali/setupranali/internal/joindiff"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // joinIsolationQueries are join shapes that try to reach another tenant's rows through the
@@ -80,23 +82,57 @@ func TestJoinIsolation(t *testing.T) {
 	serve := func(dataFile string) *Gateway {
 		return startTestGateway(t, func(c *Config) { c.Catalog, c.DuckDBInit = cat, dataFile })
 	}
-	gw := serve(data)
-	all := connect(t, gw, "dev-key-123")
+	joinIsolation(t, serve(data), func(tenant string) *Gateway {
+		path := filepath.Join(dir, "data_"+tenant+".sql")
+		writeDiffFile(t, path, full+joinIsolationOnly(s, tenant))
+		return serve(path)
+	})
+}
 
+// TestJoinIsolationPostgres is TestJoinIsolation with the datasets on the PostgreSQL source:
+// every tenant's rows in one fresh schema, each tenant's alone in another.
+func TestJoinIsolationPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := testkit.PostgresDSN(t)
+	admin := testkit.PostgresConn(t)
+	s := joindiff.Generate(joinDataSeed)
+	dir := t.TempDir()
+	serve := func(name, extra string) *Gateway {
+		schema := testkit.PostgresSchema(t)
+		ctx := testkit.ContextWithin(t, time.Minute)
+		if _, err := admin.Exec(ctx, "SET search_path TO "+schema+";\n"+s.SQL(joindiff.Postgres)+extra+"\nRESET search_path"); err != nil {
+			t.Fatalf("loading the join schema into PostgreSQL: %v", err)
+		}
+		cat := filepath.Join(dir, name+".yaml")
+		writeDiffFile(t, cat, s.YAML(joindiff.Postgres, schema))
+		return startTestGateway(t, func(c *Config) { c.Catalog, c.PostgresDSN = cat, Secret(dsn) })
+	}
+	joinIsolation(t, serve("all", ""), func(tenant string) *Gateway {
+		return serve(tenant, joinIsolationOnly(s, tenant))
+	})
+}
+
+// joinIsolationOnly is the SQL that leaves only tenant's rows in every dataset with RLS.
+func joinIsolationOnly(s *joindiff.Schema, tenant string) string {
+	var del strings.Builder
+	for _, d := range s.Datasets {
+		if d.RLS {
+			del.WriteString("\nDELETE FROM " + d.ID + " WHERE " + joindiff.TenantColumn + " <> '" + tenant + "';")
+		}
+	}
+	return del.String() + "\n"
+}
+
+// joinIsolation asks joinIsolationQueries as each tenant of gw (every tenant's rows) and of
+// the gateway serveAlone(tenant) starts over that tenant's rows only, and compares.
+func joinIsolation(t *testing.T, gw *Gateway, serveAlone func(tenant string) *Gateway) {
+	all := connect(t, gw, "dev-key-123")
 	var answered, refused, discriminating int
 	for _, tn := range differentialTenants {
-		var del strings.Builder
-		for _, d := range s.Datasets {
-			if d.RLS {
-				del.WriteString("\nDELETE FROM " + d.ID + " WHERE " + joindiff.TenantColumn + " <> '" + tn.name + "';")
-			}
-		}
-		path := filepath.Join(dir, "data_"+tn.name+".sql")
-		writeDiffFile(t, path, full+del.String()+"\n")
 		// The same tenant asks both sides: the planner trusts a key to be unique within a tenant
 		// only, so an admin (several tenants' rows) is refused joins a tenant is answered, and
 		// would not be the same question. Over the tenant's rows alone its filter is a no-op.
-		own, alone := connect(t, gw, tn.key), connect(t, serve(path), tn.key)
+		own, alone := connect(t, gw, tn.key), connect(t, serveAlone(tn.name), tn.key)
 		for _, sql := range joinIsolationQueries {
 			got, want, everyone := joinIsolationRun(t, own, sql), joinIsolationRun(t, alone, sql), joinIsolationRun(t, all, sql)
 			ordered := strings.Contains(sql, "ORDER BY")
