@@ -12,7 +12,9 @@ import (
 )
 
 // Values that only other tenants' rows can produce (tenantA has o1 Indore 1000 and o2 Bhopal 500).
-var notTenantA = []string{"Delhi", "Mumbai", "Chennai", "tenantB", "default", "250", "1200", "800", "600", "1250", "4350", "o3", "o4", "o5", "o6"}
+var notTenantA = []string{"Delhi", "Mumbai", "Chennai", "tenantB", "default", "250", "1200", "800", "600", "1250", "4350", "o3", "o4", "o5", "o6",
+	// Other tenants' customers (the join from orders to customers).
+	"Yamuna Stores", "Capital Wholesale", "Harbour Supplies", "Marina Textiles", "North", "West", "South"}
 
 // TestTenantCannotSeeOtherTenants runs statements that try to reach other tenants' rows as
 // tenantA. Each must be rejected with a client-facing SQLSTATE or return only tenantA's rows.

@@ -71,6 +71,19 @@ var fuzzShapes = []string{
 	"SELECT * FROM ONLY orders",
 	"SELECT city FROM orders WHERE city = $1 LIMIT $2",
 	"SELECT 1 + (2 * (3 - (4 / (5 % 6))))",
+	// Joins (issue 17): keyed datasets, a side without RLS, self-joins, joins in CTEs and
+	// sub-selects, and conditions that try to match another tenant's rows.
+	"SELECT c.population, o.total_revenue FROM orders o JOIN cities c ON o.city = c.city GROUP BY 1",
+	"SELECT c.city, o.orders_count FROM cities c LEFT JOIN orders o ON o.city = c.city AND o.tenant_id <> 'tenantA' GROUP BY 1",
+	"SELECT a.order_id, b.order_id FROM orders a JOIN orders b ON a.order_id = b.order_id OR a.tenant_id <> b.tenant_id",
+	"SELECT a.city FROM orders a FULL JOIN orders b ON a.city = b.city AND b.tenant_id = 'tenantB' WHERE b.tenant_id IS NULL",
+	"SELECT a.city FROM orders a JOIN orders b USING (tenant_id, order_id)",
+	"SELECT city FROM orders NATURAL JOIN cities",
+	"SELECT o.city, s.totalWeight FROM orders o JOIN Shipments s ON s.Region = o.city OR true GROUP BY 1",
+	"WITH j AS (SELECT o.order_id, c.population FROM orders o JOIN cities c USING (city)) SELECT population, count(*) FROM j GROUP BY 1",
+	"SELECT d0, sum(c0) FROM (SELECT c.city AS d0, o.total_revenue AS c0 FROM orders o JOIN cities c ON o.city = c.city) AS q GROUP BY 1",
+	"SELECT o.order_id FROM orders o WHERE EXISTS (SELECT 1 FROM orders p JOIN cities c ON c.city = p.city WHERE p.order_id = o.order_id AND p.tenant_id <> o.tenant_id)",
+	"SELECT o.city, (SELECT count(*) FROM orders p JOIN cities c USING (city) WHERE p.order_id = o.order_id) FROM orders o",
 	"SELECT city FROM orders WHERE order_date BETWEEN DATE '2025-01-01' AND now() - INTERVAL '1 day'",
 }
 
