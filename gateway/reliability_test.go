@@ -396,11 +396,11 @@ func pgGateway(t *testing.T, mutate ...func(*Config)) (*Gateway, *pgx.Conn, stri
 	schema := testkit.PostgresSchema(t)
 	admin := testkit.PostgresConn(t)
 	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE TABLE %[1]s.orders (order_id text PRIMARY KEY, tenant_id text NOT NULL, order_date date NOT NULL, city text NOT NULL,
-  revenue double precision NOT NULL, quantity bigint NOT NULL);
+  revenue double precision NOT NULL, quantity bigint NOT NULL, customer_id text NOT NULL);
 INSERT INTO %[1]s.orders VALUES
-  ('o1', 'tenantA', '2025-12-01', 'Indore', 1000, 2), ('o2', 'tenantA', '2025-12-01', 'Bhopal', 500, 1),
-  ('o3', 'tenantB', '2025-12-02', 'Indore', 250, 1), ('o4', 'tenantB', '2025-12-03', 'Delhi', 1200, 3),
-  ('o5', 'default', '2025-12-02', 'Mumbai', 800, 2), ('o6', 'default', '2025-12-03', 'Chennai', 600, 1);
+  ('o1', 'tenantA', '2025-12-01', 'Indore', 1000, 2, 'c1'), ('o2', 'tenantA', '2025-12-01', 'Bhopal', 500, 1, 'c1'),
+  ('o3', 'tenantB', '2025-12-02', 'Indore', 250, 1, 'c3'), ('o4', 'tenantB', '2025-12-03', 'Delhi', 1200, 3, 'c3'),
+  ('o5', 'default', '2025-12-02', 'Mumbai', 800, 2, 'c5'), ('o6', 'default', '2025-12-03', 'Chennai', 600, 1, 'c6');
 CREATE TABLE %[1]s.big AS SELECT g AS id, 'tenantA'::text AS tenant_id FROM generate_series(1, 20000) g;`, schema)); err != nil {
 		t.Fatal(err)
 	}
