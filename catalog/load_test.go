@@ -35,7 +35,7 @@ func TestLoadRootCatalog(t *testing.T) {
 		t.Fatalf("DatasetIDs = %v", got)
 	}
 	ds, _ := c.Dataset("orders")
-	if got, want := columnNames(ds), []string{"city", "order_date", "order_size", "total_revenue", "orders_count", "total_quantity", "cities", "large_order_revenue", "avg_order_value"}; !slices.Equal(got, want) {
+	if got, want := columnNames(ds), []string{"city", "order_date", "order_size", "order_id", "customer_id", "total_revenue", "orders_count", "total_quantity", "cities", "large_order_revenue", "avg_order_value"}; !slices.Equal(got, want) {
 		t.Errorf("columns = %v, want %v", got, want)
 	}
 	if ds.Name != "Orders" || ds.Source != (Source{Engine: "duckdb", Type: "table", Reference: "orders"}) {

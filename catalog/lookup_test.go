@@ -79,7 +79,7 @@ func TestLookupColumn(t *testing.T) {
 func TestColumns(t *testing.T) {
 	ds, _ := mustLoad(t, rootCatalog).Dataset("orders")
 	cols := ds.Columns()
-	wantKinds := []ColumnKind{KindDimension, KindDimension, KindDimension, KindMetric, KindMetric, KindMetric, KindMetric, KindMetric, KindMetric}
+	wantKinds := []ColumnKind{KindDimension, KindDimension, KindDimension, KindDimension, KindDimension, KindMetric, KindMetric, KindMetric, KindMetric, KindMetric, KindMetric}
 	if len(cols) != len(wantKinds) {
 		t.Fatalf("%d columns, want %d", len(cols), len(wantKinds))
 	}

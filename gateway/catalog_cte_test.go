@@ -40,10 +40,9 @@ func TestCatalogCTEScope(t *testing.T) {
 			}
 			const plain = `SELECT c.relname, c.relkind FROM pg_class c WHERE c.relnamespace = 2200 ORDER BY 1`
 			want := testkit.RowsText(t, conn, plain)
-			// The demo datasets and customers' primary key index (orders' key field is no
-			// dimension, so it reports no key).
-			if !equal(want, []string{"customers|r", "customers_pkey|i", "orders|r"}) {
-				t.Fatalf("%s: %q, want the demo datasets and customers' key index only", plain, want)
+			// The demo datasets and their primary key indexes.
+			if !equal(want, []string{"customers|r", "customers_pkey|i", "orders|r", "orders_pkey|i"}) {
+				t.Fatalf("%s: %q, want the demo datasets and their key indexes only", plain, want)
 			}
 			for _, sql := range []string{
 				`SELECT c.relname, c.relkind FROM (WITH pg_class AS (SELECT 'shadow' AS relname) SELECT relname FROM pg_class) z,

@@ -43,19 +43,25 @@ Column|Type|Collation|Nullable|Default
 city|text|||
 order_date|date|||
 order_size|text|||
+order_id|text|||
+customer_id|text|||
 total_revenue|double precision|||
 orders_count|bigint|||
 total_quantity|bigint|||
 cities|bigint|||
 large_order_revenue|double precision|||
-avg_order_value|double precision|||`
+avg_order_value|double precision|||
+Indexes:
+    "orders_pkey" PRIMARY KEY, btree (order_id)
+Foreign-key constraints:
+    "orders_customer_id_fkey" FOREIGN KEY (customer_id) REFERENCES customers(customer_id)`
 	if out := run(`\d orders`); out != want {
 		t.Errorf("\\d orders printed\n%s\nwant\n%s", out, want)
 	}
 }
 
 // ordersColumns are the demo dataset's columns with the type OIDs the planner announces.
-var ordersColumns = []string{"city|25", "order_date|1082", "order_size|25", "total_revenue|701", "orders_count|20",
+var ordersColumns = []string{"city|25", "order_date|1082", "order_size|25", "order_id|25", "customer_id|25", "total_revenue|701", "orders_count|20",
 	"total_quantity|20", "cities|20", "large_order_revenue|701", "avg_order_value|701"}
 
 // TestCatalogDiscovery runs the schema-discovery statements of psql, pgjdbc, Npgsql and
@@ -109,7 +115,8 @@ WHERE c.relname OPERATOR(pg_catalog.~) '^(orders)$' COLLATE pg_catalog.default
 FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = '16384' AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum;`, []string{"city|text|NULL|false|NULL||", "order_date|date|NULL|false|NULL||",
-				"order_size|text|NULL|false|NULL||", "total_revenue|double precision|NULL|false|NULL||",
+				"order_size|text|NULL|false|NULL||", "order_id|text|NULL|false|NULL||",
+				"customer_id|text|NULL|false|NULL||", "total_revenue|double precision|NULL|false|NULL||",
 				"orders_count|bigint|NULL|false|NULL||", "total_quantity|bigint|NULL|false|NULL||",
 				"cities|bigint|NULL|false|NULL||", "large_order_revenue|double precision|NULL|false|NULL||",
 				"avg_order_value|double precision|NULL|false|NULL||"})

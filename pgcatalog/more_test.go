@@ -114,7 +114,7 @@ func TestMoreTablesProbes(t *testing.T) {
 			UNION SELECT DISTINCT privilege_type FROM information_schema.role_column_grants WHERE grantee = user`, "SELECT"},
 		{"SELECT grantor, grantee, table_catalog, table_name, is_grantable, with_hierarchy FROM information_schema.table_privileges",
 			"demo|demo|setupranali|orders|NO|YES\ndemo|demo|setupranali|customers|NO|YES"},
-		{"SELECT count(*) FROM information_schema.column_privileges WHERE table_name = 'orders' AND grantee = 'demo'", "9"},
+		{"SELECT count(*) FROM information_schema.column_privileges WHERE table_name = 'orders' AND grantee = 'demo'", "11"},
 		// DBeaver's key word list (the lead reads FROM pg_get_keywords() as this table).
 		{"SELECT count(*) FROM pg_catalog.pg_get_keywords WHERE word IN ('select', 'abort') AND catcode IN ('R', 'U')", "2"},
 		// DataGrip's time zone list.

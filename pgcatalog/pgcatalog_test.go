@@ -86,6 +86,7 @@ func TestDatasetAttributesCarryAnnouncedTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"city|25|text|textrecv", "order_date|1082|date|date_recv", "order_size|25|text|textrecv",
+		"order_id|25|text|textrecv", "customer_id|25|text|textrecv",
 		"total_revenue|701|double precision|float8recv", "orders_count|20|bigint|int8recv", "total_quantity|20|bigint|int8recv",
 		"cities|20|bigint|int8recv", "large_order_revenue|701|double precision|float8recv", "avg_order_value|701|double precision|float8recv"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
