@@ -39,12 +39,26 @@ func TestMain(m *testing.M) {
 	}
 	// After a failure, goroutines a failed test left behind would only repeat it.
 	if code == 0 {
-		if err := goleak.Find(); err != nil {
+		if err := lingeringGoroutines(10 * time.Second); err != nil {
 			fmt.Fprintln(os.Stderr, "goroutines outlived the tests:", err)
 			code = 1
 		}
 	}
 	os.Exit(code)
+}
+
+// lingeringGoroutines is goleak.Find given up to d for goroutines that are still winding down:
+// goleak's own retries last well under a second, and on a loaded machine an HTTP server a test
+// closed may take longer to return. A goroutine still there after d is a leak.
+func lingeringGoroutines(d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		err := goleak.Find()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // secretScanner is the log sink of every test gateway: it keeps nothing but the writes that
