@@ -1,9 +1,7 @@
 package pgcatalog
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +48,7 @@ func TestCTEScopeAgreesWithPostgres(t *testing.T) {
 		for _, a := range cteScopeNames {
 			for _, b := range cteScopeNames {
 				sql := strings.NewReplacer("{A}", a, "{B}", b).Replace(tmpl)
-				want, pgErr := pgRows(ctx, pg, sql)
+				want, pgErr := testkit.QueryText(pg, 10*time.Second, sql, pgx.QueryExecModeSimpleProtocol)
 				got, plan, err := f.query(tenantA, sql)
 				var se *sqlerr.Error
 				isClient := errors.As(err, &se) && sqlerr.Class(se.Code) != "XX"
@@ -78,32 +76,4 @@ func TestCTEScopeAgreesWithPostgres(t *testing.T) {
 	if agreed < 90 {
 		t.Errorf("only %d statements answered alike", agreed)
 	}
-}
-
-// pgRows runs sql on PostgreSQL: rows as "a|b" strings, or the error.
-func pgRows(ctx context.Context, conn *pgx.Conn, sql string) ([]string, error) {
-	rows, err := conn.Query(ctx, sql, pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			return nil, err
-		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = fmt.Sprint(v)
-			if v == nil {
-				parts[i] = "NULL"
-			}
-		}
-		out = append(out, strings.Join(parts, "|"))
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
