@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -133,7 +132,9 @@ type Server struct {
 	router  *httprouter.Router
 	metrics *serverMetrics
 
-	mu   sync.Mutex
+	// http is made with the Server, not in Serve: a Shutdown or Close that comes before the
+	// Serve goroutine has run must still stop it (http.Server.Serve returns at once once the
+	// server is closed), or a stopped gateway would go on serving.
 	http *http.Server
 
 	// draining is set when the gateway starts shutting down: readiness answers 503 from then
@@ -184,6 +185,15 @@ func New(cfg Config) *Server {
 	s.routes()
 	if cfg.extraRoutes != nil && !cfg.MetricsOnly {
 		cfg.extraRoutes(s)
+	}
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelWarn),
 	}
 	return s
 }
@@ -254,21 +264,7 @@ func (s *Server) Collectors() []prometheus.Collector { return s.metrics.collecto
 
 // Serve accepts HTTP connections on ln until Shutdown or Close, then returns nil.
 func (s *Server) Serve(ln net.Listener) error {
-	s.mu.Lock()
-	if s.http == nil {
-		s.http = &http.Server{
-			Handler:           s,
-			ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-			ReadTimeout:       s.cfg.ReadTimeout,
-			WriteTimeout:      s.cfg.WriteTimeout,
-			IdleTimeout:       s.cfg.IdleTimeout,
-			MaxHeaderBytes:    64 << 10,
-			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		}
-	}
-	hs := s.http
-	s.mu.Unlock()
-	err := hs.Serve(ln)
+	err := s.http.Serve(ln)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -276,23 +272,7 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting and waits for in-flight requests until ctx ends.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	hs := s.http
-	s.mu.Unlock()
-	if hs == nil {
-		return nil
-	}
-	return hs.Shutdown(ctx)
-}
+func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
 
 // Close stops at once.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	hs := s.http
-	s.mu.Unlock()
-	if hs == nil {
-		return nil
-	}
-	return hs.Close()
-}
+func (s *Server) Close() error { return s.http.Close() }
