@@ -20,6 +20,9 @@ func (c *conn) sendError(err error) (fatal bool) {
 	}
 	if e.Code == sqlerr.InternalError {
 		c.log.Error("internal error", "message", e.Message, "error", err)
+	} else if e.Cause != nil {
+		// The engine's own words, which the client never reads, are what an operator needs.
+		c.log.Debug("error sent to client", "code", e.Code, "severity", severity, "message", e.Message, "cause", e.Cause)
 	} else {
 		c.log.Debug("error sent to client", "code", e.Code, "severity", severity, "message", e.Message)
 	}

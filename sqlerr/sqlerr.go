@@ -59,6 +59,12 @@ const (
 	DuplicatePreparedStatement       = "42P05"
 	ObjectNotInPrerequisiteState     = "55000"
 	IdleSessionTimeout               = "57P05"
+	InvalidDatetimeFormat            = "22007"
+	DatetimeFieldOverflow            = "22008"
+	InvalidArgumentForLogarithm      = "2201E"
+	InvalidArgumentForPower          = "2201F"
+	AmbiguousFunction                = "42725"
+	CannotCoerce                     = "42846"
 )
 
 // Severity values as they appear in a PostgreSQL ErrorResponse.

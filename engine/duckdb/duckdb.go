@@ -283,51 +283,11 @@ func mapError(ctx context.Context, err error) error {
 	if de.Type == duckdb.ErrorTypeOutOfMemory {
 		return &sqlerr.Error{Code: sqlerr.ProgramLimitExceeded, Severity: sqlerr.SeverityError, Message: outOfMemory, Cause: err}
 	}
-	// Errors of the engine itself are internal; anything else is about the statement a client
-	// sent, so it gets class 42 (syntax or access rule) unless a better code is known below.
-	code := sqlerr.SyntaxErrorOrAccessRuleViolation
-	switch de.Type {
-	case duckdb.ErrorTypeInternal, duckdb.ErrorTypeFatal, duckdb.ErrorTypeNullPointer,
-		duckdb.ErrorTypeConnection, duckdb.ErrorTypeSerialization, duckdb.ErrorTypeTransaction:
-		code = sqlerr.InternalError
-	case duckdb.ErrorTypeInterrupt:
-		code = sqlerr.QueryCanceled
-	case duckdb.ErrorTypeDivideByZero:
-		code = sqlerr.DivisionByZero
-	case duckdb.ErrorTypeOutOfRange:
-		code = sqlerr.NumericValueOutOfRange
-	case duckdb.ErrorTypeConversion, duckdb.ErrorTypeInvalidInput:
-		code = sqlerr.InvalidTextRepresentation
-	case duckdb.ErrorTypeMismatchType, duckdb.ErrorTypeInvalidType:
-		code = sqlerr.DatatypeMismatch
-	case duckdb.ErrorTypeCatalog:
-		code = sqlerr.UndefinedTable
-		if strings.Contains(de.Msg, "Function with name") {
-			code = sqlerr.UndefinedFunction
-		}
-	case duckdb.ErrorTypeBinder:
-		code = sqlerr.SyntaxErrorOrAccessRuleViolation
-	case duckdb.ErrorTypeParser, duckdb.ErrorTypeSyntax:
-		code = sqlerr.SyntaxError
-	case duckdb.ErrorTypePermission:
-		code = sqlerr.InsufficientPrivilege
-	case duckdb.ErrorTypeNotImplemented:
-		code = sqlerr.FeatureNotSupported
-	}
-	if code == sqlerr.InternalError {
+	code := kindCode(de.Type, de.Msg)
+	if code == "" {
 		return sqlerr.Internal(err)
 	}
-	return &sqlerr.Error{Code: code, Severity: sqlerr.SeverityError, Message: clientMessage(de.Msg)}
-}
-
-// clientMessage keeps the first line of DuckDB's message. The lines after it quote the engine
-// SQL ("LINE 1: ..."), which holds the rewritten query with physical table names; the client
-// never sees those.
-func clientMessage(msg string) string {
-	if i := strings.IndexByte(msg, '\n'); i >= 0 {
-		msg = msg[:i]
-	}
-	return strings.TrimSpace(msg)
+	return rephrase(code, de.Msg)
 }
 
 var _ engine.Backend = (*Backend)(nil)
