@@ -24,11 +24,14 @@ var errTerminate = errors.New("client terminated the session")
 // conn is one client connection, served by one goroutine.
 type conn struct {
 	srv *Server
-	nc  net.Conn
-	rd  *sockReader
-	be  *pgproto3.Backend
-	out writer
-	log *slog.Logger
+	// served is the text of the statement being served, for the log of its error (as a
+	// fingerprint without values, never as sent).
+	served string
+	nc     net.Conn
+	rd     *sockReader
+	be     *pgproto3.Backend
+	out    writer
+	log    *slog.Logger
 
 	// ctx lives as long as the connection; query contexts derive from it.
 	ctx    context.Context

@@ -3,10 +3,12 @@ package pgwire
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
+	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -18,13 +20,22 @@ func (c *conn) sendError(err error) (fatal bool) {
 	if e.Severity == sqlerr.SeverityFatal {
 		severity = sqlerr.SeverityFatal
 	}
-	if e.Code == sqlerr.InternalError {
-		c.log.Error("internal error", "message", e.Message, "error", err)
+	log := c.log
+	internal := e.Code == sqlerr.InternalError
+	// Which tool statement failed, findable without a packet capture: its shape, no values.
+	// Only parsed again when the line is logged at all.
+	if c.served != "" && (internal || log.Enabled(context.Background(), slog.LevelDebug)) {
+		if id, text, ok := planner.Fingerprint(c.served); ok {
+			log = log.With("statement_fingerprint", id, "statement", text)
+		}
+	}
+	if internal {
+		log.Error("internal error", "message", e.Message, "error", err)
 	} else if e.Cause != nil {
 		// The engine's own words, which the client never reads, are what an operator needs.
-		c.log.Debug("error sent to client", "code", e.Code, "severity", severity, "message", e.Message, "cause", e.Cause)
+		log.Debug("error sent to client", "code", e.Code, "severity", severity, "message", e.Message, "cause", e.Cause)
 	} else {
-		c.log.Debug("error sent to client", "code", e.Code, "severity", severity, "message", e.Message)
+		log.Debug("error sent to client", "code", e.Code, "severity", severity, "message", e.Message)
 	}
 	msg := &pgproto3.ErrorResponse{
 		Severity:            severity,

@@ -74,6 +74,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 		return sqlerr.New(sqlerr.DuplicatePreparedStatement, "prepared statement %q already exists", m.Name)
 	}
 	c.ensureTx(txStarted)
+	c.served = m.Query
 	stmts, err := c.srv.cfg.Planner.Parse(m.Query)
 	if err != nil {
 		return err
@@ -123,6 +124,10 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	if err != nil {
 		return err
 	}
+	c.served = ""
+	if ps.stmt != nil {
+		c.served = ps.stmt.SQL
+	}
 	c.ensureTx(txStarted)
 	if c.txFailed() && !endsTransaction(ps.plan) {
 		return errTxAborted()
@@ -153,7 +158,7 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	} else if formats, err = resultFormats(m.ResultFormatCodes, len(plan.Columns)); err != nil {
 		return err
 	}
-	if err := c.addPortal(&portal{name: m.DestinationPortal, plan: plan, args: args, formats: formats}); err != nil {
+	if err := c.addPortal(&portal{name: m.DestinationPortal, sql: c.served, plan: plan, args: args, formats: formats}); err != nil {
 		return err
 	}
 	c.out.send(&pgproto3.BindComplete{})
@@ -241,6 +246,7 @@ func (c *conn) execute(m *pgproto3.Execute) error {
 	if err != nil {
 		return err
 	}
+	c.served = p.sql
 	c.ensureTx(txStarted)
 	if c.txFailed() && !endsTransaction(p.plan) {
 		return errTxAborted()

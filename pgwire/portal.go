@@ -30,6 +30,7 @@ type prepared struct {
 
 type portal struct {
 	name    string
+	sql     string // the statement's text, for the log of an error
 	plan    *planner.Plan
 	args    []any
 	formats []int16 // per result column; nil: all text

@@ -14,6 +14,7 @@ import (
 // implicit transaction that an error rolls back. A non-nil error ends the connection.
 func (c *conn) simpleQuery(sql string) error {
 	c.dropUnnamed()
+	c.served = sql
 	stmts, err := c.srv.cfg.Planner.Parse(sql)
 	if err != nil {
 		return c.queryFailed(err)
@@ -71,6 +72,7 @@ func (c *conn) endQuery() {
 // runStatement plans and runs one statement, sending its result. Each statement is planned just
 // before it runs, so it sees what the ones before it SET.
 func (c *conn) runStatement(ctx context.Context, st *planner.Statement) error {
+	c.served = st.SQL
 	plan, err := c.srv.cfg.Planner.Plan(ctx, c.session, st)
 	if c.txFailed() && (err != nil || !endsTransaction(plan)) {
 		return errTxAborted()
