@@ -111,7 +111,7 @@ func explainOpts(opts []*pg_query.Node) (explainOptions, error) {
 		case "format":
 			if arg != "text" {
 				return o, sqlerr.New(sqlerr.FeatureNotSupported, "EXPLAIN format %q is not supported", arg).
-					WithHint("use FORMAT TEXT (the default): one line per fact of the semantic plan")
+					WithHint("use FORMAT TEXT: one line per fact of the semantic plan")
 			}
 		case "generic_plan":
 			// Parameters are always shown as $n: the plan is generic already.
