@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/setupranali/setupranali/auth"
+	"github.com/setupranali/setupranali/internal/testkit"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -128,5 +129,55 @@ func TestExplainParameters(t *testing.T) {
 	}
 	if len(plan.Params) != 1 || plan.Params[0].Name != "text" {
 		t.Fatalf("params %v, want one text parameter", plan.Params)
+	}
+}
+
+// The cache and engine lines follow the catalog: a ttlSeconds override (the shortest of the
+// datasets read), ttlSeconds 0, and a dataset on a named source, shown by id. Metric lines give
+// each aggregation's semantic definition.
+func TestExplainCacheEngineAndMetricLines(t *testing.T) {
+	cat := mustLoadCatalog(t, "datasets:\n"+
+		testkit.OrdersDataset("short", "postgres", "orders", "warehouse")+"    cache: { ttlSeconds: 30 }\n"+
+		testkit.OrdersDataset("never", "duckdb", "orders", "")+"    cache: { ttlSeconds: 0 }\n"+
+		`  - id: visits
+    source: { engine: duckdb, type: table, reference: visits }
+    fields:
+      - { name: visitor, type: string }
+      - { name: status, type: string }
+      - { name: secs, type: double }
+    dimensions:
+      - { name: status, field: status }
+    metrics:
+      - { name: visitors, expression: { type: aggregation, agg: count_distinct, field: visitor } }
+      - { name: paid_secs, expression: { type: aggregation, agg: sum, field: secs, filter: "status = 'paid'" } }
+      - { name: spread, expression: { type: aggregation, agg: stddev, field: secs } }
+      - { name: rows, expression: { type: aggregation, agg: count } }
+`)
+	p := planner.New(cat, planner.Config{})
+	for _, c := range []struct {
+		sql  string
+		want []string
+	}{
+		{"SELECT total_revenue FROM short", []string{
+			"Result cache: cacheable for 30s (the catalog's ttlSeconds), per key scope and catalog version",
+			`Engine: postgres (source "warehouse")`, "Row cap: none (QUERY_MAX_ROWS is 0)",
+			"Tenant filter: short: tenant_id = 'tenantA'"}},
+		{"SELECT orders_count FROM never", []string{
+			"Result cache: never (the catalog sets ttlSeconds: 0 for a dataset read)", "Engine: duckdb",
+			"Metric: never.orders_count = count(order_id)"}},
+		{"SELECT visitors, paid_secs, spread, rows FROM visits", []string{
+			"Metric: visits.visitors = count(DISTINCT visitor)",
+			"Metric: visits.paid_secs = sum(secs) FILTER (WHERE status = 'paid')",
+			"Metric: visits.spread = stddev_samp(secs)",
+			"Metric: visits.rows = count(*)",
+			"Tenant filter: visits: none (the dataset has no row-level security)",
+			"Result cache: cacheable for CACHE_TTL_SECONDS when CACHE_ENABLED, per key scope and catalog version"}},
+	} {
+		_, text := explainText(t, p, principals["tenantA"], c.sql)
+		for _, w := range c.want {
+			if !strings.Contains(text, "\n"+w+"\n") {
+				t.Errorf("%s: no line %q in:\n%s", c.sql, w, text)
+			}
+		}
 	}
 }
