@@ -238,7 +238,7 @@ func TestErrorsKeepConnectionUsable(t *testing.T) {
 		{"DELETE FROM orders", "25006", 0},
 		{"INSERT INTO orders VALUES ('x')", "25006", 0},
 		{"CREATE TABLE t (a int)", "25006", 0},
-		{"EXPLAIN SELECT 1", "0A000", 0},
+		{"EXPLAIN (FORMAT JSON) SELECT 1", "0A000", 0},
 		{"SHOW nosuch_parameter", "42704", 0},
 		{"SELECT * FROM pg_catalog.pg_statistic", "0A000", 15},
 	}

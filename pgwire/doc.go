@@ -18,7 +18,8 @@
 // (Bind's parameter values), rows.go (RowDescription, DataRow, format codes), run.go (running
 // a plan of any kind), session.go (SET/RESET and ParameterStatus), txn.go (transaction state),
 // sqlcursor.go (DECLARE/FETCH/MOVE/CLOSE over the portals, COPY (query) TO STDOUT),
-// sqlprepare.go (PREPARE/EXECUTE over the prepared statements), limits.go (timeouts and admission
+// sqlprepare.go (PREPARE/EXECUTE over the prepared statements), explain.go (EXPLAIN ANALYZE:
+// its query run through the Executor like any query, its rows discarded), limits.go (timeouts and admission
 // slots), errors.go (the one place errors become ErrorResponses).
 //
 // Session statements (SET, SHOW, BEGIN, DISCARD, DEALLOCATE, DECLARE, FETCH, CLOSE, PREPARE,

@@ -258,6 +258,12 @@ func (c *conn) execute(m *pgproto3.Execute) error {
 			return err
 		}
 	}
+	if p.plan.Kind == planner.KindExplainAnalyze && !p.done {
+		// Runs its query now; the portal then pages out its lines as a local plan.
+		if err := c.analyzePortal(p); err != nil {
+			return err
+		}
+	}
 	switch p.plan.Kind {
 	case planner.KindQuery:
 		return c.executeQuery(p, maxRows)

@@ -120,6 +120,14 @@ func (p *fakePlanner) Plan(_ context.Context, s planner.Session, st *planner.Sta
 		return q("rows:"+strings.TrimPrefix(sql, "select rows "),
 			planner.Column{Name: "id", Type: pgtypes.Int8},
 			planner.Column{Name: "label", Type: pgtypes.Text}), nil
+	case strings.HasPrefix(sql, "explain analyze rows "):
+		// EXPLAIN ANALYZE as the planner plans it: its lines, and the query to run.
+		inner := q("rows:"+strings.TrimPrefix(sql, "explain analyze rows "),
+			planner.Column{Name: "id", Type: pgtypes.Int8}, planner.Column{Name: "label", Type: pgtypes.Text})
+		first, second := "Statement: SELECT", "Engine SQL: "+inner.SQL
+		return &planner.Plan{Kind: planner.KindExplainAnalyze, Tag: "EXPLAIN", Inner: inner,
+			Columns: []planner.Column{{Name: planner.ExplainColumn, Type: pgtypes.Text}},
+			Rows:    [][]*string{{&first}, {&second}}}, nil
 	case sql == "missing":
 		return nil, sqlerr.New(sqlerr.UndefinedTable, `relation "missing" does not exist`)
 	case sql == "panic":

@@ -57,7 +57,7 @@ func (p *portal) close() {
 
 // returnsRows reports whether a plan answers with rows (RowDescription) rather than NoData.
 func returnsRows(plan *planner.Plan) bool {
-	return plan != nil && (plan.Kind == planner.KindQuery || plan.Kind == planner.KindLocal)
+	return plan != nil && (plan.Kind == planner.KindQuery || plan.Kind == planner.KindLocal || plan.Kind == planner.KindExplainAnalyze)
 }
 
 // closeTxPortals closes the portals that end with the transaction tx: all but WITH HOLD

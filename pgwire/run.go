@@ -42,6 +42,12 @@ func (c *conn) runPlan(ctx context.Context, plan *planner.Plan, args []any, form
 		}
 		c.out.send(&pgproto3.CommandComplete{CommandTag: commandTag(plan.Tag, int64(n))})
 		return nil
+	case planner.KindExplainAnalyze:
+		local, err := c.analyze(ctx, plan, args)
+		if err != nil {
+			return err
+		}
+		return c.runPlan(ctx, local, args, formats, describe)
 	case planner.KindFetch:
 		return c.fetchCursor(ctx, plan, describe)
 	case planner.KindCopyOut:

@@ -62,6 +62,15 @@ func (c *conn) fetchCursor(ctx context.Context, plan *planner.Plan, describe boo
 	if describe && !cmd.Move {
 		c.out.send(rowDescription(p.plan.Columns, p.formats))
 	}
+	if p.plan.Kind == planner.KindExplainAnalyze && !p.done {
+		// A protocol portal over EXPLAIN ANALYZE read with FETCH: its query runs now.
+		local, err := c.analyze(ctx, p.plan, p.args)
+		if err != nil {
+			p.done = true
+			return err
+		}
+		p.plan = local
+	}
 	var n int64
 	if p.plan.Kind == planner.KindLocal {
 		if cmd.Move {

@@ -15,7 +15,9 @@
 // the tree's size (guards.go), clones it, and sends it to the first of these that takes it:
 // session statements, SET/SHOW/transactions (session.go, over package planner/session, which
 // owns the run-time parameters); PREPARE/EXECUTE (prepare.go); DECLARE/FETCH/COPY, whose query
-// is planned as one (cursor.go); system catalog queries, which the snapshot's SystemCatalog
+// is planned as one (cursor.go); EXPLAIN [ANALYZE], whose query is planned as one and described
+// line by line from what the passes did (explain.go; ANALYZE leaves running it to the front
+// door, through the executor like the query); system catalog queries, which the snapshot's SystemCatalog
 // (syscatalog.go: an interface, implemented by package pgcatalog) recognises and rewrites onto
 // the emulated pg_catalog; and a SELECT over datasets, which goes through the passes.
 //

@@ -40,6 +40,9 @@ const (
 	KindPrepare
 	// KindExecute is SQL EXECUTE of the prepared statement named Statement with Args.
 	KindExecute
+	// KindExplainAnalyze is EXPLAIN ANALYZE: the front door runs the query Inner through the
+	// executor like any query, discards its rows, and answers Analyzed's rows (explain.go).
+	KindExplainAnalyze
 )
 
 // Column is one result column as announced to the client.

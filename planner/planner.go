@@ -179,6 +179,10 @@ func (p *Planner) plan(snap *Snapshot, s Session, st *Statement, paramOIDs []uin
 	if plan, ok, err := p.wrappedQuery(snap, s, st, node, paramOIDs); ok {
 		return plan, err
 	}
+	if ex := node.GetExplainStmt(); ex != nil {
+		// The statement inside EXPLAIN plans through exactly the passes it would on its own.
+		return p.explainStatement(snap, s, st, ex, paramOIDs)
+	}
 	return p.planQuery(snap, s, st, node, paramOIDs)
 }
 
@@ -192,17 +196,25 @@ func holdSnapshot(plan *Plan, snap *Snapshot) {
 // planQuery plans a query node: a SELECT on datasets, through the passes (pass.go), or on the
 // emulated system catalog.
 func (p *Planner) planQuery(snap *Snapshot, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, error) {
+	plan, _, err := p.planQueryState(snap, s, st, node, paramOIDs)
+	return plan, err
+}
+
+// planQueryState is planQuery that also hands back the passes' state, for EXPLAIN to describe
+// what they did (nil for a catalog query, which does not go through them).
+func (p *Planner) planQueryState(snap *Snapshot, s Session, st *Statement, node *pg_query.Node, paramOIDs []uint32) (*Plan, *planState, error) {
 	if isCatalogQuery(snap.System, node) {
-		return p.catalogPlan(snap, s, st, node, paramOIDs)
+		plan, err := p.catalogPlan(snap, s, st, node, paramOIDs)
+		return plan, nil, err
 	}
 	cat := snap.Catalog
 	sel := node.GetSelectStmt()
 	if sel == nil || sel.IntoClause != nil || len(sel.LockingClause) > 0 {
-		return nil, p.rejectStatement(node)
+		return nil, nil, p.rejectStatement(node)
 	}
 	ps := newPlanState(p, cat, s, st, paramOIDs)
 	if err := runPasses(ps, node, nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	plan := &Plan{
 		Kind:        KindQuery,
@@ -218,7 +230,7 @@ func (p *Planner) planQuery(snap *Snapshot, s Session, st *Statement, node *pg_q
 		cacheable:   !ps.sessionDependent,
 	}
 	plan.MaxValueBytes, plan.MaxRowBytes = p.cfg.MaxValueBytes, p.cfg.MaxRowBytes
-	return plan, nil
+	return plan, ps, nil
 }
 
 func cloneNode(n *pg_query.Node) *pg_query.Node {
@@ -282,8 +294,6 @@ func statementName(kind string) string {
 		return "SHOW"
 	case "TransactionStmt":
 		return "transaction control"
-	case "ExplainStmt":
-		return "EXPLAIN"
 	}
 	return strings.ToUpper(strings.TrimSuffix(kind, "Stmt"))
 }
