@@ -29,7 +29,8 @@ type Ref struct {
 
 // Resolver reads a name holding a dot. ok false leaves the name as written, one column of the
 // query's own dataset (whose name holds a dot); an error refuses the query, as it stands (the
-// caller renders it). A Query without a Resolver reads every name as written.
+// caller renders it). A Query without a Resolver reads every name as written. The HTTP front
+// doors make theirs from the catalog's declared joins (httpapi's joinResolver).
 type Resolver func(name string) (ref Ref, ok bool, err error)
 
 // relation is one relation of the statement's FROM: the query's dataset, or a dataset a join
