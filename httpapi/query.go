@@ -406,6 +406,10 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 		if len(it.Alias) > maxAliasBytes {
 			return badRequest("alias %q is longer than %d bytes", it.Alias, maxAliasBytes)
 		}
+		if _, own := ds.Column(it.Col); !own && it.Alias == "" && len(it.Col) > maxAliasBytes {
+			// A joined column is named by its dotted name, which the engine would cut.
+			return badRequest("result column %q would be longer than %d bytes; give it an alias", it.Col, maxAliasBytes)
+		}
 		if outputs[it.Name()] {
 			return badRequest("two result columns would be named %q; give one an alias", it.Name())
 		}

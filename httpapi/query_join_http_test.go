@@ -33,7 +33,7 @@ const joinCatalog = `datasets:
       - {name: tenant_id, type: string}
       - {name: region, type: string}
       - {name: segment, type: string}
-    dimensions: [{name: customer_id}, {name: region}, {name: segment}]
+    dimensions: [{name: customer_id}, {name: region}, {name: segment}, {name: segment_named_at_such_length_that_it_overflows_identifiers, field: segment}]
     metrics: [{name: customers_count, expression: {agg: count, field: customer_id}}]
     rls: {enabled: true, column: tenant_id, mode: equals, allowAdminBypass: true}
   - id: orders
@@ -605,6 +605,8 @@ func TestQueryJoinsRefusals(t *testing.T) {
 		// the admin reads every tenant's, which share ids: a note would be counted once per
 		// tenant's customer of its id, and the planner refuses rather than repeat it.
 		{keyAdmin, `{"dataset":"notes","dimensions":["customers.region"],"metrics":["notes_count"]}`, 501, "not_supported", "0A000", []string{`"notes_count"`, `"notes"`, `"customers"`}},
+		// A joined column is named by its dotted name, which must fit an identifier.
+		{keyT1, `{"dataset":"orders","dimensions":["customers.segment_named_at_such_length_that_it_overflows_identifiers"]}`, 400, "invalid_query", "22023", []string{"alias"}},
 		// A dataset outside the key's scope is no dataset to it.
 		{keyOrdersOnly, `{"dataset":"orders","dimensions":["customers.region"],"metrics":["revenue"]}`, 400, "unknown_field", "42703", []string{`"customers.region"`}},
 	} {
