@@ -626,3 +626,21 @@ func TestQueryJoinsRefusals(t *testing.T) {
 		}
 	}
 }
+
+// stats.rlsApplied says whether a tenant filter applied to any dataset the query read: the
+// joined ones count, so a shared dataset joined to a tenant's rows reports it.
+func TestQueryJoinsReportRLSOfJoinedDatasets(t *testing.T) {
+	g := newJoinGateway(t, joinFixture())
+	for _, tc := range []struct {
+		body string
+		want bool
+	}{
+		{`{"dataset":"products","dimensions":["category"],"metrics":["products_count"]}`, false},
+		{`{"dataset":"products","dimensions":["category"],"metrics":["products_count","order_items.units"]}`, true},
+	} {
+		stats := g.query(keyT1, tc.body).json(t)["stats"].(map[string]any)
+		if stats["rlsApplied"] != tc.want {
+			t.Errorf("%s: stats %v, want rlsApplied %v", tc.body, stats, tc.want)
+		}
+	}
+}
