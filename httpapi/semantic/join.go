@@ -183,14 +183,14 @@ func (j *joins) from(dataset string) *pg_query.Node {
 }
 
 // column is the reference a name makes: a column of a joined relation for a name the resolver
-// read, an output name as written (ORDER BY, HAVING after an aggregate's alias), and otherwise
-// a column of the query's dataset, qualified, since a joined dataset may have a column of the
-// same name.
-func (j *joins) column(name string) *pg_query.Node {
+// read, an alias of the select list as written where output names are seen (outputs: GROUP BY,
+// HAVING after an aggregate's alias, ORDER BY), and otherwise a column of the query's dataset,
+// qualified, since a joined dataset may have a column of the same name.
+func (j *joins) column(name string, outputs bool) *pg_query.Node {
 	if c, ok := j.names[name]; ok {
 		return qualified(c.rel.alias, c.col)
 	}
-	if j.outNames[name] {
+	if outputs && j.outNames[name] {
 		return column(name)
 	}
 	return qualified(j.anchor.alias, name)
