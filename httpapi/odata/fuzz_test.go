@@ -48,7 +48,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		req, err := ParseRequest(ds, opts, 100)
+		req, err := ParseRequest(NewModel(cat, cat.Datasets), ds, opts, 100)
 		if err != nil {
 			if internal(err) {
 				t.Fatalf("%q: internal error %v", raw, err)
