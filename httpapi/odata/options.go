@@ -543,4 +543,3 @@ func checkIncremental(ds *catalog.Dataset, where semantic.Expr) error {
 	}
 	return nil
 }
-
