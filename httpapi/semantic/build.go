@@ -14,13 +14,24 @@ const noLocation = -1
 
 // Build makes q into the parse tree of a SELECT statement (a SelectStmt node); args[i] is the
 // value of the parameter $i+1 in it.
+//
+// Names holding a dot are read through q.Joins when set (see Resolver): a column of another
+// dataset makes the statement LEFT JOIN the datasets on the path to it, and every column is
+// then named with its relation.
 func Build(q *Query) (*pg_query.Node, []Value, error) {
-	b := &builder{}
+	j, err := resolveJoins(q)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkSteps(q, j); err != nil {
+		return nil, nil, err
+	}
+	b := &builder{joins: j}
 	sel, err := b.selectStmt(q)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := checkNames(q); err != nil {
+	if err := checkNames(q, j); err != nil {
 		return nil, nil, err
 	}
 	return selectNode(sel), b.args, nil
@@ -31,8 +42,19 @@ func Build(q *Query) (*pg_query.Node, []Value, error) {
 var ErrZeroByte = errors.New("zero byte in an identifier")
 
 // checkNames refuses a name SQL text could not have held.
-func checkNames(q *Query) error {
+func checkNames(q *Query, j *joins) error {
 	names := []string{q.Dataset}
+	if j != nil {
+		for _, r := range j.rels {
+			names = append(names, r.step.Dataset)
+			for _, p := range r.step.On {
+				names = append(names, p.From, p.To)
+			}
+		}
+		for _, c := range j.names {
+			names = append(names, c.col)
+		}
+	}
 	for _, it := range q.Items {
 		names = append(names, it.Col, it.Alias)
 	}
@@ -85,7 +107,40 @@ func selectNode(sel *pg_query.SelectStmt) *pg_query.Node {
 // builder numbers the parameters in the order the statement holds them, the order the SQL text
 // had them in: WHERE, HAVING, LIMIT, OFFSET (the select list and GROUP BY hold none).
 type builder struct {
-	args []Value
+	args  []Value
+	joins *joins
+}
+
+// column is the reference name makes: as written in a query of one dataset, through joins
+// otherwise.
+func (b *builder) column(name string) *pg_query.Node {
+	if b.joins == nil {
+		return column(name)
+	}
+	return b.joins.column(name)
+}
+
+// from is the FROM item: the dataset, joined to the datasets the query's names reach.
+func (b *builder) from(dataset string) *pg_query.Node {
+	if b.joins == nil {
+		return pg_query.MakeSimpleRangeVarNode(identifier(dataset), noLocation)
+	}
+	return b.joins.from(dataset)
+}
+
+// outputName is the name an item is selected under: none for a bare column of the dataset,
+// which keeps its own name, as a client would write it; a joined column is named by its dotted
+// name, which a relation.column reference would not keep.
+func (b *builder) outputName(it Item) string {
+	if it.Alias != "" || it.Agg != "" || it.Grain != "" {
+		return identifier(it.Name())
+	}
+	if b.joins != nil {
+		if _, ok := b.joins.names[it.Col]; ok {
+			return identifier(it.Name())
+		}
+	}
+	return ""
 }
 
 func (b *builder) selectStmt(q *Query) (*pg_query.SelectStmt, error) {
@@ -93,21 +148,16 @@ func (b *builder) selectStmt(q *Query) (*pg_query.SelectStmt, error) {
 		return nil, fmt.Errorf("nothing selected")
 	}
 	sel := &pg_query.SelectStmt{
-		FromClause:  []*pg_query.Node{pg_query.MakeSimpleRangeVarNode(identifier(q.Dataset), noLocation)},
+		FromClause:  []*pg_query.Node{b.from(q.Dataset)},
 		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT,
 		Op:          pg_query.SetOperation_SETOP_NONE,
 	}
 	for _, it := range q.Items {
-		e, err := itemExpr(it)
+		e, err := b.itemExpr(it)
 		if err != nil {
 			return nil, err
 		}
-		name := ""
-		// A bare column keeps its own name without an alias, as a client would write it.
-		if it.Alias != "" || it.Agg != "" || it.Grain != "" {
-			name = identifier(it.Name())
-		}
-		sel.TargetList = append(sel.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, e, noLocation))
+		sel.TargetList = append(sel.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(b.outputName(it), e, noLocation))
 	}
 	var err error
 	if q.Where != nil {
@@ -116,7 +166,7 @@ func (b *builder) selectStmt(q *Query) (*pg_query.SelectStmt, error) {
 		}
 	}
 	for _, g := range q.GroupBy {
-		sel.GroupClause = append(sel.GroupClause, groupExpr(q.Items, g))
+		sel.GroupClause = append(sel.GroupClause, b.groupExpr(q.Items, g))
 	}
 	if q.Having != nil {
 		if sel.HavingClause, err = b.expr(q.Having); err != nil {
@@ -128,7 +178,7 @@ func (b *builder) selectStmt(q *Query) (*pg_query.SelectStmt, error) {
 		if o.Desc {
 			dir, nulls = pg_query.SortByDir_SORTBY_DESC, pg_query.SortByNulls_SORTBY_NULLS_LAST
 		}
-		sel.SortClause = append(sel.SortClause, pg_query.MakeSortByNode(column(o.Col), dir, nulls, noLocation))
+		sel.SortClause = append(sel.SortClause, pg_query.MakeSortByNode(b.orderExpr(q.Items, o.Col), dir, nulls, noLocation))
 	}
 	if q.Limit != nil || q.Offset != nil {
 		sel.LimitOption = pg_query.LimitOption_LIMIT_OPTION_COUNT
@@ -143,8 +193,8 @@ func (b *builder) selectStmt(q *Query) (*pg_query.SelectStmt, error) {
 }
 
 // itemExpr is an item's expression, without its alias.
-func itemExpr(it Item) (*pg_query.Node, error) {
-	col := column(it.Col)
+func (b *builder) itemExpr(it Item) (*pg_query.Node, error) {
+	col := b.column(it.Col)
 	if it.Grain != "" {
 		if it.Agg != "" {
 			return nil, fmt.Errorf("a time grain applies to a dimension, not to an aggregate")
@@ -174,15 +224,26 @@ func itemExpr(it Item) (*pg_query.Node, error) {
 // groupExpr is what GROUP BY holds for name: the expression of the item of that output name
 // (GROUP BY prefers an input column over an output name, so an alias or a grain is spelt out),
 // else the column itself.
-func groupExpr(items []Item, name string) *pg_query.Node {
+func (b *builder) groupExpr(items []Item, name string) *pg_query.Node {
 	for _, it := range items {
 		if it.Name() == name && it.Agg == "" {
-			if e, err := itemExpr(it); err == nil {
+			if e, err := b.itemExpr(it); err == nil {
 				return e
 			}
 		}
 	}
-	return column(name)
+	return b.column(name)
+}
+
+// orderExpr is what ORDER BY holds for name: the output column of that name as written (ORDER
+// BY prefers an output name over an input column), else the column name makes.
+func (b *builder) orderExpr(items []Item, name string) *pg_query.Node {
+	for _, it := range items {
+		if it.Name() == name {
+			return column(name)
+		}
+	}
+	return b.column(name)
 }
 
 func (b *builder) param(v Value) *pg_query.Node {
@@ -195,7 +256,7 @@ var cmpOps = map[string]bool{"=": true, "<>": true, "<": true, "<=": true, ">": 
 func (b *builder) expr(e Expr) (*pg_query.Node, error) {
 	switch e := e.(type) {
 	case Col:
-		return column(e.Name), nil
+		return b.column(e.Name), nil
 	case Lit:
 		return b.literal(e.Value), nil
 	case Cmp:

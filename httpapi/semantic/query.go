@@ -164,6 +164,9 @@ type Query struct {
 	OrderBy []Order
 	Limit   *int64
 	Offset  *int64
+	// Joins reads names "<dataset>.<column>" as columns of other datasets (see Resolver and
+	// Build); nil reads every name as a column of Dataset.
+	Joins Resolver
 }
 
 // And joins conditions with AND, leaving out nil ones: nil for none, the condition itself for one.
