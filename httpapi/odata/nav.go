@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/httpapi/semantic"
 )
 
 // Model is the part of the catalog one caller sees through OData: the datasets of its entity
@@ -35,14 +36,19 @@ type Navigation struct {
 	Name   string
 	Target *catalog.Dataset
 	Join   *catalog.Join
+	// Step is the join as a semantic query follows it: its field pairs as the dimensions
+	// showing those fields.
+	Step semantic.Step
 }
 
 // Navigations are ds's navigation properties, in the order catalog.JoinsFrom gives its joins.
 // Left out: joins that may match several target rows (a one-to-many navigation would be a
 // collection, which paths and $expand do not follow), self-joins (a dotted name could not
 // tell the dataset's own columns from its related row's), joins to datasets the caller may
-// not see, and a join whose target's id is already the name of one of ds's properties (CSDL
-// forbids two properties of one name).
+// not see, a join whose target's id is already the name of one of ds's properties (CSDL
+// forbids two properties of one name), and a join on a field that no plain dimension shows on
+// either side (a semantic query sees datasets through their dimensions only, so it could not
+// join there).
 func (m *Model) Navigations(ds *catalog.Dataset) []Navigation {
 	var out []Navigation
 	for _, j := range m.cat.JoinsFrom(ds.ID) {
@@ -56,9 +62,85 @@ func (m *Model) Navigations(ds *catalog.Dataset) []Navigation {
 		if _, taken := ds.Column(j.Dataset); taken || j.Dataset == KeyProperty(ds) {
 			continue
 		}
-		out = append(out, Navigation{Name: j.Dataset, Target: target, Join: j})
+		step, ok := joinStep(ds, target, j)
+		if !ok {
+			continue
+		}
+		out = append(out, Navigation{Name: j.Dataset, Target: target, Join: j, Step: step})
 	}
 	return out
+}
+
+// joinStep is j's step in a semantic query, if every field it pairs is shown by a dimension.
+func joinStep(from, to *catalog.Dataset, j *catalog.Join) (semantic.Step, bool) {
+	step := semantic.Step{Dataset: to.ID}
+	for _, p := range j.On {
+		a, ok := plainDimension(from, p.Field)
+		if !ok {
+			return semantic.Step{}, false
+		}
+		b, ok := plainDimension(to, p.TargetField)
+		if !ok {
+			return semantic.Step{}, false
+		}
+		step.On = append(step.On, semantic.Pair{From: a, To: b})
+	}
+	return step, len(step.On) > 0
+}
+
+// plainDimension is the name of a dimension of ds showing field as is.
+func plainDimension(ds *catalog.Dataset, field string) (string, bool) {
+	for _, d := range ds.Dimensions {
+		if d.SQL == "" && d.Field == field {
+			return d.Name, true
+		}
+	}
+	return "", false
+}
+
+// resolver reads the names semanticName gives ("<dataset>.<dimension>") for queries over ds:
+// the navigation steps to that dataset, found breadth-first (a loaded catalog has at most one
+// many-to-one path between two datasets, so the first found is the one). Another name is left
+// as written: an output alias, or a column of ds.
+func (m *Model) resolver(ds *catalog.Dataset) semantic.Resolver {
+	return func(name string) (semantic.Ref, bool, error) {
+		id, col, ok := strings.Cut(name, ".")
+		if !ok {
+			return semantic.Ref{}, false, nil
+		}
+		steps := m.pathTo(ds, id)
+		if steps == nil {
+			return semantic.Ref{}, false, nil
+		}
+		return semantic.Ref{Path: steps, Column: col}, true, nil
+	}
+}
+
+// pathTo is the semantic steps along navigation properties from ds to the dataset id, nil when
+// none leads there.
+func (m *Model) pathTo(ds *catalog.Dataset, id string) []semantic.Step {
+	type at struct {
+		ds    *catalog.Dataset
+		steps []semantic.Step
+	}
+	seen := map[string]bool{ds.ID: true}
+	queue := []at{{ds: ds}}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, n := range m.Navigations(cur.ds) {
+			if seen[n.Target.ID] {
+				continue
+			}
+			seen[n.Target.ID] = true
+			steps := append(append([]semantic.Step(nil), cur.steps...), n.Step)
+			if n.Target.ID == id {
+				return steps
+			}
+			queue = append(queue, at{ds: n.Target, steps: steps})
+		}
+	}
+	return nil
 }
 
 func (m *Model) navigation(ds *catalog.Dataset, name string) (Navigation, bool) {

@@ -8,13 +8,16 @@ import (
 	"strings"
 	"testing"
 
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/httpapi/semantic"
 )
 
 // joinCatalog is a small snowflake: orders -> customers -> regions many-to-one, order_items ->
 // orders many-to-one (so orders -> order_items is one-to-many), and secrets, which callers in
-// the tests below may not always see.
+// the tests below may not always see; notes is joined on a field orders shows in no dimension,
+// so no query could follow that join.
 const joinCatalog = `datasets:
   - id: orders
     source: {reference: orders}
@@ -23,13 +26,15 @@ const joinCatalog = `datasets:
       - {name: order_id, type: string}
       - {name: customer_id, type: string}
       - {name: secret_id, type: string}
+      - {name: note_id, type: string}
       - {name: city, type: string}
       - {name: revenue, type: double}
-    dimensions: [{name: order_id}, {name: city}]
+    dimensions: [{name: order_id}, {name: customer_id}, {name: secret_id}, {name: city}]
     metrics: [{name: total_revenue, expression: {agg: sum, field: revenue}}]
     joins:
       - {dataset: customers, relationship: many_to_one, on: {customer_id: customer_id}}
       - {dataset: secrets, relationship: many_to_one, on: {secret_id: secret_id}}
+      - {dataset: notes, relationship: many_to_one, on: {note_id: note_id}}
   - id: customers
     name: Customers
     source: {reference: customers}
@@ -38,7 +43,7 @@ const joinCatalog = `datasets:
       - {name: customer_id, type: string}
       - {name: region_id, type: string}
       - {name: segment, type: string}
-    dimensions: [{name: customer_id}, {name: segment}]
+    dimensions: [{name: customer_id}, {name: region_id}, {name: segment}]
     metrics: [{name: customers_count, expression: {agg: count, field: customer_id}}]
     joins:
       - {dataset: regions, relationship: many_to_one, on: {region_id: region_id}}
@@ -48,14 +53,14 @@ const joinCatalog = `datasets:
     fields:
       - {name: region_id, type: string}
       - {name: region_name, type: string}
-    dimensions: [{name: region_name}]
+    dimensions: [{name: region_id}, {name: region_name}]
   - id: order_items
     source: {reference: order_items}
     primaryKey: item_id
     fields:
       - {name: item_id, type: string}
       - {name: order_id, type: string}
-    dimensions: [{name: item_id}]
+    dimensions: [{name: item_id}, {name: order_id}]
     joins:
       - {dataset: orders, relationship: many_to_one, on: {order_id: order_id}}
   - id: secrets
@@ -64,6 +69,12 @@ const joinCatalog = `datasets:
     fields:
       - {name: secret_id, type: string}
     dimensions: [{name: secret_id}]
+  - id: notes
+    source: {reference: notes}
+    primaryKey: note_id
+    fields:
+      - {name: note_id, type: string}
+    dimensions: [{name: note_id}]
 `
 
 // joinRequest parses opts for orders as a caller who sees every dataset but secrets.
@@ -138,7 +149,7 @@ func TestMetadataNavigationProperties(t *testing.T) {
 	if want := map[string][]string{"orders": {"customers->customers"}, "customers": {"regions->regions"}, "order_items": {"orders->orders"}}; !reflect.DeepEqual(bindings, want) {
 		t.Errorf("bindings %v, want %v", bindings, want)
 	}
-	for _, absent := range []string{"secrets", "ReferentialConstraint", "Partner"} {
+	for _, absent := range []string{"secrets", `NavigationProperty Name="notes"`, "ReferentialConstraint", "Partner"} {
 		if strings.Contains(string(doc), absent) {
 			t.Errorf("$metadata mentions %s:\n%s", absent, doc)
 		}
@@ -239,10 +250,10 @@ func TestExpand(t *testing.T) {
 	for _, it := range req.Query.Items {
 		names = append(names, it.Name())
 	}
-	if want := []string{"order_id", "city", "total_revenue", "customers.customer_id", "customers.segment"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"order_id", "customer_id", "secret_id", "city", "total_revenue", "customers.customer_id", "customers.region_id", "customers.segment"}; !reflect.DeepEqual(names, want) {
 		t.Errorf("items %v, want %v", names, want)
 	}
-	if c := req.Shape.Props[3].Related; c == nil || len(c.Props) != 2 || !reflect.DeepEqual(c.Present, []int{3}) {
+	if c := req.Shape.Props[5].Related; c == nil || len(c.Props) != 3 || !reflect.DeepEqual(c.Present, []int{5}) {
 		t.Errorf("customers shape %+v", req.Shape.Props)
 	}
 }
@@ -256,6 +267,7 @@ func TestNavigationRefusals(t *testing.T) {
 		{"$expand=order_items", true, "one-to-many"},
 		{"$filter=" + url.QueryEscape("order_items/item_id eq 'a'"), true, "one-to-many"},
 		{"$expand=secrets", false, "secrets"},
+		{"$expand=notes", false, "notes"},
 		{"$filter=" + url.QueryEscape("secrets/secret_id eq 'a'"), false, "secrets"},
 		{"$expand=customers/regions", true, "nested"},
 		{"$expand=" + url.QueryEscape("customers($expand=regions)"), true, "$expand"},
@@ -287,6 +299,28 @@ func TestNavigationRefusals(t *testing.T) {
 		}
 		if oe.NotImplemented != tc.notImpl || !strings.Contains(oe.Message, tc.mention) {
 			t.Errorf("%s: %+v, want notImplemented=%v mentioning %q", tc.opts, oe, tc.notImpl, tc.mention)
+		}
+	}
+}
+
+// A path's dotted name reaches httpapi/semantic with the navigation's join, made of the
+// dimensions showing the joined fields.
+func TestPathBuildsTheDeclaredJoin(t *testing.T) {
+	req, err := joinRequest(t, "$select=city,customers/regions/region_name&$count=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []*semantic.Query{req.Query, req.CountQuery} {
+		node, _, err := semantic.Build(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sql := deparse(t, &pg_query.ParseResult{Stmts: []*pg_query.RawStmt{{Stmt: node}}})
+		for _, want := range []string{`FROM orders LEFT JOIN customers ON orders.customer_id = customers.customer_id`,
+			`LEFT JOIN regions ON customers.region_id = regions.region_id`, `regions.region_name AS "regions.region_name"`} {
+			if !strings.Contains(sql, want) {
+				t.Errorf("%s\nlacks %s", sql, want)
+			}
 		}
 	}
 }

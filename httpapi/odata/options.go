@@ -88,7 +88,7 @@ func ParseRequest(m *Model, ds *catalog.Dataset, opts url.Values, pageSize int64
 	if f := opts.Get("$format"); f != "" && f != "json" && !strings.HasPrefix(f, "application/json") {
 		return nil, unsupported("$format=%s is not supported; use json", f)
 	}
-	q := &semantic.Query{Dataset: ds.ID}
+	q := &semantic.Query{Dataset: ds.ID, Joins: m.resolver(ds)}
 	r := &request{m: m, ds: ds, q: q, req: &Request{Query: q, Key: KeyProperty(ds)}, dims: map[string]bool{},
 		expanded: map[string]bool{}, present: map[string][]int{}, kinds: map[string]catalog.ColumnKind{}}
 	req := r.req
@@ -432,7 +432,7 @@ func CountQuery(m *Model, ds *catalog.Dataset, opts url.Values) (*semantic.Query
 // countOf is the query whose rows are counted for q: q's groups made explicit (its dimensions,
 // dims, grouped, or a single aggregate when it has none), without ordering or paging.
 func countOf(q *semantic.Query, dims map[string]bool) *semantic.Query {
-	cq := &semantic.Query{Dataset: q.Dataset, Where: q.Where, Having: q.Having}
+	cq := &semantic.Query{Dataset: q.Dataset, Where: q.Where, Having: q.Having, Joins: q.Joins}
 	for _, it := range q.Items {
 		if dims[it.Name()] {
 			cq.Items = append(cq.Items, it)
