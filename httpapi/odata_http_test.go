@@ -297,7 +297,7 @@ const navCatalog = `datasets:
     rls: {enabled: true, column: tenant_id, mode: equals, allowAdminBypass: true}
 `
 
-type navOrder struct{ id, tenant, customer, city string } // customer "" is NULL
+type navOrder struct{ id, tenant, customer, city string }     // customer "" is NULL
 type navCustomer struct{ id, tenant, region, segment string } // region "" is NULL
 
 // The rows: t1's o3 names c2, which only t2 has; o4 names no customer; o5 names one nobody has;
