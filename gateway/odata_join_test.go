@@ -141,6 +141,24 @@ func checkODataJoins(t *testing.T, c *httpClient, sql string, callers []odataJoi
 			t.Errorf("%s: revenue by customers/region %v, want %v", cl.key, sums, byRegion)
 		}
 
+		visible, northOrders := 0, 0
+		for _, o := range orders {
+			if cl.tenant == "" || o.tenant == cl.tenant {
+				visible++
+				if r, ok := relatedRegion(o, customers, cl.tenant); ok && r == "North" {
+					northOrders++
+				}
+			}
+		}
+		for path, want := range map[string]int{
+			"/odata/orders/$count?$expand=customers":                                         visible,
+			"/odata/orders/$count?$filter=" + url.QueryEscape("customers/region eq 'North'"): northOrders,
+		} {
+			if r := c.do("GET", path, cl.key, nil); r.status != 200 || string(r.body) != strconv.Itoa(want) {
+				t.Errorf("%s: %s: %d %s, want %d", cl.key, path, r.status, r.body, want)
+			}
+		}
+
 		filtered := odataObjects(t, c, cl.key, "/odata/orders?$apply="+url.QueryEscape("filter(customers/region eq 'North')/aggregate(total_revenue with sum as rev)"))
 		if len(filtered) != 1 || fmt.Sprint(filtered[0]["rev"]) != fmt.Sprint(north) && !(north == 0 && filtered[0]["rev"] == nil) {
 			t.Errorf("%s: North revenue %v, want %v", cl.key, filtered, north)

@@ -324,3 +324,23 @@ func TestPathBuildsTheDeclaredJoin(t *testing.T) {
 		}
 	}
 }
+
+// /{set}/$count counts the entities the options give, $expand's split included.
+func TestCountQueryWithNavigation(t *testing.T) {
+	m, ds := testModel(t, joinCatalog, "orders")
+	for _, opts := range []string{"", "$expand=customers", "$filter=customers/segment eq 'a'", "$apply=groupby((customers/segment))"} {
+		v, _ := url.ParseQuery(opts)
+		q, err := CountQuery(m, ds, v)
+		if err != nil || q == nil {
+			t.Fatalf("%s: %v %v", opts, q, err)
+		}
+		if _, _, err := semantic.BuildCount(q); err != nil {
+			t.Errorf("%s: %v", opts, err)
+		}
+	}
+	v, _ := url.ParseQuery("$expand=customers")
+	q, _ := CountQuery(m, ds, v)
+	if n := len(q.GroupBy); n != 7 {
+		t.Errorf("count of $expand=customers groups by %v, want the 4 own and 3 related dimensions", q.GroupBy)
+	}
+}

@@ -422,6 +422,8 @@ func CountQuery(m *Model, ds *catalog.Dataset, opts url.Values) (*semantic.Query
 		}
 		o[k] = v
 	}
+	// Asking for the count makes ParseRequest build the count query.
+	o.Set("$count", "true")
 	r, err := ParseRequest(m, ds, o, 1)
 	if err != nil {
 		return nil, err
