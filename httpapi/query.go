@@ -392,7 +392,8 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 		return nil, sqlerr.New(sqlerr.ProgramLimitExceeded, "query asks for %d dimensions; the limit is %d", len(req.Dimensions), maxDimensions).
 			WithHint("split the query, or raise SETU_MAX_DIMENSIONS")
 	}
-	q := &semantic.Query{Dataset: ds.ID}
+	paths := joinPaths{cat: cat, anchor: ds, inScope: inScope}
+	q := &semantic.Query{Dataset: ds.ID, Joins: paths.resolver()}
 	// outputs are the result's column names: each appears once, as a JSON object has each key
 	// once. exprs are the selected expressions, so one asked for twice is refused rather than
 	// repeated under two names.
@@ -414,21 +415,21 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 	}
 	var dims []string
 	for _, d := range req.Dimensions {
-		c, ok := ds.Column(d.Name)
-		if !ok || c.Kind != catalog.KindDimension {
-			return nil, sqlerr.New(sqlerr.UndefinedColumn, "dataset %q has no dimension %q", ds.ID, d.Name)
+		c, name, err := paths.column(d.Name, catalog.KindDimension)
+		if err != nil {
+			return nil, err
 		}
-		it := semantic.Item{Col: c.Name(), Alias: d.Alias, Grain: d.TimeGrain}
-		expr := fmt.Sprintf("dimension %q", c.Name())
+		it := semantic.Item{Col: name, Alias: d.Alias, Grain: d.TimeGrain}
+		expr := fmt.Sprintf("dimension %q", name)
 		if d.TimeGrain != "" {
 			switch c.Dimension.Type {
 			case catalog.TypeDate:
 				it.GrainAsDate = true
 			case catalog.TypeTimestamp, catalog.TypeTimestampTZ:
 			default:
-				return nil, badRequest("timeGrain needs a date or timestamp dimension; %q is %s", c.Name(), c.Dimension.Type)
+				return nil, badRequest("timeGrain needs a date or timestamp dimension; %q is %s", name, c.Dimension.Type)
 			}
-			expr = fmt.Sprintf("dimension %q at timeGrain %q", c.Name(), d.TimeGrain)
+			expr = fmt.Sprintf("dimension %q at timeGrain %q", name, d.TimeGrain)
 		}
 		if err := add(it, expr); err != nil {
 			return nil, err
@@ -436,11 +437,11 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 		dims = append(dims, it.Name())
 	}
 	for _, m := range req.Metrics {
-		c, ok := ds.Column(m.Name)
-		if !ok || c.Kind != catalog.KindMetric {
-			return nil, sqlerr.New(sqlerr.UndefinedColumn, "dataset %q has no metric %q", ds.ID, m.Name)
+		_, name, err := paths.column(m.Name, catalog.KindMetric)
+		if err != nil {
+			return nil, err
 		}
-		if err := add(semantic.Item{Col: c.Name(), Alias: m.Alias}, fmt.Sprintf("metric %q", c.Name())); err != nil {
+		if err := add(semantic.Item{Col: name, Alias: m.Alias}, fmt.Sprintf("metric %q", name)); err != nil {
 			return nil, err
 		}
 	}
@@ -455,7 +456,7 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 			return nil, err
 		}
 		for _, conj := range semantic.Conjuncts(f) {
-			kind, err := filterKind(ds, conj)
+			kind, err := filterKind(paths, conj)
 			if err != nil {
 				return nil, err
 			}
@@ -475,7 +476,7 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 	}
 	q.Where, q.Having = semantic.And(where...), semantic.And(having...)
 	for _, o := range req.OrderBy {
-		name, err := orderColumn(ds, q.Items, o.Field)
+		name, err := orderColumn(paths, q.Items, o.Field)
 		if err != nil {
 			return nil, err
 		}
@@ -494,16 +495,16 @@ const maxAliasBytes = 63
 // orderColumn resolves an orderBy name to a result column: a result column's own name (an
 // alias, or a dimension or metric selected under its name), else the one selected item of
 // that dimension or metric.
-func orderColumn(ds *catalog.Dataset, items []semantic.Item, field string) (string, error) {
+func orderColumn(paths joinPaths, items []semantic.Item, field string) (string, error) {
 	for _, it := range items {
 		if it.Name() == field {
 			return it.Name(), nil
 		}
 	}
-	if c, ok := ds.Column(field); ok {
+	if _, name, err := paths.column(field, 0); err == nil {
 		var found []string
 		for _, it := range items {
-			if it.Col == c.Name() {
+			if it.Col == name {
 				found = append(found, it.Name())
 			}
 		}
@@ -520,12 +521,12 @@ func orderColumn(ds *catalog.Dataset, items []semantic.Item, field string) (stri
 
 // filterKind says whether a condition filters rows (dimensions: WHERE) or groups (metrics:
 // HAVING); a condition mixing both cannot be either.
-func filterKind(ds *catalog.Dataset, e semantic.Expr) (catalog.ColumnKind, error) {
+func filterKind(paths joinPaths, e semantic.Expr) (catalog.ColumnKind, error) {
 	var kind catalog.ColumnKind
 	for _, name := range semantic.Columns(e) {
-		c, ok := ds.Column(name)
-		if !ok {
-			return 0, sqlerr.New(sqlerr.UndefinedColumn, "dataset %q has no dimension or metric %q", ds.ID, name)
+		c, _, err := paths.column(name, 0)
+		if err != nil {
+			return 0, err
 		}
 		if kind != 0 && kind != c.Kind {
 			return 0, badRequest("a filter condition may not combine dimensions and metrics under or/not; put metric conditions in their own top-level filter")
@@ -865,4 +866,203 @@ func (j *jsonObjects) appendObject(vals [][]byte) error {
 		return err
 	}
 	return nil
+}
+
+// column resolves a name of a request over the anchor: a column of the anchor, or "<dataset>.
+// <column>" along a declared join (joinPaths.lookup). kind, when set, is the kind it must be.
+// It returns the column and the name the query uses for it (canonical: the catalog's spelling).
+func (p joinPaths) column(name string, kind catalog.ColumnKind) (catalog.Column, string, error) {
+	what := map[catalog.ColumnKind]string{0: "dimension or metric", catalog.KindDimension: "dimension", catalog.KindMetric: "metric"}[kind]
+	if c, ok := p.anchor.Column(name); ok {
+		if kind != 0 && c.Kind != kind {
+			return catalog.Column{}, "", sqlerr.New(sqlerr.UndefinedColumn, "dataset %q has no %s %q", p.anchor.ID, what, name)
+		}
+		return c, c.Name(), nil
+	}
+	if !strings.Contains(name, ".") {
+		return catalog.Column{}, "", sqlerr.New(sqlerr.UndefinedColumn, "dataset %q has no %s %q", p.anchor.ID, what, name)
+	}
+	if kind == catalog.KindDimension {
+		// Checked before the path, which a metric may take backwards and a dimension may not.
+		if ds, col := p.dataset(name); ds != nil {
+			if c, ok := ds.Column(col); ok && c.Kind != kind {
+				return catalog.Column{}, "", sqlerr.New(sqlerr.UndefinedColumn, "%q: dataset %q has no dimension %q", name, ds.ID, col)
+			}
+		}
+	}
+	j, _, err := p.lookup(name)
+	if err != nil {
+		return catalog.Column{}, "", err
+	}
+	if kind != 0 && j.col.Kind != kind {
+		return catalog.Column{}, "", sqlerr.New(sqlerr.UndefinedColumn, "%q: dataset %q has no %s %q", name, j.ds.ID, what, j.col.Name())
+	}
+	return j.col, j.name(), nil
+}
+
+// joinedColumn is what a dotted name of a request means: column col of dataset ds, reached from
+// the request's dataset by path (empty when ds is that dataset).
+type joinedColumn struct {
+	ds   *catalog.Dataset
+	col  catalog.Column
+	path []semantic.Step
+}
+
+// name is the canonical "<dataset>.<column>" name.
+func (j joinedColumn) name() string { return j.ds.ID + "." + j.col.Name() }
+
+// joinPaths reads the names "<dataset>.<column>" of requests over anchor along the catalog's
+// declared joins, for the principal whose scope is inScope. A column of anchor is named as it
+// is (a name holding a dot included); a dataset outside the scope is no dataset.
+type joinPaths struct {
+	cat     *catalog.Catalog
+	anchor  *catalog.Dataset
+	inScope func(string) bool
+}
+
+// resolver is the semantic.Resolver of these paths, for semantic.Query.Joins.
+func (p joinPaths) resolver() semantic.Resolver {
+	return func(name string) (semantic.Ref, bool, error) {
+		j, ok, err := p.lookup(name)
+		if err != nil || !ok {
+			return semantic.Ref{}, false, err
+		}
+		return semantic.Ref{Path: j.path, Column: j.col.Name()}, true, nil
+	}
+}
+
+// lookup resolves name. ok is false for a name that is a column of anchor or holds no dot.
+// A dimension is reached along the many-to-one path from anchor (each row of anchor has at most
+// one value of it); a metric also along a one-to-many path, the many-to-one path from its
+// dataset to anchor read backwards (its rows are those the join keeps, each aggregated once).
+func (p joinPaths) lookup(name string) (joinedColumn, bool, error) {
+	if _, ok := p.anchor.Column(name); ok || !strings.Contains(name, ".") {
+		return joinedColumn{}, false, nil
+	}
+	ds, colName := p.dataset(name)
+	if ds == nil {
+		return joinedColumn{}, false, sqlerr.New(sqlerr.UndefinedColumn, "dataset %q has no dimension or metric %q, and %q names no dataset", p.anchor.ID, name, name).
+			WithHint(`name a column of another dataset as "<dataset>.<column>"`)
+	}
+	c, ok := ds.Column(colName)
+	if !ok {
+		return joinedColumn{}, false, sqlerr.New(sqlerr.UndefinedColumn, "%q: dataset %q has no dimension or metric %q", name, ds.ID, colName)
+	}
+	j := joinedColumn{ds: ds, col: c}
+	if ds.ID == p.anchor.ID {
+		return j, true, nil
+	}
+	steps, err := p.path(name, ds, c.Kind == catalog.KindMetric)
+	if err != nil {
+		return joinedColumn{}, false, err
+	}
+	if j.path, err = p.semanticSteps(name, steps); err != nil {
+		return joinedColumn{}, false, err
+	}
+	return j, true, nil
+}
+
+// dataset splits name at the first dot after which a dataset in scope is named: that dataset
+// and the rest of the name, or nil.
+func (p joinPaths) dataset(name string) (*catalog.Dataset, string) {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '.' {
+			continue
+		}
+		if ds, ok := p.cat.Dataset(name[:i]); ok && p.inScope(ds.ID) {
+			return ds, name[i+1:]
+		}
+	}
+	return nil, ""
+}
+
+// path is the catalog's path of joins from anchor to ds: many-to-one, or for a metric
+// (backwards) one-to-many. No path, or two, is a 400 naming the datasets and the joins.
+func (p joinPaths) path(name string, ds *catalog.Dataset, metric bool) ([]*catalog.Join, error) {
+	steps, err := p.cat.ManyToOnePath(p.anchor.ID, ds.ID)
+	if err == nil {
+		return steps, nil
+	}
+	var pe *catalog.PathError
+	if !errors.As(err, &pe) {
+		return nil, err
+	}
+	if metric && len(pe.Paths) == 0 {
+		back, berr := p.cat.ManyToOnePath(ds.ID, p.anchor.ID)
+		if berr == nil {
+			return reversePath(back), nil
+		}
+		if !errors.As(berr, &pe) {
+			return nil, berr
+		}
+		if len(pe.Paths) == 0 {
+			return nil, sqlerr.New(sqlerr.InvalidColumnReference, "%q: no path of declared joins leads from dataset %q to dataset %q, neither many-to-one nor one-to-many", name, p.anchor.ID, ds.ID).
+				WithHint("declare a join between %q and %q in the catalog, or query %q on its own", p.anchor.ID, ds.ID, ds.ID)
+		}
+	}
+	if !metric && len(pe.Paths) == 0 {
+		if _, err := p.cat.ManyToOnePath(ds.ID, p.anchor.ID); err == nil {
+			// A dimension reached one-to-many has several values per row of anchor.
+			return nil, sqlerr.New(sqlerr.InvalidColumnReference, "%q: dataset %q reaches dataset %q only one-to-many (one row of %q has many rows of %q), so dimensions of %q do not group rows of %q",
+				name, p.anchor.ID, ds.ID, p.anchor.ID, ds.ID, ds.ID, p.anchor.ID).
+				WithHint("make %q the query's dataset and name the dimensions of %q as \"%s.<dimension>\"; metrics of %q may be asked for from %q", ds.ID, p.anchor.ID, p.anchor.ID, ds.ID, p.anchor.ID)
+		}
+	}
+	return nil, sqlerr.New(sqlerr.InvalidColumnReference, "%q: %s", name, pe.Error())
+}
+
+// reversePath reads a path of joins backwards: from its last dataset to its first.
+func reversePath(path []*catalog.Join) []*catalog.Join {
+	out := make([]*catalog.Join, len(path))
+	for i, j := range path {
+		r := &catalog.Join{Dataset: j.From(), Relationship: j.Relationship, Line: j.Line}
+		for _, pr := range j.On {
+			r.On = append(r.On, catalog.JoinPair{Field: pr.TargetField, TargetField: pr.Field})
+		}
+		out[len(path)-1-i] = r
+	}
+	return out
+}
+
+// semanticSteps are the catalog's join steps as the query names them: each pair of fields as
+// the dimensions that show them, since a query names columns, not fields. A step whose field
+// no plain dimension shows cannot be written, and is refused naming it.
+func (p joinPaths) semanticSteps(name string, path []*catalog.Join) ([]semantic.Step, error) {
+	from := p.anchor
+	out := make([]semantic.Step, 0, len(path))
+	for _, j := range path {
+		to, ok := p.cat.Dataset(j.Dataset)
+		if !ok || !p.inScope(to.ID) {
+			return nil, sqlerr.New(sqlerr.InvalidColumnReference, "%q: no path of declared joins this key may read leads from dataset %q to it", name, p.anchor.ID)
+		}
+		step := semantic.Step{Dataset: to.ID}
+		for _, pr := range j.On {
+			a, aok := fieldDimension(from, pr.Field)
+			b, bok := fieldDimension(to, pr.TargetField)
+			if !aok || !bok {
+				ds, f := from, pr.Field
+				if aok {
+					ds, f = to, pr.TargetField
+				}
+				return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%q: the join of dataset %q to dataset %q (catalog line %d) pairs field %q of dataset %q, which no dimension shows, so a query cannot join on it",
+					name, from.ID, to.ID, j.Line, f, ds.ID).
+					WithHint("add a dimension showing field %q to dataset %q in the catalog", f, ds.ID)
+			}
+			step.On = append(step.On, semantic.Pair{From: a, To: b})
+		}
+		out = append(out, step)
+		from = to
+	}
+	return out, nil
+}
+
+// fieldDimension is the name of a plain dimension of ds showing field (no SQL of its own: the
+// field's value as it is, so equal dimensions are equal fields).
+func fieldDimension(ds *catalog.Dataset, field string) (string, bool) {
+	for _, d := range ds.Dimensions {
+		if d.Field == field && d.SQL == "" {
+			return d.Name, true
+		}
+	}
+	return "", false
 }

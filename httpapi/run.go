@@ -81,6 +81,11 @@ func (s *Server) runTree(ctx context.Context, caller admission.Caller, build fun
 	if errors.Is(err, semantic.ErrZeroByte) {
 		return rr, sqlerr.New(sqlerr.SyntaxError, "%s", err.Error())
 	}
+	var se *sqlerr.Error
+	if errors.As(err, &se) {
+		// The query's Joins resolver refused a name, saying why in the client's terms.
+		return rr, se
+	}
 	if err != nil {
 		return rr, sqlerr.New(sqlerr.FeatureNotSupported, "%s", err.Error())
 	}
