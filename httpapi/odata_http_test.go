@@ -250,6 +250,11 @@ func TestODataRefusals(t *testing.T) {
 		{"/odata/orders?$expand=x", keyT1, 400, "invalid_request"},
 		{"/odata/products?$expand=orders", keyT1, 400, "invalid_request"},
 		{"/odata/orders?$levels=2", keyT1, 501, "not_supported"},
+		// Go's query parser would drop these pairs whole; the request is refused rather than
+		// answered without them.
+		{"/odata/orders?$select=city&$expand=x(a;b)", keyT1, 400, "invalid_request"},
+		{"/odata/orders?$filter=city%zzeq", keyT1, 400, "invalid_request"},
+		{"/odata/orders/$count?$filter=a;b", keyT1, 400, "invalid_request"},
 		{"/odata/orders?$format=xml", keyT1, 501, "not_supported"},
 		{"/odata/orders?$bogus=1", keyT1, 400, "invalid_request"},
 		{"/odata/orders?$top=-1", keyT1, 400, "invalid_request"},
