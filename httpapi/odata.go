@@ -104,14 +104,29 @@ func (s *Server) odataDataset(w http.ResponseWriter, r *http.Request, cat *catal
 	return ds, true
 }
 
-// checkQueryString refuses a query string that url.Values would read only in part: Go's parser
-// drops a pair holding an unencoded ';' (as in $expand=customers($select=a;$top=1)) or a bad
-// percent-escape, which would silently ignore an option the client sent.
-func checkQueryString(r *http.Request) error {
-	if _, err := url.ParseQuery(r.URL.RawQuery); err != nil {
-		return &odata.Error{Message: "the query string cannot be read whole (an unencoded ';' or a malformed %-escape); percent-encode ';' as %3B and '%' as %25 inside option values"}
+// odataQuery reads the query string's options. OData puts ';' between the options inside
+// parentheses ($expand=customers($select=region;$top=1)) and clients send it unencoded, while Go's
+// url.ParseQuery drops any pair holding one, which would silently ignore an option; so only '&'
+// separates pairs here. A malformed %-escape is an error, not a dropped pair either.
+func odataQuery(raw string) (url.Values, error) {
+	out := url.Values{}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err == nil {
+			v, err = url.QueryUnescape(v)
+		}
+		if err != nil {
+			return nil, &odata.Error{Message: "the query string holds a malformed %-escape; percent-encode '%' as %25 inside option values"}
+		}
+		out[key] = append(out[key], v)
 	}
-	return nil
+	return out, nil
 }
 
 func (s *Server) writeODataError(w http.ResponseWriter, r *http.Request, err error) {
@@ -140,11 +155,12 @@ func (s *Server) odataCount(w http.ResponseWriter, r *http.Request, set string) 
 	if !ok {
 		return
 	}
-	if err := checkQueryString(r); err != nil {
+	opts, err := odataQuery(r.URL.RawQuery)
+	if err != nil {
 		s.writeODataError(w, r, err)
 		return
 	}
-	q, err := odata.CountQuery(odataModel(cat, info(r).principal), ds, r.URL.Query())
+	q, err := odata.CountQuery(odataModel(cat, info(r).principal), ds, opts)
 	if err != nil {
 		s.writeODataError(w, r, err)
 		return
@@ -188,7 +204,10 @@ func (s *Server) count(ctx context.Context, caller admission.Caller, q *semantic
 func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set string) {
 	// The $skiptoken of a nextLink we wrote lets its page through uncharged: a refresh is
 	// charged once for the feed, not once per page (admission.Controller.FeedToken).
-	opts := r.URL.Query()
+	opts, optsErr := odataQuery(r.URL.RawQuery)
+	if optsErr != nil {
+		opts = url.Values{} // refused below, once admitted and the set resolved
+	}
 	token := opts.Get("$skiptoken")
 	opts.Del("$skiptoken")
 	skip, _ := strconv.ParseInt(opts.Get("$skip"), 10, 64)
@@ -203,8 +222,8 @@ func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set str
 	if !ok {
 		return
 	}
-	if err := checkQueryString(r); err != nil {
-		s.writeODataError(w, r, err)
+	if optsErr != nil {
+		s.writeODataError(w, r, optsErr)
 		return
 	}
 	req, err := odata.ParseRequest(odataModel(cat, info(r).principal), ds, opts, int64(s.cfg.ODataPageSize))
