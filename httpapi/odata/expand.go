@@ -45,6 +45,9 @@ func (r *request) parseExpand(s string) ([]expansion, error) {
 			if _, _, err := r.m.follow(r.ds, segs[:1], "$expand"); err != nil {
 				return nil, err
 			}
+			if strings.HasPrefix(segs[1], "$") {
+				return nil, unsupported("$expand=%s: %s is not supported; expand the navigation property itself", name, segs[1])
+			}
 			return nil, unsupported("$expand=%s: expanding past the first navigation property (nested $expand) is not supported", name)
 		}
 		nav, ok := r.m.navigation(r.ds, name)
@@ -149,7 +152,6 @@ func (r *request) expand(e expansion) error {
 	}
 	i := r.add(pathItem(ref{Steps: steps, Col: key}), nil, true)
 	r.present[e.nav.Name+"/"] = []int{i}
-	r.expanded[e.nav.Name] = true
 	return nil
 }
 

@@ -71,10 +71,9 @@ type request struct {
 	places [][]string
 	// dims are the semantic names of the items that are dimensions, own or related.
 	dims map[string]bool
-	// expanded are the navigation properties $expand names, and present the columns telling
-	// whether each one's related row exists.
-	expanded map[string]bool
-	present  map[string][]int
+	// present are, by navigation prefix ("customers/"), the columns telling whether the
+	// related row of a navigation property $expand names exists.
+	present map[string][]int
 	// kinds are the kinds of the properties $filter names, by semantic name.
 	kinds map[string]catalog.ColumnKind
 }
@@ -90,7 +89,7 @@ func ParseRequest(m *Model, ds *catalog.Dataset, opts url.Values, pageSize int64
 	}
 	q := &semantic.Query{Dataset: ds.ID, Joins: m.resolver(ds)}
 	r := &request{m: m, ds: ds, q: q, req: &Request{Query: q, Key: KeyProperty(ds)}, dims: map[string]bool{},
-		expanded: map[string]bool{}, present: map[string][]int{}, kinds: map[string]catalog.ColumnKind{}}
+		present: map[string][]int{}, kinds: map[string]catalog.ColumnKind{}}
 	req := r.req
 
 	apply, err := r.items(opts)
