@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
@@ -364,6 +365,9 @@ func navSQL() []string {
 	return []string{b.String() + ";"}
 }
 
+// keyNavOrdersOnly is a t1 key whose scope holds orders alone: customers is no entity set of its.
+const keyNavOrdersOnly = "secret-orders-only"
+
 // newNavGateway is a Server over navCatalog and its rows in a real DuckDB.
 func newNavGateway(t *testing.T) *gateway {
 	t.Helper()
@@ -380,8 +384,12 @@ func newNavGateway(t *testing.T) *gateway {
 	pl := planner.New(cat, planner.Config{})
 	t.Cleanup(func() { pl.Close() })
 	logs := &lockedBuffer{}
+	principals := staticAuth{keyNavOrdersOnly: {KeyID: "k-orders", Tenants: []string{"t1"}, Role: auth.RoleViewer, Scopes: []string{"orders"}}}
+	for k, p := range httpPrincipals {
+		principals[k] = p
+	}
 	srv := New(Config{
-		Authenticator: httpPrincipals,
+		Authenticator: principals,
 		Planner:       pl,
 		Catalog:       pl.Catalog,
 		Log:           slog.New(slog.NewJSONHandler(logs, nil)),
@@ -509,6 +517,26 @@ func TestODataNavigationPaths(t *testing.T) {
 		if jsonText(t, got) != jsonText(t, north) || !slices.IsSortedFunc(order, func(a, b string) int { return strings.Compare(b, a) }) {
 			t.Errorf("%s: North revenue by city %v (order %v), want %v", tc.tenant, got, order, north)
 		}
+	}
+}
+
+// A key that may not see customers has no navigation to it: not in $metadata, and a path or
+// $expand naming it is unknown (400), as any name it cannot see.
+func TestODataNavigationOutOfScope(t *testing.T) {
+	g := newNavGateway(t)
+	x := string(g.get("/odata/$metadata", keyNavOrdersOnly).body)
+	if !strings.Contains(x, `<EntityType Name="orders">`) || strings.Contains(x, "customers") {
+		t.Errorf("$metadata for a key scoped to orders:\n%s", x)
+	}
+	for _, path := range []string{"/odata/orders?$expand=customers", "/odata/orders?$filter=" + url.QueryEscape("customers/region eq 'North'"),
+		"/odata/orders?$select=customers/region", "/odata/orders?$apply=" + url.QueryEscape("groupby((customers/region))")} {
+		if msg := g.get(path, keyNavOrdersOnly).checkODataError(t, http.StatusBadRequest, "invalid_request"); !strings.Contains(msg, "customers") {
+			t.Errorf("%s: %q", path, msg)
+		}
+	}
+	// Its orders themselves still answer.
+	if rows, _, _ := g.odataRows("/odata/orders?$select=order_id", keyNavOrdersOnly); len(rows) != 6 {
+		t.Errorf("t1's orders: %v", rows)
 	}
 }
 
