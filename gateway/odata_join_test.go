@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // odataDemoOrder is one demo order with its id, read from demo.sql like demoRows does.
@@ -209,12 +211,10 @@ func TestODataJoinDemo(t *testing.T) {
 	}
 }
 
-// Customer ids collide across tenants (each tenant has its own c1) and one tenant's order
-// names a customer only another tenant has: a tenant's orders navigate to its own customers
-// only, and to none (null) where its tenant has no such customer.
-func TestODataJoinCollidingKeys(t *testing.T) {
-	t.Parallel()
-	const data = `CREATE TABLE customers (customer_id VARCHAR, tenant_id VARCHAR, name VARCHAR, region VARCHAR, segment VARCHAR);
+// odataCollisionSQL holds customer ids that collide across tenants (each tenant has its own
+// c1), and an order of tenantA naming c2, which only tenantB has; in demo.sql's tables and row
+// format.
+const odataCollisionSQL = `CREATE TABLE customers (customer_id VARCHAR, tenant_id VARCHAR, name VARCHAR, region VARCHAR, segment VARCHAR);
 INSERT INTO customers VALUES
   ('c1', 'tenantA', 'A One',   'North', 'retail'),
   ('c1', 'tenantB', 'B One',   'South', 'retail'),
@@ -226,6 +226,13 @@ INSERT INTO orders VALUES
   ('o3', 'tenantB', DATE '2025-12-02', 'Indore',    3.0, 1, 'c1'),
   ('o4', 'tenantB', DATE '2025-12-02', 'Delhi',  4000.0, 1, 'c2');
 `
+
+// Customer ids collide across tenants (each tenant has its own c1) and one tenant's order
+// names a customer only another tenant has: a tenant's orders navigate to its own customers
+// only, and to none (null) where its tenant has no such customer.
+func TestODataJoinCollidingKeys(t *testing.T) {
+	t.Parallel()
+	data := odataCollisionSQL
 	file := filepath.Join(t.TempDir(), "data.sql")
 	writeDiffFile(t, file, data)
 	gw := startTestGateway(t, func(c *Config) { c.DuckDBInit = file })
@@ -257,4 +264,43 @@ INSERT INTO orders VALUES
 			t.Errorf("%s sees %s: %s", key, other, body)
 		}
 	}
+}
+
+// TestODataJoinCollidingKeys with the datasets on the PostgreSQL source, in a fresh schema.
+func TestODataJoinCollidingKeysPostgres(t *testing.T) {
+	t.Parallel()
+	schema := testkit.PostgresSchema(t)
+	admin, dsn := testkit.PostgresConn(t), testkit.PostgresDSN(t)
+	ddl := strings.ReplaceAll(odataCollisionSQL, "DOUBLE", "DOUBLE PRECISION")
+	if _, err := admin.Exec(testkit.Context(t), "SET search_path TO "+schema+";\n"+ddl+"\nRESET search_path"); err != nil {
+		t.Fatal(err)
+	}
+	cat := testkit.TempFile(t, "catalog.yaml", fmt.Sprintf(`datasets:
+  - id: orders
+    source: {engine: postgres, type: table, reference: %[1]s.orders}
+    primaryKey: order_id
+    fields:
+      - {name: order_id, type: string}
+      - {name: tenant_id, type: string}
+      - {name: city, type: string}
+      - {name: revenue, type: double}
+      - {name: customer_id, type: string}
+    dimensions: [{name: order_id}, {name: city}, {name: customer_id}]
+    metrics: [{name: total_revenue, expression: {agg: sum, field: revenue}}]
+    rls: {enabled: true, column: tenant_id, mode: equals, allowAdminBypass: true}
+    joins:
+      - {dataset: customers, relationship: many_to_one, on: {customer_id: customer_id}}
+  - id: customers
+    source: {engine: postgres, type: table, reference: %[1]s.customers}
+    primaryKey: customer_id
+    fields:
+      - {name: customer_id, type: string}
+      - {name: tenant_id, type: string}
+      - {name: region, type: string}
+    dimensions: [{name: customer_id}, {name: region}]
+    metrics: [{name: customers_count, expression: {agg: count, field: customer_id}}]
+    rls: {enabled: true, column: tenant_id, mode: equals, allowAdminBypass: true}
+`, schema))
+	gw := startTestGateway(t, func(c *Config) { c.Catalog, c.PostgresDSN = cat, Secret(dsn) })
+	checkODataJoins(t, newHTTPClient(t, gw), odataCollisionSQL, []odataJoinCase{{"tenantA-key", "tenantA"}, {"tenantB-key", "tenantB"}})
 }
