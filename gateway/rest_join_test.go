@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/setupranali/setupranali/internal/joindiff"
+	"github.com/setupranali/setupranali/internal/testkit"
 )
 
 // restRows posts a /v1/query body and returns its rows as cells joined by " | " (numbers
@@ -249,7 +251,27 @@ func TestRESTJoinStar(t *testing.T) {
 	data, cat := filepath.Join(dir, "data.sql"), filepath.Join(dir, "catalog.yaml")
 	writeDiffFile(t, data, s.SQL(joindiff.DuckDB))
 	writeDiffFile(t, cat, s.YAML(joindiff.DuckDB, ""))
-	gw := startTestGateway(t, func(c *Config) { c.Catalog, c.DuckDBInit = cat, data })
+	restJoinStar(t, s, startTestGateway(t, func(c *Config) { c.Catalog, c.DuckDBInit = cat, data }))
+}
+
+// TestRESTJoinStarPostgres is TestRESTJoinStar with the datasets on the PostgreSQL source, in
+// a fresh schema.
+func TestRESTJoinStarPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := testkit.PostgresDSN(t)
+	schema := testkit.PostgresSchema(t)
+	admin := testkit.PostgresConn(t)
+	s := joindiff.Generate(joinDataSeed)
+	ctx := testkit.ContextWithin(t, time.Minute)
+	if _, err := admin.Exec(ctx, "SET search_path TO "+schema+";\n"+s.SQL(joindiff.Postgres)+"RESET search_path"); err != nil {
+		t.Fatalf("loading the join schema into PostgreSQL: %v", err)
+	}
+	cat := filepath.Join(t.TempDir(), "catalog.yaml")
+	writeDiffFile(t, cat, s.YAML(joindiff.Postgres, schema))
+	restJoinStar(t, s, startTestGateway(t, func(c *Config) { c.Catalog, c.PostgresDSN = cat, Secret(dsn) }))
+}
+
+func restJoinStar(t *testing.T, s *joindiff.Schema, gw *Gateway) {
 	c := newHTTPClient(t, gw)
 	who := append(slices.Clone(differentialTenants), struct{ name, key string }{joindiff.AllTenants, "dev-key-123"})
 	for _, w := range who {

@@ -393,7 +393,7 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 			WithHint("split the query, or raise SETU_MAX_DIMENSIONS")
 	}
 	paths := joinPaths{cat: cat, anchor: ds, inScope: inScope}
-	q := &semantic.Query{Dataset: ds.ID, Joins: paths.resolver()}
+	q := &semantic.Query{Dataset: ds.ID, Joins: joinResolver(cat, ds, inScope)}
 	// outputs are the result's column names: each appears once, as a JSON object has each key
 	// once. exprs are the selected expressions, so one asked for twice is refused rather than
 	// repeated under two names.
@@ -405,6 +405,10 @@ func buildQuery(cat *catalog.Catalog, inScope func(string) bool, req *queryReque
 		}
 		if len(it.Alias) > maxAliasBytes {
 			return badRequest("alias %q is longer than %d bytes", it.Alias, maxAliasBytes)
+		}
+		if _, own := ds.Column(it.Col); !own && it.Alias == "" && len(it.Col) > maxAliasBytes {
+			// A joined column is named by its dotted name, which the engine would cut.
+			return badRequest("result column %q would be longer than %d bytes; give it an alias", it.Col, maxAliasBytes)
 		}
 		if outputs[it.Name()] {
 			return badRequest("two result columns would be named %q; give one an alias", it.Name())
@@ -910,6 +914,13 @@ type joinedColumn struct {
 
 // name is the canonical "<dataset>.<column>" name.
 func (j joinedColumn) name() string { return j.ds.ID + "." + j.col.Name() }
+
+// joinResolver is the semantic.Resolver every HTTP front door sets as semantic.Query.Joins for a
+// request over ds by a principal whose scope is inScope: names "<dataset>.<column>" follow the
+// catalog's declared joins (joinPaths.lookup).
+func joinResolver(cat *catalog.Catalog, ds *catalog.Dataset, inScope func(string) bool) semantic.Resolver {
+	return joinPaths{cat: cat, anchor: ds, inScope: inScope}.resolver()
+}
 
 // joinPaths reads the names "<dataset>.<column>" of requests over anchor along the catalog's
 // declared joins, for the principal whose scope is inScope. A column of anchor is named as it

@@ -25,10 +25,24 @@ const fuzzCatalog = `datasets:
       - {name: order_date, type: date}
       - {name: revenue, type: double}
       - {name: tenant_id, type: string}
-    dimensions: [{name: city}, {name: order_date}]
+      - {name: order_id, type: string}
+      - {name: customer_id, type: string}
+    primaryKey: order_id
+    dimensions: [{name: city}, {name: order_date}, {name: customer_id}]
     metrics: [{name: total_revenue, expression: {agg: sum, field: revenue}}]
     rls: {enabled: true, column: tenant_id}
     incremental: {enabled: true, column: order_date, type: date, maxWindowDays: 31}
+    joins: [{dataset: customers, relationship: many_to_one, on: {customer_id: customer_id}}]
+  - id: customers
+    source: {reference: customers}
+    primaryKey: customer_id
+    fields:
+      - {name: customer_id, type: string}
+      - {name: region, type: string}
+      - {name: tenant_id, type: string}
+    dimensions: [{name: customer_id}, {name: region}]
+    metrics: [{name: customers_count, expression: {agg: count, field: customer_id}}]
+    rls: {enabled: true, column: tenant_id}
 `
 
 // The keys each object of a /v1/query body may have. encoding/json matches struct fields
@@ -120,6 +134,8 @@ func FuzzQueryBody(f *testing.F) {
 		`{"dataset":"orders","metrics":["total_revenue"],"filters":[{"field":"total_revenue","op":"gt","value":1}],"incrementalFrom":"2025-12-01","incrementalTo":"2025-12-31"}`,
 		`{"dataset":"orders","dimensions":[{"name":"city","bogus":1}],"metrics":[{"name":"total_revenue","where":{}}]}`,
 		`{"dataset":"orders","dimensions":["city","city"]} {}`,
+		`{"dataset":"orders","dimensions":["customers.region"],"metrics":["total_revenue","customers.customers_count"],"filters":[{"field":"customers.region","op":"eq","value":"x"}],"orderBy":["-customers.region"]}`,
+		`{"dataset":"customers","dimensions":["region","orders.city"],"metrics":["customers_count","orders.total_revenue"],"filters":[{"field":"orders.total_revenue","op":"gt","value":1}]}`,
 	} {
 		f.Add(s)
 	}

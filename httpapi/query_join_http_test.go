@@ -33,7 +33,7 @@ const joinCatalog = `datasets:
       - {name: tenant_id, type: string}
       - {name: region, type: string}
       - {name: segment, type: string}
-    dimensions: [{name: customer_id}, {name: region}, {name: segment}]
+    dimensions: [{name: customer_id}, {name: region}, {name: segment}, {name: segment_named_at_such_length_that_it_overflows_identifiers, field: segment}]
     metrics: [{name: customers_count, expression: {agg: count, field: customer_id}}]
     rls: {enabled: true, column: tenant_id, mode: equals, allowAdminBypass: true}
   - id: orders
@@ -466,6 +466,7 @@ func TestQueryJoinsAnswerTheTruth(t *testing.T) {
 		body    string
 		columns []string
 		ref     jquery
+		having  func([]string) []string
 	}{
 		{name: "a dimension of a dataset reached many-to-one",
 			body:    `{"dataset":"orders","dimensions":["customers.region"],"metrics":["revenue","orders_count","avg_amount"]}`,
@@ -489,7 +490,7 @@ func TestQueryJoinsAnswerTheTruth(t *testing.T) {
 			ref: jquery{anchor: "j_orders", steps: []jstep{toCustomers},
 				cols:  []jcol{{"", "status", ""}, {"", "amount", "sum"}, {"customers", "customer_id", "count"}},
 				where: func(j map[string]jrow) bool { return field(j["customers"], "segment") == "retail" }}},
-		{name: "or over a joined and an own dimension, and HAVING on a joined metric",
+		{name: "or over a joined and an own dimension, and HAVING",
 			body: `{"dataset":"orders","dimensions":["customers.segment"],"metrics":["customers.customers_count","revenue"],
 				"filters":[{"or":[{"field":"customers.region","op":"eq","value":"North"},{"field":"status","op":"eq","value":"open"}]},{"field":"revenue","op":"gt","value":100}]}`,
 			columns: []string{"customers.segment", "customers.customers_count", "revenue"},
@@ -497,7 +498,14 @@ func TestQueryJoinsAnswerTheTruth(t *testing.T) {
 				cols: []jcol{{"customers", "segment", ""}, {"customers", "customer_id", "count"}, {"", "amount", "sum"}},
 				where: func(j map[string]jrow) bool {
 					return field(j["customers"], "region") == "North" || field(j[""], "status") == "open"
-				}}},
+				}},
+			having: func(rows []string) []string { return havingOver(rows, 2, 100) }},
+		{name: "HAVING on a metric of a dataset reached one-to-many",
+			body:    `{"dataset":"customers","dimensions":["region"],"metrics":["orders.revenue","customers_count"],"filters":[{"field":"orders.revenue","op":"gt","value":5000}]}`,
+			columns: []string{"region", "orders.revenue", "customers_count"},
+			ref: jquery{anchor: "j_customers", steps: []jstep{custToOrd},
+				cols: []jcol{{"", "region", ""}, {"orders", "amount", "sum"}, {"", "customer_id", "count"}}},
+			having: func(rows []string) []string { return havingOver(rows, 1, 5000) }},
 		{name: "a dataset without a primary key, by a dimension reached many-to-one",
 			body:    `{"dataset":"notes","dimensions":["customers.region"],"metrics":["notes_count"]}`,
 			columns: []string{"customers.region", "notes_count"},
@@ -516,8 +524,8 @@ func TestQueryJoinsAnswerTheTruth(t *testing.T) {
 			}
 			t.Run(tc.name+"/"+who.key, func(t *testing.T) {
 				want := joinTruth(d, who.tenant, tc.ref)
-				if tc.name == "or over a joined and an own dimension, and HAVING on a joined metric" {
-					want = havingOver(want, 2, 100)
+				if tc.having != nil {
+					want = tc.having(want)
 				}
 				got := answer(t, g.query(who.key, tc.body), tc.columns...)
 				if !slices.Equal(got, want) {
@@ -605,6 +613,8 @@ func TestQueryJoinsRefusals(t *testing.T) {
 		// the admin reads every tenant's, which share ids: a note would be counted once per
 		// tenant's customer of its id, and the planner refuses rather than repeat it.
 		{keyAdmin, `{"dataset":"notes","dimensions":["customers.region"],"metrics":["notes_count"]}`, 501, "not_supported", "0A000", []string{`"notes_count"`, `"notes"`, `"customers"`}},
+		// A joined column is named by its dotted name, which must fit an identifier.
+		{keyT1, `{"dataset":"orders","dimensions":["customers.segment_named_at_such_length_that_it_overflows_identifiers"]}`, 400, "invalid_query", "22023", []string{"alias"}},
 		// A dataset outside the key's scope is no dataset to it.
 		{keyOrdersOnly, `{"dataset":"orders","dimensions":["customers.region"],"metrics":["revenue"]}`, 400, "unknown_field", "42703", []string{`"customers.region"`}},
 	} {
@@ -613,6 +623,24 @@ func TestQueryJoinsRefusals(t *testing.T) {
 			if !strings.Contains(msg, m) {
 				t.Errorf("%s: message %q does not name %s", tc.body, msg, m)
 			}
+		}
+	}
+}
+
+// stats.rlsApplied says whether a tenant filter applied to any dataset the query read: the
+// joined ones count, so a shared dataset joined to a tenant's rows reports it.
+func TestQueryJoinsReportRLSOfJoinedDatasets(t *testing.T) {
+	g := newJoinGateway(t, joinFixture())
+	for _, tc := range []struct {
+		body string
+		want bool
+	}{
+		{`{"dataset":"products","dimensions":["category"],"metrics":["products_count"]}`, false},
+		{`{"dataset":"products","dimensions":["category"],"metrics":["products_count","order_items.units"]}`, true},
+	} {
+		stats := g.query(keyT1, tc.body).json(t)["stats"].(map[string]any)
+		if stats["rlsApplied"] != tc.want {
+			t.Errorf("%s: stats %v, want rlsApplied %v", tc.body, stats, tc.want)
 		}
 	}
 }

@@ -109,6 +109,9 @@ func selectNode(sel *pg_query.SelectStmt) *pg_query.Node {
 type builder struct {
 	args  []Value
 	joins *joins
+	// outputs: names may be the select list's aliases (HAVING); elsewhere in expressions
+	// (select list, WHERE) every name is a column.
+	outputs bool
 }
 
 // column is the reference name makes: as written in a query of one dataset, through joins
@@ -117,7 +120,16 @@ func (b *builder) column(name string) *pg_query.Node {
 	if b.joins == nil {
 		return column(name)
 	}
-	return b.joins.column(name)
+	return b.joins.column(name, b.outputs)
+}
+
+// outputColumn is column where output names are seen (GROUP BY, ORDER BY): an alias of the
+// select list stays as written.
+func (b *builder) outputColumn(name string) *pg_query.Node {
+	if b.joins == nil {
+		return column(name)
+	}
+	return b.joins.column(name, true)
 }
 
 // from is the FROM item: the dataset, joined to the datasets the query's names reach.
@@ -169,7 +181,11 @@ func (b *builder) selectStmt(q *Query) (*pg_query.SelectStmt, error) {
 		sel.GroupClause = append(sel.GroupClause, b.groupExpr(q.Items, g))
 	}
 	if q.Having != nil {
-		if sel.HavingClause, err = b.expr(q.Having); err != nil {
+		// HAVING may name an aggregate by its alias (OData's filter after $apply).
+		b.outputs = true
+		sel.HavingClause, err = b.expr(q.Having)
+		b.outputs = false
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -232,7 +248,7 @@ func (b *builder) groupExpr(items []Item, name string) *pg_query.Node {
 			}
 		}
 	}
-	return b.column(name)
+	return b.outputColumn(name)
 }
 
 // orderExpr is what ORDER BY holds for name: the output column of that name as written (ORDER
@@ -243,7 +259,7 @@ func (b *builder) orderExpr(items []Item, name string) *pg_query.Node {
 			return column(name)
 		}
 	}
-	return b.column(name)
+	return b.outputColumn(name)
 }
 
 func (b *builder) param(v Value) *pg_query.Node {

@@ -29,7 +29,8 @@ type Ref struct {
 
 // Resolver reads a name holding a dot. ok false leaves the name as written, one column of the
 // query's own dataset (whose name holds a dot); an error refuses the query, as it stands (the
-// caller renders it). A Query without a Resolver reads every name as written.
+// caller renders it). A Query without a Resolver reads every name as written. The HTTP front
+// doors make theirs from the catalog's declared joins (httpapi's joinResolver).
 type Resolver func(name string) (ref Ref, ok bool, err error)
 
 // relation is one relation of the statement's FROM: the query's dataset, or a dataset a join
@@ -182,14 +183,14 @@ func (j *joins) from(dataset string) *pg_query.Node {
 }
 
 // column is the reference a name makes: a column of a joined relation for a name the resolver
-// read, an output name as written (ORDER BY, HAVING after an aggregate's alias), and otherwise
-// a column of the query's dataset, qualified, since a joined dataset may have a column of the
-// same name.
-func (j *joins) column(name string) *pg_query.Node {
+// read, an alias of the select list as written where output names are seen (outputs: GROUP BY,
+// HAVING after an aggregate's alias, ORDER BY), and otherwise a column of the query's dataset,
+// qualified, since a joined dataset may have a column of the same name.
+func (j *joins) column(name string, outputs bool) *pg_query.Node {
 	if c, ok := j.names[name]; ok {
 		return qualified(c.rel.alias, c.col)
 	}
-	if j.outNames[name] {
+	if outputs && j.outNames[name] {
 		return column(name)
 	}
 	return qualified(j.anchor.alias, name)

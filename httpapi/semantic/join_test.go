@@ -78,6 +78,13 @@ func TestBuildJoinsMakesTheTreeOfTheJoinedSQL(t *testing.T) {
 			sql: `SELECT "customers"."region", "customers"."customers_count", "orders"."total_revenue" AS "rev" FROM "customers" ` +
 				`LEFT JOIN "orders" ON "customers"."customer_id" = "orders"."customer_id" HAVING "orders"."total_revenue" > $1`,
 			args: []string{"10"}},
+		{name: "WHERE names columns, never output names",
+			q: &Query{Dataset: "orders", Items: []Item{{Col: "customers.region", Alias: "status"}, {Col: "status", Alias: "s"}},
+				Where: Cmp{Op: "=", L: Col{Name: "status"}, R: Lit{Value: String("open")}}, OrderBy: []Order{{Col: "status"}}},
+			sql: `SELECT "customers"."region" AS "status", "orders"."status" AS "s" FROM "orders" ` +
+				`LEFT JOIN "customers" ON "orders"."customer_id" = "customers"."customer_id" AND "orders"."tenant_key" = "customers"."tenant_key" ` +
+				`WHERE "orders"."status" = $1 ORDER BY "status" ASC NULLS FIRST`,
+			args: []string{"open"}},
 		{name: "one dataset reached twice",
 			q: &Query{Dataset: "employees", Items: []Item{{Col: "name"}, {Col: "manager.name"}, {Col: "mentor.name"}, {Col: "headcount"}}},
 			sql: `SELECT "employees"."name", "employees_2"."name" AS "manager.name", "employees_3"."name" AS "mentor.name", "employees"."headcount" FROM "employees" ` +
