@@ -23,13 +23,14 @@ type endpoint struct {
 type param struct{ Name, In, Description string }
 
 var odataOptions = []param{
-	{"$select", "query", "comma-separated properties"},
+	{"$select", "query", "comma-separated properties; paths along many-to-one navigation properties (customers/region) come back nested"},
 	{"$filter", "query", "eq ne gt ge lt le, and or not, parentheses, in (...), contains/startswith/endswith, tolower/toupper, year/month/day; literals: 'text', numbers, true/false, null, 2025-01-31, 2025-01-31T10:00:00Z"},
 	{"$orderby", "query", "properties with asc/desc"},
 	{"$top", "query", "most rows in all pages"},
 	{"$skip", "query", "rows to skip"},
 	{"$count", "query", "true adds @odata.count"},
-	{"$apply", "query", "filter(...), groupby((dims), aggregate(metric with sum|min|max|average|countdistinct as alias))"},
+	{"$apply", "query", "filter(...), groupby((dims), aggregate(metric with sum|min|max|average|countdistinct as alias)); dims may be paths (customers/region)"},
+	{"$expand", "query", "many-to-one navigation properties, optionally with ($select=dims): the related entity nested, null when none; other options inside, one-to-many and nested $expand are 501"},
 	{"$format", "query", "json"},
 }
 
@@ -54,7 +55,7 @@ var endpoints = []endpoint{
 	{Method: "GET", Path: "/v1/datasets/{id}/schema", Tag: "catalog", Auth: "key", Summary: "Dataset columns", Params: []param{{"id", "path", "dataset id"}},
 		Description: "The columns a query returns: name, kind (dimension or metric), type."},
 	{Method: "GET", Path: "/odata", Tag: "odata", Auth: "key", Summary: "OData service document", Description: "Entity sets the key may see (also under /v1/odata)."},
-	{Method: "GET", Path: "/odata/$metadata", Tag: "odata", Auth: "key", Summary: "OData CSDL metadata", Description: "One EntityType per dataset with its dimensions and metrics (all nullable), keyed by the synthetic _key property (the entity's dimension values as a JSON array, never null); labels as Core.Description annotations."},
+	{Method: "GET", Path: "/odata/$metadata", Tag: "odata", Auth: "key", Summary: "OData CSDL metadata", Description: "One EntityType per dataset with its dimensions and metrics (all nullable), keyed by the synthetic _key property (the entity's dimension values as a JSON array, never null); labels as Core.Description annotations. Declared many-to-one joins to datasets the key may see are NavigationProperty elements, bound to their targets' entity sets."},
 	{Method: "GET", Path: "/odata/{set}", Tag: "odata", Auth: "key", Summary: "OData entity set", Params: append([]param{{"set", "path", "dataset id"}}, odataOptions...),
 		Description: "Rows of a dataset: one per combination of dimension values with its metrics. Server-driven paging through @odata.nextLink; a closed range on the incremental column (lower and upper bound) longer than the dataset's maxWindowDays is refused; a lone bound never is."},
 	{Method: "GET", Path: "/odata/{set}/$count", Tag: "odata", Auth: "key", Summary: "OData row count", Params: []param{{"set", "path", "dataset id"}, {"$filter", "query", "as for the entity set"}, {"$apply", "query", "as for the entity set"}},

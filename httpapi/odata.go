@@ -46,6 +46,12 @@ func visibleDatasets(cat *catalog.Catalog, p auth.Principal) []*catalog.Dataset 
 	return out
 }
 
+// odataModel is the catalog as the caller sees it through OData: its entity sets, and the
+// navigation properties between them.
+func odataModel(cat *catalog.Catalog, p auth.Principal) *odata.Model {
+	return odata.NewModel(cat, visibleDatasets(cat, p))
+}
+
 func (s *Server) odataService(w http.ResponseWriter, r *http.Request, _ httprouter.Params) {
 	if !s.admit(w, r) {
 		return
@@ -68,7 +74,7 @@ func (s *Server) odataDispatch(w http.ResponseWriter, r *http.Request, ps httpro
 		}
 		w.Header().Set("OData-Version", "4.0")
 		w.Header().Set("Content-Type", "application/xml;charset=utf-8")
-		w.Write(odata.Metadata(visibleDatasets(s.cfg.Catalog(), info(r).principal)))
+		w.Write(odata.Metadata(odataModel(s.cfg.Catalog(), info(r).principal)))
 		return
 	}
 	set, rest, _ := strings.Cut(path, "/")
@@ -87,15 +93,40 @@ func (s *Server) odataDispatch(w http.ResponseWriter, r *http.Request, ps httpro
 }
 
 // odataDataset resolves an entity set the caller may see.
-func (s *Server) odataDataset(w http.ResponseWriter, r *http.Request, set string) (*catalog.Dataset, bool) {
+func (s *Server) odataDataset(w http.ResponseWriter, r *http.Request, cat *catalog.Catalog, set string) (*catalog.Dataset, bool) {
 	ri := info(r)
 	ri.dataset = set
-	ds, ok := s.cfg.Catalog().Dataset(set)
+	ds, ok := cat.Dataset(set)
 	if !ok || !ri.principal.InScope(ds.ID) {
 		s.writeError(w, r, http.StatusNotFound, "dataset_not_found", "entity set "+strconv.Quote(set)+" does not exist", "")
 		return nil, false
 	}
 	return ds, true
+}
+
+// odataQuery reads the query string's options. OData puts ';' between the options inside
+// parentheses ($expand=customers($select=region;$top=1)) and clients send it unencoded, while Go's
+// url.ParseQuery drops any pair holding one, which would silently ignore an option; so only '&'
+// separates pairs here. A malformed %-escape is an error, not a dropped pair either.
+func odataQuery(raw string) (url.Values, error) {
+	out := url.Values{}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err == nil {
+			v, err = url.QueryUnescape(v)
+		}
+		if err != nil {
+			return nil, &odata.Error{Message: "the query string holds a malformed %-escape; percent-encode '%' as %25 inside option values"}
+		}
+		out[key] = append(out[key], v)
+	}
+	return out, nil
 }
 
 func (s *Server) writeODataError(w http.ResponseWriter, r *http.Request, err error) {
@@ -119,11 +150,17 @@ func (s *Server) odataCount(w http.ResponseWriter, r *http.Request, set string) 
 	if !s.admit(w, r) {
 		return
 	}
-	ds, ok := s.odataDataset(w, r, set)
+	cat := s.cfg.Catalog()
+	ds, ok := s.odataDataset(w, r, cat, set)
 	if !ok {
 		return
 	}
-	q, err := odata.CountQuery(ds, r.URL.Query())
+	opts, err := odataQuery(r.URL.RawQuery)
+	if err != nil {
+		s.writeODataError(w, r, err)
+		return
+	}
+	q, err := odata.CountQuery(odataModel(cat, info(r).principal), ds, opts)
 	if err != nil {
 		s.writeODataError(w, r, err)
 		return
@@ -167,7 +204,10 @@ func (s *Server) count(ctx context.Context, caller admission.Caller, q *semantic
 func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set string) {
 	// The $skiptoken of a nextLink we wrote lets its page through uncharged: a refresh is
 	// charged once for the feed, not once per page (admission.Controller.FeedToken).
-	opts := r.URL.Query()
+	opts, optsErr := odataQuery(r.URL.RawQuery)
+	if optsErr != nil {
+		opts = url.Values{} // refused below, once admitted and the set resolved
+	}
 	token := opts.Get("$skiptoken")
 	opts.Del("$skiptoken")
 	skip, _ := strconv.ParseInt(opts.Get("$skip"), 10, 64)
@@ -175,19 +215,25 @@ func (s *Server) odataCollection(w http.ResponseWriter, r *http.Request, set str
 	if !s.admitFeedPage(w, r, feed, skip, token) {
 		return
 	}
-	ds, ok := s.odataDataset(w, r, set)
+	// One catalog snapshot for the dataset and its navigation properties, should a reload
+	// swap it meanwhile.
+	cat := s.cfg.Catalog()
+	ds, ok := s.odataDataset(w, r, cat, set)
 	if !ok {
 		return
 	}
-	req, err := odata.ParseRequest(ds, opts, int64(s.cfg.ODataPageSize))
+	if optsErr != nil {
+		s.writeODataError(w, r, optsErr)
+		return
+	}
+	req, err := odata.ParseRequest(odataModel(cat, info(r).principal), ds, opts, int64(s.cfg.ODataPageSize))
 	if err != nil {
 		s.writeODataError(w, r, err)
 		return
 	}
 	caller := s.caller(r)
 	base := odataBase(r)
-	sink := &odataSink{jsonObjects: jsonObjects{w: w}, max: req.PageRows, context: base + "/$metadata#" + ds.ID,
-		keyName: appendString(nil, req.Key), keyCols: req.KeyColumns}
+	sink := &odataSink{jsonObjects: jsonObjects{w: w}, max: req.PageRows, context: base + "/$metadata#" + ds.ID, shape: req.Shape}
 	if req.Count {
 		n, err := s.count(r.Context(), caller, req.CountQuery)
 		if err != nil {
@@ -236,11 +282,8 @@ type odataSink struct {
 	count   *int64
 	max     int64
 	more    bool
-	// keyName is the entity key property as a JSON string; keyCols the columns its value is
-	// made of (odata.Request.KeyColumns).
-	keyName []byte
-	keyCols []int
-	scratch []byte
+	// shape makes each row an entity (odata.Request.Shape).
+	shape *odata.Shape
 }
 
 func (s *odataSink) start(cols []planner.Column) error {
@@ -264,19 +307,63 @@ func (s *odataSink) row(vals [][]byte) error {
 		s.more = true
 		return nil
 	}
-	// The key is the JSON array of the entity's dimension values, as a string: never null,
-	// and distinct for distinct entities since the result is grouped by exactly those columns.
-	s.scratch = append(s.scratch[:0], '[')
-	for i, c := range s.keyCols {
-		if i > 0 {
-			s.scratch = append(s.scratch, ',')
-		}
-		s.scratch = appendJSON(s.scratch, vals[c], s.cols[c].Type)
+	if s.n > 0 {
+		s.buf = append(s.buf, ',')
 	}
-	s.scratch = append(s.scratch, ']')
-	s.lead = append(append(s.lead[:0], s.keyName...), ':')
-	s.lead = appendString(s.lead, string(s.scratch))
-	return s.appendObject(vals)
+	s.n++
+	s.buf = s.appendEntity(s.buf, s.shape, vals)
+	if len(s.buf) > 32<<10 {
+		_, err := s.w.Write(s.buf)
+		s.buf = s.buf[:0]
+		return err
+	}
+	return nil
+}
+
+// appendEntity writes the entity sh makes of a row: its key first, then its properties, a
+// navigation property as its related entity's object (or null when no row is related).
+func (s *odataSink) appendEntity(b []byte, sh *odata.Shape, vals [][]byte) []byte {
+	b = append(b, '{')
+	b = appendString(b, sh.Key)
+	b = append(b, ':')
+	// The key is the JSON array of the entity's dimension values, as a string: never null,
+	// and distinct for distinct entities since the result is grouped by those columns.
+	key := []byte{'['}
+	for i, c := range sh.KeyColumns {
+		if i > 0 {
+			key = append(key, ',')
+		}
+		key = appendJSON(key, vals[c], s.cols[c].Type)
+	}
+	key = append(key, ']')
+	b = appendString(b, string(key))
+	for _, p := range sh.Props {
+		b = append(b, ',')
+		b = appendString(b, p.Name)
+		b = append(b, ':')
+		switch {
+		case p.Related == nil:
+			b = appendJSON(b, vals[p.Column], s.cols[p.Column].Type)
+		case absent(p.Related, vals):
+			b = append(b, "null"...)
+		default:
+			b = s.appendEntity(b, p.Related, vals)
+		}
+	}
+	return append(b, '}')
+}
+
+// absent reports whether a related entity's row is missing: its presence columns all NULL.
+func absent(sh *odata.Shape, vals [][]byte) bool {
+	if len(sh.Present) == 0 {
+		return false
+	}
+	for _, c := range sh.Present {
+		if vals[c] != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // feedName identifies one feed for its nextLink tokens: the entity set and its query options

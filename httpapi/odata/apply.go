@@ -8,9 +8,19 @@ import (
 )
 
 type applied struct {
-	items   []semantic.Item
+	items []semantic.Item
+	// places[i] is where items[i] goes in an entity (a path's navigation properties, then the
+	// property); dims[i] says it is a dimension.
+	places  [][]string
+	dims    []bool
 	groupBy []string
 	where   semantic.Expr
+}
+
+func (a *applied) add(it semantic.Item, place []string, dim bool) {
+	a.items = append(a.items, it)
+	a.places = append(a.places, place)
+	a.dims = append(a.dims, dim)
 }
 
 // aggMethods maps $apply's "with" methods to the semantic aggregations.
@@ -18,7 +28,7 @@ var aggMethods = map[string]string{"sum": "sum", "min": "min", "max": "max", "av
 
 // parseApply reads $apply: filter(...) transformations, then at most one groupby((dims)[,
 // aggregate(...)]) or aggregate(...), separated by "/".
-func parseApply(ds *catalog.Dataset, s string) (*applied, error) {
+func parseApply(m *Model, ds *catalog.Dataset, s string) (*applied, error) {
 	a := &applied{}
 	grouped := false
 	for _, step := range splitTop(s, '/') {
@@ -32,12 +42,15 @@ func parseApply(ds *catalog.Dataset, s string) (*applied, error) {
 		}
 		switch name {
 		case "filter":
-			e, err := ParseFilter(args, func(n string) (string, bool) {
-				c, ok := ds.Column(n)
-				if !ok || c.Kind != catalog.KindDimension {
-					return "", false
+			e, err := ParseFilter(args, func(n string) (string, error) {
+				rf, err := m.resolve(ds, n, "filter()")
+				if err != nil {
+					return "", err
 				}
-				return c.Name(), true
+				if rf.Col.Kind != catalog.KindDimension {
+					return "", badf("filter(): %q is not a dimension of %s", n, ds.ID)
+				}
+				return rf.semanticName(), nil
 			})
 			if err != nil {
 				return nil, err
@@ -51,12 +64,19 @@ func parseApply(ds *catalog.Dataset, s string) (*applied, error) {
 			}
 			for _, n := range strings.Split(list[1:len(list)-1], ",") {
 				n = strings.TrimSpace(n)
-				c, ok := ds.Column(n)
-				if !ok || c.Kind != catalog.KindDimension {
+				rf, err := m.resolve(ds, n, "groupby")
+				if err != nil {
+					return nil, err
+				}
+				if rf.Col.Kind != catalog.KindDimension {
 					return nil, badf("groupby: %q is not a dimension of %s", n, ds.ID)
 				}
-				a.items = append(a.items, semantic.Item{Col: c.Name()})
-				a.groupBy = append(a.groupBy, c.Name())
+				it := semantic.Item{Col: rf.Col.Name()}
+				if len(rf.Steps) > 0 {
+					it = pathItem(rf)
+				}
+				a.add(it, rf.props(), true)
+				a.groupBy = append(a.groupBy, it.Name())
 			}
 			if len(parts) > 2 {
 				return nil, badf("groupby takes a list and at most one aggregate")
@@ -79,17 +99,21 @@ func parseApply(ds *catalog.Dataset, s string) (*applied, error) {
 	if !grouped {
 		// filter() alone keeps the entities.
 		for _, c := range ds.Columns() {
-			a.items = append(a.items, semantic.Item{Col: c.Name()})
+			a.add(semantic.Item{Col: c.Name()}, []string{c.Name()}, c.Kind == catalog.KindDimension)
 		}
 	}
 	// Each property appears once in an entity: an alias may not repeat a grouped property,
 	// another alias or the entity key.
 	names := map[string]bool{KeyProperty(ds): true}
-	for _, it := range a.items {
-		if names[it.Name()] {
-			return nil, badf("$apply names the property %q twice", it.Name())
+	for _, n := range m.Navigations(ds) {
+		names[n.Name] = true
+	}
+	for _, place := range a.places {
+		name := strings.Join(place, "/")
+		if names[name] {
+			return nil, badf("$apply names the property %q twice", name)
 		}
-		names[it.Name()] = true
+		names[name] = true
 	}
 	return a, nil
 }
@@ -119,7 +143,7 @@ func (a *applied) aggregate(ds *catalog.Dataset, s string) error {
 		if !isIdentifier(f[4]) {
 			return badf("invalid alias %q", f[4])
 		}
-		a.items = append(a.items, semantic.Item{Col: c.Name(), Agg: method, Alias: f[4]})
+		a.add(semantic.Item{Col: c.Name(), Agg: method, Alias: f[4]}, []string{f[4]}, false)
 	}
 	return nil
 }

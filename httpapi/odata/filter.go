@@ -42,6 +42,9 @@ const (
 	tokRParen
 	tokComma
 	tokSlash
+	// tokColon only appears in lambda expressions (customers/any(c: ...)), which are refused
+	// by name once parsing reaches them.
+	tokColon
 )
 
 type token struct {
@@ -69,6 +72,9 @@ func lex(s string) ([]token, error) {
 			i++
 		case c == '/':
 			out = append(out, token{tokSlash, "/", i})
+			i++
+		case c == ':':
+			out = append(out, token{tokColon, ":", i})
 			i++
 		case c == '\'':
 			var sb strings.Builder
@@ -149,8 +155,9 @@ func lex(s string) ([]token, error) {
 func isIdentStart(r rune) bool { return r == '_' || r == '$' || unicode.IsLetter(r) }
 func isIdent(r rune) bool      { return isIdentStart(r) || unicode.IsDigit(r) }
 
-// Columns resolves identifiers in expressions; it returns false for an unknown name.
-type Columns func(name string) (string, bool)
+// Columns resolves a property name or path ("city", "customers/region") in an expression to
+// its semantic name; the error (an *Error) says why a name does not resolve.
+type Columns func(name string) (string, error)
 
 type parser struct {
 	toks []token
@@ -386,18 +393,39 @@ func (p *parser) primary() (semantic.Expr, error) {
 		if p.peek().kind == tokLParen {
 			return p.call(t)
 		}
-		if p.peek().kind == tokSlash {
-			return nil, unsupported("navigation paths (%s/...) are not supported", t.text)
+		path, err := p.path(t)
+		if err != nil {
+			return nil, err
 		}
-		name, ok := p.cols(t.text)
-		if !ok {
-			return nil, badf("unknown property %q", t.text)
+		name, err := p.cols(path)
+		if err != nil {
+			return nil, err
 		}
 		return semantic.Col{Name: name}, nil
 	case tokEOF:
 		return nil, badf("unexpected end of expression")
 	}
 	return nil, badf("unexpected %q at position %d", t.text, t.pos+1)
+}
+
+// path reads a property path: first, then "/segment" while one follows.
+func (p *parser) path(first token) (string, error) {
+	path := first.text
+	for p.peek().kind == tokSlash {
+		p.next()
+		seg := p.next()
+		if seg.kind != tokIdent {
+			return "", badf("expected a property name after %s/ at position %d", path, seg.pos+1)
+		}
+		if p.peek().kind == tokLParen {
+			if seg.text == "any" || seg.text == "all" {
+				return "", unsupported("lambda operator %s/%s() is not supported in $filter", path, seg.text)
+			}
+			return "", unsupported("%s/%s() is not supported in $filter", path, seg.text)
+		}
+		path += "/" + seg.text
+	}
+	return path, nil
 }
 
 func (p *parser) call(name token) (semantic.Expr, error) {

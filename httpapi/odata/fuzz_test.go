@@ -32,7 +32,28 @@ func FuzzParseRequest(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	cat, err := catalog.Load([]byte(testCatalog), "test.yaml")
+	fuzzRequests(f, testCatalog)
+}
+
+// FuzzParseRequestJoins is FuzzParseRequest over a catalog with navigation properties, from
+// seeds with paths and $expand.
+func FuzzParseRequestJoins(f *testing.F) {
+	for _, s := range []string{
+		"$select=city,customers/segment,customers/regions/region_name&$orderby=customers/segment desc",
+		"$expand=" + url.QueryEscape("customers($select=segment)") + "&$select=order_id,customers&$count=true",
+		"$apply=" + url.QueryEscape("filter(customers/regions/region_name ne null)/groupby((customers/segment),aggregate(total_revenue with sum as r))"),
+		"$filter=" + url.QueryEscape("customers/segment eq 'a' and total_revenue gt 1"),
+		"$expand=" + url.QueryEscape("customers($filter=x eq 1)"),
+		"$filter=" + url.QueryEscape("customers/any(c: c/segment eq 'a')"),
+	} {
+		f.Add(s)
+	}
+	fuzzRequests(f, joinCatalog)
+}
+
+// fuzzRequests runs the fuzz body over requests to /odata/orders of the catalog yaml.
+func fuzzRequests(f *testing.F, yaml string) {
+	cat, err := catalog.Load([]byte(yaml), "test.yaml")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -48,7 +69,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		req, err := ParseRequest(ds, opts, 100)
+		req, err := ParseRequest(NewModel(cat, cat.Datasets), ds, opts, 100)
 		if err != nil {
 			if internal(err) {
 				t.Fatalf("%q: internal error %v", raw, err)

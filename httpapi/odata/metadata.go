@@ -48,16 +48,36 @@ type propertyRef struct {
 	Name string `xml:"Name,attr"`
 }
 
+// navigationProperty is a single-valued navigation property. It carries no Partner (the way
+// back is one-to-many, which is no navigation property here) and no ReferentialConstraint: a
+// constraint pairs a property of this type with a property of the target's that holds the
+// same value, and the target's only key is its synthetic entity key (KeyProperty), a JSON array
+// of the dimension values a request selected, which no property of this type holds.
+type navigationProperty struct {
+	Name        string       `xml:"Name,attr"`
+	Type        string       `xml:"Type,attr"`
+	Nullable    string       `xml:"Nullable,attr"`
+	Annotations []annotation `xml:"Annotation"`
+}
+
 type entityType struct {
-	Name        string        `xml:"Name,attr"`
-	Key         []propertyRef `xml:"Key>PropertyRef"`
-	Properties  []property    `xml:"Property"`
-	Annotations []annotation  `xml:"Annotation"`
+	Name        string               `xml:"Name,attr"`
+	Key         []propertyRef        `xml:"Key>PropertyRef"`
+	Properties  []property           `xml:"Property"`
+	Navigations []navigationProperty `xml:"NavigationProperty"`
+	Annotations []annotation         `xml:"Annotation"`
+}
+
+// navigationBinding names the entity set a navigation property's entities belong to.
+type navigationBinding struct {
+	Path   string `xml:"Path,attr"`
+	Target string `xml:"Target,attr"`
 }
 
 type entitySet struct {
-	Name       string `xml:"Name,attr"`
-	EntityType string `xml:"EntityType,attr"`
+	Name       string              `xml:"Name,attr"`
+	EntityType string              `xml:"EntityType,attr"`
+	Bindings   []navigationBinding `xml:"NavigationPropertyBinding"`
 }
 
 type schema struct {
@@ -116,8 +136,9 @@ func labels(label, description string) []annotation {
 	return out
 }
 
-// Metadata is the CSDL XML document of the given datasets.
-func Metadata(datasets []*catalog.Dataset) []byte {
+// Metadata is the CSDL XML document of the model's datasets: an entity type and an entity set
+// each, with its navigation properties (Model.Navigations) bound to their targets' sets.
+func Metadata(m *Model) []byte {
 	doc := edmx{XmlnsEdmx: "http://docs.oasis-open.org/odata/ns/edmx", Version: "4.0",
 		References: []reference{{
 			URI:     "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml",
@@ -127,7 +148,7 @@ func Metadata(datasets []*catalog.Dataset) []byte {
 	s.Xmlns = "http://docs.oasis-open.org/odata/ns/edm"
 	s.Namespace = Namespace
 	s.Container.Name = "Container"
-	for _, ds := range datasets {
+	for _, ds := range m.Datasets() {
 		et := entityType{Name: ds.ID, Annotations: labels(ds.Name, ds.Description)}
 		key := KeyProperty(ds)
 		et.Key = []propertyRef{{Name: key}}
@@ -140,8 +161,15 @@ func Metadata(datasets []*catalog.Dataset) []byte {
 		for _, m := range ds.Metrics {
 			et.Properties = append(et.Properties, property{Name: m.Name, Type: EdmType(m.ReturnType), Nullable: "true", Annotations: labels(m.Label, m.Description)})
 		}
+		set := entitySet{Name: ds.ID, EntityType: Namespace + "." + ds.ID}
+		for _, n := range m.Navigations(ds) {
+			// Nullable: a row whose join fields match no row of the target has no related entity.
+			et.Navigations = append(et.Navigations, navigationProperty{Name: n.Name, Type: Namespace + "." + n.Target.ID, Nullable: "true",
+				Annotations: labels(n.Target.Name, "")})
+			set.Bindings = append(set.Bindings, navigationBinding{Path: n.Name, Target: n.Target.ID})
+		}
 		s.Types = append(s.Types, et)
-		s.Container.Sets = append(s.Container.Sets, entitySet{Name: ds.ID, EntityType: Namespace + "." + ds.ID})
+		s.Container.Sets = append(s.Container.Sets, set)
 	}
 	out, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {

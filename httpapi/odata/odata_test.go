@@ -27,13 +27,23 @@ const testCatalog = `datasets:
 `
 
 func testDataset(t *testing.T) *catalog.Dataset {
+	_, ds := testModel(t, testCatalog, "orders")
+	return ds
+}
+
+// testModel loads a catalog and returns its model as a caller who sees every dataset, and the
+// dataset id.
+func testModel(t *testing.T, yaml, id string) (*Model, *catalog.Dataset) {
 	t.Helper()
-	cat, err := catalog.Load([]byte(testCatalog), "test.yaml")
+	cat, err := catalog.Load([]byte(yaml), "test.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, _ := cat.Dataset("orders")
-	return ds
+	ds, ok := cat.Dataset(id)
+	if !ok {
+		t.Fatalf("no dataset %s", id)
+	}
+	return NewModel(cat, cat.Datasets), ds
 }
 
 // sqlOf is the request's tree, deparsed.
@@ -43,7 +53,8 @@ func sqlOf(t *testing.T, opts string) (string, []semantic.Value, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := ParseRequest(testDataset(t), v, 100)
+	m, ds := testModel(t, testCatalog, "orders")
+	req, err := ParseRequest(m, ds, v, 100)
 	if err != nil {
 		return "", nil, err
 	}
@@ -113,14 +124,15 @@ func TestParseRequestRefuses(t *testing.T) {
 		notImpl bool
 		mention string
 	}{
-		{"$expand=x", true, "$expand"},
+		{"$expand=x", false, "$expand"},
+		{"$search=x", true, "$search"},
 		{"$bogus=1", false, "$bogus"},
 		{"$filter=" + url.QueryEscape("city add 1 eq 2"), true, "add"},
 		{"$filter=" + url.QueryEscape("substring(city,1) eq 'a'"), true, "substring"},
 		{"$filter=" + url.QueryEscape("nope eq 1"), false, "nope"},
 		{"$filter=" + url.QueryEscape("city eq 'open"), false, "unterminated"},
 		{"$filter=" + url.QueryEscape("city eq"), false, "end"},
-		{"$filter=" + url.QueryEscape("Orders/city eq 'a'"), true, "Orders"},
+		{"$filter=" + url.QueryEscape("Orders/city eq 'a'"), false, "Orders"},
 		{"$filter=" + url.QueryEscape("city eq 'a' or total_revenue gt 1"), true, "combining"},
 		{"$filter=" + url.QueryEscape("order_date ge 2025-01-01 and order_date le 2025-12-31"), false, "maxWindowDays"},
 		{"$top=-1", false, "$top"},
@@ -149,7 +161,8 @@ func TestParseRequestRefuses(t *testing.T) {
 }
 
 func TestMetadataNamesEveryProperty(t *testing.T) {
-	doc := string(Metadata([]*catalog.Dataset{testDataset(t)}))
+	m, _ := testModel(t, testCatalog, "orders")
+	doc := string(Metadata(m))
 	for _, want := range []string{
 		`<EntityType Name="orders">`, `<PropertyRef Name="_key">`,
 		`<Property Name="_key" Type="Edm.String" Nullable="false">`,
@@ -195,15 +208,11 @@ func TestIncrementalWindowCoversClosedRangesOnly(t *testing.T) {
 
 // A column already named _key pushes the synthetic key aside rather than shadow it.
 func TestKeyPropertyAvoidsColumns(t *testing.T) {
-	cat, err := catalog.Load([]byte(strings.Replace(testCatalog, "{name: order_date}]", "{name: order_date}, {name: _key, field: city}]", 1)), "test.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds, _ := cat.Dataset("orders")
+	m, ds := testModel(t, strings.Replace(testCatalog, "{name: order_date}]", "{name: order_date}, {name: _key, field: city}]", 1), "orders")
 	if k := KeyProperty(ds); k != "__key" {
 		t.Errorf("key property %q, want __key", k)
 	}
-	req, err := ParseRequest(ds, url.Values{"$select": {"__key,total_revenue,_key"}}, 10)
+	req, err := ParseRequest(m, ds, url.Values{"$select": {"__key,total_revenue,_key"}}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
