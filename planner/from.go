@@ -98,9 +98,9 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 		}
 	}
 	keys := datasetKeys(ds, cols)
-	var unique [][]int
-	if b.oneTenantKeys(ds) {
-		unique = keyPositions(keys, cols)
+	unique := keyPositions(keys, cols)
+	if !b.oneTenantKeys(ds) {
+		unique = withTenantColumn(unique, ds)
 	}
 	return []*relation{{alias: alias, cols: cols, dataset: ds.ID, ref: ref, keys: keys, unique: unique}}, nil
 }
@@ -155,9 +155,6 @@ func datasetColumns(ds *catalog.Dataset) []column {
 }
 
 func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
-	if j.IsNatural {
-		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "NATURAL JOIN is not supported; name the join columns")
-	}
 	if j.Alias != nil || j.JoinUsingAlias != nil {
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "aliases on JOIN clauses are not supported")
 	}
@@ -171,6 +168,11 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 	}
 	rels := append(append([]*relation(nil), left...), right...)
 	js := &scope{parent: sc.parent, ctes: sc.ctes, rels: rels}
+	if j.IsNatural {
+		if err := naturalToUsing(j, left, right); err != nil {
+			return nil, err
+		}
+	}
 	if len(j.UsingClause) > 0 {
 		// USING merges columns of both sides by name, beyond the references the binder sees.
 		keepAll(rels)
@@ -196,6 +198,8 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 		}
 		sc.eqs = append(sc.eqs, b.equalities(j.Quals, js)...)
 	}
-	sc.eqs = append(sc.eqs, usingEqualities(j.UsingClause, left, right)...)
+	using := usingEqualities(j.UsingClause, left, right)
+	sc.eqs = append(sc.eqs, using...)
+	sc.mergeUsing(j.Jointype, using)
 	return rels, nil
 }

@@ -64,7 +64,8 @@ func planJoins(s *planState) error {
 			continue
 		}
 		for _, f := range fans {
-			if len(f.rel.keys) == 0 && f.rel.through == nil {
+			// The rewrite names the relation by its alias: an unnamed sub-select has none.
+			if len(f.rel.keys) == 0 && f.rel.through == nil || f.rel.alias == "" {
 				return s.fanOutRefusal(f)
 			}
 		}
@@ -341,7 +342,9 @@ func (b *binder) keepUnique(sel *pg_query.SelectStmt, sc *scope) {
 		return
 	}
 	rel := sc.rels[0]
-	if len(rel.keys) > 0 && rel.ref != nil && sel.LimitCount == nil && sel.LimitOffset == nil {
+	// A plain block over a keyed dataset, or over such a block (any number of levels), can
+	// pass the dataset's key up for the join pass (keyRefs).
+	if (len(rel.keys) > 0 && rel.ref != nil || rel.through != nil && rel.alias != "") && sel.LimitCount == nil && sel.LimitOffset == nil {
 		if b.keyed == nil {
 			b.keyed = map[*pg_query.SelectStmt]*keyedBlock{}
 		}

@@ -90,6 +90,9 @@ type scope struct {
 	// eqs are the column equalities between the block's relations that its join conditions
 	// and WHERE require (join.go).
 	eqs []joinEq
+	// merged are the columns JOIN ... USING (and NATURAL) merge: an unqualified name of one
+	// resolves to the merged column rather than being ambiguous (joinnatural.go).
+	merged []mergedColumn
 }
 
 func (s *scope) lookupCTE(name string) *cte {
@@ -168,6 +171,11 @@ func (s *scope) resolveLocal(rel, name string, pos int) (column, *relation, bool
 		return column{}, nil, false, nil
 	case 1:
 		return matches[0], from, true, nil
+	}
+	if rel == "" {
+		if c, r, ok := s.mergedColumn(name); ok {
+			return c, r, true, nil
+		}
 	}
 	return column{}, nil, false, sqlerr.New(sqlerr.AmbiguousColumn, "column reference %q is ambiguous", name).WithPosition(pos)
 }
