@@ -169,24 +169,15 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 	rels := append(append([]*relation(nil), left...), right...)
 	js := &scope{parent: sc.parent, ctes: sc.ctes, rels: rels}
 	if j.IsNatural {
-		if err := naturalToUsing(j, left, right); err != nil {
+		if err := sc.naturalToUsing(j, left, right); err != nil {
 			return nil, err
 		}
 	}
 	if len(j.UsingClause) > 0 {
 		// USING merges columns of both sides by name, beyond the references the binder sees.
 		keepAll(rels)
-	}
-	for _, u := range j.UsingClause {
-		name := u.GetString_().GetSval()
-		for _, side := range [][]*relation{left, right} {
-			c, err := (&scope{rels: side}).resolveColumn("", name, 0)
-			if err != nil {
-				return nil, sqlerr.New(sqlerr.UndefinedColumn, "column %q specified in USING clause does not exist in both tables", name)
-			}
-			if c.col.metric != nil {
-				return nil, metricMisuse(c.col.metric.Name, "JOIN", 0)
-			}
+		if err := sc.usingJoin(j, left, right); err != nil {
+			return nil, err
 		}
 	}
 	if j.Quals != nil {
@@ -198,8 +189,5 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 		}
 		sc.eqs = append(sc.eqs, b.equalities(j.Quals, js)...)
 	}
-	using := usingEqualities(j.UsingClause, left, right)
-	sc.eqs = append(sc.eqs, using...)
-	sc.mergeUsing(j.Jointype, using)
 	return rels, nil
 }

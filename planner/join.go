@@ -262,35 +262,6 @@ func (b *binder) localColumn(n *pg_query.Node, sc *scope) (resolved, bool) {
 	return r, true
 }
 
-// usingEqualities are the equalities of JOIN ... USING (names): each name equates the column
-// of the one relation on each side that has it.
-func usingEqualities(names []*pg_query.Node, left, right []*relation) []joinEq {
-	var out []joinEq
-	for _, n := range names {
-		name := n.GetString_().GetSval()
-		l, li := onlyRelationWith(left, name)
-		r, ri := onlyRelationWith(right, name)
-		if l != nil && r != nil {
-			out = append(out, joinEq{a: l, ai: li, b: r, bi: ri})
-		}
-	}
-	return out
-}
-
-func onlyRelationWith(rels []*relation, name string) (*relation, int) {
-	var found *relation
-	idx := -1
-	for _, r := range rels {
-		if i := columnIndex(r, name); i >= 0 {
-			if found != nil {
-				return nil, -1
-			}
-			found, idx = r, i
-		}
-	}
-	return found, idx
-}
-
 // columnIndex is the position of the visible column name in rel, or -1.
 func columnIndex(rel *relation, name string) int {
 	for i, c := range rel.cols {

@@ -269,6 +269,21 @@ func checkGroundTruth(t *testing.T, p *planner.Planner, run func(sql string) (st
 			sql:  "SELECT c.region, p.total_paid FROM payments p, customers c WHERE c.customer_id = p.customer_id AND c.tenant_id = p.tenant_id GROUP BY 1 ORDER BY 1",
 			want: "North|30\nSouth|5\nWest|42", fanned: "North|30\nSouth|5\nWest|42",
 		},
+		{
+			// The merged column of a right join is the right side's: o5's customer c9 exists in
+			// no customer row, and still groups under its own id.
+			name: "unqualified merged column of a RIGHT JOIN USING", principal: "tenantA",
+			sql:  "SELECT customer_id, count(*) FROM customers c RIGHT JOIN orders o USING (customer_id) GROUP BY 1 ORDER BY 1",
+			want: "c1|2\nc2|1\nc3|1\nc9|1", fanned: "c1|2\nc2|1\nc3|1\nc9|1",
+		},
+		{
+			// orders NATURAL customers joins on customer_id (orders shows no tenant_id): o1, o2
+			// (c1), o3 (c2), o4 (c3); o5's c9 has no customer. That merged column meets the
+			// payers c1, c2, c9 in a right join: c1 twice, c2 once, and c9 alone.
+			name: "a chain of NATURAL joins on the merged column", principal: "tenantA",
+			sql:  "SELECT customer_id, count(*) FROM orders o NATURAL JOIN customers c NATURAL RIGHT JOIN (SELECT customer_id FROM payments GROUP BY customer_id) p GROUP BY 1 ORDER BY 1",
+			want: "c1|2\nc2|1\nc9|1", fanned: "c1|2\nc2|1\nc9|1",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,25 +6,43 @@ import (
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
-// NATURAL joins. A NATURAL join means USING (the column names its two sides have in common),
-// and which names those are is decided here, by the columns the client sees: the dataset's
-// dimensions and metrics, a sub-select's or CTE's output columns. The engine never sees
-// NATURAL, because the derived tables the tenant pass puts in place of datasets carry columns
-// the client does not (projected keys, tenant key columns, metric carriers the prune pass may
-// drop), and the engine's set of common names would differ from the client's. The join is
-// rewritten in place as the USING join it means, so every later pass (the join pass's
-// equalities among them) treats it as one.
+// USING and NATURAL joins.
 //
-// A NATURAL join is answered only where it is unambiguous, and refused otherwise: a common
-// name that is a metric on either side (joining on a metric's per-row values has no meaning
-// in the semantic model; 0A000), and a common name that more than one relation of a side has
-// (42702, as PostgreSQL says for a name that appears more than once in one table).
+// A NATURAL join means USING (the column names its two sides have in common), and which names
+// those are is decided here, by the columns the client sees: the dataset's dimensions and
+// metrics, a sub-select's or CTE's output columns. The engine never sees NATURAL, because the
+// derived tables the tenant pass puts in place of datasets carry columns the client does not
+// (projected keys, tenant key columns, metric carriers the prune pass may drop), and the
+// engine's set of common names would differ from the client's. The join is rewritten in
+// place as the USING join it means, so every later pass (the join pass's equalities among
+// them) treats it as one.
+//
+// USING (name) merges the two sides' columns of that name into one, which an unqualified
+// name reads, as in PostgreSQL: the left side's column in an inner or left join, the right
+// side's in a right join, their COALESCE in a full join. A side may itself be a join that
+// merged the name (a chain of USING or NATURAL joins on one column); the merged column is
+// then its representative. A merge's representative column is what the join pass equates
+// (scope.eqs), and what an unqualified reference binds to.
+//
+// Refused, as not unambiguous: a common name that is a metric on either side (joining on a
+// metric's per-row values has no meaning in the semantic model; 0A000); a name that several
+// relations of one side have without a merge between them (42702, as PostgreSQL); a name a
+// full join merged, whose COALESCE is no column of any relation (0A000).
+
+// mergedColumn is a column a USING join merged: rels are every relation of the join that has
+// the name (both sides, and what their own merges covered), pick the relation whose column
+// stands for the merged one (nil for a full join).
+type mergedColumn struct {
+	name string
+	rels []*relation
+	pick *relation
+}
 
 // naturalToUsing rewrites NATURAL join j between relations left and right as JOIN ... USING
 // (the common visible column names, in the left side's order), or as the cross join (inner,
 // or ON TRUE for an outer join) that NATURAL means where there are none.
-func naturalToUsing(j *pg_query.JoinExpr, left, right []*relation) error {
-	names, err := naturalColumns(left, right)
+func (sc *scope) naturalToUsing(j *pg_query.JoinExpr, left, right []*relation) error {
+	names, err := sc.naturalColumns(left, right)
 	if err != nil {
 		return err
 	}
@@ -43,7 +61,7 @@ func naturalToUsing(j *pg_query.JoinExpr, left, right []*relation) error {
 
 // naturalColumns are the visible column names both sides of a NATURAL join have, in the
 // order of the left side.
-func naturalColumns(left, right []*relation) ([]string, error) {
+func (sc *scope) naturalColumns(left, right []*relation) ([]string, error) {
 	var names []string
 	seen := map[string]bool{}
 	for _, l := range left {
@@ -52,26 +70,18 @@ func naturalColumns(left, right []*relation) ([]string, error) {
 				continue
 			}
 			seen[c.name] = true
-			lc, ln := sideColumn(left, c.name)
-			rc, rn := sideColumn(right, c.name)
-			if rn == 0 {
+			if len(relationsWith(right, c.name)) == 0 {
 				continue
 			}
-			if ln > 1 || rn > 1 {
-				side := "left"
-				if ln <= 1 {
-					side = "right"
+			for _, side := range [][]*relation{left, right} {
+				r, i, err := sc.sideColumn(side, c.name)
+				if err != nil {
+					return nil, err
 				}
-				return nil, sqlerr.New(sqlerr.AmbiguousColumn, "common column name %q appears more than once in the %s side of a NATURAL join", c.name, side).
-					WithHint("name the join columns with JOIN ... ON")
-			}
-			if lc.metric != nil || rc.metric != nil {
-				m := lc.metric
-				if m == nil {
-					m = rc.metric
+				if m := r.cols[i].metric; m != nil {
+					return nil, sqlerr.New(sqlerr.FeatureNotSupported, "NATURAL join would join on metric %q, a column both sides have", m.Name).
+						WithHint("name the join columns with JOIN ... USING or ON, or select only the join columns in a sub-select")
 				}
-				return nil, sqlerr.New(sqlerr.FeatureNotSupported, "NATURAL join would join on metric %q, a column both sides have", m.Name).
-					WithHint("name the join columns with JOIN ... USING or ON, or select only the join columns in a sub-select")
 			}
 			names = append(names, c.name)
 		}
@@ -79,62 +89,113 @@ func naturalColumns(left, right []*relation) ([]string, error) {
 	return names, nil
 }
 
-// sideColumn is the visible column name of the relations of one side of a join, and how many
-// of them have it.
-func sideColumn(rels []*relation, name string) (column, int) {
-	var found column
-	n := 0
-	for _, r := range rels {
-		if i := columnIndex(r, name); i >= 0 {
-			found = r.cols[i]
-			n++
+// usingJoin binds the names of j's USING clause: each resolves on each side, is no metric,
+// and becomes an equality for the join pass and a merged column for unqualified names.
+func (sc *scope) usingJoin(j *pg_query.JoinExpr, left, right []*relation) error {
+	for _, u := range j.UsingClause {
+		name := u.GetString_().GetSval()
+		var sides [2]*relation
+		var idx [2]int
+		for k, side := range [][]*relation{left, right} {
+			r, i, err := sc.sideColumn(side, name)
+			if err != nil {
+				return err
+			}
+			if m := r.cols[i].metric; m != nil {
+				return metricMisuse(m.Name, "JOIN", 0)
+			}
+			sides[k], idx[k] = r, i
 		}
-	}
-	return found, n
-}
-
-// mergedColumn is a column a USING join merges: the two relations that have it, one on each
-// side, and the one whose column stands for the merged one. In an inner or left join the
-// merged column is the left one (equal to the right one where both are present), in a right
-// join the right one; a full join's is their COALESCE, which no column is, so it is not
-// merged and an unqualified name of it stays ambiguous.
-type mergedColumn struct {
-	name        string
-	left, right *relation
-	pick        *relation
-}
-
-// mergeUsing notes the columns a USING join of type jt merges, for unqualified names.
-func (sc *scope) mergeUsing(jt pg_query.JoinType, eqs []joinEq) {
-	if jt == pg_query.JoinType_JOIN_FULL {
-		return
-	}
-	for _, e := range eqs {
-		m := mergedColumn{name: e.a.cols[e.ai].name, left: e.a, right: e.b, pick: e.a}
-		if jt == pg_query.JoinType_JOIN_RIGHT {
-			m.pick = e.b
+		sc.eqs = append(sc.eqs, joinEq{a: sides[0], ai: idx[0], b: sides[1], bi: idx[1]})
+		m := mergedColumn{name: sides[0].cols[idx[0]].name,
+			rels: append(relationsWith(left, name), relationsWith(right, name)...)}
+		switch j.Jointype {
+		case pg_query.JoinType_JOIN_RIGHT:
+			m.pick = sides[1]
+		case pg_query.JoinType_JOIN_FULL:
+		default:
+			m.pick = sides[0]
 		}
 		sc.merged = append(sc.merged, m)
 	}
+	return nil
 }
 
-// mergedColumn resolves an unqualified name that two relations of the block have, where
-// those two are the sides of one USING merge of it. A name more relations have (a chain of
-// USING joins on one name) stays ambiguous: its merged column follows rules of its own.
-func (s *scope) mergedColumn(name string) (column, *relation, bool) {
-	var has []*relation
-	for _, r := range s.rels {
-		if columnIndex(r, name) >= 0 {
-			has = append(has, r)
-		}
+// sideColumn resolves a USING or NATURAL name on one side of a join: the one relation that
+// has it, or the representative of the merge that covers every relation of the side that has
+// it; i is the column's position in it.
+func (sc *scope) sideColumn(side []*relation, name string) (*relation, int, error) {
+	has := relationsWith(side, name)
+	switch len(has) {
+	case 0:
+		return nil, 0, sqlerr.New(sqlerr.UndefinedColumn, "column %q specified in USING clause does not exist in both tables", name)
+	case 1:
+		return has[0], indexOf(has[0], name), nil
 	}
-	if len(has) != 2 {
+	m := sc.mergeOf(has, name)
+	switch {
+	case m == nil:
+		return nil, 0, sqlerr.New(sqlerr.AmbiguousColumn, "common column name %q appears more than once in one side of the join", name).
+			WithHint("name the join columns with JOIN ... ON")
+	case m.pick == nil:
+		return nil, 0, sqlerr.New(sqlerr.FeatureNotSupported, "column %q merged by a FULL join cannot be joined on again by USING or NATURAL", name).
+			WithHint("name the join columns with JOIN ... ON")
+	}
+	return m.pick, indexOf(m.pick, name), nil
+}
+
+// mergedColumn resolves an unqualified name that several relations of the block have, where
+// a merge covers exactly those: the merge's representative column.
+func (sc *scope) mergedColumn(name string) (column, *relation, bool) {
+	m := sc.mergeOf(relationsWith(sc.rels, name), name)
+	if m == nil || m.pick == nil {
 		return column{}, nil, false
 	}
-	for _, m := range s.merged {
-		if m.name == name && (m.left == has[0] && m.right == has[1] || m.left == has[1] && m.right == has[0]) {
-			return m.pick.cols[columnIndex(m.pick, name)], m.pick, true
+	return m.pick.cols[indexOf(m.pick, name)], m.pick, true
+}
+
+// mergeOf is the merge of name whose relations are exactly has, or nil.
+func (sc *scope) mergeOf(has []*relation, name string) *mergedColumn {
+	for i := len(sc.merged) - 1; i >= 0; i-- {
+		m := &sc.merged[i]
+		if len(m.rels) != len(has) || !nameMatches(m.name, name) {
+			continue
+		}
+		same := true
+		for _, r := range has {
+			found := false
+			for _, o := range m.rels {
+				found = found || o == r
+			}
+			same = same && found
+		}
+		if same {
+			return m
 		}
 	}
-	return column{}, nil, false
+	return nil
+}
+
+// relationsWith are the relations of rels that have a visible column name resolves to.
+func relationsWith(rels []*relation, name string) []*relation {
+	var out []*relation
+	for _, r := range rels {
+		if _, ok := findColumn(r.cols, name); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// indexOf is the position of the column name resolves to in r.
+func indexOf(r *relation, name string) int {
+	c, _ := findColumn(r.cols, name)
+	return columnIndex(r, c.name)
+}
+
+// nameMatches reports whether a column named have is what name resolves to (findColumn's
+// rule: exact, or an unquoted name differing only in case).
+func nameMatches(have, name string) bool {
+	_, ok := findColumn([]column{{name: have}}, name)
+	return ok
 }
