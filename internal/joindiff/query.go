@@ -32,6 +32,15 @@ type Step struct {
 	On      []On
 	// Using writes the condition as USING (columns): every On pair names one column twice.
 	Using bool
+	// Natural writes the join as NATURAL: On are exactly the pairs of the names this step and
+	// the earlier ones have in common, each name of one earlier step only.
+	Natural bool
+	// Comma writes the step as a comma-separated FROM item with On in WHERE (the old style
+	// many tools still emit); Type is inner, and every later step is a comma step too.
+	Comma bool
+	// Wrap is how many plain sub-selects (SELECT every column FROM ...) the dataset is
+	// wrapped in, as Power BI and other tools wrap tables; its rows are the dataset's.
+	Wrap int
 }
 
 // Derived is a sub-select in FROM of one column of a dataset, filtered, and grouped by the
@@ -115,10 +124,13 @@ func (q *Query) step(alias string) (int, *Step) {
 // render writes q.SQL from its structure.
 func (q *Query) render(s *Schema) {
 	var from strings.Builder
+	var commaConds []string
 	for i, st := range q.Steps {
 		rel := st.Dataset
 		if st.Derived != nil {
 			rel = "(" + derivedSQL(s, st.Dataset, st.Derived) + ")"
+		} else if st.Wrap > 0 {
+			rel = wrappedSQL(s, i, st)
 		}
 		if i == 0 {
 			from.WriteString(rel + " " + st.Alias)
@@ -129,17 +141,24 @@ func (q *Query) render(s *Schema) {
 			conds[j] = on.Left.Alias + "." + on.Left.Column + " = " + st.Alias + "." + on.Column
 			using[j] = on.Column
 		}
-		if st.Using {
+		switch {
+		case st.Comma:
+			fmt.Fprintf(&from, ", %s %s", rel, st.Alias)
+			commaConds = append(commaConds, conds...)
+			continue
+		case st.Natural:
+			fmt.Fprintf(&from, " NATURAL %s JOIN %s %s", strings.ToUpper(st.Type), rel, st.Alias)
+			continue
+		case st.Using:
 			fmt.Fprintf(&from, " %s JOIN %s %s USING (%s)", strings.ToUpper(st.Type), rel, st.Alias, strings.Join(using, ", "))
 			continue
 		}
 		fmt.Fprintf(&from, " %s JOIN %s %s ON %s", strings.ToUpper(st.Type), rel, st.Alias, strings.Join(conds, " AND "))
 	}
 	var where string
-	if len(q.Filters) > 0 {
-		conds := make([]string, len(q.Filters))
-		for i, f := range q.Filters {
-			conds[i] = filterSQL(s, q, "", &f)
+	if conds := commaConds; len(conds)+len(q.Filters) > 0 {
+		for _, f := range q.Filters {
+			conds = append(conds, filterSQL(s, q, "", &f))
 		}
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
@@ -187,6 +206,21 @@ func (q *Query) render(s *Schema) {
 	if q.OrderBy {
 		q.SQL += " ORDER BY 1"
 	}
+}
+
+// wrappedSQL is dataset step i inside st.Wrap plain sub-selects, each selecting every visible
+// column by name or by *.
+func wrappedSQL(s *Schema, i int, st Step) string {
+	rel := st.Dataset
+	cols := strings.Join(s.Dataset(st.Dataset).Visible(), ", ")
+	for level := range st.Wrap {
+		list := cols
+		if (i+level)%2 == 1 {
+			list = "*"
+		}
+		rel = fmt.Sprintf("(SELECT %s FROM %s w%d_%d)", list, rel, i, level)
+	}
+	return rel
 }
 
 func derivedSQL(s *Schema, dataset string, d *Derived) string {
@@ -293,6 +327,24 @@ func (q *Query) Lookup(s *Schema) bool {
 	}
 	for _, m := range q.Metrics {
 		if m.Alias != q.Steps[0].Alias {
+			return false
+		}
+	}
+	return true
+}
+
+// LookupAcrossTenants reports whether q is a Lookup also for a principal that reads several
+// tenants' rows (the admin): keys are unique only within a tenant, so every join to a dataset
+// with RLS must equate the tenant column too.
+func (q *Query) LookupAcrossTenants(s *Schema) bool {
+	if !q.Lookup(s) {
+		return false
+	}
+	for _, st := range q.Steps[1:] {
+		if st.Derived != nil || !s.Dataset(st.Dataset).RLS {
+			continue
+		}
+		if !slices.ContainsFunc(st.On, func(o On) bool { return o.Column == TenantColumn }) {
 			return false
 		}
 	}
