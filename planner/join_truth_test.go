@@ -284,6 +284,13 @@ func checkGroundTruth(t *testing.T, p *planner.Planner, run func(sql string) (st
 			sql:  "SELECT customer_id, count(*) FROM orders o NATURAL JOIN customers c NATURAL RIGHT JOIN (SELECT customer_id FROM payments GROUP BY customer_id) p GROUP BY 1 ORDER BY 1",
 			want: "c1|2\nc2|1\nc9|1", fanned: "c1|2\nc2|1\nc9|1",
 		},
+		{
+			// * over a full join USING shows the merged customer_id once: tenant A's customers
+			// c1, c2, c3 and the payers c1, c2, c9; c9 has no customer row, so no region.
+			name: "SELECT * over a FULL JOIN USING", principal: "tenantA",
+			sql:  "SELECT * FROM (SELECT customer_id, region FROM customers) c FULL JOIN (SELECT customer_id FROM payments GROUP BY customer_id) p USING (customer_id) ORDER BY 1",
+			want: "c1|North\nc2|South\nc3|North\nc9|<nil>", fanned: "c1|North\nc2|South\nc3|North\nc9|<nil>",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -199,3 +199,87 @@ func nameMatches(have, name string) bool {
 	_, ok := findColumn([]column{{name: have}}, name)
 	return ok
 }
+
+// usingStar is what an unqualified * lists over a FROM clause with USING (or NATURAL) joins,
+// as PostgreSQL lists it: each FROM item in turn, and for a join with USING its merged columns
+// first (in USING order: the representative's column, or for a full join the COALESCE of
+// both sides), then the other columns of its left side, then of its right. ok is false when
+// the FROM items do not account for the block's relations one for one.
+func (sc *scope) usingStar(from []*pg_query.Node) (out []*pg_query.Node, ok bool) {
+	next := 0
+	ok = true
+	var walk func(n *pg_query.Node) []*pg_query.Node
+	walk = func(n *pg_query.Node) []*pg_query.Node {
+		j := n.GetJoinExpr()
+		if j == nil {
+			if next >= len(sc.rels) {
+				ok = false
+				return nil
+			}
+			r := sc.rels[next]
+			next++
+			var cols []*pg_query.Node
+			for _, c := range r.cols {
+				if !c.hidden {
+					cols = append(cols, pg_query.MakeResTargetNodeWithNameAndVal(c.name, relColumnRef(r, c.name), -1))
+				}
+			}
+			return cols
+		}
+		first := next
+		left := walk(j.Larg)
+		mid := next
+		right := walk(j.Rarg)
+		if len(j.UsingClause) == 0 || !ok {
+			return append(left, right...)
+		}
+		var merged []*pg_query.Node
+		var names []string
+		for _, u := range j.UsingClause {
+			name := u.GetString_().GetSval()
+			l, li, errL := sc.sideColumn(sc.rels[first:mid], name)
+			r, ri, errR := sc.sideColumn(sc.rels[mid:next], name)
+			if errL != nil || errR != nil {
+				ok = false
+				return nil
+			}
+			lref, rref := relColumnRef(l, l.cols[li].name), relColumnRef(r, r.cols[ri].name)
+			val := lref
+			switch j.Jointype {
+			case pg_query.JoinType_JOIN_RIGHT:
+				val = rref
+			case pg_query.JoinType_JOIN_FULL:
+				val = &pg_query.Node{Node: &pg_query.Node_CoalesceExpr{CoalesceExpr: &pg_query.CoalesceExpr{
+					Args: []*pg_query.Node{lref, rref}, Location: -1}}}
+			}
+			merged = append(merged, pg_query.MakeResTargetNodeWithNameAndVal(l.cols[li].name, val, -1))
+			names = append(names, name)
+		}
+		rest := func(items []*pg_query.Node) []*pg_query.Node {
+			var kept []*pg_query.Node
+			for _, it := range items {
+				drop := false
+				for _, name := range names {
+					drop = drop || nameMatches(it.GetResTarget().Name, name)
+				}
+				if !drop {
+					kept = append(kept, it)
+				}
+			}
+			return kept
+		}
+		return append(append(merged, rest(left)...), rest(right)...)
+	}
+	for _, item := range from {
+		out = append(out, walk(item)...)
+	}
+	return out, ok && next == len(sc.rels)
+}
+
+// relColumnRef references column name of r, qualified by its alias where it has one.
+func relColumnRef(r *relation, name string) *pg_query.Node {
+	if r.alias != "" {
+		return columnRef(r.alias, name)
+	}
+	return columnRef(name)
+}
