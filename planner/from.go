@@ -167,7 +167,8 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 		return nil, err
 	}
 	rels := append(append([]*relation(nil), left...), right...)
-	js := &scope{parent: sc.parent, ctes: sc.ctes, rels: rels}
+	// The condition sees the columns its sides' own USING joins merged.
+	js := &scope{parent: sc.parent, ctes: sc.ctes, rels: rels, merged: sc.merged}
 	if j.IsNatural {
 		if err := sc.naturalToUsing(j, left, right); err != nil {
 			return nil, err

@@ -282,9 +282,10 @@ func keyPositions(keys []relKey, cols []column) [][]int {
 
 // withTenantColumn is the unique set of a dataset relation whose rows may be of several
 // tenants (oneTenantKeys false): its primary key is unique only within a tenant, so the set is
-// the key's positions and the position (dimensions come first) of a dimension holding the row-level security column
-// as it is. A join that equates the key and the tenant column matches at most one row; without
-// such a dimension no join can name the tenant, and the relation is unique on nothing.
+// the key's positions and the position (dimensions come first) of a dimension holding the
+// row-level security column as it is. A join that equates the key and the tenant column
+// matches at most one row; without such a dimension no join can name the tenant, and the
+// relation is unique on nothing.
 func withTenantColumn(unique [][]int, ds *catalog.Dataset) [][]int {
 	if len(unique) == 0 {
 		return nil
