@@ -39,10 +39,10 @@
 //	           equalities (of ON, USING, NATURAL's common columns, and WHERE: comma joins) on
 //	           columns it is unique on (a declared primaryKey within one tenant's rows, or with
 //	           the tenant column for a principal of several tenants; GROUP BY, DISTINCT, a
-//	           one-row aggregate, plain sub-selects at any depth keeping one of those).
+//	           one-row aggregate, plain sub-selects or CTEs at any depth keeping one of those).
 //	           Otherwise, when the metric's dataset declares a primaryKey, the aggregating
 //	           block reads its rows de-duplicated per (groups, key, tenant column; plain
-//	           sub-selects over the dataset, as Power BI writes, pass the key up); metrics of
+//	           sub-selects or CTEs over the dataset, as Power BI writes, pass the key up); metrics of
 //	           several relations are aggregated apart over the joined rows (a CTE) and joined on
 //	           the groups (joingrain.go). When it cannot, it refuses with 0A000 naming the dataset
 //	           and the join, with a hint on declaring keys.

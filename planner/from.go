@@ -69,7 +69,7 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 			if err != nil {
 				return nil, err
 			}
-			return []*relation{{alias: alias, cols: cols, unique: c.unique}}, nil
+			return []*relation{{alias: alias, cols: cols, unique: c.unique, through: c.through}}, nil
 		}
 	}
 	ds, err := b.lookupDataset(rv, pos)

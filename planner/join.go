@@ -18,7 +18,7 @@ import (
 // is where comma joins keep theirs), and for each relation the column sets it is unique on
 // (relation.unique: a dataset's primaryKey, with its tenant column where the principal reads
 // several tenants' rows; a sub-select or CTE grouped by, DISTINCT on, or limited to one row;
-// a plain sub-select keeping such a set, at any depth).
+// a plain sub-select or CTE keeping such a set, at any depth).
 //
 // A relation R whose metrics the block reads keeps its rows unrepeated when every other
 // relation of the block is reached from R through equalities on which it is unique: each such

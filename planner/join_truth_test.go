@@ -249,6 +249,12 @@ func checkGroundTruth(t *testing.T, p *planner.Planner, run func(sql string) (st
 			want: "3", fanned: "4",
 		},
 		{
+			// The same customers as a CTE of a CTE: c1, c2, c3 have orders (c1 two).
+			name: "a CTE of a CTE of a dataset across a one-to-many step", principal: "tenantA",
+			sql:  "WITH w1 AS (SELECT customer_id, customer_count, region FROM customers), w AS (SELECT customer_id, customer_count FROM w1) SELECT sum(w.customer_count) FROM w JOIN orders o ON o.customer_id = w.customer_id",
+			want: "3", fanned: "4",
+		},
+		{
 			// payments has no primaryKey. Tenant A: c1 10 + 20 (North), c2 5 (South), c9 1
 			// matches nothing; tenant B: c1 40 + 2 (West). Joined on the customer and the
 			// tenant, each payment meets one customer. (On customer_id alone, A's c1 payments

@@ -80,6 +80,9 @@ type cte struct {
 	cols []column
 	// unique is as relation.unique, for every reference to the CTE.
 	unique [][]int
+	// through is as relation.through, for every reference to the CTE: a plain CTE over a
+	// keyed dataset (or over such a sub-select or CTE) passes the key up like a sub-select.
+	through *keyedBlock
 }
 
 // scope holds what names resolve to inside one query block.

@@ -16,7 +16,7 @@
 // common columns are unambiguous), a trailing run of inner joins as comma-separated FROM items
 // with their conditions in WHERE; sometimes equating the tenant column too (what makes a key
 // unique across the admin's tenants); a dataset step may be wrapped in up to three plain
-// sub-selects; a step may be a
+// sub-selects or CTEs; a step may be a
 // one-column sub-select of a dataset, grouped (unique on the key, optionally with HAVING on a
 // metric: Tableau's sets) or not (repeating the other side); filters on any step, IN lists and
 // IN (SELECT ...); metrics bare, in MEASURE() or in their matching aggregate, derived metrics

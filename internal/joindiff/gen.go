@@ -82,7 +82,9 @@ func (g *Generator) Next() *Query {
 	// Metabase and Tableau name joined tables with quoted, capitalised aliases.
 	g.quoted = g.chance(0.2)
 	start := pick(g, []string{"orders", "orders", "order_items", "order_items", "customers", "products", "customer_profiles", "product_tags", "regions"})
-	q.Steps = append(q.Steps, Step{Alias: g.alias(start, 0), Dataset: start, Wrap: g.wrap()})
+	first := Step{Alias: g.alias(start, 0), Dataset: start}
+	first.Wrap, first.WrapCTE = g.wrap()
+	q.Steps = append(q.Steps, first)
 	for n := 1 + g.rng.IntN(3); len(q.Steps) <= n; {
 		if !g.addJoin(q) {
 			break
@@ -188,7 +190,7 @@ func (g *Generator) addJoin(q *Query) bool {
 		st.Type = "full"
 	}
 	if st.Derived == nil {
-		st.Wrap = g.wrap()
+		st.Wrap, st.WrapCTE = g.wrap()
 		if left := c.left; left.Derived == nil && g.s.Dataset(left.Dataset).RLS && g.s.Dataset(st.Dataset).RLS && g.chance(0.3) {
 			// Equating the tenant too: rows of several tenants (the admin's) share keys,
 			// and a key with the tenant column is unique across them.
@@ -204,13 +206,13 @@ func (g *Generator) addJoin(q *Query) bool {
 	return true
 }
 
-// wrap is how many plain sub-selects a dataset step is wrapped in: mostly none, sometimes
-// up to three levels.
-func (g *Generator) wrap() int {
+// wrap is how many plain sub-selects a dataset step is wrapped in (mostly none, sometimes
+// up to three levels), and whether they are written as CTEs.
+func (g *Generator) wrap() (int, bool) {
 	if g.chance(0.15) {
-		return 1 + g.rng.IntN(3)
+		return 1 + g.rng.IntN(3), g.chance(0.4)
 	}
-	return 0
+	return 0, false
 }
 
 // commas writes a trailing run of inner joins, sometimes, as comma-separated FROM items with

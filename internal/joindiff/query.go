@@ -40,7 +40,9 @@ type Step struct {
 	Comma bool
 	// Wrap is how many plain sub-selects (SELECT every column FROM ...) the dataset is
 	// wrapped in, as Power BI and other tools wrap tables; its rows are the dataset's.
-	Wrap int
+	// WrapCTE writes the levels as CTEs, each reading the one before.
+	Wrap    int
+	WrapCTE bool
 }
 
 // Derived is a sub-select in FROM of one column of a dataset, filtered, and grouped by the
@@ -124,13 +126,15 @@ func (q *Query) step(alias string) (int, *Step) {
 // render writes q.SQL from its structure.
 func (q *Query) render(s *Schema) {
 	var from strings.Builder
-	var commaConds []string
+	var commaConds, ctes []string
 	for i, st := range q.Steps {
 		rel := st.Dataset
 		if st.Derived != nil {
 			rel = "(" + derivedSQL(s, st.Dataset, st.Derived) + ")"
 		} else if st.Wrap > 0 {
-			rel = wrappedSQL(s, i, st)
+			var defs []string
+			rel, defs = wrappedSQL(s, i, st)
+			ctes = append(ctes, defs...)
 		}
 		if i == 0 {
 			from.WriteString(rel + " " + st.Alias)
@@ -198,10 +202,14 @@ func (q *Query) render(s *Schema) {
 		sel := items(func(i int, d ColRef) string { return fmt.Sprintf("d%d", i) },
 			func(i int, m MetricRef) string { return outer(i, m, fmt.Sprintf("c%d", i)) })
 		if q.Shape == "cte" {
-			q.SQL = "WITH q AS (" + inner + ") SELECT " + sel + " FROM q" + groupBy
+			q.SQL = "WITH " + strings.Join(append(slices.Clone(ctes), "q AS ("+inner+")"), ", ") + " SELECT " + sel + " FROM q" + groupBy
+			ctes = nil
 		} else {
 			q.SQL = "SELECT " + sel + " FROM (" + inner + ") AS q" + groupBy
 		}
+	}
+	if len(ctes) > 0 {
+		q.SQL = "WITH " + strings.Join(ctes, ", ") + " " + q.SQL
 	}
 	if q.OrderBy {
 		q.SQL += " ORDER BY 1"
@@ -209,18 +217,25 @@ func (q *Query) render(s *Schema) {
 }
 
 // wrappedSQL is dataset step i inside st.Wrap plain sub-selects, each selecting every visible
-// column by name or by *.
-func wrappedSQL(s *Schema, i int, st Step) string {
-	rel := st.Dataset
+// column by name or by *; with st.WrapCTE the levels are CTEs (defs, in order) and the step
+// reads the last.
+func wrappedSQL(s *Schema, i int, st Step) (rel string, defs []string) {
+	rel = st.Dataset
 	cols := strings.Join(s.Dataset(st.Dataset).Visible(), ", ")
 	for level := range st.Wrap {
 		list := cols
 		if (i+level)%2 == 1 {
 			list = "*"
 		}
-		rel = fmt.Sprintf("(SELECT %s FROM %s w%d_%d)", list, rel, i, level)
+		name := fmt.Sprintf("w%d_%d", i, level)
+		if st.WrapCTE {
+			defs = append(defs, fmt.Sprintf("%s AS (SELECT %s FROM %s)", name, list, rel))
+			rel = name
+			continue
+		}
+		rel = fmt.Sprintf("(SELECT %s FROM %s %s)", list, rel, name)
 	}
-	return rel
+	return rel, defs
 }
 
 func derivedSQL(s *Schema, dataset string, d *Derived) string {

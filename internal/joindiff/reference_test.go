@@ -326,6 +326,9 @@ func TestGenerator(t *testing.T) {
 		if strings.Contains(qa.SQL, " w0_1)") || strings.Contains(qa.SQL, " w1_1)") {
 			seen["wrapped twice"]++
 		}
+		if strings.Contains(qa.SQL, "w0_1 AS (") || strings.Contains(qa.SQL, "w1_1 AS (") {
+			seen["wrapped twice in CTEs"]++
+		}
 		comma := false
 		for _, st := range qa.Steps {
 			if comma && !st.Comma {
@@ -351,7 +354,7 @@ func TestGenerator(t *testing.T) {
 	}
 	for _, k := range []string{"shape plain", "shape implicit", "shape wrapped", "shape cte", "join inner", "join left", "join right", "join full",
 		"derived grouped=yes", "derived grouped=no", "filter insub", "filter isnull", "filter in", "second alias", "using", "lookup", "quoted alias", "derived metric", "having",
-		"natural", "comma", "wrapped twice", "lookup across tenants"} {
+		"natural", "comma", "wrapped twice", "wrapped twice in CTEs", "lookup across tenants"} {
 		if seen[k] < 5 {
 			t.Errorf("%s: %d of %d queries", k, seen[k], n)
 		}
@@ -408,6 +411,13 @@ func TestRenderStyles(t *testing.T) {
 	want := "SELECT o.revenue AS m0 FROM (SELECT * FROM (SELECT " + cols + " FROM orders w0_0) w0_1) o, customers c WHERE o.customer_id = c.customer_id AND c.segment = 'pro'"
 	if q.SQL != want {
 		t.Errorf("comma and wrap:\n got %s\nwant %s", q.SQL, want)
+	}
+	q.Steps[0].WrapCTE, q.Shape = true, "cte"
+	q.render(s)
+	want = "WITH w0_0 AS (SELECT " + cols + " FROM orders), w0_1 AS (SELECT * FROM w0_0), q AS (SELECT o.revenue AS c0 FROM w0_1 o, customers c " +
+		"WHERE o.customer_id = c.customer_id AND c.segment = 'pro') SELECT c0 AS m0 FROM q"
+	if q.SQL != want {
+		t.Errorf("CTE wrap:\n got %s\nwant %s", q.SQL, want)
 	}
 	n := Query{Steps: []Step{{Alias: "o", Dataset: "orders"}, {Alias: "c", Dataset: "customers", Type: "left", On: on, Natural: true}},
 		Metrics: []MetricRef{{"o", "revenue", "bare"}}, Shape: "plain"}
