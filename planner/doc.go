@@ -42,9 +42,9 @@
 //	           one-row aggregate, plain sub-selects or CTEs at any depth keeping one of those).
 //	           Otherwise, when the metric's dataset declares a primaryKey, the aggregating
 //	           block reads its rows de-duplicated per (groups, key, tenant column; plain
-//	           sub-selects or CTEs over the dataset, as Power BI writes, pass the key up); metrics of
-//	           several relations are aggregated apart over the joined rows (a CTE) and joined on
-//	           the groups (joingrain.go). When it cannot, it refuses with 0A000 naming the dataset
+//	           sub-selects or CTEs over the dataset, as Power BI writes, pass the key up);
+//	           metrics of several relations are aggregated apart over the joined rows (a CTE)
+//	           and joined on the groups (joingrain.go). When it cannot, it refuses with 0A000 naming the dataset
 //	           and the join, with a hint on declaring keys.
 //	tenant     tenant.go
 //	           Replaces each dataset reference by a derived table over the physical source that
