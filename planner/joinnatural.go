@@ -144,9 +144,9 @@ func (sc *scope) sideColumn(side []*relation, name string) (*relation, int, erro
 	return m.pick, indexOf(m.pick, name), nil
 }
 
-// mergedColumn resolves an unqualified name that several relations of the block have, where
+// resolveMerged resolves an unqualified name that several relations of the block have, where
 // a merge covers exactly those: the merge's representative column.
-func (sc *scope) mergedColumn(name string) (column, *relation, bool) {
+func (sc *scope) resolveMerged(name string) (column, *relation, bool) {
 	m := sc.mergeOf(relationsWith(sc.rels, name), name)
 	if m == nil || m.pick == nil {
 		return column{}, nil, false

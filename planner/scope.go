@@ -176,7 +176,7 @@ func (s *scope) resolveLocal(rel, name string, pos int) (column, *relation, bool
 		return matches[0], from, true, nil
 	}
 	if rel == "" {
-		if c, r, ok := s.mergedColumn(name); ok {
+		if c, r, ok := s.resolveMerged(name); ok {
 			return c, r, true, nil
 		}
 	}
