@@ -43,10 +43,26 @@ var joinIsolationQueries = []string{
 	"SELECT c.customer_id, o.order_id FROM orders o RIGHT JOIN customers c ON o.customer_id = c.customer_id AND o.tenant_id <> c.tenant_id ORDER BY 1, 2",
 	"SELECT o.order_id, c.customer_id FROM orders o FULL JOIN customers c ON o.customer_id = c.customer_id AND o.status = 'shipped' ORDER BY 1, 2",
 	"SELECT o.order_id, c.segment FROM orders o LEFT JOIN customers c ON o.customer_id = c.customer_id WHERE c.tenant_id IS NULL ORDER BY 1",
-	// NATURAL joins share tenant_id and the colliding key columns.
+	// NATURAL joins share tenant_id and the colliding key columns (USING over the common
+	// columns a client sees, never the derived tables' own).
 	"SELECT customer_id, tenant_id FROM customers NATURAL JOIN customer_profiles ORDER BY 1",
 	"SELECT o.order_id FROM orders o NATURAL JOIN customers c ORDER BY 1",
 	"SELECT count(*) FROM order_items NATURAL JOIN products",
+	"SELECT c.segment, o.revenue FROM orders o NATURAL JOIN customers c GROUP BY 1 ORDER BY 1",
+	"SELECT region_id, tenant_id, c.customer_count FROM customers c NATURAL LEFT JOIN regions r GROUP BY 1, 2 ORDER BY 1, 2",
+	"SELECT p.category, i.units FROM order_items i NATURAL RIGHT JOIN products p GROUP BY 1 ORDER BY 1",
+	"SELECT o.tenant_id, c.tenant_id, count(*) FROM orders o NATURAL FULL JOIN customers c GROUP BY 1, 2 ORDER BY 1, 2",
+	"SELECT customer_id, o.order_id FROM customers c NATURAL JOIN customer_profiles p NATURAL JOIN (SELECT order_id, customer_id FROM orders) o ORDER BY 1, 2",
+	// Comma joins: the condition in WHERE, or none.
+	"SELECT c.segment, o.revenue FROM orders o, customers c WHERE o.customer_id = c.customer_id GROUP BY 1 ORDER BY 1",
+	"SELECT o.order_id, c.customer_id FROM orders o, customers c WHERE o.tenant_id = c.tenant_id ORDER BY 1, 2",
+	"SELECT o.order_id, c.segment FROM orders o, customers c WHERE o.customer_id = c.customer_id OR c.tenant_id <> o.tenant_id ORDER BY 1, 2",
+	"SELECT p.category, i.units FROM order_items i, products p WHERE i.product_id = p.product_id GROUP BY 1 ORDER BY 1",
+	"SELECT count(*) FROM orders o, customers c",
+	"SELECT r.region_name, c.customer_count FROM regions r, customers c, orders o WHERE c.region_id = r.region_id AND o.customer_id = c.customer_id GROUP BY 1 ORDER BY 1",
+	"SELECT t.tag, count(*) FROM product_tags t, products p, order_items i WHERE t.product_id = p.product_id AND i.product_id = p.product_id GROUP BY 1 ORDER BY 1",
+	// A dataset wrapped in sub-selects twice, joined across a one-to-many step.
+	"SELECT w.segment, w.customer_count FROM (SELECT * FROM (SELECT customer_id, segment, customer_count FROM customers) a) w JOIN orders o ON o.customer_id = w.customer_id GROUP BY 1 ORDER BY 1",
 	// Self-joins: the same dataset twice, each reference filtered.
 	"SELECT a.order_id, b.order_id FROM orders a JOIN orders b ON a.customer_id = b.customer_id AND a.order_id < b.order_id ORDER BY 1, 2",
 	"SELECT a.customer_id, b.customer_id FROM customers a JOIN customers b ON a.region_id = b.region_id AND a.tenant_id <> b.tenant_id ORDER BY 1, 2",

@@ -152,6 +152,17 @@ func (b *binder) expandStars(sel *pg_query.SelectStmt, sc *scope) error {
 		if len(cr.Fields) >= 2 {
 			rel = cr.Fields[len(cr.Fields)-2].GetString_().GetSval()
 		}
+		if rel == "" && len(sc.merged) > 0 {
+			// USING and NATURAL show each merged column once (joinnatural.go).
+			if items, ok := sc.usingStar(sel.FromClause); ok {
+				keepAll(sc.rels)
+				for _, it := range items {
+					it.GetResTarget().Location = rt.Location
+				}
+				out = append(out, items...)
+				continue
+			}
+		}
 		found := false
 		for _, r := range sc.rels {
 			if rel != "" && r.alias != rel {

@@ -69,7 +69,7 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 			if err != nil {
 				return nil, err
 			}
-			return []*relation{{alias: alias, cols: cols, unique: c.unique}}, nil
+			return []*relation{{alias: alias, cols: cols, unique: c.unique, through: c.through}}, nil
 		}
 	}
 	ds, err := b.lookupDataset(rv, pos)
@@ -98,9 +98,9 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 		}
 	}
 	keys := datasetKeys(ds, cols)
-	var unique [][]int
-	if b.oneTenantKeys(ds) {
-		unique = keyPositions(keys, cols)
+	unique := keyPositions(keys, cols)
+	if !b.oneTenantKeys(ds) {
+		unique = withTenantColumn(unique, ds)
 	}
 	return []*relation{{alias: alias, cols: cols, dataset: ds.ID, ref: ref, keys: keys, unique: unique}}, nil
 }
@@ -155,9 +155,6 @@ func datasetColumns(ds *catalog.Dataset) []column {
 }
 
 func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
-	if j.IsNatural {
-		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "NATURAL JOIN is not supported; name the join columns")
-	}
 	if j.Alias != nil || j.JoinUsingAlias != nil {
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "aliases on JOIN clauses are not supported")
 	}
@@ -170,21 +167,18 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 		return nil, err
 	}
 	rels := append(append([]*relation(nil), left...), right...)
-	js := &scope{parent: sc.parent, ctes: sc.ctes, rels: rels}
+	// The condition sees the columns its sides' own USING joins merged.
+	js := &scope{parent: sc.parent, ctes: sc.ctes, rels: rels, merged: sc.merged}
+	if j.IsNatural {
+		if err := sc.naturalToUsing(j, left, right); err != nil {
+			return nil, err
+		}
+	}
 	if len(j.UsingClause) > 0 {
 		// USING merges columns of both sides by name, beyond the references the binder sees.
 		keepAll(rels)
-	}
-	for _, u := range j.UsingClause {
-		name := u.GetString_().GetSval()
-		for _, side := range [][]*relation{left, right} {
-			c, err := (&scope{rels: side}).resolveColumn("", name, 0)
-			if err != nil {
-				return nil, sqlerr.New(sqlerr.UndefinedColumn, "column %q specified in USING clause does not exist in both tables", name)
-			}
-			if c.col.metric != nil {
-				return nil, metricMisuse(c.col.metric.Name, "JOIN", 0)
-			}
+		if err := sc.usingJoin(j, left, right); err != nil {
+			return nil, err
 		}
 	}
 	if j.Quals != nil {
@@ -196,6 +190,5 @@ func (b *binder) join(j *pg_query.JoinExpr, sc *scope) ([]*relation, error) {
 		}
 		sc.eqs = append(sc.eqs, b.equalities(j.Quals, js)...)
 	}
-	sc.eqs = append(sc.eqs, usingEqualities(j.UsingClause, left, right)...)
 	return rels, nil
 }

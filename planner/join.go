@@ -14,8 +14,11 @@ import (
 //
 // Resolve leaves, for every block that joins relations (joinBlock): the relations of its FROM,
 // the metrics it reads from each (relation.metrics), the column equalities its join conditions
-// and WHERE require (scope.eqs), and for each relation the column sets it is unique on
-// (relation.unique: a sub-select or CTE grouped by, DISTINCT on, or limited to one row).
+// require (scope.eqs: ON, USING and NATURAL, joinnatural.go, and the WHERE of a block, which
+// is where comma joins keep theirs), and for each relation the column sets it is unique on
+// (relation.unique: a dataset's primaryKey, with its tenant column where the principal reads
+// several tenants' rows; a sub-select or CTE grouped by, DISTINCT on, or limited to one row;
+// a plain sub-select or CTE keeping such a set, at any depth).
 //
 // A relation R whose metrics the block reads keeps its rows unrepeated when every other
 // relation of the block is reached from R through equalities on which it is unique: each such
@@ -64,7 +67,8 @@ func planJoins(s *planState) error {
 			continue
 		}
 		for _, f := range fans {
-			if len(f.rel.keys) == 0 && f.rel.through == nil {
+			// The rewrite names the relation by its alias: an unnamed sub-select has none.
+			if len(f.rel.keys) == 0 && f.rel.through == nil || f.rel.alias == "" {
 				return s.fanOutRefusal(f)
 			}
 		}
@@ -261,35 +265,6 @@ func (b *binder) localColumn(n *pg_query.Node, sc *scope) (resolved, bool) {
 	return r, true
 }
 
-// usingEqualities are the equalities of JOIN ... USING (names): each name equates the column
-// of the one relation on each side that has it.
-func usingEqualities(names []*pg_query.Node, left, right []*relation) []joinEq {
-	var out []joinEq
-	for _, n := range names {
-		name := n.GetString_().GetSval()
-		l, li := onlyRelationWith(left, name)
-		r, ri := onlyRelationWith(right, name)
-		if l != nil && r != nil {
-			out = append(out, joinEq{a: l, ai: li, b: r, bi: ri})
-		}
-	}
-	return out
-}
-
-func onlyRelationWith(rels []*relation, name string) (*relation, int) {
-	var found *relation
-	idx := -1
-	for _, r := range rels {
-		if i := columnIndex(r, name); i >= 0 {
-			if found != nil {
-				return nil, -1
-			}
-			found, idx = r, i
-		}
-	}
-	return found, idx
-}
-
 // columnIndex is the position of the visible column name in rel, or -1.
 func columnIndex(rel *relation, name string) int {
 	for i, c := range rel.cols {
@@ -341,7 +316,9 @@ func (b *binder) keepUnique(sel *pg_query.SelectStmt, sc *scope) {
 		return
 	}
 	rel := sc.rels[0]
-	if len(rel.keys) > 0 && rel.ref != nil && sel.LimitCount == nil && sel.LimitOffset == nil {
+	// A plain block over a keyed dataset, or over such a block (any number of levels), can
+	// pass the dataset's key up for the join pass (keyRefs).
+	if (len(rel.keys) > 0 && rel.ref != nil || rel.through != nil && rel.alias != "") && sel.LimitCount == nil && sel.LimitOffset == nil {
 		if b.keyed == nil {
 			b.keyed = map[*pg_query.SelectStmt]*keyedBlock{}
 		}

@@ -32,6 +32,9 @@ var starRows = []string{
 		('i6', 'tenantA', 'o9', 'p1', 5), ('i1', 'tenantB', 'o1', 'p1', 10)`,
 	"CREATE TABLE products (product_id VARCHAR, category VARCHAR)",
 	"INSERT INTO products VALUES ('p1', 'Books'), ('p2', 'Games'), ('p3', 'Books'), ('p4', 'Toys')",
+	"CREATE TABLE payments (tenant_id VARCHAR, customer_id VARCHAR, paid DOUBLE)",
+	`INSERT INTO payments VALUES ('tenantA', 'c1', 10), ('tenantA', 'c1', 20), ('tenantA', 'c2', 5), ('tenantA', 'c9', 1),
+		('tenantB', 'c1', 40), ('tenantB', 'c1', 2)`,
 }
 
 // TestJoinGroundTruth runs planned joins on DuckDB and on PostgreSQL and compares each answer
@@ -210,6 +213,89 @@ func checkGroundTruth(t *testing.T, p *planner.Planner, run func(sql string) (st
 			name: "wrapped tables across a one-to-many step", principal: "tenantA",
 			sql:  `select sum("ITBL"."customer_count") as "a0" from (select "customer_id", "customer_count" from "public"."customers") as "ITBL" inner join (select "customer_id", "status" from "public"."orders") as "OTBL" on ("ITBL"."customer_id" = "OTBL"."customer_id")`,
 			want: "3", fanned: "4",
+		},
+		{
+			// Comma joins with the equalities in WHERE mean the same as JOIN ... ON: orders with
+			// an item, o1 (c1 North, 100; three items), o3 (c2 South, 200), o4 (c3 North, 25).
+			name: "comma joins across the one-to-many step", principal: "tenantA",
+			sql:  "SELECT c.region, o.revenue FROM orders o, customers c, order_items i WHERE o.customer_id = c.customer_id AND i.order_id = o.order_id GROUP BY c.region ORDER BY 1",
+			want: "North|125\nSouth|200", fanned: "North|325\nSouth|200",
+		},
+		{
+			// Customers with an order: c1 (o1, o2) and c3 (o4) North, c2 (o3) South; a plain
+			// join counts c1 once per order.
+			name: "comma join from the one side", principal: "tenantA",
+			sql:  "SELECT c.region, c.customer_count FROM customers c, orders o WHERE o.customer_id = c.customer_id GROUP BY 1 ORDER BY 1",
+			want: "North|2\nSouth|1", fanned: "North|3\nSouth|1",
+		},
+		{
+			// order_items and orders have only order_id in common: the same answer as the
+			// items join above.
+			name: "NATURAL join across the one-to-many step", principal: "tenantA",
+			sql:  "SELECT c.region, o.revenue FROM order_items i NATURAL JOIN orders o JOIN customers c ON c.customer_id = o.customer_id GROUP BY 1 ORDER BY 1",
+			want: "North|125\nSouth|200", fanned: "North|325\nSouth|200",
+		},
+		{
+			// orders and customers have only customer_id in common: a many-to-one lookup,
+			// North o1 100 + o2 50 + o4 25, South o3 200; o5 (c9) matches no customer.
+			name: "NATURAL many-to-one lookup", principal: "tenantA",
+			sql:  "SELECT region, o.revenue FROM orders o NATURAL JOIN customers c GROUP BY 1 ORDER BY 1",
+			want: "North|175\nSouth|200", fanned: "North|175\nSouth|200",
+		},
+		{
+			// Customers wrapped twice, joined to their orders: c1, c2, c3 have orders (c1 two).
+			name: "a twice-wrapped dataset across a one-to-many step", principal: "tenantA",
+			sql:  "SELECT sum(w.customer_count) FROM (SELECT customer_id, customer_count FROM (SELECT customer_id, customer_count, region FROM customers) w1) w JOIN orders o ON o.customer_id = w.customer_id",
+			want: "3", fanned: "4",
+		},
+		{
+			// The same customers as a CTE of a CTE: c1, c2, c3 have orders (c1 two).
+			name: "a CTE of a CTE of a dataset across a one-to-many step", principal: "tenantA",
+			sql:  "WITH w1 AS (SELECT customer_id, customer_count, region FROM customers), w AS (SELECT customer_id, customer_count FROM w1) SELECT sum(w.customer_count) FROM w JOIN orders o ON o.customer_id = w.customer_id",
+			want: "3", fanned: "4",
+		},
+		{
+			// payments has no primaryKey. Tenant A: c1 10 + 20 (North), c2 5 (South), c9 1
+			// matches nothing; tenant B: c1 40 + 2 (West). Joined on the customer and the
+			// tenant, each payment meets one customer. (On customer_id alone, A's c1 payments
+			// would also meet B's c1: the golden cases show that join refused.)
+			name: "several tenants joined on the key and the tenant column", principal: "multi",
+			sql:  "SELECT c.region, p.total_paid FROM payments p JOIN customers c ON p.customer_id = c.customer_id AND p.tenant_id = c.tenant_id GROUP BY 1 ORDER BY 1",
+			want: "North|30\nSouth|5\nWest|42", fanned: "North|30\nSouth|5\nWest|42",
+		},
+		{
+			// The same, NATURAL: payments and customers have customer_id and tenant_id in common.
+			name: "several tenants with a NATURAL join on the key and the tenant column", principal: "multi",
+			sql:  "SELECT region, p.total_paid FROM payments p NATURAL JOIN customers c GROUP BY 1 ORDER BY 1",
+			want: "North|30\nSouth|5\nWest|42", fanned: "North|30\nSouth|5\nWest|42",
+		},
+		{
+			// The same, as a comma join.
+			name: "several tenants with a comma join on the key and the tenant column", principal: "multi",
+			sql:  "SELECT c.region, p.total_paid FROM payments p, customers c WHERE c.customer_id = p.customer_id AND c.tenant_id = p.tenant_id GROUP BY 1 ORDER BY 1",
+			want: "North|30\nSouth|5\nWest|42", fanned: "North|30\nSouth|5\nWest|42",
+		},
+		{
+			// The merged column of a right join is the right side's: o5's customer c9 exists in
+			// no customer row, and still groups under its own id.
+			name: "unqualified merged column of a RIGHT JOIN USING", principal: "tenantA",
+			sql:  "SELECT customer_id, count(*) FROM customers c RIGHT JOIN orders o USING (customer_id) GROUP BY 1 ORDER BY 1",
+			want: "c1|2\nc2|1\nc3|1\nc9|1", fanned: "c1|2\nc2|1\nc3|1\nc9|1",
+		},
+		{
+			// orders NATURAL customers joins on customer_id (orders shows no tenant_id): o1, o2
+			// (c1), o3 (c2), o4 (c3); o5's c9 has no customer. That merged column meets the
+			// payers c1, c2, c9 in a right join: c1 twice, c2 once, and c9 alone.
+			name: "a chain of NATURAL joins on the merged column", principal: "tenantA",
+			sql:  "SELECT customer_id, count(*) FROM orders o NATURAL JOIN customers c NATURAL RIGHT JOIN (SELECT customer_id FROM payments GROUP BY customer_id) p GROUP BY 1 ORDER BY 1",
+			want: "c1|2\nc2|1\nc9|1", fanned: "c1|2\nc2|1\nc9|1",
+		},
+		{
+			// * over a full join USING shows the merged customer_id once: tenant A's customers
+			// c1, c2, c3 and the payers c1, c2, c9; c9 has no customer row, so no region.
+			name: "SELECT * over a FULL JOIN USING", principal: "tenantA",
+			sql:  "SELECT * FROM (SELECT customer_id, region FROM customers) c FULL JOIN (SELECT customer_id FROM payments GROUP BY customer_id) p USING (customer_id) ORDER BY 1",
+			want: "c1|North\nc2|South\nc3|North\nc9|<nil>", fanned: "c1|North\nc2|South\nc3|North\nc9|<nil>",
 		},
 	}
 	for _, c := range cases {

@@ -171,33 +171,49 @@ func (s *planState) groupedReads(sel *pg_query.SelectStmt, own map[*pg_query.Nod
 // keyRefs are references, in the block of r, to the columns that identify a row of r: its
 // dataset's key columns (projected by the tenant pass where no dimension holds them), or for a
 // plain sub-select over a dataset (r.through) that dataset's key columns, which the sub-select
-// then passes up as extra columns named keyColumn(field).
+// then passes up as extra columns named keyColumn(field). A plain sub-select over such a
+// sub-select (r.through.rel.through) has them passed up through every level.
 func (s *planState) keyRefs(r *relation) []*pg_query.Node {
-	var refs []*pg_query.Node
-	if t := r.through; t != nil {
-		for _, k := range t.rel.keys {
-			for _, ref := range s.keyRefs(&relation{alias: t.rel.alias, keys: []relKey{k}, ref: t.rel.ref}) {
-				name := keyColumn(k.field)
-				if !t.passed[name] {
-					if t.passed == nil {
-						t.passed = map[string]bool{}
-					}
-					t.passed[name] = true
-					t.sel.TargetList = append(t.sel.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, ref, -1))
-				}
-				refs = append(refs, s.createdRef(r.alias, name))
+	t := r.through
+	if t == nil {
+		refs := make([]*pg_query.Node, 0, len(r.keys))
+		for _, k := range r.keys {
+			if k.projected && !slices.Contains(r.ref.keys, k.field) {
+				r.ref.keys = append(r.ref.keys, k.field)
 			}
+			r.ref.use(k.col)
+			refs = append(refs, s.createdRef(r.alias, k.col))
 		}
 		return refs
 	}
-	for _, k := range r.keys {
-		if k.projected && !slices.Contains(r.ref.keys, k.field) {
-			r.ref.keys = append(r.ref.keys, k.field)
+	inner := s.keyRefs(t.rel)
+	fields := keyFields(t.rel)
+	refs := make([]*pg_query.Node, 0, len(inner))
+	for i, ref := range inner {
+		name := keyColumn(fields[i])
+		if !t.passed[name] {
+			if t.passed == nil {
+				t.passed = map[string]bool{}
+			}
+			t.passed[name] = true
+			t.sel.TargetList = append(t.sel.TargetList, pg_query.MakeResTargetNodeWithNameAndVal(name, ref, -1))
 		}
-		r.ref.use(k.col)
-		refs = append(refs, s.createdRef(r.alias, k.col))
+		refs = append(refs, s.createdRef(r.alias, name))
 	}
 	return refs
+}
+
+// keyFields are the key fields keyRefs(r) identifies r's rows by, in the same order: those of
+// the dataset r is, or that the plain sub-selects r stands for read.
+func keyFields(r *relation) []string {
+	for r.through != nil {
+		r = r.through.rel
+	}
+	out := make([]string, len(r.keys))
+	for i, k := range r.keys {
+		out[i] = k.field
+	}
+	return out
 }
 
 // createdRef is a column reference the planner writes, bound for the prune pass.
@@ -262,6 +278,24 @@ func keyPositions(keys []relKey, cols []column) [][]int {
 		set = append(set, columnIndex(&relation{cols: cols}, k.col))
 	}
 	return [][]int{set}
+}
+
+// withTenantColumn is the unique set of a dataset relation whose rows may be of several
+// tenants (oneTenantKeys false): its primary key is unique only within a tenant, so the set is
+// the key's positions and the position (dimensions come first) of a dimension holding the
+// row-level security column as it is. A join that equates the key and the tenant column
+// matches at most one row; without such a dimension no join can name the tenant, and the
+// relation is unique on nothing.
+func withTenantColumn(unique [][]int, ds *catalog.Dataset) [][]int {
+	if len(unique) == 0 {
+		return nil
+	}
+	for i, d := range ds.Dimensions {
+		if d.Field == ds.RLS.Column && d.SQL == "" {
+			return [][]int{append(slices.Clone(unique[0]), i)}
+		}
+	}
+	return nil
 }
 
 // keyColumn is the name under which the tenant pass projects a primary key field no dimension

@@ -25,8 +25,9 @@ import (
 //     unqualified name equal to the reference's alias (a whole-row reference in PostgreSQL
 //     when no column has that name): that reference keeps every column.
 //
-// NATURAL joins are refused by resolve. The tenant predicate, the source table and the
-// verify pass that follows are untouched: pruning only drops select items of derived tables.
+// NATURAL joins never reach prune: resolve rewrites them as the USING joins they mean. The
+// tenant predicate, the source table and the verify pass that follows are untouched: pruning
+// only drops select items of derived tables.
 
 // tenantRef is one dataset reference, and what the statement uses of the derived table the
 // tenant pass puts in its place.

@@ -80,6 +80,9 @@ type cte struct {
 	cols []column
 	// unique is as relation.unique, for every reference to the CTE.
 	unique [][]int
+	// through is as relation.through, for every reference to the CTE: a plain CTE over a
+	// keyed dataset (or over such a sub-select or CTE) passes the key up like a sub-select.
+	through *keyedBlock
 }
 
 // scope holds what names resolve to inside one query block.
@@ -90,6 +93,9 @@ type scope struct {
 	// eqs are the column equalities between the block's relations that its join conditions
 	// and WHERE require (join.go).
 	eqs []joinEq
+	// merged are the columns JOIN ... USING (and NATURAL) merge: an unqualified name of one
+	// resolves to the merged column rather than being ambiguous (joinnatural.go).
+	merged []mergedColumn
 }
 
 func (s *scope) lookupCTE(name string) *cte {
@@ -168,6 +174,11 @@ func (s *scope) resolveLocal(rel, name string, pos int) (column, *relation, bool
 		return column{}, nil, false, nil
 	case 1:
 		return matches[0], from, true, nil
+	}
+	if rel == "" {
+		if c, r, ok := s.resolveMerged(name); ok {
+			return c, r, true, nil
+		}
 	}
 	return column{}, nil, false, sqlerr.New(sqlerr.AmbiguousColumn, "column reference %q is ambiguous", name).WithPosition(pos)
 }

@@ -74,7 +74,7 @@ func (b *binder) withClause(w *pg_query.WithClause, sc *scope) error {
 		if err != nil {
 			return err
 		}
-		sc.ctes[c.Ctename] = &cte{name: c.Ctename, cols: cols, unique: b.uniqueOutputs(sub)}
+		sc.ctes[c.Ctename] = &cte{name: c.Ctename, cols: cols, unique: b.uniqueOutputs(sub), through: b.keyed[sub]}
 	}
 	return nil
 }

@@ -12,13 +12,18 @@
 //
 // Queries (gen.go, rendered by query.go) join two to four steps along declared joins (either
 // way), the second way to customers (orders.ship_customer_id: customers under two aliases) and
-// self-joins on non-key columns; inner, left, right and full, ON or USING; a step may be a
+// self-joins on non-key columns; inner, left, right and full, ON, USING or NATURAL (where the
+// common columns are unambiguous), a trailing run of inner joins as comma-separated FROM items
+// with their conditions in WHERE; sometimes equating the tenant column too (what makes a key
+// unique across the admin's tenants); a dataset step may be wrapped in up to three plain
+// sub-selects or CTEs; a step may be a
 // one-column sub-select of a dataset, grouped (unique on the key, optionally with HAVING on a
 // metric: Tableau's sets) or not (repeating the other side); filters on any step, IN lists and
 // IN (SELECT ...); metrics bare, in MEASURE() or in their matching aggregate, derived metrics
 // among them; written plain, with implicit grouping, inside Power BI's wrapper or a CTE.
 // Query.Lookup tells the queries whose joins cannot repeat a metric's rows, which the issue
-// says are never refused.
+// says are never refused; Query.LookupAcrossTenants those that stay so over several tenants'
+// rows.
 //
 // The data is built to catch the fan-out trap and tenant leaks: one-to-many steps, NULL join
 // keys, keys that match nothing, and join keys that collide across tenants (every tenant has a

@@ -82,12 +82,15 @@ func (g *Generator) Next() *Query {
 	// Metabase and Tableau name joined tables with quoted, capitalised aliases.
 	g.quoted = g.chance(0.2)
 	start := pick(g, []string{"orders", "orders", "order_items", "order_items", "customers", "products", "customer_profiles", "product_tags", "regions"})
-	q.Steps = append(q.Steps, Step{Alias: g.alias(start, 0), Dataset: start})
+	first := Step{Alias: g.alias(start, 0), Dataset: start}
+	first.Wrap, first.WrapCTE = g.wrap()
+	q.Steps = append(q.Steps, first)
 	for n := 1 + g.rng.IntN(3); len(q.Steps) <= n; {
 		if !g.addJoin(q) {
 			break
 		}
 	}
+	g.commas(q)
 
 	var datasetSteps []Step
 	for _, st := range q.Steps {
@@ -186,10 +189,95 @@ func (g *Generator) addJoin(q *Query) bool {
 	default:
 		st.Type = "full"
 	}
-	if c.e.fromCol == c.e.toCol && (st.Type == "inner" || st.Type == "left") && g.chance(0.2) && g.usable(q, c.left.Alias, c.e.fromCol) {
+	if st.Derived == nil {
+		st.Wrap, st.WrapCTE = g.wrap()
+		if left := c.left; left.Derived == nil && g.s.Dataset(left.Dataset).RLS && g.s.Dataset(st.Dataset).RLS && g.chance(0.3) {
+			// Equating the tenant too: rows of several tenants (the admin's) share keys,
+			// and a key with the tenant column is unique across them.
+			st.On = append(st.On, On{ColRef{left.Alias, TenantColumn}, TenantColumn})
+		}
+	}
+	if on, ok := g.natural(q, st); ok && g.chance(0.15) && slices.Contains(on, st.On[0]) {
+		st.On, st.Natural = on, true
+	} else if c.e.fromCol == c.e.toCol && (st.Type == "inner" || st.Type == "left") && g.chance(0.2) && g.usableAll(q, st.On) {
 		st.Using = true
 	}
 	q.Steps = append(q.Steps, st)
+	return true
+}
+
+// wrap is how many plain sub-selects a dataset step is wrapped in (mostly none, sometimes
+// up to three levels), and whether they are written as CTEs.
+func (g *Generator) wrap() (int, bool) {
+	if g.chance(0.15) {
+		return 1 + g.rng.IntN(3), g.chance(0.4)
+	}
+	return 0, false
+}
+
+// commas writes a trailing run of inner joins, sometimes, as comma-separated FROM items with
+// their conditions in WHERE: the same joins in the old style (a comma item cannot be followed
+// by a JOIN that refers to an item before it, so the run reaches the last step).
+func (g *Generator) commas(q *Query) {
+	if len(q.Steps) < 2 || !g.chance(0.2) {
+		return
+	}
+	first := len(q.Steps)
+	for first > 1 && q.Steps[first-1].Type == "inner" {
+		first--
+	}
+	if first == len(q.Steps) {
+		return
+	}
+	for i := first + g.rng.IntN(len(q.Steps)-first); i < len(q.Steps); i++ {
+		q.Steps[i].Comma, q.Steps[i].Using, q.Steps[i].Natural = true, false, false
+	}
+}
+
+// visible are the column names a client sees for step st: a sub-select's one column, or
+// the dataset's columns and metrics.
+func (g *Generator) visible(st Step) []string {
+	if st.Derived != nil {
+		return []string{st.Derived.Column}
+	}
+	return g.s.Dataset(st.Dataset).Visible()
+}
+
+// natural is the join condition NATURAL means for step st after q's steps: one pair per name
+// st and an earlier step have in common. ok is false where the gateway would refuse it: a
+// common name of several earlier steps (ambiguous) or one that is a metric.
+func (g *Generator) natural(q *Query, st Step) ([]On, bool) {
+	var on []On
+	for _, name := range g.visible(st) {
+		var from []Step
+		for _, o := range q.Steps {
+			if slices.Contains(g.visible(o), name) {
+				from = append(from, o)
+			}
+		}
+		switch {
+		case len(from) == 0:
+			continue
+		case len(from) > 1, g.isMetric(st, name), g.isMetric(from[0], name):
+			return nil, false
+		}
+		on = append(on, On{ColRef{from[0].Alias, name}, name})
+	}
+	return on, len(on) > 0
+}
+
+func (g *Generator) isMetric(st Step, name string) bool {
+	return st.Derived == nil && g.s.Dataset(st.Dataset).Metric(name) != nil
+}
+
+// usableAll reports whether USING could write every pair of on (usable, and the same name on
+// both sides).
+func (g *Generator) usableAll(q *Query, on []On) bool {
+	for _, o := range on {
+		if o.Left.Column != o.Column || !g.usable(q, o.Left.Alias, o.Column) {
+			return false
+		}
+	}
 	return true
 }
 

@@ -32,6 +32,17 @@ type Step struct {
 	On      []On
 	// Using writes the condition as USING (columns): every On pair names one column twice.
 	Using bool
+	// Natural writes the join as NATURAL: On are exactly the pairs of the names this step and
+	// the earlier ones have in common, each name of one earlier step only.
+	Natural bool
+	// Comma writes the step as a comma-separated FROM item with On in WHERE (the old style
+	// many tools still emit); Type is inner, and every later step is a comma step too.
+	Comma bool
+	// Wrap is how many plain sub-selects (SELECT every column FROM ...) the dataset is
+	// wrapped in, as Power BI and other tools wrap tables; its rows are the dataset's.
+	// WrapCTE writes the levels as CTEs, each reading the one before.
+	Wrap    int
+	WrapCTE bool
 }
 
 // Derived is a sub-select in FROM of one column of a dataset, filtered, and grouped by the
@@ -115,10 +126,15 @@ func (q *Query) step(alias string) (int, *Step) {
 // render writes q.SQL from its structure.
 func (q *Query) render(s *Schema) {
 	var from strings.Builder
+	var commaConds, ctes []string
 	for i, st := range q.Steps {
 		rel := st.Dataset
 		if st.Derived != nil {
 			rel = "(" + derivedSQL(s, st.Dataset, st.Derived) + ")"
+		} else if st.Wrap > 0 {
+			var defs []string
+			rel, defs = wrappedSQL(s, i, st)
+			ctes = append(ctes, defs...)
 		}
 		if i == 0 {
 			from.WriteString(rel + " " + st.Alias)
@@ -129,17 +145,24 @@ func (q *Query) render(s *Schema) {
 			conds[j] = on.Left.Alias + "." + on.Left.Column + " = " + st.Alias + "." + on.Column
 			using[j] = on.Column
 		}
-		if st.Using {
+		switch {
+		case st.Comma:
+			fmt.Fprintf(&from, ", %s %s", rel, st.Alias)
+			commaConds = append(commaConds, conds...)
+			continue
+		case st.Natural:
+			fmt.Fprintf(&from, " NATURAL %s JOIN %s %s", strings.ToUpper(st.Type), rel, st.Alias)
+			continue
+		case st.Using:
 			fmt.Fprintf(&from, " %s JOIN %s %s USING (%s)", strings.ToUpper(st.Type), rel, st.Alias, strings.Join(using, ", "))
 			continue
 		}
 		fmt.Fprintf(&from, " %s JOIN %s %s ON %s", strings.ToUpper(st.Type), rel, st.Alias, strings.Join(conds, " AND "))
 	}
 	var where string
-	if len(q.Filters) > 0 {
-		conds := make([]string, len(q.Filters))
-		for i, f := range q.Filters {
-			conds[i] = filterSQL(s, q, "", &f)
+	if conds := commaConds; len(conds)+len(q.Filters) > 0 {
+		for _, f := range q.Filters {
+			conds = append(conds, filterSQL(s, q, "", &f))
 		}
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
@@ -179,14 +202,40 @@ func (q *Query) render(s *Schema) {
 		sel := items(func(i int, d ColRef) string { return fmt.Sprintf("d%d", i) },
 			func(i int, m MetricRef) string { return outer(i, m, fmt.Sprintf("c%d", i)) })
 		if q.Shape == "cte" {
-			q.SQL = "WITH q AS (" + inner + ") SELECT " + sel + " FROM q" + groupBy
+			q.SQL = "WITH " + strings.Join(append(slices.Clone(ctes), "q AS ("+inner+")"), ", ") + " SELECT " + sel + " FROM q" + groupBy
+			ctes = nil
 		} else {
 			q.SQL = "SELECT " + sel + " FROM (" + inner + ") AS q" + groupBy
 		}
 	}
+	if len(ctes) > 0 {
+		q.SQL = "WITH " + strings.Join(ctes, ", ") + " " + q.SQL
+	}
 	if q.OrderBy {
 		q.SQL += " ORDER BY 1"
 	}
+}
+
+// wrappedSQL is dataset step i inside st.Wrap plain sub-selects, each selecting every visible
+// column by name or by *; with st.WrapCTE the levels are CTEs (defs, in order) and the step
+// reads the last.
+func wrappedSQL(s *Schema, i int, st Step) (rel string, defs []string) {
+	rel = st.Dataset
+	cols := strings.Join(s.Dataset(st.Dataset).Visible(), ", ")
+	for level := range st.Wrap {
+		list := cols
+		if (i+level)%2 == 1 {
+			list = "*"
+		}
+		name := fmt.Sprintf("w%d_%d", i, level)
+		if st.WrapCTE {
+			defs = append(defs, fmt.Sprintf("%s AS (SELECT %s FROM %s)", name, list, rel))
+			rel = name
+			continue
+		}
+		rel = fmt.Sprintf("(SELECT %s FROM %s %s)", list, rel, name)
+	}
+	return rel, defs
 }
 
 func derivedSQL(s *Schema, dataset string, d *Derived) string {
@@ -293,6 +342,24 @@ func (q *Query) Lookup(s *Schema) bool {
 	}
 	for _, m := range q.Metrics {
 		if m.Alias != q.Steps[0].Alias {
+			return false
+		}
+	}
+	return true
+}
+
+// LookupAcrossTenants reports whether q is a Lookup also for a principal that reads several
+// tenants' rows (the admin): keys are unique only within a tenant, so every join to a dataset
+// with RLS must equate the tenant column too.
+func (q *Query) LookupAcrossTenants(s *Schema) bool {
+	if !q.Lookup(s) {
+		return false
+	}
+	for _, st := range q.Steps[1:] {
+		if st.Derived != nil || !s.Dataset(st.Dataset).RLS {
+			continue
+		}
+		if !slices.ContainsFunc(st.On, func(o On) bool { return o.Column == TenantColumn }) {
 			return false
 		}
 	}

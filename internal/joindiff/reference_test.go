@@ -317,6 +317,31 @@ func TestGenerator(t *testing.T) {
 		if qa.Lookup(s) {
 			seen["lookup"]++
 		}
+		if qa.LookupAcrossTenants(s) {
+			seen["lookup across tenants"]++
+		}
+		if strings.Contains(qa.SQL, " NATURAL ") {
+			seen["natural"]++
+		}
+		if strings.Contains(qa.SQL, " w0_1)") || strings.Contains(qa.SQL, " w1_1)") {
+			seen["wrapped twice"]++
+		}
+		if strings.Contains(qa.SQL, "w0_1 AS (") || strings.Contains(qa.SQL, "w1_1 AS (") {
+			seen["wrapped twice in CTEs"]++
+		}
+		comma := false
+		for _, st := range qa.Steps {
+			if comma && !st.Comma {
+				t.Errorf("query %d: a JOIN after a comma item: %s", i, qa.SQL)
+			}
+			if st.Comma {
+				comma = true
+				seen["comma"]++
+				if st.Type != "inner" {
+					t.Errorf("query %d: a comma step of type %s: %s", i, st.Type, qa.SQL)
+				}
+			}
+		}
 		if strings.Contains(qa.SQL, "ship_customer_id") {
 			seen["second alias"]++
 		}
@@ -328,7 +353,8 @@ func TestGenerator(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"shape plain", "shape implicit", "shape wrapped", "shape cte", "join inner", "join left", "join right", "join full",
-		"derived grouped=yes", "derived grouped=no", "filter insub", "filter isnull", "filter in", "second alias", "using", "lookup", "quoted alias", "derived metric", "having"} {
+		"derived grouped=yes", "derived grouped=no", "filter insub", "filter isnull", "filter in", "second alias", "using", "lookup", "quoted alias", "derived metric", "having",
+		"natural", "comma", "wrapped twice", "wrapped twice in CTEs", "lookup across tenants"} {
 		if seen[k] < 5 {
 			t.Errorf("%s: %d of %d queries", k, seen[k], n)
 		}
@@ -365,6 +391,39 @@ func TestLookup(t *testing.T) {
 	r.render(s)
 	if want := "SELECT o.revenue AS m0 FROM orders o LEFT JOIN customers c USING (customer_id)"; r.SQL != want {
 		t.Errorf("USING:\n got %s\nwant %s", r.SQL, want)
+	}
+	tenantOn := append(slices.Clone(byKey[1].On), On{ColRef{"o", TenantColumn}, TenantColumn})
+	across := Query{Steps: []Step{byKey[0], {Alias: "c", Dataset: "customers", Type: "left", On: tenantOn}}, Metrics: []MetricRef{{"o", "order_count", "bare"}}}
+	if !across.LookupAcrossTenants(s) || (&Query{Steps: byKey, Metrics: across.Metrics}).LookupAcrossTenants(s) {
+		t.Error("LookupAcrossTenants does not ask for the tenant column")
+	}
+}
+
+// Comma, NATURAL and wrapped steps render as the old-style FROM list, NATURAL joins and plain
+// sub-selects; the reference reads them as the same joins (TestTruthByHand covers those).
+func TestRenderStyles(t *testing.T) {
+	s := tiny()
+	on := []On{{ColRef{"o", "customer_id"}, "customer_id"}}
+	q := Query{Steps: []Step{{Alias: "o", Dataset: "orders", Wrap: 2}, {Alias: "c", Dataset: "customers", Type: "inner", On: on, Comma: true}},
+		Metrics: []MetricRef{{"o", "revenue", "bare"}}, Filters: []Filter{{Ref: ColRef{"c", "segment"}, Op: "=", Values: []any{"pro"}}}, Shape: "plain"}
+	q.render(s)
+	cols := strings.Join(s.Dataset("orders").Visible(), ", ")
+	want := "SELECT o.revenue AS m0 FROM (SELECT * FROM (SELECT " + cols + " FROM orders w0_0) w0_1) o, customers c WHERE o.customer_id = c.customer_id AND c.segment = 'pro'"
+	if q.SQL != want {
+		t.Errorf("comma and wrap:\n got %s\nwant %s", q.SQL, want)
+	}
+	q.Steps[0].WrapCTE, q.Shape = true, "cte"
+	q.render(s)
+	want = "WITH w0_0 AS (SELECT " + cols + " FROM orders), w0_1 AS (SELECT * FROM w0_0), q AS (SELECT o.revenue AS c0 FROM w0_1 o, customers c " +
+		"WHERE o.customer_id = c.customer_id AND c.segment = 'pro') SELECT c0 AS m0 FROM q"
+	if q.SQL != want {
+		t.Errorf("CTE wrap:\n got %s\nwant %s", q.SQL, want)
+	}
+	n := Query{Steps: []Step{{Alias: "o", Dataset: "orders"}, {Alias: "c", Dataset: "customers", Type: "left", On: on, Natural: true}},
+		Metrics: []MetricRef{{"o", "revenue", "bare"}}, Shape: "plain"}
+	n.render(s)
+	if want := "SELECT o.revenue AS m0 FROM orders o NATURAL LEFT JOIN customers c"; n.SQL != want {
+		t.Errorf("NATURAL:\n got %s\nwant %s", n.SQL, want)
 	}
 }
 

@@ -72,6 +72,19 @@ func (d *Dataset) Column(name string) (Column, bool) {
 	return Column{}, false
 }
 
+// Visible are the names a client sees as the dataset's columns: its dimensions (every column)
+// and its metrics.
+func (d *Dataset) Visible() []string {
+	out := make([]string, 0, len(d.Columns)+len(d.Metrics))
+	for _, c := range d.Columns {
+		out = append(out, c.Name)
+	}
+	for _, m := range d.Metrics {
+		out = append(out, m.Name)
+	}
+	return out
+}
+
 // Metric returns the metric named name, or nil.
 func (d *Dataset) Metric(name string) *Metric {
 	for i := range d.Metrics {
