@@ -185,8 +185,8 @@ func (s *planState) fanOutRefusal(f *fanOut) *sqlerr.Error {
 		ds = s.metricDataset(f.metric)
 	}
 	return sqlerr.New(sqlerr.FeatureNotSupported,
-		"metric %q of dataset %q (%s) would be counted once per matching row of %s: the join may repeat its rows",
-		f.metric.Name, ds, relationName(f.rel), relationName(f.other)).
+		"metric %q of dataset %q%s would be counted once per matching row of %s: the join may repeat its rows",
+		f.metric.Name, ds, readThrough(f.rel, ds), relationName(f.other)).
 		WithHint("declare primaryKey (and joins) for the datasets in the catalog, or join to a sub-select grouped by the join columns so each row matches at most once")
 }
 
@@ -212,6 +212,18 @@ func relationName(r *relation) string {
 		return "relation " + quoteIdent(r.alias)
 	}
 	return "an unnamed sub-select"
+}
+
+// readThrough says how a metric's dataset ds is read in a refusal, when that is not plainly
+// by its own name: under an alias, or through a sub-select.
+func readThrough(r *relation, ds string) string {
+	if r.dataset != ds {
+		return " (read through " + relationName(r) + ")"
+	}
+	if r.alias != "" && r.alias != ds {
+		return " (as " + quoteIdent(r.alias) + ")"
+	}
+	return ""
 }
 
 func quoteIdent(s string) string { return `"` + s + `"` }

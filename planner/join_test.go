@@ -16,11 +16,11 @@ func TestJoinRefusalNamesTheJoin(t *testing.T) {
 	p := planner.New(loadTestCatalog(t), planner.Config{MaxRows: 1000})
 	cases := []struct{ sql, want string }{
 		{"SELECT a.city, a.total_revenue, count(*) FROM orders a JOIN (SELECT city FROM orders) b ON a.city = b.city GROUP BY a.city",
-			`metric "total_revenue" of dataset "orders" (dataset "orders" as "a") would be counted once per matching row of relation "b"`},
+			`metric "total_revenue" of dataset "orders" (as "a") would be counted once per matching row of relation "b"`},
 		{"SELECT city, sum(total_revenue) FROM (SELECT a.city, a.total_revenue FROM orders a JOIN orders b ON a.city = b.city) x GROUP BY city",
-			`metric "total_revenue" of dataset "orders" (dataset "orders" as "a") would be counted once per matching row of dataset "orders" as "b"`},
+			`metric "total_revenue" of dataset "orders" (as "a") would be counted once per matching row of dataset "orders" as "b"`},
 		{`SELECT x."Region", x."totalWeight" FROM (SELECT "Region", "totalWeight" FROM Shipments) x, cities`,
-			`metric "totalWeight" of dataset "Shipments" (relation "x") would be counted once per matching row of dataset "cities"`},
+			`metric "totalWeight" of dataset "Shipments" (read through relation "x") would be counted once per matching row of dataset "cities"`},
 	}
 	for _, c := range cases {
 		_, err := planOne(p, principals["multi"], c.sql)
