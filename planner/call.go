@@ -150,7 +150,7 @@ func (b *binder) metricCall(n *pg_query.Node, fc *pg_query.FuncCall, name string
 	m := r.col.metric
 	if !matchesMetric(name, fc.AggDistinct, m) {
 		// Another aggregate around a metric: its meaning per shape is in shapes.go.
-		if handled, t, err := b.wrappedMetric(n, fc, name, r, ref, cast); handled {
+		if handled, t, err := b.wrappedMetric(n, fc, name, r, ref); handled {
 			return t, err
 		}
 	}

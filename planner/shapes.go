@@ -40,7 +40,7 @@ func wrapHint(metric string) string {
 // wrappedMetric binds an aggregate around a metric carrier that is not the metric's own
 // aggregation (matchesMetric said no). It reports handled=false when the call is a
 // one-value aggregate, which then means the metric itself (the caller expands it).
-func (b *binder) wrappedMetric(n *pg_query.Node, fc *pg_query.FuncCall, name string, r resolved, ref *pg_query.Node, cast *pg_query.TypeCast) (handled bool, t pgtypes.Type, err error) {
+func (b *binder) wrappedMetric(n *pg_query.Node, fc *pg_query.FuncCall, name string, r resolved, ref *pg_query.Node) (handled bool, t pgtypes.Type, err error) {
 	m := r.col.metric
 	pos := b.pos(fc.Location)
 	switch {
@@ -58,7 +58,6 @@ func (b *binder) wrappedMetric(n *pg_query.Node, fc *pg_query.FuncCall, name str
 	if fc.AggDistinct {
 		spelled += "(DISTINCT)"
 	}
-	_ = cast
 	return true, pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "%s around metric %q, which is %s, has no defined meaning", spelled, m.Name, metricKind(m)).
 		WithHint("%s", wrapHint(m.Name)).WithPosition(pos)
 }
@@ -127,7 +126,8 @@ func (b *binder) metricInsideAggregate(n *pg_query.Node, fc *pg_query.FuncCall, 
 			other = o
 		}
 	}
-	if metric == "" {
+	if metric == "" || containsAggregate(&pg_query.Node{Node: &pg_query.Node_List{List: &pg_query.List{Items: fc.Args}}}) {
+		// No metric, or a nested aggregate, which binding refuses as PostgreSQL does.
 		return false, pgtypes.Type{}, nil
 	}
 	pos := b.pos(fc.Location)
