@@ -188,3 +188,52 @@ func TestShapesGroundTruth(t *testing.T) {
 		})
 	}
 }
+
+// TestShapesThroughJoins: the shapes keep each metric at its own dataset's grain when a join
+// fans rows out (starRows of join_truth_test.go; numbers worked out by hand there: orders with
+// an item are o1 c1 North 100 with three items, o3 c2 South 200, o4 c3 North 25). Each wanted
+// answer differs from what the fanned-out rows would give.
+func TestShapesThroughJoins(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range starRows {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	cat, err := catalog.LoadFile("testdata/join/star.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := planner.New(cat, planner.Config{MaxRows: 1000})
+	const join = " FROM orders o JOIN customers c ON o.customer_id = c.customer_id JOIN order_items i ON i.order_id = o.order_id "
+	cases := []struct{ name, sql, want string }{
+		// Fanned: North 100*3 + 25 = 325.
+		{"max around a sum metric", "SELECT c.region, MAX(o.revenue)" + join + "GROUP BY c.region ORDER BY 1", "North|125\nSouth|200"},
+		// Fanned: North keeps 325 > 150.
+		{"metric compared in where", "SELECT c.region" + join + "WHERE o.revenue > 150 GROUP BY c.region ORDER BY 1", "South"},
+		// Fanned: North counts o1 three times, 4.
+		{"metric as a group by key", "SELECT c.region, o.order_count" + join + "GROUP BY c.region, o.order_count ORDER BY 1", "North|2\nSouth|1"},
+		{"dimension and metric in one expression", "SELECT c.region || ':' || o.order_count AS l" + join + "ORDER BY 1", "North:2\nSouth:1"},
+		// Fanned: (300 + 25) / 4.
+		{"expression of a metric inside an aggregate", "SELECT c.region, SUM(COALESCE(o.avg_amount, 0))" + join + "GROUP BY 1 ORDER BY 1", "North|62.5\nSouth|200"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			plan, err := planOne(p, principals["tenantA"], c.sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := queryRows(db, plan.SQL)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, plan.SQL)
+			}
+			if got != c.want {
+				t.Errorf("got\n%s\nwant\n%s\nengine SQL: %s", got, c.want, plan.SQL)
+			}
+		})
+	}
+}
