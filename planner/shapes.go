@@ -84,6 +84,12 @@ func countOfOne(v *pg_query.Node) *pg_query.Node {
 // columnKinds looks at the column references of root outside sub-selects and returns the first
 // that names a metric of this block and the first that names anything else ("" when none).
 func (b *binder) columnKinds(root *pg_query.Node, sc *scope) (metric, other string) {
+	metric, other, _ = b.columnKindsAt(root, sc)
+	return metric, other
+}
+
+// columnKindsAt is columnKinds with the position of the metric reference, for messages.
+func (b *binder) columnKindsAt(root *pg_query.Node, sc *scope) (metric, other string, pos int) {
 	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		if n.GetSubLink() != nil {
 			return false
@@ -101,14 +107,14 @@ func (b *binder) columnKinds(root *pg_query.Node, sc *scope) (metric, other stri
 		case err != nil:
 		case r.col.metric != nil && !r.outer:
 			if metric == "" {
-				metric = r.col.metric.Name
+				metric, pos = r.col.metric.Name, b.pos(cr.Location)
 			}
 		case other == "":
 			other = name
 		}
 		return false
 	})
-	return metric, other
+	return metric, other, pos
 }
 
 // metricInsideAggregate binds an aggregate whose argument is an expression over metrics
@@ -168,13 +174,13 @@ func (b *binder) metricFilters(sel *pg_query.SelectStmt, sc *scope, opts blockOp
 	}
 	var keep, move []*pg_query.Node
 	for _, cond := range conjuncts(sel.WhereClause) {
-		metric, other := b.columnKinds(cond, sc)
+		metric, other, pos := b.columnKindsAt(cond, sc)
 		switch {
 		case metric == "":
 			keep = append(keep, cond)
 		case other != "":
 			return sqlerr.New(sqlerr.GroupingError, "a WHERE condition using metric %q and column %q has no defined meaning", metric, other).
-				WithHint("a condition on metrics in WHERE filters groups, like HAVING; write the condition on %q apart from the one on %q (joined by AND)", metric, other)
+				WithHint("a condition on metrics in WHERE filters groups, like HAVING; write the condition on %q apart from the one on %q (joined by AND)", metric, other).WithPosition(pos)
 		default:
 			move = append(move, cond)
 		}
