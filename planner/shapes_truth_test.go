@@ -218,6 +218,8 @@ func TestShapesThroughJoins(t *testing.T) {
 		// Fanned: North counts o1 three times, 4.
 		{"metric as a group by key", "SELECT c.region, o.order_count" + join + "GROUP BY c.region, o.order_count ORDER BY 1", "North|2\nSouth|1"},
 		{"dimension and metric in one expression", "SELECT c.region || ':' || o.order_count AS l" + join + "ORDER BY 1", "North:2\nSouth:1"},
+		// One average per region, not NULL: 1 (a count of the fanned rows would be 4 and 1).
+		{"count around an avg metric", "SELECT c.region, COUNT(o.avg_amount)" + join + "GROUP BY 1 ORDER BY 1", "North|1\nSouth|1"},
 		// Fanned: (300 + 25) / 4.
 		{"expression of a metric inside an aggregate", "SELECT c.region, SUM(COALESCE(o.avg_amount, 0))" + join + "GROUP BY 1 ORDER BY 1", "North|62.5\nSouth|200"},
 	}
