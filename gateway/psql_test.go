@@ -34,9 +34,15 @@ func TestPsqlReadmeExample(t *testing.T) {
 	if out != "Bhopal|500\nIndore|1000" {
 		t.Errorf("tenantA sees %q, want only Bhopal|500 and Indore|1000", out)
 	}
-	out, err = run("tenantA-key", "SELECT city FROM orders WHERE total_revenue > 1")
+	// A metric compared in WHERE filters groups, as HAVING: Bhopal (500) is left out.
+	out, err = run("tenantA-key", "SELECT city FROM orders WHERE total_revenue > 600 ORDER BY city")
+	if err != nil || out != "Indore" {
+		t.Errorf("metric in WHERE: psql printed %q (err %v), want Indore", out, err)
+	}
+	// In a sub-select that only passes the metric through there are no groups to filter.
+	out, err = run("tenantA-key", "SELECT r.city FROM (SELECT city, total_revenue FROM orders WHERE total_revenue > 1) r")
 	if err == nil || !strings.Contains(out, "HAVING") {
-		t.Errorf("metric in WHERE: psql printed %q (err %v), want the error with its HAVING hint", out, err)
+		t.Errorf("metric in a pass-through WHERE: psql printed %q (err %v), want the error with its HAVING hint", out, err)
 	}
 	out, err = run("wrong-key", "SELECT 1")
 	if err == nil || !strings.Contains(out, "password authentication failed") {

@@ -17,6 +17,9 @@ func (b *binder) block(sel *pg_query.SelectStmt, sc *scope, opts blockOpts) ([]c
 	if err := b.expandStars(sel, sc); err != nil {
 		return nil, err
 	}
+	if err := b.metricFilters(sel, sc, opts); err != nil {
+		return nil, err
+	}
 	if err := b.condition(sel.WhereClause, sc, exprCtx{clause: "WHERE"}); err != nil {
 		return nil, err
 	}
@@ -208,22 +211,40 @@ func (b *binder) groupBy(sel *pg_query.SelectStmt, sc *scope, out []column, aggr
 	if sel.GroupDistinct {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "GROUP BY DISTINCT is not supported")
 	}
+	kept := make([]*pg_query.Node, 0, len(sel.GroupClause))
 	for _, g := range sel.GroupClause {
+		drop, err := b.metricKey(g, sel, sc, out)
+		if err != nil {
+			return err
+		}
+		if drop {
+			continue
+		}
 		if err := b.groupItem(g, sel, sc, out); err != nil {
 			return err
 		}
+		kept = append(kept, g)
 	}
+	// A GROUP BY of metric keys only is one group; an empty list says so to the engine.
+	sel.GroupClause = kept
 	return nil
 }
 
-// implicitGroupBy groups by every select item that is not an aggregate and references a column.
+// implicitGroupBy groups by every select item that is not an aggregate and references a column,
+// and by the columns of an item that also reads a metric (city || ':' || total_revenue groups by
+// city; shapes.go).
 func (b *binder) implicitGroupBy(sel *pg_query.SelectStmt) {
+	var mixed []*pg_query.Node
 	for i, t := range sel.TargetList {
 		val := t.GetResTarget().Val
-		if !b.aggregates(val) && referencesColumn(val) {
+		switch {
+		case !b.aggregates(val) && referencesColumn(val):
 			sel.GroupClause = append(sel.GroupClause, pg_query.MakeAConstIntNode(int64(i+1), -1))
+		case b.aggregates(val):
+			mixed = append(mixed, b.mixedGroupKeys(val)...)
 		}
 	}
+	sel.GroupClause = append(sel.GroupClause, mixed...)
 	if len(sel.GroupClause) > 0 {
 		b.notes = append(b.notes, "implicit GROUP BY of the selected dimensions")
 	}

@@ -116,6 +116,10 @@ func (b *binder) aggregateCall(n *pg_query.Node, fc *pg_query.FuncCall, spec fun
 	if name == "measure" {
 		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "MEASURE() takes one metric column").WithPosition(pos)
 	}
+	if handled, t, err := b.metricInsideAggregate(n, fc, name, sc, c); handled {
+		// An aggregate around an expression of metrics (shapes.go).
+		return t, err
+	}
 	inner := c
 	inner.inAgg = true
 	args, err := b.args(fc.Args, sc, inner)
@@ -145,12 +149,10 @@ func (b *binder) metricCall(n *pg_query.Node, fc *pg_query.FuncCall, name string
 	pos := b.pos(fc.Location)
 	m := r.col.metric
 	if !matchesMetric(name, fc.AggDistinct, m) {
-		spelled := strings.ToUpper(name)
-		if fc.AggDistinct {
-			spelled += "(DISTINCT)"
+		// Another aggregate around a metric: its meaning per shape is in shapes.go.
+		if handled, t, err := b.wrappedMetric(n, fc, name, r, ref); handled {
+			return t, err
 		}
-		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "%s does not match metric %q, which is %s", spelled, m.Name, metricKind(m)).
-			WithHint("use MEASURE(%s) to apply the metric's own aggregation", m.Name).WithPosition(pos)
 	}
 	if fc.AggFilter != nil || len(fc.AggOrder) > 0 {
 		return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "FILTER and ORDER BY inside an aggregate of metric %q are not supported", m.Name).WithPosition(pos)

@@ -27,7 +27,7 @@
 // (the tree, rewritten in place, and the annotations each pass leaves for a later one). No pass
 // calls back into an earlier one; testdata/passes/<pass>/ holds each pass's golden output.
 //
-//	resolve    resolve.go, select.go, block.go, grain.go, from.go, expr.go, call.go, scope.go,
+//	resolve    resolve.go, select.go, block.go, grain.go, shapes.go, from.go, expr.go, call.go, scope.go,
 //	           functions.go, params.go, names.go
 //	           Binds FROM items to datasets, CTEs and sub-selects, column references to
 //	           columns, calls to the allowlist; types every expression; decides each block's
@@ -79,8 +79,10 @@
 // Metric grain is decided top-down. A dataset relation exposes each metric as a "carrier":
 // the raw field the metric aggregates, one value per row. A block that aggregates (GROUP BY,
 // an aggregate call, HAVING) turns carriers into the metric's own aggregation: bare references
-// and MEASURE(m) always, SUM/MIN/MAX/AVG/COUNT(DISTINCT) only when they match the metric's kind
-// (42803 otherwise). A plain sub-select that only passes carriers through stays at row level, so
+// and MEASURE(m) always, an aggregate matching the metric's kind always; the other shapes BI
+// tools write around a metric (another aggregate, an expression inside an aggregate, a metric
+// in WHERE or as a GROUP BY key, a dimension and a metric in one item) read the metric as its
+// one value per group (shapes.go, the README's "Metric shapes"), or are 42803 naming the shape. A plain sub-select that only passes carriers through stays at row level, so
 // the block above it decides the grain; this is what keeps a count_distinct correct when a BI tool
 // wraps it in subqueries. A block that selects carriers and cannot pass them on groups implicitly
 // by its other columns. Resolve decides this (grain.go, call.go); expand writes it.

@@ -168,8 +168,11 @@ func (b *binder) columnRef(n *pg_query.Node, cr *pg_query.ColumnRef, sc *scope, 
 
 func metricMisuse(metric, clause string, pos int) error {
 	e := sqlerr.New(sqlerr.GroupingError, "metric %q cannot be used in %s", metric, clause).WithPosition(pos)
-	if clause == "WHERE" {
-		e.Hint = "filter on metrics with HAVING"
+	switch clause {
+	case "WHERE":
+		e.Hint = "a condition on a metric in WHERE filters groups (as HAVING) only in a block that aggregates; this sub-select passes the metric through to the block that does, so filter there"
+	case "GROUP BY":
+		e.Hint = "a metric as a GROUP BY key adds no grouping and is dropped; here it is mixed with other columns"
 	}
 	return e
 }

@@ -28,6 +28,7 @@ var passSuites = []struct {
 	{"postgres_dialect", "../testdata/planner/postgres/cases_dialect.yaml", "postgres", ""},
 	{"join", "../testdata/planner/cases_join.yaml", "duckdb", ""},
 	{"join_star", "testdata/join/cases_star.yaml", "duckdb", "testdata/join/star.yaml"},
+	{"shapes", "../testdata/planner/cases_shapes.yaml", "duckdb", ""},
 }
 
 // TestPassGolden runs the pass list over each query case and compares the tree after every pass,
