@@ -43,19 +43,20 @@ func tenantOf(id string) string {
 }
 
 // starTables are the CREATE ... AS queries of the three tables, over a row number i read from
-// {from}, with
-// integer products and remainders only (as salesColumns) so DuckDB and PostgreSQL generate the
-// same rows. An order's customer is one of its own tenant's customers (same residue modulo 4)
-// and an item's tenant is its order's. Items pick their order by a hash of their id, about four
-// an order (some orders have none); categories K0-K9 spread evenly over the items. Amounts
-// and prices are multiples of 0.25 below 10,000, exact in float64, so any summation order gives
-// the same total and the two answers of a pair compare exactly.
+// {from}, with integer products and remainders only (as salesColumns) so DuckDB and PostgreSQL
+// generate the same rows; the hashes take remainders of a prime first, so the small remainders
+// that pick regions and orders do not follow the tenant's residue of the id. An order's
+// customer is one of its own tenant's customers (same residue modulo 4) and an item's tenant is
+// its order's. Items pick their order by a hash of their id, about four an order (some orders
+// have none); categories K0-K9 spread evenly over the items. Amounts and prices are multiples
+// of 0.25 below 10,000, exact in float64, so any summation order gives the same total and the
+// answers of a pair compare exactly.
 func starTables(sz size) map[string]string {
 	return map[string]string{
 		"customers": fmt.Sprintf(`SELECT
   i AS customer_id,
   %s AS tenant_id,
-  'R' || CAST(((i * 2654435761) %% 4294967296) %% 8 AS VARCHAR) AS region,
+  'R' || CAST(((i * 2654435761) %% 4294967291) %% 8 AS VARCHAR) AS region,
   'S' || CAST(((i * 40503) %% 65521) %% 4 AS VARCHAR) AS segment
 FROM {from}`, tenantOf("i")),
 		"orders": fmt.Sprintf(`SELECT
@@ -64,7 +65,7 @@ FROM {from}`, tenantOf("i")),
   (((i * 69069) %% 1000003) %% %d) * 4 + i %% 4 AS customer_id,
   'S' || CAST(((i * 48271) %% 2147483647) %% 5 AS VARCHAR) AS status,
   DATE '2024-01-01' + CAST(((i * 16807) %% 2147483647) %% 730 AS INTEGER) AS order_date,
-  CAST(((i * 2654435761) %% 4294967296) %% 40000 AS DOUBLE PRECISION) / 4 AS amount
+  CAST(((i * 2654435761) %% 4294967291) %% 40000 AS DOUBLE PRECISION) / 4 AS amount
 FROM {from}`, tenantOf("i"), sz.StarCustomers/4),
 		"order_items": fmt.Sprintf(`SELECT
   i AS item_id,
@@ -73,7 +74,7 @@ FROM {from}`, tenantOf("i"), sz.StarCustomers/4),
   'K' || CAST(((i * 40503) %% 65521) %% 10 AS VARCHAR) AS category,
   CAST(((i * 16807) %% 2147483647) %% 5 + 1 AS INTEGER) AS quantity,
   CAST(((i * 69069) %% 1000003) %% 40000 AS DOUBLE PRECISION) / 4 AS price
-FROM (SELECT i, ((i * 2654435761) %% 4294967296) %% %d AS order_id FROM {from}) t`, tenantOf("order_id"), sz.StarOrders),
+FROM (SELECT i, ((i * 2654435761) %% 4294967291) %% %d AS order_id FROM {from}) t`, tenantOf("order_id"), sz.StarOrders),
 	}
 }
 
