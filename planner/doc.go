@@ -33,13 +33,14 @@
 //	           qualified names, implicit GROUP BY, session values (session.go) and time zone
 //	           grains (timezone.go). Everything else it leaves as annotations: dataset
 //	           references, metric references to aggregate, dialect spots, columns read.
-//	join       join.go, joingrain.go
+//	join       join.go, joinsemi.go, joingrain.go
 //	           Keeps every metric at its own dataset's grain through joins. A relation whose
 //	           metrics a block reads is safe when every other relation is reached from it by
 //	           equalities on columns it is unique on (a declared primaryKey within one tenant's
 //	           rows, GROUP BY, DISTINCT, a one-row aggregate, a plain sub-select keeping one of
-//	           those). Otherwise, when the metric's dataset declares a primaryKey, the aggregating
-//	           block reads its rows de-duplicated per (groups, key, tenant column; a plain
+//	           those). A relation that may repeat its rows but is inner-joined only to filter
+//	           them becomes an EXISTS (joinsemi.go). Otherwise, when the metric's dataset
+//	           declares a primaryKey, the aggregating block reads its rows de-duplicated per (groups, key, tenant column; a plain
 //	           sub-select over the dataset, as Power BI writes, passes the key up); metrics of
 //	           several relations are aggregated apart over the joined rows (a CTE) and joined on
 //	           the groups (joingrain.go). When it cannot, it refuses with 0A000 naming the dataset
