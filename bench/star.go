@@ -94,15 +94,23 @@ func loadStarDuckDB(ctx context.Context, path string, sz size) error {
 	db := sql.OpenDB(connector)
 	defer connector.Close()
 	defer db.Close()
-	tables, rows := starTables(sz), starRows(sz)
-	for _, t := range starOrder {
-		q := fmt.Sprintf("CREATE TABLE %s AS %s ORDER BY 1", t, strings.ReplaceAll(tables[t], "{from}", fmt.Sprintf("range(%d) r(i)", rows[t])))
+	for _, q := range starDuckDB(sz) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("duckdb: %s: %w", firstLine(q), err)
 		}
 	}
 	_, err = db.ExecContext(ctx, "CHECKPOINT")
 	return err
+}
+
+// starDuckDB are the statements that create the three tables in DuckDB.
+func starDuckDB(sz size) []string {
+	tables, rows := starTables(sz), starRows(sz)
+	var out []string
+	for _, t := range starOrder {
+		out = append(out, fmt.Sprintf("CREATE TABLE %s AS %s ORDER BY 1", t, strings.ReplaceAll(tables[t], "{from}", fmt.Sprintf("range(%d) r(i)", rows[t]))))
+	}
+	return out
 }
 
 // loadStarPostgres adds the three tables to schema, each with its primary key, analyzed, as a
