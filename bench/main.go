@@ -1,11 +1,14 @@
 // Command bench measures the gateway side by side with the engines it fronts, in one run on one
 // machine: it generates a deterministic sales table, loads it into a DuckDB file and into a fresh
 // PostgreSQL schema, starts the built gateway as a child process over both, and runs pairs P1-P6
-// of issue 10 (see docs/performance.md) and the catalog-fence figures F1-F2 of issue 15 (see
-// docs/reliability.md). It prints a table and writes the figures as JSON.
+// of issue 10 (see docs/performance.md), the catalog-fence figures F1-F2 of issue 15 (see
+// docs/reliability.md), and the star join J1-J3 of issue 17 (join.go, star.go: a tenant's
+// query across a one-to-many step against the hand-written SQL on DuckDB and on PostgreSQL, and
+// the time to plan it). It prints a table and writes the figures as JSON.
 //
 //	go run ./bench -size small              # CI smoke run, well under two minutes
-//	go run ./bench -size full -out full.json # 10M-row sales table
+//	go run ./bench -size full -out full.json # 10M-row sales table, 10M order items
+//	go run ./bench -size full -pairs J1,J2,J3 # the star join alone
 package main
 
 import (
