@@ -83,7 +83,8 @@ func dropPostgres(dsn, schema string) error {
 }
 
 // writeCatalog writes the catalog the gateway serves: the same sales data as dataset sales on
-// the embedded DuckDB and as dataset sales_pg on PostgreSQL.
+// the embedded DuckDB and as dataset sales_pg on PostgreSQL, and the star schema of J1-J3 as
+// customers, orders, order_items on DuckDB and the same with suffix _pg on PostgreSQL.
 func writeCatalog(path, schema string) error {
 	var b strings.Builder
 	b.WriteString("datasets:\n")
@@ -114,6 +115,8 @@ func writeCatalog(path, schema string) error {
       - {name: total_quantity, expression: {type: aggregation, agg: sum, field: quantity}, returnType: int64}
 `, ds.id, ds.engine, ds.ref)
 	}
+	b.WriteString(starCatalog("duckdb", "", func(t string) string { return t }))
+	b.WriteString(starCatalog("postgres", "_pg", func(t string) string { return schema + "." + t }))
 	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 

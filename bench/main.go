@@ -1,11 +1,14 @@
 // Command bench measures the gateway side by side with the engines it fronts, in one run on one
 // machine: it generates a deterministic sales table, loads it into a DuckDB file and into a fresh
 // PostgreSQL schema, starts the built gateway as a child process over both, and runs pairs P1-P6
-// of issue 10 (see docs/performance.md) and the catalog-fence figures F1-F2 of issue 15 (see
-// docs/reliability.md). It prints a table and writes the figures as JSON.
+// of issue 10 (see docs/performance.md), the catalog-fence figures F1-F2 of issue 15 (see
+// docs/reliability.md), and the star join J1-J3 of issue 17 (join.go, star.go: a tenant's
+// query across a one-to-many step against the hand-written SQL on DuckDB and on PostgreSQL, and
+// the time to plan it). It prints a table and writes the figures as JSON.
 //
 //	go run ./bench -size small              # CI smoke run, well under two minutes
-//	go run ./bench -size full -out full.json # 10M-row sales table
+//	go run ./bench -size full -out full.json # 10M-row sales table, 10M order items
+//	go run ./bench -size full -pairs J1,J2,J3 # the star join alone
 package main
 
 import (
@@ -46,11 +49,20 @@ type size struct {
 	Rounds       int           `json:"rounds"`
 	Warmup       int           `json:"warmup"`
 	IdleConns    int           `json:"idle_conns"`
+	// The star schema of issue 17 (J1, J2): customers <- orders <- order_items.
+	StarCustomers int64 `json:"star_customers"`
+	StarOrders    int64 `json:"star_orders"`
+	StarItems     int64 `json:"star_order_items"`
+	// StarRounds are J1's and J2's timed rounds: more than Rounds, as a star join takes long
+	// enough for the load of a shared machine to swing single rounds.
+	StarRounds int `json:"star_rounds"`
 }
 
 var sizes = map[string]size{
-	"small": {Name: "small", Rows: 200_000, StreamRows: 100_000, LoadDuration: 500 * time.Millisecond, LoadRounds: 1, Rounds: 3, Warmup: 1, IdleConns: 1000},
-	"full":  {Name: "full", Rows: 10_000_000, StreamRows: 1_000_000, LoadDuration: 5 * time.Second, LoadRounds: 3, Rounds: 7, Warmup: 2, IdleConns: 1000},
+	"small": {Name: "small", Rows: 200_000, StreamRows: 100_000, LoadDuration: 500 * time.Millisecond, LoadRounds: 1, Rounds: 3, Warmup: 1, IdleConns: 1000,
+		StarCustomers: 2_000, StarOrders: 50_000, StarItems: 200_000, StarRounds: 5},
+	"full": {Name: "full", Rows: 10_000_000, StreamRows: 1_000_000, LoadDuration: 5 * time.Second, LoadRounds: 3, Rounds: 7, Warmup: 2, IdleConns: 1000,
+		StarCustomers: 100_000, StarOrders: 2_500_000, StarItems: 10_000_000, StarRounds: 11},
 }
 
 func main() {
@@ -80,7 +92,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	key := fs.String("key", "dev-key-123", "API key the clients authenticate with")
 	out := fs.String("out", "", "JSON result file (default: $TMPDIR/setupranali-bench-<size>.json)")
 	gw := fs.String("gateway", "", "gateway binary (default: go build ./cmd/setupranali into the run's temp dir)")
-	pairs := fs.String("pairs", "P1,P2,P3,P4,P5,P6,F1,F2", "pairs to run (F1, F2: the catalog engine's fence)")
+	pairs := fs.String("pairs", "P1,P2,P3,P4,P5,P6,F1,F2,J1,J2,J3", "pairs to run (F1, F2: the catalog engine's fence; J1-J3: the star join)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -152,12 +164,24 @@ func (b *bench) run(ctx context.Context) (err error) {
 	}
 	b.report.CacheAvailable = supportsCache(b.bin)
 
-	if len(b.o.only) == 1 && b.o.only["P5"] {
-		return b.finish(ctx, start, b.p5)
+	// The catalog names the PostgreSQL schema; planning (P5, J3) reads it and no data.
+	b.schema = fmt.Sprintf("setu_bench_%d_%d", time.Now().Unix(), os.Getpid())
+	b.catalogPath = filepath.Join(b.tmp, "catalog.yaml")
+	if err := writeCatalog(b.catalogPath, b.schema); err != nil {
+		return err
+	}
+	if b.planningOnly() {
+		var steps []func(context.Context) error
+		if b.o.only["P5"] {
+			steps = append(steps, b.p5)
+		}
+		if b.o.only["J3"] {
+			steps = append(steps, b.j3)
+		}
+		return b.finish(ctx, start, steps...)
 	}
 	// Data: one DuckDB file for the gateway and a copy for the direct side (DuckDB locks a file
 	// to one process), and a uniquely named PostgreSQL schema, dropped at the end.
-	b.schema = fmt.Sprintf("setu_bench_%d_%d", time.Now().Unix(), os.Getpid())
 	defer func() {
 		if derr := dropPostgres(b.o.pgDSN, b.schema); derr != nil {
 			err = errors.Join(err, fmt.Errorf("drop schema %s: %w", b.schema, derr))
@@ -166,24 +190,35 @@ func (b *bench) run(ctx context.Context) (err error) {
 	t := time.Now()
 	b.gatewayDuck = filepath.Join(b.tmp, "sales.duckdb")
 	b.directDuck = filepath.Join(b.tmp, "direct.duckdb")
-	if err := loadDuckDB(ctx, b.gatewayDuck, b.o.size.Rows); err != nil {
+	salesRows := b.o.size.Rows
+	if !b.readsSales() {
+		// The catalog still names the table; it is left empty.
+		salesRows = 0
+	}
+	if err := loadDuckDB(ctx, b.gatewayDuck, salesRows); err != nil {
 		return err
+	}
+	if b.o.only["J1"] {
+		if err := loadStarDuckDB(ctx, b.gatewayDuck, b.o.size); err != nil {
+			return err
+		}
 	}
 	if err := copyFile(b.gatewayDuck, b.directDuck); err != nil {
 		return err
 	}
 	b.report.LoadDuckDBSeconds = time.Since(t).Seconds()
 	t = time.Now()
-	if err := loadPostgres(ctx, b.o.pgDSN, b.schema, b.o.size.Rows); err != nil {
+	if err := loadPostgres(ctx, b.o.pgDSN, b.schema, salesRows); err != nil {
 		return err
+	}
+	if b.o.only["J2"] {
+		if err := loadStarPostgres(ctx, b.o.pgDSN, b.schema, b.o.size); err != nil {
+			return err
+		}
 	}
 	b.report.LoadPostgresSeconds = time.Since(t).Seconds()
 	b.logf("data loaded: DuckDB %.1fs, PostgreSQL %.1fs (schema %s)", b.report.LoadDuckDBSeconds, b.report.LoadPostgresSeconds, b.schema)
 
-	b.catalogPath = filepath.Join(b.tmp, "catalog.yaml")
-	if err := writeCatalog(b.catalogPath, b.schema); err != nil {
-		return err
-	}
 	if err := b.planQueries(); err != nil {
 		return err
 	}
@@ -192,7 +227,7 @@ func (b *bench) run(ctx context.Context) (err error) {
 		name string
 		f    func(context.Context) error
 	}{
-		{"P5", b.p5}, {"P1", b.p1}, {"P2", b.p2p3}, {"P4", b.p4}, {"P6", b.p6}, {"F1", b.f1}, {"F2", b.f2},
+		{"P5", b.p5}, {"J3", b.j3}, {"P1", b.p1}, {"P2", b.p2p3}, {"J1", b.j1}, {"J2", b.j2}, {"P4", b.p4}, {"P6", b.p6}, {"F1", b.f1}, {"F2", b.f2},
 	}
 	for _, s := range steps {
 		if s.name == "P2" && !b.o.only["P2"] && !b.o.only["P3"] {
@@ -250,12 +285,21 @@ func (b *bench) planQueries() error {
 		"group_postgres": fmt.Sprintf(groupSQL, "sales_pg"),
 		"stream":         fmt.Sprintf(streamSQL, b.o.size.StreamRows),
 	}
-	for _, name := range []string{"group_duckdb", "group_postgres", "stream"} {
+	// The star join runs as a tenant; its reference is hand-written (star.go).
+	tenant := auth.Principal{KeyID: "bench", Tenants: []string{starTenant}, Role: auth.RoleViewer}
+	b.sql["star_duckdb"], b.sql["star_postgres"] = starGatewaySQL(""), starGatewaySQL("_pg")
+	b.sql["reference_star_duckdb"] = starReferenceSQL("")
+	b.sql["reference_star_postgres"] = starReferenceSQL(pgx.Identifier{b.schema}.Sanitize() + ".")
+	for _, name := range []string{"group_duckdb", "group_postgres", "stream", "star_duckdb", "star_postgres"} {
+		who := admin
+		if strings.HasPrefix(name, "star_") {
+			who = tenant
+		}
 		stmts, err := p.Parse(b.sql[name])
 		if err != nil {
 			return err
 		}
-		plan, err := p.Plan(context.Background(), planner.Session{Principal: admin, Database: "setupranali"}, stmts[0])
+		plan, err := p.Plan(context.Background(), planner.Session{Principal: who, Database: "setupranali"}, stmts[0])
 		if err != nil {
 			return fmt.Errorf("plan %s: %w", name, err)
 		}
@@ -575,6 +619,48 @@ func (b *bench) p5(ctx context.Context) error {
 	b.add(result{Pair: "P5", Case: fmt.Sprintf("new statement (mean of %d golden cases)", r.Cases), Unit: "µs", Absolute: true,
 		Gateway: stat{Median: r.NewNs / 1e3}, Limit: 300, Note: fmt.Sprintf("CPU %.1f µs/plan; %d allocs/plan; Power BI wrapped shape alone %.1f µs", r.NewCPUNs/1e3, r.AllocsNew, r.PowerBINewNs/1e3)})
 	return nil
+}
+
+// planningOnly reports whether every pair asked for only plans (P5, J3), so no data is loaded
+// and no gateway started.
+func (b *bench) planningOnly() bool {
+	for p := range b.o.only {
+		if p != "P5" && p != "J3" {
+			return false
+		}
+	}
+	return true
+}
+
+// j3: planning the star join of J1 as a new statement (no parse or plan cache).
+func (b *bench) j3(ctx context.Context) error {
+	r, err := benchStarPlan(b.catalogPath, 5)
+	if err != nil {
+		return err
+	}
+	b.report.StarPlan = &r
+	b.add(result{Pair: "J3", Case: "new plan of the 3-way star join (median of 5 runs)", Unit: "µs", Absolute: true,
+		Gateway: stat{Median: r.Ns / 1e3, Rounds: scale(r.RunsNs, 1e-3)}, Limit: 1000,
+		Note: fmt.Sprintf("CPU %.1f µs/plan; %d allocs/plan, %.1f KB/plan", r.CPUNs/1e3, r.Allocs, float64(r.Bytes)/1024)})
+	return nil
+}
+
+func scale(xs []float64, f float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = x * f
+	}
+	return out
+}
+
+// readsSales reports whether a pair asked for reads the sales table.
+func (b *bench) readsSales() bool {
+	for _, p := range []string{"P1", "P2", "P3", "P4", "F1", "F2"} {
+		if b.o.only[p] {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *bench) add(r result) {

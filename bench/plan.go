@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/internal/goldencases"
 	"github.com/setupranali/setupranali/planner"
@@ -130,4 +131,67 @@ func planCaseOnce(p *planner.Planner, c planCase) error {
 	}
 	_, err = p.Plan(context.Background(), planner.Session{Principal: goldenPrincipals[c.Principal], Database: "setupranali"}, stmts[0])
 	return err
+}
+
+// starPlanResult is J3: Parse+Plan of the star join (a new statement each time: parse and plan
+// caches off), as the tenant the gateway side of J1 runs as.
+type starPlanResult struct {
+	// Median over runs of testing.Benchmark of the wall and CPU time per plan.
+	Ns     float64   `json:"ns_per_plan"`
+	CPUNs  float64   `json:"cpu_ns_per_plan"`
+	Allocs int64     `json:"allocs_per_plan"`
+	Bytes  int64     `json:"bytes_per_plan"`
+	RunsNs []float64 `json:"runs_ns_per_plan"`
+}
+
+// benchStarPlan plans the star join over the bench's catalog runs times.
+func benchStarPlan(catalogPath string, runs int) (starPlanResult, error) {
+	var res starPlanResult
+	cat, err := catalog.LoadFile(catalogPath)
+	if err != nil {
+		return res, err
+	}
+	p := planner.New(cat, planner.Config{PlanCacheSize: -1})
+	query := starGatewaySQL("")
+	principal := auth.Principal{KeyID: "bench", Tenants: []string{starTenant}, Role: auth.RoleViewer}
+	plan := func() error {
+		stmts, err := p.Parse(query)
+		if err != nil {
+			return err
+		}
+		_, err = p.Plan(context.Background(), planner.Session{Principal: principal, Database: "setupranali"}, stmts[0])
+		return err
+	}
+	if err := plan(); err != nil {
+		return res, fmt.Errorf("plan the star join: %w", err)
+	}
+	var cpus, allocs, bytes []float64
+	for range runs {
+		var (
+			cpu    time.Duration
+			failed error
+		)
+		r := testing.Benchmark(func(b *testing.B) {
+			b.ReportAllocs()
+			start := processCPU()
+			for b.Loop() {
+				if err := plan(); err != nil {
+					failed = err
+					b.FailNow()
+				}
+			}
+			cpu = processCPU() - start
+		})
+		if failed != nil {
+			return res, failed
+		}
+		n := float64(max(r.N, 1))
+		res.RunsNs = append(res.RunsNs, float64(r.T.Nanoseconds())/n)
+		cpus = append(cpus, float64(cpu.Nanoseconds())/n)
+		allocs = append(allocs, float64(r.AllocsPerOp()))
+		bytes = append(bytes, float64(r.AllocedBytesPerOp()))
+	}
+	res.Ns, res.CPUNs = median(res.RunsNs), median(cpus)
+	res.Allocs, res.Bytes = int64(median(allocs)), int64(median(bytes))
+	return res, nil
 }

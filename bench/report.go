@@ -139,6 +139,7 @@ type report struct {
 	LoadPostgresSeconds float64           `json:"load_postgres_seconds"`
 	Queries             map[string]string `json:"queries"`
 	Plan                *planResult       `json:"planner,omitempty"`
+	StarPlan            *starPlanResult   `json:"star_join_planner,omitempty"`
 	Results             []result          `json:"results"`
 }
 

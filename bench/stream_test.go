@@ -30,7 +30,7 @@ import (
 
 const streamTestRows = 100_000
 
-func inProcessGateway(b *testing.B, backends map[string]engine.Backend, schema string) string {
+func inProcessGateway(b testing.TB, backends map[string]engine.Backend, schema string) string {
 	b.Helper()
 	dir := b.TempDir()
 	path := filepath.Join(dir, "catalog.yaml")

@@ -35,18 +35,21 @@
 //	           qualified names, implicit GROUP BY, session values (session.go) and time zone
 //	           grains (timezone.go). Everything else it leaves as annotations: dataset
 //	           references, metric references to aggregate, dialect spots, columns read.
-//	join       join.go, joingrain.go (resolve binds NATURAL and USING joins, joinnatural.go)
+//	join       join.go, joinsemi.go, joingrain.go (resolve binds NATURAL and USING joins,
+//	           joinnatural.go)
 //	           Keeps every metric at its own dataset's grain through joins. A relation whose
 //	           metrics a block reads is safe when every other relation is reached from it by
 //	           equalities (of ON, USING, NATURAL's common columns, and WHERE: comma joins) on
 //	           columns it is unique on (a declared primaryKey within one tenant's rows, or with
 //	           the tenant column for a principal of several tenants; GROUP BY, DISTINCT, a
 //	           one-row aggregate, plain sub-selects or CTEs at any depth keeping one of those).
-//	           Otherwise, when the metric's dataset declares a primaryKey, the aggregating
-//	           block reads its rows de-duplicated per (groups, key, tenant column; plain
-//	           sub-selects or CTEs over the dataset, as Power BI writes, pass the key up);
-//	           metrics of several relations are aggregated apart over the joined rows (a CTE)
-//	           and joined on the groups (joingrain.go). When it cannot, it refuses with 0A000 naming the dataset
+//	           A relation that may repeat its rows but is inner-joined only to filter them
+//	           becomes an EXISTS (joinsemi.go). Otherwise, when the metric's dataset declares
+//	           a primaryKey, the aggregating block reads its rows de-duplicated per (groups,
+//	           key, tenant column; plain sub-selects or CTEs over the dataset, as Power BI
+//	           writes, pass the key up); metrics of several relations are aggregated apart over
+//	           the joined rows (a CTE) and joined on the groups (joingrain.go). When it cannot,
+//	           it refuses with 0A000 naming the dataset
 //	           and the join, with a hint on declaring keys.
 //	tenant     tenant.go
 //	           Replaces each dataset reference by a derived table over the physical source that

@@ -77,7 +77,9 @@ func planJoins(s *planState) error {
 		}
 		var err error
 		if len(metricRels) == 1 {
-			err = s.aggregateAtGrain(jb, fans[0])
+			if !s.semiJoins(jb, fans[0]) {
+				err = s.aggregateAtGrain(jb, fans[0])
+			}
 		} else {
 			err = s.aggregateEach(jb, metricRels, repeated, fans[0])
 		}

@@ -192,39 +192,13 @@ func (b *binder) metricFilters(sel *pg_query.SelectStmt, sc *scope, opts blockOp
 		// Left in WHERE, where binding refuses it with the metric's name.
 		return nil
 	}
-	sel.WhereClause = andAll(keep)
+	sel.WhereClause = andOf(keep)
 	if sel.HavingClause != nil {
 		move = append([]*pg_query.Node{sel.HavingClause}, move...)
 	}
-	sel.HavingClause = andAll(move)
+	sel.HavingClause = andOf(move)
 	b.notes = append(b.notes, "a WHERE condition on metrics filters groups, as HAVING")
 	return nil
-}
-
-// conjuncts splits a condition at its top-level ANDs.
-func conjuncts(n *pg_query.Node) []*pg_query.Node {
-	be := n.GetBoolExpr()
-	if be == nil || be.Boolop != pg_query.BoolExprType_AND_EXPR {
-		return []*pg_query.Node{n}
-	}
-	var out []*pg_query.Node
-	for _, a := range be.Args {
-		out = append(out, conjuncts(a)...)
-	}
-	return out
-}
-
-// andAll joins conditions with AND (nil for none).
-func andAll(conds []*pg_query.Node) *pg_query.Node {
-	switch len(conds) {
-	case 0:
-		return nil
-	case 1:
-		return conds[0]
-	}
-	return &pg_query.Node{Node: &pg_query.Node_BoolExpr{BoolExpr: &pg_query.BoolExpr{
-		Boolop: pg_query.BoolExprType_AND_EXPR, Args: conds, Location: -1,
-	}}}
 }
 
 // metricKey reports whether a GROUP BY item is a metric key to drop: a position or output
