@@ -171,7 +171,9 @@ func (s *planState) toSemiJoin(sel *pg_query.SelectStmt, x *relation) bool {
 
 	var conds, kept []*pg_query.Node
 	if slot.join != nil && slot.join.Quals != nil {
-		conds = append(conds, slot.join.Quals)
+		// Flat: the engine SQL must parse back into this very tree, and PostgreSQL's parser
+		// makes one AND of "(a AND b) AND c".
+		conds = append(conds, conjuncts(slot.join.Quals)...)
 	}
 	for _, c := range conjuncts(sel.WhereClause) {
 		if mentions(c, x) {
