@@ -35,7 +35,7 @@ const (
 	roleOID            = 10
 	databaseOID        = 16383
 	// firstDatasetOID is the oid of the first dataset's relation (PostgreSQL's first user oid).
-	firstDatasetOID = 16384
+	firstDatasetOID = planner.FirstDatasetOID
 )
 
 // Catalog is a built emulation: an engine backend and the description of its tables.
