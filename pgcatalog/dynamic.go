@@ -299,6 +299,7 @@ var macros = []string{
 	// the sub-selects that list the keys and values so that its argument binds in the client's
 	// query (rewrite_cast.go).
 	`CREATE MACRO pgc.oid_lookup(keys, vals, k) AS vals[list_position(keys, k)]`,
+	`CREATE MACRO pgc.oid_name(keys, vals, k) AS vals[list_position(keys, TRY_CAST(k AS BIGINT))]`,
 	// oid_vector reads an oid list of any spelling the emulation holds (an oidvector's "23 25",
 	// an array's {23,25} or a list) as a list of oids.
 	`CREATE MACRO pgc.oid_vector(x) AS CASE WHEN x IS NULL THEN NULL ELSE list_transform(

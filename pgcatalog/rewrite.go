@@ -53,7 +53,7 @@ var catalogFunctions = map[string]bool{
 	"regexp_instr": true, "pg_stat_get_live_tuples": true, "pg_stat_get_dead_tuples": true, "pg_get_function_identity_arguments": true,
 	"pg_get_ruledef": true, "pg_index_column_has_property": true, "pg_get_indexdef_col": true,
 	"key_def": true, "index_def": true, "pg_table_size": true, "pg_indexes_size": true, "pg_database_size": true,
-	"oid_lookup": true, "oid_vector": true, "regtype_array": true,
+	"oid_lookup": true, "oid_name": true, "oid_vector": true, "regtype_array": true,
 }
 
 // catalogBuiltins are engine functions a catalog query may call under their own names.

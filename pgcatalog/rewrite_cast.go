@@ -178,9 +178,14 @@ var regLookups = map[string]func(arg *pg_query.Node) (*pg_query.Node, error){
 
 // lookupBy is the value column of table (alias _rl) in the row whose key column equals arg,
 // built as pgc.oid_lookup over the two columns listed in key order: arg is evaluated in the
-// query around the cast, never inside a sub-select.
+// query around the cast, never inside a sub-select. An oid key is looked up by pgc.oid_name,
+// which reads an argument that is no number as no oid (NULL) rather than failing to bind.
 func lookupBy(table, key, value string, arg *pg_query.Node) (*pg_query.Node, error) {
-	return template("pgc.oid_lookup((SELECT array_agg(_rl."+key+" ORDER BY _rl.oid) FROM pg_catalog."+table+" _rl), "+
+	macro := "pgc.oid_lookup"
+	if key == "oid" {
+		macro = "pgc.oid_name"
+	}
+	return template(macro+"((SELECT array_agg(_rl."+key+" ORDER BY _rl.oid) FROM pg_catalog."+table+" _rl), "+
 		"(SELECT array_agg(_rl."+value+" ORDER BY _rl.oid) FROM pg_catalog."+table+" _rl), $1)", arg)
 }
 
@@ -294,13 +299,18 @@ func regtypeName(s string) string {
 	return s
 }
 
+// textFunctions return text: a regclass cast of their result looks a relation up by name
+// (SQLAlchemy's pg_get_serial_sequence(...)::regclass).
+var textFunctions = map[string]bool{"concat": true, "format": true, "pg_get_serial_sequence": true,
+	"quote_ident": true, "lower": true, "upper": true, "btrim": true}
+
 // textRelation reports whether a regclass cast's operand is text rather than an oid: a
 // concatenation, a format() or a text cast; the relation is then looked up by name.
 func textRelation(n *pg_query.Node) bool {
 	switch v := n.Node.(type) {
 	case *pg_query.Node_FuncCall:
 		_, name := planner.FuncName(v.FuncCall)
-		return name == "concat" || name == "format"
+		return textFunctions[name]
 	case *pg_query.Node_TypeCast:
 		name := strings.ToLower(v.TypeCast.TypeName.GetNames()[len(v.TypeCast.TypeName.GetNames())-1].GetString_().GetSval())
 		return name == "text" || name == "varchar"
