@@ -130,6 +130,11 @@ func TestRegCastOfUnqualifiedColumn(t *testing.T) {
 	f.expectRows(t, `SELECT relname, oid::regclass, relnamespace::regnamespace FROM pg_class
 		WHERE relname IN ('orders', 'customers') ORDER BY 1`, "customers|customers|public", "orders|orders|public")
 	f.expectRows(t, `SELECT typname, typinput::regproc FROM pg_type WHERE typname = 'int4'`, "int4|int4in")
+	// A name column cast to a reg* type is looked up by name, as PostgreSQL reads it.
+	f.expectRows(t, `SELECT relname FROM pg_class c WHERE relname::regclass = oid AND relname IN ('orders', 'customers') ORDER BY 1`,
+		"customers", "orders")
+	f.expectRows(t, `SELECT typname::regtype::oid, typname::regtype = 'integer'::regtype FROM pg_type WHERE typname = 'int4'`, "23|true")
+	f.expectRows(t, `SELECT tablename::regclass = 'orders'::regclass FROM pg_tables WHERE tablename = 'orders'`, "true")
 }
 
 // pgcliCasing is pgcli's casing query: a grouped regexp_split_to_table, and CTE columns read by

@@ -216,7 +216,7 @@ func regclassLookup(arg *pg_query.Node) (*pg_query.Node, error) {
 		}
 		return template("(SELECT _rc.oid FROM pg_catalog.pg_class _rc WHERE _rc.relname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
 	}
-	if textRelation(arg) {
+	if textRelation(arg) || nameColumn(arg) {
 		name, err := template("pgc.relation_name($1)", arg)
 		if err != nil {
 			return nil, err
@@ -231,6 +231,9 @@ func regclassLookup(arg *pg_query.Node) (*pg_query.Node, error) {
 func regtypeLookup(arg *pg_query.Node) (*pg_query.Node, error) {
 	if lit, ok := stringConst(arg); ok {
 		return template("(SELECT _rt.oid FROM pg_catalog.pg_type _rt WHERE _rt.typname = $1)", pg_query.MakeAConstStrNode(regtypeName(lit), -1))
+	}
+	if nameColumn(arg) {
+		return lookupBy("pg_type", "typname", "oid", arg)
 	}
 	return template("pgc.format_type($1, NULL)", arg)
 }
@@ -303,6 +306,20 @@ func regtypeName(s string) string {
 // (SQLAlchemy's pg_get_serial_sequence(...)::regclass).
 var textFunctions = map[string]bool{"concat": true, "format": true, "pg_get_serial_sequence": true,
 	"quote_ident": true, "lower": true, "upper": true, "btrim": true}
+
+// regNameColumns are the catalog columns of type name that hold a relation's or a type's name; a
+// reg* cast of one (psql's and pgcli's relname::regclass, typname::regtype) looks the object up
+// by name, as PostgreSQL reads a name cast to a reg* type.
+var regNameColumns = map[string]bool{"relname": true, "typname": true, "tablename": true, "table_name": true, "viewname": true}
+
+// nameColumn reports whether n is a reference to one of regNameColumns.
+func nameColumn(n *pg_query.Node) bool {
+	cr := n.GetColumnRef()
+	if cr == nil || len(cr.Fields) == 0 {
+		return false
+	}
+	return regNameColumns[cr.Fields[len(cr.Fields)-1].GetString_().GetSval()]
+}
 
 // textRelation reports whether a regclass cast's operand is text rather than an oid: a
 // concatenation, a format() or a text cast; the relation is then looked up by name.

@@ -77,7 +77,8 @@ func regComparison(e *pg_query.A_Expr) {
 		other string
 	}{{e.Lexpr, rt}, {e.Rexpr, lt}} {
 		if tc := side.n.GetTypeCast(); tc != nil && regCastType(side.n) != "" {
-			if _, lit := stringConst(tc.Arg); !lit {
+			// A literal or a name is looked up as its oid; an oid expression is the oid.
+			if _, lit := stringConst(tc.Arg); !lit && !nameColumn(tc.Arg) && !textRelation(tc.Arg) {
 				setTypeName(tc.TypeName, "oid")
 			}
 			continue
