@@ -38,12 +38,13 @@ func TestPsqlDescribe(t *testing.T) {
 	if out, want := run(`\dt`), "List of relations\nSchema|Name|Type|Owner\npublic|customers|table|demo\npublic|orders|table|demo\n(2 rows)"; out != want {
 		t.Errorf("\\dt printed\n%s\nwant\n%s", out, want)
 	}
+	// A primary key column is NOT NULL, as PostgreSQL makes it.
 	want := `Table "public.orders"
 Column|Type|Collation|Nullable|Default
 city|text|||
 order_date|date|||
 order_size|text|||
-order_id|text|||
+order_id|text||not null|
 customer_id|text|||
 total_revenue|double precision|||
 orders_count|bigint|||
@@ -100,7 +101,7 @@ WHERE c.relkind IN ('r','p','')
       AND n.nspname <> 'information_schema'
   AND pg_catalog.pg_table_is_visible(c.oid)
 ORDER BY 1,2;`, []string{"public|customers|table|demo", "public|orders|table|demo"})
-			// psql \d orders: the lookup, then the columns.
+			// psql \d orders: the lookup, then the columns (the primary key column NOT NULL).
 			check("psql d lookup", `SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c
 LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relname OPERATOR(pg_catalog.~) '^(orders)$' COLLATE pg_catalog.default
@@ -115,7 +116,7 @@ WHERE c.relname OPERATOR(pg_catalog.~) '^(orders)$' COLLATE pg_catalog.default
 FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = '16384' AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum;`, []string{"city|text|NULL|false|NULL||", "order_date|date|NULL|false|NULL||",
-				"order_size|text|NULL|false|NULL||", "order_id|text|NULL|false|NULL||",
+				"order_size|text|NULL|false|NULL||", "order_id|text|NULL|true|NULL||",
 				"customer_id|text|NULL|false|NULL||", "total_revenue|double precision|NULL|false|NULL||",
 				"orders_count|bigint|NULL|false|NULL||", "total_quantity|bigint|NULL|false|NULL||",
 				"cities|bigint|NULL|false|NULL||", "large_order_revenue|double precision|NULL|false|NULL||",

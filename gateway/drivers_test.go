@@ -150,8 +150,15 @@ func TestPgJDBC(t *testing.T) {
 		AfterError int      `json:"after_error"`
 		Product    string   `json:"product"`
 		Tables     []string `json:"tables"`
+		TableNames []string `json:"table_names"`
+		Computed   *string  `json:"computed_table"`
 	}
 	runDriverScript(t, gw, "tenantA-key", &got, java, "-cp", classPath, "JdbcCheck")
+	// A dataset column's table, from RowDescription's table oid and attribute number; a computed
+	// column (count(*)) has none, as on PostgreSQL.
+	if !reflect.DeepEqual(got.TableNames, []string{"orders.city", "orders.total_revenue"}) || got.Computed == nil || *got.Computed != "" {
+		t.Errorf("ResultSetMetaData table names %v, computed column's %v", got.TableNames, got.Computed)
+	}
 	if !reflect.DeepEqual(got.Rows, []string{"Bhopal|500.0", "Indore|1000.0"}) {
 		t.Errorf("rows %v", got.Rows)
 	}
@@ -237,8 +244,9 @@ func TestSQLAlchemy(t *testing.T) {
 		t.Errorf("tables %v, has_table %v", got.Tables, got.HasOrders)
 	}
 	// Superset's dataset editor: the inspector's columns carry the announced types.
+	// order_id is the primary key: NOT NULL, as PostgreSQL makes it.
 	wantCols := [][]any{{"city", "TEXT", true}, {"order_date", "DATE", true}, {"order_size", "TEXT", true},
-		{"order_id", "TEXT", true}, {"customer_id", "TEXT", true},
+		{"order_id", "TEXT", false}, {"customer_id", "TEXT", true},
 		{"total_revenue", "DOUBLE PRECISION", true}, {"orders_count", "BIGINT", true}, {"total_quantity", "BIGINT", true},
 		{"cities", "BIGINT", true}, {"large_order_revenue", "DOUBLE PRECISION", true}, {"avg_order_value", "DOUBLE PRECISION", true}}
 	for _, c := range got.Columns {

@@ -31,8 +31,14 @@
 // become the engine's pgc.* macros, the session's values (through planner.CatalogQuery) or the
 // rewrite of their entry in a table of function rewrites (rewrite_funcs.go); regex and array
 // operators become what DuckDB evaluates, format() becomes a concatenation, CTEs are renamed so
-// DuckDB binds each reference as PostgreSQL does (planner.CTEScope). The result is verified
-// (verify.go). The planner then applies the value guards, deparses, asks Describe for the
+// DuckDB binds each reference as PostgreSQL does (planner.CTEScope). Before any of that,
+// rewrite_names.go names every select item as PostgreSQL names it (a call by its function's
+// name, so a CTE's "count" or "row_number" can be read by that name), moves a select list's
+// regexp_split_to_table into FROM, and makes a comparison of reg* values compare oids. A reg*
+// cast of an expression is looked up outside any sub-select (pgc.oid_lookup), so that the
+// client's unqualified column cannot bind to the lookup's table; regarray.go shows regtype[]
+// as type names. Keys are named as PostgreSQL names them, cut to 63 bytes (keynames.go), and a
+// primary key's columns are NOT NULL. The result is verified (verify.go). The planner then applies the value guards, deparses, asks Describe for the
 // columns and makes the plan.
 //
 // Invariant: every row derived from a dataset carries the hidden column dataset_id, and a row

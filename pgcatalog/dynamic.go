@@ -126,14 +126,15 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 			desc.rows = append(desc.rows, []any{oid, classPgClass, 0, text, ds.ID})
 		}
 		notes := columnNotes(ds)
+		notNull := keys.notNull(ds)
 		for j, c := range dcols {
 			num := j + 1
-			attr.rows = append(attr.rows, attributeRow(oid, c, num, ds.ID))
+			attr.rows = append(attr.rows, attributeRow(oid, c, num, ds.ID, notNull[num]))
 			if n := notes[c.Name]; n != "" {
 				desc.rows = append(desc.rows, []any{oid, classPgClass, num, n, ds.ID})
 			}
 			ti := typeInfo(c.Type)
-			isColumns.rows = append(isColumns.rows, []any{nil, "public", ds.ID, c.Name, num, nil, "YES", ti.dataType, nil, nil,
+			isColumns.rows = append(isColumns.rows, []any{nil, "public", ds.ID, c.Name, num, nil, yesNo(!notNull[num]), ti.dataType, nil, nil,
 				ti.precision, ti.radix, ti.scl, ti.datetime, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
 				nil, "pg_catalog", c.Type.Name, nil, nil, nil, nil, num, "NO", "NO", nil, nil, nil, nil, nil, "NO", "NEVER", nil, "NO", ds.ID})
 		}
@@ -206,8 +207,9 @@ func dynamicTables(cat *catalog.Catalog) []*table {
 	return out
 }
 
-// attributeRow is the pg_attribute row of column c, number num of relation rel.
-func attributeRow(rel int, c planner.Column, num int, datasetID string) []any {
+// attributeRow is the pg_attribute row of column c, number num of relation rel; notNull for a
+// primary key column, which PostgreSQL reports NOT NULL.
+func attributeRow(rel int, c planner.Column, num int, datasetID string, notNull bool) []any {
 	byval := c.Type.Size > 0 && c.Type.Size <= 8
 	align := "i"
 	if c.Type.Size == 8 {
@@ -222,7 +224,15 @@ func attributeRow(rel int, c planner.Column, num int, datasetID string) []any {
 		collation = 100
 	}
 	return []any{rel, c.Name, int(c.Type.OID), -1, int(c.Type.Size), num, 0, -1, -1, byval,
-		align, storage, "", false, false, false, "", "", false, true, 0, collation, nil, nil, nil, nil, datasetID}
+		align, storage, "", notNull, false, false, "", "", false, true, 0, collation, nil, nil, nil, nil, datasetID}
+}
+
+// yesNo is information_schema's yes_or_no.
+func yesNo(b bool) string {
+	if b {
+		return "YES"
+	}
+	return "NO"
 }
 
 // columnNotes are the column descriptions: a dimension's or metric's description, else its label.
@@ -285,6 +295,15 @@ var macros = []string{
 	// constraints in scope; index_def(oids, defs, o, k) the k-th entry (0: the statement) of an
 	// index's definitions.
 	`CREATE MACRO pgc.key_def(oids, defs, o) AS defs[list_position(oids, o)]`,
+	// oid_lookup(keys, values, k) is the value of key k: a reg* cast's lookup, evaluated outside
+	// the sub-selects that list the keys and values so that its argument binds in the client's
+	// query (rewrite_cast.go).
+	`CREATE MACRO pgc.oid_lookup(keys, vals, k) AS vals[list_position(keys, k)]`,
+	`CREATE MACRO pgc.oid_name(keys, vals, k) AS vals[list_position(keys, TRY_CAST(k AS BIGINT))]`,
+	// oid_vector reads an oid list of any spelling the emulation holds (an oidvector's "23 25",
+	// an array's {23,25} or a list) as a list of oids.
+	`CREATE MACRO pgc.oid_vector(x) AS CASE WHEN x IS NULL THEN NULL ELSE list_transform(
+		list_filter(string_split_regex(CAST(x AS VARCHAR), '[^0-9]+'), e -> e <> ''), e -> e::BIGINT) END`,
 	`CREATE MACRO pgc.index_def(oids, defs, o, k) AS defs[list_position(oids, o)][k + 1]`,
 	`CREATE MACRO pgc.pg_get_viewdef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR`,
 	`CREATE MACRO pgc.pg_get_triggerdef(a) AS NULL::VARCHAR, (a, b) AS NULL::VARCHAR`,
@@ -296,9 +315,25 @@ var macros = []string{
 	`CREATE MACRO pgc.pg_is_in_recovery() AS false`,
 	`CREATE MACRO pgc.pg_relation_is_publishable(a) AS false`,
 	`CREATE MACRO pgc.has_any_column_privilege(a, b) AS true, (a, b, c) AS true`,
+	// Sizes: a dataset is not stored by the gateway, so it takes no bytes here (psql's and
+	// pgcli's \dt+ show "0 bytes"); pg_size_pretty formats any size as PostgreSQL 15 does.
 	`CREATE MACRO pgc.pg_relation_size(a) AS 0::BIGINT, (a, b) AS 0::BIGINT`,
 	`CREATE MACRO pgc.pg_total_relation_size(a) AS 0::BIGINT`,
-	`CREATE MACRO pgc.pg_size_pretty(a) AS a || ' bytes'`,
+	`CREATE MACRO pgc.pg_table_size(a) AS 0::BIGINT`,
+	`CREATE MACRO pgc.pg_indexes_size(a) AS 0::BIGINT`,
+	`CREATE MACRO pgc.pg_database_size(a) AS 0::BIGINT`,
+	// size_div divides truncating toward zero, as C does; size_half is PostgreSQL's half_rounded.
+	`CREATE MACRO pgc.size_div(s, bits) AS CASE WHEN s < 0 THEN -((-s) // (1::BIGINT << bits)) ELSE s // (1::BIGINT << bits) END`,
+	`CREATE MACRO pgc.size_half(s) AS CASE WHEN s < 0 THEN -((1 - s) // 2) ELSE (s + 1) // 2 END`,
+	`CREATE MACRO pgc.size_unit(s, bits, unit) AS pgc.size_half(pgc.size_div(s, bits))::VARCHAR || ' ' || unit`,
+	`CREATE MACRO pgc.pg_size_pretty(a) AS CASE
+		WHEN a IS NULL THEN NULL
+		WHEN abs(a::BIGINT) < 10240 THEN a::BIGINT::VARCHAR || ' bytes'
+		WHEN abs(pgc.size_div(a::BIGINT, 9)) < 20479 THEN pgc.size_unit(a::BIGINT, 9, 'kB')
+		WHEN abs(pgc.size_div(a::BIGINT, 19)) < 20479 THEN pgc.size_unit(a::BIGINT, 19, 'MB')
+		WHEN abs(pgc.size_div(a::BIGINT, 29)) < 20479 THEN pgc.size_unit(a::BIGINT, 29, 'GB')
+		WHEN abs(pgc.size_div(a::BIGINT, 39)) < 20479 THEN pgc.size_unit(a::BIGINT, 39, 'TB')
+		ELSE pgc.size_unit(a::BIGINT, 49, 'PB') END`,
 	`CREATE MACRO pgc.pg_postmaster_start_time() AS TIMESTAMPTZ '2000-01-01 00:00:00+00'`,
 	`CREATE MACRO pgc.txid_current() AS 1::BIGINT`,
 	// information_schema's helpers, which JDBC- and ODBC-based tools call directly.

@@ -1,7 +1,6 @@
 package pgcatalog
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -66,6 +65,20 @@ type keyModel struct {
 	fks []*foreignKey
 }
 
+// notNull are the attribute numbers of ds's primary key columns: PostgreSQL makes a primary key
+// column NOT NULL, and tools read nullability from pg_attribute or information_schema.
+func (m keyModel) notNull(ds *catalog.Dataset) map[int]bool {
+	out := map[int]bool{}
+	for _, pk := range m.pks {
+		if pk.ds == ds {
+			for _, n := range pk.attnums {
+				out[n] = true
+			}
+		}
+	}
+	return out
+}
+
 // keysOf derives the reported keys of cat. Oids are allocated from next on, after the
 // datasets' own.
 func keysOf(cat *catalog.Catalog, next int) keyModel {
@@ -87,11 +100,7 @@ func keysOf(cat *catalog.Catalog, next int) keyModel {
 		if !ok {
 			continue
 		}
-		name := ds.ID + "_pkey"
-		for n := 1; relNames[name]; n++ {
-			name = fmt.Sprintf("%s_pkey%d", ds.ID, n)
-		}
-		relNames[name] = true
+		name := chooseName(ds.ID, "", "pkey", relNames)
 		pk := &primaryKey{ds: ds, rel: rels[ds], index: next, oid: next + 1, name: name,
 			fields: ds.PrimaryKey, columns: cols, attnums: nums}
 		next += 2
@@ -102,7 +111,11 @@ func keysOf(cat *catalog.Catalog, next int) keyModel {
 	}
 	// The catalog refuses a relationship declared twice (also once from each end), so each
 	// join is its own foreign key.
+	// Constraint names are unique in the schema: the primary keys' are taken.
 	names := map[string]bool{}
+	for _, pk := range m.pks {
+		names[pk.name] = true
+	}
 	for _, ds := range cat.Datasets {
 		for _, j := range ds.Joins {
 			target, _ := cat.LookupDataset(j.Dataset)
@@ -120,12 +133,8 @@ func keysOf(cat *catalog.Catalog, next int) keyModel {
 			fk.rel, fk.refRel, fk.oid = rels[from], rels[to], next
 			next++
 			// PostgreSQL's default name; a second foreign key of the same columns (to another
-			// dataset) is told apart by its target.
-			fk.name = from.ID + "_" + strings.Join(fk.columns, "_") + "_fkey"
-			if names[fk.name] {
-				fk.name = from.ID + "_" + strings.Join(fk.columns, "_") + "_" + to.ID + "_fkey"
-			}
-			names[fk.name] = true
+			// dataset) is numbered, as PostgreSQL numbers it.
+			fk.name = chooseName(from.ID, fkNameAddition(fk.columns), "fkey", names)
 			fk.def = "FOREIGN KEY (" + identList(fk.columns) + ") REFERENCES " + quoteIdent(to.ID) + "(" + identList(fk.refCols) + ")"
 			m.fks = append(m.fks, fk)
 		}
@@ -304,7 +313,7 @@ func keyTables(m keyModel, class, attr *table) []*table {
 			false, false, "p", "i", n, 0, false, false, false, false, false, true, "n", false, 0, 0, 0, nil, nil, nil, false, id})
 		dcols := planner.DatasetColumns(pk.ds)
 		for i, num := range pk.attnums {
-			attr.rows = append(attr.rows, attributeRow(pk.index, dcols[num-1], i+1, id))
+			attr.rows = append(attr.rows, attributeRow(pk.index, dcols[num-1], i+1, id, false))
 		}
 		constraint.rows = append(constraint.rows, []any{pk.oid, pk.name, namespacePublic, "p", false, false, true, pk.rel, 0,
 			pk.index, 0, 0, " ", " ", " ", true, 0, true, pk.attnums, nil, nil, nil, nil, nil, nil, nil, pk.constrDef, id, nil})

@@ -106,6 +106,7 @@ func moreTables(cat *catalog.Catalog) []*table {
 		t.scoped = true
 	}
 
+	keys := keysOf(cat, firstDatasetOID+len(cat.Datasets))
 	for i, ds := range cat.Datasets {
 		oid := firstDatasetOID + i
 		var zero int64
@@ -125,12 +126,13 @@ func moreTables(cat *catalog.Catalog) []*table {
 		svvTableInfo.rows = append(svvTableInfo.rows, []any{nil, "public", oid, ds.ID, "N", "EVEN", nil, 0, nil, 0,
 			zero, 0, zero, nil, 0, 0, nil, nil, 0, nil, nil, nil, ds.ID})
 		notes := columnNotes(ds)
+		notNull := keys.notNull(ds)
 		for j, c := range planner.DatasetColumns(ds) {
 			for _, t := range colGrants {
 				t.rows = append(t.rows, []any{nil, nil, nil, "public", ds.ID, c.Name, "SELECT", "NO", ds.ID})
 			}
 			ti := typeInfo(c.Type)
-			svvColumns.rows = append(svvColumns.rows, []any{nil, "public", ds.ID, c.Name, j + 1, nil, "YES", ti.dataType,
+			svvColumns.rows = append(svvColumns.rows, []any{nil, "public", ds.ID, c.Name, j + 1, nil, yesNo(!notNull[j+1]), ti.dataType,
 				nil, ti.precision, ti.radix, ti.scl, ti.datetime, nil, nil, nil, nil, nil, nil, nil, nil, nil,
 				nullIfEmpty(notes[c.Name]), ds.ID})
 		}

@@ -35,7 +35,7 @@ const (
 	roleOID            = 10
 	databaseOID        = 16383
 	// firstDatasetOID is the oid of the first dataset's relation (PostgreSQL's first user oid).
-	firstDatasetOID = 16384
+	firstDatasetOID = planner.FirstDatasetOID
 )
 
 // Catalog is a built emulation: an engine backend and the description of its tables.
@@ -121,6 +121,7 @@ func NewWith(ctx context.Context, cat *catalog.Catalog, cfg Config) (*Catalog, e
 		return nil, err
 	}
 	regprocToOID(tables)
+	procArrays(tables)
 	tables = append(tables, dynamicTables(cat)...)
 	tables = append(tables, moreTables(cat)...)
 	init := []string{"CREATE SCHEMA pgc", "CREATE SCHEMA pgis"}
@@ -142,6 +143,7 @@ func NewWith(ctx context.Context, cat *catalog.Catalog, cfg Config) (*Catalog, e
 		c.tables[t.schema+"."+t.name] = st
 	}
 	init = append(init, macros...)
+	init = append(init, regtypeArrayMacro(tables))
 	be, err := duckdb.Open(ctx, duckdb.Config{InitSQL: init, MaxConns: cfg.MaxConns, Threads: 1,
 		MemoryLimit: cfg.MemoryLimit, MemoryLimitSetting: "SETU_CATALOG_MEMORY_LIMIT"})
 	if err != nil {
@@ -426,4 +428,56 @@ func (t *table) has(col string) bool {
 		}
 	}
 	return false
+}
+
+// procArrayColumns are pg_proc's array columns, which the generated file holds in PostgreSQL's
+// array text ({a,b}); they become the engine's lists, so that unnest(proargnames) (pgcli's
+// casing query) and proargnames[1] work. proargtypes stays an oidvector's text ("23 25").
+var procArrayColumns = map[string]string{"proargnames": "VARCHAR[]", "proargmodes": "VARCHAR[]", "proallargtypes": "BIGINT[]"}
+
+func procArrays(tables []*table) {
+	for _, t := range tables {
+		if t.name != "pg_proc" {
+			continue
+		}
+		for i, c := range t.cols {
+			typ, ok := procArrayColumns[c.name]
+			if !ok {
+				continue
+			}
+			t.cols[i].typ = typ
+			for _, row := range t.rows {
+				text, ok := row[i].(string)
+				if !ok {
+					continue
+				}
+				elems := arrayTextElems(text)
+				if typ == "VARCHAR[]" {
+					row[i] = elems
+					continue
+				}
+				nums := make([]int, 0, len(elems))
+				for _, e := range elems {
+					n, _ := strconv.Atoi(e)
+					nums = append(nums, n)
+				}
+				row[i] = nums
+			}
+		}
+	}
+}
+
+// arrayTextElems reads a one-dimensional array's text form ({a,"b c"}) as its elements.
+func arrayTextElems(s string) []string {
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
+	if s == "" {
+		return []string{}
+	}
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		if len(p) >= 2 && p[0] == '"' && p[len(p)-1] == '"' {
+			parts[i] = strings.ReplaceAll(strings.ReplaceAll(p[1:len(p)-1], `\"`, `"`), `\\`, `\`)
+		}
+	}
+	return parts
 }

@@ -52,7 +52,8 @@ var catalogFunctions = map[string]bool{
 	"age": true, "inet_server_addr": true, "inet_server_port": true, "inet_client_addr": true, "pg_conf_load_time": true,
 	"regexp_instr": true, "pg_stat_get_live_tuples": true, "pg_stat_get_dead_tuples": true, "pg_get_function_identity_arguments": true,
 	"pg_get_ruledef": true, "pg_index_column_has_property": true, "pg_get_indexdef_col": true,
-	"key_def": true, "index_def": true,
+	"key_def": true, "index_def": true, "pg_table_size": true, "pg_indexes_size": true, "pg_database_size": true,
+	"oid_lookup": true, "oid_name": true, "oid_vector": true, "regtype_array": true,
 }
 
 // catalogBuiltins are engine functions a catalog query may call under their own names.
@@ -122,6 +123,8 @@ func (c *Catalog) Rewrite(q *planner.CatalogQuery, node *pg_query.Node) error {
 		}
 		return true
 	})
+	nameColumns(node)
+	liftSetReturning(node)
 	if err := r.rewriteExprs(node); err != nil {
 		return err
 	}
@@ -170,6 +173,10 @@ func (c *catalogRewriter) rewriteExprs(root *pg_query.Node) error {
 	sqlast.Walk(root, func(n *pg_query.Node) bool {
 		switch v := n.Node.(type) {
 		case *pg_query.Node_FuncCall, *pg_query.Node_TypeCast, *pg_query.Node_AExpr, *pg_query.Node_CollateClause, *pg_query.Node_SqlvalueFunction:
+			if e := n.GetAExpr(); e != nil {
+				// Before its operands are walked and rewritten.
+				regComparison(e)
+			}
 			nodes = append(nodes, n)
 		case *pg_query.Node_RangeFunction:
 			// FROM generate_series(...) s: in PostgreSQL s also names the single column.

@@ -98,6 +98,9 @@ var arrayCastTypes = map[string]string{
 func castToArray(n *pg_query.Node, tc *pg_query.TypeCast, name string) error {
 	lit, ok := stringConst(tc.Arg)
 	if !ok {
+		if oidArrays[name] {
+			return castToOIDArray(n, tc, name)
+		}
 		if engineType, ok := arrayCastTypes[name]; ok {
 			setTypeName(tc.TypeName, engineType)
 		}
@@ -108,6 +111,26 @@ func castToArray(n *pg_query.Node, tc *pg_query.TypeCast, name string) error {
 		return sqlerr.New(sqlerr.InvalidTextRepresentation, "malformed array literal: %q", lit)
 	}
 	n.Node = arrayExpr(elems, arrayElemType(name)).Node
+	return nil
+}
+
+// oidArrays are the array types whose elements are oids.
+var oidArrays = map[string]bool{"oid": true, "regtype": true, "regclass": true, "regproc": true, "regprocedure": true, "regnamespace": true}
+
+// castToOIDArray rewrites a cast of a column to an oid array: the column may hold an oidvector's
+// text (pg_proc.proargtypes, "23 25"), which the engine cannot cast to a list, so it is read by
+// pgc.oid_vector. A regtype[] shows the types' names (pgc.regtype_array); the other reg* arrays
+// show oids.
+func castToOIDArray(n *pg_query.Node, tc *pg_query.TypeCast, name string) error {
+	sql := "pgc.oid_vector($1)"
+	if name == "regtype" {
+		sql = "pgc.regtype_array(pgc.oid_vector($1))"
+	}
+	expr, err := template(sql, tc.Arg)
+	if err != nil {
+		return err
+	}
+	n.Node = expr.Node
 	return nil
 }
 
@@ -141,9 +164,10 @@ var scalarCastTypes = map[string]string{
 
 // regLookups rewrite a cast to a reg* type, by type name, into a lookup in the catalog table of
 // that type's objects: a name (a string literal, or for regclass a text expression) is looked up
-// as the object's oid, an oid as the object's name. The lookups' aliases start with an underscore
-// so that they cannot capture a column of the client's query (psql's "c.oid::regclass" over its
-// own pg_class c).
+// as the object's oid, an oid as the object's name. A literal is looked up in a sub-select; an
+// expression stays outside the sub-selects (lookupBy), so that an unqualified column of the
+// client's query (psql's "oid::regclass" over its own pg_class) cannot bind to the lookup's
+// table. The lookups' aliases start with an underscore for the same reason.
 var regLookups = map[string]func(arg *pg_query.Node) (*pg_query.Node, error){
 	"regproc":      regprocLookup,
 	"regprocedure": regprocLookup,
@@ -152,12 +176,25 @@ var regLookups = map[string]func(arg *pg_query.Node) (*pg_query.Node, error){
 	"regnamespace": regnamespaceLookup,
 }
 
+// lookupBy is the value column of table (alias _rl) in the row whose key column equals arg,
+// built as pgc.oid_lookup over the two columns listed in key order: arg is evaluated in the
+// query around the cast, never inside a sub-select. An oid key is looked up by pgc.oid_name,
+// which reads an argument that is no number as no oid (NULL) rather than failing to bind.
+func lookupBy(table, key, value string, arg *pg_query.Node) (*pg_query.Node, error) {
+	macro := "pgc.oid_lookup"
+	if key == "oid" {
+		macro = "pgc.oid_name"
+	}
+	return template(macro+"((SELECT array_agg(_rl."+key+" ORDER BY _rl.oid) FROM pg_catalog."+table+" _rl), "+
+		"(SELECT array_agg(_rl."+value+" ORDER BY _rl.oid) FROM pg_catalog."+table+" _rl), $1)", arg)
+}
+
 // regprocLookup: the regproc columns (typinput, typreceive, ...) hold pg_proc oids; an oid shown
 // as a regproc is the function's name.
 func regprocLookup(arg *pg_query.Node) (*pg_query.Node, error) {
 	lit, ok := stringConst(arg)
 	if !ok {
-		return template("(SELECT min(_rp.proname) FROM pg_catalog.pg_proc _rp WHERE _rp.oid = $1)", arg)
+		return lookupBy("pg_proc", "oid", "proname", arg)
 	}
 	// 'pg_catalog.int4in(cstring)' names the function int4in.
 	if i := strings.LastIndexByte(lit, '.'); i >= 0 {
@@ -170,15 +207,23 @@ func regprocLookup(arg *pg_query.Node) (*pg_query.Node, error) {
 }
 
 // regclassLookup: a relation name, literal or computed as text, is looked up as its oid; an oid
-// is shown as the relation's name.
+// is shown as the relation's name. A system catalog's name ('pg_class'::regclass, which pgjdbc
+// and DBeaver compare pg_description.classoid with) is its PostgreSQL oid.
 func regclassLookup(arg *pg_query.Node) (*pg_query.Node, error) {
 	if lit, ok := stringConst(arg); ok {
+		if oid, ok := systemRelationOID(lit); ok {
+			return pg_query.MakeAConstIntNode(oid, -1), nil
+		}
 		return template("(SELECT _rc.oid FROM pg_catalog.pg_class _rc WHERE _rc.relname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
 	}
-	if textRelation(arg) {
-		return template("(SELECT _rc.oid FROM pg_catalog.pg_class _rc WHERE _rc.relname = pgc.relation_name($1))", arg)
+	if textRelation(arg) || nameColumn(arg) {
+		name, err := template("pgc.relation_name($1)", arg)
+		if err != nil {
+			return nil, err
+		}
+		return lookupBy("pg_class", "relname", "oid", name)
 	}
-	return template("(SELECT _rc.relname FROM pg_catalog.pg_class _rc WHERE _rc.oid = $1)", arg)
+	return lookupBy("pg_class", "oid", "relname", arg)
 }
 
 // regtypeLookup: a type name as SQL spells it is looked up as its oid; an oid is shown as
@@ -186,6 +231,9 @@ func regclassLookup(arg *pg_query.Node) (*pg_query.Node, error) {
 func regtypeLookup(arg *pg_query.Node) (*pg_query.Node, error) {
 	if lit, ok := stringConst(arg); ok {
 		return template("(SELECT _rt.oid FROM pg_catalog.pg_type _rt WHERE _rt.typname = $1)", pg_query.MakeAConstStrNode(regtypeName(lit), -1))
+	}
+	if nameColumn(arg) {
+		return lookupBy("pg_type", "typname", "oid", arg)
 	}
 	return template("pgc.format_type($1, NULL)", arg)
 }
@@ -195,7 +243,31 @@ func regnamespaceLookup(arg *pg_query.Node) (*pg_query.Node, error) {
 	if lit, ok := stringConst(arg); ok {
 		return template("(SELECT _rn.oid FROM pg_catalog.pg_namespace _rn WHERE _rn.nspname = $1)", pg_query.MakeAConstStrNode(relationName(lit), -1))
 	}
-	return template("(SELECT _rn.nspname FROM pg_catalog.pg_namespace _rn WHERE _rn.oid = $1)", arg)
+	return lookupBy("pg_namespace", "oid", "nspname", arg)
+}
+
+// systemRelationOIDs are the oids PostgreSQL 15 gives its system catalogs (fixed in its source,
+// the same on every server). The emulation lists no pg_class row for them; a reg* cast of their
+// name is still answered, since clients use it to name a class of objects.
+var systemRelationOIDs = map[string]int64{
+	"pg_class": 1259, "pg_type": 1247, "pg_attribute": 1249, "pg_proc": 1255, "pg_namespace": 2615,
+	"pg_constraint": 2606, "pg_index": 2610, "pg_description": 2609, "pg_database": 1262,
+	"pg_authid": 1260, "pg_am": 2601, "pg_trigger": 2620, "pg_attrdef": 2604, "pg_rewrite": 2618,
+	"pg_inherits": 2611, "pg_depend": 2608, "pg_extension": 3079, "pg_collation": 3456,
+	"pg_tablespace": 1213, "pg_language": 2612, "pg_operator": 2617, "pg_cast": 2605, "pg_enum": 3501,
+	"pg_sequence": 2224, "pg_range": 3541, "pg_policy": 3256, "pg_statistic_ext": 3381,
+	"pg_publication": 6104, "pg_foreign_table": 3118, "pg_event_trigger": 3466, "pg_shdescription": 2396,
+	"pg_opclass": 2616, "pg_aggregate": 2600, "pg_largeobject": 2613, "pg_auth_members": 1261,
+}
+
+// systemRelationOID is the oid of the system catalog a regclass literal names, unqualified or
+// qualified by pg_catalog.
+func systemRelationOID(lit string) (int64, bool) {
+	if i := strings.LastIndexByte(lit, '.'); i >= 0 && strings.ToLower(strings.TrimSpace(lit[:i])) != "pg_catalog" {
+		return 0, false
+	}
+	oid, ok := systemRelationOIDs[relationName(lit)]
+	return oid, ok
 }
 
 // relationName reads 'public.orders' or '"orders"' as the relation name.
@@ -230,13 +302,32 @@ func regtypeName(s string) string {
 	return s
 }
 
+// textFunctions return text: a regclass cast of their result looks a relation up by name
+// (SQLAlchemy's pg_get_serial_sequence(...)::regclass).
+var textFunctions = map[string]bool{"concat": true, "format": true, "pg_get_serial_sequence": true,
+	"quote_ident": true, "lower": true, "upper": true, "btrim": true}
+
+// regNameColumns are the catalog columns of type name that hold a relation's or a type's name; a
+// reg* cast of one (psql's and pgcli's relname::regclass, typname::regtype) looks the object up
+// by name, as PostgreSQL reads a name cast to a reg* type.
+var regNameColumns = map[string]bool{"relname": true, "typname": true, "tablename": true, "table_name": true, "viewname": true}
+
+// nameColumn reports whether n is a reference to one of regNameColumns.
+func nameColumn(n *pg_query.Node) bool {
+	cr := n.GetColumnRef()
+	if cr == nil || len(cr.Fields) == 0 {
+		return false
+	}
+	return regNameColumns[cr.Fields[len(cr.Fields)-1].GetString_().GetSval()]
+}
+
 // textRelation reports whether a regclass cast's operand is text rather than an oid: a
 // concatenation, a format() or a text cast; the relation is then looked up by name.
 func textRelation(n *pg_query.Node) bool {
 	switch v := n.Node.(type) {
 	case *pg_query.Node_FuncCall:
 		_, name := planner.FuncName(v.FuncCall)
-		return name == "concat" || name == "format"
+		return textFunctions[name]
 	case *pg_query.Node_TypeCast:
 		name := strings.ToLower(v.TypeCast.TypeName.GetNames()[len(v.TypeCast.TypeName.GetNames())-1].GetString_().GetSval())
 		return name == "text" || name == "varchar"

@@ -49,8 +49,9 @@ func TestRewriteCastSteps(t *testing.T) {
 		{"'{}'::oid[]", "ARRAY[]"},
 		// Array expressions: the element type is renamed, or kept.
 		{"x::name[]", "x::text[]"},
-		{"x::pg_catalog.oid[]", "x::int8[]"},
-		{"x::regclass[]", "x::int8[]"},
+		{"x::pg_catalog.oid[]", "pgc.oid_vector(x)"},
+		{"x::regclass[]", "pgc.oid_vector(x)"},
+		{"proargtypes::regtype[]", "pgc.regtype_array(pgc.oid_vector(proargtypes))"},
 		{"x::int4[]", "x::int4[]"},
 		// A reg* cast of an oid literal is that oid.
 		{"'16384'::regclass", "16384"},
@@ -64,15 +65,17 @@ func TestRewriteCastSteps(t *testing.T) {
 		{"x::\"char\"", "x::text"},
 		// reg* families: a name is looked up as an oid, an oid is shown by name.
 		{"'pg_catalog.int4in(cstring)'::regprocedure", "(SELECT min(_rp.oid) FROM pg_catalog.pg_proc _rp WHERE _rp.proname = 'int4in')"},
-		{"x::regproc", "(SELECT min(_rp.proname) FROM pg_catalog.pg_proc _rp WHERE _rp.oid = x)"},
+		{"x::regproc", "pgc.oid_name((SELECT array_agg(_rl.oid ORDER BY _rl.oid) FROM pg_catalog.pg_proc _rl), (SELECT array_agg(_rl.proname ORDER BY _rl.oid) FROM pg_catalog.pg_proc _rl), x)"},
 		{"'public.\"Orders\"'::regclass", "(SELECT _rc.oid FROM pg_catalog.pg_class _rc WHERE _rc.relname = 'Orders')"},
-		{"(a || b)::regclass", "(SELECT _rc.oid FROM pg_catalog.pg_class _rc WHERE _rc.relname = pgc.relation_name(a || b))"},
-		{"x::regclass", "(SELECT _rc.relname FROM pg_catalog.pg_class _rc WHERE _rc.oid = x)"},
+		{"(a || b)::regclass", "pgc.oid_lookup((SELECT array_agg(_rl.relname ORDER BY _rl.oid) FROM pg_catalog.pg_class _rl), (SELECT array_agg(_rl.oid ORDER BY _rl.oid) FROM pg_catalog.pg_class _rl), pgc.relation_name(a || b))"},
+		{"x::regclass", "pgc.oid_name((SELECT array_agg(_rl.oid ORDER BY _rl.oid) FROM pg_catalog.pg_class _rl), (SELECT array_agg(_rl.relname ORDER BY _rl.oid) FROM pg_catalog.pg_class _rl), x)"},
+		{"'pg_class'::regclass", "1259"},
+		{"'pg_catalog.pg_description'::regclass", "2609"},
 		{"'double precision'::regtype", "(SELECT _rt.oid FROM pg_catalog.pg_type _rt WHERE _rt.typname = 'float8')"},
 		{"'integer'::regtype", "(SELECT _rt.oid FROM pg_catalog.pg_type _rt WHERE _rt.typname = 'int4')"},
 		{"x::regtype", "pgc.format_type(x, NULL)"},
 		{"'Public'::regnamespace", "(SELECT _rn.oid FROM pg_catalog.pg_namespace _rn WHERE _rn.nspname = 'public')"},
-		{"x::regnamespace", "(SELECT _rn.nspname FROM pg_catalog.pg_namespace _rn WHERE _rn.oid = x)"},
+		{"x::regnamespace", "pgc.oid_name((SELECT array_agg(_rl.oid ORDER BY _rl.oid) FROM pg_catalog.pg_namespace _rl), (SELECT array_agg(_rl.nspname ORDER BY _rl.oid) FROM pg_catalog.pg_namespace _rl), x)"},
 		// Anything else is left as written.
 		{"x::int4", "x::int4"},
 		{"x::myschema.mytype", "x::myschema.mytype"},

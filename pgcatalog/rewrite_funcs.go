@@ -371,6 +371,7 @@ var funcRewrites = map[string]funcRewrite{
 	"json_build_object":      rewriteJSONBuildObject,
 	"pg_partition_ancestors": rewritePartitionAncestors,
 	"generate_series":        rewriteSelectListSeries,
+	"regexp_split_to_table":  rewriteSplitToTable,
 	"shobj_description":      rewriteShobjDescription,
 	"pg_get_constraintdef":   rewriteConstraintDef,
 	"pg_get_indexdef":        rewriteIndexDef,
@@ -469,6 +470,22 @@ func rewriteSelectListSeries(c *catalogRewriter, n *pg_query.Node, fc *pg_query.
 	sql := "unnest(generate_series($1, $2))"
 	if len(fc.Args) == 3 {
 		sql = "unnest(generate_series($1, $2, $3))"
+	}
+	expr, err := template(sql, fc.Args...)
+	return replaceWith(n, expr, err)
+}
+
+// rewriteSplitToTable: regexp_split_to_table is the engine's regexp_split_to_array unnested, in
+// the select list (pgcli's casing query) and in FROM. Flags, when given, are passed on.
+func rewriteSplitToTable(_ *catalogRewriter, n *pg_query.Node, fc *pg_query.FuncCall) (bool, error) {
+	var sql string
+	switch len(fc.Args) {
+	case 2:
+		sql = "unnest(regexp_split_to_array($1, $2))"
+	case 3:
+		sql = "unnest(regexp_split_to_array($1, $2, $3))"
+	default:
+		return false, nil
 	}
 	expr, err := template(sql, fc.Args...)
 	return replaceWith(n, expr, err)

@@ -10,17 +10,20 @@ import (
 )
 
 // rowDescription announces plan columns; formats[i] is the format column i is sent in (nil: all
-// text). The table OID and attribute number are 0: results are computed columns, not columns of
-// a table the client could look up.
+// text). A column that reads a dataset column as it is carries the dataset's table oid and the
+// column's attribute number, as the system catalog lists them (pgjdbc's getTableName looks them
+// up); a computed column carries 0, as PostgreSQL sends it.
 func rowDescription(cols []planner.Column, formats []int16) *pgproto3.RowDescription {
 	fields := make([]pgproto3.FieldDescription, len(cols))
 	for i, col := range cols {
 		fields[i] = pgproto3.FieldDescription{
-			Name:         []byte(col.Name),
-			DataTypeOID:  col.Type.OID,
-			DataTypeSize: col.Type.Size,
-			TypeModifier: -1,
-			Format:       formatOf(formats, i),
+			Name:                 []byte(col.Name),
+			TableOID:             col.TableOID,
+			TableAttributeNumber: uint16(col.AttNum),
+			DataTypeOID:          col.Type.OID,
+			DataTypeSize:         col.Type.Size,
+			TypeModifier:         -1,
+			Format:               formatOf(formats, i),
 		}
 	}
 	return &pgproto3.RowDescription{Fields: fields}

@@ -126,7 +126,7 @@ func (b *binder) targets(sel *pg_query.SelectStmt, sc *scope, ctx exprCtx) ([]co
 			// the PostgreSQL name, so spell it out.
 			rt.Name = name
 		}
-		c := column{name: name, typ: typ}
+		c := column{name: name, typ: typ, origin: b.targetOrigin(rt, typ, sc)}
 		if carried != nil {
 			targets, cols := b.carry(rt, &c, carried)
 			hiddenTargets = append(hiddenTargets, targets...)

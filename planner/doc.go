@@ -27,11 +27,12 @@
 // (the tree, rewritten in place, and the annotations each pass leaves for a later one). No pass
 // calls back into an earlier one; testdata/passes/<pass>/ holds each pass's golden output.
 //
-//	resolve    resolve.go, select.go, block.go, grain.go, shapes.go, from.go, expr.go, call.go, scope.go,
-//	           functions.go, params.go, names.go
+//	resolve    resolve.go, select.go, block.go, grain.go, shapes.go, from.go, expr.go, call.go,
+//	           scope.go, functions.go, params.go, names.go, origin.go
 //	           Binds FROM items to datasets, CTEs and sub-selects, column references to
 //	           columns, calls to the allowlist; types every expression; decides each block's
-//	           metric grain (grain.go, below). Rewrites only what is the same for every engine:
+//	           metric grain (grain.go, below); notes which dataset column a result column reads
+//	           as it is (origin.go: RowDescription's table oid and attribute number). Rewrites only what is the same for every engine:
 //	           qualified names, implicit GROUP BY, session values (session.go) and time zone
 //	           grains (timezone.go). Everything else it leaves as annotations: dataset
 //	           references, metric references to aggregate, dialect spots, columns read.

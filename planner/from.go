@@ -89,6 +89,7 @@ func (b *binder) rangeVar(n *pg_query.Node, rv *pg_query.RangeVar, sc *scope) ([
 	b.refs = append(b.refs, ref)
 	b.datasetRefs = append(b.datasetRefs, &datasetRef{node: n, ds: ds, alias: rv.Alias, name: alias, ref: ref})
 	cols := datasetColumns(ds)
+	setOrigins(cols, b.cat, ds)
 	if rv.Alias != nil && len(rv.Alias.Colnames) > 0 {
 		// The alias list renames the derived table's columns by position.
 		ref.full = true

@@ -6,6 +6,10 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
+// FigureName names a select item the way PostgreSQL does when it has no alias; the system
+// catalog names its queries' columns with it.
+func FigureName(rt *pg_query.ResTarget) string { return figureName(rt) }
+
 // figureName names a select item the way PostgreSQL does when it has no alias.
 func figureName(rt *pg_query.ResTarget) string {
 	if rt.Name != "" {

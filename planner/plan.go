@@ -49,6 +49,10 @@ const (
 type Column struct {
 	Name string
 	Type pgtypes.Type
+	// TableOID and AttNum name the dataset column a result column reads as it is (pg_class oid
+	// and attribute number, as the system catalog lists them); zero for a computed column.
+	TableOID uint32
+	AttNum   int16
 }
 
 // Plan is everything a front door needs to answer one statement. Front doors never build engine

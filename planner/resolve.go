@@ -51,7 +51,7 @@ func resolve(s *planState) error {
 	}
 	s.cols = make([]Column, len(cols))
 	for i, c := range cols {
-		s.cols[i] = Column{Name: c.name, Type: resultType(c.typ)}
+		s.cols[i] = Column{Name: c.name, Type: resultType(c.typ), TableOID: c.origin.table, AttNum: c.origin.attnum}
 	}
 	return nil
 }

@@ -22,6 +22,8 @@ type column struct {
 	// hidden columns carry the parts of a derived metric through sub-selects; clients cannot
 	// name them and * does not show them.
 	hidden bool
+	// origin is the dataset column this column reads as it is (origin.go).
+	origin origin
 }
 
 // part is one metric a derived metric combines, and the column of the same relation that

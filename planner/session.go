@@ -83,7 +83,7 @@ func (s Session) values() session.Values {
 // showStatement answers SHOW from the session's values.
 func showStatement(s Session, name string) (*Plan, error) {
 	if strings.EqualFold(name, "all") {
-		plan := &Plan{Kind: KindLocal, Tag: "SHOW", Columns: []Column{{"name", pgtypes.Text}, {"setting", pgtypes.Text}, {"description", pgtypes.Text}}}
+		plan := &Plan{Kind: KindLocal, Tag: "SHOW", Columns: []Column{{Name: "name", Type: pgtypes.Text}, {Name: "setting", Type: pgtypes.Text}, {Name: "description", Type: pgtypes.Text}}}
 		for _, row := range s.values().ShowAll() {
 			plan.Rows = append(plan.Rows, []*string{ptr(row[0]), ptr(row[1]), ptr(row[2])})
 		}
@@ -93,7 +93,7 @@ func showStatement(s Session, name string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Plan{Kind: KindLocal, Tag: "SHOW", Columns: []Column{{col, pgtypes.Text}}, Rows: [][]*string{{ptr(v)}}}, nil
+	return &Plan{Kind: KindLocal, Tag: "SHOW", Columns: []Column{{Name: col, Type: pgtypes.Text}}, Rows: [][]*string{{ptr(v)}}}, nil
 }
 
 func transactionStatement(st *pg_query.TransactionStmt) (*Plan, error) {

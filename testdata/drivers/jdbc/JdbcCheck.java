@@ -3,7 +3,7 @@ import java.sql.*;
 /**
  * Drives the gateway with pgjdbc the way Tableau, Metabase and DBeaver do: a Statement, a
  * PreparedStatement run past pgjdbc's prepare threshold (named server statements, binary
- * results), an error, and DatabaseMetaData. Usage: java JdbcCheck HOST PORT KEY; prints JSON.
+ * results), an error, ResultSetMetaData's table names, and DatabaseMetaData. Usage: java JdbcCheck HOST PORT KEY; prints JSON.
  */
 public class JdbcCheck {
     public static void main(String[] args) throws Exception {
@@ -19,6 +19,11 @@ public class JdbcCheck {
                     first = false;
                 }
                 out.append("],");
+                // getTableName and getColumnName look the RowDescription's table oid and
+                // attribute number up in pg_class and pg_attribute.
+                ResultSetMetaData rm = rs.getMetaData();
+                out.append("\"table_names\":[\"").append(rm.getTableName(1)).append(".").append(rm.getColumnName(1))
+                   .append("\",\"").append(rm.getTableName(2)).append(".").append(rm.getColumnName(2)).append("\"],");
             }
             // Past prepareThreshold (5) pgjdbc switches to a named statement with binary results.
             try (PreparedStatement p = c.prepareStatement("SELECT total_revenue, order_date FROM orders WHERE city = ?")) {
@@ -40,6 +45,7 @@ public class JdbcCheck {
             try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT count(*) FROM orders")) {
                 rs.next();
                 out.append("\"after_error\":").append(rs.getLong(1)).append(",");
+                out.append("\"computed_table\":\"").append(rs.getMetaData().getTableName(1)).append("\",");
             }
             DatabaseMetaData md = c.getMetaData();
             out.append("\"product\":\"").append(md.getDatabaseProductName()).append(" ").append(md.getDatabaseMajorVersion()).append("\",");
