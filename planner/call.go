@@ -39,6 +39,9 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 			return t, nil
 		}
 	}
+	if (name == "dateadd" || name == "datediff") && schema == "" {
+		return b.dateAddDiff(n, fc, name, sc, c)
+	}
 	spec, err := b.allowed(fc, schema, name)
 	if err != nil {
 		return pgtypes.Type{}, err
@@ -84,6 +87,7 @@ func (b *binder) allowed(fc *pg_query.FuncCall, schema, name string) (funcSpec, 
 // moved into the session's zone, and the calls the limits pass caps or the dialect pass
 // respells are noted.
 func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (pgtypes.Type, error) {
+	canonicalUnit(fc, name)
 	args, err := b.args(fc.Args, sc, c)
 	if err != nil {
 		return pgtypes.Type{}, err

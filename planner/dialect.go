@@ -55,6 +55,11 @@ type dialectFixes struct {
 	derivedDivisions []derivedDivision
 	// rounds are round(double, n) calls (see noteCall).
 	rounds []*pg_query.FuncCall
+	// textTimes are casts of text to a date or time stamp (see noteCast).
+	textTimes []*pg_query.TypeCast
+	// floatTexts are the places where a number becomes text and PostgreSQL prints a whole
+	// float without a fraction (see noteFloatText).
+	floatTexts []**pg_query.Node
 }
 
 // derivedDivision is a "/" of a derived metric's formula and the type its quotient has.
@@ -123,7 +128,16 @@ func (f *dialectFixes) noteLikeEscape(n *pg_query.Node, e *pg_query.A_Expr) {
 
 // noteCast notes casts whose literal engines read differently: '\xdead'::bytea, and an
 // unconstrained numeric cast of a numeric literal.
-func (f *dialectFixes) noteCast(tc *pg_query.TypeCast, t pgtypes.Type) {
+func (f *dialectFixes) noteCast(tc *pg_query.TypeCast, from, t pgtypes.Type) {
+	isText := from == pgtypes.Unknown || from.OID == pgtypes.Text.OID || from.OID == pgtypes.Varchar.OID
+	switch t.OID {
+	case pgtypes.Date.OID, pgtypes.Timestamp.OID, pgtypes.Timestamptz.OID:
+		if isText {
+			f.textTimes = append(f.textTimes, tc)
+		}
+	case pgtypes.Text.OID, pgtypes.Varchar.OID:
+		f.noteFloatText(&tc.Arg, from)
+	}
 	lit := tc.Arg.GetAConst()
 	if lit == nil {
 		return
@@ -150,4 +164,51 @@ func (f *dialectFixes) noteDerivedDivisions(m *catalog.Metric, val *pg_query.Nod
 		}
 		return true
 	})
+}
+
+// noteFloatText notes a number that becomes text (a cast to text, an operand of ||) where
+// PostgreSQL prints a whole value without a fraction and an engine may not: a float (500, not
+// 500.0), or a numeric expression whose value is whole (floor, ceil, round and trunc to an
+// integer, and sums and products of those), which an engine may compute as a double.
+func (f *dialectFixes) noteFloatText(x **pg_query.Node, t pgtypes.Type) {
+	switch {
+	case t.OID == pgtypes.Float8.OID || t.OID == pgtypes.Float4.OID:
+	case t.OID == pgtypes.Numeric.OID && wholeNumber(*x):
+	default:
+		return
+	}
+	f.floatTexts = append(f.floatTexts, x)
+}
+
+// noteConcat notes the number operands of a || b (see noteFloatText).
+func (f *dialectFixes) noteConcat(e *pg_query.A_Expr, lt, rt pgtypes.Type) {
+	if e.Lexpr != nil {
+		f.noteFloatText(&e.Lexpr, lt)
+	}
+	f.noteFloatText(&e.Rexpr, rt)
+}
+
+// wholeNumber reports whether an expression's value is always a whole number in PostgreSQL.
+func wholeNumber(n *pg_query.Node) bool {
+	switch {
+	case n.GetAConst() != nil:
+		return n.GetAConst().GetIval() != nil
+	case n.GetFuncCall() != nil:
+		fc := n.GetFuncCall()
+		_, name := funcName(fc)
+		switch name {
+		case "floor", "ceil", "ceiling":
+			return true
+		case "round", "trunc":
+			return len(fc.Args) == 1
+		}
+	case n.GetAExpr() != nil:
+		e := n.GetAExpr()
+		return e.Kind == pg_query.A_Expr_Kind_AEXPR_OP && e.Lexpr != nil &&
+			(isOperator(e, "+") || isOperator(e, "-") || isOperator(e, "*")) && wholeNumber(e.Lexpr) && wholeNumber(e.Rexpr)
+	case n.GetTypeCast() != nil:
+		t, _, ok := typeFromName(n.GetTypeCast().TypeName)
+		return ok && pgtypes.IsInteger(t)
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"regexp"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -32,6 +33,41 @@ var duckdbRules = []dialectRule{
 			duckCast(tc)
 		}
 	}},
+	{"text to date and time", func(f *dialectFixes) {
+		for _, tc := range f.textTimes {
+			duckTextTime(tc)
+		}
+	}},
+	{"whole floats as text", func(f *dialectFixes) {
+		for _, x := range f.floatTexts {
+			*x = duckFloatText(*x)
+		}
+	}},
+}
+
+// compactDate is PostgreSQL's YYYYMMDD date input, alone or before a time.
+const compactDate = `^\s*([0-9]{4})([0-9]{2})([0-9]{2})(\s|T|$)`
+
+var compactDateRE = regexp.MustCompile(compactDate)
+
+// duckTextTime lets DuckDB read the dates PostgreSQL reads as YYYYMMDD (ThoughtSpot builds
+// CAST(CAST(20190101 AS varchar) AS date)): a literal is respelled YYYY-MM-DD, any other text
+// goes through regexp_replace to the same effect. Other forms keep DuckDB's reading.
+func duckTextTime(tc *pg_query.TypeCast) {
+	if s := tc.Arg.GetAConst().GetSval(); s != nil {
+		s.Sval = compactDateRE.ReplaceAllString(s.Sval, "$1-$2-$3$4")
+		return
+	}
+	if tc.Arg.GetAConst() != nil {
+		return
+	}
+	tc.Arg = makeFunc("regexp_replace", makeCast(tc.Arg, "text"), pg_query.MakeAConstStrNode(compactDate, -1), pg_query.MakeAConstStrNode(`\1-\2-\3\4`, -1))
+}
+
+// duckFloatText prints a whole float as PostgreSQL does: DuckDB writes 500.0 where
+// PostgreSQL writes 500 (the digits are otherwise the same shortest form).
+func duckFloatText(x *pg_query.Node) *pg_query.Node {
+	return makeFunc("regexp_replace", makeCast(x, "text"), pg_query.MakeAConstStrNode(`\.0$`, -1), pg_query.MakeAConstStrNode("", -1))
 }
 
 // duckToChar turns to_char(t, 'YYYY-MM') into DuckDB's strftime(t, '%Y-%m'), and

@@ -48,7 +48,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, err
 		}
 		b.params.infer(v.TypeCast.Arg, t)
 		b.zonedDate(v.TypeCast, from, t)
-		b.fixes.noteCast(v.TypeCast, t)
+		b.fixes.noteCast(v.TypeCast, from, t)
 		return t, nil
 	case *pg_query.Node_FuncCall:
 		return b.funcCall(n, v.FuncCall, sc, c)
@@ -212,6 +212,7 @@ func (b *binder) operator(e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) (p
 	case "=", "<>", "!=", "<", ">", "<=", ">=", "~~", "!~~", "~~*", "!~~*", "~", "!~", "~*", "!~*":
 		return pgtypes.Bool, nil
 	case "||":
+		b.fixes.noteConcat(e, lt, rt)
 		return pgtypes.Text, nil
 	case "+", "-", "*", "/", "%":
 		if e.Lexpr == nil {

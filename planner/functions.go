@@ -121,6 +121,7 @@ var functions = map[string]funcSpec{
 	"strpos": {ret: fixed(pgtypes.Int4)}, "position": {ret: fixed(pgtypes.Int4)},
 	"starts_with": {ret: fixed(pgtypes.Bool)}, "md5": {ret: fixed(pgtypes.Text)},
 	"to_char": {ret: fixed(pgtypes.Text)}, "like_escape": {ret: fixed(pgtypes.Text)},
+	"regexp_replace": {ret: fixed(pgtypes.Text)},
 
 	// Numbers.
 	"abs": {ret: argType(0)}, "ceil": {ret: argType(0)}, "ceiling": {ret: argType(0)},
