@@ -30,6 +30,11 @@ func funcName(fc *pg_query.FuncCall) (schema, name string) {
 // funcCall binds a function call and returns its type.
 func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	schema, name := funcName(fc)
+	if name == "statement_timestamp" && len(fc.Args) == 0 {
+		// The gateway runs each statement on its own: its start is the transaction's, now().
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("now")}
+		name = "now"
+	}
 	if schema == "" || schema == "pg_catalog" {
 		if val, t, ok, err := b.sessionValue(name, fc.Args); ok {
 			if err != nil {
@@ -77,7 +82,10 @@ func (b *binder) allowed(fc *pg_query.FuncCall, schema, name string) (funcSpec, 
 		return funcSpec{}, sqlerr.New(sqlerr.UndefinedFunction, "function %s does not exist or is not allowed", full).
 			WithHint("SetuPranali runs an allowlist of functions; see the README").WithPosition(pos)
 	}
-	if fc.FuncVariadic || fc.AggWithinGroup {
+	if fc.FuncVariadic || fc.AggWithinGroup != spec.orderedSet {
+		if spec.orderedSet {
+			return funcSpec{}, sqlerr.New(sqlerr.WrongObjectType, "WITHIN GROUP is required for ordered-set aggregate %s", name).WithPosition(pos)
+		}
 		return funcSpec{}, sqlerr.New(sqlerr.FeatureNotSupported, "%s: VARIADIC and WITHIN GROUP are not supported", name).WithPosition(pos)
 	}
 	return spec, nil
@@ -131,10 +139,17 @@ func (b *binder) aggregateCall(n *pg_query.Node, fc *pg_query.FuncCall, spec fun
 			return pgtypes.Type{}, err
 		}
 	}
+	var orderTypes []pgtypes.Type
 	for _, o := range fc.AggOrder {
-		if _, err := b.expr(o.GetSortBy().Node, sc, inner); err != nil {
+		t, err := b.expr(o.GetSortBy().Node, sc, inner)
+		if err != nil {
 			return pgtypes.Type{}, err
 		}
+		orderTypes = append(orderTypes, t)
+	}
+	if spec.orderedSet {
+		// percentile_disc and mode return one of the ordered values; percentile_cont a double.
+		return spec.ret(orderTypes), nil
 	}
 	if name == "count" && fc.AggStar {
 		return pgtypes.Int8, nil

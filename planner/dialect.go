@@ -60,6 +60,10 @@ type dialectFixes struct {
 	// floatTexts are the places where a number becomes text and PostgreSQL prints a whole
 	// float without a fraction (see noteFloatText).
 	floatTexts []**pg_query.Node
+	// regexes are ~, ~*, !~, !~* and SIMILAR TO (see noteRegex).
+	regexes []regexMatch
+	// initcaps and btrims are calls of functions DuckDB names or lacks (see noteCall).
+	initcaps, btrims []*pg_query.FuncCall
 }
 
 // derivedDivision is a "/" of a derived metric's formula and the type its quotient has.
@@ -76,6 +80,10 @@ func (b *binder) noteCall(fc *pg_query.FuncCall, name string, args []pgtypes.Typ
 		return b.noteToChar(fc, args)
 	case "to_timestamp", "to_date":
 		return b.noteParse(fc, name, args)
+	case "initcap":
+		b.fixes.initcaps = append(b.fixes.initcaps, fc)
+	case "btrim":
+		b.fixes.btrims = append(b.fixes.btrims, fc)
 	case "round":
 		if len(args) == 2 && (args[0].OID == pgtypes.Float8.OID || args[0].OID == pgtypes.Float4.OID) {
 			b.fixes.rounds = append(b.fixes.rounds, fc)

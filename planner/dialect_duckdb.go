@@ -38,6 +38,20 @@ var duckdbRules = []dialectRule{
 			duckTextTime(tc)
 		}
 	}},
+	{"regular expressions and SIMILAR TO", func(f *dialectFixes) {
+		for _, m := range f.regexes {
+			duckRegex(m)
+		}
+	}},
+	{"initcap and btrim", func(f *dialectFixes) {
+		for _, fc := range f.initcaps {
+			duckInitcap(fc)
+		}
+		for _, fc := range f.btrims {
+			// btrim(s [, chars]) is DuckDB's trim(s [, chars]).
+			fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("trim")}
+		}
+	}},
 	{"whole floats as text", func(f *dialectFixes) {
 		for _, x := range f.floatTexts {
 			*x = duckFloatText(*x)

@@ -188,6 +188,9 @@ func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCt
 	if len(e.Name) > 0 {
 		op = e.Name[len(e.Name)-1].GetString_().GetSval()
 	}
+	if err := b.noteRegex(e, op); err != nil {
+		return pgtypes.Type{}, err
+	}
 	switch e.Kind {
 	case pg_query.A_Expr_Kind_AEXPR_OP:
 		return b.operator(e, op, lt, rt)

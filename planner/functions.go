@@ -9,7 +9,9 @@ import (
 type funcSpec struct {
 	aggregate bool
 	window    bool
-	ret       func(args []pgtypes.Type) pgtypes.Type
+	// orderedSet aggregates take WITHIN GROUP (ORDER BY x); ret gets the type of x.
+	orderedSet bool
+	ret        func(args []pgtypes.Type) pgtypes.Type
 }
 
 func fixed(t pgtypes.Type) func([]pgtypes.Type) pgtypes.Type {
@@ -93,6 +95,10 @@ var functions = map[string]funcSpec{
 	"bool_or":     {aggregate: true, ret: fixed(pgtypes.Bool)},
 	"every":       {aggregate: true, ret: fixed(pgtypes.Bool)},
 	"string_agg":  {aggregate: true, ret: fixed(pgtypes.Text)},
+	// Ordered-set aggregates (Tableau's, Power BI's and Looker Studio's MEDIAN).
+	"percentile_cont": {aggregate: true, orderedSet: true, ret: fixed(pgtypes.Float8)},
+	"percentile_disc": {aggregate: true, orderedSet: true, ret: argType(0)},
+	"mode":            {aggregate: true, orderedSet: true, ret: argType(0)},
 
 	// Window functions.
 	"row_number":   {window: true, ret: fixed(pgtypes.Int8)},
@@ -122,6 +128,8 @@ var functions = map[string]funcSpec{
 	"starts_with": {ret: fixed(pgtypes.Bool)}, "md5": {ret: fixed(pgtypes.Text)},
 	"to_char": {ret: fixed(pgtypes.Text)}, "like_escape": {ret: fixed(pgtypes.Text)},
 	"regexp_replace": {ret: fixed(pgtypes.Text)},
+	// similar_to_escape is how the parser keeps x SIMILAR TO p (see functions_regex.go).
+	"similar_to_escape": {ret: fixed(pgtypes.Text)},
 
 	// Numbers.
 	"abs": {ret: argType(0)}, "ceil": {ret: argType(0)}, "ceiling": {ret: argType(0)},

@@ -99,6 +99,17 @@ var fnCases = []string{
 	"SELECT id, x || '', CAST(x AS text), floor(x) || '-', CAST(floor(x) AS varchar), ceil(x * 2) || '' FROM fn ORDER BY 1",
 	"SELECT id, CAST(extract(year FROM d) || '-' || ((floor(((extract(month FROM d) - 1) / NULLIF(3, 0))) * 3) + 1) || '-01' AS date) FROM fn ORDER BY 1",
 	"SELECT id, CAST(1.50 AS numeric) || '', round(x) || '|' || trunc(x) FROM fn ORDER BY 1",
+	// Text functions DuckDB lacks or spells otherwise.
+	"SELECT id, initcap(s), btrim(s), btrim(s, ' pd'), initcap('ÉCOLE élan 3rd x') FROM fn ORDER BY 1",
+	"SELECT id, s ~ 'o', s ~* 'WOR', s !~ '^h', s !~* 'X-', s ~ '' FROM fn ORDER BY 1",
+	"SELECT id, s SIMILAR TO '%o%', s SIMILAR TO 'h_llo%', s NOT SIMILAR TO '(x|h)%', s SIMILAR TO 'x!-ray!_%' ESCAPE '!', s SIMILAR TO '%.%' FROM fn ORDER BY 1",
+	"SELECT id, regexp_replace(s, 'o', '0'), regexp_replace(s, 'O', '0', 'gi'), regexp_replace(s, '([a-z]+) ([a-z]+)', '\\2 \\1') FROM fn ORDER BY 1",
+	// Ordered-set aggregates (MEDIAN), string_agg in an order, over groups with ties and NULLs.
+	"SELECT g, percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_disc(0.5) WITHIN GROUP (ORDER BY n), mode() WITHIN GROUP (ORDER BY n), percentile_cont(0.25) WITHIN GROUP (ORDER BY n DESC) FROM fn GROUP BY g ORDER BY 1",
+	"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_disc(0.9) WITHIN GROUP (ORDER BY d), mode() WITHIN GROUP (ORDER BY g) FROM fn",
+	"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM fn WHERE id > 100",
+	"SELECT g, string_agg(s, ',' ORDER BY s DESC), string_agg(s, '' ORDER BY id) FROM fn GROUP BY g ORDER BY 1",
+	"SELECT statement_timestamp() = now()",
 }
 
 func TestFunctionsMatchPostgres(t *testing.T) {
