@@ -84,7 +84,9 @@ func (b *binder) allowed(fc *pg_query.FuncCall, schema, name string) (funcSpec, 
 	}
 	if fc.FuncVariadic || fc.AggWithinGroup != spec.orderedSet {
 		if spec.orderedSet {
-			return funcSpec{}, sqlerr.New(sqlerr.WrongObjectType, "WITHIN GROUP is required for ordered-set aggregate %s", name).WithPosition(pos)
+			// PostgreSQL finds no such plain function: 42883.
+			return funcSpec{}, sqlerr.New(sqlerr.UndefinedFunction, "function %s without WITHIN GROUP does not exist", name).
+				WithHint("%s is an ordered-set aggregate: %s(...) WITHIN GROUP (ORDER BY x)", name, name).WithPosition(pos)
 		}
 		return funcSpec{}, sqlerr.New(sqlerr.FeatureNotSupported, "%s: VARIADIC and WITHIN GROUP are not supported", name).WithPosition(pos)
 	}

@@ -199,3 +199,27 @@ func TestDateAddDateDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestPercentileOfMetricRefused: a percentile of a metric's values needs a grain the query does
+// not name, so it is refused with 42803 on both engines, never answered with some number.
+func TestPercentileOfMetricRefused(t *testing.T) {
+	testkit.PostgresDSN(t)
+	e := setupEngines(t, []string{fnSQL}, fnCatalog)
+	sess := planner.Session{Principal: tenantAPrincipal, Database: "setupranali"}
+	for _, sql := range []string{
+		"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY total_x) FROM fn",
+		"SELECT g, mode() WITHIN GROUP (ORDER BY rows_count) FROM fn GROUP BY g",
+		"SELECT percentile_cont(0.5) FROM fn",
+	} {
+		for _, name := range e.names {
+			got := e.run(t, name, sess, sql)
+			want := "42803"
+			if strings.Contains(sql, "percentile_cont(0.5) FROM") {
+				want = "42883" // as PostgreSQL: no plain function of that name
+			}
+			if got.code != want {
+				t.Errorf("%s on %s: got %q %s, want %s", sql, name, got.code, got.message, want)
+			}
+		}
+	}
+}
