@@ -108,7 +108,7 @@ func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSp
 	if stringGrowth[name] {
 		b.stringCaps = append(b.stringCaps, stringCap{fc, name})
 	}
-	if err := b.noteCall(fc, name, args); err != nil {
+	if err := b.noteCall(n, fc, name, args); err != nil {
 		return pgtypes.Type{}, err
 	}
 	return spec.ret(args), nil

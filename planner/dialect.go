@@ -44,8 +44,10 @@ func applyDialect(s *planState) error {
 type dialectFixes struct {
 	// intDivisions are "/" operators between integers, PostgreSQL's integer division.
 	intDivisions []*pg_query.A_Expr
-	// formats are to_char, to_timestamp and to_date calls with a format.
+	// formats are to_timestamp and to_date calls with a format.
 	formats []*pg_query.FuncCall
+	// toChars are to_char calls of a time with a constant format.
+	toChars []*pg_query.Node
 	// likeEscapes are LIKE ... ESCAPE expressions (see noteLikeEscape).
 	likeEscapes []*pg_query.Node
 	// literalCasts are casts of literals whose reading depends on the engine (see noteCast).
@@ -74,10 +76,10 @@ type derivedDivision struct {
 
 // noteCall notes the calls whose spelling differs between engines, or rejects a form no
 // engine gets.
-func (b *binder) noteCall(fc *pg_query.FuncCall, name string, args []pgtypes.Type) error {
+func (b *binder) noteCall(n *pg_query.Node, fc *pg_query.FuncCall, name string, args []pgtypes.Type) error {
 	switch name {
 	case "to_char":
-		return b.noteToChar(fc, args)
+		return b.noteToChar(n, fc, args)
 	case "to_timestamp", "to_date":
 		return b.noteParse(fc, name, args)
 	case "initcap":
@@ -93,7 +95,7 @@ func (b *binder) noteCall(fc *pg_query.FuncCall, name string, args []pgtypes.Typ
 }
 
 // noteToChar notes a to_char call, or rejects a form no engine gets.
-func (b *binder) noteToChar(fc *pg_query.FuncCall, args []pgtypes.Type) error {
+func (b *binder) noteToChar(n *pg_query.Node, fc *pg_query.FuncCall, args []pgtypes.Type) error {
 	if len(args) != 2 {
 		return sqlerr.New(sqlerr.UndefinedFunction, "to_char takes a value and a format").WithPosition(b.pos(fc.Location))
 	}
@@ -102,10 +104,15 @@ func (b *binder) noteToChar(fc *pg_query.FuncCall, args []pgtypes.Type) error {
 	default:
 		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char formats dates and times only; cast numbers to text").WithPosition(b.pos(fc.Location))
 	}
-	if fc.Args[1].GetAConst().GetSval() == nil {
+	format := fc.Args[1].GetAConst().GetSval()
+	if format == nil {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char needs a constant format").WithPosition(b.pos(fc.Location))
 	}
-	b.fixes.formats = append(b.fixes.formats, fc)
+	if _, bad := toCharPieces(format.Sval); bad != "" {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char pattern %s is not supported", bad).
+			WithHint(`put literal text in double quotes; the README lists the patterns`).WithPosition(b.pos(fc.Location))
+	}
+	b.fixes.toChars = append(b.fixes.toChars, n)
 	return nil
 }
 

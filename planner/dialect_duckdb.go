@@ -19,6 +19,9 @@ var duckdbRules = []dialectRule{
 		}
 	}},
 	{"to_char and to_timestamp formats", func(f *dialectFixes) {
+		for _, n := range f.toChars {
+			duckToCharCall(n)
+		}
 		for _, fc := range f.formats {
 			duckToChar(fc)
 		}

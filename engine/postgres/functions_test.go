@@ -95,6 +95,10 @@ var fnCases = []string{
 	// date_trunc and extract with the unit spellings PostgreSQL accepts.
 	"SELECT id, date_trunc('qtr', ts), date_trunc('mon', ts), date_trunc('y', ts), date_trunc('mins', ts) FROM fn ORDER BY 1",
 	"SELECT id, extract(qtr FROM d), date_part('mon', ts), date_part('hr', ts) FROM fn ORDER BY 1",
+	// to_char: day and month names padded to nine unless FM, in the pattern's case; FM drops
+	// leading zeros; Q, D, ISO fields; quoted text.
+	"SELECT id, to_char(ts, 'Day|DAY|day|FMDay|Month|MONTH|month|FMMonth|Mon|MON|mon|Dy|DY|dy') FROM fn ORDER BY 1",
+	"SELECT id, to_char(ts, 'YYYY-\"Q\"Q D id ddd iw iyyy FMIW FMDD/FMMM FMHH24 FMHH12 HH12 am PM MI:SS.MS.US YY'), to_char(d, 'FMDay, FMDD FMMonth YYYY'), to_char(d, '') FROM fn ORDER BY 1",
 	// Numbers as text: a whole float prints without a fraction (FLOOR(x) is 1, not 1.0).
 	"SELECT id, x || '', CAST(x AS text), floor(x) || '-', CAST(floor(x) AS varchar), ceil(x * 2) || '' FROM fn ORDER BY 1",
 	"SELECT id, CAST(extract(year FROM d) || '-' || ((floor(((extract(month FROM d) - 1) / NULLIF(3, 0))) * 3) + 1) || '-01' AS date) FROM fn ORDER BY 1",
@@ -200,25 +204,29 @@ func TestDateAddDateDiff(t *testing.T) {
 	}
 }
 
-// TestPercentileOfMetricRefused: a percentile of a metric's values needs a grain the query does
-// not name, so it is refused with 42803 on both engines, never answered with some number.
-func TestPercentileOfMetricRefused(t *testing.T) {
+// TestFunctionRefusals: what the gateway cannot answer as PostgreSQL (or, for DATEADD, as
+// defined) is refused with a clear SQLSTATE on both engines, never printed wrong: a percentile
+// of a metric's values needs a grain the query does not name (42803), a to_char pattern not
+// translated, a SIMILAR TO pattern that is not a constant, a DATEADD unit or count out of its
+// definition.
+func TestFunctionRefusals(t *testing.T) {
 	testkit.PostgresDSN(t)
 	e := setupEngines(t, []string{fnSQL}, fnCatalog)
 	sess := planner.Session{Principal: tenantAPrincipal, Database: "setupranali"}
-	for _, sql := range []string{
-		"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY total_x) FROM fn",
-		"SELECT g, mode() WITHIN GROUP (ORDER BY rows_count) FROM fn GROUP BY g",
-		"SELECT percentile_cont(0.5) FROM fn",
+	for _, c := range []struct{ sql, code string }{
+		{"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY total_x) FROM fn", "42803"},
+		{"SELECT g, mode() WITHIN GROUP (ORDER BY rows_count) FROM fn GROUP BY g", "42803"},
+		{"SELECT percentile_cont(0.5) FROM fn", "42883"}, // as PostgreSQL: no plain function
+		{"SELECT to_char(d, 'YYYY-WW') FROM fn", "0A000"},
+		{"SELECT to_char(d, 'DDTH') FROM fn", "0A000"},
+		{"SELECT s SIMILAR TO g FROM fn", "0A000"},
+		{"SELECT DATEADD(fortnight, 1, d) FROM fn", "22023"},
+		{"SELECT DATEADD(day, 1.5, d) FROM fn", "42883"},
+		{"SELECT DATEDIFF(day, s, 1) FROM fn", "42883"},
 	} {
 		for _, name := range e.names {
-			got := e.run(t, name, sess, sql)
-			want := "42803"
-			if strings.Contains(sql, "percentile_cont(0.5) FROM") {
-				want = "42883" // as PostgreSQL: no plain function of that name
-			}
-			if got.code != want {
-				t.Errorf("%s on %s: got %q %s, want %s", sql, name, got.code, got.message, want)
+			if got := e.run(t, name, sess, c.sql); got.code != c.code {
+				t.Errorf("%s on %s: got %q %s, want %s", c.sql, name, got.code, got.message, c.code)
 			}
 		}
 	}
