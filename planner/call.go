@@ -97,7 +97,7 @@ func (b *binder) allowed(fc *pg_query.FuncCall, schema, name string) (funcSpec, 
 // moved into the session's zone, and the calls the limits pass caps or the dialect pass
 // respells are noted.
 func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (pgtypes.Type, error) {
-	canonicalUnit(fc, name)
+	b.fixes.canonicalUnit(fc, name)
 	args, err := b.args(fc.Args, sc, c)
 	if err != nil {
 		return pgtypes.Type{}, err

@@ -64,6 +64,10 @@ type dialectFixes struct {
 	floatTexts []**pg_query.Node
 	// regexes are ~, ~*, !~, !~* and SIMILAR TO (see noteRegex).
 	regexes []regexMatch
+	// widthBuckets are width_bucket calls (see noteWidthBucket).
+	widthBuckets []widthBucket
+	// centuryTruncs are date_trunc calls to a century or millennium (see canonicalUnit).
+	centuryTruncs []*pg_query.FuncCall
 	// initcaps and btrims are calls of functions DuckDB names or lacks (see noteCall).
 	initcaps, btrims []*pg_query.FuncCall
 }
@@ -82,6 +86,8 @@ func (b *binder) noteCall(n *pg_query.Node, fc *pg_query.FuncCall, name string, 
 		return b.noteToChar(n, fc, args)
 	case "to_timestamp", "to_date":
 		return b.noteParse(fc, name, args)
+	case "width_bucket":
+		return b.noteWidthBucket(n, fc, args)
 	case "initcap":
 		b.fixes.initcaps = append(b.fixes.initcaps, fc)
 	case "btrim":

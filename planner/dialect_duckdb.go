@@ -46,6 +46,16 @@ var duckdbRules = []dialectRule{
 			duckRegex(m)
 		}
 	}},
+	{"width_bucket", func(f *dialectFixes) {
+		for _, w := range f.widthBuckets {
+			duckWidthBucket(w)
+		}
+	}},
+	{"centuries and millennia", func(f *dialectFixes) {
+		for _, fc := range f.centuryTruncs {
+			duckCenturyTrunc(fc)
+		}
+	}},
 	{"initcap and btrim", func(f *dialectFixes) {
 		for _, fc := range f.initcaps {
 			duckInitcap(fc)

@@ -139,6 +139,7 @@ var functions = map[string]funcSpec{
 	"power": {ret: fixed(pgtypes.Float8)}, "pow": {ret: fixed(pgtypes.Float8)},
 	"exp": {ret: fixed(pgtypes.Float8)}, "ln": {ret: fixed(pgtypes.Float8)}, "log": {ret: fixed(pgtypes.Float8)},
 	"log10": {ret: fixed(pgtypes.Float8)}, "pi": {ret: fixed(pgtypes.Float8)},
+	"width_bucket": {ret: fixed(pgtypes.Int4)},
 
 	// Dates and times.
 	"date_trunc":   {ret: truncType},

@@ -36,8 +36,10 @@ func init() {
 	}
 }
 
-// canonicalUnit respells the constant unit of date_trunc, date_part and extract.
-func canonicalUnit(fc *pg_query.FuncCall, name string) {
+// canonicalUnit respells the constant unit of date_trunc, date_part and extract, and notes a
+// truncation to a century or millennium, which DuckDB starts a year early (2000-01-01, where
+// PostgreSQL's 21st century starts 2001-01-01).
+func (f *dialectFixes) canonicalUnit(fc *pg_query.FuncCall, name string) {
 	if name != "date_trunc" && name != "date_part" && name != "extract" || len(fc.Args) == 0 {
 		return
 	}
@@ -48,4 +50,23 @@ func canonicalUnit(fc *pg_query.FuncCall, name string) {
 	if canon, ok := unitSpellings[strings.ToLower(s.Sval)]; ok {
 		s.Sval = canon
 	}
+	if u := strings.ToLower(s.Sval); name == "date_trunc" && len(fc.Args) == 2 && (u == "century" || u == "millennium") {
+		f.centuryTruncs = append(f.centuryTruncs, fc)
+	}
+}
+
+// duckCenturyTrunc writes date_trunc('century' | 'millennium', x) for DuckDB as the first
+// instant of PostgreSQL's century (years 2001 to 2100 are the 21st).
+func duckCenturyTrunc(fc *pg_query.FuncCall) {
+	span := int64(100)
+	if strings.EqualFold(fc.Args[0].GetAConst().GetSval().GetSval(), "millennium") {
+		span = 1000
+	}
+	year := makeFunc("year", fc.Args[1])
+	start := makeOp("+", makeOp("*", makeOp("//", makeOp("-", year, pg_query.MakeAConstIntNode(1, -1)), pg_query.MakeAConstIntNode(span, -1)),
+		pg_query.MakeAConstIntNode(span, -1)), pg_query.MakeAConstIntNode(1, -1))
+	one := func() *pg_query.Node { return pg_query.MakeAConstIntNode(1, -1) }
+	zero := func() *pg_query.Node { return pg_query.MakeAConstIntNode(0, -1) }
+	fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("make_timestamp")}
+	fc.Args = []*pg_query.Node{start, one(), one(), zero(), zero(), zero()}
 }

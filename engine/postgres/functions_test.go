@@ -95,6 +95,7 @@ var fnCases = []string{
 	// date_trunc and extract with the unit spellings PostgreSQL accepts.
 	"SELECT id, date_trunc('qtr', ts), date_trunc('mon', ts), date_trunc('y', ts), date_trunc('mins', ts) FROM fn ORDER BY 1",
 	"SELECT id, extract(qtr FROM d), date_part('mon', ts), date_part('hr', ts) FROM fn ORDER BY 1",
+	"SELECT id, date_trunc('century', ts), date_trunc('millennium', ts), date_trunc('c', TIMESTAMP '2000-12-31 23:00'), date_trunc('decade', ts), extract(century FROM d) FROM fn ORDER BY 1",
 	// to_char: day and month names padded to nine unless FM, in the pattern's case; FM drops
 	// leading zeros; Q, D, ISO fields; quoted text.
 	"SELECT id, to_char(ts, 'Day|DAY|day|FMDay|Month|MONTH|month|FMMonth|Mon|MON|mon|Dy|DY|dy') FROM fn ORDER BY 1",
@@ -108,6 +109,8 @@ var fnCases = []string{
 	"SELECT id, s ~ 'o', s ~* 'WOR', s !~ '^h', s !~* 'X-', s ~ '' FROM fn ORDER BY 1",
 	"SELECT id, s SIMILAR TO '%o%', s SIMILAR TO 'h_llo%', s NOT SIMILAR TO '(x|h)%', s SIMILAR TO 'x!-ray!_%' ESCAPE '!', s SIMILAR TO '%.%' FROM fn ORDER BY 1",
 	"SELECT id, regexp_replace(s, 'o', '0'), regexp_replace(s, 'O', '0', 'gi'), regexp_replace(s, '([a-z]+) ([a-z]+)', '\\2 \\1') FROM fn ORDER BY 1",
+	// Histogram buckets: doubles and integers, ascending and descending, edges, NULLs.
+	"SELECT id, width_bucket(x, 0, 10, 5), width_bucket(x, -3.0, 600.0, 7), width_bucket(n, 0, 10, 5), width_bucket(n, 10, 0, 4), width_bucket(id, 1, 6, 5), width_bucket(0.6, 0, 1, 5), width_bucket(x, 1e300, -1e300, 3) FROM fn ORDER BY 1",
 	// Ordered-set aggregates (MEDIAN), string_agg in an order, over groups with ties and NULLs.
 	"SELECT g, percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_disc(0.5) WITHIN GROUP (ORDER BY n), mode() WITHIN GROUP (ORDER BY n), percentile_cont(0.25) WITHIN GROUP (ORDER BY n DESC) FROM fn GROUP BY g ORDER BY 1",
 	"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_disc(0.9) WITHIN GROUP (ORDER BY d), mode() WITHIN GROUP (ORDER BY g) FROM fn",
@@ -221,6 +224,9 @@ func TestFunctionRefusals(t *testing.T) {
 		{"SELECT to_char(d, 'DDTH') FROM fn", "0A000"},
 		{"SELECT s SIMILAR TO g FROM fn", "0A000"},
 		{"SELECT DATEADD(fortnight, 1, d) FROM fn", "22023"},
+		{"SELECT width_bucket(x, 0, 10, 0) FROM fn", "2201G"},
+		{"SELECT width_bucket(x, 1, 1, 3) FROM fn", "2201G"},
+		{"SELECT width_bucket(x, 0, n, 3) FROM fn", "0A000"},
 		{"SELECT DATEADD(day, 1.5, d) FROM fn", "42883"},
 		{"SELECT DATEDIFF(day, s, 1) FROM fn", "42883"},
 	} {
