@@ -64,6 +64,8 @@ type dialectFixes struct {
 	floatTexts []**pg_query.Node
 	// regexes are ~, ~*, !~, !~* and SIMILAR TO (see noteRegex).
 	regexes []regexMatch
+	// justifyDays are justify_days calls (see duckJustifyDays).
+	justifyDays []*pg_query.Node
 	// widthBuckets are width_bucket calls (see noteWidthBucket).
 	widthBuckets []widthBucket
 	// centuryTruncs are date_trunc calls to a century or millennium (see canonicalUnit).
@@ -86,6 +88,8 @@ func (b *binder) noteCall(n *pg_query.Node, fc *pg_query.FuncCall, name string, 
 		return b.noteToChar(n, fc, args)
 	case "to_timestamp", "to_date":
 		return b.noteParse(fc, name, args)
+	case "justify_days":
+		b.fixes.justifyDays = append(b.fixes.justifyDays, n)
 	case "width_bucket":
 		return b.noteWidthBucket(n, fc, args)
 	case "initcap":

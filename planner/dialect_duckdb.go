@@ -46,6 +46,11 @@ var duckdbRules = []dialectRule{
 			duckRegex(m)
 		}
 	}},
+	{"justify_days", func(f *dialectFixes) {
+		for _, n := range f.justifyDays {
+			duckJustifyDays(n)
+		}
+	}},
 	{"width_bucket", func(f *dialectFixes) {
 		for _, w := range f.widthBuckets {
 			duckWidthBucket(w)

@@ -151,6 +151,7 @@ var functions = map[string]funcSpec{
 	"to_date":      {ret: fixed(pgtypes.Date)},
 	"to_timestamp": {ret: fixed(pgtypes.Timestamp)},
 	"age":          {ret: fixed(pgtypes.Interval)},
+	"justify_days": {ret: fixed(pgtypes.Interval)},
 	"timezone":     {ret: timezoneType},
 
 	// Conditionals that the parser keeps as function calls.

@@ -70,3 +70,31 @@ func duckCenturyTrunc(fc *pg_query.FuncCall) {
 	fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("make_timestamp")}
 	fc.Args = []*pg_query.Node{start, one(), one(), zero(), zero(), zero()}
 }
+
+// duckJustifyDays writes justify_days(iv), which DuckDB lacks, as PostgreSQL computes it: whole
+// 30-day runs of the days become months (truncating toward zero), and where months and days
+// are left with opposite signs one month moves back into days. With dm the months moved, the
+// result is iv + dm months - 30 * dm days.
+func duckJustifyDays(n *pg_query.Node) {
+	iv := n.GetFuncCall().Args[0]
+	c := cloneNode
+	part := func(field string) *pg_query.Node {
+		return makeFunc("datepart", pg_query.MakeAConstStrNode(field, -1), c(iv))
+	}
+	num := func(v int64) *pg_query.Node { return pg_query.MakeAConstIntNode(v, -1) }
+	whole := func() *pg_query.Node { return makeOp("//", part("day"), num(30)) }
+	rem := func() *pg_query.Node { return makeOp("%", part("day"), num(30)) }
+	months := func() *pg_query.Node {
+		return makeOp("+", makeOp("+", makeOp("*", part("year"), num(12)), part("month")), whole())
+	}
+	and := func(a, b *pg_query.Node) *pg_query.Node {
+		return pg_query.MakeBoolExprNode(pg_query.BoolExprType_AND_EXPR, []*pg_query.Node{a, b}, -1)
+	}
+	adj := pg_query.MakeCaseExprNode(nil, []*pg_query.Node{
+		pg_query.MakeCaseWhenNode(and(makeOp(">", months(), num(0)), makeOp("<", rem(), num(0))), num(-1), -1),
+		pg_query.MakeCaseWhenNode(and(makeOp("<", months(), num(0)), makeOp(">", rem(), num(0))), num(1), -1),
+	}, -1)
+	adj.GetCaseExpr().Defresult = num(0)
+	dm := func() *pg_query.Node { return makeCast(makeOp("+", whole(), c(adj)), "int4") }
+	n.Node = makeOp("-", makeOp("+", iv, makeFunc("to_months", dm())), makeFunc("to_days", makeOp("*", num(30), dm()))).Node
+}

@@ -109,6 +109,9 @@ var fnCases = []string{
 	"SELECT id, s ~ 'o', s ~* 'WOR', s !~ '^h', s !~* 'X-', s ~ '' FROM fn ORDER BY 1",
 	"SELECT id, s SIMILAR TO '%o%', s SIMILAR TO 'h_llo%', s NOT SIMILAR TO '(x|h)%', s SIMILAR TO 'x!-ray!_%' ESCAPE '!', s SIMILAR TO '%.%' FROM fn ORDER BY 1",
 	"SELECT id, regexp_replace(s, 'o', '0'), regexp_replace(s, 'O', '0', 'gi'), regexp_replace(s, '([a-z]+) ([a-z]+)', '\\2 \\1') FROM fn ORDER BY 1",
+	// justify_days: 30-day runs become months, signs settled as PostgreSQL settles them.
+	"SELECT id, justify_days(ts - CAST(d AS timestamp)), justify_days(CAST(n || ' days' AS interval)) FROM fn ORDER BY 1",
+	"SELECT justify_days(INTERVAL '35 days'), justify_days(INTERVAL '-35 days'), justify_days(INTERVAL '1 month -35 days'), justify_days(INTERVAL '-1 month 35 days 10:00'), justify_days(INTERVAL '1 year -1 day'), justify_days(INTERVAL '29 days 30:00')",
 	// Histogram buckets: doubles and integers, ascending and descending, edges, NULLs.
 	"SELECT id, width_bucket(x, 0, 10, 5), width_bucket(x, -3.0, 600.0, 7), width_bucket(n, 0, 10, 5), width_bucket(n, 10, 0, 4), width_bucket(id, 1, 6, 5), width_bucket(0.6, 0, 1, 5), width_bucket(x, 1e300, -1e300, 3) FROM fn ORDER BY 1",
 	// Ordered-set aggregates (MEDIAN), string_agg in an order, over groups with ties and NULLs.
