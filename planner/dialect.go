@@ -64,6 +64,8 @@ type dialectFixes struct {
 	floatTexts []**pg_query.Node
 	// regexes are ~, ~*, !~, !~* and SIMILAR TO (see noteRegex).
 	regexes []regexMatch
+	// formatCalls are format() calls (see noteFormat).
+	formatCalls []formatCall
 	// justifyDays are justify_days calls (see duckJustifyDays).
 	justifyDays []*pg_query.Node
 	// widthBuckets are width_bucket calls (see noteWidthBucket).
@@ -88,6 +90,8 @@ func (b *binder) noteCall(n *pg_query.Node, fc *pg_query.FuncCall, name string, 
 		return b.noteToChar(n, fc, args)
 	case "to_timestamp", "to_date":
 		return b.noteParse(fc, name, args)
+	case "format":
+		return b.noteFormat(n, fc, args)
 	case "justify_days":
 		b.fixes.justifyDays = append(b.fixes.justifyDays, n)
 	case "width_bucket":

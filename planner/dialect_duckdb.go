@@ -46,6 +46,11 @@ var duckdbRules = []dialectRule{
 			duckRegex(m)
 		}
 	}},
+	{"format", func(f *dialectFixes) {
+		for _, fc := range f.formatCalls {
+			duckFormat(fc)
+		}
+	}},
 	{"justify_days", func(f *dialectFixes) {
 		for _, n := range f.justifyDays {
 			duckJustifyDays(n)

@@ -120,7 +120,7 @@ var functions = map[string]funcSpec{
 	"substring": {ret: fixed(pgtypes.Text)}, "substr": {ret: fixed(pgtypes.Text)},
 	"btrim": {ret: fixed(pgtypes.Text)}, "ltrim": {ret: fixed(pgtypes.Text)}, "rtrim": {ret: fixed(pgtypes.Text)},
 	"trim":   {ret: fixed(pgtypes.Text)},
-	"concat": {ret: fixed(pgtypes.Text)}, "concat_ws": {ret: fixed(pgtypes.Text)},
+	"concat": {ret: fixed(pgtypes.Text)}, "format": {ret: fixed(pgtypes.Text)}, "concat_ws": {ret: fixed(pgtypes.Text)},
 	"replace": {ret: fixed(pgtypes.Text)}, "left": {ret: fixed(pgtypes.Text)}, "right": {ret: fixed(pgtypes.Text)},
 	"lpad": {ret: fixed(pgtypes.Text)}, "rpad": {ret: fixed(pgtypes.Text)}, "reverse": {ret: fixed(pgtypes.Text)},
 	"repeat": {ret: fixed(pgtypes.Text)}, "split_part": {ret: fixed(pgtypes.Text)},

@@ -109,6 +109,8 @@ var fnCases = []string{
 	"SELECT id, s ~ 'o', s ~* 'WOR', s !~ '^h', s !~* 'X-', s ~ '' FROM fn ORDER BY 1",
 	"SELECT id, s SIMILAR TO '%o%', s SIMILAR TO 'h_llo%', s NOT SIMILAR TO '(x|h)%', s SIMILAR TO 'x!-ray!_%' ESCAPE '!', s SIMILAR TO '%.%' FROM fn ORDER BY 1",
 	"SELECT id, regexp_replace(s, 'o', '0'), regexp_replace(s, 'O', '0', 'gi'), regexp_replace(s, '([a-z]+) ([a-z]+)', '\\2 \\1') FROM fn ORDER BY 1",
+	// format with %s and %%: NULL is empty text, whole floats without a fraction.
+	"SELECT id, format('%s|%s|%s%%|%s', s, x, n, d), format('[%s]', ts), format('none'), format('%s', s, g) FROM fn ORDER BY 1",
 	// justify_days: 30-day runs become months, signs settled as PostgreSQL settles them.
 	"SELECT id, justify_days(ts - CAST(d AS timestamp)), justify_days(CAST(n || ' days' AS interval)) FROM fn ORDER BY 1",
 	"SELECT justify_days(INTERVAL '35 days'), justify_days(INTERVAL '-35 days'), justify_days(INTERVAL '1 month -35 days'), justify_days(INTERVAL '-1 month 35 days 10:00'), justify_days(INTERVAL '1 year -1 day'), justify_days(INTERVAL '29 days 30:00')",
@@ -228,6 +230,9 @@ func TestFunctionRefusals(t *testing.T) {
 		{"SELECT s SIMILAR TO g FROM fn", "0A000"},
 		{"SELECT DATEADD(fortnight, 1, d) FROM fn", "22023"},
 		{"SELECT width_bucket(x, 0, 10, 0) FROM fn", "2201G"},
+		{"SELECT format('%s %s', s) FROM fn", "22023"},
+		{"SELECT format('%I', s) FROM fn", "0A000"},
+		{"SELECT format('%s', s = g) FROM fn", "0A000"},
 		{"SELECT width_bucket(x, 1, 1, 3) FROM fn", "2201G"},
 		{"SELECT width_bucket(x, 0, n, 3) FROM fn", "0A000"},
 		{"SELECT DATEADD(day, 1.5, d) FROM fn", "42883"},
