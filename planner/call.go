@@ -187,6 +187,7 @@ func (b *binder) metricCall(n *pg_query.Node, fc *pg_query.FuncCall, name string
 	if err := checkTypmods(cast.TypeName); err != nil {
 		return pgtypes.Type{}, err
 	}
+	b.fixes.noteNumericCast(cast, catalogType(m.ReturnType), t)
 	b.expand(n, r, ref, cast)
 	return t, nil
 }

@@ -57,6 +57,8 @@ type dialectFixes struct {
 	derivedDivisions []derivedDivision
 	// rounds are round(double, n) calls (see noteCall).
 	rounds []*pg_query.FuncCall
+	// numericCasts are unconstrained numeric casts of numbers (see noteNumericCast).
+	numericCasts []numericCast
 	// textTimes are casts of text to a date or time stamp (see noteCast).
 	textTimes []*pg_query.TypeCast
 	// floatTexts are the places where a number becomes text and PostgreSQL prints a whole
@@ -193,6 +195,29 @@ func (f *dialectFixes) noteDerivedDivisions(m *catalog.Metric, val *pg_query.Nod
 		}
 		return true
 	})
+}
+
+// noteNumericCast notes an unconstrained numeric cast of a metric's value inside its aggregate
+// (sum(cast(m AS decimal)), Power BI's idiom for every measure): PostgreSQL keeps an integer's
+// digits and a double's 15 significant digits (float8 to numeric), where an engine may fix a
+// scale. Only there: the value is the aggregate's answer, not an operand of round(x, n),
+// whose numeric scale the engine's decimal keeps.
+func (f *dialectFixes) noteNumericCast(tc *pg_query.TypeCast, from, t pgtypes.Type) {
+	if t.OID != pgtypes.Numeric.OID || len(tc.TypeName.GetTypmods()) != 0 {
+		return
+	}
+	switch {
+	case pgtypes.IsInteger(from):
+		f.numericCasts = append(f.numericCasts, numericCast{tc: tc})
+	case from.OID == pgtypes.Float8.OID || from.OID == pgtypes.Float4.OID:
+		f.numericCasts = append(f.numericCasts, numericCast{tc: tc, float: true})
+	}
+}
+
+// numericCast is a noted numeric cast of an integer or (float) a double.
+type numericCast struct {
+	tc    *pg_query.TypeCast
+	float bool
 }
 
 // noteFloatText notes a number that becomes text (a cast to text, an operand of ||) where

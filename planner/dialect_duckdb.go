@@ -36,6 +36,11 @@ var duckdbRules = []dialectRule{
 			duckCast(tc)
 		}
 	}},
+	{"numeric casts of numbers", func(f *dialectFixes) {
+		for _, c := range f.numericCasts {
+			duckNumericCast(c)
+		}
+	}},
 	{"text to date and time", func(f *dialectFixes) {
 		for _, tc := range f.textTimes {
 			duckTextTime(tc)
@@ -99,6 +104,20 @@ func duckTextTime(tc *pg_query.TypeCast) {
 		return
 	}
 	tc.Arg = makeFunc("regexp_replace", makeCast(tc.Arg, "text"), pg_query.MakeAConstStrNode(compactDate, -1), pg_query.MakeAConstStrNode(`\1-\2-\3\4`, -1))
+}
+
+// duckNumericCast gives a numeric cast of a number PostgreSQL's digits, where DuckDB would
+// give every value its default DECIMAL(18,3) (0.0001 would be 0.000): an integer keeps its
+// digits (DECIMAL(38,0)); a double keeps 15 significant digits, as PostgreSQL's float8 to
+// numeric does, as the double nearest them (printf's %.15g read back), which the wire prints
+// in numeric's positional form.
+func duckNumericCast(c numericCast) {
+	if !c.float {
+		c.tc.TypeName.Typmods = []*pg_query.Node{pg_query.MakeAConstIntNode(38, -1), pg_query.MakeAConstIntNode(0, -1)}
+		return
+	}
+	c.tc.Arg = makeFunc("printf", pg_query.MakeAConstStrNode("%.15g", -1), c.tc.Arg)
+	c.tc.TypeName = &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("float8")}, Typemod: -1, Location: -1}
 }
 
 // duckFloatText prints a whole float as PostgreSQL does: DuckDB writes 500.0 where

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,6 +140,35 @@ func TestFunctionsMatchPostgres(t *testing.T) {
 			}
 			if !sameOrderedRows(got.rows, want) {
 				t.Errorf("%s on %s:\n  got:        %v\n  PostgreSQL: %v\n  engine SQL: %s", sql, name, got.rows, want, got.plan.SQL)
+			}
+		}
+	}
+}
+
+// fnPairs are statements over the dataset whose PostgreSQL truth is a statement over the
+// table: a metric's value cast inside its aggregate, as Power BI writes every measure.
+var fnPairs = []struct{ sql, truth string }{
+	{`SELECT g, sum(cast(total_x AS decimal)), sum(cast(rows_count AS decimal)), sum(cast(total_x AS numeric) ) FROM fn GROUP BY g ORDER BY 1`,
+		`SELECT g, CAST(sum(x) AS decimal), CAST(count(*) AS decimal), CAST(sum(x) AS numeric) FROM fn GROUP BY g ORDER BY 1`},
+	{`SELECT sum(cast(total_x AS decimal)) FROM fn WHERE id IN (1, 3, 5)`,
+		`SELECT CAST(sum(x) AS decimal) FROM fn WHERE id IN (1, 3, 5)`},
+}
+
+func TestMetricCastsMatchPostgres(t *testing.T) {
+	testkit.PostgresDSN(t)
+	e := setupEngines(t, []string{fnSQL + " INSERT INTO fn VALUES ('tenantA', 7, 'z', NULL, NULL, 0.0001, 1, 'c'), ('tenantA', 8, 'z', NULL, NULL, 12.34567, 1, 'c'), ('tenantA', 9, 'z', NULL, NULL, 0.2, 1, 'a');"}, fnCatalog)
+	sess := planner.Session{Principal: adminPrincipal, Database: "setupranali"}
+	schema := fnSchema(t, e, sess)
+	for _, c := range fnPairs {
+		want := pgTruth(t, schema, c.truth)
+		for _, name := range e.names {
+			got := e.run(t, name, sess, c.sql)
+			if got.code != "" {
+				t.Errorf("%s on %s: %s %s", c.sql, name, got.code, got.message)
+				continue
+			}
+			if !slices.EqualFunc(got.rows, want, slices.Equal[[]string]) {
+				t.Errorf("%s on %s:\n  got:        %v\n  PostgreSQL: %v\n  engine SQL: %s", c.sql, name, got.rows, want, got.plan.SQL)
 			}
 		}
 	}
