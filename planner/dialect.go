@@ -34,6 +34,7 @@ var dialects = map[string][]dialectRule{
 
 // applyDialect is the dialect pass.
 func applyDialect(s *planState) error {
+	s.fixes.created = s.bindCreated
 	for _, r := range dialects[s.engine] {
 		r.apply(&s.fixes)
 	}
@@ -59,6 +60,9 @@ type dialectFixes struct {
 	rounds []*pg_query.FuncCall
 	// numericCasts are unconstrained numeric casts of numbers (see noteNumericCast).
 	numericCasts []numericCast
+	// created records the column references a rule writes (copies of bound ones, a lambda's
+	// parameter) as bound, so the prune pass still prunes (bindCreated).
+	created func(*pg_query.Node)
 	// textTimes are casts of text to a date or time stamp (see noteCast).
 	textTimes []*pg_query.TypeCast
 	// floatTexts are the places where a number becomes text and PostgreSQL prints a whole
@@ -265,4 +269,11 @@ func wholeNumber(n *pg_query.Node) bool {
 		return ok && pgtypes.IsInteger(t)
 	}
 	return false
+}
+
+// markCreated records the column references of a rewritten expression as bound.
+func (f *dialectFixes) markCreated(n *pg_query.Node) {
+	if f.created != nil {
+		f.created(n)
+	}
 }

@@ -21,6 +21,7 @@ var duckdbRules = []dialectRule{
 	{"to_char and to_timestamp formats", func(f *dialectFixes) {
 		for _, n := range f.toChars {
 			duckToCharCall(n)
+			f.markCreated(n)
 		}
 		for _, fc := range f.formats {
 			duckToChar(fc)
@@ -59,11 +60,13 @@ var duckdbRules = []dialectRule{
 	{"justify_days", func(f *dialectFixes) {
 		for _, n := range f.justifyDays {
 			duckJustifyDays(n)
+			f.markCreated(n)
 		}
 	}},
 	{"width_bucket", func(f *dialectFixes) {
 		for _, w := range f.widthBuckets {
 			duckWidthBucket(w)
+			f.markCreated(w.n)
 		}
 	}},
 	{"centuries and millennia", func(f *dialectFixes) {
@@ -74,6 +77,7 @@ var duckdbRules = []dialectRule{
 	{"initcap and btrim", func(f *dialectFixes) {
 		for _, fc := range f.initcaps {
 			duckInitcap(fc)
+			f.markCreated(&pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}})
 		}
 		for _, fc := range f.btrims {
 			// btrim(s [, chars]) is DuckDB's trim(s [, chars]).
