@@ -67,7 +67,7 @@ type dialectFixes struct {
 	textTimes []*pg_query.TypeCast
 	// floatTexts are the places where a number becomes text and PostgreSQL prints a whole
 	// float without a fraction (see noteFloatText).
-	floatTexts []**pg_query.Node
+	floatTexts []floatText
 	// regexes are ~, ~*, !~, !~* and SIMILAR TO (see noteRegex).
 	regexes []regexMatch
 	// formatCalls are format() calls (see noteFormat).
@@ -229,13 +229,17 @@ type numericCast struct {
 // 500.0), or a numeric expression whose value is whole (floor, ceil, round and trunc to an
 // integer, and sums and products of those), which an engine may compute as a double.
 func (f *dialectFixes) noteFloatText(x **pg_query.Node, t pgtypes.Type) {
-	switch {
-	case t.OID == pgtypes.Float8.OID || t.OID == pgtypes.Float4.OID:
-	case t.OID == pgtypes.Numeric.OID && wholeNumber(*x):
-	default:
-		return
+	float := t.OID == pgtypes.Float8.OID || t.OID == pgtypes.Float4.OID
+	if float || t.OID == pgtypes.Numeric.OID && wholeNumber(*x) {
+		f.floatTexts = append(f.floatTexts, floatText{x: x, float: float})
 	}
-	f.floatTexts = append(f.floatTexts, x)
+}
+
+// floatText is a noted place where a number becomes text; float says PostgreSQL prints it as
+// a float (exponential from 1e15), else as a numeric (positional).
+type floatText struct {
+	x     **pg_query.Node
+	float bool
 }
 
 // noteConcat notes the number operands of a || b (see noteFloatText).

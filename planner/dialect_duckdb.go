@@ -85,8 +85,8 @@ var duckdbRules = []dialectRule{
 		}
 	}},
 	{"whole floats as text", func(f *dialectFixes) {
-		for _, x := range f.floatTexts {
-			*x = duckFloatText(*x)
+		for _, ft := range f.floatTexts {
+			*ft.x = duckFloatText(*ft.x, ft.float)
 		}
 	}},
 }
@@ -124,10 +124,19 @@ func duckNumericCast(c numericCast) {
 	c.tc.TypeName = &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("float8")}, Typemod: -1, Location: -1}
 }
 
-// duckFloatText prints a whole float as PostgreSQL does: DuckDB writes 500.0 where
-// PostgreSQL writes 500 (the digits are otherwise the same shortest form).
-func duckFloatText(x *pg_query.Node) *pg_query.Node {
-	return makeFunc("regexp_replace", makeCast(x, "text"), pg_query.MakeAConstStrNode(`\.0$`, -1), pg_query.MakeAConstStrNode("", -1))
+// duckFloatText prints a float as PostgreSQL does. Both write the same shortest digits, but
+// DuckDB writes a whole value as 500.0 where PostgreSQL writes 500, and a float from 1e15 up
+// to 1e16 positionally (1500000000000000.0) where PostgreSQL writes 1.5e+15; a whole numeric
+// computed as a double (float false) only loses the ".0".
+func duckFloatText(x *pg_query.Node, float bool) *pg_query.Node {
+	re := func(s *pg_query.Node, pattern, repl string) *pg_query.Node {
+		return makeFunc("regexp_replace", s, pg_query.MakeAConstStrNode(pattern, -1), pg_query.MakeAConstStrNode(repl, -1))
+	}
+	text := makeCast(x, "text")
+	if float {
+		text = re(re(text, `^(-?)([0-9])([0-9]{15})(\.([0-9]+))?$`, `\1\2.\3\5e+15`), `\.?0+e\+15$`, "e+15")
+	}
+	return re(text, `\.0$`, "")
 }
 
 // duckToChar turns to_char(t, 'YYYY-MM') into DuckDB's strftime(t, '%Y-%m'), and

@@ -78,7 +78,7 @@ func duckFormat(fc formatCall) {
 	for i, lit := range fc.pieces[1:] {
 		text := makeCast(args[i], "text")
 		if t := fc.types[i]; t.OID == pgtypes.Float8.OID || t.OID == pgtypes.Float4.OID {
-			text = duckFloatText(args[i])
+			text = duckFloatText(args[i], true)
 		}
 		arg := &pg_query.Node{Node: &pg_query.Node_CoalesceExpr{CoalesceExpr: &pg_query.CoalesceExpr{
 			Args: []*pg_query.Node{text, pg_query.MakeAConstStrNode("", -1)}, Location: -1}}}

@@ -105,6 +105,7 @@ var fnCases = []string{
 	"SELECT id, x || '', CAST(x AS text), floor(x) || '-', CAST(floor(x) AS varchar), ceil(x * 2) || '' FROM fn ORDER BY 1",
 	"SELECT id, CAST(extract(year FROM d) || '-' || ((floor(((extract(month FROM d) - 1) / NULLIF(3, 0))) * 3) + 1) || '-01' AS date) FROM fn ORDER BY 1",
 	"SELECT id, CAST(1.50 AS numeric) || '', round(x) || '|' || trunc(x) FROM fn ORDER BY 1",
+	"SELECT id, (x * 1e15) || '', CAST(x * 1e15 + 0.125 AS text), CAST(-x * 2e15 AS varchar), (x * 1e16) || '', (x / 1e5) || '' FROM fn ORDER BY 1",
 	// Text functions DuckDB lacks or spells otherwise.
 	"SELECT id, initcap(s), btrim(s), btrim(s, ' pd'), initcap('ÉCOLE élan 3rd x') FROM fn ORDER BY 1",
 	"SELECT id, s ~ 'o', s ~* 'WOR', s !~ '^h', s !~* 'X-', s ~ '' FROM fn ORDER BY 1",
