@@ -276,3 +276,27 @@ func TestFunctionRefusals(t *testing.T) {
 		}
 	}
 }
+
+// TestDateDiffOfInstants: DATEDIFF reads an instant's boundaries in the grain zone (the
+// session's TimeZone, else the dataset's). The event is 2025-12-01 20:00 UTC, 2025-12-02 01:30
+// in Kolkata (the dataset's zone): a day and an hour later there than in UTC.
+func TestDateDiffOfInstants(t *testing.T) {
+	testkit.PostgresDSN(t)
+	e := setupEngines(t, []string{eventsSQL}, eventsCatalog)
+	sql := "SELECT DATEDIFF(day, DATE '2025-12-01', happened), DATEDIFF(hour, TIMESTAMP '2025-12-02 00:00:00', happened), DATEDIFF(day, happened, DATEADD(day, 1, happened)), DATEDIFF(minute, happened, DATEADD(second, 90, happened)) FROM events"
+	for _, c := range []struct {
+		zone string
+		want []string
+	}{
+		{"", []string{"1", "1", "1", "1"}},
+		{"UTC", []string{"0", "-4", "1", "1"}},
+	} {
+		sess := planner.Session{Principal: tenantAPrincipal, Database: "setupranali", TimeZone: c.zone}
+		for _, name := range e.names {
+			got := e.run(t, name, sess, sql)
+			if got.code != "" || len(got.rows) != 1 || !slices.Equal(got.rows[0], c.want) {
+				t.Errorf("zone %q on %s: got %v %s %s, want %v", c.zone, name, got.rows, got.code, got.message, c.want)
+			}
+		}
+	}
+}
