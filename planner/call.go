@@ -130,6 +130,9 @@ func (b *binder) aggregateCall(n *pg_query.Node, fc *pg_query.FuncCall, spec fun
 	if name == "measure" {
 		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "MEASURE() takes one metric column").WithPosition(pos)
 	}
+	if err := b.orderedSetOfMetric(fc, spec, name, sc); err != nil {
+		return pgtypes.Type{}, err
+	}
 	inner := c
 	inner.inAgg = true
 	args, err := b.args(fc.Args, sc, inner)
@@ -260,4 +263,28 @@ func (b *binder) args(args []*pg_query.Node, sc *scope, c exprCtx) ([]pgtypes.Ty
 		types[i] = t
 	}
 	return types, nil
+}
+
+// orderedSetOfMetric refuses a percentile or mode of a metric of this block: the metric has a
+// value per group of some grain, and the query names none. The hint shows the shape that does.
+func (b *binder) orderedSetOfMetric(fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope) error {
+	if !spec.orderedSet || len(fc.AggOrder) != 1 {
+		return nil
+	}
+	cr := fc.AggOrder[0].GetSortBy().GetNode().GetColumnRef()
+	if cr == nil {
+		return nil
+	}
+	rel, col, err := b.columnName(cr)
+	if err != nil {
+		return nil
+	}
+	r, err := sc.resolveColumn(rel, col, 0)
+	if err != nil || r.outer || r.col.metric == nil {
+		return nil
+	}
+	m := r.col.metric.Name
+	return sqlerr.New(sqlerr.GroupingError, "%s of metric %q needs the grain its values are computed at", name, m).
+		WithHint("compute the metric per group in a subquery: SELECT %s(...) WITHIN GROUP (ORDER BY %s) FROM (SELECT <dimension>, %s FROM <dataset> GROUP BY <dimension>) t", name, m, m).
+		WithPosition(b.pos(fc.Location))
 }

@@ -153,6 +153,9 @@ var fnPairs = []struct{ sql, truth string }{
 		`SELECT g, CAST(sum(x) AS decimal), CAST(count(*) AS decimal), CAST(sum(x) AS numeric) FROM fn GROUP BY g ORDER BY 1`},
 	{`SELECT sum(cast(total_x AS decimal)) FROM fn WHERE id IN (1, 3, 5)`,
 		`SELECT CAST(sum(x) AS decimal) FROM fn WHERE id IN (1, 3, 5)`},
+	// The percentile of a metric's values at a grain the query names (the refusal's hint).
+	{`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY t), percentile_disc(0.5) WITHIN GROUP (ORDER BY c) FROM (SELECT g, total_x AS t, rows_count AS c FROM fn GROUP BY g) s`,
+		`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY t), percentile_disc(0.5) WITHIN GROUP (ORDER BY c) FROM (SELECT g, sum(x) AS t, count(*) AS c FROM fn GROUP BY g) s`},
 }
 
 func TestMetricCastsMatchPostgres(t *testing.T) {
