@@ -47,6 +47,9 @@ type dialectFixes struct {
 	intDivisions []*pg_query.A_Expr
 	// formats are to_timestamp and to_date calls with a format.
 	formats []*pg_query.FuncCall
+	// zonedParses are the to_timestamp(text, format) calls of formats, with the zone their
+	// wall-clock reading is in.
+	zonedParses []zonedParse
 	// toChars are to_char calls of a time with a constant format.
 	toChars []*pg_query.Node
 	// likeEscapes are LIKE ... ESCAPE expressions (see noteLikeEscape).
@@ -145,7 +148,26 @@ func (b *binder) noteParse(fc *pg_query.FuncCall, name string, args []pgtypes.Ty
 	if len(args) != 2 || fc.Args[1].GetAConst().GetSval() == nil {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "%s needs a text value and a constant format", name).WithPosition(b.pos(fc.Location))
 	}
+	// strptime reads the patterns strftime writes; a pattern only an expression writes
+	// (Q, D) or none (WW, CC, ...) cannot be read back.
+	pieces, bad := toCharPieces(fc.Args[1].GetAConst().GetSval().Sval)
+	for _, p := range pieces {
+		if p.field != nil && p.field.expr != nil && bad == "" {
+			bad = p.field.pg
+		}
+	}
+	if bad != "" {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "%s pattern %s is not supported", name, bad).WithPosition(b.pos(fc.Location))
+	}
 	b.fixes.formats = append(b.fixes.formats, fc)
+	if name == "to_timestamp" {
+		// PostgreSQL reads the wall-clock time in the session's zone.
+		zone := b.sess.TimeZone
+		if zone == "" {
+			zone = "UTC"
+		}
+		b.fixes.zonedParses = append(b.fixes.zonedParses, zonedParse{fc: fc, zone: zone})
+	}
 	return nil
 }
 
@@ -280,4 +302,10 @@ func (f *dialectFixes) markCreated(n *pg_query.Node) {
 	if f.created != nil {
 		f.created(n)
 	}
+}
+
+// zonedParse is a to_timestamp(text, format) call and the session's zone.
+type zonedParse struct {
+	fc   *pg_query.FuncCall
+	zone string
 }

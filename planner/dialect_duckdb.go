@@ -26,6 +26,12 @@ var duckdbRules = []dialectRule{
 		for _, fc := range f.formats {
 			duckToChar(fc)
 		}
+		for _, z := range f.zonedParses {
+			// strptime gives a wall-clock timestamp; to_timestamp is that time in the zone.
+			inner := &pg_query.FuncCall{Funcname: z.fc.Funcname, Args: z.fc.Args, Funcformat: z.fc.Funcformat, Location: -1}
+			wrapped := atTimeZone(&pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: inner}}, z.zone).GetFuncCall()
+			z.fc.Funcname, z.fc.Args, z.fc.Funcformat = wrapped.Funcname, wrapped.Args, wrapped.Funcformat
+		}
 	}},
 	{"LIKE ... ESCAPE", func(f *dialectFixes) {
 		for _, n := range f.likeEscapes {

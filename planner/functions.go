@@ -149,7 +149,7 @@ var functions = map[string]funcSpec{
 	"now":          {ret: fixed(pgtypes.Timestamptz)},
 	"make_date":    {ret: fixed(pgtypes.Date)},
 	"to_date":      {ret: fixed(pgtypes.Date)},
-	"to_timestamp": {ret: fixed(pgtypes.Timestamp)},
+	"to_timestamp": {ret: fixed(pgtypes.Timestamptz)}, // an instant, as in PostgreSQL
 	"age":          {ret: fixed(pgtypes.Interval)},
 	"justify_days": {ret: fixed(pgtypes.Interval)},
 	"timezone":     {ret: timezoneType},

@@ -100,6 +100,7 @@ var fnCases = []string{
 	// to_char: day and month names padded to nine unless FM, in the pattern's case; FM drops
 	// leading zeros; Q, D, ISO fields; quoted text.
 	"SELECT id, to_char(ts, 'Day|DAY|day|FMDay|Month|MONTH|month|FMMonth|Mon|MON|mon|Dy|DY|dy') FROM fn ORDER BY 1",
+	"SELECT to_date('2019-05-03', 'YYYY-MM-DD'), to_timestamp('03 May 2019 09:04:05', 'DD Mon YYYY HH24:MI:SS'), to_date('20190503', 'YYYYMMDD')",
 	"SELECT id, to_char(ts, 'YYYY-\"Q\"Q D id ddd iw iyyy FMIW FMDD/FMMM FMHH24 FMHH12 HH12 am PM MI:SS.MS.US YY'), to_char(d, 'FMDay, FMDD FMMonth YYYY'), to_char(d, '') FROM fn ORDER BY 1",
 	// Numbers as text: a whole float prints without a fraction (FLOOR(x) is 1, not 1.0).
 	"SELECT id, x || '', CAST(x AS text), floor(x) || '-', CAST(floor(x) AS varchar), ceil(x * 2) || '' FROM fn ORDER BY 1",
@@ -261,6 +262,8 @@ func TestFunctionRefusals(t *testing.T) {
 		{"SELECT percentile_cont(0.5) FROM fn", "42883"}, // as PostgreSQL: no plain function
 		{"SELECT to_char(d, 'YYYY-WW') FROM fn", "0A000"},
 		{"SELECT to_char(d, 'DDTH') FROM fn", "0A000"},
+		{"SELECT to_date('2019 2', 'YYYY Q')", "0A000"},
+		{"SELECT to_timestamp('2019 20', 'YYYY WW')", "0A000"},
 		{"SELECT s SIMILAR TO g FROM fn", "0A000"},
 		{"SELECT DATEADD(fortnight, 1, d) FROM fn", "22023"},
 		{"SELECT width_bucket(x, 0, 10, 0) FROM fn", "2201G"},
@@ -299,6 +302,23 @@ func TestDateDiffOfInstants(t *testing.T) {
 			got := e.run(t, name, sess, sql)
 			if got.code != "" || len(got.rows) != 1 || !slices.Equal(got.rows[0], c.want) {
 				t.Errorf("zone %q on %s: got %v %s %s, want %v", c.zone, name, got.rows, got.code, got.message, c.want)
+			}
+		}
+	}
+}
+
+// TestToTimestampReadsTheSessionZone: to_timestamp(text, format) is an instant, the text read
+// as wall-clock time in the session's zone (UTC when it set none), as PostgreSQL reads it.
+func TestToTimestampReadsTheSessionZone(t *testing.T) {
+	testkit.PostgresDSN(t)
+	e := setupEngines(t, []string{fnSQL}, fnCatalog)
+	sql := "SELECT to_timestamp('2019-05-03 09:04', 'YYYY-MM-DD HH24:MI') = TIMESTAMPTZ '2019-05-03 03:34:00+00', to_timestamp('2019-05-03 09:04', 'YYYY-MM-DD HH24:MI') = TIMESTAMPTZ '2019-05-03 09:04:00+00'"
+	for zone, want := range map[string][]string{"Asia/Kolkata": {"t", "f"}, "UTC": {"f", "t"}, "": {"f", "t"}} {
+		sess := planner.Session{Principal: tenantAPrincipal, Database: "setupranali", TimeZone: zone}
+		for _, name := range e.names {
+			got := e.run(t, name, sess, sql)
+			if got.code != "" || len(got.rows) != 1 || !slices.Equal(got.rows[0], want) {
+				t.Errorf("zone %q on %s: got %v %s %s, want %v", zone, name, got.rows, got.code, got.message, want)
 			}
 		}
 	}
