@@ -102,8 +102,12 @@ func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSp
 	if err != nil {
 		return pgtypes.Type{}, err
 	}
-	if t, ok := b.zonedGrain(n, fc, name, args); ok {
-		return t, nil
+	// An instant's epoch is the same in every zone: it is not a grain of the zone's
+	// wall-clock time.
+	if epoch := b.fixes.noteDatePart(n, fc, name, args); !epoch {
+		if t, ok := b.zonedGrain(n, fc, name, args); ok {
+			return t, nil
+		}
 	}
 	if stringGrowth[name] {
 		b.stringCaps = append(b.stringCaps, stringCap{fc, name})

@@ -79,6 +79,8 @@ type dialectFixes struct {
 	justifyDays []*pg_query.Node
 	// widthBuckets are width_bucket calls (see noteWidthBucket).
 	widthBuckets []widthBucket
+	// dateParts are extract and date_part calls of seconds, milliseconds and the epoch.
+	dateParts []datePart
 	// centuryTruncs are date_trunc calls to a century or millennium (see canonicalUnit).
 	centuryTruncs []*pg_query.FuncCall
 	// initcaps and btrims are calls of functions DuckDB names or lacks (see noteCall).

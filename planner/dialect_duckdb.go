@@ -75,6 +75,11 @@ var duckdbRules = []dialectRule{
 			f.markCreated(w.n)
 		}
 	}},
+	{"fractional seconds and the epoch", func(f *dialectFixes) {
+		for _, d := range f.dateParts {
+			duckDatePart(d)
+		}
+	}},
 	{"centuries and millennia", func(f *dialectFixes) {
 		for _, fc := range f.centuryTruncs {
 			duckCenturyTrunc(fc)

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/setupranali/setupranali/pgtypes"
 )
 
 // PostgreSQL reads a date part's unit (date_trunc, date_part, extract) in many spellings:
@@ -97,4 +99,68 @@ func duckJustifyDays(n *pg_query.Node) {
 	adj.GetCaseExpr().Defresult = num(0)
 	dm := func() *pg_query.Node { return makeCast(makeOp("+", whole(), c(adj)), "int4") }
 	n.Node = makeOp("-", makeOp("+", iv, makeFunc("to_months", dm())), makeFunc("to_days", makeOp("*", num(30), dm()))).Node
+}
+
+// datePart is a noted extract or date_part of seconds, milliseconds or the epoch: PostgreSQL
+// counts fractions of a second there (extract as a numeric of scale 6 or 3, date_part as a
+// double), where DuckDB gives whole seconds and milliseconds.
+type datePart struct {
+	n       *pg_query.Node
+	unit    string
+	numeric bool // extract, else date_part
+	date    bool // of a date: the epoch is whole
+}
+
+// noteDatePart notes a date part DuckDB computes otherwise, and reports whether it is the
+// epoch.
+func (f *dialectFixes) noteDatePart(n *pg_query.Node, fc *pg_query.FuncCall, name string, args []pgtypes.Type) bool {
+	if name != "extract" && name != "date_part" || len(args) != 2 {
+		return false
+	}
+	unit := strings.ToLower(fc.Args[0].GetAConst().GetSval().GetSval())
+	switch unit {
+	case "second", "millisecond", "epoch":
+	default:
+		return false
+	}
+	f.dateParts = append(f.dateParts, datePart{n: n, unit: unit, numeric: name == "extract", date: args[1].OID == pgtypes.Date.OID})
+	return unit == "epoch"
+}
+
+// duckDatePart writes a noted date part from DuckDB's microseconds: extract keeps
+// PostgreSQL's numeric scale (5.500000 seconds, 5500.000 milliseconds), date_part its double.
+func duckDatePart(d datePart) {
+	x := d.n.GetFuncCall().Args[1]
+	num := func(v string) *pg_query.Node {
+		return &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{Val: &pg_query.A_Const_Fval{Fval: &pg_query.Float{Fval: v}}, Location: -1}}}
+	}
+	whole := func(v *pg_query.Node) *pg_query.Node { return decimalCast(v, 38, 0) }
+	var out *pg_query.Node
+	switch {
+	case d.unit == "epoch" && !d.numeric:
+		return // DuckDB's epoch is PostgreSQL's double already
+	case d.unit == "epoch" && d.date:
+		out = whole(makeFunc("epoch", x))
+	case d.unit == "epoch":
+		out = makeOp("*", whole(makeFunc("epoch_us", x)), decimalCast(num("0.000001"), 7, 6))
+	default:
+		micros := makeFunc("date_part", pg_query.MakeAConstStrNode("microseconds", -1), x)
+		per, scale, frac := "1000000.0", int64(6), "0.000001"
+		if d.unit == "millisecond" {
+			per, scale, frac = "1000.0", 3, "0.001"
+		}
+		if d.numeric {
+			out = makeOp("*", whole(micros), decimalCast(num(frac), scale+1, scale))
+		} else {
+			out = makeOp("/", micros, num(per))
+		}
+	}
+	d.n.Node = out.Node
+}
+
+// decimalCast is CAST(x AS DECIMAL(p, s)).
+func decimalCast(x *pg_query.Node, p, s int64) *pg_query.Node {
+	c := makeCast(x, "numeric")
+	c.GetTypeCast().TypeName.Typmods = []*pg_query.Node{pg_query.MakeAConstIntNode(p, -1), pg_query.MakeAConstIntNode(s, -1)}
+	return c
 }

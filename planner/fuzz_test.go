@@ -191,7 +191,7 @@ type isolationOracle struct {
 var engineSpellings = map[string]bool{
 	"strftime": true, "strptime": true, "like_escape": true, "ilike_escape": true,
 	"regexp_matches": true, "regexp_full_match": true, "regexp_extract_all": true,
-	"list_transform": true, "array_to_string": true, "quarter": true, "dayofweek": true, "week": true, "year": true, "make_timestamp": true, "datepart": true, "to_months": true, "to_days": true, "printf": true,
+	"list_transform": true, "array_to_string": true, "quarter": true, "dayofweek": true, "week": true, "year": true, "make_timestamp": true, "datepart": true, "to_months": true, "to_days": true, "printf": true, "epoch": true, "epoch_us": true,
 }
 
 // deniedFunctions are functions that must never reach the engine whatever the allowlist says:
