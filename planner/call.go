@@ -102,6 +102,9 @@ func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSp
 	if err != nil {
 		return pgtypes.Type{}, err
 	}
+	if err := b.extractOfDate(fc, name, args); err != nil {
+		return pgtypes.Type{}, err
+	}
 	// An instant's epoch is the same in every zone: it is not a grain of the zone's
 	// wall-clock time.
 	if epoch := b.fixes.noteDatePart(n, fc, name, args); !epoch {

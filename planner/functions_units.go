@@ -6,6 +6,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/pgtypes"
+	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // PostgreSQL reads a date part's unit (date_trunc, date_part, extract) in many spellings:
@@ -163,4 +164,17 @@ func decimalCast(x *pg_query.Node, p, s int64) *pg_query.Node {
 	c := makeCast(x, "numeric")
 	c.GetTypeCast().TypeName.Typmods = []*pg_query.Node{pg_query.MakeAConstIntNode(p, -1), pg_query.MakeAConstIntNode(s, -1)}
 	return c
+}
+
+// extractOfDate refuses extract of a time-of-day unit from a date, as PostgreSQL does
+// (date_part casts the date to a timestamp and answers 0; extract does not).
+func (b *binder) extractOfDate(fc *pg_query.FuncCall, name string, args []pgtypes.Type) error {
+	if name != "extract" || len(args) != 2 || args[1].OID != pgtypes.Date.OID {
+		return nil
+	}
+	switch unit := strings.ToLower(fc.Args[0].GetAConst().GetSval().GetSval()); unit {
+	case "hour", "minute", "second", "millisecond", "microsecond", "timezone", "timezone_hour", "timezone_minute":
+		return sqlerr.New(sqlerr.FeatureNotSupported, "unit %q not supported for type date", unit).WithPosition(b.pos(fc.Location))
+	}
+	return nil
 }

@@ -95,7 +95,7 @@ var fnCases = []string{
 	"SELECT id, CAST(CAST(((extract(year FROM d) * 100 + 1) * 100) + 1 AS varchar) AS timestamp) FROM fn ORDER BY 1",
 	// date_trunc and extract with the unit spellings PostgreSQL accepts.
 	"SELECT id, date_trunc('qtr', ts), date_trunc('mon', ts), date_trunc('y', ts), date_trunc('mins', ts) FROM fn ORDER BY 1",
-	"SELECT id, extract(qtr FROM d), date_part('mon', ts), date_part('hr', ts) FROM fn ORDER BY 1",
+	"SELECT id, extract(qtr FROM d), date_part('mon', ts), date_part('hr', ts), date_part('hour', d), extract(dow FROM d) FROM fn ORDER BY 1",
 	// Fractions of a second: extract's numeric scale, date_part's double; the epoch.
 	"SELECT id, extract(second FROM ts + INTERVAL '0.5 second'), extract(millisecond FROM ts + INTERVAL '0.25 second'), extract(epoch FROM ts + INTERVAL '0.5 second'), extract(epoch FROM d), date_part('second', ts + INTERVAL '1.5 second'), date_part('ms', ts), date_part('epoch', ts) FROM fn ORDER BY 1",
 	"SELECT id, date_trunc('century', ts), date_trunc('millennium', ts), date_trunc('c', TIMESTAMP '2000-12-31 23:00'), date_trunc('decade', ts), extract(century FROM d) FROM fn ORDER BY 1",
@@ -265,6 +265,7 @@ func TestFunctionRefusals(t *testing.T) {
 		{"SELECT to_char(d, 'YYYY-WW') FROM fn", "0A000"},
 		{"SELECT to_char(d, 'DDTH') FROM fn", "0A000"},
 		{"SELECT to_date('2019 2', 'YYYY Q')", "0A000"},
+		{"SELECT extract(hour FROM d) FROM fn", "0A000"}, // as PostgreSQL: no time of day in a date
 		{"SELECT to_timestamp('2019 20', 'YYYY WW')", "0A000"},
 		{"SELECT s SIMILAR TO g FROM fn", "0A000"},
 		{"SELECT DATEADD(fortnight, 1, d) FROM fn", "22023"},
