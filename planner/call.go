@@ -30,6 +30,11 @@ func funcName(fc *pg_query.FuncCall) (schema, name string) {
 // funcCall binds a function call and returns its type.
 func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	schema, name := funcName(fc)
+	if name == "statement_timestamp" && len(fc.Args) == 0 {
+		// The gateway runs each statement on its own: its start is the transaction's, now().
+		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("now")}
+		name = "now"
+	}
 	if schema == "" || schema == "pg_catalog" {
 		if val, t, ok, err := b.sessionValue(name, fc.Args); ok {
 			if err != nil {
@@ -38,6 +43,9 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 			n.Node = val.Node
 			return t, nil
 		}
+	}
+	if (name == "dateadd" || name == "datediff") && schema == "" {
+		return b.dateAddDiff(n, fc, name, sc, c)
 	}
 	spec, err := b.allowed(fc, schema, name)
 	if err != nil {
@@ -74,7 +82,12 @@ func (b *binder) allowed(fc *pg_query.FuncCall, schema, name string) (funcSpec, 
 		return funcSpec{}, sqlerr.New(sqlerr.UndefinedFunction, "function %s does not exist or is not allowed", full).
 			WithHint("SetuPranali runs an allowlist of functions; see the README").WithPosition(pos)
 	}
-	if fc.FuncVariadic || fc.AggWithinGroup {
+	if fc.FuncVariadic || fc.AggWithinGroup != spec.orderedSet {
+		if spec.orderedSet {
+			// PostgreSQL finds no such plain function: 42883.
+			return funcSpec{}, sqlerr.New(sqlerr.UndefinedFunction, "function %s without WITHIN GROUP does not exist", name).
+				WithHint("%s is an ordered-set aggregate: %s(...) WITHIN GROUP (ORDER BY x)", name, name).WithPosition(pos)
+		}
 		return funcSpec{}, sqlerr.New(sqlerr.FeatureNotSupported, "%s: VARIADIC and WITHIN GROUP are not supported", name).WithPosition(pos)
 	}
 	return spec, nil
@@ -84,17 +97,25 @@ func (b *binder) allowed(fc *pg_query.FuncCall, schema, name string) (funcSpec, 
 // moved into the session's zone, and the calls the limits pass caps or the dialect pass
 // respells are noted.
 func (b *binder) scalarCall(n *pg_query.Node, fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope, c exprCtx) (pgtypes.Type, error) {
+	b.fixes.canonicalUnit(fc, name)
 	args, err := b.args(fc.Args, sc, c)
 	if err != nil {
 		return pgtypes.Type{}, err
 	}
-	if t, ok := b.zonedGrain(n, fc, name, args); ok {
-		return t, nil
+	if err := b.extractOfDate(fc, name, args); err != nil {
+		return pgtypes.Type{}, err
+	}
+	// An instant's epoch is the same in every zone: it is not a grain of the zone's
+	// wall-clock time.
+	if epoch := b.fixes.noteDatePart(n, fc, name, args); !epoch {
+		if t, ok := b.zonedGrain(n, fc, name, args); ok {
+			return t, nil
+		}
 	}
 	if stringGrowth[name] {
 		b.stringCaps = append(b.stringCaps, stringCap{fc, name})
 	}
-	if err := b.noteCall(fc, name, args); err != nil {
+	if err := b.noteCall(n, fc, name, args); err != nil {
 		return pgtypes.Type{}, err
 	}
 	return spec.ret(args), nil
@@ -116,6 +137,9 @@ func (b *binder) aggregateCall(n *pg_query.Node, fc *pg_query.FuncCall, spec fun
 	if name == "measure" {
 		return pgtypes.Type{}, sqlerr.New(sqlerr.GroupingError, "MEASURE() takes one metric column").WithPosition(pos)
 	}
+	if err := b.orderedSetOfMetric(fc, spec, name, sc); err != nil {
+		return pgtypes.Type{}, err
+	}
 	if handled, t, err := b.metricInsideAggregate(n, fc, name, sc, c); handled {
 		// An aggregate around an expression of metrics (shapes.go).
 		return t, err
@@ -131,10 +155,17 @@ func (b *binder) aggregateCall(n *pg_query.Node, fc *pg_query.FuncCall, spec fun
 			return pgtypes.Type{}, err
 		}
 	}
+	var orderTypes []pgtypes.Type
 	for _, o := range fc.AggOrder {
-		if _, err := b.expr(o.GetSortBy().Node, sc, inner); err != nil {
+		t, err := b.expr(o.GetSortBy().Node, sc, inner)
+		if err != nil {
 			return pgtypes.Type{}, err
 		}
+		orderTypes = append(orderTypes, t)
+	}
+	if spec.orderedSet {
+		// percentile_disc and mode return one of the ordered values; percentile_cont a double.
+		return spec.ret(orderTypes), nil
 	}
 	if name == "count" && fc.AggStar {
 		return pgtypes.Int8, nil
@@ -168,6 +199,7 @@ func (b *binder) metricCall(n *pg_query.Node, fc *pg_query.FuncCall, name string
 	if err := checkTypmods(cast.TypeName); err != nil {
 		return pgtypes.Type{}, err
 	}
+	b.fixes.noteNumericCast(cast, catalogType(m.ReturnType), t)
 	b.expand(n, r, ref, cast)
 	return t, nil
 }
@@ -240,4 +272,28 @@ func (b *binder) args(args []*pg_query.Node, sc *scope, c exprCtx) ([]pgtypes.Ty
 		types[i] = t
 	}
 	return types, nil
+}
+
+// orderedSetOfMetric refuses a percentile or mode of a metric of this block: the metric has a
+// value per group of some grain, and the query names none. The hint shows the shape that does.
+func (b *binder) orderedSetOfMetric(fc *pg_query.FuncCall, spec funcSpec, name string, sc *scope) error {
+	if !spec.orderedSet || len(fc.AggOrder) != 1 {
+		return nil
+	}
+	cr := fc.AggOrder[0].GetSortBy().GetNode().GetColumnRef()
+	if cr == nil {
+		return nil
+	}
+	rel, col, err := b.columnName(cr)
+	if err != nil {
+		return nil
+	}
+	r, err := sc.resolveColumn(rel, col, 0)
+	if err != nil || r.outer || r.col.metric == nil {
+		return nil
+	}
+	m := r.col.metric.Name
+	return sqlerr.New(sqlerr.GroupingError, "%s of metric %q needs the grain its values are computed at", name, m).
+		WithHint("compute the metric per group in a subquery: SELECT %s(...) WITHIN GROUP (ORDER BY %s) FROM (SELECT <dimension>, %s FROM <dataset> GROUP BY <dimension>) t", name, m, m).
+		WithPosition(b.pos(fc.Location))
 }

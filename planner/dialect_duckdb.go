@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"regexp"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -18,8 +19,18 @@ var duckdbRules = []dialectRule{
 		}
 	}},
 	{"to_char and to_timestamp formats", func(f *dialectFixes) {
+		for _, n := range f.toChars {
+			duckToCharCall(n)
+			f.markCreated(n)
+		}
 		for _, fc := range f.formats {
 			duckToChar(fc)
+		}
+		for _, z := range f.zonedParses {
+			// strptime gives a wall-clock timestamp; to_timestamp is that time in the zone.
+			inner := &pg_query.FuncCall{Funcname: z.fc.Funcname, Args: z.fc.Args, Funcformat: z.fc.Funcformat, Location: -1}
+			wrapped := atTimeZone(&pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: inner}}, z.zone).GetFuncCall()
+			z.fc.Funcname, z.fc.Args, z.fc.Funcformat = wrapped.Funcname, wrapped.Args, wrapped.Funcformat
 		}
 	}},
 	{"LIKE ... ESCAPE", func(f *dialectFixes) {
@@ -32,6 +43,111 @@ var duckdbRules = []dialectRule{
 			duckCast(tc)
 		}
 	}},
+	{"numeric casts of numbers", func(f *dialectFixes) {
+		for _, c := range f.numericCasts {
+			duckNumericCast(c)
+		}
+	}},
+	{"text to date and time", func(f *dialectFixes) {
+		for _, tc := range f.textTimes {
+			duckTextTime(tc)
+		}
+	}},
+	{"regular expressions and SIMILAR TO", func(f *dialectFixes) {
+		for _, m := range f.regexes {
+			duckRegex(m)
+		}
+	}},
+	{"format", func(f *dialectFixes) {
+		for _, fc := range f.formatCalls {
+			duckFormat(fc)
+		}
+	}},
+	{"justify_days", func(f *dialectFixes) {
+		for _, n := range f.justifyDays {
+			duckJustifyDays(n)
+			f.markCreated(n)
+		}
+	}},
+	{"width_bucket", func(f *dialectFixes) {
+		for _, w := range f.widthBuckets {
+			duckWidthBucket(w)
+			f.markCreated(w.n)
+		}
+	}},
+	{"fractional seconds and the epoch", func(f *dialectFixes) {
+		for _, d := range f.dateParts {
+			duckDatePart(d)
+		}
+	}},
+	{"centuries and millennia", func(f *dialectFixes) {
+		for _, fc := range f.centuryTruncs {
+			duckCenturyTrunc(fc)
+		}
+	}},
+	{"initcap and btrim", func(f *dialectFixes) {
+		for _, fc := range f.initcaps {
+			duckInitcap(fc)
+			f.markCreated(&pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}})
+		}
+		for _, fc := range f.btrims {
+			// btrim(s [, chars]) is DuckDB's trim(s [, chars]).
+			fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("trim")}
+		}
+	}},
+	{"whole floats as text", func(f *dialectFixes) {
+		for _, ft := range f.floatTexts {
+			*ft.x = duckFloatText(*ft.x, ft.float)
+		}
+	}},
+}
+
+// compactDate is PostgreSQL's YYYYMMDD date input, alone or before a time.
+const compactDate = `^\s*([0-9]{4})([0-9]{2})([0-9]{2})(\s|T|$)`
+
+var compactDateRE = regexp.MustCompile(compactDate)
+
+// duckTextTime lets DuckDB read the dates PostgreSQL reads as YYYYMMDD (ThoughtSpot builds
+// CAST(CAST(20190101 AS varchar) AS date)): a literal is respelled YYYY-MM-DD, any other text
+// goes through regexp_replace to the same effect. Other forms keep DuckDB's reading.
+func duckTextTime(tc *pg_query.TypeCast) {
+	if s := tc.Arg.GetAConst().GetSval(); s != nil {
+		s.Sval = compactDateRE.ReplaceAllString(s.Sval, "$1-$2-$3$4")
+		return
+	}
+	if tc.Arg.GetAConst() != nil {
+		return
+	}
+	tc.Arg = makeFunc("regexp_replace", makeCast(tc.Arg, "text"), pg_query.MakeAConstStrNode(compactDate, -1), pg_query.MakeAConstStrNode(`\1-\2-\3\4`, -1))
+}
+
+// duckNumericCast gives a numeric cast of a number PostgreSQL's digits, where DuckDB would
+// give every value its default DECIMAL(18,3) (0.0001 would be 0.000): an integer keeps its
+// digits (DECIMAL(38,0)); a double keeps 15 significant digits, as PostgreSQL's float8 to
+// numeric does, as the double nearest them (printf's %.15g read back), which the wire prints
+// in numeric's positional form.
+func duckNumericCast(c numericCast) {
+	if !c.float {
+		c.tc.TypeName.Typmods = []*pg_query.Node{pg_query.MakeAConstIntNode(38, -1), pg_query.MakeAConstIntNode(0, -1)}
+		return
+	}
+	c.tc.Arg = makeFunc("printf", pg_query.MakeAConstStrNode("%.15g", -1), c.tc.Arg)
+	c.tc.TypeName = &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("float8")}, Typemod: -1, Location: -1}
+}
+
+// duckFloatText prints a float as PostgreSQL does. Both write the same shortest digits, but
+// DuckDB writes a whole value as 500.0 where PostgreSQL writes 500, and a float from 1e15 up
+// to 1e16 positionally (1500000000000000.0) where PostgreSQL writes 1.5e+15; a whole numeric
+// computed as a double (float false) only loses the ".0".
+func duckFloatText(x *pg_query.Node, float bool) *pg_query.Node {
+	re := func(s *pg_query.Node, pattern, repl string) *pg_query.Node {
+		return makeFunc("regexp_replace", s, pg_query.MakeAConstStrNode(pattern, -1), pg_query.MakeAConstStrNode(repl, -1))
+	}
+	text := makeCast(x, "text")
+	if float {
+		text = re(re(text, `^(-?)([0-9])([0-9]{15})(\.([0-9]+))?$`, `\1\2.\3\5e+15`), `\.?0+e\+15$`, "e+15")
+	}
+	return re(text, `\.0$`, "")
 }
 
 // duckToChar turns to_char(t, 'YYYY-MM') into DuckDB's strftime(t, '%Y-%m'), and

@@ -13,6 +13,8 @@ import (
 //   - A derived metric is a ratio of aggregates: "x / y" is a true division on every engine
 //     (DuckDB's "/" always is). PostgreSQL divides two integers (count / count) to an integer,
 //     so the dividend is cast to the metric's return type first.
+//   - to_timestamp(text, format) reads the text in the client's session zone, not the source
+//     connection's.
 //   - round(x, n) of a double is numeric in the gateway (as DuckDB computes it); PostgreSQL
 //     has round(numeric, int) only, so x is cast to numeric.
 
@@ -21,6 +23,16 @@ var postgresRules = []dialectRule{
 	{"true division in derived metrics", func(f *dialectFixes) {
 		for _, d := range f.derivedDivisions {
 			d.expr.Lexpr = castTo(d.expr.Lexpr, d.typ)
+		}
+	}},
+	{"to_timestamp in the session's zone", func(f *dialectFixes) {
+		for _, z := range f.zonedParses {
+			// The source parses in its own connection's zone; the wall-clock time read back
+			// in that zone is the text's, which is then read in the client's.
+			inner := &pg_query.FuncCall{Funcname: z.fc.Funcname, Args: z.fc.Args, Funcformat: z.fc.Funcformat, Location: -1}
+			wall := makeCast(&pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: inner}}, "timestamp")
+			wrapped := atTimeZone(wall, z.zone).GetFuncCall()
+			z.fc.Funcname, z.fc.Args, z.fc.Funcformat = wrapped.Funcname, wrapped.Args, wrapped.Funcformat
 		}
 	}},
 	{"round of a double", func(f *dialectFixes) {

@@ -48,7 +48,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, err
 		}
 		b.params.infer(v.TypeCast.Arg, t)
 		b.zonedDate(v.TypeCast, from, t)
-		b.fixes.noteCast(v.TypeCast, t)
+		b.fixes.noteCast(v.TypeCast, from, t)
 		return t, nil
 	case *pg_query.Node_FuncCall:
 		return b.funcCall(n, v.FuncCall, sc, c)
@@ -191,6 +191,9 @@ func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCt
 	if len(e.Name) > 0 {
 		op = e.Name[len(e.Name)-1].GetString_().GetSval()
 	}
+	if err := b.noteRegex(e, op); err != nil {
+		return pgtypes.Type{}, err
+	}
 	switch e.Kind {
 	case pg_query.A_Expr_Kind_AEXPR_OP:
 		return b.operator(e, op, lt, rt)
@@ -215,6 +218,7 @@ func (b *binder) operator(e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) (p
 	case "=", "<>", "!=", "<", ">", "<=", ">=", "~~", "!~~", "~~*", "!~~*", "~", "!~", "~*", "!~*":
 		return pgtypes.Bool, nil
 	case "||":
+		b.fixes.noteConcat(e, lt, rt)
 		return pgtypes.Text, nil
 	case "+", "-", "*", "/", "%":
 		if e.Lexpr == nil {

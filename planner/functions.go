@@ -9,7 +9,9 @@ import (
 type funcSpec struct {
 	aggregate bool
 	window    bool
-	ret       func(args []pgtypes.Type) pgtypes.Type
+	// orderedSet aggregates take WITHIN GROUP (ORDER BY x); ret gets the type of x.
+	orderedSet bool
+	ret        func(args []pgtypes.Type) pgtypes.Type
 }
 
 func fixed(t pgtypes.Type) func([]pgtypes.Type) pgtypes.Type {
@@ -93,6 +95,10 @@ var functions = map[string]funcSpec{
 	"bool_or":     {aggregate: true, ret: fixed(pgtypes.Bool)},
 	"every":       {aggregate: true, ret: fixed(pgtypes.Bool)},
 	"string_agg":  {aggregate: true, ret: fixed(pgtypes.Text)},
+	// Ordered-set aggregates (Tableau's, Power BI's and Looker Studio's MEDIAN).
+	"percentile_cont": {aggregate: true, orderedSet: true, ret: fixed(pgtypes.Float8)},
+	"percentile_disc": {aggregate: true, orderedSet: true, ret: argType(0)},
+	"mode":            {aggregate: true, orderedSet: true, ret: argType(0)},
 
 	// Window functions.
 	"row_number":   {window: true, ret: fixed(pgtypes.Int8)},
@@ -114,13 +120,16 @@ var functions = map[string]funcSpec{
 	"substring": {ret: fixed(pgtypes.Text)}, "substr": {ret: fixed(pgtypes.Text)},
 	"btrim": {ret: fixed(pgtypes.Text)}, "ltrim": {ret: fixed(pgtypes.Text)}, "rtrim": {ret: fixed(pgtypes.Text)},
 	"trim":   {ret: fixed(pgtypes.Text)},
-	"concat": {ret: fixed(pgtypes.Text)}, "concat_ws": {ret: fixed(pgtypes.Text)},
+	"concat": {ret: fixed(pgtypes.Text)}, "format": {ret: fixed(pgtypes.Text)}, "concat_ws": {ret: fixed(pgtypes.Text)},
 	"replace": {ret: fixed(pgtypes.Text)}, "left": {ret: fixed(pgtypes.Text)}, "right": {ret: fixed(pgtypes.Text)},
 	"lpad": {ret: fixed(pgtypes.Text)}, "rpad": {ret: fixed(pgtypes.Text)}, "reverse": {ret: fixed(pgtypes.Text)},
 	"repeat": {ret: fixed(pgtypes.Text)}, "split_part": {ret: fixed(pgtypes.Text)},
 	"strpos": {ret: fixed(pgtypes.Int4)}, "position": {ret: fixed(pgtypes.Int4)},
 	"starts_with": {ret: fixed(pgtypes.Bool)}, "md5": {ret: fixed(pgtypes.Text)},
 	"to_char": {ret: fixed(pgtypes.Text)}, "like_escape": {ret: fixed(pgtypes.Text)},
+	"regexp_replace": {ret: fixed(pgtypes.Text)},
+	// similar_to_escape is how the parser keeps x SIMILAR TO p (see functions_regex.go).
+	"similar_to_escape": {ret: fixed(pgtypes.Text)},
 
 	// Numbers.
 	"abs": {ret: argType(0)}, "ceil": {ret: argType(0)}, "ceiling": {ret: argType(0)},
@@ -130,6 +139,7 @@ var functions = map[string]funcSpec{
 	"power": {ret: fixed(pgtypes.Float8)}, "pow": {ret: fixed(pgtypes.Float8)},
 	"exp": {ret: fixed(pgtypes.Float8)}, "ln": {ret: fixed(pgtypes.Float8)}, "log": {ret: fixed(pgtypes.Float8)},
 	"log10": {ret: fixed(pgtypes.Float8)}, "pi": {ret: fixed(pgtypes.Float8)},
+	"width_bucket": {ret: fixed(pgtypes.Int4)},
 
 	// Dates and times.
 	"date_trunc":   {ret: truncType},
@@ -139,8 +149,9 @@ var functions = map[string]funcSpec{
 	"now":          {ret: fixed(pgtypes.Timestamptz)},
 	"make_date":    {ret: fixed(pgtypes.Date)},
 	"to_date":      {ret: fixed(pgtypes.Date)},
-	"to_timestamp": {ret: fixed(pgtypes.Timestamp)},
+	"to_timestamp": {ret: fixed(pgtypes.Timestamptz)}, // an instant, as in PostgreSQL
 	"age":          {ret: fixed(pgtypes.Interval)},
+	"justify_days": {ret: fixed(pgtypes.Interval)},
 	"timezone":     {ret: timezoneType},
 
 	// Conditionals that the parser keeps as function calls.

@@ -190,6 +190,8 @@ type isolationOracle struct {
 // an allowlisted PostgreSQL spelling (to_char → strftime, LIKE ... ESCAPE → like_escape, ...).
 var engineSpellings = map[string]bool{
 	"strftime": true, "strptime": true, "like_escape": true, "ilike_escape": true,
+	"regexp_matches": true, "regexp_full_match": true, "regexp_extract_all": true,
+	"list_transform": true, "array_to_string": true, "quarter": true, "dayofweek": true, "week": true, "year": true, "make_timestamp": true, "datepart": true, "to_months": true, "to_days": true, "printf": true, "epoch": true, "epoch_us": true,
 }
 
 // deniedFunctions are functions that must never reach the engine whatever the allowlist says:

@@ -14,6 +14,10 @@ import (
 var engineFunctions = map[string]bool{
 	"stddev_samp": true, "var_samp": true, "strftime": true, "strptime": true,
 	"like_escape": true, "ilike_escape": true, "timezone": true,
+	// DuckDB's spelling of regular expressions, SIMILAR TO and initcap (functions_regex.go).
+	"regexp_matches": true, "regexp_full_match": true,
+	"regexp_extract_all": true, "list_transform": true, "array_to_string": true,
+	"quarter": true, "dayofweek": true, "week": true, "year": true, "make_timestamp": true, "datepart": true, "to_months": true, "to_days": true, "printf": true, "epoch": true, "epoch_us": true, // to_char (dialect_tochar.go), centuries (functions_units.go)
 }
 
 // verify is the verify pass over the statement (verifyTree). It is the last pass that checks:
