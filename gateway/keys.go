@@ -44,11 +44,11 @@ func openKeyStore(ctx context.Context, cfg Config, log *slog.Logger) (*keyStore,
 	}
 	if !cfg.Production() {
 		ks.demo = auth.Throttle(auth.NewStatic(auth.DemoKeys()), auth.ThrottleConfig{Limiter: ks.limit, Now: cfg.clock, Log: log})
-		if _, err := os.Stat(cfg.StateDB); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(cfg.StateDB); cfg.StateDSN == "" && errors.Is(err, fs.ErrNotExist) {
 			return ks, nil
 		}
 	}
-	db, err := state.Open(ctx, cfg.StateDB, log)
+	db, err := cfg.openState(ctx, log)
 	if err != nil {
 		ks.Close()
 		return nil, fmt.Errorf("API keys: %w", err)
@@ -63,11 +63,25 @@ func openKeyStore(ctx context.Context, cfg Config, log *slog.Logger) (*keyStore,
 		}
 		if n == 0 {
 			ks.Close()
-			return nil, fmt.Errorf("production mode (SETU_ENV=production) needs API keys, and the state DB %s has no active one; create one with 'setupranali keys create NAME --role admin --state-db %s'", cfg.StateDB, cfg.StateDB)
+			return nil, fmt.Errorf("production mode (SETU_ENV=production) needs API keys, and the state DB %s has no active one; create one with 'setupranali keys create NAME --role admin' (with the same SETU_STATE_DB or SETU_STATE_DSN)", cfg.stateWhere())
 		}
-		log.Info("API keys loaded", "state_db", cfg.StateDB, "active_keys", n)
+		log.Info("API keys loaded", "state_db", cfg.stateWhere(), "shared", db.Shared(), "active_keys", n)
 	}
 	return ks, nil
+}
+
+// openState opens the state store: the shared PostgreSQL one of SETU_STATE_DSN, else the SQLite
+// file of SETU_STATE_DB.
+func (c Config) openState(ctx context.Context, log *slog.Logger) (*state.DB, error) {
+	return state.OpenStore(ctx, c.StateDB, string(c.StateDSN), log)
+}
+
+// stateWhere names the state store for messages, without a password.
+func (c Config) stateWhere() string {
+	if c.StateDSN != "" {
+		return state.RedactDSN(string(c.StateDSN))
+	}
+	return c.StateDB
 }
 
 // Keys is the state DB key store, nil when the gateway has none (demo without a state DB).
