@@ -36,6 +36,19 @@ func OpenPostgres(ctx context.Context, dsn string, log *slog.Logger) (*DB, error
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	db, err := connectPostgres(ctx, dsn, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// connectPostgres connects to a PostgreSQL store without migrating it.
+func connectPostgres(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 	where := RedactDSN(dsn)
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -48,10 +61,6 @@ func OpenPostgres(ctx context.Context, dsn string, log *slog.Logger) (*DB, error
 	if err := sdb.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("state DB %s: %w", where, pgErr(err))
-	}
-	if err := db.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
 	}
 	return db, nil
 }
