@@ -26,7 +26,9 @@ type keyStore struct {
 	// limit counts failed logins for every authenticator, so an address has one budget
 	// whether it guesses at demo keys or stored ones.
 	limit *auth.Limiter
-	db    *state.DB
+	// feed shares the limiter's failures with the other replicas of a PostgreSQL store.
+	feed *failureFeed
+	db   *state.DB
 	// tls is nil when no certificate is configured; certs reloads it when its files change and
 	// on reloadTLS.
 	tls   *tls.Config
@@ -38,7 +40,8 @@ type keyStore struct {
 // start when none is active. Other modes serve the demo keys, plus the keys of the state DB
 // when that file already exists (demo mode never creates it).
 func openKeyStore(ctx context.Context, cfg Config, log *slog.Logger) (*keyStore, error) {
-	ks := &keyStore{limit: auth.NewLimiter(auth.LimitConfig{})}
+	feed := newFailureFeed(log)
+	ks := &keyStore{limit: auth.NewLimiter(auth.LimitConfig{OnFail: feed.publish}), feed: feed}
 	if err := ks.loadTLS(cfg, log); err != nil {
 		return nil, err
 	}
@@ -55,6 +58,9 @@ func openKeyStore(ctx context.Context, cfg Config, log *slog.Logger) (*keyStore,
 	}
 	ks.db = db
 	ks.keys = auth.NewKeys(db, auth.KeysConfig{Log: log, Now: cfg.clock, Limiter: ks.limit})
+	if db.Shared() {
+		feed.start(db, ks.limit)
+	}
 	if cfg.Production() {
 		n, err := ks.keys.Active(ctx)
 		if err != nil {
@@ -144,6 +150,7 @@ func (ks *keyStore) Close() error {
 	if ks == nil {
 		return nil
 	}
+	ks.feed.close()
 	if ks.keys == nil {
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,4 +134,54 @@ func TestReplicasShareTheStateStore(t *testing.T) {
 	if seen[auth.EventKeyRevoked] != 1 || seen[auth.EventRevokedKeyUsed] < 1 {
 		t.Fatalf("shared audit log of the viewer key: %v", seen)
 	}
+}
+
+// The failed-login limit of one address counts across replicas: six wrong secrets for a key id
+// on replica a and four on b reach the pair limit (10), so b then refuses even the right
+// secret from that address, as a would; four alone would not.
+func TestReplicasShareFailedLoginLimits(t *testing.T) {
+	dsn := sharedStateDSN(t)
+	if dsn == "" {
+		return
+	}
+	ctx := context.Background()
+	db, err := state.OpenPostgres(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	keys := auth.NewKeys(db, auth.KeysConfig{})
+	boot := &keyEnv{t: t}
+	viewer := boot.create(keys, auth.KeySpec{Name: "viewer", Tenants: []string{"tenantA"}, Role: auth.RoleViewer})
+	keys.Close()
+	wrong := "sp_" + keyID(viewer) + "_" + strings.Repeat("b", 52)
+
+	catalog := twoDatasetCatalog(t, t.TempDir())
+	a, b := startReplica(t, dsn, catalog), startReplica(t, dsn, catalog)
+	for i := 0; i < 6; i++ {
+		if code, _ := a.call("GET", "/v1/datasets", wrong, nil); code != 403 {
+			t.Fatalf("wrong secret %d on a: %d", i+1, code)
+		}
+	}
+	// b learns of a's six within a poll or two.
+	testkit.EventuallyWithin(t, 5*time.Second, "replica b replays a's failures", func() bool {
+		return b.gw.keys.feed.replayed.Load() == 6
+	})
+	for i := 0; i < 4; i++ {
+		if code, _ := b.call("GET", "/v1/datasets", wrong, nil); code != 403 {
+			t.Fatalf("wrong secret %d on b: %d", i+1, code)
+		}
+	}
+	if code, out := b.call("GET", "/v1/datasets", viewer, nil); code != 429 {
+		t.Fatalf("right secret on b after 10 failures across replicas: %d %v, want 429", code, out)
+	}
+	// a replays b's four within a poll or two. (A right secret a accepted before that would
+	// forgive the pair's failures, as on one replica; so ask only after the replay.)
+	testkit.EventuallyWithin(t, 5*time.Second, "replica a replays b's failures", func() bool {
+		return a.gw.keys.feed.replayed.Load() == 4
+	})
+	if code, out := a.call("GET", "/v1/datasets", viewer, nil); code != 429 {
+		t.Fatalf("right secret on a after 10 failures across replicas: %d %v, want 429", code, out)
+	}
+
 }

@@ -119,6 +119,29 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_key ON audit_log (key_id, id);`,
 	},
+	{
+		// Failed logins, shared by the replicas of a PostgreSQL store so that the failed-login
+		// limits count across them. Transient: pruned after an hour, not carried by backups.
+		name: "login_failures",
+		sql: `
+CREATE TABLE login_failures (
+	id      INTEGER PRIMARY KEY,
+	at      TEXT NOT NULL,
+	addr    TEXT NOT NULL,
+	key_id  TEXT NOT NULL,
+	replica TEXT NOT NULL
+) STRICT;
+CREATE INDEX login_failures_at ON login_failures (at);`,
+		pg: `
+CREATE TABLE login_failures (
+	id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	at      TEXT NOT NULL,
+	addr    TEXT NOT NULL,
+	key_id  TEXT NOT NULL,
+	replica TEXT NOT NULL
+);
+CREATE INDEX login_failures_at ON login_failures (at);`,
+	},
 }
 
 // LatestVersion is the schema version this binary creates and understands.
