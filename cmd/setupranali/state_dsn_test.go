@@ -12,13 +12,13 @@ import (
 	"github.com/setupranali/setupranali/state"
 )
 
-// With SETU_STATE_DSN set, the keys, sources, backup and restore commands work on the shared
-// PostgreSQL store: what one command writes the next reads, the SQLite path is never created,
-// a source's password is stored encrypted and no output shows the DSN's password.
-func TestCLIOnTheSharedStore(t *testing.T) {
+// sharedStoreDSN is the test PostgreSQL with the search_path of a fresh schema, dropped when
+// the test ends; "" when the test is skipped.
+func sharedStoreDSN(t *testing.T) string {
+	t.Helper()
 	schema := testkit.PostgresSchema(t)
 	if schema == "" {
-		return
+		return ""
 	}
 	u, err := url.Parse(testkit.PostgresDSN(t))
 	if err != nil {
@@ -27,6 +27,21 @@ func TestCLIOnTheSharedStore(t *testing.T) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// With SETU_STATE_DSN set, the keys, sources, backup and restore commands work on the shared
+// PostgreSQL store: what one command writes the next reads, the SQLite path is never created,
+// a source's password is stored encrypted and no output shows the DSN's password.
+func TestCLIOnTheSharedStore(t *testing.T) {
+	plain := sharedStoreDSN(t)
+	if plain == "" {
+		return
+	}
+	u, err := url.Parse(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The test PostgreSQL trusts every password; this one must still never be printed.
 	u.User = url.UserPassword(u.User.Username(), "dsn-pw-9931")
 	dsn := u.String()
