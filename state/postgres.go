@@ -95,13 +95,11 @@ func RedactDSN(dsn string) string {
 	return u.String()
 }
 
-// pgErr keeps the driver error's class but drops text that could echo connection details.
+// pgErr is a connection error as the store reports it. pgx names the user, database and host
+// of a failed connection, never the password; a message that quotes a URL (some resolver
+// errors do) is replaced, in case the URL carried one.
 func pgErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	if i := strings.Index(msg, "password"); i >= 0 && strings.Contains(msg, "://") {
+	if err != nil && strings.Contains(err.Error(), "://") {
 		return errors.New("cannot connect to the PostgreSQL state store")
 	}
 	return err
