@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -95,5 +96,15 @@ func TestCLIOnTheSharedStore(t *testing.T) {
 	kr, _ := state.ParseKeyring(secretKey)
 	if _, c, err := db.Credentials(context.Background(), "warehouse", kr); err != nil || c.Password != "pw-of-the-source" {
 		t.Fatalf("stored credentials: %v", err)
+	}
+}
+
+// serve refuses a SETU_STATE_DSN that is not a PostgreSQL URL, naming the variable and not
+// its value.
+func TestServeRefusesANonPostgresStateDSN(t *testing.T) {
+	env := map[string]string{"SETU_STATE_DSN": "mysql://root:pw-7781@db/state"}
+	_, err := loadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "SETU_STATE_DSN") || strings.Contains(err.Error(), "pw-7781") {
+		t.Fatalf("loadConfig: %v", err)
 	}
 }
