@@ -38,6 +38,10 @@ type LimitConfig struct {
 	// Window default 10m; Lockout default 5m.
 	Window  time.Duration
 	Lockout time.Duration
+	// OnFail, when set, hears of every failure counted here (not those passed to Replay), so
+	// replicas can share their counts: each publishes its own failures and replays the others'.
+	// It runs outside the limiter's lock and must not block.
+	OnFail func(at time.Time, addr, keyID string)
 }
 
 func (c LimitConfig) withDefaults() LimitConfig {
@@ -161,6 +165,19 @@ func (l *Limiter) Locked(now time.Time, addr, keyID string) bool {
 // Fail counts a failed login from addr naming keyID ("" when the secret named none) and returns
 // what it locked (LockAddr, LockAddrKey) or raised (KeyAlarm), counting them in the metrics.
 func (l *Limiter) Fail(now time.Time, addr, keyID string) []string {
+	hit := l.count(now, addr, keyID)
+	if l.cfg.OnFail != nil {
+		l.cfg.OnFail(now, addr, keyID)
+	}
+	return hit
+}
+
+// Replay counts a failure another replica saw at at, so the limits hold across replicas.
+func (l *Limiter) Replay(at time.Time, addr, keyID string) {
+	l.count(at, addr, keyID)
+}
+
+func (l *Limiter) count(now time.Time, addr, keyID string) []string {
 	a, pair, k := counters(addr, keyID)
 	l.mu.Lock()
 	defer l.mu.Unlock()

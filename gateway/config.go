@@ -56,6 +56,9 @@ type Config struct {
 	SecretKey   Secret
 	PostgresDSN Secret
 	RedisURL    Secret
+	// StateDSN, when set, is the PostgreSQL state store every replica shares, used instead of
+	// the SQLite file StateDB.
+	StateDSN Secret
 	// clock replaces the key store's clock in tests; nil is the real one.
 	clock func() time.Time
 	// Version is the program's version, shown by /v1/health and /internal/status.
@@ -185,6 +188,9 @@ func (c *Config) Settings() []Setting {
 // Check validates what one setting alone cannot: what production needs. Every error names the
 // variable.
 func (c *Config) Check() error {
+	if c.StateDSN != "" && !state.IsPostgresDSN(string(c.StateDSN)) {
+		return fmt.Errorf("SETU_STATE_DSN must be a postgres:// or postgresql:// URL")
+	}
 	if c.Production() {
 		if c.SecretKey != "" {
 			// ParseKeyring's errors already name UBI_SECRET_KEY; wrapping would say it twice.
@@ -218,6 +224,7 @@ func (c *Config) SecretSettings() []SecretSetting {
 	return []SecretSetting{
 		{"UBI_SECRET_KEY", "Fernet keys of the source registry, comma-separated; the first encrypts (setupranali keygen)", &c.SecretKey},
 		{"REDIS_URL", "Redis of the result cache and rate limits: redis://[:password@]host:6379/0, rediss:// for TLS", &c.RedisURL},
+		{"SETU_STATE_DSN", "PostgreSQL state store shared by every replica (keys, sources, audit log), used instead of SETU_STATE_DB: postgres://user@host/db?search_path=setu", &c.StateDSN},
 		{"SETU_POSTGRES_DSN", "default PostgreSQL source of datasets with engine postgres and no sourceId", &c.PostgresDSN},
 	}
 }

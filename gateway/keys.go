@@ -26,7 +26,9 @@ type keyStore struct {
 	// limit counts failed logins for every authenticator, so an address has one budget
 	// whether it guesses at demo keys or stored ones.
 	limit *auth.Limiter
-	db    *state.DB
+	// feed shares the limiter's failures with the other replicas of a PostgreSQL store.
+	feed *failureFeed
+	db   *state.DB
 	// tls is nil when no certificate is configured; certs reloads it when its files change and
 	// on reloadTLS.
 	tls   *tls.Config
@@ -38,23 +40,27 @@ type keyStore struct {
 // start when none is active. Other modes serve the demo keys, plus the keys of the state DB
 // when that file already exists (demo mode never creates it).
 func openKeyStore(ctx context.Context, cfg Config, log *slog.Logger) (*keyStore, error) {
-	ks := &keyStore{limit: auth.NewLimiter(auth.LimitConfig{})}
+	feed := newFailureFeed(log)
+	ks := &keyStore{limit: auth.NewLimiter(auth.LimitConfig{OnFail: feed.publish}), feed: feed}
 	if err := ks.loadTLS(cfg, log); err != nil {
 		return nil, err
 	}
 	if !cfg.Production() {
 		ks.demo = auth.Throttle(auth.NewStatic(auth.DemoKeys()), auth.ThrottleConfig{Limiter: ks.limit, Now: cfg.clock, Log: log})
-		if _, err := os.Stat(cfg.StateDB); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat(cfg.StateDB); cfg.StateDSN == "" && errors.Is(err, fs.ErrNotExist) {
 			return ks, nil
 		}
 	}
-	db, err := state.Open(ctx, cfg.StateDB, log)
+	db, err := cfg.openState(ctx, log)
 	if err != nil {
 		ks.Close()
 		return nil, fmt.Errorf("API keys: %w", err)
 	}
 	ks.db = db
 	ks.keys = auth.NewKeys(db, auth.KeysConfig{Log: log, Now: cfg.clock, Limiter: ks.limit})
+	if db.Shared() {
+		feed.start(db, ks.limit)
+	}
 	if cfg.Production() {
 		n, err := ks.keys.Active(ctx)
 		if err != nil {
@@ -63,11 +69,25 @@ func openKeyStore(ctx context.Context, cfg Config, log *slog.Logger) (*keyStore,
 		}
 		if n == 0 {
 			ks.Close()
-			return nil, fmt.Errorf("production mode (SETU_ENV=production) needs API keys, and the state DB %s has no active one; create one with 'setupranali keys create NAME --role admin --state-db %s'", cfg.StateDB, cfg.StateDB)
+			return nil, fmt.Errorf("production mode (SETU_ENV=production) needs API keys, and the state DB %s has no active one; create one with 'setupranali keys create NAME --role admin' (with the same SETU_STATE_DB or SETU_STATE_DSN)", cfg.stateWhere())
 		}
-		log.Info("API keys loaded", "state_db", cfg.StateDB, "active_keys", n)
+		log.Info("API keys loaded", "state_db", cfg.stateWhere(), "shared", db.Shared(), "active_keys", n)
 	}
 	return ks, nil
+}
+
+// openState opens the state store: the shared PostgreSQL one of SETU_STATE_DSN, else the SQLite
+// file of SETU_STATE_DB.
+func (c Config) openState(ctx context.Context, log *slog.Logger) (*state.DB, error) {
+	return state.OpenStore(ctx, c.StateDB, string(c.StateDSN), log)
+}
+
+// stateWhere names the state store for messages, without a password.
+func (c Config) stateWhere() string {
+	if c.StateDSN != "" {
+		return state.RedactDSN(string(c.StateDSN))
+	}
+	return c.StateDB
 }
 
 // Keys is the state DB key store, nil when the gateway has none (demo without a state DB).
@@ -130,6 +150,7 @@ func (ks *keyStore) Close() error {
 	if ks == nil {
 		return nil
 	}
+	ks.feed.close()
 	if ks.keys == nil {
 		return nil
 	}

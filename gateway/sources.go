@@ -195,7 +195,7 @@ func openSources(ctx context.Context, cfg Config, cat *catalog.Catalog, log *slo
 			return fail(fmt.Errorf("dataset %q: sourceId %q is reserved for an engine; register the source under another name", ds.ID, ref))
 		}
 		if set.stateDB == nil {
-			db, err := state.Open(ctx, cfg.StateDB, log)
+			db, err := cfg.openState(ctx, log)
 			if err != nil {
 				return fail(fmt.Errorf("dataset %q names source %q: %w", ds.ID, ref, err))
 			}
@@ -203,7 +203,7 @@ func openSources(ctx context.Context, cfg Config, cat *catalog.Catalog, log *slo
 		}
 		src, err := set.stateDB.Source(ctx, ref)
 		if errors.Is(err, state.ErrNotFound) {
-			return fail(fmt.Errorf("dataset %q: source %q is not registered in the state DB %s (see 'setupranali sources list')", ds.ID, ref, cfg.StateDB))
+			return fail(fmt.Errorf("dataset %q: source %q is not registered in the state DB %s (see 'setupranali sources list')", ds.ID, ref, cfg.stateWhere()))
 		}
 		if err != nil {
 			return fail(fmt.Errorf("dataset %q: %w", ds.ID, err))

@@ -32,10 +32,13 @@ var ErrInUse = errors.New("state DB is in use by another setupranali process")
 
 // DB is an open, migrated state database. It is safe for concurrent use.
 type DB struct {
-	sql  *sql.DB
+	sql conn
+	// path is the SQLite file; empty for a PostgreSQL store.
 	path string
-	lock *fileLock
-	log  *slog.Logger
+	// where names the store in messages: the file, or the PostgreSQL DSN without its password.
+	where string
+	lock  *fileLock
+	log   *slog.Logger
 }
 
 // Open opens the state database at path, creating it and its directory if needed, repairs file
@@ -102,7 +105,7 @@ func open(ctx context.Context, path string, create bool, log *slog.Logger) (*DB,
 		lock.release()
 		return nil, fmt.Errorf("state DB %s: %w", path, err)
 	}
-	db := &DB{sql: sdb, path: path, lock: lock, log: log}
+	db := &DB{sql: conn{DB: sdb}, path: path, where: path, lock: lock, log: log}
 	var mode string
 	if err := sdb.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
 		db.Close()
@@ -141,8 +144,15 @@ func fixModes(path string, log *slog.Logger) error {
 	return nil
 }
 
-// Path is the database file.
+// Path is the database file; empty for a PostgreSQL store.
 func (db *DB) Path() string { return db.path }
+
+// Where names the store for messages and logs: the SQLite file, or the PostgreSQL DSN with its
+// password removed.
+func (db *DB) Where() string { return db.where }
+
+// Shared reports whether the store is PostgreSQL, shared by every replica.
+func (db *DB) Shared() bool { return db.sql.pg }
 
 // Close closes the database and releases its lock.
 func (db *DB) Close() error {
@@ -153,11 +163,20 @@ func (db *DB) Close() error {
 
 // Version is the schema version: the highest applied migration.
 func (db *DB) Version(ctx context.Context) (int, error) {
+	if db.sql.pg {
+		return pgSchemaVersion(ctx, db.sql)
+	}
 	return schemaVersion(ctx, db.sql)
 }
 
-// Check runs SQLite's integrity check and returns an error describing any problem.
+// Check runs SQLite's integrity check and returns an error describing any problem. A
+// PostgreSQL store has no such check of its own here (its server owns integrity); Check then
+// verifies that the schema is readable.
 func (db *DB) Check(ctx context.Context) error {
+	if db.sql.pg {
+		_, err := pgSchemaVersion(ctx, db.sql)
+		return err
+	}
 	return integrityCheck(ctx, db.sql)
 }
 

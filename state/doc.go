@@ -1,6 +1,9 @@
-// Package state is the gateway's own SQLite database (modernc.org/sqlite, pure Go): the registry
-// of data sources, with their credentials encrypted under UBI_SECRET_KEY, and later API keys and
-// audit records.
+// Package state is the gateway's own database: the registry of data sources, with their
+// credentials encrypted under UBI_SECRET_KEY, the API keys, the audit log and the failed-login
+// counts replicas share. It is an embedded SQLite file (modernc.org/sqlite, pure Go) by default,
+// or a PostgreSQL store shared by every replica (OpenPostgres, SETU_STATE_DSN). One *DB serves
+// both: the statements are written once with '?' placeholders (conn renumbers them for
+// PostgreSQL), and each migration has a SQLite and a PostgreSQL form of the same tables.
 //
 // Invariants:
 //
@@ -17,5 +20,9 @@
 //   - Every process using the database holds a shared lock on "<db>.lock"; Restore takes it
 //     exclusively, so it refuses to replace a database a running server has open.
 //   - Backups are consistent online snapshots (VACUUM INTO inside a read transaction), never
-//     file copies of a live database.
+//     file copies of a live database. A PostgreSQL store backs up to the same portable SQLite
+//     format (one REPEATABLE READ transaction), so every backup restores into either store.
+//   - The file-mode and lock invariants are the SQLite store's; a PostgreSQL store has no file,
+//     migrates under an advisory lock, and is restored in one transaction holding its tables
+//     exclusively. Messages name it by its DSN without the password (RedactDSN).
 package state

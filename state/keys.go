@@ -44,7 +44,7 @@ func jsonList(v []string) string {
 
 // InsertAPIKey stores a new key with its secret and the audit event of its creation.
 func (db *DB) InsertAPIKey(ctx context.Context, k auth.KeyRecord, ev auth.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, name, tenants, role, scopes, created_at, expires_at)
 VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID, k.Name, jsonList(k.Tenants), string(k.Role), jsonList(k.Scopes), formatTime(k.Created), formatTime(k.Expires))
 		if err != nil {
@@ -59,7 +59,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?)`, k.ID, k.Name, jsonList(k.Tenants), string(k.Role)
 	})
 }
 
-func insertSecret(ctx context.Context, tx *sql.Tx, id string, s auth.KeySecret) error {
+func insertSecret(ctx context.Context, tx *txn, id string, s auth.KeySecret) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO api_key_secrets
 (key_id, digest, scram_salt, scram_iterations, scram_stored_key, scram_server_key, created_at, expires_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, id, s.Digest, s.SCRAM.Salt, s.SCRAM.Iterations, s.SCRAM.StoredKey, s.SCRAM.ServerKey,
@@ -158,7 +158,7 @@ func (db *DB) APIKeys(ctx context.Context) ([]auth.KeyRecord, error) {
 
 // RevokeAPIKey marks a key revoked.
 func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time, ev auth.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, formatTime(at), id)
 		if err != nil {
 			return fmt.Errorf("revoking API key %s: %w", id, err)
@@ -173,7 +173,7 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string, at time.Time, ev auth
 // RotateAPIKey adds s as the key's newest secret; the older ones end at graceUntil at the
 // latest, and those already ended are deleted.
 func (db *DB) RotateAPIKey(ctx context.Context, id string, s auth.KeySecret, graceUntil time.Time, ev auth.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE id = ? AND revoked_at IS NULL`, id).Scan(&n); err != nil {
 			return fmt.Errorf("rotating API key %s: %w", id, err)
@@ -231,7 +231,7 @@ func (db *DB) RotateAPIKey(ctx context.Context, id string, s auth.KeySecret, gra
 
 // TouchAPIKeys records last-used times, keeping the later of the stored and the given one.
 func (db *DB) TouchAPIKeys(ctx context.Context, used map[string]time.Time) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		for id, at := range used {
 			_, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
 				formatTime(at), id, formatTime(at))
@@ -270,12 +270,13 @@ func insertAudit(ctx context.Context, q querier, ev auth.AuditEvent) error {
 // means every key.
 func (db *DB) AuditLog(ctx context.Context, keyID string, limit int) ([]auth.AuditEvent, error) {
 	if limit <= 0 {
-		limit = -1
+		// Both stores read this as no limit; PostgreSQL refuses SQLite's -1.
+		limit = 1 << 62
 	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT * FROM (
 	SELECT id, at, event, key_id, remote_addr, actor, detail FROM audit_log
 	WHERE ? = '' OR key_id = ? ORDER BY id DESC LIMIT ?
-) ORDER BY id`, keyID, keyID, limit)
+) AS recent ORDER BY id`, keyID, keyID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("reading the audit log: %w", err)
 	}
@@ -298,7 +299,7 @@ func (db *DB) AuditLog(ctx context.Context, keyID string, limit int) ([]auth.Aud
 }
 
 // inTx runs fn in a write transaction.
-func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *DB) inTx(ctx context.Context, fn func(*txn) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("state DB: %w", err)

@@ -15,7 +15,7 @@ func backupCmd(ctx context.Context, args []string, c cli) int {
 		return 2
 	}
 	if *to == "" || fs.NArg() > 0 {
-		return c.usage("usage: setupranali backup --to FILE [--state-db PATH]")
+		return c.usage("usage: setupranali backup --to FILE [--state-db PATH]   (or the store of SETU_STATE_DSN)")
 	}
 	return c.done(admin.Backup(ctx, c.op(*dbPath), *to))
 }
@@ -30,7 +30,7 @@ func restoreCmd(ctx context.Context, args []string, c cli) int {
 		return 2
 	}
 	if *from == "" || fs.NArg() > 0 {
-		return c.usage("usage: setupranali restore --from FILE [--state-db PATH]   (stop the server first)")
+		return c.usage("usage: setupranali restore --from FILE [--state-db PATH]   (SQLite: stop the server first; or the store of SETU_STATE_DSN)")
 	}
 	return c.done(admin.Restore(ctx, c.op(*dbPath), *from))
 }

@@ -26,9 +26,12 @@ func (c cli) logger() *slog.Logger {
 	return newLogger(level, c.stderr)
 }
 
-// op is what an admin command works on: the state DB at path and the command's streams.
+// op is what an admin command works on: the state DB at path, or the shared PostgreSQL store
+// of SETU_STATE_DSN (from the environment only: it holds a password) when that is set, and the
+// command's streams.
 func (c cli) op(path string) admin.Op {
-	return admin.Op{StateDB: path, Stdout: c.stdout, Stderr: c.stderr, Log: c.logger()}
+	dsn, err := readSecret("SETU_STATE_DSN", c.getenv)
+	return admin.Op{StateDB: path, StateDSN: dsn, StateErr: err, Stdout: c.stdout, Stderr: c.stderr, Log: c.logger()}
 }
 
 // done turns an admin command's result into the exit code: 1 with the error printed, else 0.
@@ -47,7 +50,7 @@ func (c cli) fail(err error) int {
 
 // stateFlag adds --state-db with SETU_STATE_DB as its default.
 func (c cli) stateFlag(fs *flag.FlagSet) *string {
-	return fs.String("state-db", envOr(c.getenv, "SETU_STATE_DB", admin.DefaultStateDB), "state database (env SETU_STATE_DB)")
+	return fs.String("state-db", envOr(c.getenv, "SETU_STATE_DB", admin.DefaultStateDB), "SQLite state database (env SETU_STATE_DB); unused when SETU_STATE_DSN names a PostgreSQL store")
 }
 
 func envOr(getenv func(string) string, name, def string) string {

@@ -320,8 +320,11 @@ func checkSettings(t *testing.T, where string, env map[string]string) {
 			// The secret file exists only in the deployment: stand in a valid one.
 			f := filepath.Join(dir, strings.TrimSuffix(k, "_FILE"))
 			val := "stand-in"
-			if k == "UBI_SECRET_KEY_FILE" {
+			switch k {
+			case "UBI_SECRET_KEY_FILE":
 				val = testFernetKey
+			case "SETU_STATE_DSN_FILE":
+				val = "postgres://setu:stand-in@db.internal:5432/setu"
 			}
 			if err := os.WriteFile(f, []byte(val+"\n"), 0o600); err != nil {
 				t.Fatal(err)
@@ -507,13 +510,15 @@ func TestKubernetesKit(t *testing.T) {
 	if mounts[path.Dir(settings["SETU_STATE_DB"])] == "" || mounts[path.Dir(settings["SETU_CATALOG"])] == "" {
 		t.Errorf("mounts %v lack the state DB or the catalog directory", mounts)
 	}
-	for _, k := range []string{"UBI_SECRET_KEY_FILE", "REDIS_URL_FILE"} {
+	for _, k := range []string{"UBI_SECRET_KEY_FILE", "REDIS_URL_FILE", "SETU_STATE_DSN_FILE"} {
 		if mounts[path.Dir(settings[k])] != "secrets" {
 			t.Errorf("%s=%s is not on the secrets volume (mounts %v)", k, settings[k], mounts)
 		}
 	}
-	if len(pod.InitContainers) != 1 || pod.InitContainers[0].Image != gw.Image || pod.InitContainers[0].Args[0] != "restore" {
-		t.Errorf("init containers %+v, want a state restore from the gateway image", pod.InitContainers)
+	// More than one replica share one PostgreSQL state store; a per-pod SQLite copy restored
+	// at start would let replicas disagree about keys.
+	if len(pod.InitContainers) != 0 || !strings.HasPrefix(settings["SETU_STATE_DSN_FILE"], "/run/secrets/") {
+		t.Errorf("init containers %+v, SETU_STATE_DSN_FILE %q: want the shared state store of a secret, no per-pod restore", pod.InitContainers, settings["SETU_STATE_DSN_FILE"])
 	}
 }
 

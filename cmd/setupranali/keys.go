@@ -23,7 +23,8 @@ commands:
   audit [ID|NAME] [--limit N]
                            the audit log: key changes, failed and refused logins
 
-Every command takes --state-db (env SETU_STATE_DB, default ./data/setupranali.db). Roles are
+Every command takes --state-db (env SETU_STATE_DB, default ./data/setupranali.db), or works
+on the shared PostgreSQL store that SETU_STATE_DSN (or SETU_STATE_DSN_FILE) names. Roles are
 described in docs/keys.md. --tenant and --scope repeat or take comma-separated lists; no
 --scope means every dataset.
 `

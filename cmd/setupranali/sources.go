@@ -24,7 +24,8 @@ commands:
   remove NAME|ID           delete a source
   rotate-key               re-encrypt every credential with the first key of UBI_SECRET_KEY
 
-Every command takes --state-db (env SETU_STATE_DB, default ./data/setupranali.db). Credentials
+Every command takes --state-db (env SETU_STATE_DB, default ./data/setupranali.db), or works
+on the shared PostgreSQL store that SETU_STATE_DSN (or SETU_STATE_DSN_FILE) names. Credentials
 are encrypted with UBI_SECRET_KEY (make one with 'setupranali keygen'); passwords and DSNs are
 read from stdin or an environment variable, never from the command line.
 `

@@ -1,7 +1,7 @@
 // Package admin is what the setupranali program's operator subcommands do, apart from reading
 // their flags: manage API keys (create, list, revoke, rotate, the audit log) and registered
-// data sources (add, list, show, test, remove, re-encrypt) in the state DB, back it up and
-// restore it, purge the Redis result cache, and validate a catalog file. Each command works on
+// data sources (add, list, show, test, remove, re-encrypt) in the state DB (the SQLite file, or
+// the shared PostgreSQL store of Op.StateDSN), back it up and restore it, purge the Redis result cache, and validate a catalog file. Each command works on
 // the files and services it is given and needs no running gateway; it opens what it needs,
 // writes its result to an Op's streams and closes again.
 //
@@ -15,7 +15,8 @@
 // Invariants:
 //   - stdout holds what a script captures (a new key, a table, a confirmation); stderr holds
 //     notes for the person (that a key is shown once, that there is nothing to list).
-//   - No error or line carries a key, a password or a connection string.
+//   - No error or line carries a key, a password or a connection string; the PostgreSQL store
+//     is named by its DSN without the password.
 //   - A request that is wrong by itself (a bad expiry, an invalid source) is refused before the
 //     state DB is opened, because opening creates the file.
 package admin
