@@ -80,6 +80,10 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, err
 			n.Node = val.Node
 			return pgtypes.Text, nil
 		}
+		t := sqlValueType(v.SqlvalueFunction.Op)
+		if b.localClock(n, v.SqlvalueFunction.Op) {
+			return t, nil
+		}
 		return sqlValueType(v.SqlvalueFunction.Op), nil
 	case *pg_query.Node_CollateClause:
 		return b.expr(v.CollateClause.Arg, sc, c)
@@ -175,6 +179,9 @@ func metricMisuse(metric, clause string, pos int) error {
 }
 
 func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCtx) (pgtypes.Type, error) {
+	if e.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY || e.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL {
+		return b.arrayCompare(n, e, sc, c)
+	}
 	lt, err := b.expr(e.Lexpr, sc, c)
 	if err != nil {
 		return pgtypes.Type{}, err

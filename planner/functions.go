@@ -93,6 +93,7 @@ var functions = map[string]funcSpec{
 	"bool_or":     {aggregate: true, ret: fixed(pgtypes.Bool)},
 	"every":       {aggregate: true, ret: fixed(pgtypes.Bool)},
 	"string_agg":  {aggregate: true, ret: fixed(pgtypes.Text)},
+	"array_agg":   {aggregate: true, ret: arrayAggType},
 
 	// Window functions.
 	"row_number":   {window: true, ret: fixed(pgtypes.Int8)},

@@ -79,3 +79,13 @@ func (b *binder) inferOperands(e *pg_query.A_Expr, lt, rt pgtypes.Type) {
 	}
 	b.params.infer(e.Rexpr, lt)
 }
+
+// inferArray types an undeclared parameter bound to the array side of ANY or ALL. An earlier
+// scalar inference does not hold: PostgreSQL would refuse the statement, and the value is sent
+// as the array it stands for.
+func (p *params) inferArray(n int32, t pgtypes.Type) {
+	if int(n) <= len(p.declared) && p.declared[n-1] != 0 {
+		return
+	}
+	p.types[n] = t
+}
