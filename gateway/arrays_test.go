@@ -364,4 +364,3 @@ func sqlRows(db *sql.DB, q string, args ...any) ([]string, error) {
 	}
 	return out, rows.Err()
 }
-
