@@ -33,7 +33,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, err
 	case *pg_query.Node_AConst:
 		return constType(v.AConst), nil
 	case *pg_query.Node_ParamRef:
-		return b.params.ref(v.ParamRef)
+		t, err := b.params.ref(v.ParamRef)
+		b.params.castDeclared(n, t)
+		return t, err
 	case *pg_query.Node_TypeCast:
 		from, err := b.expr(v.TypeCast.Arg, sc, c)
 		if err != nil {

@@ -89,3 +89,18 @@ func (p *params) inferArray(n int32, t pgtypes.Type) {
 	}
 	p.types[n] = t
 }
+
+// castDeclared writes the type a client declared for a date or time parameter into the
+// engine SQL: the engine would otherwise type the value from its context, and a timestamp
+// compared with a date column would lose its time of day (PostgreSQL compares the two as
+// timestamps).
+func (p *params) castDeclared(n *pg_query.Node, t pgtypes.Type) {
+	pr := n.GetParamRef()
+	if pr.Number < 1 || int(pr.Number) > len(p.declared) || p.declared[pr.Number-1] == 0 {
+		return
+	}
+	switch t.OID {
+	case pgtypes.Date.OID, pgtypes.Timestamp.OID, pgtypes.Timestamptz.OID:
+		n.Node = castAs(&pg_query.Node{Node: &pg_query.Node_ParamRef{ParamRef: pr}}, t.Name).Node
+	}
+}

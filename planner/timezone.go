@@ -59,6 +59,10 @@ func (b *binder) zonedGrain(n *pg_query.Node, fc *pg_query.FuncCall, name string
 	tz := b.grainZone()
 	switch name {
 	case "date_trunc":
+		if keepsOffset(fc.Args[0]) {
+			b.truncKeepingOffset(n, fc, tz)
+			return pgtypes.Timestamptz, true
+		}
 		// Truncate the local wall-clock time, then read it back as an instant of that zone.
 		fc.Args[1] = atTimeZone(fc.Args[1], tz)
 		inner := &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}
@@ -145,4 +149,27 @@ func printLocation(s Session) *time.Location {
 		return nil
 	}
 	return loc
+}
+
+// keepsOffset reports whether a date_trunc unit is an hour or finer. PostgreSQL truncates
+// those keeping the value's own UTC offset, so the two 1 AM hours of a night that turns the
+// clocks back stay two hours; coarser units take the offset of the truncated wall-clock time.
+func keepsOffset(unit *pg_query.Node) bool {
+	switch unit.GetAConst().GetSval().GetSval() {
+	case "hour", "minute", "second", "milliseconds", "microseconds":
+		return true
+	}
+	return false
+}
+
+// truncKeepingOffset rewrites date_trunc(unit, x) for a unit of an hour or finer as
+// x - (w - date_trunc(unit, w)) with w the wall-clock time of x in tz: the part of the local
+// hour (minute, ...) already gone is taken off the instant itself.
+func (b *binder) truncKeepingOffset(n *pg_query.Node, fc *pg_query.FuncCall, tz string) {
+	x := fc.Args[1]
+	wall := func() *pg_query.Node { return atTimeZone(x, tz) }
+	fc.Args[1] = wall()
+	trunc := &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}
+	gone := pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_OP, []*pg_query.Node{pg_query.MakeStrNode("-")}, wall(), trunc, -1)
+	n.Node = pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_OP, []*pg_query.Node{pg_query.MakeStrNode("-")}, x, gone, -1).Node
 }
