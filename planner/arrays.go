@@ -25,7 +25,7 @@ func (b *binder) arrayCompare(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c
 		op = e.Name[len(e.Name)-1].GetString_().GetSval()
 	}
 	switch op {
-	case "=", "<>", "!=", "<", ">", "<=", ">=", "~~", "!~~", "~~*", "!~~*":
+	case "=", "<>", "!=", "<", ">", "<=", ">=":
 	default:
 		return pgtypes.Type{}, sqlerr.New(sqlerr.FeatureNotSupported, "operator %s with ANY or ALL is not supported", op).WithPosition(b.pos(e.Location))
 	}
