@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"regexp"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -81,9 +82,12 @@ func (b *binder) arrayOperand(e *pg_query.A_Expr, lt pgtypes.Type, sc *scope, c 
 		}
 		items := make([]*pg_query.Node, len(vals))
 		for i, v := range vals {
-			items[i] = castAs(pg_query.MakeAConstStrNode(v, -1), elem.Name)
 			if nulls[i] {
 				items[i] = &pg_query.Node{Node: &pg_query.Node_AConst{AConst: &pg_query.A_Const{Isnull: true, Location: -1}}}
+				continue
+			}
+			if items[i], err = b.arrayItem(v, elem); err != nil {
+				return false, err.(*sqlerr.Error).WithPosition(b.pos(e.Location))
 			}
 		}
 		e.Rexpr = arrayOf(items, elem)
@@ -101,6 +105,11 @@ func (b *binder) arrayParam(e *pg_query.A_Expr, p *pg_query.Node, elem pgtypes.T
 	if err != nil {
 		return err
 	}
+	if elem.OID == pgtypes.Numeric.OID || t.OID == pgtypes.NumericArray.OID {
+		// The embedded engine would read a list of exact decimals at a fixed scale.
+		return sqlerr.New(sqlerr.FeatureNotSupported, "numeric[] parameters are not supported").
+			WithHint("write the values in the statement, or bind a float8[]").WithPosition(b.pos(e.Location))
+	}
 	switch {
 	case t == pgtypes.Unknown || t.OID == 0:
 		at, _ := pgtypes.ArrayOf(elem)
@@ -112,6 +121,46 @@ func (b *binder) arrayParam(e *pg_query.A_Expr, p *pg_query.Node, elem pgtypes.T
 	}
 	e.Rexpr = castArray(p, engineListType(elem))
 	return nil
+}
+
+// arrayItem is one element of an array literal as a value of type elem. A numeric stays an
+// exact number literal (a cast to numeric would be rounded to DuckDB's default scale); a
+// timestamptz written without an offset is the session zone's wall-clock time, as PostgreSQL
+// reads it.
+func (b *binder) arrayItem(v string, elem pgtypes.Type) (*pg_query.Node, error) {
+	switch elem.OID {
+	case pgtypes.Numeric.OID:
+		v = strings.TrimPrefix(strings.TrimSpace(v), "+")
+		if !decimalText.MatchString(v) {
+			return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type numeric: %q", v)
+		}
+		// The parser's own node for the number, so the engine SQL reads back the same.
+		tree, err := pg_query.Parse("SELECT " + v)
+		if err != nil {
+			return nil, sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type numeric: %q", v)
+		}
+		return tree.Stmts[0].Stmt.GetSelectStmt().TargetList[0].GetResTarget().Val, nil
+	case pgtypes.Timestamptz.OID:
+		if !hasOffset(v) {
+			return atTimeZone(castAs(pg_query.MakeAConstStrNode(v, -1), "timestamp"), b.printZone()), nil
+		}
+	}
+	return castAs(pg_query.MakeAConstStrNode(v, -1), elem.Name), nil
+}
+
+// decimalText is a number as a numeric literal writes it (NaN and the infinities are not read).
+var decimalText = regexp.MustCompile(`^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$`)
+
+// hasOffset reports whether a timestamp's text names its zone: an offset or Z after the
+// clock (a date's own dashes are not one).
+func hasOffset(v string) bool {
+	v = strings.TrimSpace(v)
+	clock := strings.IndexAny(v, " T")
+	if clock < 0 {
+		return false
+	}
+	rest := v[clock+1:]
+	return strings.HasSuffix(rest, "Z") || strings.ContainsAny(rest, "+-") || strings.ContainsAny(rest, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY")
 }
 
 // elemFor is the element type an array compared with a value of type t has: t itself,
