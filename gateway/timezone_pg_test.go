@@ -38,6 +38,9 @@ func TestTimeZonesMatchPostgres(t *testing.T) {
 		"SELECT array_agg(happened ORDER BY happened) FROM items",
 		"SELECT date_trunc('minute', happened), date_trunc('second', happened), total FROM items GROUP BY 1, 2 ORDER BY 1",
 		"SELECT happened, total FROM items WHERE happened >= TIMESTAMPTZ '2025-03-30 01:00:00+00' GROUP BY 1 ORDER BY 1",
+		"SELECT happened, total FROM items WHERE happened >= '2025-03-30 02:00:00' AND happened < '2025-11-02 01:30:00' GROUP BY 1 ORDER BY 1",
+		"SELECT happened, total FROM items WHERE happened BETWEEN '2025-03-09 01:00' AND '2025-12-31 23:59:59+05:30' GROUP BY 1 ORDER BY 1",
+		"SELECT happened, total FROM items WHERE happened IN ('2025-03-09 01:59:59', '2025-11-02 01:00:00') GROUP BY 1 ORDER BY 1",
 		`SELECT happened, total FROM items WHERE happened = ANY('{"2025-03-09 01:59:59","2025-03-09 12:29:59","2025-11-02 06:00:00+00"}') GROUP BY 1 ORDER BY 1`,
 	}
 	for engine, gw := range w.gateways {

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"strings"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/pgtypes"
@@ -74,10 +76,34 @@ func (p *params) list() []pgtypes.Type {
 // (for a list, rt is the type its items share).
 func (b *binder) inferOperands(e *pg_query.A_Expr, lt, rt pgtypes.Type) {
 	b.params.infer(e.Lexpr, rt)
+	b.zonedLiteral(e.Lexpr, rt)
 	for _, item := range e.Rexpr.GetList().GetItems() {
 		b.params.infer(item, lt)
+		b.zonedLiteral(item, lt)
 	}
 	b.params.infer(e.Rexpr, lt)
+	b.zonedLiteral(e.Rexpr, lt)
+}
+
+// zonedLiteral reads an untyped string compared with a timestamptz as PostgreSQL does: a
+// timestamp without an offset is wall-clock time in the session's TimeZone. The engines would
+// read it in their own zone, which the gateway pins to UTC.
+func (b *binder) zonedLiteral(n *pg_query.Node, t pgtypes.Type) {
+	c := n.GetAConst()
+	if n == nil || c == nil || c.GetSval() == nil || t.OID != pgtypes.Timestamptz.OID || b.printZone() == "UTC" {
+		return
+	}
+	v := c.GetSval().Sval
+	if hasOffset(v) || !strings.ContainsAny(v, "0123456789") {
+		return // an instant, or a word such as 'now' or 'infinity'
+	}
+	// timezone(zone, ts) as a plain call: inside BETWEEN, AT TIME ZONE would not read back.
+	n.Node = &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
+		Funcname:   []*pg_query.Node{pg_query.MakeStrNode("timezone")},
+		Args:       []*pg_query.Node{pg_query.MakeAConstStrNode(b.printZone(), -1), castAs(pg_query.MakeAConstStrNode(v, -1), "timestamp")},
+		Funcformat: pg_query.CoercionForm_COERCE_EXPLICIT_CALL,
+		Location:   -1,
+	}}
 }
 
 // inferArray types an undeclared parameter bound to the array side of ANY or ALL. An earlier
