@@ -41,6 +41,8 @@ func TestTimeZonesMatchPostgres(t *testing.T) {
 		"SELECT happened, total FROM items WHERE happened >= '2025-03-30 02:00:00' AND happened < '2025-11-02 01:30:00' GROUP BY 1 ORDER BY 1",
 		"SELECT happened, total FROM items WHERE happened BETWEEN '2025-03-09 01:00' AND '2025-12-31 23:59:59+05:30' GROUP BY 1 ORDER BY 1",
 		"SELECT happened, total FROM items WHERE happened IN ('2025-03-09 01:59:59', '2025-11-02 01:00:00') GROUP BY 1 ORDER BY 1",
+		"SELECT happened, total FROM items WHERE happened >= DATE '2025-03-30' AND TIMESTAMP '2025-11-02 01:30:00' > happened GROUP BY 1 ORDER BY 1",
+		"SELECT happened, total FROM items WHERE happened < d GROUP BY 1 ORDER BY 1",
 		`SELECT happened, total FROM items WHERE happened = ANY('{"2025-03-09 01:59:59","2025-03-09 12:29:59","2025-11-02 06:00:00+00"}') GROUP BY 1 ORDER BY 1`,
 	}
 	for engine, gw := range w.gateways {
@@ -63,6 +65,7 @@ func TestTimeZonesMatchPostgres(t *testing.T) {
 			// pgjdbc's setTimestamp: a timestamp parameter written with an offset, which
 			// PostgreSQL ignores; a timestamptz parameter without one is the session zone's.
 			w.compareRaw(t, label+" setTimestamp", conn, truth, "SELECT d, total FROM items WHERE d >= $1 GROUP BY 1 ORDER BY 1", []uint32{1114}, "2025-12-02 10:11:12+00")
+			w.compareRaw(t, label+" timestamp param", conn, truth, "SELECT happened, total FROM items WHERE happened >= $1 GROUP BY 1 ORDER BY 1", []uint32{1114}, "2025-03-30 02:00:00+00")
 			w.compareRaw(t, label+" timestamptz param", conn, truth, "SELECT happened, total FROM items WHERE happened >= $1 GROUP BY 1 ORDER BY 1", []uint32{1184}, "2025-03-30 02:00:00")
 			checkLocalTimestamp(t, label, conn, truth)
 		}

@@ -83,6 +83,46 @@ func (b *binder) inferOperands(e *pg_query.A_Expr, lt, rt pgtypes.Type) {
 	}
 	b.params.infer(e.Rexpr, lt)
 	b.zonedLiteral(e.Rexpr, lt)
+	b.zonedOperands(e, lt, rt)
+}
+
+// zonedOperands converts a timestamp or date compared with a timestamptz (=, <, IN, BETWEEN,
+// ...) into an instant in the session's TimeZone, as PostgreSQL's implicit cast does; the
+// engines would use their own zone, UTC.
+func (b *binder) zonedOperands(e *pg_query.A_Expr, lt, rt pgtypes.Type) {
+	zone := b.printZone()
+	if zone == "UTC" || !comparison(e) {
+		return
+	}
+	wall := func(t pgtypes.Type) bool { return t.OID == pgtypes.Timestamp.OID || t.OID == pgtypes.Date.OID }
+	instant := func(n *pg_query.Node) *pg_query.Node {
+		return &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
+			Funcname:   []*pg_query.Node{pg_query.MakeStrNode("timezone")},
+			Args:       []*pg_query.Node{pg_query.MakeAConstStrNode(zone, -1), castAs(n, "timestamp")},
+			Funcformat: pg_query.CoercionForm_COERCE_EXPLICIT_CALL,
+			Location:   -1,
+		}}}
+	}
+	switch {
+	case wall(lt) && rt.OID == pgtypes.Timestamptz.OID:
+		e.Lexpr = instant(e.Lexpr)
+	case lt.OID == pgtypes.Timestamptz.OID && wall(rt) && e.Rexpr.GetList() == nil:
+		e.Rexpr = instant(e.Rexpr)
+	}
+}
+
+// comparison reports whether e compares its operands (rather than computing with them).
+func comparison(e *pg_query.A_Expr) bool {
+	switch e.Kind {
+	case pg_query.A_Expr_Kind_AEXPR_OP:
+		switch e.Name[len(e.Name)-1].GetString_().GetSval() {
+		case "=", "<>", "!=", "<", ">", "<=", ">=":
+			return true
+		}
+	case pg_query.A_Expr_Kind_AEXPR_DISTINCT, pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT:
+		return true
+	}
+	return false
 }
 
 // zonedLiteral reads an untyped string compared with a timestamptz as PostgreSQL does: a
