@@ -443,6 +443,12 @@ func cacheKey(plan *planner.Plan, args []any, formats []int16) string {
 	for _, a := range args {
 		field(argKey(a))
 	}
+	if plan.Zone != nil {
+		// A timestamptz prints in the session's zone: the same rows are other bytes in
+		// another. No argument's key is the bare word "zone" (each starts with its kind).
+		field("zone")
+		field(plan.Zone.String())
+	}
 	sum := sha256.Sum256(m)
 
 	key := make([]byte, 0, 4+16*len(plan.Datasets)+1+2*len(sum))

@@ -212,7 +212,7 @@ func stream(ctx context.Context, be Backend, plan *planner.Plan, args []any, for
 			if i < len(formats) && formats[i] == 1 {
 				bufs[i], err = pgtypes.AppendBinary(bufs[i][:0], v, plan.Columns[i].Type)
 			} else {
-				bufs[i], err = pgtypes.AppendText(bufs[i][:0], v, plan.Columns[i].Type)
+				bufs[i], err = pgtypes.AppendTextIn(bufs[i][:0], v, plan.Columns[i].Type, plan.Zone)
 			}
 			if err != nil {
 				return res, err

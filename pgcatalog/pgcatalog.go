@@ -184,6 +184,10 @@ func (c *Catalog) Describe(ctx context.Context, sql string) ([]planner.Column, [
 	params := make([]pgtypes.Type, len(d.Params))
 	for i, t := range d.Params {
 		params[i] = pgType(t)
+		if t == duckdbdrv.TYPE_LIST {
+			// A list parameter (rewriteArrayOperator casts `x = ANY($1)`'s to text[]).
+			params[i] = pgtypes.TextArray
+		}
 	}
 	return cols, params, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/setupranali/setupranali/auth"
 	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/sqlerr"
 )
@@ -66,6 +67,11 @@ func (f *fixture) query(p auth.Principal, sql string, args ...any) ([]string, *p
 		parts := make([]string, len(vals))
 		for i, v := range vals {
 			parts[i] = fmt.Sprint(v)
+			if list, ok := v.([]any); ok {
+				// The engine hands lists back as lists; clients see their array text.
+				text, _ := pgtypes.AppendText(nil, list, pgtypes.Text)
+				parts[i] = string(text)
+			}
 			if v == nil {
 				parts[i] = "NULL"
 			}

@@ -139,6 +139,11 @@ func rewriteArrayOperator(n *pg_query.Node, e *pg_query.A_Expr, op string) {
 	if e.Rexpr.GetSubLink() != nil {
 		return
 	}
+	if e.Rexpr.GetParamRef() != nil {
+		// A bound list (pgcli binds '{r,p,f}'): typed, so the engine reads the parameter as
+		// a list and the client is asked for text[].
+		e.Rexpr = castTextArray(e.Rexpr)
+	}
 	contains := func() *pg_query.Node {
 		return pg_query.MakeFuncCallNode([]*pg_query.Node{pg_query.MakeStrNode("list_contains")}, []*pg_query.Node{e.Rexpr, e.Lexpr}, -1)
 	}
@@ -555,4 +560,18 @@ func (c *catalogRewriter) readsDefinitions(expr *pg_query.Node, col string, args
 		}
 		return true
 	})
+}
+
+// castTextArray is CAST(x AS VARCHAR[]).
+func castTextArray(x *pg_query.Node) *pg_query.Node {
+	return &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{
+		Arg: x,
+		TypeName: &pg_query.TypeName{
+			Names:       []*pg_query.Node{pg_query.MakeStrNode("varchar")},
+			ArrayBounds: []*pg_query.Node{{Node: &pg_query.Node_Integer{Integer: &pg_query.Integer{Ival: -1}}}},
+			Typemod:     -1,
+			Location:    -1,
+		},
+		Location: -1,
+	}}}
 }

@@ -85,6 +85,9 @@ func AppendBinary(buf []byte, v any, t Type) ([]byte, error) {
 		// As AppendText: whatever else the engine hands back is its printed form.
 		return fmt.Append(buf, v), nil
 	default:
+		if IsArray(t) {
+			return appendArrayBinary(buf, v, t)
+		}
 		// text, varchar and anything announced as text: the binary form is the text itself.
 		return AppendText(buf, v, t)
 	}

@@ -9,6 +9,11 @@
 // PostgreSQL's own with its default settings (DateStyle ISO, IntervalStyle postgres,
 // extra_float_digits 1, TimeZone UTC); tests compare them with a real PostgreSQL.
 //
+// One-dimensional arrays of those types (arrays.go) are announced by their own OIDs and written
+// in PostgreSQL's array text and binary forms from an engine's list; Elem and ArrayOf go between
+// an array type and its elements. AppendTextIn prints a timestamptz (alone or in an array) in
+// the session's TimeZone, as PostgreSQL does; AppendText prints it in UTC.
+//
 // DecodeText reads back the text AppendText writes into a typed Go value, for consumers that
 // are handed encoded rows (the HTTP API makes JSON from the same rows the pg wire protocol and
 // the result cache carry). DecodeBool, DecodeInt, DecodeFloat and DecodeTime are its decoders

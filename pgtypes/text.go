@@ -78,7 +78,25 @@ func AppendText(buf []byte, v any, t Type) ([]byte, error) {
 		buf = append(buf, `\x`...)
 		return hex.AppendEncode(buf, b), nil
 	}
+	if IsArray(t) {
+		return appendArrayText(buf, v, t, nil)
+	}
 	return appendAny(buf, v), nil
+}
+
+// AppendTextIn is AppendText for a session whose TimeZone is loc (nil: UTC): a timestamptz is
+// printed as the wall-clock time in loc with loc's offset at that instant, as PostgreSQL
+// prints it. Every other type prints the same in every zone.
+func AppendTextIn(buf []byte, v any, t Type, loc *time.Location) ([]byte, error) {
+	if loc != nil && t.OID == Timestamptz.OID {
+		if tm, ok := v.(time.Time); ok {
+			return appendTimestamptz(buf, tm.In(loc)), nil
+		}
+	}
+	if IsArray(t) {
+		return appendArrayText(buf, v, t, loc)
+	}
+	return AppendText(buf, v, t)
 }
 
 func mismatch(v any, t Type) error {
@@ -399,6 +417,40 @@ func appendAny(buf []byte, v any) []byte {
 		return appendInterval(buf, x)
 	case time.Time:
 		return x.AppendFormat(buf, "2006-01-02 15:04:05.999999")
+	case []any:
+		return appendListText(buf, x)
 	}
 	return fmt.Append(buf, v)
+}
+
+// appendListText prints an engine's list announced as text (catalog arrays such as
+// current_schemas()) as PostgreSQL prints an array: {a,"b c",NULL}, booleans as t and f, each
+// other element as its kind prints.
+func appendListText(buf []byte, list []any) []byte {
+	buf = append(buf, '{')
+	var scratch []byte
+	for i, e := range list {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		switch x := e.(type) {
+		case nil:
+			buf = append(buf, "NULL"...)
+		case []any:
+			buf = appendListText(buf, x)
+		case bool:
+			buf = append(buf, "ft"[boolIndex(x)])
+		default:
+			scratch = appendAny(scratch[:0], x)
+			buf = appendArrayElem(buf, scratch)
+		}
+	}
+	return append(buf, '}')
+}
+
+func boolIndex(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -80,6 +80,9 @@ func SQLName(t Type) string {
 	case Time.OID:
 		return "time without time zone"
 	}
+	if elem, ok := Elem(t); ok {
+		return SQLName(elem) + "[]"
+	}
 	return t.Name
 }
 
@@ -122,6 +125,14 @@ var byOID = func() map[uint32]Type {
 		Varchar, Date, Time, Timestamp, Timestamptz, Interval, Numeric} {
 		m[t.OID] = t
 	}
+	for _, a := range arrays {
+		if a.elem.OID != Numeric.OID {
+			m[a.array.OID] = a.array
+		}
+	}
+	// Arrays of the types read as text are text arrays: bpchar[], name[] and "char"[]
+	// (pg_class.relkind's type, which catalog queries bind lists of).
+	m[1014], m[1003], m[1002] = TextArray, TextArray, TextArray
 	m[1042] = Text // bpchar
 	m[19] = Text   // name
 	m[Unknown.OID] = Unknown

@@ -72,6 +72,9 @@ func (c *conn) typeMap() *pgtype.Map {
 // copied.
 func (c *conn) decodeParam(t pgtypes.Type, format int16, src []byte) (any, error) {
 	m := c.typeMap()
+	if elem, ok := pgtypes.Elem(t); ok {
+		return decodeArrayParam(m, t, elem, format, src)
+	}
 	switch t.OID {
 	case pgtypes.Int2.OID, pgtypes.Int4.OID, pgtypes.Int8.OID:
 		var v int64
@@ -115,8 +118,9 @@ func (c *conn) decodeParam(t pgtypes.Type, format int16, src []byte) (any, error
 			if format == 1 {
 				return nil, err
 			}
-			// PostgreSQL takes a bare date as its midnight.
-			wall, werr := parseWallClock(src)
+			// PostgreSQL takes a bare date as its midnight, and ignores a zone offset written
+			// after a timestamp without time zone (pgjdbc's setTimestamp sends one).
+			wall, werr := parseWallClock(stripOffset(src))
 			if werr != nil {
 				return nil, err
 			}
@@ -184,6 +188,30 @@ func parseWallClock(src []byte) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("not a timestamp: %q", src)
 	}
 	return time.Date(d.Time.Year(), d.Time.Month(), d.Time.Day(), 0, 0, 0, 0, time.UTC), nil
+}
+
+// stripOffset drops a zone offset ("+00", "-07:00", "+05:30:00") or a "Z" that ends a
+// timestamp's text, which a timestamp without time zone reads as wall-clock time alone. Text
+// with no clock part (a bare date's "-02" is no offset) is returned as it is.
+func stripOffset(src []byte) []byte {
+	clock := bytes.IndexAny(src, " T")
+	if clock < 0 {
+		return src
+	}
+	if src[len(src)-1] == 'Z' {
+		return bytes.TrimRight(src[:len(src)-1], " ")
+	}
+	i := bytes.IndexAny(src[clock+1:], "+-")
+	if i < 0 {
+		return src
+	}
+	i += clock + 1
+	for _, c := range src[i+1:] {
+		if (c < '0' || c > '9') && c != ':' {
+			return src
+		}
+	}
+	return bytes.TrimRight(src[:i], " ")
 }
 
 // inSessionZone takes a wall-clock reading to the instant it names in the session's time zone.

@@ -18,6 +18,7 @@ func resultCacheInfo(cat *catalog.Catalog, s Session, plan *Plan) {
 	if plan.Inner != nil {
 		resultCacheInfo(cat, s, plan.Inner)
 	}
+	plan.Zone = printLocation(s)
 	if plan.Kind != KindQuery || len(plan.Datasets) == 0 {
 		return
 	}

@@ -33,7 +33,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, err
 	case *pg_query.Node_AConst:
 		return constType(v.AConst), nil
 	case *pg_query.Node_ParamRef:
-		return b.params.ref(v.ParamRef)
+		t, err := b.params.ref(v.ParamRef)
+		b.params.castDeclared(n, t)
+		return t, err
 	case *pg_query.Node_TypeCast:
 		from, err := b.expr(v.TypeCast.Arg, sc, c)
 		if err != nil {
@@ -79,6 +81,10 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, err
 		if val := b.sqlValueSession(v.SqlvalueFunction.Op); val != nil {
 			n.Node = val.Node
 			return pgtypes.Text, nil
+		}
+		t := sqlValueType(v.SqlvalueFunction.Op)
+		if b.localClock(n, v.SqlvalueFunction.Op) {
+			return t, nil
 		}
 		return sqlValueType(v.SqlvalueFunction.Op), nil
 	case *pg_query.Node_CollateClause:
@@ -178,6 +184,9 @@ func metricMisuse(metric, clause string, pos int) error {
 }
 
 func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCtx) (pgtypes.Type, error) {
+	if e.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ANY || e.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL {
+		return b.arrayCompare(n, e, sc, c)
+	}
 	lt, err := b.expr(e.Lexpr, sc, c)
 	if err != nil {
 		return pgtypes.Type{}, err

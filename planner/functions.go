@@ -95,6 +95,7 @@ var functions = map[string]funcSpec{
 	"bool_or":     {aggregate: true, ret: fixed(pgtypes.Bool)},
 	"every":       {aggregate: true, ret: fixed(pgtypes.Bool)},
 	"string_agg":  {aggregate: true, ret: fixed(pgtypes.Text)},
+	"array_agg":   {aggregate: true, ret: arrayAggType},
 	// Ordered-set aggregates (Tableau's, Power BI's and Looker Studio's MEDIAN).
 	"percentile_cont": {aggregate: true, orderedSet: true, ret: fixed(pgtypes.Float8)},
 	"percentile_disc": {aggregate: true, orderedSet: true, ret: argType(0)},

@@ -93,6 +93,9 @@ type Plan struct {
 	// datasets read (the shortest override); zero means the server's CACHE_TTL_SECONDS, a
 	// negative value that the result is never cached.
 	CacheTTL time.Duration
+	// Zone is the session's TimeZone, which timestamptz values are printed in as text (nil:
+	// UTC). The result cache keys on it.
+	Zone *time.Location
 
 	// Rows are KindLocal's result in text format (nil is NULL).
 	Rows [][]*string

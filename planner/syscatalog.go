@@ -187,6 +187,16 @@ func declaredParamType(oid uint32) (pgtypes.Type, bool) {
 		return pgtypes.Text, true
 	case 26:
 		return pgtypes.Int8, true
+	case 1028: // oid[]
+		return pgtypes.Int8Array, true
+	}
+	if t, ok := pgtypes.ByOID(oid); ok && pgtypes.IsArray(t) {
+		// A list compared in a catalog query (pgcli's relkind = ANY($1)): the catalog engine
+		// compares lists of text or of integers.
+		if elem, _ := pgtypes.Elem(t); pgtypes.IsInteger(elem) {
+			return pgtypes.Int8Array, true
+		}
+		return pgtypes.TextArray, true
 	}
 	for _, t := range []pgtypes.Type{pgtypes.Bool, pgtypes.Int2, pgtypes.Int4, pgtypes.Int8, pgtypes.Text, pgtypes.Varchar, pgtypes.Float4, pgtypes.Float8, pgtypes.Numeric} {
 		if t.OID == oid {

@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"time"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/catalog"
@@ -47,12 +49,20 @@ func atTimeZone(x *pg_query.Node, tz string) *pg_query.Node {
 // zonedGrain rewrites a grain over an instant so it is computed in the grain zone. It returns
 // the call's type.
 func (b *binder) zonedGrain(n *pg_query.Node, fc *pg_query.FuncCall, name string, args []pgtypes.Type) (pgtypes.Type, bool) {
+	if name == "date_trunc" && len(args) == 2 && args[1].OID == pgtypes.Date.OID {
+		b.truncDate(n, fc)
+		return pgtypes.Timestamptz, true
+	}
 	if len(args) != 2 || args[1].OID != pgtypes.Timestamptz.OID {
 		return pgtypes.Type{}, false
 	}
 	tz := b.grainZone()
 	switch name {
 	case "date_trunc":
+		if keepsOffset(fc.Args[0]) {
+			b.truncKeepingOffset(n, fc, tz)
+			return pgtypes.Timestamptz, true
+		}
 		// Truncate the local wall-clock time, then read it back as an instant of that zone.
 		fc.Args[1] = atTimeZone(fc.Args[1], tz)
 		inner := &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}
@@ -78,4 +88,88 @@ func timezoneType(args []pgtypes.Type) pgtypes.Type {
 		return pgtypes.Timestamp
 	}
 	return pgtypes.Timestamptz
+}
+
+// printZone is the zone timestamptz values are shown in and dates become instants in: the
+// session's TimeZone, UTC when the client set none (what SHOW TimeZone answers then).
+func (b *binder) printZone() string {
+	if b.sess.TimeZone != "" {
+		return b.sess.TimeZone
+	}
+	return "UTC"
+}
+
+// truncDate rewrites date_trunc(unit, date). PostgreSQL has no date_trunc over dates: it casts
+// the date to timestamptz (its midnight in the session's zone) and truncates that, so the
+// answer is an instant. Truncating the midnight as wall-clock time and reading the result in
+// the session's zone gives the same instant on every engine.
+func (b *binder) truncDate(n *pg_query.Node, fc *pg_query.FuncCall) {
+	fc.Args[1] = castAs(fc.Args[1], "timestamp")
+	inner := &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}
+	n.Node = atTimeZone(inner, b.printZone()).Node
+}
+
+// castAs is CAST(x AS typ). The name is left unqualified: both engines know PostgreSQL's
+// spellings of the built-in types (DuckDB's aliases), and DuckDB has no pg_catalog types.
+func castAs(x *pg_query.Node, typ string) *pg_query.Node {
+	return &pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{
+		Arg:      x,
+		TypeName: &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode(typ)}, Typemod: -1, Location: -1},
+		Location: -1,
+	}}}
+}
+
+// localClock rewrites localtimestamp and localtime: the wall-clock time now in the session's
+// zone, as PostgreSQL gives it (engines know only their own zone, which the gateway pins to
+// UTC). It returns false for the other SQL value functions.
+func (b *binder) localClock(n *pg_query.Node, op pg_query.SQLValueFunctionOp) bool {
+	now := &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
+		Funcname: []*pg_query.Node{pg_query.MakeStrNode("now")}, Funcformat: pg_query.CoercionForm_COERCE_EXPLICIT_CALL, Location: -1,
+	}}}
+	wall := atTimeZone(now, b.printZone())
+	switch op {
+	case pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N:
+		n.Node = wall.Node
+	case pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME_N:
+		n.Node = castAs(wall, "time").Node
+	default:
+		return false
+	}
+	return true
+}
+
+// printLocation is the location of the session's TimeZone, nil for UTC. The zone was checked
+// when it was set; a zone the system no longer knows prints in UTC rather than fail a query.
+func printLocation(s Session) *time.Location {
+	if s.TimeZone == "" || s.TimeZone == "UTC" {
+		return nil
+	}
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return nil
+	}
+	return loc
+}
+
+// keepsOffset reports whether a date_trunc unit is an hour or finer. PostgreSQL truncates
+// those keeping the value's own UTC offset, so the two 1 AM hours of a night that turns the
+// clocks back stay two hours; coarser units take the offset of the truncated wall-clock time.
+func keepsOffset(unit *pg_query.Node) bool {
+	switch unit.GetAConst().GetSval().GetSval() {
+	case "hour", "minute", "second", "milliseconds", "microseconds":
+		return true
+	}
+	return false
+}
+
+// truncKeepingOffset rewrites date_trunc(unit, x) for a unit of an hour or finer as
+// x - (w - date_trunc(unit, w)) with w the wall-clock time of x in tz: the part of the local
+// hour (minute, ...) already gone is taken off the instant itself.
+func (b *binder) truncKeepingOffset(n *pg_query.Node, fc *pg_query.FuncCall, tz string) {
+	x := fc.Args[1]
+	wall := func() *pg_query.Node { return atTimeZone(x, tz) }
+	fc.Args[1] = wall()
+	trunc := &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}
+	gone := pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_OP, []*pg_query.Node{pg_query.MakeStrNode("-")}, wall(), trunc, -1)
+	n.Node = pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_OP, []*pg_query.Node{pg_query.MakeStrNode("-")}, x, gone, -1).Node
 }

@@ -9,9 +9,7 @@ import (
 	"math/big"
 	"regexp"
 	"runtime"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -198,8 +196,14 @@ func normalize(v any) any {
 	case *duckdb.UUID:
 		return x.String()
 	case []any:
-		// Lists (catalog arrays such as current_schemas()) in PostgreSQL's array text form.
-		return string(appendArray(nil, x))
+		// Lists stay lists, their elements normalized: an array column encodes them as
+		// PostgreSQL's array, a column announced as text prints their array text
+		// (pgtypes.AppendText).
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalize(e)
+		}
+		return out
 	case map[string]any:
 		// Structs and JSON objects: JSON text.
 		b, err := json.Marshal(x)
@@ -209,46 +213,6 @@ func normalize(v any) any {
 		return string(b)
 	}
 	return fmt.Sprint(v)
-}
-
-// appendArray writes a list as PostgreSQL writes an array: {a,"b c",NULL}, booleans as t/f.
-func appendArray(buf []byte, list []any) []byte {
-	buf = append(buf, '{')
-	for i, e := range list {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		if sub, ok := e.([]any); ok {
-			buf = appendArray(buf, sub)
-			continue
-		}
-		switch x := normalize(e).(type) {
-		case nil:
-			buf = append(buf, "NULL"...)
-		case bool:
-			if x {
-				buf = append(buf, 't')
-			} else {
-				buf = append(buf, 'f')
-			}
-		case string:
-			if x != "" && !strings.EqualFold(x, "NULL") && !strings.ContainsAny(x, "{},\"\\ \t\n\r") {
-				buf = append(buf, x...)
-				continue
-			}
-			buf = append(buf, '"')
-			for _, r := range x {
-				if r == '"' || r == '\\' {
-					buf = append(buf, '\\')
-				}
-				buf = utf8.AppendRune(buf, r)
-			}
-			buf = append(buf, '"')
-		default:
-			buf = fmt.Append(buf, x)
-		}
-	}
-	return append(buf, '}')
 }
 
 // mapError is mapError with the hint naming the memory limit's setting.

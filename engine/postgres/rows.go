@@ -134,6 +134,9 @@ func decoderFor(m *pgtype.Map, oid uint32, format int16) decoder {
 	if d := fastDecoder(oid, format); d != nil {
 		return d
 	}
+	if d := arrayDecoder(m, oid, format); d != nil {
+		return d
+	}
 	scan := func(dst any, src []byte) error { return m.Scan(oid, format, src, dst) }
 	switch oid {
 	case pgtype.BoolOID:
