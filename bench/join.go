@@ -24,17 +24,11 @@ type starSide struct {
 
 // j1 is the star join on the embedded DuckDB.
 func (b *bench) j1(ctx context.Context) error {
-	connector, err := duckdb.NewConnector(b.directDuck, nil)
+	db, closeDB, err := b.openDirectDuck(ctx)
 	if err != nil {
 		return err
 	}
-	db := sql.OpenDB(connector)
-	defer connector.Close()
-	defer db.Close()
-	// As the gateway's engine is configured.
-	if _, err := db.ExecContext(ctx, "SET memory_limit = '4GB'"); err != nil {
-		return err
-	}
+	defer closeDB()
 	duck := func(name, q string) starSide {
 		return starSide{name: name, answer: func(ctx context.Context) (starAnswer, error) { return duckAnswer(ctx, db, q) }, run: duckQuery(db, q)}
 	}
@@ -104,4 +98,23 @@ func pairedRatio(a, b sample) float64 {
 		rs = append(rs, float64(a.times[i])/float64(b.times[i]))
 	}
 	return median(rs)
+}
+
+// openDirectDuck opens the bench's own DuckDB on the gateway's data file, configured as the
+// gateway's engine is, for the reference side of a pair.
+func (b *bench) openDirectDuck(ctx context.Context) (*sql.DB, func(), error) {
+	connector, err := duckdb.NewConnector(b.directDuck, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	db := sql.OpenDB(connector)
+	closeDB := func() {
+		db.Close()
+		connector.Close()
+	}
+	if _, err := db.ExecContext(ctx, "SET memory_limit = '4GB'"); err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	return db, closeDB, nil
 }

@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -410,17 +409,11 @@ func (b *bench) p2p3(ctx context.Context) error {
 	}
 	defer gc.Close(context.Background())
 	if b.o.only["P2"] {
-		connector, err := duckdb.NewConnector(b.directDuck, nil)
+		db, closeDB, err := b.openDirectDuck(ctx)
 		if err != nil {
 			return err
 		}
-		db := sql.OpenDB(connector)
-		defer connector.Close()
-		defer db.Close()
-		// As the gateway's engine is configured.
-		if _, err := db.ExecContext(ctx, "SET memory_limit = '4GB'"); err != nil {
-			return err
-		}
+		defer closeDB()
 		s, err := timeInterleaved(ctx, b.o.size.Warmup, b.o.size.Rounds, pgxQuery(gc, b.sql["group_duckdb"]), duckQuery(db, b.sql["engine_group_duckdb"]))
 		if err != nil {
 			return err
