@@ -29,7 +29,6 @@ import (
 	"syscall"
 	"time"
 
-	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
