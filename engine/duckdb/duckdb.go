@@ -46,6 +46,9 @@ func ValidMemoryLimit(s string) bool { return memoryLimitPattern.MatchString(s) 
 
 // lockdown runs after the start-up SQL. Order matters: lock_configuration must come last.
 var lockdown = []string{
+	// PostgreSQL's NULL order: last ascending, first descending. DuckDB's default puts NULL
+	// last either way, which would change every top-N over a nullable metric.
+	"SET default_null_order = 'nulls_last_on_asc_first_on_desc'",
 	"SET autoinstall_known_extensions = false",
 	"SET autoload_known_extensions = false",
 	"SET allow_community_extensions = false",
