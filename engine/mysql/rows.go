@@ -6,6 +6,7 @@ import (
 	sqldriver "database/sql/driver"
 	"math/big"
 	"strings"
+	"sync/atomic"
 
 	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/planner"
@@ -30,6 +31,10 @@ type rows struct {
 	dest  []any
 	vals  []any
 	done  bool
+	// killed is set once KILL QUERY was sent for the connection: a MariaDB thread that was idle
+	// by the time the KILL arrived keeps it for its next statement, so the connection is
+	// dropped, never reused.
+	killed atomic.Bool
 	// closed guards Close.
 	closed bool
 }
@@ -59,7 +64,7 @@ func (r *rows) watch() {
 		defer close(r.stopped)
 		select {
 		case <-r.ctx.Done():
-			r.b.killQuery(r.thread)
+			r.kill()
 		case <-r.stop:
 		}
 	}()
@@ -186,11 +191,16 @@ func (r *rows) Close() error {
 	}
 	r.closed = true
 	if !r.done && r.ctx.Err() == nil {
-		r.b.killQuery(r.thread)
+		r.kill()
 	}
 	_ = r.rows.Close()
 	r.release()
 	return nil
+}
+
+func (r *rows) kill() {
+	r.killed.Store(true)
+	r.b.killQuery(r.thread)
 }
 
 // release stops the watcher, rolls the transaction back and hands the connection back. A
@@ -200,9 +210,15 @@ func (r *rows) release() {
 		close(r.stop)
 		<-r.stopped
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), cleanupTimeout)
-	defer cancel()
-	if _, err := r.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+	drop := r.killed.Load()
+	if !drop {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.ctx), cleanupTimeout)
+		_, err := r.conn.ExecContext(ctx, "ROLLBACK")
+		cancel()
+		drop = err != nil
+	}
+	if drop {
+		// ErrBadConn from Raw makes database/sql close the connection instead of pooling it.
 		_ = r.conn.Raw(func(any) error { return sqldriver.ErrBadConn })
 	}
 	_ = r.conn.Close()
