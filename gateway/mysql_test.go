@@ -1,0 +1,275 @@
+package gateway
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/setupranali/setupranali/internal/testkit"
+	"github.com/setupranali/setupranali/state"
+)
+
+// mysqlOrder is one row of the demo's orders as the MariaDB tests load it; the expected
+// numbers are computed from these rows in Go, apart from the gateway.
+type mysqlOrder struct {
+	id, tenant, date, city string
+	revenue                float64
+	quantity               int64
+	customer               string
+}
+
+var mysqlOrders = []mysqlOrder{
+	{"o1", "tenantA", "2025-12-01", "Indore", 1000, 2, "c1"},
+	{"o2", "tenantA", "2025-12-01", "Bhopal", 500, 1, "c1"},
+	{"o3", "tenantB", "2025-12-02", "Indore", 250, 1, "c3"},
+	{"o4", "tenantB", "2025-11-03", "Delhi", 1200, 3, "c3"},
+	{"o5", "default", "2025-12-02", "Mumbai", 800, 2, "c5"},
+	{"o6", "default", "2025-12-03", "Chennai", 600, 1, "c6"},
+	{"o7", "tenantA", "2025-11-15", "Indore", 125.5, 4, "c2"},
+}
+
+// mysqlGateway loads the demo orders and customers into a fresh MariaDB database, registers it
+// as a mysql source in a fresh state DB (as 'setupranali sources add --type mysql' does), and
+// starts a gateway whose datasets live there.
+func mysqlGateway(t *testing.T) *Gateway {
+	t.Helper()
+	gw, _ := mysqlGatewayWith(t, "", "")
+	return gw
+}
+
+// mysqlGatewayWith is mysqlGateway with a further statement run on the database and further
+// datasets appended to the catalog; it returns the test's own pool on the database too.
+func mysqlGatewayWith(t *testing.T, extraSQL, extraDatasets string) (*Gateway, *sql.DB) {
+	t.Helper()
+	name, db := testkit.MySQLDatabase(t)
+	ctx := testkit.Context(t)
+	var vals []string
+	for _, o := range mysqlOrders {
+		vals = append(vals, fmt.Sprintf("('%s','%s','%s','%s',%g,%d,'%s')", o.id, o.tenant, o.date, o.city, o.revenue, o.quantity, o.customer))
+	}
+	for _, q := range []string{
+		`CREATE TABLE customers (customer_id VARCHAR(16) PRIMARY KEY, tenant_id VARCHAR(16) NOT NULL, name VARCHAR(64) NOT NULL,
+		  region VARCHAR(16) NOT NULL, segment VARCHAR(16) NOT NULL)`,
+		`INSERT INTO customers VALUES ('c1','tenantA','Malwa Traders','Central','retail'), ('c2','tenantA','Narmada Foods','Central','wholesale'),
+		  ('c3','tenantB','Yamuna Stores','North','retail'), ('c4','tenantB','Capital Wholesale','North','wholesale'),
+		  ('c5','default','Harbour Supplies','West','wholesale'), ('c6','default','Marina Textiles','South','retail')`,
+		`CREATE TABLE orders (order_id VARCHAR(16) PRIMARY KEY, tenant_id VARCHAR(16) NOT NULL, order_date DATE NOT NULL,
+		  city VARCHAR(32) NOT NULL, revenue DOUBLE NOT NULL, quantity BIGINT NOT NULL, customer_id VARCHAR(16) NOT NULL)`,
+		"INSERT INTO orders VALUES " + strings.Join(vals, ", "),
+		extraSQL,
+	} {
+		if q == "" {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dc, err := mysql.ParseDSN(testkit.MySQLDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port, _ := strings.Cut(dc.Addr, ":")
+	stateDB := filepath.Join(t.TempDir(), "state.db")
+	sdb, err := state.Open(ctx, stateDB, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := state.ParseKeyring(mysqlTestKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := state.Source{Name: "maria", Type: state.TypeMySQL, Settings: state.Settings{Host: host, Port: port, Database: name, User: dc.User}}
+	if _, err := sdb.AddSource(ctx, src, state.Credentials{Password: dc.Passwd}, keys); err != nil {
+		t.Fatal(err)
+	}
+	sdb.Close()
+	text, err := os.ReadFile("../catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := strings.ReplaceAll(string(text), "engine: duckdb", "engine: mysql\n      sourceId: maria") + extraDatasets
+	path := filepath.Join(t.TempDir(), "catalog.yaml")
+	testkit.WriteFile(t, path, cat)
+	return startTestGateway(t, func(c *Config) {
+		c.Catalog, c.StateDB, c.SecretKey = path, stateDB, Secret(mysqlTestKey)
+	}), db
+}
+
+// mysqlTestKey is a Fernet key for the test's state DB (32 zero bytes, base64url).
+const mysqlTestKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+
+// mysqlRevenueByCity is the ground truth of "revenue and orders by city" for one tenant.
+func mysqlRevenueByCity(tenant string) []string {
+	type agg struct {
+		rev float64
+		n   int
+	}
+	by := map[string]*agg{}
+	for _, o := range mysqlOrders {
+		if o.tenant != tenant {
+			continue
+		}
+		if by[o.city] == nil {
+			by[o.city] = &agg{}
+		}
+		by[o.city].rev += o.revenue
+		by[o.city].n++
+	}
+	var out []string
+	for city, a := range by {
+		out = append(out, fmt.Sprintf("%s|%g|%d", city, a.rev, a.n))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Per-tenant numbers through the gateway on MariaDB equal those computed from the rows.
+func TestMySQLSemantics(t *testing.T) {
+	gw := mysqlGateway(t)
+	for _, tenant := range []string{"tenantA", "tenantB"} {
+		conn := connect(t, gw, tenant+"-key")
+		got := testkit.RowsText(t, conn, "SELECT city, total_revenue, orders_count FROM orders ORDER BY city")
+		if want := mysqlRevenueByCity(tenant); !equal(got, want) {
+			t.Errorf("%s revenue by city:\n got %v\nwant %v", tenant, got, want)
+		}
+		var qty int64
+		months := map[string]float64{}
+		for _, o := range mysqlOrders {
+			if o.tenant == tenant {
+				qty += o.quantity
+				months[o.date[:7]+"-01"] += o.revenue
+			}
+		}
+		got = testkit.RowsText(t, conn, "SELECT total_quantity FROM orders")
+		if want := []string{fmt.Sprint(qty)}; !equal(got, want) {
+			t.Errorf("%s total quantity: got %v, want %v", tenant, got, want)
+		}
+		var wantMonths []string
+		for m, r := range months {
+			wantMonths = append(wantMonths, fmt.Sprintf("%s 00:00:00|%g", m, r))
+		}
+		sort.Strings(wantMonths)
+		got = testkit.RowsText(t, conn, "SELECT date_trunc('month', order_date) AS m, total_revenue FROM orders GROUP BY 1 ORDER BY 1")
+		if !equal(got, wantMonths) {
+			t.Errorf("%s revenue by month:\n got %v\nwant %v", tenant, got, wantMonths)
+		}
+	}
+}
+
+// Function and type results on MariaDB equal PostgreSQL's for the same rows: the same
+// query runs through the gateway and on the real PostgreSQL over the tenant's rows as VALUES.
+func TestMySQLMatchesPostgres(t *testing.T) {
+	gw := mysqlGateway(t)
+	pg := testkit.PostgresConn(t)
+	conn := connect(t, gw, "tenantA-key")
+	var vals []string
+	for _, o := range mysqlOrders {
+		if o.tenant == "tenantA" {
+			vals = append(vals, fmt.Sprintf("('%s', DATE '%s', '%s', %g::float8, %d::bigint)", o.id, o.date, o.city, o.revenue, o.quantity))
+		}
+	}
+	from := "(VALUES " + strings.Join(vals, ", ") + ") AS orders(order_id, order_date, city, revenue, quantity)"
+	cases := []struct{ gateway, postgres string }{
+		{"SELECT city, upper(city), lower(city), length(city), city || '-x', concat(city, NULL, '!') FROM orders GROUP BY city ORDER BY city",
+			"SELECT city, upper(city), lower(city), length(city), city || '-x', concat(city, NULL, '!') FROM " + from + " GROUP BY city ORDER BY city"},
+		{"SELECT 7 / 2, -7 / 2, 7 % 3, total_quantity / orders_count FROM orders",
+			// The gateway types the sum of an int64 field as bigint, so the ratio is an integer one.
+			"SELECT 7 / 2, -7 / 2, 7 % 3, sum(quantity)::bigint / count(order_id) FROM " + from},
+		{"SELECT order_date, extract(dow FROM order_date), date_trunc('week', order_date), date_trunc('quarter', order_date), date_trunc('year', order_date) FROM orders GROUP BY order_date ORDER BY 1",
+			"SELECT order_date, extract(dow FROM order_date), date_trunc('week', order_date), date_trunc('quarter', order_date), date_trunc('year', order_date) FROM " + from + " GROUP BY order_date ORDER BY 1"},
+		{"SELECT city, total_revenue FROM orders ORDER BY total_revenue DESC LIMIT 2",
+			"SELECT city, sum(revenue) FROM " + from + " GROUP BY city ORDER BY 2 DESC LIMIT 2"},
+		{"SELECT city, total_revenue > 600 FROM orders GROUP BY city ORDER BY city",
+			"SELECT city, sum(revenue) > 600 FROM " + from + " GROUP BY city ORDER BY city"},
+		{"SELECT city FROM orders WHERE city LIKE 'In%' OR city ILIKE 'b%' GROUP BY city ORDER BY city",
+			"SELECT city FROM " + from + " WHERE city LIKE 'In%' OR city ILIKE 'b%' GROUP BY city ORDER BY city"},
+	}
+	for _, c := range cases {
+		got, err := tryRows(conn, c.gateway)
+		if err != nil {
+			t.Errorf("%s: %v", c.gateway, err)
+			continue
+		}
+		want := testkit.RowsText(t, pg, c.postgres)
+		if !equal(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v (PostgreSQL)", c.gateway, got, want)
+		}
+	}
+}
+
+// What the MySQL dialect cannot write is refused with 0A000 naming the engine, never sent.
+func TestMySQLRefusals(t *testing.T) {
+	gw := mysqlGateway(t)
+	conn := connect(t, gw, "tenantA-key")
+	for _, q := range []string{
+		"SELECT city, rank() OVER (ORDER BY city) FROM orders GROUP BY city",
+		"SELECT greatest(1, 2) FROM orders",
+	} {
+		_, err := tryRows(conn, q)
+		var pe *pgconn.PgError
+		if !asPgError(err, &pe) || pe.Code != "0A000" || !strings.Contains(pe.Message, "mysql") {
+			t.Errorf("%s: got %v, want 0A000 naming mysql", q, err)
+		}
+	}
+	// The connection serves on.
+	if got := testkit.RowsText(t, conn, "SELECT orders_count FROM orders"); !equal(got, []string{"3"}) {
+		t.Fatalf("after the refusals: %v", got)
+	}
+}
+
+// A client that cancels a query running on MariaDB: the statement leaves the server's
+// process list within 2 s. The dataset is a view that sleeps, so the query is slow on the
+// server however simple its SQL.
+func TestMySQLCancel(t *testing.T) {
+	gw, db := mysqlGatewayWith(t, `CREATE VIEW slow AS SELECT 'tenantA' AS tenant_id, 1 AS id FROM DUAL WHERE SLEEP(30) = 0`,
+		`  - id: slow
+    source: {engine: mysql, sourceId: maria, reference: slow}
+    fields: [{name: id, type: int64}, {name: tenant_id, type: string}]
+    dimensions: [{name: id}]
+    metrics: [{name: n, expression: {agg: count}}]
+    rls: {enabled: true, column: tenant_id}
+`)
+	conn := connect(t, gw, "tenantA-key")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.Exec(ctx, "SELECT n FROM slow")
+		done <- err
+	}()
+	testkit.Eventually(t, "the query to run on MariaDB", func() bool { return mysqlRunning(t, db) })
+	cancel()
+	testkit.Within(t, 2*time.Second, "the cancelled statement to leave the process list", func() {
+		for mysqlRunning(t, db) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	if err := <-done; err == nil {
+		t.Fatal("the cancelled query succeeded")
+	}
+}
+
+// mysqlRunning reports whether the server runs a statement of the gateway's on the test's
+// database (the gateway's statements read the tenant-filtered derived tables).
+func mysqlRunning(t *testing.T, db *sql.DB) bool {
+	t.Helper()
+	var n int
+	err := db.QueryRow("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND INFO LIKE '%tenant_id%' AND INFO NOT LIKE '%PROCESSLIST%'").Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
+}
+
+func asPgError(err error, pe **pgconn.PgError) bool { return errors.As(err, pe) }
