@@ -36,6 +36,10 @@ var mysqlOrders = []mysqlOrder{
 	{"o5", "default", "2025-12-02", "Mumbai", 800, 2, "c5"},
 	{"o6", "default", "2025-12-03", "Chennai", 600, 1, "c6"},
 	{"o7", "tenantA", "2025-11-15", "Indore", 125.5, 4, "c2"},
+	// Tenant values MariaDB's default collation takes for tenantA's (case, trailing space):
+	// tenantA must not see these rows.
+	{"o8", "TENANTA", "2025-12-01", "Indore", 7000, 70, "c1"},
+	{"o9", "tenantA ", "2025-12-01", "Bhopal", 9000, 90, "c1"},
 }
 
 // mysqlGateway loads the demo orders and customers into a fresh MariaDB database, registers it

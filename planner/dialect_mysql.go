@@ -119,6 +119,19 @@ type mysqlWriter struct {
 	physical []string
 	// nextParam is the number the next "?" binds.
 	nextParam int32
+	// exact is set while writing the operands of a comparison: string literals are then
+	// written as binary strings, so the comparison is byte-exact whatever the column's
+	// collation (MySQL's defaults ignore case and trailing spaces; a tenant filter must not).
+	exact bool
+}
+
+// operand writes n as a comparison's operand.
+func (d *mysqlWriter) operand(n *pg_query.Node) error {
+	was := d.exact
+	d.exact = true
+	err := d.expr(n)
+	d.exact = was
+	return err
 }
 
 func (d *mysqlWriter) w(parts ...string) {
@@ -557,6 +570,10 @@ func (d *mysqlWriter) constant(c *pg_query.A_Const) error {
 		} else {
 			d.w("FALSE")
 		}
+	case c.GetSval() != nil && d.exact:
+		d.w("CAST(")
+		d.str(c.GetSval().GetSval())
+		d.w(" AS BINARY)")
 	case c.GetSval() != nil:
 		d.str(c.GetSval().GetSval())
 	default:
@@ -567,6 +584,8 @@ func (d *mysqlWriter) constant(c *pg_query.A_Const) error {
 
 // mysqlOperators are PostgreSQL's binary operators MySQL spells the same way (and DIV, which
 // the integer-division rule writes).
+var mysqlComparisons = map[string]bool{"=": true, "<>": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true}
+
 var mysqlOperators = map[string]bool{
 	"+": true, "-": true, "*": true, "/": true, "%": true, "DIV": true,
 	"=": true, "<>": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true,
@@ -585,15 +604,28 @@ func (d *mysqlWriter) aExpr(e *pg_query.A_Expr) error {
 		if !mysqlOperators[op] {
 			return mysqlUnsupported("the operator " + op)
 		}
+		if op == "=" && e.Lexpr.GetColumnRef() != nil && e.Rexpr.GetAConst().GetSval() != nil {
+			// A column against a text: the plain comparison first, so an index on the
+			// column still serves it, then the byte-exact one that decides.
+			d.w("(")
+			if err := d.binary(e.Lexpr, " = ", e.Rexpr, " AND "); err != nil {
+				return err
+			}
+			return d.exactBinary(e.Lexpr, " = ", e.Rexpr, ")")
+		}
+		side := d.expr
+		if mysqlComparisons[op] {
+			side = d.operand
+		}
 		d.w("(")
 		if e.Lexpr != nil {
-			if err := d.expr(e.Lexpr); err != nil {
+			if err := side(e.Lexpr); err != nil {
 				return err
 			}
 			d.w(" ")
 		}
 		d.w(op, " ")
-		if err := d.expr(e.Rexpr); err != nil {
+		if err := side(e.Rexpr); err != nil {
 			return err
 		}
 		d.w(")")
@@ -604,7 +636,7 @@ func (d *mysqlWriter) aExpr(e *pg_query.A_Expr) error {
 		} else {
 			d.w("(")
 		}
-		return d.binary(e.Lexpr, " <=> ", e.Rexpr, ")")
+		return d.exactBinary(e.Lexpr, " <=> ", e.Rexpr, ")")
 	case pg_query.A_Expr_Kind_AEXPR_NULLIF:
 		return d.call("NULLIF", []*pg_query.Node{e.Lexpr, e.Rexpr})
 	case pg_query.A_Expr_Kind_AEXPR_IN:
@@ -613,11 +645,11 @@ func (d *mysqlWriter) aExpr(e *pg_query.A_Expr) error {
 			kw = " NOT IN ("
 		}
 		d.w("(")
-		if err := d.expr(e.Lexpr); err != nil {
+		if err := d.operand(e.Lexpr); err != nil {
 			return err
 		}
 		d.w(kw)
-		if err := d.list(e.Rexpr.GetList().GetItems(), d.expr); err != nil {
+		if err := d.list(e.Rexpr.GetList().GetItems(), d.operand); err != nil {
 			return err
 		}
 		d.w("))")
@@ -634,13 +666,22 @@ func (d *mysqlWriter) aExpr(e *pg_query.A_Expr) error {
 			kw = " NOT BETWEEN "
 		}
 		d.w("(")
-		if err := d.expr(e.Lexpr); err != nil {
+		if err := d.operand(e.Lexpr); err != nil {
 			return err
 		}
 		d.w(kw)
-		return d.binary(bounds[0], " AND ", bounds[1], ")")
+		return d.exactBinary(bounds[0], " AND ", bounds[1], ")")
 	}
 	return mysqlUnsupported("this operator form (" + e.Kind.String() + ")")
+}
+
+// exactBinary is binary with both sides written as comparison operands.
+func (d *mysqlWriter) exactBinary(l *pg_query.Node, sep string, r *pg_query.Node, end string) error {
+	was := d.exact
+	d.exact = true
+	err := d.binary(l, sep, r, end)
+	d.exact = was
+	return err
 }
 
 // binary writes l sep r and then end.
@@ -685,7 +726,8 @@ func (d *mysqlWriter) like(e *pg_query.A_Expr, op string) error {
 
 func (d *mysqlWriter) maybeLower(n *pg_query.Node, lower bool) error {
 	if !lower {
-		return d.expr(n)
+		// A binary pattern makes LIKE case-sensitive, as PostgreSQL's is.
+		return d.operand(n)
 	}
 	return d.call("LOWER", []*pg_query.Node{n})
 }
@@ -810,7 +852,9 @@ func (d *mysqlWriter) typeCast(tc *pg_query.TypeCast) error {
 	typ := names[len(names)-1].GetString_().GetSval()
 	mods := tc.TypeName.GetTypmods()
 	lit := tc.Arg.GetAConst()
-	trusted := tc.Location == mysqlCastLocation
+	// The dialect's own casts, and parameters (the gateway checked the client's value against
+	// the parameter's type before binding it), are written whatever they cast.
+	trusted := tc.Location == mysqlCastLocation || tc.Arg.GetParamRef() != nil
 	if lit != nil && lit.GetSval() != nil {
 		if err := checkCastLiteral(lit.GetSval().GetSval(), typ); err != nil {
 			return err
