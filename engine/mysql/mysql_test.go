@@ -109,10 +109,8 @@ func TestCancelKillsQuery(t *testing.T) {
 	}()
 	testkit.Eventually(t, "the query to run on the server", func() bool { return running(t, db, marker) })
 	cancel()
-	testkit.Within(t, 2*time.Second, "the cancelled query to leave the process list", func() {
-		for running(t, db, marker) {
-			time.Sleep(50 * time.Millisecond)
-		}
+	testkit.EventuallyWithin(t, 2*time.Second, "the cancelled query to leave the process list", func() bool {
+		return !running(t, db, marker)
 	})
 	if err := <-done; code(err) != sqlerr.QueryCanceled {
 		t.Fatalf("cancelled query: got %v, want 57014", err)
