@@ -53,7 +53,7 @@ func mysqlGateway(t *testing.T) *Gateway {
 
 // mysqlGatewayWith is mysqlGateway with a further statement run on the database and further
 // datasets appended to the catalog; it returns the test's own pool on the database too.
-func mysqlGatewayWith(t *testing.T, extraSQL, extraDatasets string) (*Gateway, *sql.DB) {
+func mysqlGatewayWith(t *testing.T, extraSQL, extraDatasets string, mutate ...func(*Config)) (*Gateway, *sql.DB) {
 	t.Helper()
 	name, db := testkit.MySQLDatabase(t)
 	ctx := testkit.Context(t)
@@ -105,9 +105,9 @@ func mysqlGatewayWith(t *testing.T, extraSQL, extraDatasets string) (*Gateway, *
 	cat := strings.ReplaceAll(string(text), "engine: duckdb", "engine: mysql\n      sourceId: maria") + extraDatasets
 	path := filepath.Join(t.TempDir(), "catalog.yaml")
 	testkit.WriteFile(t, path, cat)
-	return startTestGateway(t, func(c *Config) {
+	return startTestGateway(t, append([]func(*Config){func(c *Config) {
 		c.Catalog, c.StateDB, c.SecretKey = path, stateDB, Secret(mysqlTestKey)
-	}), db
+	}}, mutate...)...), db
 }
 
 // mysqlTestKey is a Fernet key for the test's state DB (32 zero bytes, base64url).
@@ -236,14 +236,7 @@ func TestMySQLRefusals(t *testing.T) {
 // process list within 2 s. The dataset is a view that sleeps, so the query is slow on the
 // server however simple its SQL.
 func TestMySQLCancel(t *testing.T) {
-	gw, db := mysqlGatewayWith(t, `CREATE VIEW slow AS SELECT 'tenantA' AS tenant_id, 1 AS id FROM DUAL WHERE SLEEP(30) = 0`,
-		`  - id: slow
-    source: {engine: mysql, sourceId: maria, reference: slow}
-    fields: [{name: id, type: int64}, {name: tenant_id, type: string}]
-    dimensions: [{name: id}]
-    metrics: [{name: n, expression: {agg: count}}]
-    rls: {enabled: true, column: tenant_id}
-`)
+	gw, db := mysqlSlowGateway(t)
 	conn := connect(t, gw, "tenantA-key")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -275,3 +268,35 @@ func mysqlRunning(t *testing.T, db *sql.DB) bool {
 }
 
 func asPgError(err error, pe **pgconn.PgError) bool { return errors.As(err, pe) }
+
+// mysqlSlowGateway is mysqlGateway with a dataset "slow" over a view that sleeps 30 s.
+func mysqlSlowGateway(t *testing.T, mutate ...func(*Config)) (*Gateway, *sql.DB) {
+	t.Helper()
+	return mysqlGatewayWith(t, `CREATE VIEW slow AS SELECT 'tenantA' AS tenant_id, 1 AS id FROM DUAL WHERE SLEEP(30) = 0`,
+		`  - id: slow
+    source: {engine: mysql, sourceId: maria, reference: slow}
+    fields: [{name: id, type: int64}, {name: tenant_id, type: string}]
+    dimensions: [{name: id}]
+    metrics: [{name: n, expression: {agg: count}}]
+    rls: {enabled: true, column: tenant_id}
+`, mutate...)
+}
+
+// QUERY_TIMEOUT_SECONDS stops a statement on MariaDB: the client gets 57014 and the statement
+// leaves the process list within 2 s of the timeout.
+func TestMySQLQueryTimeout(t *testing.T) {
+	gw, db := mysqlSlowGateway(t, func(c *Config) { c.QueryTimeout = time.Second })
+	conn := connect(t, gw, "tenantA-key")
+	start := time.Now()
+	_, err := tryRows(conn, "SELECT n FROM slow")
+	var pe *pgconn.PgError
+	if !asPgError(err, &pe) || pe.Code != "57014" {
+		t.Fatalf("got %v, want 57014", err)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("the 1 s timeout took %s", d)
+	}
+	testkit.EventuallyWithin(t, 2*time.Second, "the timed-out statement to leave the process list", func() bool {
+		return !mysqlRunning(t, db)
+	})
+}
