@@ -308,6 +308,18 @@ func (d *mysqlWriter) setOp(s *pg_query.SelectStmt, top bool) error {
 	} else {
 		op += "DISTINCT "
 	}
+	wrap := len(s.SortClause) > 0
+	var outer []*pg_query.Node
+	if wrap {
+		// The NULL-order keys are expressions, which MySQL does not take in a set
+		// operation's ORDER BY: the operation becomes a derived table ordered outside, by
+		// the first branch's column names.
+		var err error
+		if outer, err = d.setColumns(s, top); err != nil {
+			return err
+		}
+		d.w("SELECT * FROM (")
+	}
 	d.w("(")
 	if err := d.selectStmt(s.Larg, top); err != nil {
 		return err
@@ -317,7 +329,41 @@ func (d *mysqlWriter) setOp(s *pg_query.SelectStmt, top bool) error {
 		return err
 	}
 	d.w(")")
-	return d.tail(s, nil)
+	if wrap {
+		d.w(") AS `setu_set`")
+	}
+	return d.tail(s, outer)
+}
+
+// setColumns are the output columns of a set operation as references to the names its first
+// branch gives them, for ordering the operation from outside.
+func (d *mysqlWriter) setColumns(s *pg_query.SelectStmt, top bool) ([]*pg_query.Node, error) {
+	first := s.Larg
+	for first.Op != pg_query.SetOperation_SETOP_NONE {
+		first = first.Larg
+	}
+	out := make([]*pg_query.Node, len(first.TargetList))
+	for i, n := range first.TargetList {
+		rt := n.GetResTarget()
+		name := ""
+		switch {
+		case rt == nil:
+		case top && d.boolCols[i]:
+			name = MySQLBoolPrefix + strconv.Itoa(i+1)
+		case rt.Name != "":
+			name = rt.Name
+		case rt.Val.GetColumnRef() != nil:
+			f := rt.Val.GetColumnRef().Fields
+			name = f[len(f)-1].GetString_().GetSval()
+		}
+		if name == "" {
+			return nil, mysqlUnsupported("ORDER BY over a set operation whose first branch has an unnamed column")
+		}
+		ref := &pg_query.Node{Node: &pg_query.Node_ColumnRef{ColumnRef: &pg_query.ColumnRef{
+			Fields: []*pg_query.Node{pg_query.MakeStrNode(name)}}}}
+		out[i] = &pg_query.Node{Node: &pg_query.Node_ResTarget{ResTarget: &pg_query.ResTarget{Val: ref}}}
+	}
+	return out, nil
 }
 
 func (d *mysqlWriter) targets(list []*pg_query.Node, top bool) error {
@@ -854,7 +900,7 @@ func (d *mysqlWriter) typeCast(tc *pg_query.TypeCast) error {
 	lit := tc.Arg.GetAConst()
 	// The dialect's own casts, and parameters (the gateway checked the client's value against
 	// the parameter's type before binding it), are written whatever they cast.
-	trusted := tc.Location == mysqlCastLocation || tc.Arg.GetParamRef() != nil
+	trusted := tc.Location == mysqlCastLocation || tc.Arg.GetParamRef() != nil || numericAggregate(tc.Arg)
 	if lit != nil && lit.GetSval() != nil {
 		if err := checkCastLiteral(lit.GetSval().GetSval(), typ); err != nil {
 			return err
@@ -902,6 +948,17 @@ func (d *mysqlWriter) typeCast(tc *pg_query.TypeCast) error {
 	}
 	d.w(" AS ", target, ")")
 	return nil
+}
+
+// numericAggregate reports a count, sum or avg call: a number whatever it aggregates, so a
+// cast of it cannot meet malformed text.
+func numericAggregate(n *pg_query.Node) bool {
+	fc := n.GetFuncCall()
+	if fc == nil || fc.Over != nil {
+		return false
+	}
+	_, name := funcName(fc)
+	return name == "count" || name == "sum" || name == "avg"
 }
 
 func (d *mysqlWriter) binaryParen(x *pg_query.Node, suffix string) error {
