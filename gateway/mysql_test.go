@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/setupranali/setupranali/internal/testkit"
@@ -395,5 +396,48 @@ func TestMySQLAgreesWithEmbedded(t *testing.T) {
 				t.Errorf("%s on MariaDB: got %v, want 0A000", q, err)
 			}
 		}
+	}
+}
+
+// Parameters of the extended protocol bind to the MySQL statement's "?" in order.
+func TestMySQLParameters(t *testing.T) {
+	gw := mysqlGateway(t)
+	cfg, err := pgx.ParseConfig(strings.Replace(connString(gw, "tenantA-key"), " default_query_exec_mode=simple_protocol", "", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testkit.ContextWithin(t, 10*time.Second)
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var want float64
+	for _, o := range mysqlOrders {
+		if o.tenant == "tenantA" && o.city == "Indore" && o.date >= "2025-12-01" {
+			want += o.revenue
+		}
+	}
+	day := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
+	var got float64
+	if err := conn.QueryRow(ctx, "SELECT total_revenue FROM orders WHERE city = $1 AND order_date >= $2", "Indore", day).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("revenue of Indore since %s: got %g, want %g", day.Format(time.DateOnly), got, want)
+	}
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT orders_count FROM orders WHERE order_id = $1::text OR city = $2", "o2", "Nowhere").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("orders with id o2: got %d, want 1", n)
+	}
+	// A text parameter compares byte-exactly, as PostgreSQL's text does.
+	if err := conn.QueryRow(ctx, "SELECT orders_count FROM orders WHERE city = $1", "INDORE").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("orders in INDORE: got %d, want 0", n)
 	}
 }

@@ -87,7 +87,7 @@ func deparseMySQL(s *planState) error {
 	if sel == nil {
 		return mysqlUnsupported("a statement other than SELECT")
 	}
-	d := &mysqlWriter{boolCols: map[int]bool{}}
+	d := &mysqlWriter{boolCols: map[int]bool{}, paramTypes: s.params.list()}
 	for i, c := range s.cols {
 		if c.Type.OID == pgtypes.Bool.OID {
 			d.boolCols[i] = true
@@ -119,6 +119,8 @@ type mysqlWriter struct {
 	physical []string
 	// nextParam is the number the next "?" binds.
 	nextParam int32
+	// paramTypes are the types of $1..$n: a text parameter compares byte-exactly too.
+	paramTypes []pgtypes.Type
 	// exact is set while writing the operands of a comparison: string literals are then
 	// written as binary strings, so the comparison is byte-exact whatever the column's
 	// collation (MySQL's defaults ignore case and trailing spaces; a tenant filter must not).
@@ -540,6 +542,11 @@ func (d *mysqlWriter) expr(n *pg_query.Node) error {
 		d.nextParam++
 		if v.ParamRef.Number != d.nextParam {
 			return mysqlUnsupported("a parameter used out of order or twice")
+		}
+		n := int(v.ParamRef.Number)
+		if d.exact && n <= len(d.paramTypes) && d.paramTypes[n-1].OID == pgtypes.Text.OID {
+			d.w("CAST(? AS BINARY)")
+			return nil
 		}
 		d.w("?")
 		return nil
