@@ -433,6 +433,30 @@ func TestMySQLParameters(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("orders with id o2: got %d, want 1", n)
 	}
+	// An exact number travels exactly.
+	rows, err := conn.Query(ctx, "SELECT city FROM orders GROUP BY city HAVING total_revenue > $1::numeric ORDER BY city", "625.25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cities, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantCities []string
+	for _, r := range mysqlRevenueByCity("tenantA") {
+		var city string
+		var rev float64
+		var cnt int
+		if _, err := fmt.Sscanf(strings.ReplaceAll(r, "|", " "), "%s %g %d", &city, &rev, &cnt); err != nil {
+			t.Fatal(err)
+		}
+		if rev > 625.25 {
+			wantCities = append(wantCities, city)
+		}
+	}
+	if !equal(cities, wantCities) {
+		t.Fatalf("cities above 625.25: got %v, want %v", cities, wantCities)
+	}
 	// A text parameter compares byte-exactly, as PostgreSQL's text does.
 	if err := conn.QueryRow(ctx, "SELECT orders_count FROM orders WHERE city = $1", "INDORE").Scan(&n); err != nil {
 		t.Fatal(err)

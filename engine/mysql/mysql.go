@@ -3,9 +3,12 @@ package mysql
 import (
 	"context"
 	"database/sql"
+	sqldriver "database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +17,7 @@ import (
 	driver "github.com/go-sql-driver/mysql"
 
 	"github.com/setupranali/setupranali/engine"
+	"github.com/setupranali/setupranali/pgtypes"
 	"github.com/setupranali/setupranali/sqlerr"
 )
 
@@ -156,7 +160,12 @@ func (b *Backend) Query(ctx context.Context, query string, args []any) (engine.R
 		return nil, err
 	}
 	r.watch()
-	rs, err := conn.QueryContext(ctx, b.statement(fl, query), args...)
+	vals, err := driverArgs(args)
+	if err != nil {
+		r.release()
+		return nil, err
+	}
+	rs, err := conn.QueryContext(ctx, b.statement(fl, query), vals...)
 	if err != nil {
 		err = b.mapError(ctx, err)
 		r.release()
@@ -236,8 +245,12 @@ func (b *Backend) mapError(ctx context.Context, err error) error {
 	}
 	var me *driver.MySQLError
 	if !errors.As(err, &me) {
-		return &sqlerr.Error{Code: sqlerr.CannotConnectNow, Severity: sqlerr.SeverityError,
-			Message: "the connection to data source " + b.name + " failed; try again", Cause: cause}
+		var ne net.Error
+		if errors.As(err, &ne) || errors.Is(err, sqldriver.ErrBadConn) || errors.Is(err, driver.ErrInvalidConn) {
+			return &sqlerr.Error{Code: sqlerr.CannotConnectNow, Severity: sqlerr.SeverityError,
+				Message: "the connection to data source " + b.name + " failed; try again", Cause: cause}
+		}
+		return sqlerr.Internal(fmt.Errorf("mysql source %s: %w", b.name, cause))
 	}
 	e := func(code, msg string) error {
 		return &sqlerr.Error{Code: code, Severity: sqlerr.SeverityError, Message: msg, Cause: cause}
@@ -262,3 +275,37 @@ func (b *Backend) mapError(ctx context.Context, err error) error {
 var _ engine.Backend = (*Backend)(nil)
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// driverArgs turns the gateway's parameter values into the driver's: exact numbers travel as
+// their decimal text, which MySQL reads exactly; an interval has no MySQL value.
+func driverArgs(args []any) ([]any, error) {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case pgtypes.Decimal:
+			out[i] = decimalText(v)
+		case *big.Int:
+			out[i] = v.String()
+		case pgtypes.IntervalValue:
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "an interval parameter is not supported on mysql sources")
+		default:
+			out[i] = a
+		}
+	}
+	return out, nil
+}
+
+// decimalText is d as plain decimal text.
+func decimalText(d pgtypes.Decimal) string {
+	s := new(big.Int).Abs(d.Unscaled).String()
+	if d.Scale > 0 {
+		if len(s) <= d.Scale {
+			s = strings.Repeat("0", d.Scale-len(s)+1) + s
+		}
+		s = s[:len(s)-d.Scale] + "." + s[len(s)-d.Scale:]
+	}
+	if d.Unscaled.Sign() < 0 {
+		s = "-" + s
+	}
+	return s
+}
