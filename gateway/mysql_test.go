@@ -465,3 +465,59 @@ func TestMySQLParameters(t *testing.T) {
 		t.Fatalf("orders in INDORE: got %d, want 0", n)
 	}
 }
+
+// The hostile-SQL corpus as tenantA with the demo on MariaDB: no statement shows another
+// tenant's values (in rows or in an error), gets a server-fault SQLSTATE, hangs, or leaves the
+// connection unusable. Each answers as on the embedded engine (its PostgreSQL expectation where
+// the corpus has one), or is refused with 0A000 where the MySQL dialect has no spelling.
+func TestMySQLHostileCorpus(t *testing.T) {
+	gw, _ := mysqlGatewayRows(t, mysqlDemoOrders, "", "", func(c *Config) { c.QueryTimeout = 2 * time.Second })
+	conn := connect(t, gw, "tenantA-key")
+	refused := 0
+	for _, e := range loadHostileCorpus(t) {
+		expect := e.Expect
+		if e.Postgres != "" {
+			expect = e.Postgres
+		}
+		got := runHostile(conn, e.SQL)
+		if leaked := otherTenantsValues(got.text, ""); len(leaked) > 0 {
+			t.Errorf("LEAK: %q returned %q, which holds other tenants' values %q", e.SQL, got.text, leaked)
+		}
+		var pe *pgconn.PgError
+		isPG := errors.As(got.err, &pe)
+		if isPG {
+			msg := strings.Join([]string{pe.Message, pe.Detail, pe.Hint, pe.Where}, "\n")
+			if leaked := otherTenantsValues(msg, e.SQL); len(leaked) > 0 {
+				t.Errorf("LEAK: %q failed with %s %q, which holds other tenants' values %q", e.SQL, pe.Code, msg, leaked)
+			}
+		}
+		switch {
+		case got.err != nil && !isPG:
+			t.Errorf("%q: no SQLSTATE: %v", e.SQL, got.err)
+		case isPG && isServerFaultClass(pe.Code):
+			t.Errorf("%q: server-fault SQLSTATE %s: %s", e.SQL, pe.Code, pe.Message)
+		case isPG && pe.Code == "0A000" && expect != "0A000":
+			refused++
+		case expect == "rows" && got.err != nil:
+			t.Errorf("%q: failed with %s (%s), want tenantA's rows", e.SQL, pe.Code, pe.Message)
+		case expect == "rows" && got.rows == 0:
+			t.Errorf("%q: returned no rows, want tenantA's", e.SQL)
+		case expect != "rows" && got.err == nil:
+			t.Errorf("%q: succeeded with %d rows %q, want SQLSTATE %s", e.SQL, got.rows, got.text, expect)
+		case expect != "rows" && pe.Code != expect:
+			t.Errorf("%q: SQLSTATE %s (%s), want %s", e.SQL, pe.Code, pe.Message, expect)
+		}
+		if conn.IsClosed() {
+			t.Errorf("%q closed the connection", e.SQL)
+			conn = connect(t, gw, "tenantA-key")
+			continue
+		}
+		if conn.PgConn().TxStatus() != 'I' {
+			runHostile(conn, "ROLLBACK")
+		}
+		if check := runHostile(conn, "SELECT city, total_revenue FROM orders ORDER BY city"); check.err != nil || check.text != "Bhopal|500|Indore|1000|" {
+			t.Errorf("after %q the connection answered %q, %v", e.SQL, check.text, check.err)
+		}
+	}
+	t.Logf("%d corpus statements refused with 0A000 on MariaDB", refused)
+}

@@ -221,15 +221,49 @@ func (d *mysqlWriter) tail(s *pg_query.SelectStmt, targets []*pg_query.Node) err
 		return nil
 	}
 	d.w(" LIMIT ")
-	if s.LimitCount != nil && s.LimitCount.GetAConst().GetIsnull() == false {
-		if err := d.expr(s.LimitCount); err != nil {
+	if s.LimitCount != nil && !s.LimitCount.GetAConst().GetIsnull() {
+		if err := d.rowCount(s.LimitCount, "LIMIT"); err != nil {
 			return err
 		}
 	} else {
 		// MySQL has no OFFSET without LIMIT; this is its documented "no limit".
 		d.w("18446744073709551615")
 	}
-	return d.clause(" OFFSET ", s.LimitOffset)
+	if s.LimitOffset == nil || s.LimitOffset.GetAConst().GetIsnull() {
+		return nil
+	}
+	d.w(" OFFSET ")
+	return d.rowCount(s.LimitOffset, "OFFSET")
+}
+
+// rowCount writes a LIMIT or OFFSET count. MySQL takes only an integer literal or a parameter
+// there; the checks PostgreSQL makes on a constant count are made here, with its SQLSTATEs.
+func (d *mysqlWriter) rowCount(n *pg_query.Node, clause string) error {
+	if n.GetParamRef() != nil {
+		return d.expr(n)
+	}
+	c := n.GetAConst()
+	var v int64
+	switch {
+	case c != nil && c.GetIval() != nil:
+		v = int64(c.GetIval().GetIval())
+	case c != nil && c.GetSval() != nil:
+		var err error
+		if v, err = strconv.ParseInt(strings.TrimSpace(c.GetSval().GetSval()), 10, 64); err != nil {
+			return sqlerr.New(sqlerr.InvalidTextRepresentation, "invalid input syntax for type bigint: %q", c.GetSval().GetSval())
+		}
+	default:
+		return mysqlUnsupported(clause + " with an expression")
+	}
+	if v < 0 {
+		code := "2201W" // invalid_row_count_in_limit_clause
+		if clause == "OFFSET" {
+			code = "2201X" // invalid_row_count_in_result_offset_clause
+		}
+		return sqlerr.New(code, "%s must not be negative", clause)
+	}
+	d.w(strconv.FormatInt(v, 10))
+	return nil
 }
 
 func (d *mysqlWriter) clause(kw string, n *pg_query.Node) error {
