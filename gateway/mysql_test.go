@@ -240,7 +240,7 @@ func TestMySQLRefusals(t *testing.T) {
 	gw := mysqlGateway(t)
 	conn := connect(t, gw, "tenantA-key")
 	for _, q := range []string{
-		"SELECT city, rank() OVER (ORDER BY city) FROM orders GROUP BY city",
+		"SELECT city, rank() OVER w FROM orders GROUP BY city WINDOW w AS (ORDER BY city)",
 		"SELECT greatest(1, 2) FROM orders",
 	} {
 		_, err := tryRows(conn, q)
@@ -366,9 +366,13 @@ func TestMySQLAgreesWithEmbedded(t *testing.T) {
 		"SELECT count(DISTINCT city), min(order_date), max(order_date) FROM orders",
 		"SELECT city FROM orders GROUP BY city UNION ALL SELECT NULL ORDER BY 1",
 		"SELECT city || ' (' || orders_count || ')' FROM orders GROUP BY city ORDER BY 1",
+		"SELECT city, SUM(total_revenue) OVER (ORDER BY city ROWS UNBOUNDED PRECEDING) AS running FROM orders GROUP BY city ORDER BY city",
+		"SELECT city, order_date, rank() OVER (PARTITION BY city ORDER BY order_date DESC), lag(city) OVER (ORDER BY city, order_date) FROM orders GROUP BY city, order_date ORDER BY 1, 2",
+		"SELECT city, count(*) OVER (ORDER BY city ROWS BETWEEN 1 PRECEDING AND CURRENT ROW), row_number() OVER (ORDER BY city DESC) FROM orders ORDER BY 1",
+		"SELECT city, avg(total_revenue) OVER (), max(total_revenue) OVER (ORDER BY total_revenue RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) FROM orders GROUP BY city ORDER BY 1",
 	}
 	refused := []string{
-		"SELECT city, SUM(total_revenue) OVER (ORDER BY city ROWS UNBOUNDED PRECEDING) AS running FROM orders GROUP BY city ORDER BY city",
+		"SELECT city, first_value(city) OVER w FROM orders WINDOW w AS (ORDER BY city)",
 		"SELECT to_char(order_date, 'YYYY-MM') AS month, total_revenue FROM orders GROUP BY 1",
 		"SELECT city FROM orders WHERE city LIKE '%bai' ESCAPE '!' GROUP BY city",
 	}

@@ -32,11 +32,18 @@ import (
 //   - Casts: to SIGNED, DECIMAL(p,s), DOUBLE via arithmetic, CHAR, DATE and DATETIME. MySQL
 //     reads a malformed text as 0 or NULL with a warning where PostgreSQL raises an error, so a
 //     cast of text to a number or a date is refused unless it is of a literal checked here.
-//   - Not written, so refused: window functions, FILTER on aggregates other than by CASE,
+//   - Window functions are written for MySQL 8 / MariaDB 10.2+; named windows, GROUPS frames,
+//     EXCLUDE and RANGE offsets are not.
+//   - Not written, so refused:
 //     GROUPING SETS/ROLLUP/CUBE (WITH ROLLUP differs), DISTINCT ON, LATERAL, FULL JOIN,
 //     NATURAL JOIN, recursive CTEs, ANY/ALL over arrays, ILIKE ... ESCAPE, greatest/least
 //     (NULL handling differs), to_char/to_date formats, and parameters used out of order (the
 //     wire's "?" binds by position).
+//   - Text comparisons (=, <>, <, IN, BETWEEN, LIKE) are byte-exact: string literals and text
+//     parameters in them are binary strings, as MySQL's default collations ignore case and
+//     trailing spaces, and a tenant filter must not.
+//   - LIMIT and OFFSET take only integer literals or "?": constant counts are checked here
+//     with PostgreSQL's SQLSTATEs, other expressions refused.
 //   - Division by zero yields NULL on MySQL-wire engines where PostgreSQL raises 22012.
 //
 // Boolean result columns come back from MySQL as integers; their engine aliases carry the
@@ -1043,7 +1050,7 @@ var mysqlAggregates = map[string]string{"sum": "SUM", "count": "COUNT", "avg": "
 func (d *mysqlWriter) funcCall(fc *pg_query.FuncCall) error {
 	_, name := funcName(fc)
 	if fc.Over != nil {
-		return mysqlUnsupported("the window function " + name)
+		return d.windowCall(fc, name)
 	}
 	if len(fc.AggOrder) > 0 || fc.AggWithinGroup || fc.FuncVariadic {
 		return mysqlUnsupported("ORDER BY, WITHIN GROUP or VARIADIC in " + name)
@@ -1197,4 +1204,127 @@ func (d *mysqlWriter) extract(fc *pg_query.FuncCall) error {
 		return nil
 	}
 	return mysqlUnsupported("extract of " + field)
+}
+
+// mysqlWindowFunctions are the window functions MySQL 8 and MariaDB 10.2+ compute as
+// PostgreSQL does; the aggregates of mysqlAggregates take OVER too.
+var mysqlWindowFunctions = map[string]string{
+	"row_number": "ROW_NUMBER", "rank": "RANK", "dense_rank": "DENSE_RANK", "percent_rank": "PERCENT_RANK",
+	"cume_dist": "CUME_DIST", "ntile": "NTILE", "lag": "LAG", "lead": "LEAD",
+	"first_value": "FIRST_VALUE", "last_value": "LAST_VALUE",
+}
+
+// windowCall writes f(...) OVER (PARTITION BY ... ORDER BY ... frame).
+func (d *mysqlWriter) windowCall(fc *pg_query.FuncCall, name string) error {
+	w := fc.Over
+	if w.Name != "" || w.Refname != "" {
+		return mysqlUnsupported("a named window")
+	}
+	if fc.AggFilter != nil || fc.AggDistinct {
+		return mysqlUnsupported("FILTER or DISTINCT in the window function " + name)
+	}
+	if agg, ok := mysqlAggregates[name]; ok {
+		if err := d.aggregate(agg, fc); err != nil {
+			return err
+		}
+	} else if f, ok := mysqlWindowFunctions[name]; ok {
+		if err := d.call(f, fc.Args); err != nil {
+			return err
+		}
+	} else {
+		return mysqlUnsupported("the window function " + name)
+	}
+	d.w(" OVER (")
+	sep := ""
+	if len(w.PartitionClause) > 0 {
+		d.w("PARTITION BY ")
+		if err := d.list(w.PartitionClause, d.expr); err != nil {
+			return err
+		}
+		sep = " "
+	}
+	if len(w.OrderClause) > 0 {
+		d.w(sep, "ORDER BY ")
+		for i, n := range w.OrderClause {
+			if i > 0 {
+				d.w(", ")
+			}
+			if n.GetSortBy().GetNode().GetAConst() != nil {
+				return mysqlUnsupported("a constant ORDER BY key in a window")
+			}
+			if err := d.sortBy(n.GetSortBy(), nil); err != nil {
+				return err
+			}
+		}
+		sep = " "
+	}
+	if err := d.frame(w, sep); err != nil {
+		return err
+	}
+	d.w(")")
+	return nil
+}
+
+// Frame option bits of PostgreSQL's WindowDef.FrameOptions (nodes/parsenodes.h).
+const (
+	frameNonDefault        = 0x00001
+	frameRange             = 0x00002
+	frameRows              = 0x00004
+	frameStartUnboundedPre = 0x00020
+	frameEndUnboundedFol   = 0x00100
+	frameStartCurrentRow   = 0x00200
+	frameEndCurrentRow     = 0x00400
+	frameStartOffsetPre    = 0x00800
+	frameEndOffsetPre      = 0x01000
+	frameStartOffsetFol    = 0x02000
+	frameEndOffsetFol      = 0x04000
+	frameKnown             = frameNonDefault | frameRange | frameRows | 0x10 | frameStartUnboundedPre |
+		frameEndUnboundedFol | frameStartCurrentRow | frameEndCurrentRow | frameStartOffsetPre |
+		frameEndOffsetPre | frameStartOffsetFol | frameEndOffsetFol
+)
+
+// frame writes an explicit ROWS or RANGE frame; the default frame is the same on both sides
+// and is left out. Offsets must be integer constants (RANGE offsets over dates are refused).
+func (d *mysqlWriter) frame(w *pg_query.WindowDef, sep string) error {
+	o := w.FrameOptions
+	if o&frameNonDefault == 0 {
+		return nil
+	}
+	if o&^frameKnown != 0 || (o&frameRange != 0 && (w.StartOffset != nil || w.EndOffset != nil)) {
+		return mysqlUnsupported("this window frame (GROUPS, EXCLUDE, or a RANGE offset)")
+	}
+	kind := "ROWS"
+	if o&frameRange != 0 {
+		kind = "RANGE"
+	}
+	bound := func(unboundedPre, unboundedFol, current, offPre, offFol int32, off *pg_query.Node) (string, error) {
+		switch {
+		case unboundedPre != 0 && o&unboundedPre != 0:
+			return "UNBOUNDED PRECEDING", nil
+		case unboundedFol != 0 && o&unboundedFol != 0:
+			return "UNBOUNDED FOLLOWING", nil
+		case o&current != 0:
+			return "CURRENT ROW", nil
+		}
+		n := off.GetAConst().GetIval()
+		if n == nil || n.GetIval() < 0 {
+			return "", mysqlUnsupported("a window frame offset other than a whole number")
+		}
+		if o&offPre != 0 {
+			return strconv.Itoa(int(n.GetIval())) + " PRECEDING", nil
+		}
+		return strconv.Itoa(int(n.GetIval())) + " FOLLOWING", nil
+	}
+	start, err := bound(frameStartUnboundedPre, 0, frameStartCurrentRow, frameStartOffsetPre, frameStartOffsetFol, w.StartOffset)
+	if err != nil {
+		return err
+	}
+	end := "CURRENT ROW"
+	if o&0x10 != 0 { // BETWEEN
+		if end, err = bound(0, frameEndUnboundedFol, frameEndCurrentRow, frameEndOffsetPre, frameEndOffsetFol, w.EndOffset); err != nil {
+			return err
+		}
+	}
+	d.w(sep, kind, " BETWEEN ", start, " AND ", end)
+	return nil
 }
