@@ -263,9 +263,9 @@ func (d *mysqlWriter) rowCount(n *pg_query.Node, clause string) error {
 		return mysqlUnsupported(clause + " with an expression")
 	}
 	if v < 0 {
-		code := "2201W" // invalid_row_count_in_limit_clause
+		code := sqlerr.InvalidRowCountInLimitClause
 		if clause == "OFFSET" {
-			code = "2201X" // invalid_row_count_in_result_offset_clause
+			code = sqlerr.InvalidRowCountInResultOffset
 		}
 		return sqlerr.New(code, "%s must not be negative", clause)
 	}
