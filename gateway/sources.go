@@ -17,6 +17,7 @@ import (
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/engine"
 	"github.com/setupranali/setupranali/engine/duckdb"
+	"github.com/setupranali/setupranali/engine/mysql"
 	"github.com/setupranali/setupranali/engine/postgres"
 	"github.com/setupranali/setupranali/planner"
 	"github.com/setupranali/setupranali/state"
@@ -50,6 +51,18 @@ func OpenSource(ctx context.Context, s state.Source, c state.Credentials, o Sour
 			Name:               s.Name,
 			Log:                o.Log.With("source", s.Name),
 		})
+		if err != nil {
+			return nil, fmt.Errorf("source %q: %w", s.Name, Redact(err, c))
+		}
+		return be, nil
+	case state.TypeMySQL:
+		dsn := c.DSN
+		if dsn == "" {
+			dsn = mysql.DSN(mysql.Target{Host: st.Host, Port: st.Port, Database: st.Database, User: st.User, SSLMode: st.SSLMode}, c.Password)
+		}
+		be, err := mysql.Open(ctx, mysql.Config{DSN: dsn, MaxConns: st.MaxConns, Name: s.Name,
+			ConnectTimeout: time.Duration(st.ConnectTimeoutSeconds) * time.Second, StatementTimeout: o.StatementTimeout,
+			Log: o.Log.With("source", s.Name)})
 		if err != nil {
 			return nil, fmt.Errorf("source %q: %w", s.Name, Redact(err, c))
 		}

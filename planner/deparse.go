@@ -30,6 +30,10 @@ func guardValueSizes(s *planState) error {
 
 // deparse is the deparse pass: the engine SQL, proven to parse back into the tree.
 func deparse(s *planState) error {
+	if s.engine == "mysql" {
+		// PostgreSQL's deparser cannot write MySQL; the dialect has its own (dialect_mysql.go).
+		return deparseMySQL(s)
+	}
 	sql, err := deparseChecked(s.root, s.st.version)
 	s.sql = sql
 	return err

@@ -30,6 +30,7 @@ var dialects = map[string][]dialectRule{
 	"":         duckdbRules, // a statement on no dataset runs on the default engine, DuckDB
 	"duckdb":   duckdbRules,
 	"postgres": postgresRules,
+	"mysql":    mysqlRules,
 }
 
 // applyDialect is the dialect pass.

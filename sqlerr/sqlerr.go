@@ -48,6 +48,8 @@ const (
 	InternalError                 = "XX000"
 
 	NumericValueOutOfRange           = "22003"
+	InvalidRowCountInLimitClause     = "2201W"
+	InvalidRowCountInResultOffset    = "2201X"
 	CharacterNotInRepertoire         = "22021"
 	InvalidBinaryRepresentation      = "22P03"
 	ActiveSQLTransaction             = "25001"

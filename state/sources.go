@@ -19,6 +19,8 @@ import (
 const (
 	TypePostgres = "postgres"
 	TypeDuckDB   = "duckdb"
+	// TypeMySQL is a MySQL-wire source: MySQL, MariaDB, TiDB, StarRocks, Doris, SingleStore.
+	TypeMySQL = "mysql"
 )
 
 // Source is a registered data source without its credentials.
@@ -176,13 +178,51 @@ func (s Source) Validate(c Credentials) error {
 		if !c.Empty() {
 			bad("a duckdb source has no credentials")
 		}
+	case TypeMySQL:
+		problems = append(problems, s.validateMySQL(c)...)
 	default:
-		bad("type %q is not one of %s, %s", s.Type, TypePostgres, TypeDuckDB)
+		bad("type %q is not one of %s, %s, %s", s.Type, TypePostgres, TypeDuckDB, TypeMySQL)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("source %q: %s", s.Name, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// mysqlSSLModes are the sslmode values a mysql source takes (engine/mysql maps them to the
+// driver's tls setting); verify-ca has no equivalent there.
+var mysqlSSLModes = []string{"disable", "prefer", "require", "verify-full"}
+
+// validateMySQL checks the settings of a mysql source: one host and port (the driver has no
+// multi-host failover), no libpq options.
+func (s Source) validateMySQL(c Credentials) []string {
+	var problems []string
+	bad := func(f string, a ...any) { problems = append(problems, fmt.Sprintf(f, a...)) }
+	st := s.Settings
+	if st.Path != "" || len(st.Options) > 0 || st.TransactionPooling {
+		bad("a mysql source has no path, options or transaction pooling")
+	}
+	if c.DSN != "" {
+		if st.Host != "" || st.Port != "" || st.Database != "" || st.User != "" || st.SSLMode != "" || c.Password != "" {
+			bad("with a DSN, host, port, database, user, sslmode and password come from the DSN")
+		}
+		return problems
+	}
+	if st.Host == "" || strings.ContainsAny(st.Host, ",()/@ ") {
+		bad("a mysql source needs one host (or a DSN)")
+	}
+	if st.Port != "" {
+		if n, err := strconv.Atoi(st.Port); err != nil || n < 1 || n > 65535 {
+			bad("port %q is not a port number", st.Port)
+		}
+	}
+	if strings.ContainsAny(st.Database, "/?`") || strings.ContainsAny(st.User, ":@/") {
+		bad("database or user holds a character a MySQL DSN cannot carry")
+	}
+	if st.SSLMode != "" && !contains(mysqlSSLModes, st.SSLMode) {
+		bad("sslmode %q is not one of %s for a mysql source", st.SSLMode, strings.Join(mysqlSSLModes, ", "))
+	}
+	return problems
 }
 
 func contains(list []string, s string) bool {

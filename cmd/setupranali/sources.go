@@ -18,6 +18,9 @@ commands:
            [--option key=value]... [--max-conns N] [--min-conns N] [--connect-timeout SECONDS]
            [--transaction-pooling] [--password-stdin | --password-env VAR | --dsn-stdin | --dsn-env VAR]
   add NAME --type duckdb --path FILE [--max-conns N]
+  add NAME --type mysql --host H [--port P] [--database D] [--user U]
+           [--sslmode disable|prefer|require|verify-full] [--max-conns N] [--connect-timeout SECONDS]
+           [--password-stdin | --password-env VAR | --dsn-stdin | --dsn-env VAR]
   list                     every source, without credentials
   show NAME|ID             one source's settings; credentials show as ********
   test NAME|ID             connect and report the latency
@@ -78,7 +81,7 @@ func sourcesAdd(ctx context.Context, args []string, c cli) int {
 	dbPath := c.stateFlag(fs)
 	var src admin.Source
 	st := &src.Settings
-	fs.StringVar(&src.Type, "type", admin.SourcePostgres, "postgres or duckdb")
+	fs.StringVar(&src.Type, "type", admin.SourcePostgres, "postgres, duckdb or mysql")
 	fs.StringVar(&st.Host, "host", "", "host name or address; comma-separated for several")
 	fs.StringVar(&st.Port, "port", "", "port; comma-separated to match several hosts")
 	fs.StringVar(&st.Database, "database", "", "database name")

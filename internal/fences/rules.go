@@ -4,7 +4,7 @@ package fences
 // result cache, and the pg catalog emulation (top-level pgcatalog: it is also the planner's
 // SystemCatalog, so it lives beside the planner rather than under engine). Only the composition
 // root wires them in.
-var backends = []string{"engine/duckdb", "engine/postgres", "engine/rediscache", "pgcatalog"}
+var backends = []string{"engine/duckdb", "engine/mysql", "engine/postgres", "engine/rediscache", "pgcatalog"}
 
 // frontDoors are the protocol servers. Nothing below them may depend on them.
 var frontDoors = []string{"pgwire/...", "httpapi/..."}
