@@ -948,7 +948,8 @@ func (d *mysqlWriter) typeCast(tc *pg_query.TypeCast) error {
 	lit := tc.Arg.GetAConst()
 	// The dialect's own casts, and parameters (the gateway checked the client's value against
 	// the parameter's type before binding it), are written whatever they cast.
-	trusted := tc.Location == mysqlCastLocation || tc.Arg.GetParamRef() != nil || numericAggregate(tc.Arg)
+	trusted := tc.Location == mysqlCastLocation || tc.Location == checkedCastLocation ||
+		tc.Arg.GetParamRef() != nil || numericAggregate(tc.Arg)
 	if lit != nil && lit.GetSval() != nil {
 		if err := checkCastLiteral(lit.GetSval().GetSval(), typ); err != nil {
 			return err

@@ -105,9 +105,15 @@ func (b *binder) printZone() string {
 // the session's zone gives the same instant on every engine.
 func (b *binder) truncDate(n *pg_query.Node, fc *pg_query.FuncCall) {
 	fc.Args[1] = castAs(fc.Args[1], "timestamp")
+	fc.Args[1].GetTypeCast().Location = checkedCastLocation
 	inner := &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}
 	n.Node = atTimeZone(inner, b.printZone()).Node
 }
+
+// checkedCastLocation marks a cast the planner writes of a value whose type it has checked
+// (a date to timestamp): a dialect that refuses casts of unchecked text, because its engine
+// would read malformed text as NULL (mysql), may write it.
+const checkedCastLocation = -3
 
 // castAs is CAST(x AS typ). The name is left unqualified: both engines know PostgreSQL's
 // spellings of the built-in types (DuckDB's aliases), and DuckDB has no pg_catalog types.
