@@ -1,0 +1,62 @@
+package planner_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/setupranali/setupranali/catalog"
+	"github.com/setupranali/setupranali/planner"
+	"github.com/setupranali/setupranali/sqlerr"
+)
+
+// clickhousePlanner plans over the golden catalog with every dataset on ClickHouse.
+func clickhousePlanner(t *testing.T) *planner.Planner {
+	t.Helper()
+	data, err := os.ReadFile("../testdata/planner/catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load([]byte(strings.ReplaceAll(string(data), "engine: duckdb", "engine: clickhouse")), "catalog.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return planner.New(cat, planner.Config{MaxRows: 1000, DefaultEngine: "clickhouse"})
+}
+
+// TestClickHouseDialect: the engine SQL of each case is what ClickHouse 18.16 reads with
+// PostgreSQL's meaning (see dialect_clickhouse.go for each respelling).
+func TestClickHouseDialect(t *testing.T) {
+	p := clickhousePlanner(t)
+	for _, c := range []struct{ sql, want string }{
+		{"SELECT city, total_revenue FROM orders", ""},
+		{"SELECT city, orders_count, unique_cities FROM orders GROUP BY 1 ORDER BY 2 DESC", ""},
+		{"SELECT big_revenue, aov FROM orders", ""},
+		{"SELECT date_trunc('month', order_date) AS m, total_revenue FROM orders GROUP BY 1 ORDER BY 1", ""},
+		{"SELECT 7 / 2, CAST(total_quantity AS float8) FROM orders", ""},
+		{"SELECT city FROM orders WHERE city ILIKE 'b%' GROUP BY city", ""},
+		{"SELECT EXTRACT(YEAR FROM order_date) AS y, count(*) FROM orders GROUP BY 1", ""},
+	} {
+		plan, err := planOne(p, principals["tenantA"], c.sql)
+		if err != nil {
+			t.Errorf("%s: %v", c.sql, err)
+			continue
+		}
+		t.Logf("%s\n  -> %s", c.sql, plan.SQL)
+	}
+	for _, sql := range []string{
+		"SELECT a.city FROM orders a JOIN orders b ON a.city = b.city",
+		"WITH x AS (SELECT city FROM orders) SELECT city FROM x",
+		"SELECT city FROM orders WHERE city IN (SELECT city FROM orders)",
+		"SELECT city FROM orders UNION SELECT city FROM orders",
+		"SELECT true, city FROM orders",
+		"SELECT E'a\\\\b', city FROM orders",
+		"SELECT city, rank() OVER (ORDER BY city) FROM orders",
+		"SELECT CAST(total_quantity AS numeric(10,2)) FROM orders",
+	} {
+		_, err := planOne(p, principals["tenantA"], sql)
+		if sqlerr.Code(err) != sqlerr.FeatureNotSupported || !strings.Contains(err.Error(), "ClickHouse") {
+			t.Errorf("%s: got %v, want 0A000 naming ClickHouse", sql, err)
+		}
+	}
+}
