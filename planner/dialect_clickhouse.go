@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -121,7 +122,103 @@ func clickhouseTree(root *pg_query.Node, f *dialectFixes) error {
 	clickhouseOperators(root, f)
 	// Ordinals last, so the expressions they copy are respelled already.
 	clickhouseOrdinals(root)
-	return nil
+	return clickhouseAliases(root)
+}
+
+// clickhouseAliases keeps ClickHouse's aliases from changing what names mean. A ClickHouse
+// alias is visible in the whole SELECT: in "sum(x) AS y, count(y)" the y inside count means
+// the sum (an aggregate inside an aggregate), and in "upper(c) AS c ... WHERE c = 'x'" the
+// WHERE compares the upper-cased value. PostgreSQL reads those names as input columns. The
+// outermost SELECT's aliases are only the gateway's (clients get the plan's column names), so
+// they become names no column has; ORDER BY a bare output name follows its alias, as in
+// PostgreSQL. An inner SELECT's aliases are what the SELECT around it reads, so there a
+// collision is refused instead.
+func clickhouseAliases(root *pg_query.Node) error {
+	top := root.GetSelectStmt()
+	if top == nil {
+		return nil
+	}
+	if top.Op == pg_query.SetOperation_SETOP_NONE {
+		clickhouseRenameOutputs(top)
+	}
+	var bad error
+	sqlast.Walk(root, func(n *pg_query.Node) bool {
+		if s := n.GetSelectStmt(); s != nil && s != top && bad == nil {
+			bad = clickhouseAliasCollision(s)
+		}
+		return bad == nil
+	})
+	return bad
+}
+
+// clickhouseRenameOutputs gives the outermost SELECT's columns aliases of their own.
+func clickhouseRenameOutputs(s *pg_query.SelectStmt) {
+	renamed := map[string]string{}
+	for i, t := range s.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		name := "setu_c" + strconv.Itoa(i+1)
+		if rt.Name != "" {
+			renamed[rt.Name] = name
+		}
+		rt.Name = name
+	}
+	for _, o := range s.SortClause {
+		sb := o.GetSortBy()
+		if sb == nil {
+			continue
+		}
+		if cr := sb.Node.GetColumnRef(); cr != nil && len(cr.Fields) == 1 {
+			if to, ok := renamed[cr.Fields[0].GetString_().GetSval()]; ok {
+				cr.Fields[0] = pg_query.MakeStrNode(to)
+			}
+		}
+	}
+}
+
+// clickhouseAliasCollision refuses an inner SELECT where an alias names something other than
+// the column of that name and the same name is read elsewhere in the SELECT.
+func clickhouseAliasCollision(s *pg_query.SelectStmt) error {
+	aliases := map[string]*pg_query.ResTarget{}
+	for _, t := range s.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil || rt.Name == "" {
+			continue
+		}
+		if cr := rt.Val.GetColumnRef(); cr != nil && len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetString_().GetSval() == rt.Name {
+			continue // x AS x, or t.x AS x: the alias is the column
+		}
+		aliases[rt.Name] = rt
+	}
+	if len(aliases) == 0 {
+		return nil
+	}
+	var bad error
+	check := func(owner *pg_query.ResTarget, n *pg_query.Node) {
+		sqlast.Walk(n, func(c *pg_query.Node) bool {
+			if c.GetSelectStmt() != nil {
+				return false // a nested SELECT has aliases of its own
+			}
+			if cr := c.GetColumnRef(); cr != nil && len(cr.Fields) > 0 {
+				if rt := aliases[cr.Fields[len(cr.Fields)-1].GetString_().GetSval()]; rt != nil && rt != owner && bad == nil {
+					bad = refuseOnClickHouse("a column alias that is also the name of a column read in the same SELECT")
+				}
+			}
+			return bad == nil
+		})
+	}
+	for _, t := range s.TargetList {
+		check(t.GetResTarget(), t)
+	}
+	for _, n := range []*pg_query.Node{s.WhereClause, s.HavingClause} {
+		check(nil, n)
+	}
+	for _, n := range append(append([]*pg_query.Node{}, s.GroupClause...), s.SortClause...) {
+		check(nil, n)
+	}
+	return bad
 }
 
 // clickhouseOperators respells integer "/" as intDiv (both round toward zero) and ILIKE.
