@@ -72,8 +72,10 @@ start() {
     local dir=$root/s$i
     config "$dir" "${ports[$((i * 3))]}" "${ports[$((i * 3 + 1))]}" "${ports[$((i * 3 + 2))]}"
     cluster_xml "${ports[0]}" "${ports[3]}" >"$dir/config.d/cluster.xml"
-    (cd "$dir" && setsid clickhouse-server --config-file="$dir/config.xml" --pid-file="$dir/pid" \
-      >"$dir/stdout.log" 2>&1 </dev/null &)
+    # exec: the recorded pid is the server's own, for stop.
+    (cd "$dir" && exec clickhouse-server --config-file="$dir/config.xml") \
+      >"$dir/stdout.log" 2>&1 </dev/null &
+    echo $! >"$dir/pid"
     addrs+=("127.0.0.1:${ports[$((i * 3))]}")
   done
   wait_up "${ports[0]}" >&2
