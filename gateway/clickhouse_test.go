@@ -79,6 +79,11 @@ func chCatalog(t *testing.T, db string) string {
 // chSetup creates the tables on both shards, loads the rows, registers the source in a
 // state DB and starts a gateway with the catalog; timeout is QUERY_TIMEOUT_SECONDS.
 func chSetup(t *testing.T, timeout time.Duration) (*Gateway, *testkit.ClickHouse, string) {
+	return chSetupWith(t, timeout, state.Credentials{})
+}
+
+// chSetupWith is chSetup with the source's credentials, stored encrypted (Fernet).
+func chSetupWith(t *testing.T, timeout time.Duration, creds state.Credentials) (*Gateway, *testkit.ClickHouse, string) {
 	c := testkit.ClickHouseCluster(t)
 	db := c.Database(t)
 	for _, a := range c.Addrs {
@@ -106,6 +111,10 @@ func chSetup(t *testing.T, timeout time.Duration) (*Gateway, *testkit.ClickHouse
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := state.ParseKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var hosts, ports []string
 	for _, a := range c.Addrs {
 		h, p, _ := strings.Cut(a, ":")
@@ -113,7 +122,10 @@ func chSetup(t *testing.T, timeout time.Duration) (*Gateway, *testkit.ClickHouse
 	}
 	src := state.Source{Name: "chsrc", Type: state.TypeClickHouse, Settings: state.Settings{
 		Host: strings.Join(hosts, ","), Port: strings.Join(ports, ","), Database: db, User: "default"}}
-	if _, err := sdb.AddSource(context.Background(), src, state.Credentials{}, nil); err != nil {
+	if creds.Empty() {
+		keys = nil
+	}
+	if _, err := sdb.AddSource(context.Background(), src, creds, keys); err != nil {
 		t.Fatal(err)
 	}
 	sdb.Close()
@@ -254,4 +266,24 @@ func TestClickHouseTimeout(t *testing.T) {
 		t.Fatalf("got %v, want 57014", err)
 	}
 	testkit.EventuallyWithin(t, 2*time.Second, "system.processes empty after a timeout", func() bool { return chRunning(t, c, db) == 0 })
+}
+
+// TestClickHouseCredentials: the password is stored encrypted, decrypted at start-up and sent
+// to the server; one the server refuses is 57P03 naming the source, and neither the password
+// nor the server's text reaches the client. (The test servers' default user has no password,
+// so any password is a wrong one.)
+func TestClickHouseCredentials(t *testing.T) {
+	const secret = "not-the-password-4f1c"
+	gw, _, _ := chSetupWith(t, 0, state.Credentials{Password: secret})
+	conn := connect(t, gw, "tenantA-key")
+	_, err := tryRows(conn, "SELECT city, total_revenue FROM ch_orders")
+	pe, ok := err.(*pgconn.PgError)
+	if !ok || pe.Code != "57P03" || !strings.Contains(pe.Message, `"chsrc"`) {
+		t.Fatalf("got %v, want 57P03 naming the source", err)
+	}
+	for _, leak := range []string{secret, "DB::Exception", "password for user", "127.0.0.1"} {
+		if strings.Contains(pe.Message+pe.Detail+pe.Hint, leak) {
+			t.Errorf("the error shows %q: %+v", leak, pe)
+		}
+	}
 }
