@@ -212,6 +212,27 @@ func TestClickHouseDemoOrders(t *testing.T) {
 	if want := []string{"2025-12-01 00:00:00|2450|3", "2025-11-01 00:00:00|80|1"}; !equal(got, want) {
 		t.Errorf("B by month: got %v, want %v", got, want)
 	}
+	// Tenant A's rows: o1 2025-11-03 Indore 1000, o2 2025-11-20 Bhopal 500, o4 2025-12-05
+	// Indore 1500, o6 2025-12-30 Bhopal 125.5.
+	a := connect(t, gw, "tenantA-key")
+	for _, c := range []struct {
+		sql  string
+		want []string
+	}{
+		// An output alias that is also a column name: ORDER BY means the output, the
+		// aggregate reads the column.
+		{"SELECT upper(city) AS city, total_revenue FROM ch_orders GROUP BY 1 ORDER BY city DESC", []string{"INDORE|2500", "BHOPAL|625.5"}},
+		{"SELECT city, total_revenue FROM ch_orders WHERE order_date >= '2025-12-01' GROUP BY city ORDER BY 2 DESC LIMIT 1", []string{"Indore|1500"}},
+		// Weeks start on Monday: 2025-11-03 and 2025-12-01 are Mondays.
+		{"SELECT date_trunc('week', order_date) AS w, orders_count FROM ch_orders GROUP BY 1 ORDER BY 1", []string{
+			"2025-11-03 00:00:00|1", "2025-11-17 00:00:00|1", "2025-12-01 00:00:00|1", "2025-12-29 00:00:00|1"}},
+		// Integer division truncates, as in PostgreSQL; ILIKE ignores case.
+		{"SELECT city, total_quantity / 4 FROM ch_orders WHERE city ILIKE 'bho%' GROUP BY city", []string{"Bhopal|1"}},
+	} {
+		if got := testkit.RowsText(t, a, c.sql); !equal(got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.sql, got, c.want)
+		}
+	}
 	// What the dialect cannot say the ClickHouse way is refused naming the engine.
 	_, err := tryRows(conn, "SELECT a.city FROM ch_orders a JOIN ch_orders b ON a.city = b.city")
 	if pe, ok := err.(*pgconn.PgError); !ok || pe.Code != "0A000" || !strings.Contains(pe.Message, "ClickHouse") {
