@@ -29,20 +29,22 @@ func clickhousePlanner(t *testing.T) *planner.Planner {
 func TestClickHouseDialect(t *testing.T) {
 	p := clickhousePlanner(t)
 	for _, c := range []struct{ sql, want string }{
-		{"SELECT city, total_revenue FROM orders", ""},
-		{"SELECT city, orders_count, unique_cities FROM orders GROUP BY 1 ORDER BY 2 DESC", ""},
-		{"SELECT big_revenue, aov FROM orders", ""},
-		{"SELECT date_trunc('month', order_date) AS m, total_revenue FROM orders GROUP BY 1 ORDER BY 1", ""},
-		{"SELECT 7 / 2, CAST(total_quantity AS float8) FROM orders", ""},
-		{"SELECT city FROM orders WHERE city ILIKE 'b%' GROUP BY city", ""},
-		{"SELECT EXTRACT(YEAR FROM order_date) AS y, count(*) FROM orders GROUP BY 1", ""},
+		{"SELECT city, total_revenue FROM orders", "CASE WHEN count(total_revenue) > 0 THEN sum(total_revenue) END AS setu_c2 FROM"},
+		{"SELECT city, orders_count, unique_cities FROM orders GROUP BY 1 ORDER BY 2 DESC", "GROUP BY city ORDER BY count(orders_count) DESC NULLS FIRST"},
+		{"SELECT big_revenue, aov FROM orders", "/ (NULLIF(count(orders.orders_count), 0)) AS setu_c2"},
+		{"SELECT date_trunc('month', order_date) AS m, total_revenue FROM orders GROUP BY 1 ORDER BY 1", `GROUP BY "toStartOfMonth"(order_date) ORDER BY "toStartOfMonth"(order_date) NULLS LAST`},
+		{"SELECT 7 / 2, CAST(total_quantity AS float8) FROM orders", `SELECT "intDiv"(7, 2) AS setu_c1, "toFloat64"(CASE WHEN`},
+		{"SELECT city FROM orders WHERE city ILIKE 'b%' GROUP BY city", `WHERE "lowerUTF8"(city) LIKE "lowerUTF8"('b%')`},
+		{"SELECT EXTRACT(YEAR FROM order_date) AS y, count(*) FROM orders GROUP BY 1", `GROUP BY "toYear"(order_date)`},
 	} {
 		plan, err := planOne(p, principals["tenantA"], c.sql)
 		if err != nil {
 			t.Errorf("%s: %v", c.sql, err)
 			continue
 		}
-		t.Logf("%s\n  -> %s", c.sql, plan.SQL)
+		if !strings.Contains(plan.SQL, c.want) || strings.Contains(plan.SQL, "::") {
+			t.Errorf("%s\n  -> %s\nwant it to hold %s, and no :: cast", c.sql, plan.SQL, c.want)
+		}
 	}
 	for _, sql := range []string{
 		"SELECT a.city FROM orders a JOIN orders b ON a.city = b.city",
