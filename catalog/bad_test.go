@@ -195,7 +195,7 @@ var badFixtures = []badFixture{
 		file: "values",
 		want: []string{
 			"3: dataset \"orders\": unknown defaultTimezone \"Mars/Olympus_Mons\" (want an IANA zone name such as \"UTC\" or \"Europe/Berlin\")",
-			"4: dataset \"orders\" source: unknown engine \"oracle\" (supported: duckdb, postgres, mysql)",
+			"4: dataset \"orders\" source: unknown engine \"oracle\" (supported: duckdb, postgres, mysql, clickhouse)",
 			"4: dataset \"orders\" source: unknown type \"view\" (supported: table)",
 			"4: dataset \"orders\" source: reference \"sales..orders\" is not a table name (want table, schema.table or catalog.schema.table)",
 			"6: field \"city\": unknown semanticType \"category\" (supported: dimension, metric, time, identifier, measure, attribute)",

@@ -56,7 +56,7 @@ func (t FieldType) numeric() bool {
 // format, not SQL names.
 var (
 	semanticTypes   = []string{"dimension", "metric", "time", "identifier", "measure", "attribute"}
-	engines         = []string{"duckdb", "postgres", "mysql"}
+	engines         = []string{"duckdb", "postgres", "mysql", "clickhouse"}
 	sourceTypes     = []string{"table"}
 	expressionTypes = []string{ExpressionAggregation, ExpressionDerived}
 	aggs            = []string{string(AggSum), string(AggAvg), string(AggMin), string(AggMax), string(AggCount), string(AggCountDistinct), string(AggStddev), string(AggVariance)}

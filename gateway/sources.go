@@ -67,6 +67,8 @@ func OpenSource(ctx context.Context, s state.Source, c state.Credentials, o Sour
 			return nil, fmt.Errorf("source %q: %w", s.Name, Redact(err, c))
 		}
 		return be, nil
+	case state.TypeClickHouse:
+		return openClickHouse(ctx, s, c, o)
 	case state.TypeDuckDB:
 		be, err := duckdb.Open(ctx, duckdb.Config{Path: st.Path, MaxConns: st.MaxConns, MemoryLimit: o.DuckDBMemory})
 		if err != nil {

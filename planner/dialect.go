@@ -27,10 +27,17 @@ type dialectRule struct {
 
 // dialects are the rules tables by engine name. An engine not here runs the tree as it is.
 var dialects = map[string][]dialectRule{
-	"":         duckdbRules, // a statement on no dataset runs on the default engine, DuckDB
-	"duckdb":   duckdbRules,
-	"postgres": postgresRules,
-	"mysql":    mysqlRules,
+	"":           duckdbRules, // a statement on no dataset runs on the default engine, DuckDB
+	"duckdb":     duckdbRules,
+	"postgres":   postgresRules,
+	"mysql":      mysqlRules,
+	"clickhouse": nil, // respelled over the whole tree: treeDialects
+}
+
+// treeDialects are engines whose dialect respells the whole tree after their rules, or refuses
+// it (an engine that reads less of PostgreSQL's syntax).
+var treeDialects = map[string]func(root *pg_query.Node, f *dialectFixes) error{
+	"clickhouse": clickhouseTree,
 }
 
 // applyDialect is the dialect pass.
@@ -38,6 +45,9 @@ func applyDialect(s *planState) error {
 	s.fixes.created = s.bindCreated
 	for _, r := range dialects[s.engine] {
 		r.apply(&s.fixes)
+	}
+	if tree := treeDialects[s.engine]; tree != nil {
+		return tree(s.root, &s.fixes)
 	}
 	return nil
 }

@@ -21,6 +21,9 @@ const (
 	TypeDuckDB   = "duckdb"
 	// TypeMySQL is a MySQL-wire source: MySQL, MariaDB, TiDB, StarRocks, Doris, SingleStore.
 	TypeMySQL = "mysql"
+	// TypeClickHouse is a ClickHouse server or cluster over the native protocol; Host may
+	// list several servers (comma-separated, with matching ports) for failover.
+	TypeClickHouse = "clickhouse"
 )
 
 // Source is a registered data source without its credentials.
@@ -168,6 +171,8 @@ func (s Source) Validate(c Credentials) error {
 				bad("option %q holds a NUL byte", k)
 			}
 		}
+	case TypeClickHouse:
+		validateClickHouse(st, c, bad)
 	case TypeDuckDB:
 		if st.Path == "" {
 			bad("a duckdb source needs a path")
@@ -181,7 +186,7 @@ func (s Source) Validate(c Credentials) error {
 	case TypeMySQL:
 		problems = append(problems, s.validateMySQL(c)...)
 	default:
-		bad("type %q is not one of %s, %s, %s", s.Type, TypePostgres, TypeDuckDB, TypeMySQL)
+		bad("type %q is not one of %s, %s, %s, %s", s.Type, TypePostgres, TypeDuckDB, TypeMySQL, TypeClickHouse)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("source %q: %s", s.Name, strings.Join(problems, "; "))
@@ -223,6 +228,32 @@ func (s Source) validateMySQL(c Credentials) []string {
 		bad("sslmode %q is not one of %s for a mysql source", st.SSLMode, strings.Join(mysqlSSLModes, ", "))
 	}
 	return problems
+}
+
+// validateClickHouse checks a clickhouse source: hosts with native ports, a password as its
+// only credential, none of PostgreSQL's settings.
+func validateClickHouse(st Settings, c Credentials, bad func(string, ...any)) {
+	if st.Host == "" {
+		bad("a clickhouse source needs a host")
+	}
+	if c.DSN != "" {
+		bad("a clickhouse source takes host, port, database, user and a password, not a DSN")
+	}
+	if st.Path != "" || st.SSLMode != "" || len(st.Options) > 0 || st.TransactionPooling {
+		bad("a clickhouse source has no path, sslmode, options or transaction pooling")
+	}
+	hosts, ports := strings.Split(st.Host, ","), strings.Split(st.Port, ",")
+	if st.Port != "" && len(ports) != 1 && len(ports) != len(hosts) {
+		bad("give one port, or one port per host")
+	}
+	for _, p := range ports {
+		if st.Port == "" {
+			break
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(p)); err != nil || n < 1 || n > 65535 {
+			bad("port %q is not a port number", p)
+		}
+	}
 }
 
 func contains(list []string, s string) bool {

@@ -81,7 +81,7 @@ func sourcesAdd(ctx context.Context, args []string, c cli) int {
 	dbPath := c.stateFlag(fs)
 	var src admin.Source
 	st := &src.Settings
-	fs.StringVar(&src.Type, "type", admin.SourcePostgres, "postgres, duckdb or mysql")
+	fs.StringVar(&src.Type, "type", admin.SourcePostgres, "postgres, duckdb, mysql or clickhouse")
 	fs.StringVar(&st.Host, "host", "", "host name or address; comma-separated for several")
 	fs.StringVar(&st.Port, "port", "", "port; comma-separated to match several hosts")
 	fs.StringVar(&st.Database, "database", "", "database name")
