@@ -133,7 +133,7 @@ func TestExplainJoinShowsTheRewrittenSQL(t *testing.T) {
 		for _, want := range []string{
 			"Statement: SELECT", "Datasets: customers, orders",
 			"Metric: customers.customers_count = count(customer_id)",
-			"Join grain: metrics of c aggregated once per row of its primary key",
+			"Join grain: relations that only filter the rows of c read as EXISTS",
 			c.filter, "Row cap: 100000 rows (QUERY_MAX_ROWS)", "Engine: duckdb",
 		} {
 			if !strings.Contains(text, want) {
@@ -318,7 +318,7 @@ func TestExplainOnPostgres(t *testing.T) {
 	lines, _, _ := explainRows(t, conn, "EXPLAIN "+explainFanOut)
 	text := strings.Join(lines, "\n")
 	lineWith(t, lines, "Engine: postgres")
-	lineWith(t, lines, "Join grain: metrics of c aggregated once per row of its primary key")
+	lineWith(t, lines, "Join grain: relations that only filter the rows of c read as EXISTS")
 	testkit.NoSecrets(t, "EXPLAIN", text, testkit.PostgresDSN(t), "127.0.0.1", "application_name")
 	for _, other := range []string{"tenantB", "'default'"} {
 		if strings.Contains(text, other) {
