@@ -133,6 +133,12 @@ func (b *binder) noteToChar(n *pg_query.Node, fc *pg_query.FuncCall, args []pgty
 	if format == nil {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char needs a constant format").WithPosition(b.pos(fc.Location))
 	}
+	zoned, zone := toCharZoneFormat(format.Sval, args[0].OID != pgtypes.Timestamp.OID, b.printZone())
+	if zone != "" {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char zone patterns (TZ, OF) are not supported in time zone %s", zone).
+			WithHint(`set TimeZone to UTC or a fixed zone such as Etc/GMT-5, or cast the value to timestamp`).WithPosition(b.pos(fc.Location))
+	}
+	format.Sval = zoned
 	if _, bad := toCharPieces(format.Sval); bad != "" {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char pattern %s is not supported", bad).
 			WithHint(`put literal text in double quotes; the README lists the patterns`).WithPosition(b.pos(fc.Location))

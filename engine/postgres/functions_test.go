@@ -327,3 +327,57 @@ func TestToTimestampReadsTheSessionZone(t *testing.T) {
 		}
 	}
 }
+
+// TestToCharZonePatternsMatchPostgres: to_char's TZ, tz and OF print the session zone's
+// abbreviation and offset for an instant (a date is read as one) and an empty TZ and +00 for
+// a timestamp, as the machine's PostgreSQL prints them with the same TimeZone set. Zones whose
+// abbreviation depends on the date are refused for instants, not guessed.
+func TestToCharZonePatternsMatchPostgres(t *testing.T) {
+	testkit.PostgresDSN(t)
+	e := setupEngines(t, []string{fnSQL}, fnCatalog)
+	admin := planner.Session{Principal: adminPrincipal, Database: "setupranali"}
+	schema := fnSchema(t, e, admin)
+	cases := []string{
+		// A timestamp dimension is shown in the session's zone (planner/timezone.go), which
+		// the raw table in PostgreSQL is not: only its zone patterns are compared.
+		`SELECT id, to_char(ts, 'TZ|tz|OF|FMTZ MI'), to_char(ts, 'TZ'), to_char(d, 'YYYY-MM-DD TZ "TZ" of') FROM fn ORDER BY 1`,
+		`SELECT to_char(current_timestamp, 'TZ'), to_char(now(), 'tz OF'), to_char(current_date, 'OF TZ')`,
+		`SELECT id, to_char(CAST(d AS timestamptz), 'YYYY-MM-DD TZ OF') FROM fn ORDER BY 1`,
+	}
+	for _, zone := range []string{"", "UTC", "Etc/UTC", "GMT", "Etc/GMT-5", "Etc/GMT+3"} {
+		sess := admin
+		sess.TimeZone = zone
+		set := ""
+		if zone != "" {
+			set = "SET TimeZone TO '" + zone + "'; "
+		}
+		for _, sql := range cases {
+			want := pgTruth(t, schema, set+sql)
+			for _, name := range e.names {
+				got := e.run(t, name, sess, sql)
+				if got.code != "" {
+					t.Errorf("zone %q: %s on %s: %s %s", zone, sql, name, got.code, got.message)
+					continue
+				}
+				if !sameOrderedRows(got.rows, want) {
+					t.Errorf("zone %q: %s on %s:\n  got:  %v\n  want: %v\n  engine SQL: %s", zone, sql, name, got.rows, want, got.plan.SQL)
+				}
+			}
+		}
+	}
+	for _, zone := range []string{"Asia/Kolkata", "Europe/Berlin"} {
+		sess := admin
+		sess.TimeZone = zone
+		for _, c := range []struct{ sql, code string }{
+			{`SELECT to_char(current_timestamp, 'YYYY-MM-DD HH24:MI:SS.MS TZ')`, "0A000"},
+			{`SELECT to_char(d, 'OF') FROM fn`, "0A000"},
+			{`SELECT to_char(ts, 'YYYY TZ|OF') FROM fn WHERE id = 1`, ""},
+		} {
+			for _, name := range e.names {
+				if got := e.run(t, name, sess, c.sql); got.code != c.code {
+					t.Errorf("zone %s: %s on %s: got %q %s, want %q", zone, c.sql, name, got.code, got.message, c.code)
+				}
+			}
+		}
+	}
+}
