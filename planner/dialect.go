@@ -85,6 +85,8 @@ type dialectFixes struct {
 	centuryTruncs []*pg_query.FuncCall
 	// initcaps and btrims are calls of functions DuckDB names or lacks (see noteCall).
 	initcaps, btrims []*pg_query.FuncCall
+	// regexpMatches are regexp_match calls (see dialect_regex.go).
+	regexpMatches []regexpMatchCall
 }
 
 // derivedDivision is a "/" of a derived metric's formula and the type its quotient has.
@@ -109,6 +111,8 @@ func (b *binder) noteCall(n *pg_query.Node, fc *pg_query.FuncCall, name string, 
 		return b.noteWidthBucket(n, fc, args)
 	case "initcap":
 		b.fixes.initcaps = append(b.fixes.initcaps, fc)
+	case "regexp_match":
+		return b.noteRegexpMatch(n, fc, args)
 	case "btrim":
 		b.fixes.btrims = append(b.fixes.btrims, fc)
 	case "round":

@@ -114,6 +114,10 @@ var fnCases = []string{
 	"SELECT id, s ~ 'o', s ~* 'WOR', s !~ '^h', s !~* 'X-', s ~ '' FROM fn ORDER BY 1",
 	"SELECT id, s SIMILAR TO '%o%', s SIMILAR TO 'h_llo%', s NOT SIMILAR TO '(x|h)%', s SIMILAR TO 'x!-ray!_%' ESCAPE '!', s SIMILAR TO '%.%' FROM fn ORDER BY 1",
 	"SELECT id, regexp_replace(s, 'o', '0'), regexp_replace(s, 'O', '0', 'gi'), regexp_replace(s, '([a-z]+) ([a-z]+)', '\\2 \\1') FROM fn ORDER BY 1",
+	// regexp_match: the capture groups of the first match as text[], the whole match without
+	// groups, NULL without a match; elements quoted as PostgreSQL quotes them.
+	"SELECT id, regexp_match(s, 'o'), regexp_match(s, '([a-z]+) ([a-z]+)'), regexp_match(s, 'W(O)R', 'i'), regexp_match(s, 'x-(ray)_([0-9]+) (o.)'), regexp_match(s, '^$') FROM fn ORDER BY 1",
+	"SELECT id, regexp_match(s, ' .*'), regexp_match(s, '(a*)(l+)(o?)'), regexp_match(s, 'P(A.)', 'ic'), regexp_match(s || '\n|', 'D.(.)'), regexp_match(s, '(?:[a-z]{2})([^ ]*)\\.?') FROM fn ORDER BY 1",
 	// format with %s and %%: NULL is empty text, whole floats without a fraction.
 	"SELECT id, format('%s|%s|%s%%|%s', s, x, n, d), format('[%s]', ts), format('none'), format('%s', s, g) FROM fn ORDER BY 1",
 	// justify_days: 30-day runs become months, signs settled as PostgreSQL settles them.
@@ -268,6 +272,17 @@ func TestFunctionRefusals(t *testing.T) {
 		{"SELECT extract(hour FROM d) FROM fn", "0A000"}, // as PostgreSQL: no time of day in a date
 		{"SELECT to_timestamp('2019 20', 'YYYY WW')", "0A000"},
 		{"SELECT s SIMILAR TO g FROM fn", "0A000"},
+		{"SELECT regexp_match(s, g) FROM fn", "0A000"},
+		{"SELECT regexp_match(s, 'a|ab') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, '(a)?b') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, '(a)*b') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, 'a+?') FROM fn", "0A000"},
+		{`SELECT regexp_match(s, '\d+') FROM fn`, "0A000"},
+		{`SELECT regexp_match(s, '\bo') FROM fn`, "0A000"},
+		{"SELECT regexp_match(s, '[[:alpha:]]') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, '(?i)o') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, 'o', 'x') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, 'o', 'g') FROM fn", "22023"}, // as PostgreSQL
 		{"SELECT DATEADD(fortnight, 1, d) FROM fn", "22023"},
 		{"SELECT width_bucket(x, 0, 10, 0) FROM fn", "2201G"},
 		{"SELECT format('%s %s', s) FROM fn", "22023"},
