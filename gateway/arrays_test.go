@@ -196,6 +196,7 @@ func TestArrayLiteralsMatchPostgres(t *testing.T) {
 		"SELECT array_agg(d ORDER BY d), array_agg(ts ORDER BY ts), array_agg(happened ORDER BY happened) FROM items",
 		"SELECT name, array_agg(n4 ORDER BY n4) FROM items GROUP BY 1 ORDER BY 1",
 		"SELECT array_agg(CASE WHEN n4 > 3 THEN name END ORDER BY n4) FROM items",
+		"SELECT name, regexp_match(name, '([a-z]+)(o)'), regexp_match(name, '^.') FROM items GROUP BY 1 ORDER BY 1",
 	}
 	for engine, gw := range w.gateways {
 		conn := gatewayConn(t, gw, "")

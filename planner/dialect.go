@@ -96,6 +96,8 @@ type dialectFixes struct {
 	centuryTruncs []*pg_query.FuncCall
 	// initcaps and btrims are calls of functions DuckDB names or lacks (see noteCall).
 	initcaps, btrims []*pg_query.FuncCall
+	// regexpMatches are regexp_match calls (see dialect_regex.go).
+	regexpMatches []regexpMatchCall
 }
 
 // derivedDivision is a "/" of a derived metric's formula and the type its quotient has.
@@ -120,6 +122,8 @@ func (b *binder) noteCall(n *pg_query.Node, fc *pg_query.FuncCall, name string, 
 		return b.noteWidthBucket(n, fc, args)
 	case "initcap":
 		b.fixes.initcaps = append(b.fixes.initcaps, fc)
+	case "regexp_match":
+		return b.noteRegexpMatch(n, fc, args)
 	case "btrim":
 		b.fixes.btrims = append(b.fixes.btrims, fc)
 	case "round":
@@ -144,6 +148,12 @@ func (b *binder) noteToChar(n *pg_query.Node, fc *pg_query.FuncCall, args []pgty
 	if format == nil {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char needs a constant format").WithPosition(b.pos(fc.Location))
 	}
+	zoned, zone := toCharZoneFormat(format.Sval, args[0].OID != pgtypes.Timestamp.OID, b.printZone())
+	if zone != "" {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char zone patterns (TZ, OF) are not supported in time zone %s", zone).
+			WithHint(`set TimeZone to UTC or a fixed zone such as Etc/GMT-5, or cast the value to timestamp`).WithPosition(b.pos(fc.Location))
+	}
+	format.Sval = zoned
 	if _, bad := toCharPieces(format.Sval); bad != "" {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char pattern %s is not supported", bad).
 			WithHint(`put literal text in double quotes; the README lists the patterns`).WithPosition(b.pos(fc.Location))

@@ -69,6 +69,11 @@ var duckdbRules = []dialectRule{
 			f.markCreated(n)
 		}
 	}},
+	{"regexp_match", func(f *dialectFixes) {
+		for _, m := range f.regexpMatches {
+			duckRegexpMatch(m, f.markCreated)
+		}
+	}},
 	{"width_bucket", func(f *dialectFixes) {
 		for _, w := range f.widthBuckets {
 			duckWidthBucket(w)

@@ -1,7 +1,9 @@
 package planner
 
 import (
+	"fmt"
 	"strings"
+	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
@@ -180,11 +182,143 @@ func duckToCharExpr(t *pg_query.Node, pieces []toCharPiece) *pg_query.Node {
 // run, else the pieces joined.
 func duckToCharCall(n *pg_query.Node) {
 	fc := n.GetFuncCall()
-	pieces, _ := toCharPieces(fc.Args[1].GetAConst().GetSval().GetSval())
+	format := fc.Args[1].GetAConst().GetSval().GetSval()
+	pieces, _ := toCharPieces(format)
+	if len(pieces) == 0 && format != "" {
+		// Only empty text (a TZ of a timestamp): PostgreSQL prints an empty string, or
+		// NULL for a NULL time.
+		n.Node = makeFunc("left", makeCast(fc.Args[0], "text"), pg_query.MakeAConstIntNode(0, -1)).Node
+		return
+	}
 	if len(pieces) == 1 && pieces[0].field == nil {
 		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("strftime")}
 		fc.Args[1] = pg_query.MakeAConstStrNode(pieces[0].strf, -1)
 		return
 	}
 	n.Node = duckToCharExpr(fc.Args[0], pieces).Node
+}
+
+// The zone patterns TZ (the zone's abbreviation, tz in lower case) and OF (its UTC offset).
+// PostgreSQL prints them for a timestamptz (and a date, which it reads as one) in the
+// session's TimeZone, and an empty TZ and an OF of +00 for a timestamp. Where the session's
+// zone has one abbreviation and one offset for all time, the answer is a constant the binder
+// writes into the format as quoted text, the same on every engine. A zone whose abbreviation
+// depends on the date (CET and CEST, IST and MMT) would need the zone rules per value, which
+// the engines do not share with PostgreSQL, so it is refused.
+
+// fixedZoneProbes are instants from before standard time to the far future: a zone with
+// transitions has local mean time at the first and a standard zone at the others, so a zone
+// that answers the same at each has none.
+var fixedZoneProbes = func() []time.Time {
+	var out []time.Time
+	for _, y := range []int{1800, 1850, 1890, 1910, 1930, 1945, 1960, 1975, 1990, 2005, 2025, 2050, 2100} {
+		out = append(out, time.Date(y, 1, 15, 12, 0, 0, 0, time.UTC), time.Date(y, 7, 15, 12, 0, 0, 0, time.UTC))
+	}
+	return out
+}()
+
+// fixedZone returns the abbreviation and offset in seconds of a zone that has one of each for
+// all time, or ok false.
+func fixedZone(name string) (abbr string, offset int, ok bool) {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return "", 0, false
+	}
+	abbr, offset = fixedZoneProbes[0].In(loc).Zone()
+	for _, p := range fixedZoneProbes[1:] {
+		if a, o := p.In(loc).Zone(); a != abbr || o != offset {
+			return "", 0, false
+		}
+	}
+	return abbr, offset, true
+}
+
+// zoneOffsetText prints an offset as PostgreSQL's OF does: +05, -03, +05:30.
+func zoneOffsetText(offset int) string {
+	sign := "+"
+	if offset < 0 {
+		sign, offset = "-", -offset
+	}
+	s := fmt.Sprintf("%s%02d", sign, offset/3600)
+	if m := offset % 3600 / 60; m != 0 {
+		s += fmt.Sprintf(":%02d", m)
+	}
+	return s
+}
+
+// toCharZoneFormat writes the zone patterns of format as quoted text: for an instant
+// (instant true) in zone, or for a wall-clock time. It returns the zone a pattern needs and
+// cannot be printed exactly in ("" when none).
+func toCharZoneFormat(format string, instant bool, zone string) (string, string) {
+	var out strings.Builder
+	for i := 0; i < len(format); {
+		rest := format[i:]
+		fm := len(rest) >= 2 && strings.EqualFold(rest[:2], "FM")
+		if fm {
+			rest = rest[2:]
+		}
+		lit, n, bad := toCharZoneField(rest, instant, zone)
+		switch {
+		case bad != "":
+			return "", bad
+		case n > 0:
+			// FM before a zone pattern is spent on it, as in PostgreSQL.
+			out.WriteString(`"` + lit + `"`)
+			i += n
+			if fm {
+				i += 2
+			}
+			continue
+		case fm:
+			out.WriteString(format[i : i+2])
+			i += 2
+			continue
+		}
+		n = 1
+		switch {
+		case rest[0] == '"':
+			if end := strings.IndexByte(rest[1:], '"'); end >= 0 {
+				n = end + 2
+			} else {
+				n = len(rest)
+			}
+		case len(rest) >= 3 && (strings.EqualFold(rest[:3], "TZH") || strings.EqualFold(rest[:3], "TZM")):
+			n = 3 // refused by toCharPieces
+		default:
+			if f := matchToCharField(rest); f != nil {
+				n = len(f.pg)
+			}
+		}
+		out.WriteString(rest[:n])
+		i += n
+	}
+	return out.String(), ""
+}
+
+// toCharZoneField reads a zone pattern at the start of s: its text and length, or the zone
+// it cannot be printed in.
+func toCharZoneField(s string, instant bool, zone string) (lit string, n int, bad string) {
+	if len(s) < 2 || len(s) >= 3 && (strings.EqualFold(s[:3], "TZH") || strings.EqualFold(s[:3], "TZM")) {
+		return "", 0, ""
+	}
+	head := s[:2]
+	if head != "TZ" && head != "tz" && !strings.EqualFold(head, "OF") {
+		return "", 0, ""
+	}
+	if !instant {
+		if head == "TZ" || head == "tz" {
+			return "", 2, ""
+		}
+		return "+00", 2, ""
+	}
+	abbr, offset, ok := fixedZone(zone)
+	switch {
+	case !ok:
+		return "", 0, zone
+	case head == "TZ":
+		return abbr, 2, ""
+	case head == "tz":
+		return strings.ToLower(abbr), 2, ""
+	}
+	return zoneOffsetText(offset), 2, ""
 }

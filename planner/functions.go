@@ -128,7 +128,7 @@ var functions = map[string]funcSpec{
 	"strpos": {ret: fixed(pgtypes.Int4)}, "position": {ret: fixed(pgtypes.Int4)},
 	"starts_with": {ret: fixed(pgtypes.Bool)}, "md5": {ret: fixed(pgtypes.Text)},
 	"to_char": {ret: fixed(pgtypes.Text)}, "like_escape": {ret: fixed(pgtypes.Text)},
-	"regexp_replace": {ret: fixed(pgtypes.Text)},
+	"regexp_replace": {ret: fixed(pgtypes.Text)}, "regexp_match": {ret: fixed(pgtypes.TextArray)},
 	// similar_to_escape is how the parser keeps x SIMILAR TO p (see functions_regex.go).
 	"similar_to_escape": {ret: fixed(pgtypes.Text)},
 

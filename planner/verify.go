@@ -17,6 +17,7 @@ var engineFunctions = map[string]bool{
 	// DuckDB's spelling of regular expressions, SIMILAR TO and initcap (functions_regex.go).
 	"regexp_matches": true, "regexp_full_match": true,
 	"regexp_extract_all": true, "list_transform": true, "array_to_string": true,
+	"regexp_extract": true, "list_value": true, // regexp_match (dialect_regex.go)
 	"quarter": true, "dayofweek": true, "week": true, "year": true, "make_timestamp": true, "datepart": true, "to_months": true, "to_days": true, "printf": true, "epoch": true, "epoch_us": true, // to_char (dialect_tochar.go), centuries (functions_units.go)
 }
 

@@ -114,6 +114,10 @@ var fnCases = []string{
 	"SELECT id, s ~ 'o', s ~* 'WOR', s !~ '^h', s !~* 'X-', s ~ '' FROM fn ORDER BY 1",
 	"SELECT id, s SIMILAR TO '%o%', s SIMILAR TO 'h_llo%', s NOT SIMILAR TO '(x|h)%', s SIMILAR TO 'x!-ray!_%' ESCAPE '!', s SIMILAR TO '%.%' FROM fn ORDER BY 1",
 	"SELECT id, regexp_replace(s, 'o', '0'), regexp_replace(s, 'O', '0', 'gi'), regexp_replace(s, '([a-z]+) ([a-z]+)', '\\2 \\1') FROM fn ORDER BY 1",
+	// regexp_match: the capture groups of the first match as text[], the whole match without
+	// groups, NULL without a match; elements quoted as PostgreSQL quotes them.
+	"SELECT id, regexp_match(s, 'o'), regexp_match(s, '([a-z]+) ([a-z]+)'), regexp_match(s, 'W(O)R', 'i'), regexp_match(s, 'x-(ray)_([0-9]+) (o.)'), regexp_match(s, '^$') FROM fn ORDER BY 1",
+	"SELECT id, regexp_match(s, ' .*'), regexp_match(s, '(a*)(l+)(o?)'), regexp_match(s, 'P(A.)', 'ic'), regexp_match(s || '\n|', 'D.(.)'), regexp_match(s, '(?:[a-z]{2})([^ ]*)\\.?') FROM fn ORDER BY 1",
 	// format with %s and %%: NULL is empty text, whole floats without a fraction.
 	"SELECT id, format('%s|%s|%s%%|%s', s, x, n, d), format('[%s]', ts), format('none'), format('%s', s, g) FROM fn ORDER BY 1",
 	// justify_days: 30-day runs become months, signs settled as PostgreSQL settles them.
@@ -268,6 +272,17 @@ func TestFunctionRefusals(t *testing.T) {
 		{"SELECT extract(hour FROM d) FROM fn", "0A000"}, // as PostgreSQL: no time of day in a date
 		{"SELECT to_timestamp('2019 20', 'YYYY WW')", "0A000"},
 		{"SELECT s SIMILAR TO g FROM fn", "0A000"},
+		{"SELECT regexp_match(s, g) FROM fn", "0A000"},
+		{"SELECT regexp_match(s, 'a|ab') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, '(a)?b') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, '(a)*b') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, 'a+?') FROM fn", "0A000"},
+		{`SELECT regexp_match(s, '\d+') FROM fn`, "0A000"},
+		{`SELECT regexp_match(s, '\bo') FROM fn`, "0A000"},
+		{"SELECT regexp_match(s, '[[:alpha:]]') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, '(?i)o') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, 'o', 'x') FROM fn", "0A000"},
+		{"SELECT regexp_match(s, 'o', 'g') FROM fn", "22023"}, // as PostgreSQL
 		{"SELECT DATEADD(fortnight, 1, d) FROM fn", "22023"},
 		{"SELECT width_bucket(x, 0, 10, 0) FROM fn", "2201G"},
 		{"SELECT format('%s %s', s) FROM fn", "22023"},
@@ -323,6 +338,60 @@ func TestToTimestampReadsTheSessionZone(t *testing.T) {
 			got := e.run(t, name, sess, sql)
 			if got.code != "" || len(got.rows) != 1 || !slices.Equal(got.rows[0], want) {
 				t.Errorf("zone %q on %s: got %v %s %s, want %v", zone, name, got.rows, got.code, got.message, want)
+			}
+		}
+	}
+}
+
+// TestToCharZonePatternsMatchPostgres: to_char's TZ, tz and OF print the session zone's
+// abbreviation and offset for an instant (a date is read as one) and an empty TZ and +00 for
+// a timestamp, as the machine's PostgreSQL prints them with the same TimeZone set. Zones whose
+// abbreviation depends on the date are refused for instants, not guessed.
+func TestToCharZonePatternsMatchPostgres(t *testing.T) {
+	testkit.PostgresDSN(t)
+	e := setupEngines(t, []string{fnSQL}, fnCatalog)
+	admin := planner.Session{Principal: adminPrincipal, Database: "setupranali"}
+	schema := fnSchema(t, e, admin)
+	cases := []string{
+		// A timestamp dimension is shown in the session's zone (planner/timezone.go), which
+		// the raw table in PostgreSQL is not: only its zone patterns are compared.
+		`SELECT id, to_char(ts, 'TZ|tz|OF|FMTZ MI'), to_char(ts, 'TZ'), to_char(d, 'YYYY-MM-DD TZ "TZ" of') FROM fn ORDER BY 1`,
+		`SELECT to_char(current_timestamp, 'TZ'), to_char(now(), 'tz OF'), to_char(current_date, 'OF TZ')`,
+		`SELECT id, to_char(CAST(d AS timestamptz), 'YYYY-MM-DD TZ OF') FROM fn ORDER BY 1`,
+	}
+	for _, zone := range []string{"", "UTC", "Etc/UTC", "GMT", "Etc/GMT-5", "Etc/GMT+3"} {
+		sess := admin
+		sess.TimeZone = zone
+		set := ""
+		if zone != "" {
+			set = "SET TimeZone TO '" + zone + "'; "
+		}
+		for _, sql := range cases {
+			want := pgTruth(t, schema, set+sql)
+			for _, name := range e.names {
+				got := e.run(t, name, sess, sql)
+				if got.code != "" {
+					t.Errorf("zone %q: %s on %s: %s %s", zone, sql, name, got.code, got.message)
+					continue
+				}
+				if !sameOrderedRows(got.rows, want) {
+					t.Errorf("zone %q: %s on %s:\n  got:  %v\n  want: %v\n  engine SQL: %s", zone, sql, name, got.rows, want, got.plan.SQL)
+				}
+			}
+		}
+	}
+	for _, zone := range []string{"Asia/Kolkata", "Europe/Berlin"} {
+		sess := admin
+		sess.TimeZone = zone
+		for _, c := range []struct{ sql, code string }{
+			{`SELECT to_char(current_timestamp, 'YYYY-MM-DD HH24:MI:SS.MS TZ')`, "0A000"},
+			{`SELECT to_char(d, 'OF') FROM fn`, "0A000"},
+			{`SELECT to_char(ts, 'YYYY TZ|OF') FROM fn WHERE id = 1`, ""},
+		} {
+			for _, name := range e.names {
+				if got := e.run(t, name, sess, c.sql); got.code != c.code {
+					t.Errorf("zone %s: %s on %s: got %q %s, want %q", zone, c.sql, name, got.code, got.message, c.code)
+				}
 			}
 		}
 	}
