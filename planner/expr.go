@@ -49,8 +49,12 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, err
 			return pgtypes.Type{}, err
 		}
 		b.params.infer(v.TypeCast.Arg, t)
-		b.zonedDate(v.TypeCast, from, t)
-		b.fixes.noteCast(v.TypeCast, from, t)
+		tc := v.TypeCast
+		cast, err := b.zonedCast(n, tc, from, t)
+		if err != nil {
+			return pgtypes.Type{}, err
+		}
+		b.fixes.noteCast(tc, from, cast)
 		return t, nil
 	case *pg_query.Node_FuncCall:
 		return b.funcCall(n, v.FuncCall, sc, c)
@@ -242,7 +246,7 @@ func (b *binder) operator(e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) (p
 }
 
 // arithmeticType follows PostgreSQL: numbers promote; date ± integer is a date; date - date is an
-// integer; timestamp - timestamp is an interval.
+// integer; timestamp - timestamp is an interval; date + time is a timestamp.
 func arithmeticType(op string, lt, rt pgtypes.Type) pgtypes.Type {
 	isTime := func(t pgtypes.Type) bool {
 		return t.OID == pgtypes.Date.OID || t.OID == pgtypes.Timestamp.OID || t.OID == pgtypes.Timestamptz.OID
@@ -254,6 +258,9 @@ func arithmeticType(op string, lt, rt pgtypes.Type) pgtypes.Type {
 		return pgtypes.Interval
 	case lt.OID == pgtypes.Date.OID && pgtypes.IsInteger(rt):
 		return pgtypes.Date
+	case op == "+" && (lt.OID == pgtypes.Date.OID && rt.OID == pgtypes.Time.OID || lt.OID == pgtypes.Time.OID && rt.OID == pgtypes.Date.OID):
+		// date + time is a wall-clock timestamp, which a cast to timestamptz reads in the zone.
+		return pgtypes.Timestamp
 	case isTime(lt) && rt.OID == pgtypes.Interval.OID:
 		if lt.OID == pgtypes.Date.OID {
 			return pgtypes.Timestamp

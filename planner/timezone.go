@@ -1,12 +1,14 @@
 package planner
 
 import (
+	"strings"
 	"time"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/setupranali/setupranali/catalog"
 	"github.com/setupranali/setupranali/pgtypes"
+	"github.com/setupranali/setupranali/sqlerr"
 )
 
 // Time zones. A timestamptz field holds instants: its grains (date_trunc, extract, a cast to
@@ -73,13 +75,6 @@ func (b *binder) zonedGrain(n *pg_query.Node, fc *pg_query.FuncCall, name string
 		return functions[name].ret(args), true
 	}
 	return pgtypes.Type{}, false
-}
-
-// zonedDate rewrites a cast of an instant to date so the date is the grain zone's.
-func (b *binder) zonedDate(tc *pg_query.TypeCast, from pgtypes.Type, to pgtypes.Type) {
-	if from.OID == pgtypes.Timestamptz.OID && to.OID == pgtypes.Date.OID {
-		tc.Arg = atTimeZone(tc.Arg, b.grainZone())
-	}
 }
 
 // timezoneType is the type of timezone(zone, x): instants and wall-clock times swap.
@@ -172,4 +167,70 @@ func (b *binder) truncKeepingOffset(n *pg_query.Node, fc *pg_query.FuncCall, tz 
 	trunc := &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: fc}}
 	gone := pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_OP, []*pg_query.Node{pg_query.MakeStrNode("-")}, wall(), trunc, -1)
 	n.Node = pg_query.MakeAExprNode(pg_query.A_Expr_Kind_AEXPR_OP, []*pg_query.Node{pg_query.MakeStrNode("-")}, x, gone, -1).Node
+}
+
+// zonedCast makes an explicit cast between wall-clock and instant types read in the session's
+// zone, as PostgreSQL's casts do; the engines would use their own zone, which the gateway pins
+// to UTC. A wall-clock value (timestamp, date, a literal without an offset) cast to
+// timestamptz becomes timezone(zone, CAST(x AS timestamp)); an instant cast to timestamp,
+// time or date is first read as the grain zone's wall clock. It returns the cast left in the
+// tree and the type it now casts to, for the dialect's notes. A form whose value depends on
+// the zone in a way no rewrite keeps exact is refused.
+func (b *binder) zonedCast(n *pg_query.Node, tc *pg_query.TypeCast, from, to pgtypes.Type) (pgtypes.Type, error) {
+	switch {
+	case from.OID == pgtypes.Timestamptz.OID:
+		return to, b.fromInstant(tc, to)
+	case to.OID != pgtypes.Timestamptz.OID || b.printZone() == "UTC":
+		return to, nil
+	case from.OID == pgtypes.Date.OID || from.OID == pgtypes.Timestamp.OID:
+	case from == pgtypes.Unknown && tc.Arg.GetAConst().GetSval() != nil:
+		v := tc.Arg.GetAConst().GetSval().Sval
+		if hasOffset(v) {
+			return to, nil // an instant already
+		}
+		if !strings.ContainsAny(v, "0123456789") {
+			return to, zoneWord(v, tc.Location, b)
+		}
+	case from == pgtypes.Unknown:
+		return to, nil // a parameter: its value is read in the session's zone when bound
+	default:
+		return to, sqlerr.New(sqlerr.FeatureNotSupported, "a cast of %s to timestamptz is not supported in time zone %s", from.Name, b.printZone()).
+			WithHint("its values may or may not carry an offset; cast to timestamp and write AT TIME ZONE, or cast a literal").WithPosition(b.pos(tc.Location))
+	}
+	tc.TypeName = castAs(nil, "timestamp").GetTypeCast().TypeName
+	n.Node = &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
+		Funcname:   []*pg_query.Node{pg_query.MakeStrNode("timezone")},
+		Args:       []*pg_query.Node{pg_query.MakeAConstStrNode(b.printZone(), -1), {Node: &pg_query.Node_TypeCast{TypeCast: tc}}},
+		Funcformat: pg_query.CoercionForm_COERCE_EXPLICIT_CALL,
+		Location:   -1,
+	}}
+	return pgtypes.Timestamp, nil
+}
+
+// fromInstant reads an instant cast to a wall-clock type (timestamp, time, date) in the grain
+// zone, the zone its dates are (zonedDate). Its text would print in the engine's zone, not
+// the session's, so outside UTC that cast is refused.
+func (b *binder) fromInstant(tc *pg_query.TypeCast, to pgtypes.Type) error {
+	switch to.OID {
+	case pgtypes.Timestamp.OID, pgtypes.Time.OID, pgtypes.Date.OID:
+		tc.Arg = atTimeZone(tc.Arg, b.grainZone())
+	case pgtypes.Text.OID, pgtypes.Varchar.OID:
+		if b.printZone() != "UTC" {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "a cast of timestamptz to text is not supported in time zone %s", b.printZone()).
+				WithHint("select the timestamptz itself, or cast it to timestamp (the session zone's wall clock) first").WithPosition(b.pos(tc.Location))
+		}
+	}
+	return nil
+}
+
+// zoneWord checks a special value cast to timestamptz: now, epoch and the infinities are
+// instants, but today, tomorrow, yesterday and allballs are the session zone's wall clock,
+// which the engines would read in UTC.
+func zoneWord(v string, loc int32, b *binder) error {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "today", "tomorrow", "yesterday", "allballs":
+		return sqlerr.New(sqlerr.FeatureNotSupported, "timestamptz '%s' is not supported in time zone %s", v, b.printZone()).
+			WithHint("write current_date, or the date itself").WithPosition(b.pos(loc))
+	}
+	return nil
 }
