@@ -197,7 +197,7 @@ func (b *binder) zonedCast(n *pg_query.Node, tc *pg_query.TypeCast, from, to pgt
 		return to, sqlerr.New(sqlerr.FeatureNotSupported, "a cast of %s to timestamptz is not supported in time zone %s", from.Name, b.printZone()).
 			WithHint("its values may or may not carry an offset; cast to timestamp and write AT TIME ZONE, or cast a literal").WithPosition(b.pos(tc.Location))
 	}
-	tc.TypeName = castAs(nil, "timestamp").GetTypeCast().TypeName
+	tc.TypeName = &pg_query.TypeName{Names: []*pg_query.Node{pg_query.MakeStrNode("timestamp")}, Typemod: -1, Location: -1}
 	n.Node = &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
 		Funcname:   []*pg_query.Node{pg_query.MakeStrNode("timezone")},
 		Args:       []*pg_query.Node{pg_query.MakeAConstStrNode(b.printZone(), -1), {Node: &pg_query.Node_TypeCast{TypeCast: tc}}},
