@@ -133,4 +133,8 @@ var castStatements = []string{
 	"SELECT timestamptz '2025-03-09 02:30', timestamptz '2025-11-02 01:30', '2025-03-30 02:30'::timestamptz, '2025-10-26 02:30'::timestamptz",
 	"SELECT timestamptz '2025-04-06 02:30', timestamptz '2025-09-28 02:15', timestamptz '2025-04-06 01:45', timestamptz '2025-10-05 02:10'",
 	"SELECT timestamp '2025-03-09 02:30'::timestamptz::timestamp, '2025-10-26 02:30'::timestamptz::date",
+	"SELECT COALESCE(happened, d) AS c, GREATEST(happened, d::timestamp) AS g, total FROM items GROUP BY 1, 2 ORDER BY 1, 2",
+	"SELECT CASE WHEN n4 > 2 THEN happened ELSE d END AS c, total FROM items GROUP BY 1 ORDER BY 1",
+	"SELECT happened + interval '1 day' AS a, happened - interval '1 month' AS b, total FROM items GROUP BY 1, 2 ORDER BY 1, 2",
+	"SELECT happened + interval '3 hours' AS a, total FROM items GROUP BY 1 ORDER BY 1",
 }

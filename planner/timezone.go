@@ -234,3 +234,105 @@ func zoneWord(v string, loc int32, b *binder) error {
 	}
 	return nil
 }
+
+// instant reads a wall-clock value (timestamp, date) as an instant in the session's zone, as
+// PostgreSQL's implicit cast to timestamptz does. A plain call: inside BETWEEN, AT TIME ZONE
+// would not read back.
+func (b *binder) instant(n *pg_query.Node) {
+	n.Node = &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
+		Funcname:   []*pg_query.Node{pg_query.MakeStrNode("timezone")},
+		Args:       []*pg_query.Node{pg_query.MakeAConstStrNode(b.printZone(), -1), castAs(&pg_query.Node{Node: n.Node}, "timestamp")},
+		Funcformat: pg_query.CoercionForm_COERCE_EXPLICIT_CALL,
+		Location:   -1,
+	}}
+}
+
+// zonedBranches reads the wall-clock branches of a CASE, COALESCE, GREATEST or LEAST whose
+// result is a timestamptz in the session's zone, where the engines would use UTC.
+func (b *binder) zonedBranches(nodes []*pg_query.Node, types []pgtypes.Type, t pgtypes.Type) {
+	if t.OID != pgtypes.Timestamptz.OID || b.printZone() == "UTC" {
+		return
+	}
+	for i, n := range nodes {
+		if n == nil {
+			continue
+		}
+		switch types[i].OID {
+		case pgtypes.Date.OID, pgtypes.Timestamp.OID:
+			b.instant(n)
+		default:
+			b.zonedLiteral(n, t)
+		}
+	}
+}
+
+// zonedInterval makes timestamptz ± interval follow the session's zone. PostgreSQL adds
+// months and days to the wall clock there (a day across a DST change is 23 or 25 hours) and
+// hours and finer to the instant; the engines, pinned to UTC, would add 24 hours. An interval
+// literal of months (or years) only, or of days (or weeks) only, becomes
+// timezone(zone, timezone(zone, x) ± i); one of hours and finer only is exact as it is. A
+// mixed or computed interval is refused outside UTC: no rewrite keeps PostgreSQL's order of
+// steps for it.
+func (b *binder) zonedInterval(n *pg_query.Node, e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) error {
+	x, i := &e.Lexpr, e.Rexpr
+	switch {
+	case (op == "+" || op == "-") && lt.OID == pgtypes.Timestamptz.OID && rt.OID == pgtypes.Interval.OID:
+	case op == "+" && lt.OID == pgtypes.Interval.OID && rt.OID == pgtypes.Timestamptz.OID:
+		x, i = &e.Rexpr, e.Lexpr
+	default:
+		return nil
+	}
+	zone := b.printZone()
+	// Even a fixed offset (-5) counts: a month's last day is the zone's, not UTC's.
+	if zone == "UTC" {
+		return nil
+	}
+	switch intervalParts(i) {
+	case "clock":
+		return nil
+	case "calendar":
+		// The wall clock ± i is a timestamp; read back in the zone it is the instant.
+		*x = atTimeZone(*x, zone)
+		b.instant(n)
+		return nil
+	}
+	return sqlerr.New(sqlerr.FeatureNotSupported, "timestamptz %s interval is only supported with an interval literal of one kind of unit in time zone %s", op, zone).
+		WithHint("write months, days and hours as separate literals, e.g. ts + interval '1 day' + interval '2 hours'").WithPosition(b.pos(e.Location))
+}
+
+// intervalParts classifies an interval literal: "calendar" for months or years only, or days
+// or weeks only; "clock" for hours and finer only; "" for anything else (mixed, computed,
+// with a field qualifier).
+func intervalParts(n *pg_query.Node) string {
+	tc := n.GetTypeCast()
+	if tc == nil || len(tc.TypeName.GetTypmods()) > 0 || tc.Arg.GetAConst().GetSval() == nil {
+		return ""
+	}
+	fields := strings.Fields(strings.ToLower(tc.Arg.GetAConst().GetSval().Sval))
+	if len(fields)%2 != 0 || len(fields) == 0 {
+		return ""
+	}
+	kinds := map[string]bool{}
+	for k := 0; k < len(fields); k += 2 {
+		if strings.Trim(fields[k], "+-0123456789.") != "" {
+			return ""
+		}
+		switch strings.TrimSuffix(fields[k+1], "s") {
+		case "year", "mon", "month", "decade", "century", "centurie", "millennium", "millennia":
+			kinds["months"] = true
+		case "day", "week":
+			kinds["days"] = true
+		case "hour", "minute", "min", "second", "sec", "millisecond", "m", "microsecond", "u":
+			kinds["clock"] = true
+		default:
+			return ""
+		}
+	}
+	switch {
+	case len(kinds) != 1:
+		return ""
+	case kinds["clock"]:
+		return "clock"
+	}
+	return "calendar"
+}

@@ -23,6 +23,8 @@ func TestZonedCasts(t *testing.T) {
 		"SELECT '2024-01-01 10:00+02'::timestamptz":                             `SELECT '2024-01-01 10:00+02'::timestamptz AS timestamptz`,
 		"SELECT CAST(order_date AS timestamptz) AS t FROM orders GROUP BY 1":    `SELECT timezone('Asia/Kolkata', order_date::"timestamp") AS t`,
 		"SELECT order_date::timestamptz::timestamp AS t FROM orders GROUP BY 1": `SELECT (timezone('Asia/Kolkata', order_date::"timestamp") AT TIME ZONE 'Asia/Kolkata')::timestamp AS t`,
+		"SELECT now() + interval '1 month'":                                     `SELECT timezone('Asia/Kolkata', (now() AT TIME ZONE 'Asia/Kolkata' + '1 month'::interval)::"timestamp") AS "?column?"`,
+		"SELECT now() - interval '3 hours'":                                     `SELECT now() - '3 hours'::interval AS "?column?"`,
 	}
 	for sql, want := range rewrites {
 		got := planIn(t, p, s, sql)
@@ -34,6 +36,8 @@ func TestZonedCasts(t *testing.T) {
 		"SELECT city::timestamptz AS t FROM orders GROUP BY 1",
 		"SELECT order_date::timestamptz::text AS t FROM orders GROUP BY 1",
 		"SELECT 'today'::timestamptz",
+		"SELECT now() + interval '1 day 2 hours'",
+		"SELECT now() - 2 * interval '1 day'",
 	}
 	for _, sql := range refused {
 		stmts, err := p.Parse(sql)
