@@ -69,6 +69,7 @@ func TestTimeZonesMatchPostgres(t *testing.T) {
 			w.compareRaw(t, label+" timestamp param", conn, truth, "SELECT happened, total FROM items WHERE happened >= $1 GROUP BY 1 ORDER BY 1", []uint32{1114}, "2025-03-30 02:00:00+00")
 			w.compareRaw(t, label+" timestamptz param", conn, truth, "SELECT happened, total FROM items WHERE happened >= $1 GROUP BY 1 ORDER BY 1", []uint32{1184}, "2025-03-30 02:00:00")
 			checkLocalTimestamp(t, label, conn, truth)
+			checkDateAdd(t, w, label, conn, truth)
 			// A declared timestamp parameter cast to an instant, at both kinds of DST edge.
 			for _, v := range []string{"2025-03-09 02:30:00", "2025-11-02 01:30:00", "2025-03-30 02:30:00", "2025-10-26 02:30:00"} {
 				w.compareRaw(t, label+" timestamp param cast", conn, truth, "SELECT $1::timestamptz, CAST($1 AS timestamp)::timestamptz::date", []uint32{1114}, v)
@@ -137,4 +138,23 @@ var castStatements = []string{
 	"SELECT CASE WHEN n4 > 2 THEN happened ELSE d END AS c, total FROM items GROUP BY 1 ORDER BY 1",
 	"SELECT happened + interval '1 day' AS a, happened - interval '1 month' AS b, total FROM items GROUP BY 1, 2 ORDER BY 1, 2",
 	"SELECT happened + interval '3 hours' AS a, total FROM items GROUP BY 1 ORDER BY 1",
+}
+
+// checkDateAdd compares DATEADD of an instant with PostgreSQL's timestamptz + interval, which
+// it means: months and days on the session zone's wall clock, hours on the instant.
+func checkDateAdd(t *testing.T, w *itemsWorld, label string, gw, pg *pgx.Conn) {
+	t.Helper()
+	for unit, interval := range map[string]string{"day": "1 day", "month": "1 month", "week": "7 days", "hour": "1 hour"} {
+		got, err := rawRows(gw, "SELECT DATEADD("+unit+", -3, happened) AS a FROM items GROUP BY 1 ORDER BY 1", nil, nil, 0)
+		if err != nil {
+			t.Fatalf("%s: DATEADD(%s): %v", label, unit, err)
+		}
+		want, err := rawRows(pg, w.truthSQL("SELECT happened + -3 * interval '"+interval+"' AS a FROM items GROUP BY 1 ORDER BY 1"), nil, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: DATEADD(%s, -3, happened):\ngot  %s\nwant %s", label, unit, got, want)
+		}
+	}
 }

@@ -336,3 +336,15 @@ func intervalParts(n *pg_query.Node) string {
 	}
 	return "calendar"
 }
+
+// zonedStep makes x + step (DATEADD of an instant, n) add a step of months or days to the
+// session zone's wall clock, as timestamptz + interval does (zonedInterval); a step of hours
+// or finer is added to the instant as it is.
+func (b *binder) zonedStep(n *pg_query.Node, unit string) {
+	e := n.GetAExpr()
+	if b.printZone() == "UTC" || e == nil || intervalParts(castAs(pg_query.MakeAConstStrNode(unit, -1), "interval")) != "calendar" {
+		return
+	}
+	e.Lexpr = atTimeZone(e.Lexpr, b.printZone())
+	b.instant(n)
+}
