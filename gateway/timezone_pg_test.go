@@ -138,6 +138,7 @@ var castStatements = []string{
 	"SELECT CASE WHEN n4 > 2 THEN happened ELSE d END AS c, total FROM items GROUP BY 1 ORDER BY 1",
 	"SELECT happened + interval '1 day' AS a, happened - interval '1 month' AS b, total FROM items GROUP BY 1, 2 ORDER BY 1, 2",
 	"SELECT happened + interval '3 hours' AS a, total FROM items GROUP BY 1 ORDER BY 1",
+	"SELECT happened + '1 day' AS a, happened + '2 hours' AS b, happened - '2025-03-30 02:30' AS c, happened - '2025-03-30 02:30:00+02' AS e, total FROM items GROUP BY 1, 2, 3, 4 ORDER BY 1",
 }
 
 // checkDateAdd compares DATEADD of an instant with PostgreSQL's timestamptz + interval, which

@@ -263,6 +263,9 @@ func arithmeticType(op string, lt, rt pgtypes.Type) pgtypes.Type {
 		return pgtypes.Int4
 	case isTime(lt) && isTime(rt) && op == "-":
 		return pgtypes.Interval
+	case (lt.OID == pgtypes.Timestamp.OID || lt.OID == pgtypes.Timestamptz.OID) && rt == pgtypes.Unknown && op == "-":
+		// PostgreSQL reads the untyped side as the other's type: a difference of two times.
+		return pgtypes.Interval
 	case lt.OID == pgtypes.Date.OID && pgtypes.IsInteger(rt):
 		return pgtypes.Date
 	case (op == "*" || op == "/") && (lt.OID == pgtypes.Interval.OID || rt.OID == pgtypes.Interval.OID):

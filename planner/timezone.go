@@ -274,6 +274,7 @@ func (b *binder) zonedBranches(nodes []*pg_query.Node, types []pgtypes.Type, t p
 // mixed or computed interval is refused outside UTC: no rewrite keeps PostgreSQL's order of
 // steps for it.
 func (b *binder) zonedInterval(n *pg_query.Node, e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) error {
+	lt, rt = untypedInterval(e, op, lt, rt)
 	x, i := &e.Lexpr, e.Rexpr
 	switch {
 	case (op == "+" || op == "-") && lt.OID == pgtypes.Timestamptz.OID && rt.OID == pgtypes.Interval.OID:
@@ -347,4 +348,29 @@ func (b *binder) zonedStep(n *pg_query.Node, unit string) {
 	}
 	e.Lexpr = atTimeZone(e.Lexpr, b.printZone())
 	b.instant(n)
+}
+
+// untypedInterval types a string literal added to a timestamptz as the interval PostgreSQL
+// reads it as (timestamptz + interval is the only candidate), and one subtracted from it as a
+// timestamptz, writing the cast for the engines, which would otherwise guess. It returns the
+// operand types after.
+func untypedInterval(e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) (pgtypes.Type, pgtypes.Type) {
+	if op == "-" && lt.OID == pgtypes.Timestamptz.OID && rt == pgtypes.Unknown && e.Rexpr.GetAConst().GetSval() != nil {
+		// timestamptz - 'text' subtracts an instant (an offset written, or a word): the
+		// engines must not read it as an interval, as PostgreSQL does not.
+		e.Rexpr = castAs(e.Rexpr, "timestamptz")
+		return lt, lt
+	}
+	if op != "+" {
+		return lt, rt
+	}
+	switch {
+	case lt.OID == pgtypes.Timestamptz.OID && rt == pgtypes.Unknown && e.Rexpr.GetAConst().GetSval() != nil:
+		e.Rexpr = castAs(e.Rexpr, "interval")
+		return lt, pgtypes.Interval
+	case rt.OID == pgtypes.Timestamptz.OID && lt == pgtypes.Unknown && e.Lexpr.GetAConst().GetSval() != nil:
+		e.Lexpr = castAs(e.Lexpr, "interval")
+		return pgtypes.Interval, rt
+	}
+	return lt, rt
 }
