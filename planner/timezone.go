@@ -173,9 +173,9 @@ func (b *binder) truncKeepingOffset(n *pg_query.Node, fc *pg_query.FuncCall, tz 
 // zone, as PostgreSQL's casts do; the engines would use their own zone, which the gateway pins
 // to UTC. A wall-clock value (timestamp, date, a literal without an offset) cast to
 // timestamptz becomes timezone(zone, CAST(x AS timestamp)); an instant cast to timestamp,
-// time or date is first read as the grain zone's wall clock. It returns the cast left in the
-// tree and the type it now casts to, for the dialect's notes. A form whose value depends on
-// the zone in a way no rewrite keeps exact is refused.
+// time or date is first read as the grain zone's wall clock. It returns the type the cast in
+// the tree now casts to, for the dialect's notes. A form whose value depends on the zone in a
+// way no rewrite keeps exact is refused.
 func (b *binder) zonedCast(n *pg_query.Node, tc *pg_query.TypeCast, from, to pgtypes.Type) (pgtypes.Type, error) {
 	switch {
 	case from.OID == pgtypes.Timestamptz.OID:
@@ -208,8 +208,8 @@ func (b *binder) zonedCast(n *pg_query.Node, tc *pg_query.TypeCast, from, to pgt
 }
 
 // fromInstant reads an instant cast to a wall-clock type (timestamp, time, date) in the grain
-// zone, the zone its dates are (zonedDate). Its text would print in the engine's zone, not
-// the session's, so outside UTC that cast is refused.
+// zone, the zone its date_trunc and extract use too. Its text would print in the engine's
+// zone, not the session's, so outside UTC that cast is refused.
 func (b *binder) fromInstant(tc *pg_query.TypeCast, to pgtypes.Type) error {
 	switch to.OID {
 	case pgtypes.Timestamp.OID, pgtypes.Time.OID, pgtypes.Date.OID:
