@@ -238,6 +238,9 @@ func (b *binder) operator(e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) (p
 	case "=", "<>", "!=", "<", ">", "<=", ">=", "~~", "!~~", "~~*", "!~~*", "~", "!~", "~*", "!~*":
 		return pgtypes.Bool, nil
 	case "||":
+		if err := b.instantText(e, lt, rt); err != nil {
+			return pgtypes.Type{}, err
+		}
 		b.fixes.noteConcat(e, lt, rt)
 		return pgtypes.Text, nil
 	case "+", "-", "*", "/", "%":

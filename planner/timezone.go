@@ -374,3 +374,13 @@ func untypedInterval(e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) (pgtype
 	}
 	return lt, rt
 }
+
+// instantText refuses a timestamptz concatenated as text outside UTC: PostgreSQL writes it in
+// the session's zone, the engines in UTC (as for a cast to text, fromInstant).
+func (b *binder) instantText(e *pg_query.A_Expr, lt, rt pgtypes.Type) error {
+	if b.printZone() == "UTC" || (lt.OID != pgtypes.Timestamptz.OID && rt.OID != pgtypes.Timestamptz.OID) {
+		return nil
+	}
+	return sqlerr.New(sqlerr.FeatureNotSupported, "timestamptz || text is not supported in time zone %s", b.printZone()).
+		WithHint("select the timestamptz as its own column, or cast it to timestamp (the session zone's wall clock) first").WithPosition(b.pos(e.Location))
+}
