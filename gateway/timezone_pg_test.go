@@ -45,6 +45,7 @@ func TestTimeZonesMatchPostgres(t *testing.T) {
 		"SELECT happened, total FROM items WHERE happened < d GROUP BY 1 ORDER BY 1",
 		`SELECT happened, total FROM items WHERE happened = ANY('{"2025-03-09 01:59:59","2025-03-09 12:29:59","2025-11-02 06:00:00+00"}') GROUP BY 1 ORDER BY 1`,
 	}
+	statements = append(statements, castStatements...)
 	for engine, gw := range w.gateways {
 		for i, zone := range zones {
 			truth := pgInZone(t, zone)
@@ -68,6 +69,11 @@ func TestTimeZonesMatchPostgres(t *testing.T) {
 			w.compareRaw(t, label+" timestamp param", conn, truth, "SELECT happened, total FROM items WHERE happened >= $1 GROUP BY 1 ORDER BY 1", []uint32{1114}, "2025-03-30 02:00:00+00")
 			w.compareRaw(t, label+" timestamptz param", conn, truth, "SELECT happened, total FROM items WHERE happened >= $1 GROUP BY 1 ORDER BY 1", []uint32{1184}, "2025-03-30 02:00:00")
 			checkLocalTimestamp(t, label, conn, truth)
+			checkDateAdd(t, w, label, conn, truth)
+			// A declared timestamp parameter cast to an instant, at both kinds of DST edge.
+			for _, v := range []string{"2025-03-09 02:30:00", "2025-11-02 01:30:00", "2025-03-30 02:30:00", "2025-10-26 02:30:00"} {
+				w.compareRaw(t, label+" timestamp param cast", conn, truth, "SELECT $1::timestamptz, CAST($1 AS timestamp)::timestamptz::date", []uint32{1114}, v)
+			}
 		}
 	}
 }
@@ -111,5 +117,45 @@ func checkLocalTimestamp(t *testing.T, label string, gw, pg *pgx.Conn) {
 	}
 	if d > int64(10*time.Second/time.Microsecond) {
 		t.Errorf("%s: localtime %v, PostgreSQL's %v", label, gotTime, wantTime)
+	}
+}
+
+// castStatements turn wall-clock values into instants and back outside any comparison:
+// explicit casts of timestamps, dates and literals, typed literals, and date + time. A wall
+// clock is the session zone's, as in PostgreSQL; the literals sit on the DST changes of the
+// zones above (a skipped hour and a repeated one on each hemisphere).
+var castStatements = []string{
+	"SELECT CAST(d AS timestamptz), total FROM items GROUP BY 1 ORDER BY 1",
+	"SELECT d::timestamp::timestamptz AS t, total FROM items GROUP BY 1 ORDER BY 1",
+	"SELECT (d + time '02:30')::timestamptz AS t, total FROM items GROUP BY 1 ORDER BY 1",
+	"SELECT happened::timestamp, happened::time, total FROM items GROUP BY 1, 2 ORDER BY 1, 2",
+	"SELECT happened - d AS gap, total FROM items GROUP BY 1 ORDER BY 1",
+	"SELECT '2024-01-01 10:00'::timestamptz, CAST('2024-01-01' AS timestamptz), timestamptz '2024-06-01 10:00:00+02'",
+	"SELECT timestamptz '2025-03-09 02:30', timestamptz '2025-11-02 01:30', '2025-03-30 02:30'::timestamptz, '2025-10-26 02:30'::timestamptz",
+	"SELECT timestamptz '2025-04-06 02:30', timestamptz '2025-09-28 02:15', timestamptz '2025-04-06 01:45', timestamptz '2025-10-05 02:10'",
+	"SELECT timestamp '2025-03-09 02:30'::timestamptz::timestamp, '2025-10-26 02:30'::timestamptz::date",
+	"SELECT COALESCE(happened, d) AS c, GREATEST(happened, d::timestamp) AS g, total FROM items GROUP BY 1, 2 ORDER BY 1, 2",
+	"SELECT CASE WHEN n4 > 2 THEN happened ELSE d END AS c, total FROM items GROUP BY 1 ORDER BY 1",
+	"SELECT happened + interval '1 day' AS a, happened - interval '1 month' AS b, total FROM items GROUP BY 1, 2 ORDER BY 1, 2",
+	"SELECT happened + interval '3 hours' AS a, total FROM items GROUP BY 1 ORDER BY 1",
+	"SELECT happened + '1 day' AS a, happened + '2 hours' AS b, happened - '2025-03-30 02:30' AS c, happened - '2025-03-30 02:30:00+02' AS e, total FROM items GROUP BY 1, 2, 3, 4 ORDER BY 1",
+}
+
+// checkDateAdd compares DATEADD of an instant with PostgreSQL's timestamptz + interval, which
+// it means: months and days on the session zone's wall clock, hours on the instant.
+func checkDateAdd(t *testing.T, w *itemsWorld, label string, gw, pg *pgx.Conn) {
+	t.Helper()
+	for unit, interval := range map[string]string{"day": "1 day", "month": "1 month", "week": "7 days", "hour": "1 hour"} {
+		got, err := rawRows(gw, "SELECT DATEADD("+unit+", -3, happened) AS a FROM items GROUP BY 1 ORDER BY 1", nil, nil, 0)
+		if err != nil {
+			t.Fatalf("%s: DATEADD(%s): %v", label, unit, err)
+		}
+		want, err := rawRows(pg, w.truthSQL("SELECT happened + -3 * interval '"+interval+"' AS a FROM items GROUP BY 1 ORDER BY 1"), nil, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: DATEADD(%s, -3, happened):\ngot  %s\nwant %s", label, unit, got, want)
+		}
 	}
 }

@@ -49,8 +49,12 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, err
 			return pgtypes.Type{}, err
 		}
 		b.params.infer(v.TypeCast.Arg, t)
-		b.zonedDate(v.TypeCast, from, t)
-		b.fixes.noteCast(v.TypeCast, from, t)
+		tc := v.TypeCast
+		cast, err := b.zonedCast(n, tc, from, t)
+		if err != nil {
+			return pgtypes.Type{}, err
+		}
+		b.fixes.noteCast(tc, from, cast)
 		return t, nil
 	case *pg_query.Node_FuncCall:
 		return b.funcCall(n, v.FuncCall, sc, c)
@@ -97,13 +101,16 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, err
 
 func (b *binder) exprList(items []*pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, error) {
 	t := pgtypes.Unknown
-	for _, a := range items {
+	types := make([]pgtypes.Type, len(items))
+	for i, a := range items {
 		at, err := b.expr(a, sc, c)
 		if err != nil {
 			return pgtypes.Type{}, err
 		}
+		types[i] = at
 		t = unify(t, at)
 	}
+	b.zonedBranches(items, types, t)
 	return t, nil
 }
 
@@ -205,7 +212,11 @@ func (b *binder) aExpr(n *pg_query.Node, e *pg_query.A_Expr, sc *scope, c exprCt
 	}
 	switch e.Kind {
 	case pg_query.A_Expr_Kind_AEXPR_OP:
-		return b.operator(e, op, lt, rt)
+		t, err := b.operator(e, op, lt, rt)
+		if err == nil {
+			err = b.zonedInterval(n, e, op, lt, rt)
+		}
+		return t, err
 	case pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
 		b.fixes.noteLikeEscape(n, e)
 		return pgtypes.Bool, nil
@@ -227,6 +238,9 @@ func (b *binder) operator(e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) (p
 	case "=", "<>", "!=", "<", ">", "<=", ">=", "~~", "!~~", "~~*", "!~~*", "~", "!~", "~*", "!~*":
 		return pgtypes.Bool, nil
 	case "||":
+		if err := b.instantText(e, lt, rt); err != nil {
+			return pgtypes.Type{}, err
+		}
 		b.fixes.noteConcat(e, lt, rt)
 		return pgtypes.Text, nil
 	case "+", "-", "*", "/", "%":
@@ -242,7 +256,7 @@ func (b *binder) operator(e *pg_query.A_Expr, op string, lt, rt pgtypes.Type) (p
 }
 
 // arithmeticType follows PostgreSQL: numbers promote; date ± integer is a date; date - date is an
-// integer; timestamp - timestamp is an interval.
+// integer; timestamp - timestamp is an interval; date + time is a timestamp; an interval scaled is one.
 func arithmeticType(op string, lt, rt pgtypes.Type) pgtypes.Type {
 	isTime := func(t pgtypes.Type) bool {
 		return t.OID == pgtypes.Date.OID || t.OID == pgtypes.Timestamp.OID || t.OID == pgtypes.Timestamptz.OID
@@ -252,8 +266,16 @@ func arithmeticType(op string, lt, rt pgtypes.Type) pgtypes.Type {
 		return pgtypes.Int4
 	case isTime(lt) && isTime(rt) && op == "-":
 		return pgtypes.Interval
+	case (lt.OID == pgtypes.Timestamp.OID || lt.OID == pgtypes.Timestamptz.OID) && rt == pgtypes.Unknown && op == "-":
+		// PostgreSQL reads the untyped side as the other's type: a difference of two times.
+		return pgtypes.Interval
 	case lt.OID == pgtypes.Date.OID && pgtypes.IsInteger(rt):
 		return pgtypes.Date
+	case (op == "*" || op == "/") && (lt.OID == pgtypes.Interval.OID || rt.OID == pgtypes.Interval.OID):
+		return pgtypes.Interval
+	case op == "+" && (lt.OID == pgtypes.Date.OID && rt.OID == pgtypes.Time.OID || lt.OID == pgtypes.Time.OID && rt.OID == pgtypes.Date.OID):
+		// date + time is a wall-clock timestamp, which a cast to timestamptz reads in the zone.
+		return pgtypes.Timestamp
 	case isTime(lt) && rt.OID == pgtypes.Interval.OID:
 		if lt.OID == pgtypes.Date.OID {
 			return pgtypes.Timestamp
@@ -270,6 +292,8 @@ func (b *binder) caseExpr(e *pg_query.CaseExpr, sc *scope, c exprCtx) (pgtypes.T
 		return pgtypes.Type{}, err
 	}
 	t := pgtypes.Unknown
+	var results []*pg_query.Node
+	var types []pgtypes.Type
 	for _, w := range e.Args {
 		cw := w.GetCaseWhen()
 		if _, err := b.expr(cw.Expr, sc, c); err != nil {
@@ -280,12 +304,15 @@ func (b *binder) caseExpr(e *pg_query.CaseExpr, sc *scope, c exprCtx) (pgtypes.T
 			return pgtypes.Type{}, err
 		}
 		t = unify(t, rt)
+		results, types = append(results, cw.Result), append(types, rt)
 	}
 	dt, err := b.expr(e.Defresult, sc, c)
 	if err != nil {
 		return pgtypes.Type{}, err
 	}
-	return unify(t, dt), nil
+	t = unify(t, dt)
+	b.zonedBranches(append(results, e.Defresult), append(types, dt), t)
+	return t, nil
 }
 
 func (b *binder) subLink(s *pg_query.SubLink, sc *scope, c exprCtx) (pgtypes.Type, error) {

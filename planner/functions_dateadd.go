@@ -103,6 +103,9 @@ func (b *binder) dateAdd(n *pg_query.Node, fc *pg_query.FuncCall, unit string, s
 	}
 	step := makeOp("*", fc.Args[1], makeCast(pg_query.MakeAConstStrNode(dateAddIntervals[unit], -1), "interval"))
 	n.Node = makeOp("+", x, step).Node
+	if ret.OID == pgtypes.Timestamptz.OID {
+		b.zonedStep(n, dateAddIntervals[unit])
+	}
 	return ret, nil
 }
 

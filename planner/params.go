@@ -91,7 +91,8 @@ func (b *binder) inferOperands(e *pg_query.A_Expr, lt, rt pgtypes.Type) {
 // engines would use their own zone, UTC.
 func (b *binder) zonedOperands(e *pg_query.A_Expr, lt, rt pgtypes.Type) {
 	zone := b.printZone()
-	if zone == "UTC" || !comparison(e) {
+	// timestamptz - timestamp (or date) subtracts instants too, the wall side read in the zone.
+	if zone == "UTC" || !comparison(e) && !isOperator(e, "-") {
 		return
 	}
 	wall := func(t pgtypes.Type) bool { return t.OID == pgtypes.Timestamp.OID || t.OID == pgtypes.Date.OID }
