@@ -154,6 +154,11 @@ func (b *binder) noteToChar(n *pg_query.Node, fc *pg_query.FuncCall, args []pgty
 			WithHint(`set TimeZone to UTC or a fixed zone such as Etc/GMT-5, or cast the value to timestamp`).WithPosition(b.pos(fc.Location))
 	}
 	format.Sval = zoned
+	if zone := b.printZone(); args[0].OID == pgtypes.Timestamptz.OID && !strings.EqualFold(zone, "UTC") {
+		// PostgreSQL formats an instant as the session zone's wall clock; the engines run in
+		// UTC, so the value is turned into that wall-clock time first.
+		fc.Args[0] = atTimeZone(fc.Args[0], zone)
+	}
 	if _, bad := toCharPieces(format.Sval); bad != "" {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "to_char pattern %s is not supported", bad).
 			WithHint(`put literal text in double quotes; the README lists the patterns`).WithPosition(b.pos(fc.Location))

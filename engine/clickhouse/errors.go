@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
@@ -33,11 +34,27 @@ const (
 	codeAuthFailed        = 516
 )
 
+// deadlineGrace is how close to the query's deadline a lost shard counts as the timeout.
+const deadlineGrace = 250 * time.Millisecond
+
 // mapError gives an error of a query its SQLSTATE.
 func (b *Backend) mapError(ctx context.Context, err error) error {
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return canceled(ctx)
 	}
+	mapped := b.mapServerError(err)
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineGrace && sqlerr.Code(mapped) == sqlerr.CannotConnectNow {
+		// The server's max_execution_time is the same limit as the deadline and may end the
+		// query a moment before it; a shard's part then ends on the initiator as a network
+		// error. That is the statement timeout, not a source that went away.
+		return &sqlerr.Error{Code: sqlerr.QueryCanceled, Severity: sqlerr.SeverityError,
+			Message: "canceling statement due to statement timeout", Cause: sqlerr.From(mapped).Cause}
+	}
+	return mapped
+}
+
+// mapServerError maps an error the driver or the server gave.
+func (b *Backend) mapServerError(err error) error {
 	cause := redact(err, b.cfg.Password)
 	var ex *ch.Exception
 	if errors.As(err, &ex) {
