@@ -25,6 +25,10 @@ func resultCacheInfo(cat *catalog.Catalog, s Session, plan *Plan) {
 	plan.CatalogVersion = cat.Version()
 	plan.CacheScope = cacheScope(s)
 	plan.CacheTTL = 0
+	if plan.readsClock {
+		plan.CacheTTL = -1
+		return
+	}
 	for _, id := range plan.Datasets {
 		ds, ok := cat.Dataset(id)
 		if !ok || !ds.Cache.Override {

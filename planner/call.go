@@ -35,6 +35,9 @@ func (b *binder) funcCall(n *pg_query.Node, fc *pg_query.FuncCall, sc *scope, c 
 		fc.Funcname = []*pg_query.Node{pg_query.MakeStrNode("now")}
 		name = "now"
 	}
+	if name == "now" {
+		b.readsClock = true
+	}
 	if schema == "" || schema == "pg_catalog" {
 		if val, t, ok, err := b.sessionValue(name, fc.Args); ok {
 			if err != nil {

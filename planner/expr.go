@@ -87,6 +87,10 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, c exprCtx) (pgtypes.Type, err
 			return pgtypes.Text, nil
 		}
 		t := sqlValueType(v.SqlvalueFunction.Op)
+		if t.OID != pgtypes.Text.OID {
+			// current_date, current_timestamp, localtime, ...: the time of the query.
+			b.readsClock = true
+		}
 		if b.localClock(n, v.SqlvalueFunction.Op) {
 			return t, nil
 		}

@@ -59,6 +59,9 @@ type planState struct {
 	// sessionDependent is set when the plan holds values of the session (current_setting, ...)
 	// and so must not be shared through the plan cache.
 	sessionDependent bool
+	// readsClock is set when the result holds the time of the query (now(), current_date, ...):
+	// a cached result would answer with an earlier time, so it is never cached.
+	readsClock bool
 	// sessionSets are the setting changes of set_config() calls.
 	sessionSets []*session.Command
 

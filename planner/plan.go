@@ -125,6 +125,9 @@ type Plan struct {
 
 	// cacheable is false for plans that depend on more than the plan key (session functions).
 	cacheable bool
+	// readsClock: the result holds the query's time (now(), current_date, ...), so it is
+	// never served from the result cache (CacheTTL < 0).
+	readsClock bool
 }
 
 // Session is what the planner knows about the caller and their connection.

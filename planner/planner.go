@@ -228,6 +228,7 @@ func (p *Planner) planQueryState(snap *Snapshot, s Session, st *Statement, node 
 		Notes:       ps.notes,
 		SessionSets: ps.sessionSets,
 		cacheable:   !ps.sessionDependent,
+		readsClock:  ps.readsClock,
 	}
 	plan.MaxValueBytes, plan.MaxRowBytes = p.cfg.MaxValueBytes, p.cfg.MaxRowBytes
 	return plan, ps, nil
