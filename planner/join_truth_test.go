@@ -1,6 +1,7 @@
 package planner_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/setupranali/setupranali/catalog"
@@ -79,23 +81,29 @@ func TestJoinGroundTruth(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := planner.New(cat, planner.Config{MaxRows: 1000, DefaultEngine: "postgres", DefaultSchemas: map[string]string{"postgres": schema}})
-		checkGroundTruth(t, p, func(q string) (string, error) {
-			rows, err := conn.Query(ctx, q)
+		checkGroundTruth(t, p, pgRunner(ctx, conn))
+	})
+}
+
+// pgRunner runs engine SQL on PostgreSQL and renders its rows as the ground-truth checks
+// compare them, one line a row.
+func pgRunner(ctx context.Context, conn *pgx.Conn) func(string) (string, error) {
+	return func(q string) (string, error) {
+		rows, err := conn.Query(ctx, q)
+		if err != nil {
+			return "", err
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			vals, err := rows.Values()
 			if err != nil {
 				return "", err
 			}
-			defer rows.Close()
-			var out []string
-			for rows.Next() {
-				vals, err := rows.Values()
-				if err != nil {
-					return "", err
-				}
-				out = append(out, renderRow(vals))
-			}
-			return strings.Join(out, "\n"), rows.Err()
-		})
-	})
+			out = append(out, renderRow(vals))
+		}
+		return strings.Join(out, "\n"), rows.Err()
+	}
 }
 
 // checkGroundTruth plans each case with p and compares what run answers with the hand-computed

@@ -119,22 +119,7 @@ func TestShapesGroundTruth(t *testing.T) {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
-	runPG := func(q string) (string, error) {
-		rows, err := conn.Query(ctx, q)
-		if err != nil {
-			return "", err
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			vals, err := rows.Values()
-			if err != nil {
-				return "", err
-			}
-			out = append(out, renderRow(vals))
-		}
-		return strings.Join(out, "\n"), rows.Err()
-	}
+	runPG := pgRunner(ctx, conn)
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		t.Fatal(err)
